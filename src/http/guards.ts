@@ -1,0 +1,95 @@
+import { timingSafeEqual, createHash } from 'node:crypto'
+import { BlockList, isIP } from 'node:net'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
+export interface GuardOptions {
+  readonly bindHost: string
+  readonly authToken?: string | undefined
+  readonly allowedHosts: readonly string[]
+  readonly corsAllowedOrigins: readonly string[]
+}
+
+/** Probes must work without credentials and from any Host (SECURITY.md §3.8, §3.9). */
+const openPaths = new Set(['/health', '/version'])
+
+const loopback = new BlockList()
+loopback.addSubnet('127.0.0.0', 8, 'ipv4')
+loopback.addAddress('::1', 'ipv6')
+
+// Reached through a wildcard bind from inside a cluster or LAN. Matched as CIDR, never as name
+// patterns: MLflow's fnmatch `10.*` also lets `10.attacker.example` through (SECURITY.md §1).
+const privateRanges = new BlockList()
+privateRanges.addSubnet('10.0.0.0', 8, 'ipv4')
+privateRanges.addSubnet('172.16.0.0', 12, 'ipv4')
+privateRanges.addSubnet('192.168.0.0', 16, 'ipv4')
+privateRanges.addSubnet('fc00::', 7, 'ipv6')
+
+function hostnameOf(hostHeader: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hostHeader)
+  if (bracketed) return bracketed[1]!.toLowerCase()
+  return hostHeader.replace(/:\d+$/, '').toLowerCase()
+}
+
+const ipFamily = (ip: string) => (isIP(ip) === 6 ? 'ipv6' : 'ipv4')
+
+/** DNS-rebinding guard: a browser tricked into calling us sends the attacker's name as Host. */
+function isAllowedHost(hostHeader: string | undefined, options: GuardOptions): boolean {
+  if (!hostHeader) return false
+  if (options.allowedHosts.includes('*')) return true
+  const name = hostnameOf(hostHeader)
+  if (name === 'localhost' || name === options.bindHost.toLowerCase()) return true
+  if (options.allowedHosts.some((h) => h.toLowerCase() === name)) return true
+  if (!isIP(name)) return false
+  if (loopback.check(name, ipFamily(name))) return true
+  const wildcard = options.bindHost === '0.0.0.0' || options.bindHost === '::'
+  return wildcard && privateRanges.check(name, ipFamily(name))
+}
+
+/** CSRF guard: state-changing API calls from a page on another origin are refused. */
+function isAllowedOrigin(origin: string, options: GuardOptions): boolean {
+  if (options.corsAllowedOrigins.includes(origin) || options.corsAllowedOrigins.includes('*')) return true
+  try {
+    const { protocol, hostname } = new URL(origin)
+    return (protocol === 'http:' || protocol === 'https:') && ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
+  } catch {
+    return false
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest()
+
+/** Bearer `<token>`, or Basic with the token as password (MLFLOW_TRACKING_USERNAME/PASSWORD users). */
+function isAuthorized(header: string | undefined, token: string): boolean {
+  if (!header) return false
+  const [scheme, value = ''] = header.split(' ', 2)
+  let presented: string | undefined
+  if (scheme?.toLowerCase() === 'bearer') presented = value.trim()
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8')
+    presented = decoded.slice(decoded.indexOf(':') + 1)
+  }
+  // Compare digests so neither the length nor the content leaks through timing.
+  return presented !== undefined && timingSafeEqual(digest(presented), digest(token))
+}
+
+const deny = (reply: FastifyReply, status: number, code: string, message: string) =>
+  reply.status(status).header('Content-Type', 'application/json').send({ error_code: code, message })
+
+export function installGuards(app: FastifyInstance, options: GuardOptions): void {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('X-Content-Type-Options', 'nosniff').header('X-Frame-Options', 'SAMEORIGIN')
+    const path = (request.raw.url ?? '').split('?')[0] ?? ''
+    if (openPaths.has(path)) return
+    if (!isAllowedHost(request.headers.host, options)) {
+      return deny(reply, 403, 'PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected')
+    }
+    const origin = request.headers.origin
+    if (origin !== undefined && request.method !== 'GET' && request.method !== 'HEAD' && !isAllowedOrigin(origin, options)) {
+      return deny(reply, 403, 'PERMISSION_DENIED', 'Cross-origin request blocked')
+    }
+    if (options.authToken !== undefined && !isAuthorized(request.headers.authorization, options.authToken)) {
+      reply.header('WWW-Authenticate', 'Bearer realm="wharf", Basic realm="wharf"')
+      return deny(reply, 401, 'UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN).')
+    }
+  })
+}

@@ -1,0 +1,8 @@
+import type { ArtifactStore } from '../store/artifact-store.js'
+import type { TrackingService } from '../tracking/tracking-service.js'
+
+/** What route handlers may call. Built once at startup by `server.ts`. */
+export interface Services {
+  readonly tracking: TrackingService
+  readonly artifacts: ArtifactStore
+}

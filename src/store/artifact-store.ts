@@ -1,0 +1,21 @@
+import type { Readable } from 'node:stream'
+import type { FileInfo } from '../tracking/entities.js'
+
+/**
+ * Where artifact bytes live. Every `path` is a relative POSIX path that has already passed
+ * `artifacts/safe-path.ts`; implementations still confine it to their root (defence in depth:
+ * symlinks are resolved and checked before any read or write).
+ */
+export interface ArtifactStore {
+  /** Stores a file from a stream; readers never see a partly written file. Creates parent folders. */
+  put(path: string, body: Readable): Promise<void>
+  /** RESOURCE_DOES_NOT_EXIST if there is no file at `path` (a folder is not a file). */
+  get(path: string): Promise<{ readonly stream: Readable; readonly size: number }>
+  /**
+   * One level of the folder at `path` ('' is the root), entries named relative to `path`, sorted by
+   * name. A file path lists that one file; a missing path lists nothing.
+   */
+  list(path: string): Promise<readonly FileInfo[]>
+  /** Removes a file or a whole folder; a missing path is not an error. */
+  delete(path: string): Promise<void>
+}

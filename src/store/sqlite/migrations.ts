@@ -1,0 +1,160 @@
+import type { Database } from 'better-sqlite3'
+
+/**
+ * Versioned schema. Each entry runs once, in order, inside one transaction together with the bump
+ * of `PRAGMA user_version`, so a crash mid-migration leaves the previous version intact.
+ * Never edit a released entry: append a new one.
+ */
+const migrations: readonly string[] = [
+  // 1: tracking. Indexes follow the queries MLflow users found slow (PROTOCOLS.md §9):
+  // (run_uuid, key, step) for histories, latest_metrics for filters and ordering in search.
+  `
+  CREATE TABLE experiments (
+    experiment_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    artifact_location TEXT NOT NULL,
+    lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+    creation_time INTEGER NOT NULL,
+    last_update_time INTEGER NOT NULL
+  );
+  CREATE TABLE experiment_tags (
+    experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, key)
+  );
+  CREATE TABLE runs (
+    run_uuid TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+    user_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_time INTEGER NOT NULL,
+    end_time INTEGER,
+    artifact_uri TEXT NOT NULL,
+    lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+    deleted_time INTEGER
+  );
+  CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time DESC, run_uuid);
+  CREATE TABLE params (
+    run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+  );
+  CREATE TABLE tags (
+    run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+  );
+  CREATE INDEX tags_by_key ON tags (key, value);
+  CREATE TABLE metrics (
+    seq INTEGER PRIMARY KEY,
+    run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value REAL NOT NULL,
+    is_nan INTEGER NOT NULL DEFAULT 0,
+    timestamp INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    model_id TEXT,
+    dataset_name TEXT,
+    dataset_digest TEXT
+  );
+  CREATE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp);
+  CREATE INDEX metrics_by_model ON metrics (model_id) WHERE model_id IS NOT NULL;
+  CREATE TABLE latest_metrics (
+    run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value REAL NOT NULL,
+    is_nan INTEGER NOT NULL DEFAULT 0,
+    timestamp INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+  );
+  CREATE INDEX latest_metrics_by_key ON latest_metrics (key, is_nan, value);
+  CREATE TABLE datasets (
+    dataset_id INTEGER PRIMARY KEY,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    source_type TEXT NOT NULL,
+    source TEXT NOT NULL,
+    schema TEXT,
+    profile TEXT,
+    UNIQUE (experiment_id, name, digest)
+  );
+  CREATE TABLE run_inputs (
+    input_id INTEGER PRIMARY KEY,
+    run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(dataset_id),
+    UNIQUE (run_uuid, dataset_id)
+  );
+  CREATE TABLE run_input_tags (
+    input_id INTEGER NOT NULL REFERENCES run_inputs(input_id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (input_id, key)
+  );
+  CREATE TABLE run_model_io (
+    run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
+    model_id TEXT NOT NULL,
+    step INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_uuid, direction, model_id)
+  );
+  CREATE TABLE logged_models (
+    model_id TEXT PRIMARY KEY,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+    name TEXT NOT NULL,
+    artifact_uri TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_message TEXT,
+    model_type TEXT,
+    source_run_id TEXT,
+    creation_timestamp_ms INTEGER NOT NULL,
+    last_updated_timestamp_ms INTEGER NOT NULL,
+    lifecycle_stage TEXT NOT NULL DEFAULT 'active'
+  );
+  CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, creation_timestamp_ms DESC);
+  CREATE TABLE logged_model_params (
+    model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (model_id, key)
+  );
+  CREATE TABLE logged_model_tags (
+    model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (model_id, key)
+  );
+  -- Uniform (owner_id, key, value) shapes so one search translator serves every entity.
+  CREATE VIEW search_run_metrics AS SELECT run_uuid AS owner_id, key, value, is_nan FROM latest_metrics;
+  CREATE VIEW search_run_params AS SELECT run_uuid AS owner_id, key, value FROM params;
+  CREATE VIEW search_run_tags AS SELECT run_uuid AS owner_id, key, value FROM tags;
+  CREATE VIEW search_experiment_tags AS SELECT experiment_id AS owner_id, key, value FROM experiment_tags;
+  CREATE VIEW search_logged_model_params AS SELECT model_id AS owner_id, key, value FROM logged_model_params;
+  CREATE VIEW search_logged_model_tags AS SELECT model_id AS owner_id, key, value FROM logged_model_tags;
+  CREATE VIEW search_logged_model_metrics AS
+    SELECT m.model_id AS owner_id, m.key, m.value, m.is_nan FROM metrics m
+    WHERE m.model_id IS NOT NULL
+      AND m.seq = (SELECT max(seq) FROM metrics l WHERE l.model_id = m.model_id AND l.key = m.key);
+  `,
+]
+
+export const schemaVersion = migrations.length
+
+/** Brings the database to the newest schema; refuses a database newer than this Wharf. */
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > migrations.length) {
+    throw new Error(`database schema version ${current} is newer than this Wharf supports (${migrations.length}); upgrade Wharf`)
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version] as string)
+      db.pragma(`user_version = ${version + 1}`)
+    })()
+  }
+}
