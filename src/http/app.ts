@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, LogController } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { artifactListRoutes, registerArtifactProxy } from '../artifacts/artifact-routes.js'
 import { experimentRoutes } from '../tracking/experiment-routes.js'
@@ -28,6 +28,12 @@ export function buildApp(services: Services, options: AppOptions): FastifyInstan
     // Per-request info lines would dominate the log-metric hot path; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreDuplicateSlashes: false, caseSensitive: true },
+    // A URL the router cannot decode (`%c0%ae`, a lone `%`) never reaches a handler.
+    frameworkErrors: (err, _request, reply) => {
+      const status = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_ASYNC_CONSTRAINT' ? 400 : (err.statusCode ?? 500)
+      const message = err.code === 'FST_ERR_BAD_URL' ? 'Invalid path' : 'Malformed request'
+      ;(reply as unknown as FastifyReply).status(status).send({ error_code: status < 500 ? 'INVALID_PARAMETER_VALUE' : 'INTERNAL_ERROR', message })
+    },
   }) as unknown as FastifyInstance
   installGuards(app, options)
   installErrorResponses(app)
