@@ -1,7 +1,10 @@
 import { extname, posix } from 'node:path'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Readable } from 'node:stream'
+import type { Context, Hono } from 'hono'
 import { z } from 'zod'
-import { MlflowError } from '../errors.js'
+import { MlflowError, invalidParameter } from '../errors.js'
+import type { AppEnv } from '../http/app-env.js'
+import { requestBodyStream } from '../http/request-body.js'
 import { get, type Route } from '../http/route.js'
 import type { Services } from '../http/services.js'
 import { toWireFileInfo } from '../tracking/wire.js'
@@ -17,58 +20,55 @@ const contentTypes: Readonly<Record<string, string>> = {
 const contentTypeOf = (path: string) => contentTypes[extname(path).toLowerCase()] ?? (extname(path) ? 'application/octet-stream' : 'text/plain; charset=utf-8')
 
 /** The part of the raw (still percent-encoded) URL after `marker`, so safe-path sees exactly what was sent. */
-function rawPathAfter(request: FastifyRequest, marker: string): string {
-  const url = request.raw.url ?? ''
-  const start = url.indexOf(marker)
-  const rest = start === -1 ? '' : url.slice(start + marker.length)
-  const query = rest.indexOf('?')
-  return query === -1 ? rest : rest.slice(0, query)
+function rawPathAfter(c: Context<AppEnv>, marker: string): string {
+  const url = c.env?.incoming?.url ?? new URL(c.req.url).pathname
+  const path = url.split('?')[0] ?? ''
+  const start = path.indexOf(marker)
+  return start === -1 ? '' : path.slice(start + marker.length)
 }
 
 /**
  * The artifact proxy (`/api/2.0/mlflow-artifacts/...`, PROTOCOLS.md §2). Uploads stream straight
- * to the store without being parsed, so this plugin has its own catch-all body parser.
+ * to the store, never buffered or parsed, whatever content type the client names.
  */
-export function registerArtifactProxy(app: FastifyInstance, services: Services, prefixes: readonly string[]): void {
-  app.register(async (scope) => {
-    scope.removeAllContentTypeParsers()
-    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
-    for (const prefix of prefixes) {
-      const marker = `${prefix}/artifacts/`
-      scope.put(`${marker}*`, async (request) => {
-        const path = safeArtifactPath(rawPathAfter(request, marker))
-        if (path === '') throw new MlflowError('INVALID_PARAMETER_VALUE', 'An artifact upload needs a file path.')
-        await services.artifacts.put(path, request.raw)
-        return {}
+export function mountArtifactProxy(app: Hono<AppEnv>, services: Services, prefixes: readonly string[]): void {
+  for (const prefix of prefixes) {
+    const marker = `${prefix}/artifacts/`
+    // Before the wildcard routes: Hono's `/artifacts/*` also matches `/artifacts` itself.
+    app.get(`${prefix}/artifacts`, async (c) => {
+      const path = safeArtifactPath(c.req.query('path'))
+      const files = await services.artifacts.list(path)
+      return c.json(files.length ? { files: files.map(toWireFileInfo) } : {})
+    })
+    app.put(`${marker}*`, async (c) => {
+      const path = safeArtifactPath(rawPathAfter(c, marker))
+      if (path === '') throw invalidParameter('An artifact upload needs a file path.')
+      await services.artifacts.put(path, requestBodyStream(c))
+      return c.json({})
+    })
+    app.get(`${marker}*`, async (c) => {
+      const path = safeArtifactPath(rawPathAfter(c, marker))
+      const file = await services.artifacts.get(path)
+      return new Response(Readable.toWeb(file.stream) as ReadableStream, {
+        headers: {
+          'Content-Type': contentTypeOf(path),
+          'Content-Length': String(file.size),
+          'Content-Disposition': `attachment; filename="${encodeURIComponent(posix.basename(path))}"`,
+          'X-Content-Type-Options': 'nosniff',
+        },
       })
-      scope.get(`${marker}*`, async (request, reply) => {
-        const path = safeArtifactPath(rawPathAfter(request, marker))
-        const file = await services.artifacts.get(path)
-        return reply
-          .header('Content-Type', contentTypeOf(path))
-          .header('Content-Length', file.size)
-          .header('Content-Disposition', `attachment; filename="${encodeURIComponent(posix.basename(path))}"`)
-          .send(file.stream)
-      })
-      scope.delete(`${marker}*`, async (request) => {
-        const path = safeArtifactPath(rawPathAfter(request, marker))
-        if (path === '') throw new MlflowError('INVALID_PARAMETER_VALUE', 'Refusing to delete the artifact root.')
-        await services.artifacts.delete(path)
-        return {}
-      })
-      scope.get(`${prefix}/artifacts`, async (request) => {
-        const path = safeArtifactPath((request.query as { path?: string }).path)
-        const files = await services.artifacts.list(path)
-        return files.length ? { files: files.map(toWireFileInfo) } : {}
-      })
-      // Clients fall back to a single streamed PUT on exactly this answer (PROTOCOLS.md §2).
-      for (const step of ['create', 'complete', 'abort']) {
-        scope.post(`${prefix}/mpu/${step}/*`, async () => {
-          throw new MlflowError('NOT_IMPLEMENTED', 'Multipart upload is not supported for the current artifact repository')
-        })
-      }
-    }
-  })
+    })
+    app.delete(`${marker}*`, async (c) => {
+      const path = safeArtifactPath(rawPathAfter(c, marker))
+      if (path === '') throw invalidParameter('Refusing to delete the artifact root.')
+      await services.artifacts.delete(path)
+      return c.json({})
+    })
+    // Clients fall back to a single streamed PUT on exactly this answer (PROTOCOLS.md §2).
+    app.post(`${prefix}/mpu/*`, () => {
+      throw new MlflowError('NOT_IMPLEMENTED', 'Multipart upload is not supported for the current artifact repository')
+    })
+  }
 }
 
 async function listUnder(services: Services, rootUri: string, relPath: string | undefined) {

@@ -1,17 +1,28 @@
 import { pino } from 'pino'
 import type { Config } from '../config.js'
 import { buildApp } from '../http/app.js'
-import { openArtifactStore, openTrackingStore } from '../store/open-store.js'
+import { serveApp } from '../http/serve.js'
+import { RegistryService, startWebhookDispatcher } from '../registry/index.js'
+import { openArtifactStore, openStores } from '../store/open-store.js'
 import { TrackingService } from '../tracking/tracking-service.js'
 import { version } from '../version.js'
 
-/** `wharf server`: the tracking server, artifact proxy and (later) registry on one port. */
+/** `wharf server`: the tracking server, artifact proxy and model registry on one port. */
 export async function runServer(config: Config): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'wharf-server' } })
-  const store = await openTrackingStore(config.backendStoreUri, config.durability)
+  const stores = await openStores(config.backendStoreUri, config.durability)
   const artifacts = await openArtifactStore(config.artifactsDestination)
+  // Sends deliveries queued before a restart, and every new one (woken by registry changes).
+  const dispatcher = startWebhookDispatcher(stores.registry, {
+    retryBaseMs: config.webhookRetryBaseMs,
+    maxAttempts: config.webhookMaxAttempts,
+    timeoutMs: config.webhookTimeoutMs,
+    pollMs: Math.min(1000, config.webhookRetryBaseMs),
+    logger,
+  })
+  const registry = new RegistryService(stores.registry, stores.tracking, { onChange: () => dispatcher.wake() })
   const app = buildApp(
-    { tracking: new TrackingService(store), artifacts },
+    { tracking: new TrackingService(stores.tracking), artifacts, registry },
     {
       logger,
       bindHost: config.host,
@@ -20,17 +31,16 @@ export async function runServer(config: Config): Promise<void> {
       corsAllowedOrigins: config.corsAllowedOrigins,
     },
   )
-  await app.listen({ host: config.host, port: config.port })
-  const address = app.server.address()
-  const port = typeof address === 'object' && address ? address.port : config.port
+  const { server, port } = await serveApp(app, config.host, config.port)
   // Never log the store URI whole: a postgresql:// URI carries a password.
   logger.info({ version, host: config.host, port, store: config.backendStoreUri.split(':')[0], auth: config.authToken !== undefined }, 'wharf server listening')
   process.stdout.write(`Wharf ${version} tracking server at http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}\n`)
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down')
-    await app.close()
-    await store.close()
+    await new Promise((resolve) => server.close(resolve))
+    await dispatcher.stop()
+    await stores.close()
     process.exit(0)
   }
   process.once('SIGINT', () => void shutdown('SIGINT'))

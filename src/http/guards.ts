@@ -1,6 +1,8 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Context, MiddlewareHandler } from 'hono'
+import { invalidPath } from '../errors.js'
+import type { AppEnv } from './app-env.js'
 
 export interface GuardOptions {
   readonly bindHost: string
@@ -72,24 +74,49 @@ function isAuthorized(header: string | undefined, token: string): boolean {
   return presented !== undefined && timingSafeEqual(digest(presented), digest(token))
 }
 
-const deny = (reply: FastifyReply, status: number, code: string, message: string) =>
-  reply.status(status).header('Content-Type', 'application/json').send({ error_code: code, message })
+const deny = (c: Context<AppEnv>, status: 401 | 403, code: string, message: string) => c.json({ error_code: code, message }, status)
 
-export function installGuards(app: FastifyInstance, options: GuardOptions): void {
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    reply.header('X-Content-Type-Options', 'nosniff').header('X-Frame-Options', 'SAMEORIGIN')
-    const path = (request.raw.url ?? '').split('?')[0] ?? ''
-    if (openPaths.has(path)) return
-    if (!isAllowedHost(request.headers.host, options)) {
-      return deny(reply, 403, 'PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected')
+/**
+ * URL parsers resolve `..` before routing (WHATWG URL, also for `%2e%2e`), which could carry a
+ * request out of the route it was sent to. No API URL has dot segments, so any is refused as MLflow
+ * refuses traversal: 400 "Invalid path".
+ */
+function hasDotSegments(rawPath: string): boolean {
+  return rawPath.split('/').some((segment) => {
+    let decoded = segment
+    for (let i = 0; i < 10; i++) {
+      let next: string
+      try {
+        next = decodeURIComponent(decoded)
+      } catch {
+        return true
+      }
+      if (next === decoded) break
+      decoded = next
     }
-    const origin = request.headers.origin
-    if (origin !== undefined && request.method !== 'GET' && request.method !== 'HEAD' && !isAllowedOrigin(origin, options)) {
-      return deny(reply, 403, 'PERMISSION_DENIED', 'Cross-origin request blocked')
-    }
-    if (options.authToken !== undefined && !isAuthorized(request.headers.authorization, options.authToken)) {
-      reply.header('WWW-Authenticate', 'Bearer realm="wharf", Basic realm="wharf"')
-      return deny(reply, 401, 'UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN).')
-    }
+    return decoded === '.' || decoded === '..' || /(^|[/\\])\.\.?([/\\]|$)/.test(decoded)
   })
+}
+
+export function guards(options: GuardOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.header('X-Content-Type-Options', 'nosniff')
+    c.header('X-Frame-Options', 'SAMEORIGIN')
+    const rawUrl = c.env?.incoming?.url ?? new URL(c.req.url).pathname
+    const path = rawUrl.split('?')[0] ?? ''
+    if (hasDotSegments(path)) throw invalidPath()
+    if (openPaths.has(path)) return next()
+    if (!isAllowedHost(c.req.header('host'), options)) {
+      return deny(c, 403, 'PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected')
+    }
+    const origin = c.req.header('origin')
+    if (origin !== undefined && c.req.method !== 'GET' && c.req.method !== 'HEAD' && !isAllowedOrigin(origin, options)) {
+      return deny(c, 403, 'PERMISSION_DENIED', 'Cross-origin request blocked')
+    }
+    if (options.authToken !== undefined && !isAuthorized(c.req.header('authorization'), options.authToken)) {
+      c.header('WWW-Authenticate', 'Bearer realm="wharf", Basic realm="wharf"')
+      return deny(c, 401, 'UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN).')
+    }
+    return next()
+  }
 }

@@ -1,5 +1,7 @@
-import type { FastifyInstance } from 'fastify'
+import type { Hono } from 'hono'
 import type { z } from 'zod'
+import type { AppEnv } from './app-env.js'
+import { queryFields, readJsonBody } from './request-body.js'
 import type { Services } from './services.js'
 import { parseInput } from './wire-schema.js'
 
@@ -9,19 +11,14 @@ export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 export interface Route {
   readonly methods: readonly Method[]
   readonly path: string
-  readonly handle: (request: { query: unknown; body: unknown; params: unknown }, services: Services) => Promise<object>
+  readonly handle: (fields: Record<string, unknown>, services: Services) => Promise<object>
 }
 
 function define(methods: readonly Method[]) {
   return <S extends z.ZodType>(path: string, schema: S, handler: (input: z.infer<S>, services: Services) => Promise<object>): Route => ({
     methods,
     path,
-    handle: (request, services) => {
-      // GET carries fields in the query string; the others in a JSON body. Path params join either.
-      const fields = methods.includes('GET') && request.body == null ? request.query : request.body
-      const input = parseInput(schema, { ...(fields as object | undefined), ...(request.params as object | undefined) })
-      return handler(input, services)
-    },
+    handle: (fields, services) => handler(parseInput(schema, fields), services),
   })
 }
 
@@ -33,13 +30,14 @@ export const del = define(['DELETE'])
 export const getOrPost = define(['GET', 'POST'])
 
 /** Mounts routes under each prefix, e.g. `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`. */
-export function mountRoutes(app: FastifyInstance, prefixes: readonly string[], routes: readonly Route[], services: Services): void {
+export function mountRoutes(app: Hono<AppEnv>, prefixes: readonly string[], routes: readonly Route[], services: Services): void {
   for (const prefix of prefixes) {
     for (const route of routes) {
-      app.route({
-        method: [...route.methods],
-        url: prefix + route.path,
-        handler: (request) => route.handle(request, services),
+      app.on([...route.methods], prefix + route.path, async (c) => {
+        // GET carries fields in the query string, the other verbs in a JSON body; path params join either.
+        const fields = c.req.method === 'GET' ? queryFields(c) : ((await readJsonBody(c)) as Record<string, unknown>)
+        const input = typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? fields : {}
+        return c.json(await route.handle({ ...input, ...c.req.param() }, services))
       })
     }
   }

@@ -1,3 +1,4 @@
+import type { RegistryService } from '../registry/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
 import type { TrackingService } from '../tracking/tracking-service.js'
 
@@ -5,4 +6,5 @@ import type { TrackingService } from '../tracking/tracking-service.js'
 export interface Services {
   readonly tracking: TrackingService
   readonly artifacts: ArtifactStore
+  readonly registry: RegistryService
 }

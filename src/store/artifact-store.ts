@@ -13,7 +13,8 @@ export interface ArtifactStore {
   get(path: string): Promise<{ readonly stream: Readable; readonly size: number }>
   /**
    * One level of the folder at `path` ('' is the root), entries named relative to `path`, sorted by
-   * name. A file path lists that one file; a missing path lists nothing.
+   * name. A file or missing path lists nothing: the MLflow 2 client takes any entry as a sign of
+   * a folder, so listing a file must come back empty as it does from `mlflow server`.
    */
   list(path: string): Promise<readonly FileInfo[]>
   /** Removes a file or a whole folder; a missing path is not an error. */

@@ -116,8 +116,8 @@ describe('FsArtifactStore', () => {
       assert.ok(names.includes('listing') && names.includes('empty.txt'))
     })
 
-    it('lists a file path as that one file', async () => {
-      assert.deepEqual(await store.list('listing/b.txt'), [{ path: 'b.txt', isDir: false, fileSize: 2 }])
+    it('lists nothing for a file path, as mlflow server does (the MLflow 2 client relies on it)', async () => {
+      assert.deepEqual(await store.list('listing/b.txt'), [])
     })
 
     it('lists nothing for a missing path', async () => {

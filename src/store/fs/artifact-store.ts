@@ -83,7 +83,6 @@ export class FsArtifactStore implements ArtifactStore {
     const target = await this.#locate(rel)
     if (!target.exists) return []
     const stat = await fs.stat(target.real)
-    if (stat.isFile()) return [{ path: path.basename(target.real), isDir: false, fileSize: stat.size }]
     if (!stat.isDirectory()) return []
     const entries = await fs.readdir(target.real, { withFileTypes: true })
     const infos: FileInfo[] = []

@@ -1,0 +1,33 @@
+import { getRequestListener } from '@hono/node-server'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Hono } from 'hono'
+import type { AppEnv } from './app-env.js'
+
+const invalidUrlBody = JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' })
+
+/**
+ * Serves a Hono app on node:http. URLs that the adapter would refuse with an empty 400 (a raw
+ * backslash, which no API path contains) are answered here in MLflow's error shape instead, as are
+ * requests Node's own parser refuses.
+ */
+export async function serveApp(app: Hono<AppEnv>, host: string, port: number): Promise<{ server: Server; port: number }> {
+  const listener = getRequestListener(app.fetch)
+  const server = createServer((req, res) => {
+    if ((req.url ?? '').includes('\\')) {
+      res.writeHead(400, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' }).end(invalidUrlBody)
+      return
+    }
+    void listener(req, res)
+  })
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy()
+    const body = JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: err.code === 'HPE_INVALID_URL' ? 'Invalid path' : 'Malformed request' })
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, resolve)
+  })
+  return { server, port: (server.address() as AddressInfo).port }
+}
