@@ -1,0 +1,1 @@
+export { TrackingClient, TrackingError, chunkBatch, logBatchLimits, proxiedPath, type KeyValue, type Metric, type ModelVersion, type RunInfo, type TrackingClientOptions } from './tracking-client.js'

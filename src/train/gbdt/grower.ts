@@ -1,0 +1,226 @@
+import type { Tree } from './tree.js'
+
+export interface GrowerOptions {
+  readonly maxLeafNodes: number | null
+  readonly maxDepth: number | null
+  readonly minSamplesLeaf: number
+  readonly l2Regularization: number
+  readonly learningRate: number
+  /** Hessians are all 1 (squared error): counts stand in for them and are not accumulated. */
+  readonly constantHessian: boolean
+}
+
+/** Binned training data shared by every tree. */
+export interface BinnedData {
+  readonly bins: Uint8Array // row-major: row i's bins at [i*features, (i+1)*features), for histograms
+  readonly binsByFeature: Uint8Array // column-major: feature j's bins at [j*rows, (j+1)*rows), for partitions
+  readonly rows: number
+  readonly features: number
+  readonly edges: readonly Float64Array[] // per feature, see BinMapper
+  readonly missingBin: number
+  readonly binCount: number // missingBin + 1
+}
+
+interface Split {
+  gain: number
+  feature: number
+  bin: number
+  missingLeft: boolean
+  gLeft: number
+  hLeft: number
+  nLeft: number
+}
+
+interface Leaf {
+  readonly node: number
+  readonly start: number
+  readonly end: number
+  readonly depth: number
+  readonly g: number
+  readonly h: number
+  hist: Float64Array // [g, h, count] per (feature, bin)
+  split: Split | undefined
+}
+
+const minHessianToSplit = 1e-3
+
+/**
+ * Grows one tree best-first (highest gain leaf first), as scikit-learn's `TreeGrower`: histograms
+ * of gradient/hessian sums per bin, the smaller child's histogram built and the larger one
+ * obtained by subtraction, missing values tried on both sides. `order` holds the row indices of
+ * the training rows and is permuted in place so each leaf owns a contiguous range; `leafOf`
+ * receives each row's leaf value so the caller can update raw predictions without re-walking.
+ */
+export class TreeGrower {
+  readonly #data: BinnedData
+  readonly #options: GrowerOptions
+  readonly #scratch: Uint32Array
+  readonly #pool: Float64Array[] = []
+
+  constructor(data: BinnedData, options: GrowerOptions, rowCount: number) {
+    this.#data = data
+    this.#options = options
+    this.#scratch = new Uint32Array(rowCount)
+  }
+
+  grow(order: Uint32Array, gradients: Float64Array, hessians: Float64Array, rowUpdate: Float64Array): Tree {
+    const tree: Tree = { feature: [], threshold: [], left: [], right: [], missingLeft: [], value: [] }
+    const addNode = () => {
+      tree.feature.push(-1), tree.threshold.push(0), tree.left.push(-1), tree.right.push(-1)
+      tree.missingLeft.push(false), tree.value.push(0)
+      return tree.feature.length - 1
+    }
+    const o = this.#options
+    let g = 0
+    let h = 0
+    for (let i = 0; i < order.length; i++) g += gradients[order[i]!]!
+    if (o.constantHessian) h = order.length
+    else for (let i = 0; i < order.length; i++) h += hessians[order[i]!]!
+    const root: Leaf = { node: addNode(), start: 0, end: order.length, depth: 0, g, h, hist: this.#buildHistogram(order, 0, order.length, gradients, hessians), split: undefined }
+    root.split = this.#findSplit(root)
+    const open: Leaf[] = [root]
+    let leafCount = 1
+    while (open.length > 0) {
+      let best = 0
+      for (let k = 1; k < open.length; k++) if ((open[k]!.split?.gain ?? -1) > (open[best]!.split?.gain ?? -1)) best = k
+      const leaf = open[best]!
+      if (leaf.split === undefined || (o.maxLeafNodes !== null && leafCount >= o.maxLeafNodes)) break
+      open.splice(best, 1)
+      const [left, right] = this.#splitLeaf(leaf, order, gradients, hessians, tree, addNode)
+      leafCount++
+      for (const child of [left, right]) {
+        child.split = o.maxDepth !== null && child.depth >= o.maxDepth ? undefined : this.#findSplit(child)
+        open.push(child)
+      }
+    }
+    for (const leaf of open) {
+      const value = (-leaf.g / (leaf.h + o.l2Regularization)) * o.learningRate
+      tree.value[leaf.node] = value
+      for (let i = leaf.start; i < leaf.end; i++) rowUpdate[order[i]!] = value
+      this.#pool.push(leaf.hist)
+    }
+    return tree
+  }
+
+  #splitLeaf(leaf: Leaf, order: Uint32Array, gradients: Float64Array, hessians: Float64Array, tree: Tree, addNode: () => number): [Leaf, Leaf] {
+    const s = leaf.split!
+    const d = this.#data
+    const column = d.binsByFeature.subarray(s.feature * d.rows, (s.feature + 1) * d.rows)
+    // Stable, branch-free partition of order[start, end) into left then right: a row is written to
+    // both buffers and only the matching cursor advances (left/right is a coin flip for the CPU).
+    const missingBin = d.missingBin
+    const missingLeft = s.missingLeft ? 1 : 0
+    const threshold = s.bin
+    const scratch = this.#scratch
+    let l = leaf.start
+    let r = 0
+    for (let i = leaf.start; i < leaf.end; i++) {
+      const row = order[i]!
+      const b = column[row]!
+      const left = b === missingBin ? missingLeft : b <= threshold ? 1 : 0
+      order[l] = row
+      scratch[r] = row
+      l += left
+      r += 1 - left
+    }
+    order.set(this.#scratch.subarray(0, r), l)
+    const edges = d.edges[s.feature]!
+    tree.feature[leaf.node] = s.feature
+    tree.threshold[leaf.node] = s.bin < edges.length ? edges[s.bin]! : Number.MAX_VALUE
+    tree.missingLeft[leaf.node] = s.missingLeft
+    const leftNode = addNode()
+    const rightNode = addNode()
+    tree.left[leaf.node] = leftNode
+    tree.right[leaf.node] = rightNode
+    const mid = l
+    const smallIsLeft = mid - leaf.start <= leaf.end - mid
+    const small = smallIsLeft ? this.#buildHistogram(order, leaf.start, mid, gradients, hessians) : this.#buildHistogram(order, mid, leaf.end, gradients, hessians)
+    const large = leaf.hist // reuse the parent's buffer: parent - small
+    for (let k = 0; k < large.length; k++) large[k] = large[k]! - small[k]!
+    const depth = leaf.depth + 1
+    const left: Leaf = { node: leftNode, start: leaf.start, end: mid, depth, g: s.gLeft, h: s.hLeft, hist: smallIsLeft ? small : large, split: undefined }
+    const right: Leaf = { node: rightNode, start: mid, end: leaf.end, depth, g: leaf.g - s.gLeft, h: leaf.h - s.hLeft, hist: smallIsLeft ? large : small, split: undefined }
+    return [left, right]
+  }
+
+  #buildHistogram(order: Uint32Array, start: number, end: number, gradients: Float64Array, hessians: Float64Array): Float64Array {
+    const d = this.#data
+    const size = d.features * d.binCount * 3
+    const hist = this.#pool.pop() ?? new Float64Array(size)
+    hist.fill(0)
+    const p = d.features
+    const stride = d.binCount * 3
+    const bins = d.bins
+    // Row-wise: one random access per row, then its p bins in sequence (LightGBM's row-wise mode).
+    if (this.#options.constantHessian) {
+      for (let i = start; i < end; i++) {
+        const row = order[i]!
+        const g = gradients[row]!
+        const base = row * p
+        for (let f = 0, off = 0; f < p; f++, off += stride) {
+          const k = off + bins[base + f]! * 3
+          hist[k] = hist[k]! + g
+          hist[k + 2] = hist[k + 2]! + 1
+        }
+      }
+      for (let k = 0; k < hist.length; k += 3) hist[k + 1] = hist[k + 2]!
+    } else {
+      for (let i = start; i < end; i++) {
+        const row = order[i]!
+        const g = gradients[row]!
+        const h = hessians[row]!
+        const base = row * p
+        for (let f = 0, off = 0; f < p; f++, off += stride) {
+          const k = off + bins[base + f]! * 3
+          hist[k] = hist[k]! + g
+          hist[k + 1] = hist[k + 1]! + h
+          hist[k + 2] = hist[k + 2]! + 1
+        }
+      }
+    }
+    return hist
+  }
+
+  #findSplit(leaf: Leaf): Split | undefined {
+    const o = this.#options
+    const d = this.#data
+    const count = leaf.end - leaf.start
+    if (count < 2 * o.minSamplesLeaf) return undefined
+    const lambda = o.l2Regularization
+    const parentScore = (leaf.g * leaf.g) / (leaf.h + lambda)
+    let best: Split | undefined
+    const hist = leaf.hist
+    for (let f = 0; f < d.features; f++) {
+      const base = f * d.binCount * 3
+      const nb = d.edges[f]!.length + 1 // non-missing bins of this feature
+      const mk = base + d.missingBin * 3
+      const gMiss = hist[mk]!
+      const hMiss = hist[mk + 1]!
+      const nMiss = hist[mk + 2]!
+      for (const missingLeft of nMiss > 0 ? [false, true] : [false]) {
+        let gl = missingLeft ? gMiss : 0
+        let hl = missingLeft ? hMiss : 0
+        let nl = missingLeft ? nMiss : 0
+        // With missing values on the right, "all non-missing left" is a valid split too.
+        const lastBin = nMiss > 0 && !missingLeft ? nb - 1 : nb - 2
+        for (let b = 0; b <= lastBin; b++) {
+          const k = base + b * 3
+          gl += hist[k]!
+          hl += hist[k + 1]!
+          nl += hist[k + 2]!
+          const nr = count - nl
+          if (nl < o.minSamplesLeaf) continue
+          if (nr < o.minSamplesLeaf) break
+          const hr = leaf.h - hl
+          if (hl < minHessianToSplit || hr < minHessianToSplit) continue
+          const gr = leaf.g - gl
+          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore
+          if (gain > 1e-12 && (best === undefined || gain > best.gain)) {
+            best = { gain, feature: f, bin: b, missingLeft: nMiss > 0 ? missingLeft : nl >= nr, gLeft: gl, hLeft: hl, nLeft: nl }
+          }
+        }
+      }
+    }
+    return best
+  }
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createRng } from '../split.js'
+import { fitLogistic } from './logistic.js'
+
+function blobs(n: number, classCount: number, seed: number) {
+  const rng = createRng(seed)
+  const data = new Float64Array(n * 2)
+  const y = new Uint32Array(n)
+  for (let i = 0; i < n; i++) {
+    const k = i % classCount
+    y[i] = k
+    data[i] = Math.cos((2 * Math.PI * k) / classCount) * 2 + rng() * 2 - 1
+    data[n + i] = Math.sin((2 * Math.PI * k) / classCount) * 2 + rng() * 2 - 1
+  }
+  return { X: { rows: n, cols: 2, data }, y }
+}
+
+describe('fitLogistic', () => {
+  it('zeroes the gradient of the penalised binary objective', () => {
+    const { X, y } = blobs(200, 2, 1)
+    const C = 0.5
+    const fit = fitLogistic(X, y, 2, { C, maxIter: 500, tol: 1e-10 })
+    assert.equal(fit.rows, 1)
+    const n = X.rows
+    const g = new Float64Array(3)
+    for (let i = 0; i < n; i++) {
+      const z = fit.intercept[0]! + fit.coef[0]! * X.data[i]! + fit.coef[1]! * X.data[n + i]!
+      const r = 1 / (1 + Math.exp(-z)) - y[i]!
+      g[0] = g[0]! + C * r * X.data[i]!
+      g[1] = g[1]! + C * r * X.data[n + i]!
+      g[2] = g[2]! + C * r
+    }
+    g[0] = g[0]! + fit.coef[0]!
+    g[1] = g[1]! + fit.coef[1]!
+    for (const v of g) assert.ok(Math.abs(v) < 1e-5, `gradient ${v}`)
+  })
+
+  it('fits a multinomial model with one weight row per class', () => {
+    const { X, y } = blobs(300, 3, 2)
+    const fit = fitLogistic(X, y, 3, { C: 1, maxIter: 500, tol: 1e-8 })
+    assert.equal(fit.rows, 3)
+    let hits = 0
+    for (let i = 0; i < X.rows; i++) {
+      let best = 0
+      let bestZ = -Infinity
+      for (let k = 0; k < 3; k++) {
+        const z = fit.intercept[k]! + fit.coef[k * 2]! * X.data[i]! + fit.coef[k * 2 + 1]! * X.data[X.rows + i]!
+        if (z > bestZ) (bestZ = z), (best = k)
+      }
+      if (best === y[i]) hits++
+    }
+    assert.ok(hits / X.rows > 0.9)
+    assert.ok(fit.converged)
+  })
+})
