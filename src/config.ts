@@ -55,6 +55,11 @@ const storeUri: Parser<string> = (raw, name) => {
   return raw
 }
 
+const positiveInt: Parser<number> = (raw, name) => {
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw new ConfigError(`${name} must be a whole number of at least 1, got '${raw}'`)
+  return Number(raw)
+}
+
 const durability: Parser<'full' | 'normal'> = (raw, name) => {
   if (raw !== 'full' && raw !== 'normal') throw new ConfigError(`${name} must be 'full' or 'normal', got '${raw}'`)
   return raw
@@ -99,6 +104,14 @@ const settings = {
     fallback: 'full',
     why: "SQLite synchronous mode: 'full' survives power loss, 'normal' only process crashes",
   } as Setting<'full' | 'normal'>,
+  webhookRetryBaseMs: {
+    env: ['WHARF_WEBHOOK_RETRY_BASE_MS'],
+    parse: positiveInt,
+    fallback: 1000,
+    why: 'wait before the first webhook retry; each later retry waits twice as long',
+  } as Setting<number>,
+  webhookMaxAttempts: { env: ['WHARF_WEBHOOK_MAX_ATTEMPTS'], parse: positiveInt, fallback: 8, why: 'attempts per webhook delivery before it is marked failed' } as Setting<number>,
+  webhookTimeoutMs: { env: ['WHARF_WEBHOOK_TIMEOUT_MS'], parse: positiveInt, fallback: 10000, why: 'how long one webhook delivery attempt may take' } as Setting<number>,
   logLevel: { env: ['WHARF_LOG_LEVEL'], parse: logLevel, fallback: 'info', why: 'pino log level' } as Setting<string>,
   trackingUri: {
     env: ['WHARF_TRACKING_URI', 'MLFLOW_TRACKING_URI'],

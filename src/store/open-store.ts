@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { ConfigError } from '../config.js'
 import type { ArtifactStore } from './artifact-store.js'
+import type { RegistryStore } from './registry-store.js'
 import type { TrackingStore } from './tracking-store.js'
 
 /**
@@ -18,6 +19,35 @@ export async function openTrackingStore(uri: string, durability: 'full' | 'norma
   if (uri.startsWith('sqlite:///')) {
     const { SqliteTrackingStore } = await import('./sqlite/tracking-store.js')
     return new SqliteTrackingStore(sqlitePathOf(uri), { durability })
+  }
+  throw new ConfigError(`--backend-store-uri: no store for '${uri.split(':')[0]}' URIs in this version (sqlite:/// is supported)`)
+}
+
+export interface Stores {
+  readonly tracking: TrackingStore
+  readonly registry: RegistryStore
+  /** Closes both stores and their shared connection. */
+  close(): Promise<void>
+}
+
+/** The tracking and registry stores on one connection (one SQLite writer, one WAL). */
+export async function openStores(uri: string, durability: 'full' | 'normal'): Promise<Stores> {
+  if (uri.startsWith('sqlite:///')) {
+    const [{ openSqlite }, { SqliteTrackingStore }, { SqliteRegistryStore }] = await Promise.all([
+      import('./sqlite/database.js'), import('./sqlite/tracking-store.js'), import('./sqlite/registry-store.js'),
+    ])
+    const db = openSqlite(sqlitePathOf(uri), { durability })
+    const tracking = new SqliteTrackingStore(db)
+    const registry = new SqliteRegistryStore(db)
+    return {
+      tracking,
+      registry,
+      close: async () => {
+        await registry.close()
+        await tracking.close()
+        db.close()
+      },
+    }
   }
   throw new ConfigError(`--backend-store-uri: no store for '${uri.split(':')[0]}' URIs in this version (sqlite:/// is supported)`)
 }

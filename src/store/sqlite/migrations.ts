@@ -141,6 +141,104 @@ const migrations: readonly string[] = [
     WHERE m.model_id IS NOT NULL
       AND m.seq = (SELECT max(seq) FROM metrics l WHERE l.model_id = m.model_id AND l.key = m.key);
   `,
+  // 2: model registry (PROTOCOLS.md §3), its event log and webhook deliveries. Models have a
+  // surrogate key so a rename is one UPDATE and events survive it; AUTOINCREMENT keeps keys (and
+  // event ids) from being reused after a delete. `next_version` keeps version numbers from being
+  // reused either. Deliveries are queued rows written in the same transaction as their event.
+  `
+  CREATE TABLE registered_models (
+    model_key INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT,
+    user_id TEXT,
+    creation_time INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL,
+    next_version INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE TABLE registered_model_tags (
+    model_key INTEGER NOT NULL REFERENCES registered_models(model_key) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (model_key, key)
+  );
+  CREATE TABLE model_versions (
+    version_key INTEGER PRIMARY KEY AUTOINCREMENT,
+    model_key INTEGER NOT NULL REFERENCES registered_models(model_key) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    creation_time INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL,
+    user_id TEXT,
+    current_stage TEXT NOT NULL DEFAULT 'None',
+    description TEXT,
+    source TEXT NOT NULL,
+    storage_location TEXT NOT NULL,
+    run_id TEXT,
+    run_link TEXT,
+    model_id TEXT,
+    status TEXT NOT NULL DEFAULT 'READY',
+    status_message TEXT,
+    UNIQUE (model_key, version)
+  );
+  CREATE INDEX model_versions_by_run ON model_versions (run_id) WHERE run_id IS NOT NULL;
+  CREATE TABLE model_version_tags (
+    version_key INTEGER NOT NULL REFERENCES model_versions(version_key) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (version_key, key)
+  );
+  CREATE TABLE registered_model_aliases (
+    model_key INTEGER NOT NULL REFERENCES registered_models(model_key) ON DELETE CASCADE,
+    alias TEXT NOT NULL,
+    version_key INTEGER NOT NULL REFERENCES model_versions(version_key) ON DELETE CASCADE,
+    PRIMARY KEY (model_key, alias)
+  );
+  CREATE VIEW named_model_versions AS
+    SELECT v.*, m.name FROM model_versions v JOIN registered_models m ON m.model_key = v.model_key;
+  CREATE VIEW search_registered_model_tags AS SELECT model_key AS owner_id, key, value FROM registered_model_tags;
+  CREATE VIEW search_model_version_tags AS SELECT version_key AS owner_id, key, value FROM model_version_tags;
+  CREATE TABLE registry_events (
+    event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    type TEXT NOT NULL,
+    model_key INTEGER NOT NULL,
+    model_name TEXT NOT NULL,
+    version TEXT,
+    alias TEXT,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX registry_events_by_model_key ON registry_events (model_key, event_id);
+  CREATE INDEX registry_events_by_model_name ON registry_events (model_name, event_id);
+  CREATE TABLE webhooks (
+    webhook_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    model_name TEXT,
+    description TEXT,
+    secret TEXT NOT NULL,
+    creation_time INTEGER NOT NULL
+  );
+  CREATE TABLE webhook_deliveries (
+    delivery_id TEXT PRIMARY KEY,
+    webhook_id TEXT NOT NULL REFERENCES webhooks(webhook_id) ON DELETE CASCADE,
+    event_id INTEGER NOT NULL REFERENCES registry_events(event_id),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_time INTEGER,
+    creation_time INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_time) WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, creation_time);
+  CREATE TABLE webhook_attempts (
+    delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(delivery_id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    latency_ms INTEGER NOT NULL,
+    PRIMARY KEY (delivery_id, attempt)
+  );
+  `,
 ]
 
 export const schemaVersion = migrations.length

@@ -40,12 +40,15 @@ const isUniqueViolation = (err: unknown) =>
 /** TrackingStore on SQLite (better-sqlite3). Every write method is one transaction. */
 export class SqliteTrackingStore implements TrackingStore {
   readonly #db: Database
+  readonly #ownsDb: boolean
   readonly #runs: RunLoader
   readonly #models: SqliteLoggedModels
   readonly #stmt: Record<string, Statement>
 
-  constructor(path: string, options: SqliteOptions = { durability: 'full' }) {
-    this.#db = openSqlite(path, options)
+  /** A path opens (and later closes) its own database; an open Database is shared and left open. */
+  constructor(pathOrDb: string | Database, options: SqliteOptions = { durability: 'full' }) {
+    this.#ownsDb = typeof pathOrDb === 'string'
+    this.#db = typeof pathOrDb === 'string' ? openSqlite(pathOrDb, options) : pathOrDb
     this.#runs = new RunLoader(this.#db)
     this.#models = new SqliteLoggedModels(this.#db)
     const db = this.#db
@@ -380,6 +383,6 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   async close(): Promise<void> {
-    this.#db.close()
+    if (this.#ownsDb) this.#db.close()
   }
 }
