@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { startFakeMlflow } from '../client/fake-mlflow-server.js'
+import { getJson, startServer } from '../integration/server-process.js'
 import { loadModel } from '../models/index.js'
 import { runTrain, validateTrainOptions } from './train.js'
 
@@ -55,22 +55,33 @@ describe('runTrain', () => {
     await assert.rejects(runTrain({ data: file, target: 'y', model: 'ols', output: '/tmp/never', log: quiet }), /line 3, column 'x': 'abc' is not a number/)
   })
 
-  it('logs params, metrics, the model, the profile and a registered version to the tracking server', async () => {
-    const server = await startFakeMlflow()
-    const lines: string[] = []
-    const result = await runTrain({ data: join(dataDir, 'diabetes.csv'), target: 'progression', model: 'gbdt', param: ['max_iter=20'], experiment: 'diabetes', register: 'diabetes-gbdt', trackingUri: server.uri, log: (l) => lines.push(l) })
-    assert.equal(result.registeredVersion?.version, '1')
-    assert.equal(result.modelUri, `runs:/${result.runId}/model`)
-    const prefix = `1/${result.runId}/artifacts/`
-    for (const f of ['model/MLmodel', 'model/model.onnx', 'model/wharf_model.json', 'model/input_example.json', 'data_profile.json']) assert.ok(server.artifacts.has(prefix + f), f)
-    assert.match(server.artifacts.get(prefix + 'model/MLmodel')!.toString(), new RegExp(`run_id: ${result.runId}`))
-    const batch = server.requests.filter((r) => r.path.endsWith('/runs/log-batch')).flatMap((r) => r.body.metrics)
-    assert.ok(batch.some((m: { key: string }) => m.key === 'rmse'))
-    assert.equal(batch.filter((m: { key: string }) => m.key === 'train_loss').length, 20)
-    const version = server.requests.find((r) => r.path.endsWith('/model-versions/create'))!
-    assert.equal(version.body.source, `mlflow-artifacts:/1/${result.runId}/artifacts/model`)
-    assert.equal(server.runs.get(result.runId!)!.status, 'FINISHED')
-    assert.ok(lines.some((l) => /^gbdt: tree 20\/20/.test(l)))
-    await server.close()
+  it('logs params, metrics, the model, the profile and a registered version to a real tracking server', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wharf-train-server-'))
+    const server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')])
+    try {
+      const lines: string[] = []
+      const result = await runTrain({ data: join(dataDir, 'diabetes.csv'), target: 'progression', model: 'gbdt', param: ['max_iter=20'], experiment: 'diabetes', register: 'diabetes-gbdt', trackingUri: server.url, log: (l) => lines.push(l) })
+      assert.equal(result.registeredVersion?.version, '1')
+      assert.equal(result.modelUri, `runs:/${result.runId}/model`)
+      const runRoot = join(dir, 'artifacts', result.experimentId!, result.runId!, 'artifacts')
+      for (const f of ['model/MLmodel', 'model/model.onnx', 'model/wharf_model.json', 'model/input_example.json', 'data_profile.json']) {
+        assert.ok((await stat(join(runRoot, f))).size > 0, f)
+      }
+      assert.match(await readFile(join(runRoot, 'model/MLmodel'), 'utf8'), new RegExp(`run_id: ${result.runId}`))
+      const run = (await getJson(server.url, `runs/get?run_id=${result.runId}`)).body.run
+      assert.equal(run.info.status, 'FINISHED')
+      assert.ok(run.data.metrics.some((m: { key: string }) => m.key === 'rmse'))
+      const losses = await getJson(server.url, `metrics/get-history?run_id=${result.runId}&metric_key=train_loss`)
+      assert.equal(losses.body.metrics.length, 20)
+      const version = await getJson(server.url, 'model-versions/get?name=diabetes-gbdt&version=1')
+      assert.equal(version.body.model_version.source, `mlflow-artifacts:/${result.experimentId}/${result.runId}/artifacts/model`)
+      assert.equal(version.body.model_version.run_id, result.runId)
+      const model = await loadModel(join(runRoot, 'model'))
+      assert.equal((await model.predict({ records: [{ age: 0.03, sex: 0.05, bmi: 0.06, bp: 0.02, s1: -0.04, s2: -0.03, s3: -0.04, s4: -0.002, s5: 0.02, s6: -0.02 }] })).values?.length, 1)
+      assert.ok(lines.some((l) => /^gbdt: tree 20\/20/.test(l)))
+    } finally {
+      await server.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,78 +1,94 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
-import { startFakeMlflow } from './fake-mlflow-server.js'
+import { after, before, describe, it } from 'node:test'
+import { type RunningServer, getJson, postJson, startServer } from '../integration/server-process.js'
 import { chunkBatch, proxiedPath, TrackingClient, TrackingError } from './tracking-client.js'
 
-describe('TrackingClient', () => {
+describe('TrackingClient against a real wharf server', () => {
+  let server: RunningServer
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wharf-client-'))
+    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')])
+  })
+  after(async () => {
+    await server.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
   it('creates an experiment once and finds it by name afterwards', async () => {
-    const server = await startFakeMlflow()
-    const client = new TrackingClient({ trackingUri: server.uri })
+    const client = new TrackingClient({ trackingUri: server.url })
     const first = await client.getOrCreateExperiment('demo')
     const second = await client.getOrCreateExperiment('demo')
     assert.equal(first, second)
-    assert.equal(server.requests.filter((r) => r.path.endsWith('/experiments/create')).length, 1)
-    await server.close()
+    const found = await postJson(server.url, 'experiments/search', { filter: "name = 'demo'" })
+    assert.equal(found.body.experiments.length, 1)
   })
 
-  it('splits a large batch within MLflow log-batch limits', async () => {
-    const server = await startFakeMlflow()
-    const client = new TrackingClient({ trackingUri: server.uri })
+  it('splits a large batch within MLflow log-batch limits and every point arrives', async () => {
+    const client = new TrackingClient({ trackingUri: server.url })
+    const run = await client.createRun(await client.getOrCreateExperiment('batches'))
     const metrics = Array.from({ length: 2500 }, (_, i) => ({ key: 'loss', value: i, timestamp: 1, step: i }))
     const params = Array.from({ length: 150 }, (_, i) => ({ key: `p${i}`, value: String(i) }))
-    await client.logBatch('r', { metrics, params })
-    const batches = server.requests.filter((r) => r.path.endsWith('/runs/log-batch'))
-    assert.equal(batches.reduce((s, b) => s + b.body.metrics.length, 0), 2500)
-    assert.equal(batches.reduce((s, b) => s + b.body.params.length, 0), 150)
-    for (const b of batches) assert.ok(b.body.metrics.length + b.body.params.length + b.body.tags.length <= 1000)
-    await server.close()
+    await client.logBatch(run.run_id, { metrics, params })
+    const history = await getJson(server.url, `metrics/get-history?run_id=${run.run_id}&metric_key=loss`)
+    assert.deepEqual(history.body.metrics.map((m: { step: number }) => m.step), metrics.map((m) => m.step))
+    const got = await getJson(server.url, `runs/get?run_id=${run.run_id}`)
+    assert.equal(got.body.run.data.params.length, 150)
   })
 
-  it('sends non-finite metric values as protobuf JSON strings', async () => {
-    const server = await startFakeMlflow()
-    await new TrackingClient({ trackingUri: server.uri }).logBatch('r', { metrics: [{ key: 'auc', value: Number.NaN, timestamp: 1, step: 0 }, { key: 'x', value: -Infinity, timestamp: 1, step: 0 }] })
-    const sent = server.requests.find((r) => r.path.endsWith('/runs/log-batch'))!.body.metrics
-    assert.deepEqual(sent.map((m: { value: unknown }) => m.value), ['NaN', '-Infinity'])
-    await server.close()
+  it('sends non-finite metric values so they read back as NaN and -Infinity', async () => {
+    const client = new TrackingClient({ trackingUri: server.url })
+    const run = await client.createRun(await client.getOrCreateExperiment('nonfinite'))
+    await client.logBatch(run.run_id, { metrics: [{ key: 'auc', value: Number.NaN, timestamp: 1, step: 0 }, { key: 'x', value: -Infinity, timestamp: 1, step: 0 }] })
+    const got = await getJson(server.url, `runs/get?run_id=${run.run_id}`)
+    assert.deepEqual(got.body.run.data.metrics.map((m: { value: unknown }) => m.value), ['NaN', '-Infinity'])
   })
 
   it('uploads a folder through the artifact proxy under the run artifact path', async () => {
-    const server = await startFakeMlflow()
-    const client = new TrackingClient({ trackingUri: server.uri })
-    const dir = await mkdtemp(join(tmpdir(), 'wharf-upload-'))
-    await mkdir(join(dir, 'sub'))
-    await writeFile(join(dir, 'MLmodel'), 'flavors: {}')
-    await writeFile(join(dir, 'sub', 'a b.txt'), 'hello')
-    await client.uploadArtifacts('mlflow-artifacts:/1/abc/artifacts', dir, 'model')
-    assert.deepEqual([...server.artifacts.keys()].sort(), ['1/abc/artifacts/model/MLmodel', '1/abc/artifacts/model/sub/a b.txt'])
-    assert.equal(server.artifacts.get('1/abc/artifacts/model/sub/a b.txt')!.toString(), 'hello')
-    await server.close()
+    const client = new TrackingClient({ trackingUri: server.url })
+    const run = await client.createRun(await client.getOrCreateExperiment('uploads'))
+    const src = await mkdtemp(join(tmpdir(), 'wharf-upload-'))
+    await mkdir(join(src, 'sub'))
+    await writeFile(join(src, 'MLmodel'), 'flavors: {}')
+    await writeFile(join(src, 'sub', 'a b.txt'), 'hello')
+    await client.uploadArtifacts(run.artifact_uri, src, 'model')
+    const listed = await getJson(server.url, `artifacts/list?run_id=${run.run_id}&path=model`)
+    assert.deepEqual(listed.body.files.map((f: { path: string }) => f.path), ['model/MLmodel', 'model/sub'])
+    const file = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${proxiedPath(run.artifact_uri)}/model/sub/a%20b.txt`)
+    assert.equal(await file.text(), 'hello')
+    await rm(src, { recursive: true, force: true })
   })
 
   it('surfaces the server error code and message', async () => {
-    const server = await startFakeMlflow()
-    const client = new TrackingClient({ trackingUri: server.uri })
-    await assert.rejects(client.getRun('nope'), (err: unknown) => err instanceof TrackingError && err.errorCode === 'ENDPOINT_NOT_FOUND' && err.status === 404 && /no route/.test(err.message))
-    await server.close()
-  })
-
-  it('sends the bearer token when given one', async () => {
-    const server = await startFakeMlflow({ token: 's3cret' })
-    await assert.rejects(new TrackingClient({ trackingUri: server.uri }).getOrCreateExperiment('x'), { errorCode: 'UNAUTHENTICATED' })
-    assert.equal(typeof (await new TrackingClient({ trackingUri: server.uri, token: 's3cret' }).getOrCreateExperiment('x')), 'string')
-    await server.close()
+    const client = new TrackingClient({ trackingUri: server.url })
+    await assert.rejects(client.getRun('0123456789abcdef0123456789abcdef'), (err: unknown) => err instanceof TrackingError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST' && err.status === 404 && /not found/.test(err.message))
   })
 
   it('treats an existing registered model as success and numbers versions', async () => {
-    const server = await startFakeMlflow()
-    const client = new TrackingClient({ trackingUri: server.uri })
+    const client = new TrackingClient({ trackingUri: server.url })
+    const run = await client.createRun(await client.getOrCreateExperiment('registry'))
     await client.createRegisteredModel('m')
     await client.createRegisteredModel('m')
-    const v = await client.createModelVersion('m', 'mlflow-artifacts:/1/r/artifacts/model', 'r')
-    assert.equal(v.version, '1')
-    await server.close()
+    const v1 = await client.createModelVersion('m', `${run.artifact_uri}/model`, run.run_id)
+    const v2 = await client.createModelVersion('m', `${run.artifact_uri}/model`, run.run_id)
+    assert.deepEqual([v1.version, v2.version], ['1', '2'])
+  })
+})
+
+describe('TrackingClient with an authenticated server', () => {
+  it('sends the bearer token when given one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wharf-client-auth-'))
+    const server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'a'), '--auth-token', 's3cret'])
+    try {
+      await assert.rejects(new TrackingClient({ trackingUri: server.url }).getOrCreateExperiment('x'), { errorCode: 'UNAUTHENTICATED' })
+      assert.equal(typeof (await new TrackingClient({ trackingUri: server.url, token: 's3cret' }).getOrCreateExperiment('x')), 'string')
+    } finally {
+      await server.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
