@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { MlflowError, invalidParameter } from '../errors.js'
 import type { AppEnv } from '../http/app-env.js'
 import { requestBodyStream } from '../http/request-body.js'
-import { get, type Route } from '../http/route.js'
+import { get, type ServiceRoute } from '../http/route.js'
 import type { Services } from '../http/services.js'
 import { toWireFileInfo } from '../tracking/wire.js'
 import { artifactUriToStorePath } from './artifact-uri.js'
@@ -81,7 +81,7 @@ async function listUnder(services: Services, rootUri: string, relPath: string | 
 }
 
 /** Listing a run's or a logged model's artifacts through the tracking API (service.proto ListArtifacts). */
-export const artifactListRoutes: readonly Route[] = [
+export const artifactListRoutes: readonly ServiceRoute[] = [
   get(
     '/artifacts/list',
     z.object({ run_id: z.string().optional(), run_uuid: z.string().optional(), path: z.string().optional(), page_token: z.string().optional() }),

@@ -32,7 +32,7 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   app.use(guards(options))
   app.get('/health', (c) => c.text('OK'))
   app.get('/version', (c) => c.text(version))
-  mountRoutes(app, apiPrefixes, [...experimentRoutes, ...runRoutes, ...loggedModelRoutes, ...artifactListRoutes], services)
+  mountRoutes(app, apiPrefixes, [...experimentRoutes, ...runRoutes, ...loggedModelRoutes, ...artifactListRoutes], () => services)
   mountRegistryRoutes(app, apiPrefixes, [...registeredModelRoutes, ...modelVersionRoutes], services.registry)
   mountRegistryRoutes(app, wharfPrefixes, wharfRegistryRoutes, services.registry)
   mountArtifactProxy(app, services, artifactPrefixes)

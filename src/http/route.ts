@@ -1,4 +1,4 @@
-import type { Hono } from 'hono'
+import type { Context, Hono } from 'hono'
 import type { z } from 'zod'
 import type { AppEnv } from './app-env.js'
 import { queryFields, readJsonBody } from './request-body.js'
@@ -7,37 +7,50 @@ import { parseInput } from './wire-schema.js'
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
-/** One API endpoint: parse, call, return. Handlers never catch; `error-response.ts` answers errors. */
-export interface Route {
+/**
+ * One API endpoint: parse, call, return. Handlers never catch; `error-response.ts` answers errors.
+ * `C` is what a handler may call besides its input (the services, or the registry and the actor).
+ */
+export interface Route<C> {
   readonly methods: readonly Method[]
   readonly path: string
-  readonly handle: (fields: Record<string, unknown>, services: Services) => Promise<object>
+  readonly handle: (fields: Record<string, unknown>, context: C) => Promise<object>
 }
 
-function define(methods: readonly Method[]) {
-  return <S extends z.ZodType>(path: string, schema: S, handler: (input: z.infer<S>, services: Services) => Promise<object>): Route => ({
+function define<C>(methods: readonly Method[]) {
+  return <S extends z.ZodType>(path: string, schema: S, handler: (input: z.infer<S>, context: C) => Promise<object>): Route<C> => ({
     methods,
     path,
-    handle: (fields, services) => handler(parseInput(schema, fields), services),
+    handle: (fields, context) => handler(parseInput(schema, fields), context),
   })
 }
 
-export const get = define(['GET'])
-export const post = define(['POST'])
-export const patch = define(['PATCH'])
-export const del = define(['DELETE'])
-/** Endpoints the MLflow client calls with either verb (experiments/search, get-latest-versions). */
-export const getOrPost = define(['GET', 'POST'])
+/** The verb helpers for routes whose handlers take a context of type `C`. */
+export function routeBuilders<C>() {
+  return {
+    get: define<C>(['GET']),
+    post: define<C>(['POST']),
+    patch: define<C>(['PATCH']),
+    del: define<C>(['DELETE']),
+    /** Endpoints the MLflow client calls with either verb (experiments/search, get-latest-versions). */
+    getOrPost: define<C>(['GET', 'POST']),
+  }
+}
+
+export type ServiceRoute = Route<Services>
+export const { get, post, patch, del, getOrPost } = routeBuilders<Services>()
 
 /** Mounts routes under each prefix, e.g. `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`. */
-export function mountRoutes(app: Hono<AppEnv>, prefixes: readonly string[], routes: readonly Route[], services: Services): void {
+export function mountRoutes<C>(app: Hono<AppEnv>, prefixes: readonly string[], routes: readonly Route<C>[], contextOf: (c: Context<AppEnv>) => C): void {
   for (const prefix of prefixes) {
     for (const route of routes) {
       app.on([...route.methods], prefix + route.path, async (c) => {
-        // GET carries fields in the query string, the other verbs in a JSON body; path params join either.
-        const fields = c.req.method === 'GET' ? queryFields(c) : ((await readJsonBody(c)) as Record<string, unknown>)
-        const input = typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? fields : {}
-        return c.json(await route.handle({ ...input, ...c.req.param() }, services))
+        // GET carries fields in the query string, the other verbs a JSON body (DELETE too, as the
+        // MLflow client sends it); a DELETE without a body may use the query string instead.
+        const isBodyless = c.req.method === 'GET' || (c.req.method === 'DELETE' && c.req.header('content-type') === undefined)
+        const fields = isBodyless ? queryFields(c) : await readJsonBody(c)
+        const input = typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? (fields as Record<string, unknown>) : {}
+        return c.json(await route.handle({ ...input, ...c.req.param() }, contextOf(c)))
       })
     }
   }

@@ -1,4 +1,5 @@
 import type { Tag } from '../tracking/entities.js'
+import { compact } from '../tracking/wire.js'
 import type { ModelVersion, RegisteredModel } from './entities.js'
 
 /**
@@ -6,14 +7,6 @@ import type { ModelVersion, RegisteredModel } from './entities.js'
  * int64 as numbers, versions as strings, unset or empty fields left out (PROTOCOLS.md §0, §3.1).
  */
 type Json = Record<string, unknown>
-
-const compact = (o: Json): Json => {
-  for (const k of Object.keys(o)) {
-    const v = o[k]
-    if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) delete o[k]
-  }
-  return o
-}
 
 const tags = (list: readonly Tag[]) => list.map((t) => ({ key: t.key, value: t.value }))
 

@@ -6,7 +6,8 @@ import type { DatasetInput, Experiment, FileInfo, LoggedModel, Metric, Run, RunI
  */
 type Json = Record<string, unknown>
 
-const compact = (o: Json): Json => {
+/** Drops unset and empty fields, as MLflow's protobuf JSON leaves them out. */
+export const compact = (o: Json): Json => {
   for (const k of Object.keys(o)) {
     const v = o[k]
     if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) delete o[k]
