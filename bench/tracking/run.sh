@@ -48,9 +48,11 @@ wait_ready http://127.0.0.1:5902 >/dev/null
 "$py" bench/tracking/workload.py http://127.0.0.1:5901 "$rounds" "$seed_runs" > "$work/wharf.json"
 "$py" bench/tracking/workload.py http://127.0.0.1:5902 "$rounds" "$seed_runs" > "$work/mlflow.json"
 "$py" bench/tracking/workload.py http://127.0.0.1:5903 "$rounds" "$seed_runs" floor > "$work/floor.json"
+"$py" bench/tracking/raw_http.py http://127.0.0.1:5901 "$rounds" > "$work/wharf-raw.json"
+"$py" bench/tracking/raw_http.py http://127.0.0.1:5902 "$rounds" > "$work/mlflow-raw.json"
 
 out=bench/results/tracking.md
-"$py" - "$work/wharf.json" "$work/mlflow.json" "$wharf_cold" "$mlflow_cold" "$rounds" "$seed_runs" "$work/floor.json" > "$out" <<'PY'
+"$py" - "$work/wharf.json" "$work/mlflow.json" "$wharf_cold" "$mlflow_cold" "$rounds" "$seed_runs" "$work/floor.json" "$work/wharf-raw.json" "$work/mlflow-raw.json" > "$out" <<'PY'
 import json, platform, statistics, subprocess, sys, datetime
 import mlflow
 w, m, f = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), json.load(open(sys.argv[7]))
@@ -73,6 +75,15 @@ for k, unit in units.items():
     c = statistics.median(f[k])
     print(f"| {k} | {unit} | {statistics.median(a):.1f} ({min(a):.1f}–{max(a):.1f}) | {statistics.median(b):.2f} ({min(b):.2f}–{max(b):.2f}) | {c:.1f} | {statistics.median(a)/statistics.median(b):.1f}× | {statistics.median(a)/c:.0%} |")
 print(f"| cold start | seconds to first /health answer (median of 3) | {wc:.3f} | {mc:.3f} | – | {mc/wc:.1f}× faster | – |")
+wr, mr = json.load(open(sys.argv[8])), json.load(open(sys.argv[9]))
+print("\nServer side: the same REST calls from prebuilt JSON bodies on a keep-alive `requests` session")
+print("(bench/tracking/raw_http.py), so the client's protobuf work is out of the measurement.\n")
+print("| workload | unit | wharf median (min–max) | mlflow median (min–max) | wharf / mlflow |")
+print("| --- | --- | --- | --- | --- |")
+raw_units = {"log_batch_1000": "log-batch calls of 1,000 metrics /s", "log_metric": "log-metric calls /s", "metric_history_100k": "100,000-point get-history calls /s"}
+for k, unit in raw_units.items():
+    a, b = wr[k], mr[k]
+    print(f"| {k} | {unit} | {statistics.median(a):.1f} ({min(a):.1f}–{max(a):.1f}) | {statistics.median(b):.2f} ({min(b):.2f}–{max(b):.2f}) | {statistics.median(a)/statistics.median(b):.1f}× |")
 print(f"\nSeeding {seed} runs with 8 client threads took {w['seed_seconds']:.1f} s on wharf and {m['seed_seconds']:.1f} s on mlflow.")
 PY
 cat "$out"
