@@ -225,16 +225,12 @@ export class SqliteTrackingStore implements TrackingStore {
 
   async updateRun(runId: string, patch: RunPatch): Promise<RunInfo> {
     this.#activeRunRow(runId)
+    // COALESCE keeps a column as it is when the patch leaves that field out.
     this.#db.transaction(() => {
-      const sets: string[] = []
-      const values: unknown[] = []
-      if (patch.status !== undefined) sets.push('status = ?') && values.push(patch.status)
-      if (patch.endTime !== undefined) sets.push('end_time = ?') && values.push(patch.endTime)
-      if (patch.runName !== undefined) {
-        sets.push('name = ?') && values.push(patch.runName)
-        this.#stmt.upsertTag!.run(runId, 'mlflow.runName', patch.runName)
-      }
-      if (sets.length > 0) this.#db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE run_uuid = ?`).run(...values, runId)
+      this.#db
+        .prepare('UPDATE runs SET status = COALESCE(?, status), end_time = COALESCE(?, end_time), name = COALESCE(?, name) WHERE run_uuid = ?')
+        .run(patch.status ?? null, patch.endTime ?? null, patch.runName ?? null, runId)
+      if (patch.runName !== undefined) this.#stmt.upsertTag!.run(runId, 'mlflow.runName', patch.runName)
     })()
     return toRunInfo(this.#runRow(runId))
   }
