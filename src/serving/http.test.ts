@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import { request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import { AccessLog } from './access-log.js'
+import { ApiKeys } from './api-keys.js'
+import { createServingServer } from './http.js'
+import { ServingMetrics } from './metrics.js'
+import { ModelSlot } from './model-slot.js'
+import { RequestGuard } from './request-guard.js'
+import type { RunningServing } from './serve-model.js'
+import { diabetesColumns, diabetesRows, postJson, request, serveDir, trainDiabetes } from './test-fixtures.js'
+
+const split = (n: number) => ({ dataframe_split: { columns: diabetesColumns, data: diabetesRows(n) } })
+
+describe('serving HTTP adapter', () => {
+  let serving: RunningServing
+  let url: string
+  before(async () => {
+    serving = await serveDir(await trainDiabetes(), { maxBodyBytes: 4096 })
+    url = serving.url
+  })
+  after(() => serving.close(100))
+
+  it('answers 413 for a body over the limit and keeps serving', async () => {
+    const res = await postJson(`${url}/invocations`, split(200))
+    assert.equal(res.status, 413)
+    assert.equal(res.json().error_code, 'REQUEST_LIMIT_EXCEEDED')
+    assert.equal((await postJson(`${url}/invocations`, split(1))).status, 200)
+  })
+
+  it('answers 404 for unknown routes and 405 for a known route with the wrong method', async () => {
+    assert.equal((await request(`${url}/nope`)).status, 404)
+    assert.equal((await request(`${url}/invocations`)).status, 405)
+    assert.equal((await request(`${url}/ping`, { method: 'DELETE' })).status, 405)
+  })
+
+  it('echoes a sane x-request-id and makes one up otherwise', async () => {
+    const given = await postJson(`${url}/invocations`, split(1), { 'x-request-id': 'abc-123' })
+    assert.equal(given.headers.get('x-request-id'), 'abc-123')
+    const made = await postJson(`${url}/invocations`, split(1), { 'x-request-id': '<script>' })
+    assert.match(made.headers.get('x-request-id')!, /^[0-9a-f]{8}-[0-9a-z]+$/)
+  })
+
+  it('refuses a foreign Host (DNS rebinding) and a cross-origin browser POST with 403', async () => {
+    const rebinding = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: serving.port, path: '/ping', headers: { host: 'attacker.example' } }, (res) => {
+        res.resume()
+        resolve(res.statusCode!)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    assert.equal(rebinding, 403)
+    const cross = await postJson(`${url}/invocations`, split(1), { origin: 'https://evil.example' })
+    assert.equal(cross.status, 403)
+    assert.equal((await postJson(`${url}/invocations`, split(1), { origin: 'http://localhost:3000' })).status, 200)
+  })
+
+  it('exposes Prometheus metrics by route, model, version and status, with latency, in-flight and load time', async () => {
+    await postJson(`${url}/invocations`, split(1))
+    await postJson(`${url}/invocations`, 'bad')
+    const text = (await request(`${url}/metrics`)).text
+    assert.match(text, /wharf_serving_requests_total\{route="\/invocations",model="model",version="",status="200"\} \d+/)
+    assert.match(text, /wharf_serving_requests_total\{route="\/invocations",model="model",version="",status="400"\} \d+/)
+    assert.match(text, /wharf_serving_request_duration_seconds_bucket\{route="\/invocations",model="model",version="",le="0.001"\} \d+/)
+    assert.match(text, /wharf_serving_requests_in_flight\{model="model"\} 1/) // the scrape itself
+    assert.match(text, /wharf_serving_model_load_seconds\{model="model",version=""\} [0-9.e-]+/)
+    assert.match(text, /wharf_serving_model_info\{model="model",version="",backend="native"\} 1/)
+  })
+
+  it('finishes a request in flight when draining, and refuses new connections after', async () => {
+    const other = await serveDir(await trainDiabetes())
+    const body = JSON.stringify(split(1))
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: other.port, path: '/invocations', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+        let text = ''
+        res.on('data', (c) => (text += c))
+        res.on('end', () => resolve({ status: res.statusCode!, text }))
+      })
+      req.on('error', reject)
+      req.write(body.slice(0, 10))
+      setTimeout(() => req.end(body.slice(10)), 200)
+    })
+    await new Promise((r) => setTimeout(r, 50))
+    const closed = other.close(5000)
+    const done = await answer
+    assert.equal(done.status, 200)
+    assert.match(done.text, /^\{"predictions":\[/)
+    await closed
+    await assert.rejects(fetch(`${other.url}/ping`))
+  })
+})
+
+describe('readiness', () => {
+  it('says not ready and answers 503 to predictions until a model is loaded', async () => {
+    const slot = new ModelSlot('m')
+    const http = createServingServer({
+      slot, metrics: new ServingMetrics('m'), log: new AccessLog('m', 0), keys: new ApiKeys([], undefined),
+      guard: new RequestGuard({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [] }), maxBodyBytes: 1000,
+    })
+    await new Promise<void>((r) => http.server.listen(0, '127.0.0.1', r))
+    const base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`
+    assert.equal((await request(`${base}/ping`)).status, 404) // as mlflow models serve before the model loads
+    assert.equal((await request(`${base}/v2/health/ready`)).status, 503)
+    assert.equal((await request(`${base}/v2/health/live`)).status, 200)
+    const res = await postJson(`${base}/invocations`, split(1))
+    assert.equal(res.status, 503)
+    assert.equal(res.json().error_code, 'TEMPORARILY_UNAVAILABLE')
+    await http.drain(100)
+  })
+})
+
+describe('AccessLog', () => {
+  it('writes sampled JSON lines with the request id, and every 5xx', () => {
+    const lines: string[] = []
+    const all = new AccessLog('m', 1, (l) => lines.push(l))
+    all.record({ id: 'r1', method: 'POST', route: '/invocations', status: 200, ms: 0.2, version: '3', bytesIn: 10 })
+    const none = new AccessLog('m', 0, (l) => lines.push(l))
+    none.record({ id: 'r2', method: 'POST', route: '/invocations', status: 200, ms: 0.2, version: '3', bytesIn: 10 })
+    none.record({ id: 'r3', method: 'POST', route: '/invocations', status: 500, ms: 0.2, version: '3', bytesIn: 10, error: 'internal error' })
+    assert.deepEqual(lines.map((l) => JSON.parse(l).id), ['r1', 'r3'])
+    assert.equal(JSON.parse(lines[1]!).level, 'error')
+  })
+})

@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import type { AccessLog } from './access-log.js'
+import type { ApiKeys } from './api-keys.js'
+import { azureError, azuremlRoutes } from './azureml-protocol.js'
+import { kserveError, kserveRoutes } from './kserve-protocol.js'
+import { renderMetrics, type ServingMetrics } from './metrics.js'
+import { mlflowError, mlflowRoutes } from './mlflow-protocol.js'
+import type { ModelEntry, ModelSlot } from './model-slot.js'
+import { readBody } from './request-body.js'
+import type { RequestGuard } from './request-guard.js'
+import { type ErrorFormat, type Reply, type RequestContext, type Route } from './route.js'
+import { ServingError } from './serving-error.js'
+
+export interface ServingHttpOptions {
+  readonly slot: ModelSlot
+  readonly metrics: ServingMetrics
+  readonly log: AccessLog
+  readonly keys: ApiKeys
+  readonly guard: RequestGuard
+  readonly maxBodyBytes: number
+  /** /metrics text; the cluster primary sums every worker's (default: this process only). */
+  readonly renderMetrics?: () => Promise<string>
+  /** Unexpected errors (answered 500 with no detail); default: stderr. */
+  readonly onError?: (err: unknown) => void
+}
+
+export interface ServingServer {
+  readonly server: Server
+  /** Stops accepting, lets in-flight requests finish (up to timeoutMs), then closes every connection. */
+  drain(timeoutMs: number): Promise<void>
+}
+
+/** Only an error the core raised on purpose says what went wrong; anything else is a 500. */
+function toServingError(err: unknown, onError: (err: unknown) => void): ServingError {
+  if (err instanceof ServingError) return err
+  if (err instanceof Error && err.name === 'InputError') return new ServingError('BAD_REQUEST', err.message)
+  onError(err)
+  return new ServingError('INTERNAL_ERROR', 'internal error')
+}
+
+const errorsForPath = (path: string): ErrorFormat => (path.startsWith('/v1/') || path.startsWith('/v2') ? kserveError : path === '/score' ? azureError : mlflowError)
+
+/**
+ * The scoring server on raw node:http: every route is found by exact string match in a table built
+ * once (prefix routes only for V2 `/versions/{v}`), bodies are read by callbacks, replies are
+ * strings the protocols wrote, and a request uses the model entry it took at its start.
+ */
+export function createServingServer(options: ServingHttpOptions): ServingServer {
+  const { slot, metrics, log, keys, guard, maxBodyBytes } = options
+  const onError = options.onError ?? ((err: unknown) => process.stderr.write(`wharf serve: ${(err as Error)?.stack ?? String(err)}\n`))
+  const metricsText = options.renderMetrics ?? (async () => renderMetrics([metrics.snapshot()]))
+  const metricsRoute: Route = { method: 'GET', path: '/metrics', label: '/metrics', isOpen: false, needsModel: false, errors: mlflowError, handle: async () => ({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: await metricsText() }) }
+  const routes = [...mlflowRoutes(), ...kserveRoutes(slot.name), ...azuremlRoutes(), metricsRoute]
+  const exact = { GET: new Map<string, Route>(), POST: new Map<string, Route>() }
+  const prefixed = routes.filter((r) => r.isPrefix)
+  for (const r of routes) if (!r.isPrefix) exact[r.method].set(r.path, r)
+  let draining = false
+
+  const find = (method: string | undefined, path: string): Route | ServingError => {
+    const table = method === 'POST' ? exact.POST : method === 'GET' ? exact.GET : undefined
+    const hit = table?.get(path) ?? prefixed.find((r) => r.method === method && path.startsWith(r.path))
+    if (hit !== undefined) return hit
+    const elsewhere = exact.GET.has(path) || exact.POST.has(path) || prefixed.some((r) => path.startsWith(r.path))
+    return elsewhere ? new ServingError('METHOD_NOT_ALLOWED', 'method not allowed on this route') : new ServingError('NOT_FOUND', 'no such route')
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = performance.now()
+    metrics.inflight++
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const path = q === -1 ? url : url.slice(0, q)
+    const id = log.requestId(req.headers['x-request-id'] as string | undefined)
+    const found = find(req.method, path)
+    const route = found instanceof ServingError ? undefined : found
+    const label = route?.label ?? 'unmatched'
+    const errors = route?.errors ?? errorsForPath(path)
+    let entry: ModelEntry | undefined
+    let bytesIn = 0
+
+    const send = (reply: Reply, errorMessage?: string) => {
+      const headers = ['content-type', reply.contentType, 'content-length', String(Buffer.byteLength(reply.body)), 'x-request-id', id, 'x-content-type-options', 'nosniff']
+      if (entry?.version !== undefined) headers.push('x-wharf-model-version', entry.version)
+      if (reply.status === 401) headers.push('www-authenticate', 'Bearer')
+      if (draining || reply.status === 413) headers.push('connection', 'close')
+      res.writeHead(reply.status, headers)
+      res.end(reply.body)
+      metrics.inflight--
+      const seconds = (performance.now() - started) / 1000
+      metrics.observe(label, entry?.version ?? slot.current?.version, reply.status, seconds)
+      log.record({ id, method: req.method ?? '', route: label, status: reply.status, ms: seconds * 1000, version: entry?.version, bytesIn, ...(errorMessage ? { error: errorMessage } : {}) })
+      if (route?.needsModel && entry !== undefined) slot.release(entry)
+    }
+    const fail = (err: unknown) => {
+      const e = toServingError(err, onError)
+      send(errors(e), e.message)
+    }
+    const run = (ctx: RequestContext) => {
+      let reply: Reply | Promise<Reply>
+      try {
+        reply = route!.handle(ctx)
+      } catch (err) {
+        return fail(err)
+      }
+      if (reply instanceof Promise) reply.then((r) => send(r), fail)
+      else send(reply)
+    }
+
+    if (route === undefined) return fail(found)
+    if (!guard.isAllowedHost(req.headers.host)) return fail(new ServingError('FORBIDDEN', 'Invalid Host header - possible DNS rebinding attack detected'))
+    if (!guard.isAllowedOrigin(req.headers.origin)) return fail(new ServingError('FORBIDDEN', 'Cross-origin request blocked'))
+    if (!route.isOpen && !keys.check(req.headers.authorization)) return fail(new ServingError('UNAUTHENTICATED', 'a valid API key is required: Authorization: Bearer <key>'))
+    if (route.needsModel) {
+      entry = slot.acquire()
+      if (entry === undefined || !entry.predictor.isReady) return fail(new ServingError('NOT_READY', 'the model is not loaded yet'))
+    } else entry = slot.current
+    if (req.method !== 'POST') return run({ entry, slot, path, body: undefined, contentType: undefined })
+    readBody(req, maxBodyBytes, (err, body) => {
+      bytesIn = body.length
+      if (err !== undefined) return fail(err)
+      run({ entry, slot, path, body, contentType: req.headers['content-type'] })
+    })
+  }
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler)
+  return {
+    server,
+    drain: async (timeoutMs) => {
+      draining = true
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const deadline = setTimeout(() => server.closeAllConnections(), timeoutMs)
+      await closed
+      clearTimeout(deadline)
+    },
+  }
+}

@@ -1,0 +1,45 @@
+import type { IncomingMessage } from 'node:http'
+import { ServingError } from './serving-error.js'
+
+const tooLarge = (maxBytes: number) => new ServingError('PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${maxBytes} bytes`)
+
+/**
+ * Reads a request body up to `maxBytes`, with callbacks rather than promises (this is the hot
+ * path). A one-chunk body is used as is, without copying. Past the limit the callback gets a 413
+ * at once and the rest of the body is discarded unread.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, done: (err: ServingError | undefined, body: Buffer) => void): void {
+  const declared = req.headers['content-length']
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    req.resume()
+    return done(tooLarge(maxBytes), empty)
+  }
+  let first: Buffer | undefined
+  let rest: Buffer[] | undefined
+  let size = 0
+  let finished = false
+  const onData = (chunk: Buffer) => {
+    size += chunk.length
+    if (size > maxBytes) {
+      req.off('data', onData)
+      req.resume()
+      finished = true
+      return done(tooLarge(maxBytes), empty)
+    }
+    if (first === undefined) first = chunk
+    else (rest ??= [first]).push(chunk)
+  }
+  req.on('data', onData)
+  req.once('end', () => {
+    if (finished) return
+    finished = true
+    done(undefined, rest !== undefined ? Buffer.concat(rest, size) : first ?? empty)
+  })
+  req.once('error', () => {
+    if (finished) return
+    finished = true
+    done(new ServingError('BAD_REQUEST', 'the request body could not be read'), empty)
+  })
+}
+
+const empty = Buffer.alloc(0)

@@ -1,0 +1,38 @@
+import type { ModelEntry, ModelSlot } from './model-slot.js'
+import type { ServingError } from './serving-error.js'
+
+export interface Reply {
+  readonly status: number
+  readonly contentType: string
+  readonly body: string
+}
+
+export interface RequestContext {
+  /** The model version this request is served by, taken once at its start (see ModelSlot). */
+  readonly entry: ModelEntry | undefined
+  readonly slot: ModelSlot
+  readonly path: string
+  readonly body: Buffer | undefined
+  readonly contentType: string | undefined
+}
+
+/** Each protocol writes errors its own way: MLflow `{error_code, message}`, KServe `{"error"}`. */
+export type ErrorFormat = (err: ServingError) => Reply
+
+export interface Route {
+  readonly method: 'GET' | 'POST'
+  /** Exact path, or a prefix when `isPrefix` (V2 `/versions/{v}` routes). */
+  readonly path: string
+  readonly isPrefix?: boolean
+  /** Metrics and access-log label: the path template. */
+  readonly label: string
+  /** Health probes answer without credentials (SECURITY.md §3.9). */
+  readonly isOpen: boolean
+  /** Answer 503 in the route's own format until a model is loaded and warmed up. */
+  readonly needsModel: boolean
+  readonly errors: ErrorFormat
+  handle(ctx: RequestContext): Reply | Promise<Reply>
+}
+
+export const jsonReply = (status: number, body: string): Reply => ({ status, contentType: 'application/json', body })
+export const textReply = (status: number, body: string): Reply => ({ status, contentType: 'text/plain; charset=utf-8', body })

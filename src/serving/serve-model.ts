@@ -1,0 +1,106 @@
+import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { AccessLog } from './access-log.js'
+import { AliasFollower } from './alias-follower.js'
+import { ApiKeys } from './api-keys.js'
+import { createServingServer } from './http.js'
+import { ServingMetrics } from './metrics.js'
+import { fetchVersion, registryClient, resolveModel, type ResolvedModel } from './model-source.js'
+import { ModelSlot } from './model-slot.js'
+import { Predictor, type PredictorOptions } from './predictor.js'
+import { RequestGuard } from './request-guard.js'
+
+export interface ServeOptions extends PredictorOptions {
+  readonly modelUri: string
+  readonly host: string
+  readonly port: number
+  readonly modelName?: string | undefined
+  readonly maxBodyBytes: number
+  readonly apiKeys?: readonly (string | undefined)[]
+  readonly apiKeysFile?: string | undefined
+  readonly accessLogSampleRate?: number
+  readonly pollIntervalMs: number
+  readonly cacheDir: string
+  readonly trackingUri: string | undefined
+  readonly token: string | undefined
+  readonly allowedHosts?: readonly string[]
+  readonly allowedOrigins?: readonly string[]
+  /** Already resolved (the cluster primary downloads once before forking workers). */
+  readonly resolved?: ResolvedModel
+  /** /metrics text for the whole server (cluster workers ask the primary). */
+  readonly renderMetrics?: () => Promise<string>
+  /** Status lines (loaded, switched, poll failures); default stderr. */
+  readonly log?: (line: string) => void
+}
+
+export interface RunningServing {
+  readonly url: string
+  readonly port: number
+  readonly slot: ModelSlot
+  readonly metrics: ServingMetrics
+  /** Stops following the alias, drains in-flight requests (up to drainMs), releases the model. */
+  close(drainMs?: number): Promise<void>
+}
+
+/**
+ * Starts serving one model: listen first (health says not ready), load and warm up, then answer.
+ * With models:/NAME@ALIAS, follows the alias and swaps versions without failing a request.
+ */
+export async function startServing(options: ServeOptions): Promise<RunningServing> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'))
+  const resolved = options.resolved ?? (await resolveModel(options.modelUri, options))
+  const slot = new ModelSlot(options.modelName ?? resolved.name)
+  const metrics = new ServingMetrics(slot.name)
+  const keys = new ApiKeys(options.apiKeys ?? [], options.apiKeysFile, log)
+  const guard = new RequestGuard({ bindHost: options.host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [] })
+  const http = createServingServer({
+    slot, metrics, keys, guard,
+    log: new AccessLog(slot.name, options.accessLogSampleRate ?? 0),
+    maxBodyBytes: options.maxBodyBytes,
+    ...(options.renderMetrics ? { renderMetrics: options.renderMetrics } : {}),
+  })
+  await new Promise<void>((resolve, reject) => {
+    http.server.once('error', reject)
+    http.server.listen(options.port, options.host, () => resolve())
+  })
+  const port = (http.server.address() as AddressInfo).port
+
+  const load = async (dir: string, version: string | undefined) => {
+    const started = performance.now()
+    const predictor = await Predictor.load(dir, options)
+    await predictor.warmUp()
+    slot.swap(predictor, version, dir)
+    metrics.modelLoaded(version, predictor.backend, (performance.now() - started) / 1000)
+    log(`wharf serve: serving ${slot.name}${version ? ` version ${version}` : ''} (${predictor.backend}) from ${dir}`)
+  }
+  try {
+    await load(resolved.dir, resolved.version)
+  } catch (err) {
+    await http.drain(0)
+    throw err
+  }
+
+  let follower: AliasFollower | undefined
+  if (resolved.alias !== undefined && resolved.version !== undefined) {
+    const client = registryClient(options.modelUri, options)
+    const { name, alias } = resolved.alias
+    follower = new AliasFollower(
+      { client, name, alias, intervalMs: options.pollIntervalMs, onError: log, switchTo: async (v) => load(await fetchVersion(client, name, v, options.cacheDir), v) },
+      resolved.version,
+    )
+    follower.start()
+  }
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    slot,
+    metrics,
+    close: async (drainMs = 30_000) => {
+      follower?.stop()
+      keys.close()
+      await http.drain(drainMs)
+      await slot.close()
+    },
+  }
+}
