@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { after, before, describe, it } from 'node:test'
+import { stringify } from 'yaml'
+import { type RunningServer, startServer } from '../integration/server-process.js'
+import { isOnPath, runContainerCommand } from './container/container-cli.js'
+import type { KubernetesEnvironment } from './environments.js'
+import { waitFor } from './fixtures/deploy-harness.js'
+import { deployApi } from './fixtures/registry-fixture.js'
+import { findFreePort } from './free-port.js'
+import { buildDeployment } from './kubernetes/manifests.js'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const wharfBin = join(root, 'bin/wharf.js')
+const run = promisify(execFile)
+const hasPodman = isOnPath('podman')
+const hasServe = existsSync(join(root, 'dist/cli/serve.js'))
+const skip = !hasPodman ? 'podman is not installed (.ci/install-podman.sh installs it)' : !hasServe ? 'wharf serve is not built in this tree yet' : false
+if (skip) process.stdout.write(`# skipping the container target tests: ${skip}\n`)
+
+const columns = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6']
+const scoringBody = JSON.stringify({ dataframe_split: { columns, data: [[0.03, 0.05, 0.06, 0.02, -0.04, -0.03, -0.04, 0.0, 0.02, -0.02]] } })
+const score = async (url: string) => {
+  const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: scoringBody })
+  return { status: res.status, body: (await res.json()) as { predictions: number[] }, version: res.headers.get('x-wharf-model-version') }
+}
+
+describe('the container target and real wharf serve processes', { skip }, () => {
+  const model = `ct-${process.pid}-${Date.now().toString(36)}`
+  const imageTag = `localhost/wharf-${model}:v1`
+  let dir: string
+  let server: RunningServer
+  const api = async (method: 'GET' | 'POST', path: string, fields: Record<string, unknown> = {}) => {
+    const res = await deployApi(server.url, method, path, fields)
+    assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`)
+    return res.body
+  }
+  const endpoint = async (environment: string) => (await api('GET', 'list', { environment })).endpoints.find((e: any) => e.model_name === model)
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wharf-container-'))
+    await writeFile(join(dir, 'wharf.yaml'), stringify({ environments: { staging: { target: 'local' }, qa: { target: 'container' }, production: { target: 'kubernetes', namespace: 'ml', replicas: 2 } } }))
+    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
+      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'), WHARF_DEPLOY_DIR: join(dir, 'deployments'),
+    })
+    await run(process.execPath, [wharfBin, 'train', '--data', join(root, 'data/diabetes.csv'), '--target', 'progression', '--model', 'ridge', '--register', model], {
+      env: { ...process.env, WHARF_TRACKING_URI: server.url },
+    })
+  })
+
+  after(async () => {
+    for (const environment of ['staging', 'qa']) await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment }).catch(() => {})
+    await server.stop()
+    await runContainerCommand('podman', ['rmi', '-f', imageTag]).catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('deploys a registered model to the local target with the real wharf serve and answers predictions', async () => {
+    await api('POST', 'deploy', { model_name: model, version: '1', environment: 'staging' })
+    const answer = await score((await endpoint('staging')).url)
+    assert.equal(answer.status, 200)
+    assert.equal(answer.version, '1')
+    assert.equal(answer.body.predictions.length, 1)
+  })
+
+  it('deploys to the container target: builds the image, publishes the port on 127.0.0.1, answers the same predictions', async () => {
+    await api('POST', 'deploy', { model_name: model, version: '1', environment: 'qa' })
+    const qa = await endpoint('qa')
+    assert.equal(qa.health, 'ready')
+    const [local, container] = await Promise.all([score((await endpoint('staging')).url), score(qa.url)])
+    assert.equal(container.status, 200)
+    assert.deepEqual(container.body, local.body)
+    const inspect = JSON.parse(await runContainerCommand('podman', ['image', 'inspect', imageTag]))[0]
+    assert.equal(inspect.Config.User, '10001:10001')
+    assert.equal(inspect.Config.Labels['io.wharf.model.name'], model)
+    assert.equal(inspect.Config.Labels['io.wharf.model.version'], '1')
+    assert.match(inspect.Config.Labels['io.wharf.model.run-id'], /^[0-9a-f]{32}$/)
+    assert.ok(inspect.Healthcheck?.Test?.length > 0, 'the image has a HEALTHCHECK')
+    const ports = await runContainerCommand('podman', ['port', qa.instances[0].container_name])
+    assert.match(ports, /^8080\/tcp -> 127\.0\.0\.1:\d+/)
+  })
+
+  it('brings a killed container back, healthy, within 5 s', async () => {
+    const qa = await endpoint('qa')
+    await runContainerCommand('podman', ['kill', qa.instances[0].container_name])
+    const tookMs = await waitFor(async () => {
+      const e = await endpoint('qa')
+      return e.instances[0].restarts >= 1 && e.instances[0].health === 'ready' && (await score(e.url)).status === 200
+    }, 5000, 'container back and healthy')
+    assert.ok(tookMs < 5000)
+  })
+
+  it('runs the rendered Deployment with podman kube play and gets predictions from the pod', async () => {
+    const hostPort = await findFreePort()
+    const env: KubernetesEnvironment = { name: 'kube-play', target: 'kubernetes', namespace: 'default', replicas: 1, servicePort: 80 }
+    const deployment = buildDeployment({ env, modelName: model, version: '1', image: `localhost/wharf-{model}:v{version}`, hostPort, wharfVersion: '0' })
+    const file = join(dir, 'deployment.yaml')
+    await writeFile(file, stringify(deployment))
+    try {
+      await runContainerCommand('podman', ['kube', 'play', file], { timeoutMs: 120_000 })
+      await waitFor(async () => (await score(`http://127.0.0.1:${hostPort}`)).status === 200, 30_000, 'pod answering')
+      const answer = await score(`http://127.0.0.1:${hostPort}`)
+      assert.equal(answer.body.predictions.length, 1)
+    } finally {
+      await runContainerCommand('podman', ['kube', 'down', file], { timeoutMs: 120_000 }).catch(() => {})
+    }
+  })
+
+  it('prints the Kubernetes manifests of a deploy with --dry-run instead of applying them', async () => {
+    const { stdout } = await run(process.execPath, [wharfBin, 'deploy', model, '--version', '1', '--env', 'production', '--dry-run'], { env: { ...process.env, WHARF_TRACKING_URI: server.url } })
+    const kinds = [...stdout.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1])
+    assert.deepEqual(kinds, ['Deployment', 'Service', 'PodDisruptionBudget'], stdout)
+    assert.match(stdout, /namespace: ml/)
+    assert.equal((await api('GET', 'history', { model_name: model, environment: 'production' })).changes.length, 0)
+  })
+})

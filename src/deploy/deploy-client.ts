@@ -1,0 +1,86 @@
+/**
+ * The deployment REST API from the command line (`/api/2.0/wharf/deployments/...` on the server
+ * named by WHARF_TRACKING_URI / MLFLOW_TRACKING_URI). The CLI sends HTTP Basic credentials with the
+ * user name (WHARF_USER, else the login name) and the token as password, so changes are recorded
+ * with who made them and authenticated servers accept them.
+ */
+export interface DeployClientOptions {
+  readonly trackingUri?: string | undefined
+  readonly token?: string | undefined
+  readonly user: string
+}
+
+export type Json = Record<string, any>
+
+export class DeployClient {
+  readonly #base: string
+  readonly #headers: Record<string, string>
+
+  constructor(options: DeployClientOptions) {
+    if (!options.trackingUri) throw new Error('no tracking server: set WHARF_TRACKING_URI or MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000)')
+    if (!/^https?:\/\//.test(options.trackingUri)) throw new Error(`the tracking URI must be http(s)://..., got '${options.trackingUri}'`)
+    this.#base = options.trackingUri.replace(/\/+$/, '')
+    const credentials = Buffer.from(`${options.user.replace(/:/g, '_')}:${options.token ?? ''}`).toString('base64')
+    this.#headers = { 'user-agent': 'wharf-cli', authorization: `Basic ${credentials}` }
+  }
+
+  get(path: string, query: Record<string, string | number | undefined> = {}): Promise<Json> {
+    const url = new URL(`${this.#base}/api/2.0/wharf/deployments/${path}`)
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v))
+    return this.#call(url, { method: 'GET', headers: this.#headers })
+  }
+
+  post(path: string, body: Record<string, unknown>): Promise<Json> {
+    const url = new URL(`${this.#base}/api/2.0/wharf/deployments/${path}`)
+    const fields = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined))
+    return this.#call(url, { method: 'POST', headers: { ...this.#headers, 'content-type': 'application/json' }, body: JSON.stringify(fields) })
+  }
+
+  async #call(url: URL, init: RequestInit): Promise<Json> {
+    let res: Response
+    try {
+      res = await fetch(url, init)
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause
+      throw new Error(`could not reach the tracking server at ${this.#base}: ${cause?.code ?? cause?.message ?? String(err)}`)
+    }
+    const text = await res.text()
+    let body: Json = {}
+    try {
+      body = text ? (JSON.parse(text) as Json) : {}
+    } catch {
+      throw new Error(`${init.method} ${url.pathname} answered ${res.status} with a body that is not JSON`)
+    }
+    if (res.status === 404 && body.error_code === 'ENDPOINT_NOT_FOUND') throw new Error(`the server at ${this.#base} has no deployment API (is it a wharf server with a SQLite store?)`)
+    if (!res.ok) throw new Error(`${body.error_code ?? `HTTP ${res.status}`}: ${body.message ?? text.slice(0, 200)}`)
+    return body
+  }
+}
+
+const ago = (ms: number) => {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000))
+  if (s < 120) return `${s}s ago`
+  if (s < 7200) return `${Math.round(s / 60)}m ago`
+  return `${Math.round(s / 3600)}h ago`
+}
+
+/** One line per change: time, actor, action, model, environment, from → to. */
+export function formatChange(c: Json): string {
+  const from = c.from_version ?? '-'
+  const to = c.to_version ?? '-'
+  const shadow = c.data?.traffic?.shadow ? ` (shadow v${c.data.traffic.shadow.version} ${c.data.traffic.shadow.percent}%)` : ''
+  return `${new Date(c.time).toISOString()}  ${c.actor}  ${c.action} ${c.model_name} in ${c.environment}: v${from} → v${to}${shadow}`
+}
+
+/** The table `wharf deployments` prints. */
+export function formatEndpoints(endpoints: readonly Json[]): string[] {
+  if (endpoints.length === 0) return ['no deployments']
+  const rows = [['ENVIRONMENT', 'MODEL', 'TARGET', 'LIVE', 'SINCE', 'HEALTH', 'TRAFFIC', 'ENDPOINT']]
+  for (const e of endpoints) {
+    const weights = Object.entries(e.traffic.weights as Record<string, number>).filter(([, w]) => w > 0).map(([v, w]) => `v${v}:${w}%`)
+    if (e.traffic.shadow) weights.push(`shadow v${e.traffic.shadow.version}:${e.traffic.shadow.percent}%`)
+    rows.push([e.environment, e.model_name, e.target, e.live_version ? `v${e.live_version}` : '-', e.since ? ago(e.since) : '-', e.health, weights.join(' ') || '-', e.url ?? '-'])
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+}

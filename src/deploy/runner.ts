@@ -1,0 +1,39 @@
+/** What a runner needs to start one version of an endpoint. */
+export interface RunSpec {
+  readonly instanceId: string
+  readonly environment: string
+  readonly modelName: string
+  readonly version: string
+  readonly modelUri: string
+  /** Host port the serving process answers on (loopback). */
+  readonly port: number
+  /** Supervisor events and (for processes) stdout/stderr go here. */
+  readonly logFile: string
+  /** The serving image (container runner). */
+  readonly image?: string | undefined
+}
+
+/** How to find a started instance again: a process id or a container name. */
+export interface RunHandle {
+  readonly pid?: number | undefined
+  readonly containerName?: string | undefined
+  /** Resolves when the instance is known to have exited (own child processes only). */
+  readonly exited?: Promise<void> | undefined
+}
+
+/**
+ * Starts, checks and stops serving instances. Two implementations: `LocalRunner` (a `wharf serve`
+ * process) and `ContainerRunner` (the serving image under podman or docker).
+ */
+export interface Runner {
+  readonly kind: 'local' | 'container'
+  start(spec: RunSpec): Promise<RunHandle>
+  /** True when the handle still names this spec's instance and it is running. */
+  isRunning(spec: RunSpec, handle: RunHandle): Promise<boolean>
+  /** Stops and removes the instance (SIGTERM, then SIGKILL after `graceMs`). */
+  stop(spec: RunSpec, handle: RunHandle, graceMs: number): Promise<void>
+  /** Starts a dead or hung instance again, when the runner can do better than stop + start. */
+  restart?(spec: RunSpec, handle: RunHandle): Promise<RunHandle>
+  /** The last lines of the instance's output. */
+  readLog(spec: RunSpec, handle: RunHandle | undefined, maxLines: number): Promise<string>
+}

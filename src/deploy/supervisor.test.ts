@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { fakeServeCommand, invoke, isAlive, waitFor } from './fixtures/deploy-harness.js'
+import { findFreePort } from './free-port.js'
+import { LocalRunner } from './local-runner.js'
+import type { RunSpec } from './runner.js'
+import { Supervisor } from './supervisor.js'
+
+describe('Supervisor with the local runner', () => {
+  const cleanups: (() => Promise<void>)[] = []
+  after(async () => {
+    for (const c of cleanups.reverse()) await c()
+  })
+
+  const spec = async (version: string): Promise<RunSpec> => {
+    const dir = await mkdtemp(join(tmpdir(), 'wharf-supervisor-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    return { instanceId: `t${version}`, environment: 'test', modelName: 'm', version, modelUri: `models:/m/${version}`, port: await findFreePort(), logFile: join(dir, 'serve.log') }
+  }
+  const runner = new LocalRunner({ command: fakeServeCommand, env: { PATH: process.env.PATH } })
+
+  it('starts a serving process, waits until it is ready, and keeps its output in the log file', async () => {
+    const s = await spec('3')
+    const supervisor = new Supervisor(s, runner)
+    cleanups.push(() => supervisor.stop(1000))
+    assert.equal(await supervisor.start(), 'started')
+    await supervisor.waitReady(10_000)
+    const answer = await invoke(`http://127.0.0.1:${s.port}`)
+    assert.equal(answer.status, 200)
+    assert.equal(answer.version, '3')
+    const log = await readFile(s.logFile, 'utf8')
+    assert.match(log, /started pid \d+/)
+    assert.match(log, /fake serve models:\/m\/3/)
+  })
+
+  it('restarts a killed process and has it healthy again within 5 s', async () => {
+    const s = await spec('4')
+    const supervisor = new Supervisor(s, runner)
+    cleanups.push(() => supervisor.stop(1000))
+    await supervisor.start()
+    await supervisor.waitReady(10_000)
+    const pid = supervisor.status().pid!
+    process.kill(pid, 'SIGKILL')
+    const tookMs = await waitFor(
+      async () => supervisor.status().health === 'ready' && supervisor.status().pid !== pid && (await invoke(`http://127.0.0.1:${s.port}`)).status === 200,
+      5000,
+      'back and healthy',
+    )
+    assert.ok(tookMs < 5000)
+    assert.equal(supervisor.status().restarts, 1)
+    assert.match(await readFile(s.logFile, 'utf8'), /exited; restarting in 100 ms/)
+  })
+
+  it('adopts a process that is still running instead of starting another', async () => {
+    const s = await spec('5')
+    const first = new Supervisor(s, runner)
+    await first.start()
+    await first.waitReady(10_000)
+    const pid = first.status().pid!
+    first.detach()
+    const second = new Supervisor(s, runner)
+    cleanups.push(() => second.stop(1000))
+    assert.equal(await second.start({ pid }), 'adopted')
+    await second.waitReady(5000)
+    assert.equal(second.status().pid, pid)
+    // An adopted process is not our child: its death is noticed by polling, and it is replaced.
+    process.kill(pid, 'SIGKILL')
+    await waitFor(async () => second.status().pid !== pid && second.status().health === 'ready', 5000, 'adopted process replaced')
+  })
+
+  it('does not adopt a pid that is not a serving process on the expected port', async () => {
+    const s = await spec('6')
+    const supervisor = new Supervisor(s, runner)
+    cleanups.push(() => supervisor.stop(1000))
+    assert.equal(await supervisor.start({ pid: process.pid }), 'started')
+    assert.notEqual(supervisor.status().pid, process.pid)
+    assert.ok(isAlive(process.pid))
+    await supervisor.waitReady(10_000)
+  })
+
+  it('stops the process and forgets it', async () => {
+    const s = await spec('7')
+    const supervisor = new Supervisor(s, runner)
+    await supervisor.start()
+    await supervisor.waitReady(10_000)
+    const pid = supervisor.status().pid!
+    await supervisor.stop(2000)
+    await waitFor(() => !isAlive(pid), 3000, 'process gone')
+    assert.equal(supervisor.status().health, 'stopped')
+  })
+})
