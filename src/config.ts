@@ -5,6 +5,7 @@
  * frozen object, or a ConfigError that names the bad setting.
  */
 import { isIP } from 'node:net'
+import { userInfo } from 'node:os'
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -63,6 +64,51 @@ const positiveInt: Parser<number> = (raw, name) => {
 const durability: Parser<'full' | 'normal'> = (raw, name) => {
   if (raw !== 'full' && raw !== 'normal') throw new ConfigError(`${name} must be 'full' or 'normal', got '${raw}'`)
   return raw
+}
+
+const nonNegativeInt: Parser<number> = (raw, name) => {
+  if (!/^\d{1,9}$/.test(raw)) throw new ConfigError(`${name} must be a whole number of at least 0, got '${raw}'`)
+  return Number(raw)
+}
+
+const fraction: Parser<number> = (raw, name) => {
+  const n = Number(raw)
+  if (raw.trim() === '' || !(n >= 0 && n <= 1)) throw new ConfigError(`${name} must be a number from 0 to 1, got '${raw}'`)
+  return n
+}
+
+const backendChoice: Parser<'auto' | 'native' | 'onnxruntime'> = (raw, name) => {
+  if (raw !== 'auto' && raw !== 'native' && raw !== 'onnxruntime') throw new ConfigError(`${name} must be auto, native or onnxruntime, got '${raw}'`)
+  return raw
+}
+
+const command: Parser<readonly string[] | undefined> = (raw, name) => {
+  if (raw.trim() === '') return undefined
+  if (raw.trim().startsWith('[')) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw)
+    } catch {
+      throw new ConfigError(`${name} must be a JSON array of strings or a space-separated command, got '${raw}'`)
+    }
+    if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string')) throw new ConfigError(`${name} must be a non-empty JSON array of strings`)
+    return parsed as string[]
+  }
+  return raw.trim().split(/\s+/)
+}
+
+const containerRuntime: Parser<'podman' | 'docker' | undefined> = (raw, name) => {
+  if (raw === '') return undefined
+  if (raw !== 'podman' && raw !== 'docker') throw new ConfigError(`${name} must be podman or docker, got '${raw}'`)
+  return raw
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username
+  } catch {
+    return 'unknown'
+  }
 }
 
 const settings = {
@@ -125,6 +171,39 @@ const settings = {
     fallback: undefined,
     why: 'bearer token clients send to an authenticated server',
   } as Setting<string | undefined>,
+  // `wharf serve` (src/serving). Host comes from `host`; the port has its own default.
+  modelUri: { env: ['WHARF_MODEL_URI'], parse: optionalText, fallback: undefined, why: 'model to serve: a directory, runs:/ or models:/ URI' } as Setting<string | undefined>,
+  servePort: { env: ['WHARF_SERVE_PORT'], parse: port, fallback: 8080, why: 'scoring port (KServe and Azure ML containers listen on 8080)' } as Setting<number>,
+  serveWorkers: { env: ['WHARF_SERVE_WORKERS'], parse: positiveInt, fallback: 1, why: 'worker processes (node:cluster), one per core to use' } as Setting<number>,
+  serveMaxBodyBytes: { env: ['WHARF_SERVE_MAX_BODY_BYTES'], parse: positiveInt, fallback: 10 * 1024 * 1024, why: 'larger request bodies get 413 (10 MiB as MLflow caps uploads)' } as Setting<number>,
+  serveModelName: { env: ['WHARF_SERVE_MODEL_NAME'], parse: optionalText, fallback: undefined, why: 'name in KServe routes; default: the registered name or the folder name' } as Setting<string | undefined>,
+  serveBackend: { env: ['WHARF_SERVE_BACKEND'], parse: backendChoice, fallback: 'auto', why: 'auto: native evaluator for Wharf models, ONNX Runtime otherwise' } as Setting<'auto' | 'native' | 'onnxruntime'>,
+  serveApiKey: { env: ['WHARF_SERVE_API_KEY'], parse: optionalText, fallback: undefined, why: 'primary key (Authorization: Bearer KEY); health routes stay open' } as Setting<string | undefined>,
+  serveApiKeySecondary: { env: ['WHARF_SERVE_API_KEY_SECONDARY'], parse: optionalText, fallback: undefined, why: 'secondary key, so keys rotate without downtime (as Azure ML)' } as Setting<string | undefined>,
+  serveApiKeysFile: { env: ['WHARF_SERVE_API_KEYS_FILE'], parse: optionalText, fallback: undefined, why: 'file with one key per line (primary, secondary), re-read when it changes' } as Setting<string | undefined>,
+  serveAccessLogSampleRate: { env: ['WHARF_SERVE_ACCESS_LOG_SAMPLE_RATE'], parse: fraction, fallback: 0, why: 'share of requests written as JSON access-log lines (errors always are)' } as Setting<number>,
+  servePollIntervalMs: { env: ['WHARF_SERVE_POLL_INTERVAL_MS'], parse: positiveInt, fallback: 2000, why: 'how often a models:/NAME@ALIAS server asks the registry where the alias points' } as Setting<number>,
+  serveModelCacheDir: { env: ['WHARF_SERVE_MODEL_CACHE_DIR'], parse: text, fallback: 'wharf-data/model-cache', why: 'downloaded models, keyed by storage location and checked by sha256' } as Setting<string>,
+  serveBatchMaxRows: { env: ['WHARF_SERVE_BATCH_MAX_ROWS'], parse: nonNegativeInt, fallback: 0, why: 'ONNX micro-batching: most rows per session run (0 turns it off)' } as Setting<number>,
+  serveBatchMaxWaitUs: { env: ['WHARF_SERVE_BATCH_MAX_WAIT_US'], parse: nonNegativeInt, fallback: 500, why: 'ONNX micro-batching: longest wait for more requests, in microseconds' } as Setting<number>,
+  serveDrainTimeoutMs: { env: ['WHARF_SERVE_DRAIN_TIMEOUT_MS'], parse: positiveInt, fallback: 30000, why: 'on SIGTERM, how long in-flight requests may take before exit' } as Setting<number>,
+  // Deployments (src/deploy): the control plane inside `wharf server` and the deploy commands.
+  projectFile: { env: ['WHARF_PROJECT_FILE'], parse: text, fallback: 'wharf.yaml', why: 'wharf.yaml: environments (and pipelines); without it, local staging and production' } as Setting<string>,
+  deployDir: { env: ['WHARF_DEPLOY_DIR'], parse: optionalText, fallback: undefined, why: 'deployment logs and shadow logs; default: deployments/ beside the SQLite store' } as Setting<string | undefined>,
+  serveCommand: {
+    env: ['WHARF_SERVE_COMMAND'],
+    parse: command,
+    fallback: undefined,
+    why: 'command the local target runs instead of this wharf\'s `serve` (JSON array or words); flags are appended',
+  } as Setting<readonly string[] | undefined>,
+  deployReadyTimeoutMs: { env: ['WHARF_DEPLOY_READY_TIMEOUT_MS'], parse: positiveInt, fallback: 120000, why: 'how long a new version may take to become ready before a deploy fails' } as Setting<number>,
+  containerRuntime: { env: ['WHARF_CONTAINER_RUNTIME'], parse: containerRuntime, fallback: undefined, why: 'podman or docker for images and the container target; default: whichever is installed' } as Setting<'podman' | 'docker' | undefined>,
+  // Pipelines (src/pipeline): `wharf pipeline` and the webhook receiver in `wharf server`.
+  pipelineWebhookSecret: { env: ['WHARF_PIPELINE_WEBHOOK_SECRET'], parse: optionalText, fallback: undefined, why: 'HMAC secret of registry webhooks that start pipeline runs; triggers are off without it' } as Setting<string | undefined>,
+  pipelineLockTimeoutMs: { env: ['WHARF_PIPELINE_LOCK_TIMEOUT_MS'], parse: positiveInt, fallback: 15000, why: "a runner whose heartbeat is older than this no longer holds its pipeline's lock" } as Setting<number>,
+  pipelineHeartbeatMs: { env: ['WHARF_PIPELINE_HEARTBEAT_MS'], parse: positiveInt, fallback: 2000, why: 'how often a running pipeline tells the server it is alive' } as Setting<number>,
+  pipelineModelCacheDir: { env: ['WHARF_PIPELINE_MODEL_CACHE_DIR'], parse: optionalText, fallback: undefined, why: 'models the test and gate steps download for offline predictions; default: a folder in the system temp dir' } as Setting<string | undefined>,
+  user: { env: ['WHARF_USER'], parse: text, fallback: currentUser(), why: 'who the CLI says it is; deployment changes are recorded with it' } as Setting<string>,
 } as const
 
 type Settings = typeof settings
@@ -151,4 +230,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
 /** One line per setting, for `--help` texts and the README. */
 export function describeSettings(): string[] {
   return Object.entries(settings).map(([key, s]) => `${flagName(key)} / ${s.env.join(' or ')}: ${s.why}`)
+}
+
+/**
+ * The environment variables wharf.yaml names as secret sources (`secrets: {NAME: {env: VAR}}`).
+ * They are read here so that config.ts stays the one reader of `process.env`.
+ */
+export function readEnvironmentVariables(names: readonly string[], env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  return Object.fromEntries(names.map((name) => [name, env[name]]))
 }

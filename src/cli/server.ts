@@ -1,6 +1,8 @@
 import { pino } from 'pino'
 import type { Config } from '../config.js'
+import { startControlPlane } from '../deploy/index.js'
 import { buildApp } from '../http/app.js'
+import { startPipelines } from '../pipeline/index.js'
 import { serveApp } from '../http/serve.js'
 import { RegistryService, startWebhookDispatcher } from '../registry/index.js'
 import { openArtifactStore, openStores } from '../store/open-store.js'
@@ -21,8 +23,12 @@ export async function runServer(config: Config): Promise<void> {
     logger,
   })
   const registry = new RegistryService(stores.registry, stores.tracking, { onChange: () => dispatcher.wake() })
+  // Deployments: environments from wharf.yaml, supervised serving processes, traffic routers.
+  const controlPlane = await startControlPlane(config, registry, logger)
+  // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
+  const pipelines = await startPipelines(config, logger)
   const app = buildApp(
-    { tracking: new TrackingService(stores.tracking), artifacts, registry },
+    { tracking: new TrackingService(stores.tracking), artifacts, registry, deployments: controlPlane?.plane, pipelines },
     {
       logger,
       bindHost: config.host,
@@ -32,6 +38,9 @@ export async function runServer(config: Config): Promise<void> {
     },
   )
   const { server, port } = await serveApp(app, config.host, config.port)
+  const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+  await controlPlane?.start(`http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`)
+  pipelines?.start(`http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`)
   // Never log the store URI whole: a postgresql:// URI carries a password.
   logger.info({ version, host: config.host, port, store: config.backendStoreUri.split(':')[0], auth: config.authToken !== undefined }, 'wharf server listening')
   process.stdout.write(`Wharf ${version} tracking server at http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}\n`)
@@ -39,6 +48,9 @@ export async function runServer(config: Config): Promise<void> {
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down')
     await new Promise((resolve) => server.close(resolve))
+    // Serving processes keep running; the next start adopts them.
+    await controlPlane?.close()
+    await pipelines?.close()
     await dispatcher.stop()
     await stores.close()
     process.exit(0)

@@ -1,6 +1,8 @@
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
 import { artifactListRoutes, mountArtifactProxy } from '../artifacts/artifact-routes.js'
+import { deploymentRoutes } from '../deploy/index.js'
+import { mountPipelineTrigger, pipelineRoutes } from '../pipeline/index.js'
 import { modelVersionRoutes, mountRegistryRoutes, registeredModelRoutes, wharfRegistryRoutes } from '../registry/index.js'
 import { experimentRoutes } from '../tracking/experiment-routes.js'
 import { loggedModelRoutes } from '../tracking/logged-model-routes.js'
@@ -35,6 +37,12 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   mountRoutes(app, apiPrefixes, [...experimentRoutes, ...runRoutes, ...loggedModelRoutes, ...artifactListRoutes], () => services)
   mountRegistryRoutes(app, apiPrefixes, [...registeredModelRoutes, ...modelVersionRoutes], services.registry)
   mountRegistryRoutes(app, wharfPrefixes, wharfRegistryRoutes, services.registry)
+  // Deployment handlers get the actor the same way registry handlers do.
+  if (services.deployments) mountRegistryRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), services.registry)
+  if (services.pipelines) {
+    mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)
+    mountRegistryRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store), services.registry)
+  }
   mountArtifactProxy(app, services, artifactPrefixes)
   return app
 }

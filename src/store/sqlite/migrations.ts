@@ -239,6 +239,115 @@ const migrations: readonly string[] = [
     PRIMARY KEY (delivery_id, attempt)
   );
   `,
+  // 3: deployments. Desired state of each endpoint (environment × model) and its running instances,
+  // so the control plane finds them again after a restart; every change kept with who and when.
+  `
+  CREATE TABLE deploy_endpoints (
+    environment TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    target TEXT NOT NULL,
+    router_port INTEGER,
+    traffic TEXT NOT NULL,
+    creation_time INTEGER NOT NULL,
+    last_update_time INTEGER NOT NULL,
+    PRIMARY KEY (environment, model_name)
+  );
+  CREATE TABLE deploy_instances (
+    instance_id TEXT PRIMARY KEY,
+    environment TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    model_uri TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    pid INTEGER,
+    container_name TEXT,
+    image TEXT,
+    start_time INTEGER NOT NULL,
+    FOREIGN KEY (environment, model_name) REFERENCES deploy_endpoints (environment, model_name) ON DELETE CASCADE
+  );
+  CREATE INDEX deploy_instances_by_endpoint ON deploy_instances (environment, model_name);
+  CREATE TABLE deploy_changes (
+    change_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    from_version TEXT,
+    to_version TEXT,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX deploy_changes_by_endpoint ON deploy_changes (environment, model_name, change_id);
+  `,
+  // 4: pipeline runs (wharf.yaml). A step's completion and its outputs are one UPDATE, so a resumed
+  // run never redoes a finished step; the lock row (one per pipeline) carries the owner's pid, host
+  // and heartbeat so a killed runner does not block the pipeline for ever.
+  `
+  CREATE TABLE pipeline_runs (
+    run_id TEXT PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    file TEXT NOT NULL,
+    run_key TEXT,
+    status TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    stages TEXT,
+    variables TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    start_time INTEGER NOT NULL,
+    end_time INTEGER,
+    error TEXT
+  );
+  CREATE INDEX pipeline_runs_by_pipeline ON pipeline_runs (pipeline, start_time DESC);
+  CREATE UNIQUE INDEX pipeline_runs_by_key ON pipeline_runs (pipeline, run_key) WHERE run_key IS NOT NULL;
+  CREATE TABLE pipeline_stages (
+    run_id TEXT NOT NULL REFERENCES pipeline_runs(run_id) ON DELETE CASCADE,
+    stage TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    start_time INTEGER,
+    end_time INTEGER,
+    PRIMARY KEY (run_id, stage)
+  );
+  CREATE TABLE pipeline_steps (
+    run_id TEXT NOT NULL REFERENCES pipeline_runs(run_id) ON DELETE CASCADE,
+    step TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    start_time INTEGER,
+    end_time INTEGER,
+    outputs TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    PRIMARY KEY (run_id, step)
+  );
+  CREATE TABLE pipeline_logs (
+    log_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES pipeline_runs(run_id) ON DELETE CASCADE,
+    stage TEXT NOT NULL,
+    step TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    line TEXT NOT NULL
+  );
+  CREATE INDEX pipeline_logs_by_run ON pipeline_logs (run_id, log_id);
+  CREATE TABLE pipeline_approvals (
+    run_id TEXT NOT NULL REFERENCES pipeline_runs(run_id) ON DELETE CASCADE,
+    step TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    actor TEXT NOT NULL,
+    comment TEXT,
+    time INTEGER NOT NULL,
+    PRIMARY KEY (run_id, step)
+  );
+  CREATE TABLE pipeline_locks (
+    pipeline TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    owner_pid INTEGER NOT NULL,
+    owner_host TEXT NOT NULL,
+    heartbeat_time INTEGER NOT NULL
+  );
+  `,
 ]
 
 export const schemaVersion = migrations.length

@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Logger } from 'pino'
+import { MlflowError, invalidParameter, notFound } from '../errors.js'
+import { isValidSignature } from '../registry/index.js'
+import { loadPipeline, type PipelineDef } from './pipeline-file.js'
+import type { PipelineStore } from './pipeline-store.js'
+
+const wharfBin = fileURLToPath(new URL('../../bin/wharf.js', import.meta.url))
+
+/** Deliveries older than this are refused, so a captured one cannot be replayed later. */
+const maxSkewMs = 5 * 60_000
+
+export interface TriggerOptions {
+  readonly store: PipelineStore
+  /** The HMAC secret the registry webhook was created with (WHARF_PIPELINE_WEBHOOK_SECRET). */
+  readonly secret: string | undefined
+  /** The server's wharf.yaml, where named pipelines are looked for first. */
+  readonly projectFile: string
+  /** The server's own URL, handed to the runner it starts. */
+  readonly trackingUri: () => string
+  readonly token: string | undefined
+  readonly logger?: Logger | undefined
+  readonly now?: () => number
+  /** Starts a runner; by default a detached `wharf pipeline run` process. */
+  readonly startRunner?: (args: readonly string[], env: Record<string, string>) => void
+}
+
+export interface Delivery {
+  readonly body: string
+  readonly timestamp: string | undefined
+  readonly signature: string | undefined
+  readonly pipeline: string | undefined
+  readonly stages: string | undefined
+}
+
+export interface TriggerResult {
+  readonly accepted: boolean
+  readonly pipeline: string
+  readonly run_key?: string
+  readonly stages?: readonly string[]
+  readonly reason?: string
+}
+
+/**
+ * The webhook receiver that starts pipeline runs: checks the registry's signature
+ * (`X-Wharf-Signature`, see registry/webhook-signature.ts), picks the stages (from the URL's
+ * `stages=` or the wharf.yaml trigger that matches the event), and starts `wharf pipeline run`
+ * with the delivery id as its run key, so a redelivered event never starts a second run. While
+ * the pipeline runs, it answers 503 and the registry retries later: deliveries queue, never interleave.
+ */
+export class PipelineTrigger {
+  readonly #o: TriggerOptions
+
+  constructor(options: TriggerOptions) {
+    this.#o = options
+  }
+
+  async handle(d: Delivery): Promise<TriggerResult> {
+    if (this.#o.secret === undefined) throw new MlflowError('PERMISSION_DENIED', 'pipeline triggers are off: start the server with WHARF_PIPELINE_WEBHOOK_SECRET set')
+    const now = (this.#o.now ?? Date.now)()
+    if (d.timestamp === undefined || !/^\d{1,12}$/.test(d.timestamp) || Math.abs(now - Number(d.timestamp) * 1000) > maxSkewMs) {
+      throw new MlflowError('UNAUTHENTICATED', 'missing or stale X-Wharf-Timestamp')
+    }
+    if (!isValidSignature(this.#o.secret, d.timestamp, d.body, d.signature)) throw new MlflowError('UNAUTHENTICATED', 'bad X-Wharf-Signature')
+    if (!d.pipeline) throw invalidParameter("name the pipeline in the webhook URL: ...?pipeline=NAME")
+    let event: { delivery_id?: unknown; event?: unknown; model?: unknown; version?: unknown; alias?: unknown }
+    try {
+      event = JSON.parse(d.body) as typeof event
+    } catch {
+      throw invalidParameter('the delivery body is not JSON')
+    }
+    const deliveryId = typeof event.delivery_id === 'string' ? event.delivery_id : undefined
+    if (!deliveryId) throw invalidParameter('the delivery has no delivery_id')
+    const pipeline = await this.#find(d.pipeline)
+    const stages = this.#stagesFor(pipeline, d.stages, String(event.event ?? ''), typeof event.model === 'string' ? event.model : undefined)
+    if (!stages) return { accepted: false, pipeline: pipeline.name, reason: `no trigger of pipeline '${pipeline.name}' matches ${String(event.event)} on '${String(event.model)}'` }
+    const runKey = `webhook-${deliveryId}`
+    if (await this.#o.store.findRunByKey(pipeline.name, runKey)) return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages, reason: 'already started for this delivery' }
+    const holder = await this.#o.store.lockHolder(pipeline.name, now)
+    if (holder) throw new MlflowError('TEMPORARILY_UNAVAILABLE', `pipeline '${pipeline.name}' is running (run ${holder}); deliver again later`)
+    const trigger = { kind: 'webhook', delivery_id: deliveryId, event: event.event, model_name: event.model, version: event.version, alias: event.alias }
+    const args = ['pipeline', 'run', pipeline.file, '--run-key', runKey, '--trigger', JSON.stringify(trigger), ...stages.flatMap((s) => ['--stage', s])]
+    const env: Record<string, string> = { WHARF_TRACKING_URI: this.#o.trackingUri(), ...(this.#o.token ? { WHARF_TRACKING_TOKEN: this.#o.token } : {}) }
+    ;(this.#o.startRunner ?? startDetached)(args, env)
+    this.#o.logger?.info({ pipeline: pipeline.name, stages, run_key: runKey }, 'pipeline run started by webhook')
+    return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages }
+  }
+
+  async #find(name: string): Promise<PipelineDef> {
+    const candidates = [resolve(this.#o.projectFile), await this.#o.store.latestFile(name)]
+    for (const file of candidates) {
+      if (!file) continue
+      const def = await loadPipeline(file).catch(() => undefined)
+      if (def?.name === name) return def
+    }
+    throw notFound(`no pipeline named '${name}' (in ${this.#o.projectFile} or a file it ran from before)`)
+  }
+
+  #stagesFor(pipeline: PipelineDef, fromUrl: string | undefined, event: string, model: string | undefined): readonly string[] | undefined {
+    if (fromUrl) {
+      const stages = fromUrl.split(',').map((s) => s.trim()).filter((s) => s !== '')
+      for (const s of stages) if (!pipeline.stages.some((st) => st.name === s)) throw invalidParameter(`pipeline '${pipeline.name}' has no stage '${s}'`)
+      return stages
+    }
+    const match = pipeline.triggers.find((t) => t.event === event && (t.model === undefined || t.model === model))
+    if (!match) return undefined
+    return match.stages ?? pipeline.stages.map((s) => s.name)
+  }
+}
+
+function startDetached(args: readonly string[], env: Record<string, string>): void {
+  const child = spawn(process.execPath, [wharfBin, ...args], { env: { ...process.env, ...env }, stdio: 'ignore', detached: true })
+  child.unref()
+}
