@@ -148,6 +148,13 @@ describe('FsArtifactStore', () => {
       assert.deepEqual(await fs.readdir(path.join(root, 'broken')), [])
     })
 
+    it('reports a body that failed before reading started, without an uncaught error', async () => {
+      const body = new PassThrough()
+      body.destroy(new Error('connection reset'))
+      await assert.rejects(store.put('broken/early.bin', body), /connection reset/)
+      await assert.rejects(store.get('broken/early.bin'), isNotFound)
+    })
+
     it('keeps the previous file intact when a replacing body fails', async () => {
       await store.put('kept.txt', Readable.from(['original']))
       await assert.rejects(store.put('kept.txt', failingBody(Buffer.from('partial'))), /connection reset/)

@@ -33,6 +33,9 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   async put(rel: string, body: Readable): Promise<void> {
+    // A body can fail (client gone) before reading starts below; without a listener that error
+    // would be uncaught. Reading a failed stream still rejects with it, so nothing is swallowed.
+    body.on('error', () => {})
     const target = await this.#locate(rel)
     if (target.exists && (await fs.stat(target.real)).isDirectory()) {
       throw invalidParameter(`Cannot write file '${rel}': a folder exists at that path`)
