@@ -28,12 +28,20 @@ export function fitPreprocessing(features: Table, options: PreprocessingOptions)
       const categories = [...new Set(c.values.filter((v): v is string => v !== null))].sort()
       return { name: c.name, kind: 'string', categories }
     }
+    // Indexed loops: for-of over a typed array is several times slower here (1M-row columns).
+    const values = c.values
     let n = 0
     let sum = 0
-    for (const v of c.values) if (!Number.isNaN(v)) (n++, (sum += v))
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!
+      if (!Number.isNaN(v)) (n++, (sum += v))
+    }
     const mean = n === 0 ? 0 : sum / n
     let ss = 0
-    for (const v of c.values) if (!Number.isNaN(v)) ss += (v - mean) ** 2
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!
+      if (!Number.isNaN(v)) ss += (v - mean) ** 2
+    }
     // Imputed cells sit at the mean, so they add nothing to the variance (as SimpleImputer then StandardScaler).
     const std = Math.sqrt(ss / Math.max(1, options.impute ? c.values.length : n))
     return {

@@ -67,6 +67,29 @@ describe('fitLeastSquares', () => {
     assert.ok(Math.abs(fit.intercept - 3) < 1e-9)
   })
 
+  it('solves the ridge normal equations when the rows span several accumulation blocks', () => {
+    // 10,007 rows: two full 4,096-row blocks of the Gram accumulation and a partial third.
+    const { X, y } = synthetic(10_007, [0.5, -1, 2, 0, 1.25], -2, 1, 7)
+    const alpha = 3
+    const fit = fitLeastSquares(X, y, alpha)
+    const n = X.rows
+    const resid = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      let pred = fit.intercept
+      for (let j = 0; j < X.cols; j++) pred += X.data[j * n + i]! * fit.coef[j]!
+      resid[i] = y[i]! - pred
+    }
+    // Stationarity of ||y - Xw - b||² + alpha·||w||²: Xᵀr = alpha·w and Σr = 0.
+    let sum = 0
+    for (let i = 0; i < n; i++) sum += resid[i]!
+    assert.ok(Math.abs(sum) < 1e-6, `sum of residuals ${sum}`)
+    for (let j = 0; j < X.cols; j++) {
+      let xr = 0
+      for (let i = 0; i < n; i++) xr += X.data[j * n + i]! * resid[i]!
+      assert.ok(Math.abs(xr - alpha * fit.coef[j]!) < 1e-6, `feature ${j}: ${xr} vs ${alpha * fit.coef[j]!}`)
+    }
+  })
+
   it('still answers for a duplicated column', () => {
     const { X, y } = synthetic(40, [1, 1], 0, 0)
     X.data.copyWithin(40, 0, 40) // column 1 := column 0

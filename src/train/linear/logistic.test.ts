@@ -36,6 +36,36 @@ describe('fitLogistic', () => {
     for (const v of g) assert.ok(Math.abs(v) < 1e-5, `gradient ${v}`)
   })
 
+  it('zeroes the gradient when the rows span several blocks of the objective', () => {
+    // 9,001 rows: two full 4,096-row blocks and a partial third; binary and multinomial.
+    for (const K of [2, 3]) {
+      const { X, y } = blobs(9_001, K, 11)
+      const C = 0.01
+      const fit = fitLogistic(X, y, K, { C, maxIter: 1000, tol: 1e-10 })
+      const n = X.rows
+      const rows = K === 2 ? 1 : K
+      const g = new Float64Array(rows * 3) // per row: [w0, w1, b]
+      const z = new Float64Array(rows)
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < rows; k++) z[k] = fit.intercept[k]! + fit.coef[k * 2]! * X.data[i]! + fit.coef[k * 2 + 1]! * X.data[n + i]!
+        const max = Math.max(...z)
+        const norm = Array.from(z, (v) => Math.exp(v - max)).reduce((a, b) => a + b, 0)
+        for (let k = 0; k < rows; k++) {
+          const p = rows === 1 ? 1 / (1 + Math.exp(-z[0]!)) : Math.exp(z[k]! - max) / norm
+          const r = p - (rows === 1 ? y[i]! : y[i] === k ? 1 : 0)
+          g[k * 3] = g[k * 3]! + C * r * X.data[i]!
+          g[k * 3 + 1] = g[k * 3 + 1]! + C * r * X.data[n + i]!
+          g[k * 3 + 2] = g[k * 3 + 2]! + C * r
+        }
+      }
+      for (let k = 0; k < rows; k++) {
+        g[k * 3] = g[k * 3]! + fit.coef[k * 2]!
+        g[k * 3 + 1] = g[k * 3 + 1]! + fit.coef[k * 2 + 1]!
+      }
+      for (const v of g) assert.ok(Math.abs(v) < 1e-4, `${K} classes: gradient ${v}`)
+    }
+  })
+
   it('fits a multinomial model with one weight row per class', () => {
     const { X, y } = blobs(300, 3, 2)
     const fit = fitLogistic(X, y, 3, { C: 1, maxIter: 500, tol: 1e-8 })
