@@ -47,5 +47,7 @@ with mlflow.start_run(tags=tags) as run:
     # ONNX is the exchange format: Wharf serves it, and mlflow.pyfunc.load_model loads it back.
     onnx_model = to_onnx(model, X_train.to_numpy()[:1], target_opset=17)
     signature = infer_signature(X_train, model.predict(X_train))
-    mlflow.onnx.log_model(onnx_model, "model", signature=signature, input_example=X_train.head(5))
+    info = mlflow.onnx.log_model(onnx_model, "model", signature=signature, input_example=X_train.head(5))
     print(f"WHARF_RUN_ID={run.info.run_id}")
+    # MLflow 3 keeps the model outside the run's artifacts (models:/m-...); MLflow 2 under runs:/RUN/model.
+    print(f"WHARF_MODEL_URI={info.model_uri}")

@@ -160,9 +160,12 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
     }
     return {
       runId, pipeline: o.pipeline, stage: stage.name, step: step.name, dir: dirname(o.pipeline.file), log, env, connection: o.connection, outputs,
-      latestTrainRun: () => {
+      latestTrainOutputs: () => {
         const earlier = o.pipeline.stages.flatMap((s) => s.steps).slice(0, before).reverse()
-        return earlier.map((s) => (s.kind === 'train' ? outputs[s.name]?.run_id : undefined)).find((id) => id !== undefined)
+        return earlier.map((s) => (s.kind === 'train' ? outputs[s.name] : undefined)).find((x) => x?.run_id !== undefined)
+      },
+      latestTrainRun() {
+        return this.latestTrainOutputs()?.run_id
       },
       markWaiting: () => o.recorder.setStepStatus(runId, step.name, 'waiting'),
       decision: () => o.recorder.decision(runId, step.name),

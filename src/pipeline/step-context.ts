@@ -20,6 +20,8 @@ export interface StepContext {
   readonly outputs: Readonly<Record<string, Readonly<Record<string, string>>>>
   /** The tracking run made by the nearest train step before this one. */
   latestTrainRun(): string | undefined
+  /** That train step's outputs (run_id, model_uri). */
+  latestTrainOutputs(): Readonly<Record<string, string>> | undefined
   /** Shows the step as waiting for a person (`wharf pipeline approve`). */
   markWaiting(): Promise<void>
   /** The decision recorded for this step, if any. */

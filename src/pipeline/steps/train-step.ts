@@ -7,7 +7,8 @@ import { runShell } from './shell-command.js'
  * `train`: the built-in trainer (`wharf train`), or any command — a Python script using `mlflow`
  * works the same. The command's run is found by, in order: a `WHARF_RUN_ID=...` line it prints,
  * the run URL MLflow prints (`.../runs/<id>`), or the `wharf.pipeline_run` tag it set from the
- * WHARF_PIPELINE_RUN_ID environment variable.
+ * WHARF_PIPELINE_RUN_ID environment variable. A `WHARF_MODEL_URI=...` line names the model when it is
+ * not the run's `model` folder (MLflow 3 logs models as `models:/m-...`).
  */
 export const trainStep: StepFunction<'train'> = async (spec, ctx) => ('command' in spec ? trainWithCommand(spec, ctx) : trainBuiltIn(spec, ctx))
 
@@ -31,7 +32,8 @@ async function trainWithCommand(spec: Extract<StepSpec<'train'>, { command: stri
   if (result.exitCode !== 0) throw new Error(result.signal ? `the training command was stopped by ${result.signal}` : `the training command exited with code ${result.exitCode}`)
   const runId = runIdFromLines(result.lines) ?? (await runIdFromTag(ctx))
   if (!runId) throw new Error("cannot tell which run the command made: print 'WHARF_RUN_ID=<run id>', or set the tag wharf.pipeline_run to $WHARF_PIPELINE_RUN_ID")
-  return { run_id: runId, model_uri: `runs:/${runId}/model` }
+  const modelUri = [...result.lines].reverse().map((l) => /WHARF_MODEL_URI=(\S+)/.exec(l)?.[1]).find((u) => u !== undefined)
+  return { run_id: runId, model_uri: modelUri ?? `runs:/${runId}/model` }
 }
 
 export function runIdFromLines(lines: readonly string[]): string | undefined {
