@@ -225,5 +225,14 @@ describe('tracking HTTP guards', () => {
     }
     assert.equal((await inject(app, { url: '/health' })).statusCode, 200)
   })
+
+  it('lets only the HMAC-signed pipeline trigger path past the bearer check', async () => {
+    // This app has no pipelines, so a request that gets past the guard reaches routing and 404s.
+    const { app } = await makeApp({ authToken: 's3cret-token' })
+    const trigger = await inject(app, { method: 'POST', url: '/api/2.0/wharf/pipelines/trigger?pipeline=p', headers: json, payload: '{}' })
+    assert.equal(trigger.json().error_code, 'ENDPOINT_NOT_FOUND')
+    const sibling = await inject(app, { method: 'POST', url: '/api/2.0/wharf/pipelines/trigger/x', headers: json, payload: '{}' })
+    assert.equal(sibling.json().error_code, 'UNAUTHENTICATED')
+  })
 })
 

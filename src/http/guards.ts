@@ -14,6 +14,10 @@ export interface GuardOptions {
 /** Probes must work without credentials and from any Host (SECURITY.md §3.8, §3.9). */
 const openPaths = new Set(['/health', '/version'])
 
+// Registry webhooks carry no bearer token; this receiver authenticates each delivery by its HMAC
+// signature instead (pipeline/pipeline-trigger.ts) and refuses everything when no secret is set.
+const signedPaths = new Set(['/api/2.0/wharf/pipelines/trigger', '/ajax-api/2.0/wharf/pipelines/trigger'])
+
 const loopback = new BlockList()
 loopback.addSubnet('127.0.0.0', 8, 'ipv4')
 loopback.addAddress('::1', 'ipv6')
@@ -113,7 +117,7 @@ export function guards(options: GuardOptions): MiddlewareHandler<AppEnv> {
     if (origin !== undefined && c.req.method !== 'GET' && c.req.method !== 'HEAD' && !isAllowedOrigin(origin, options)) {
       return deny(c, 403, 'PERMISSION_DENIED', 'Cross-origin request blocked')
     }
-    if (options.authToken !== undefined && !isAuthorized(c.req.header('authorization'), options.authToken)) {
+    if (options.authToken !== undefined && !signedPaths.has(path) && !isAuthorized(c.req.header('authorization'), options.authToken)) {
       c.header('WWW-Authenticate', 'Bearer realm="wharf", Basic realm="wharf"')
       return deny(c, 401, 'UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN).')
     }
