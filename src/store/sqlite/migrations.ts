@@ -1,8 +1,8 @@
 import type { Database } from 'better-sqlite3'
 
 /**
- * Versioned schema. Each entry runs once, in order, inside one transaction together with the bump
- * of `PRAGMA user_version`, so a crash mid-migration leaves the previous version intact.
+ * Versioned schema. Each entry runs once, in order; pending entries run in one transaction together with
+ * the bump of `PRAGMA user_version`, so a crash mid-migration leaves the previous version intact.
  * Never edit a released entry: append a new one.
  */
 const migrations: readonly string[] = [
@@ -358,10 +358,11 @@ export function migrate(db: Database): void {
   if (current > migrations.length) {
     throw new Error(`database schema version ${current} is newer than this Wharf supports (${migrations.length}); upgrade Wharf`)
   }
-  for (let version = current; version < migrations.length; version++) {
-    db.transaction(() => {
-      db.exec(migrations[version] as string)
-      db.pragma(`user_version = ${version + 1}`)
-    })()
-  }
+  if (current === migrations.length) return
+  // All pending steps in one transaction: one commit (one fsync) for a new database, and a crash
+  // leaves the schema exactly as it was before the upgrade.
+  db.transaction(() => {
+    for (let version = current; version < migrations.length; version++) db.exec(migrations[version] as string)
+    db.pragma(`user_version = ${migrations.length}`)
+  })()
 }
