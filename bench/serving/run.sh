@@ -16,12 +16,13 @@ if [ ! -x "$venv/bin/mlflow" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q 'mlflow>=3,<4' scikit-learn flask gunicorn pandas
 fi
+venv=$(cd "$venv" && pwd)
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 [ -f dist/cli/main.js ] || npm run build
 py="$venv/bin/python"
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill -- -"$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -48,13 +49,24 @@ field() { echo "$1" | cut -d'|' -f"$2"; }
 start() { # server spec -> starts it; sets ready_seconds (spawn until the first 200 on its ready path)
   local spec=$1 t0 t1
   t0=$(date +%s.%N)
-  bash -c "exec $(field "$spec" 5)" >"$work/$(field "$spec" 1).log" 2>&1 &
+  # The venv's bin on PATH: `mlflow models serve` runs `uvicorn` from there.
+  # Own process group (setsid), so stopping it also stops the workers it spawned (uvicorn, gunicorn).
+  PATH="$venv/bin:$PATH" setsid bash -c "exec $(field "$spec" 5)" >"$work/$(field "$spec" 1).log" 2>&1 &
   pids+=($!)
-  until curl -sf -o /dev/null "http://127.0.0.1:$(field "$spec" 2)$(field "$spec" 4)"; do sleep 0.005; done
+  until curl -sf -o /dev/null "http://127.0.0.1:$(field "$spec" 2)$(field "$spec" 4)"; do
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then echo "$(field "$spec" 1) exited before it was ready:" >&2; tail -20 "$work/$(field "$spec" 1).log" >&2; exit 1; fi
+    sleep 0.005
+  done
   t1=$(date +%s.%N)
-  ready_seconds=$(echo "$t1 - $t0" | bc)
+  ready_seconds=$(printf '%.4f' "$(echo "$t1 - $t0" | bc)")
 }
-stop_last() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
+stop_last() { # stops the last server started and waits until its port is free again
+  local port=$(field "$spec" 2)
+  kill -- -"${pids[-1]}" 2>/dev/null || true
+  wait "${pids[-1]}" 2>/dev/null || true
+  unset 'pids[-1]'
+  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/" || break; sleep 0.05; done
+}
 
 : >"$work/results.jsonl"
 for spec in "${servers[@]}"; do # start-to-ready, three cold starts each
@@ -71,7 +83,8 @@ done
 
 bench() { # name url mode connections body
   local out
-  out=$(WRK_BODY=$5 wrk -t1 -c"$4" -d"$duration" --timeout 10s -s bench/serving/post.lua "$2" | grep '^WRK_JSON' | sed 's/^WRK_JSON //')
+  out=$(WRK_BODY=$5 wrk -t1 -c"$4" -d"$duration" --timeout 10s -s bench/serving/post.lua "$2" | grep '^WRK_JSON' | sed 's/^WRK_JSON //' || true)
+  [ -n "$out" ] || out='{"rps": 0, "p50_ms": 0, "p99_ms": 0, "requests": 0, "errors": -1}'
   echo "{\"server\": \"$1\", \"mode\": \"$3\", \"round\": $round, \"result\": $out}" >>"$work/results.jsonl"
 }
 for round in $(seq 1 "$rounds"); do

@@ -36,8 +36,13 @@ export class AccessLog {
     return this.#prefix + (++this.#counter).toString(36)
   }
 
+  /** Asked before building an entry, so an unsampled request allocates nothing for the log. */
+  isSampled(status: number): boolean {
+    return status >= 500 || (this.#sampleRate !== 0 && Math.random() < this.#sampleRate)
+  }
+
+  /** Writes the line; callers check `isSampled` first. */
   record(entry: AccessLogEntry): void {
-    if (entry.status < 500 && (this.#sampleRate === 0 || Math.random() >= this.#sampleRate)) return
     // 503 is "not loaded yet" or draining: expected during start and stop, not an error.
     const level = entry.status === 503 ? 'warn' : entry.status >= 500 ? 'error' : 'info'
     const line = { time: new Date().toISOString(), level, model: this.#model, ...entry }

@@ -115,10 +115,13 @@ describe('AccessLog', () => {
   it('writes sampled JSON lines with the request id, and every 5xx', () => {
     const lines: string[] = []
     const all = new AccessLog('m', 1, (l) => lines.push(l))
-    all.record({ id: 'r1', method: 'POST', route: '/invocations', status: 200, ms: 0.2, version: '3', bytesIn: 10 })
     const none = new AccessLog('m', 0, (l) => lines.push(l))
-    none.record({ id: 'r2', method: 'POST', route: '/invocations', status: 200, ms: 0.2, version: '3', bytesIn: 10 })
-    none.record({ id: 'r3', method: 'POST', route: '/invocations', status: 500, ms: 0.2, version: '3', bytesIn: 10, error: 'internal error' })
+    const requests = [
+      { log: all, entry: { id: 'r1', method: 'POST', route: '/invocations', status: 200, ms: 0.2, version: '3', bytesIn: 10 } },
+      { log: none, entry: { id: 'r2', method: 'POST', route: '/invocations', status: 200, ms: 0.2, version: '3', bytesIn: 10 } },
+      { log: none, entry: { id: 'r3', method: 'POST', route: '/invocations', status: 500, ms: 0.2, version: '3', bytesIn: 10, error: 'internal error' } },
+    ]
+    for (const { log, entry } of requests) if (log.isSampled(entry.status)) log.record(entry)
     assert.deepEqual(lines.map((l) => JSON.parse(l).id), ['r1', 'r3'])
     assert.equal(JSON.parse(lines[1]!).level, 'error')
   })

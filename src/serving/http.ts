@@ -89,7 +89,7 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
       metrics.inflight--
       const seconds = (performance.now() - started) / 1000
       metrics.observe(label, entry?.version ?? slot.current?.version, reply.status, seconds)
-      log.record({ id, method: req.method ?? '', route: label, status: reply.status, ms: seconds * 1000, version: entry?.version, bytesIn, ...(errorMessage ? { error: errorMessage } : {}) })
+      if (log.isSampled(reply.status)) log.record({ id, method: req.method ?? '', route: label, status: reply.status, ms: seconds * 1000, version: entry?.version, bytesIn, ...(errorMessage ? { error: errorMessage } : {}) })
       if (route?.needsModel && entry !== undefined) slot.release(entry)
     }
     const fail = (err: unknown) => {

@@ -35,11 +35,15 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (err: Ser
     finished = true
     done(undefined, rest !== undefined ? Buffer.concat(rest, size) : first ?? empty)
   })
-  req.once('error', () => {
+  // A client that goes away mid-body gets no answer, but the request must still end (in-flight
+  // count, the model entry it holds); 'close' comes after 'end' too, hence the flag.
+  const abort = () => {
     if (finished) return
     finished = true
     done(new ServingError('BAD_REQUEST', 'the request body could not be read'), empty)
-  })
+  }
+  req.once('error', abort)
+  req.once('close', abort)
 }
 
 const empty = Buffer.alloc(0)
