@@ -1,3 +1,4 @@
+import { fetchJson } from '../client/index.js'
 /**
  * `wharf models list|show|versions|alias|events`: the model registry from a terminal, over HTTP
  * to the server named by WHARF_TRACKING_URI / MLFLOW_TRACKING_URI (with WHARF_TRACKING_TOKEN /
@@ -31,22 +32,7 @@ class RegistryHttp {
     if (method === 'GET') for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, String(v))
     else init.body = JSON.stringify(fields)
     if (method === 'POST') (init.headers as Record<string, string>)['content-type'] = 'application/json'
-    let res: Response
-    try {
-      res = await fetch(url, init)
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause
-      throw new Error(`could not reach the tracking server at ${this.#base}: ${cause?.code ?? cause?.message ?? String(err)}`)
-    }
-    const text = await res.text()
-    let body: Json = {}
-    try {
-      body = text ? (JSON.parse(text) as Json) : {}
-    } catch {
-      throw new Error(`${method} ${url.pathname} answered ${res.status} with a body that is not JSON`)
-    }
-    if (!res.ok) throw new Error(`${body.error_code ?? `HTTP ${res.status}`}: ${body.message ?? text.slice(0, 200)}`)
-    return body
+    return fetchJson(this.#base, url, init)
   }
 
   /** Follows next_page_token until the end. */

@@ -1,3 +1,4 @@
+import { fetchJson } from '../client/index.js'
 /**
  * The deployment REST API from the command line (`/api/2.0/wharf/deployments/...` on the server
  * named by WHARF_TRACKING_URI / MLFLOW_TRACKING_URI). The CLI sends HTTP Basic credentials with the
@@ -36,24 +37,8 @@ export class DeployClient {
     return this.#call(url, { method: 'POST', headers: { ...this.#headers, 'content-type': 'application/json' }, body: JSON.stringify(fields) })
   }
 
-  async #call(url: URL, init: RequestInit): Promise<Json> {
-    let res: Response
-    try {
-      res = await fetch(url, init)
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause
-      throw new Error(`could not reach the tracking server at ${this.#base}: ${cause?.code ?? cause?.message ?? String(err)}`)
-    }
-    const text = await res.text()
-    let body: Json = {}
-    try {
-      body = text ? (JSON.parse(text) as Json) : {}
-    } catch {
-      throw new Error(`${init.method} ${url.pathname} answered ${res.status} with a body that is not JSON`)
-    }
-    if (res.status === 404 && body.error_code === 'ENDPOINT_NOT_FOUND') throw new Error(`the server at ${this.#base} has no deployment API (is it a wharf server with a SQLite store?)`)
-    if (!res.ok) throw new Error(`${body.error_code ?? `HTTP ${res.status}`}: ${body.message ?? text.slice(0, 200)}`)
-    return body
+  #call(url: URL, init: RequestInit): Promise<Json> {
+    return fetchJson(this.#base, url, init, `the server at ${this.#base} has no deployment API (is it a wharf server with a SQLite store?)`)
   }
 }
 

@@ -1,3 +1,4 @@
+import { fetchJson } from '../client/index.js'
 import type { WireLog, WireRun } from './pipeline-wire.js'
 
 export interface ServerConnection {
@@ -36,23 +37,8 @@ export class ServerClient {
     return this.#call(url, { method: 'POST', headers: { ...this.#headers, 'content-type': 'application/json' }, body: JSON.stringify(body) })
   }
 
-  async #call(url: URL, init: RequestInit): Promise<Json> {
-    let res: Response
-    try {
-      res = await fetch(url, init)
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause
-      throw new Error(`could not reach the tracking server at ${this.base}: ${cause?.code ?? cause?.message ?? String(err)}`)
-    }
-    const text = await res.text()
-    let body: Json = {}
-    try {
-      body = text ? (JSON.parse(text) as Json) : {}
-    } catch {
-      throw new Error(`${init.method} ${url.pathname} answered ${res.status} with a body that is not JSON`)
-    }
-    if (!res.ok) throw Object.assign(new Error(`${body.error_code ?? `HTTP ${res.status}`}: ${body.message ?? text.slice(0, 200)}`), { errorCode: body.error_code as string | undefined, status: res.status })
-    return body
+  #call(url: URL, init: RequestInit): Promise<Json> {
+    return fetchJson(this.base, url, init)
   }
 
   // The pipeline API, typed.
