@@ -1,4 +1,5 @@
 import { InputError, type ColumnValues } from './model-input.js'
+import type { OutputTensor, Prediction } from './prediction.js'
 import { featureCountOf, type FeatureColumn, type Tree, type WharfModelSpec } from './wharf-model.js'
 
 /**
@@ -21,6 +22,13 @@ export class NativeEvaluator {
     this.#scores = new Float64Array(spec.outputs)
     this.#categoryIndex = spec.columns.map((c) => (c.kind === 'string' ? new Map(c.categories.map((k, i) => [k, i])) : undefined))
     this.width = spec.classes === undefined ? 1 : spec.classes.length
+  }
+
+  /** Scores `rowCount` rows as a Prediction: values for regression, labels and probabilities for classifiers. */
+  predict(columns: readonly ColumnValues[], rowCount: number): Prediction {
+    const out = new Float64Array(rowCount * this.width)
+    this.evaluate(columns, rowCount, out)
+    return shapePrediction(this.#spec.classes, out, rowCount)
   }
 
   /**
@@ -103,4 +111,23 @@ function walk(tree: Tree, x: Float64Array): number {
     node = (v !== v ? tree.missingLeft[node] : v <= tree.threshold[node]!) ? tree.left[node]! : tree.right[node]!
   }
   return tree.value[node]!
+}
+
+/** Row-major scores to the Prediction shape the ONNX path also produces (outputs named as in the graph). */
+function shapePrediction(classes: WharfModelSpec['classes'], out: Float64Array, n: number): Prediction {
+  if (classes === undefined) return { rowCount: n, task: 'regression', values: out, outputs: { prediction: { dims: [n, 1], data: out } } }
+  const K = classes.length
+  const labels = new Array<number | string>(n)
+  for (let i = 0; i < n; i++) {
+    let best = 0
+    for (let k = 1; k < K; k++) if (out[i * K + k]! > out[i * K + best]!) best = k
+    labels[i] = classes[best]!
+  }
+  const outputs: Record<string, OutputTensor> = { label: { dims: [n], data: labels } }
+  for (let k = 0; k < K; k++) {
+    const column = new Float64Array(n)
+    for (let i = 0; i < n; i++) column[i] = out[i * K + k]!
+    outputs[`probability_${String(classes[k])}`] = { dims: [n, 1], data: column }
+  }
+  return { rowCount: n, task: 'classification', labels, probabilities: out, classes, outputs }
 }

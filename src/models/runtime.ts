@@ -57,25 +57,7 @@ class NativePredictor {
       const values = requireColumn(columnar, c.name)
       return c.kind === 'numeric' ? (values instanceof Float32Array ? values : toFloat64(c.name, values)) : values
     })
-    const n = columnar.rowCount
-    const out = new Float64Array(n * this.#evaluator.width)
-    this.#evaluator.evaluate(columns, n, out)
-    const classes = this.#spec.classes
-    if (classes === undefined) return { rowCount: n, task: 'regression', values: out, outputs: { prediction: { dims: [n, 1], data: out } } }
-    const K = classes.length
-    const labels = new Array<number | string>(n)
-    for (let i = 0; i < n; i++) {
-      let best = 0
-      for (let k = 1; k < K; k++) if (out[i * K + k]! > out[i * K + best]!) best = k
-      labels[i] = classes[best]!
-    }
-    const outputs: Record<string, OutputTensor> = { label: { dims: [n], data: labels } }
-    classes.forEach((c, k) => {
-      const column = new Float64Array(n)
-      for (let i = 0; i < n; i++) column[i] = out[i * K + k]!
-      outputs[`probability_${String(c)}`] = { dims: [n, 1], data: column }
-    })
-    return { rowCount: n, task: 'classification', labels, probabilities: out, classes, outputs }
+    return this.#evaluator.predict(columns, columnar.rowCount)
   }
 }
 
