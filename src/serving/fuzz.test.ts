@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { createRng } from '../train/index.js'
 import type { RunningServing } from './serve-model.js'
 import { diabetesColumns, diabetesRows, postJson, request, serveDir, trainDiabetes } from './test-fixtures.js'
 
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const seed = 20261126
 const rows = diabetesRows(2)
@@ -58,7 +48,7 @@ describe('fuzzing the scoring routes', () => {
   after(() => serving.close(100))
 
   it('answers 3,000 random and malformed bodies with 4xx and a message (or a correct 200), never 5xx, and still predicts correctly', async () => {
-    const r = prng(seed)
+    const r = createRng(seed) // seeded, so a failing body reproduces
     const counts: Record<number, number> = {}
     const total = 3000
     const concurrency = 8
