@@ -20,6 +20,10 @@ export async function serveApp(app: Hono<AppEnv>, host: string, port: number): P
     }
     void listener(req, res)
   })
+  // Node closes idle keep-alive sockets after 5 s by default. Pooling clients (the MLflow client's
+  // requests session) reuse a socket without knowing that, and a request sent as the server closes it
+  // fails with "connection closed without response". Keep idle sockets well past any client's pause.
+  server.keepAliveTimeout = 65_000
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy()
     const body = JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: err.code === 'HPE_INVALID_URL' ? 'Invalid path' : 'Malformed request' })
