@@ -38,6 +38,29 @@ describe('MLflow scoring protocol', () => {
     assert.deepEqual(await predictions({ inputs: rows, params: { any: 1 } }), { predictions: expected })
   })
 
+  it('answers a numeric dataframe_split the same through the direct reader and through JSON.parse', async () => {
+    // `params` sends the same request down the general path (split-json.ts reads only the bare shape).
+    const general = (split: unknown) => postJson(`${url}/invocations`, { dataframe_split: split, params: {} })
+    const direct = (split: unknown) => postJson(`${url}/invocations`, { dataframe_split: split })
+    const reordered = [...diabetesColumns].reverse()
+    const cases: unknown[] = [
+      { columns: diabetesColumns, data: rows },
+      { data: rows.map((r) => [...r].reverse()), columns: reordered },
+      { columns: diabetesColumns, data: [rows[0]!.map((v, j) => (j === 3 ? null : v))] },
+      { columns: diabetesColumns, data: [] },
+      { columns: diabetesColumns.slice(1), data: [rows[0]!.slice(1)] },
+      { columns: [...diabetesColumns, 'extra'], data: [[...rows[0]!, 1]] },
+      { columns: [...diabetesColumns.slice(1), 'age', 'age'], data: [[...rows[0]!.slice(1), 1, 2]] },
+      { columns: diabetesColumns, data: [rows[0], rows[1]!.slice(1)] },
+    ]
+    for (const split of cases) {
+      const [a, b] = [await direct(split), await general(split)]
+      assert.equal(a.status, b.status, JSON.stringify(split))
+      assert.equal(a.text, b.text, JSON.stringify(split))
+    }
+    assert.deepEqual((await direct(cases[1])).json(), { predictions: expected })
+  })
+
   it('answers a text/csv body with a header row', async () => {
     const csv = [diabetesColumns.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n'
     const res = await request(`${url}/invocations`, { body: csv, contentType: 'text/csv; charset=utf-8' })

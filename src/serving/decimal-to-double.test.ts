@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createRng } from '../train/index.js'
+import { DecimalMantissa, UNDECIDED } from './decimal-to-double.js'
+
+/** Reads a plain decimal ("123.456", no sign or exponent) the way split-json.ts feeds it. */
+function convert(text: string, exponent = 0): number {
+  const [whole, fraction = ''] = text.split('.')
+  const m = new DecimalMantissa()
+  for (const run of [whole!, fraction]) for (let i = 0; i < run.length; i += 8) m.append(Number(run.slice(i, i + 8)), Math.min(8, run.length - i))
+  return m.toDouble(exponent - fraction.length)
+}
+
+const digits = (rng: () => number, n: number) => Array.from({ length: n }, () => Math.floor(rng() * 10)).join('')
+
+describe('DecimalMantissa', () => {
+  it('gives the double Number() gives for random decimals of 1 to 19 significant digits', () => {
+    const rng = createRng(7)
+    let decided = 0
+    for (let i = 0; i < 200_000; i++) {
+      const intDigits = Math.floor(rng() * 8)
+      const fracDigits = 1 + Math.floor(rng() * (17 - Math.max(0, intDigits - 2)))
+      const text = (intDigits === 0 ? '0' : String(1 + Math.floor(rng() * 9)) + digits(rng, intDigits - 1)) + '.' + digits(rng, fracDigits)
+      const exponent = Math.floor(rng() * 11) - 5
+      const got = convert(text, exponent)
+      if (Number.isNaN(got)) continue
+      decided++
+      assert.equal(got, Number(`${text}e${exponent}`), `${text}e${exponent}`)
+    }
+    // Within 19 digits and 10^±22, undecided is the rare exception (too near a midpoint).
+    assert.ok(decided > 199_900, `decided ${decided}`)
+  })
+
+  it('reads the shortest round-trip text of random doubles back to the same double', () => {
+    const rng = createRng(11)
+    for (let i = 0; i < 100_000; i++) {
+      const value = (rng() - 0.5) * 10 ** Math.floor(rng() * 12 - 6)
+      const text = Math.abs(value).toString()
+      if (text.includes('e')) continue
+      assert.equal(convert(text), Math.abs(value), text)
+    }
+  })
+
+  it('leaves exact midpoints between doubles to V8 (ties round to even there)', () => {
+    // 2^53 + 1 lies halfway between 2^53 and 2^53 + 2.
+    assert.ok(Number.isNaN(convert('9007199254740993')))
+    assert.ok(Number.isNaN(convert('900719925474099.3', 1)))
+    // 2^54 + 2 is halfway too; its neighbours are exact.
+    assert.ok(Number.isNaN(convert('18014398509481986')))
+    assert.equal(convert('18014398509481988'), 18014398509481988)
+  })
+
+  it('refuses mantissas of 10^19 and more and powers beyond 10^±22', () => {
+    assert.ok(Number.isNaN(convert('12345678901234567890')))
+    assert.ok(Number.isNaN(convert('1.5', -30)))
+    assert.ok(Number.isNaN(convert('1.5', 30)))
+    assert.equal(UNDECIDED !== UNDECIDED, true)
+  })
+
+  it('reads small integers and zero exactly', () => {
+    assert.equal(convert('0'), 0)
+    assert.equal(convert('0.000'), 0)
+    assert.equal(convert('42'), 42)
+    assert.equal(convert('1234567890123456'), 1234567890123456)
+  })
+})

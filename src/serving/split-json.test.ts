@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createRng } from '../train/index.js'
+import { readNumericSplit } from './split-json.js'
+
+const read = (text: string) => readNumericSplit(Buffer.from(text))
+
+/** What the general path makes of the same body: the dataframe_split's columns and flat numbers. */
+function viaJsonParse(text: string): { columns: string[]; values: number[] } {
+  const split = JSON.parse(text).dataframe_split
+  return { columns: split.columns, values: split.data.flat().map((v: number | null) => (v === null ? Number.NaN : v)) }
+}
+
+function randomNumberText(rng: () => number): string {
+  const kind = rng()
+  if (kind < 0.05) return 'null'
+  if (kind < 0.15) return String(Math.floor((rng() - 0.5) * 1e6))
+  if (kind < 0.2) return `${(rng() * 10).toFixed(3)}e${Math.floor(rng() * 40) - 20}`
+  if (kind < 0.25) return `-0.${'0'.repeat(Math.floor(rng() * 8))}${Math.floor(rng() * 1e9)}E+${Math.floor(rng() * 3)}`
+  if (kind < 0.3) return String((rng() - 0.5) * 1e25) // 20+ digits: left to V8
+  return String((rng() - 0.5) * 10 ** Math.floor(rng() * 8 - 4))
+}
+
+function randomBody(rng: () => number): string {
+  const width = 1 + Math.floor(rng() * 6)
+  const rows = Math.floor(rng() * 5)
+  const ws = () => [' ', '', '\n', '\t', '  '][Math.floor(rng() * 5)]!
+  const columns = Array.from({ length: width }, (_, i) => `"c${i}${rng() < 0.1 ? 'é' : ''}"`).join(`,${ws()}`)
+  const data = Array.from({ length: rows }, () => `[${Array.from({ length: width }, () => ws() + randomNumberText(rng) + ws()).join(',')}]`).join(`,${ws()}`)
+  const members = [`"columns":${ws()}[${columns}]`, `"data"${ws()}:[${data}]`]
+  if (rng() < 0.5) members.reverse()
+  return `${ws()}{${ws()}"dataframe_split"${ws()}:${ws()}{${members.join(`,${ws()}`)}}${ws()}}${ws()}`
+}
+
+describe('readNumericSplit', () => {
+  it('reads the hot request shape into row-major numbers, null as NaN', () => {
+    const split = read('{"dataframe_split": {"columns": ["a", "b"], "data": [[1, -2.5], [null, 3e2]]}}')
+    assert.deepEqual(split?.columns, ['a', 'b'])
+    assert.equal(split?.rowCount, 2)
+    assert.deepEqual(Array.from(split!.values), [1, -2.5, Number.NaN, 300])
+  })
+
+  it('reads random bodies to exactly the numbers JSON.parse gives', () => {
+    const rng = createRng(3)
+    for (let i = 0; i < 5_000; i++) {
+      const text = randomBody(rng)
+      const split = read(text)
+      assert.ok(split !== undefined, text)
+      const expected = viaJsonParse(text)
+      assert.deepEqual(split.columns, expected.columns, text)
+      assert.deepEqual(Array.from(split.values), expected.values, text)
+    }
+  })
+
+  it('leaves everything outside its subset of JSON to the general parser', () => {
+    const outside = [
+      '{"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": {}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[1]], "index": [0]}}',
+      '{"dataframe_records": [{"a": 1}]}',
+      '{"dataframe_split": {"columns": ["a\\u0062"], "data": [[1]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [["1"]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[true]]}}',
+      '{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2], [3]]}}',
+      '{"dataframe_split": {"columns": ["a", "b"], "data": [[1]]}}',
+      '{"dataframe_split": {"columns": ["a"], "columns": ["a"], "data": [[1]]}}',
+      '{"dataframe_split": {"columns": ["a"]}}',
+      // Not JSON at all: JSON.parse must get these, to answer with its 400.
+      '{"dataframe_split": {"columns": ["a"], "data": [[01]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[1.]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[.5]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[+1]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[-]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[1e]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[NaN]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[nul]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[1,]]}}',
+      '{"dataframe_split": {"columns": ["a",], "data": [[1]]}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[1]]}} x',
+      '{"dataframe_split": {"columns": ["a"], "data": [[1]]}}}',
+      '{"dataframe_split": {"columns": ["a"], "data": [[1]]}',
+      "{'dataframe_split': {}}",
+      '{"dataframe_split": {"columns": ["a\n"], "data": [[1]]}}',
+      '',
+      '}',
+    ]
+    for (const text of outside) assert.equal(read(text), undefined, text)
+  })
+
+  it('accepts nothing JSON.parse refuses, and reads what it accepts the same (mutation fuzz)', () => {
+    const rng = createRng(5)
+    const alphabet = '0123456789-+.eE,[]{}": nul\\'
+    let accepted = 0
+    for (let i = 0; i < 20_000; i++) {
+      const chars = [...randomBody(rng)]
+      for (let k = 1 + Math.floor(rng() * 3); k > 0; k--) {
+        const at = Math.floor(rng() * (chars.length + 1))
+        const op = rng()
+        const c = alphabet[Math.floor(rng() * alphabet.length)]!
+        if (op < 0.33) chars.splice(at, 1)
+        else if (op < 0.66) chars.splice(at, 0, c)
+        else chars[at] = c
+      }
+      const text = chars.join('')
+      const split = read(text)
+      if (split === undefined) continue
+      accepted++
+      const expected = viaJsonParse(text) // throws if the reader accepted invalid JSON
+      assert.deepEqual(Array.from(split.values), expected.values, text)
+    }
+    assert.ok(accepted > 1_000, `accepted ${accepted}`)
+  })
+})
