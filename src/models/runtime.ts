@@ -1,4 +1,4 @@
-import ort from 'onnxruntime-node'
+import type * as ort from 'onnxruntime-node'
 import { readModelDir, type MlModel } from './model-dir.js'
 import { InputError, toColumnar, toFloat64, toStrings, type ColumnarInput, type ColumnValues, type ModelInput } from './model-input.js'
 import { NativeEvaluator } from './native-evaluator.js'
@@ -27,6 +27,14 @@ export interface LoadedModel {
   close(): Promise<void>
 }
 
+type OnnxRuntime = typeof import('onnxruntime-node')
+let onnxRuntime: Promise<OnnxRuntime> | undefined
+/**
+ * ONNX Runtime loads on first use: its native addon costs 60–180 ms of start-up, which a model the
+ * native evaluator runs never needs (`wharf serve`'s ready-time target is 0.5 s).
+ */
+const loadOnnxRuntime = () => (onnxRuntime ??= import('onnxruntime-node').then((m) => (m as unknown as { default?: OnnxRuntime }).default ?? m))
+
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
   const model = await readModelDir(dir)
   const wanted = options.backend ?? 'auto'
@@ -37,8 +45,9 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     return { ...base, inputNames: model.wharf.columns.map((c) => c.name), backend: 'native', predict: async (input) => predictor.predict(input), close: async () => {} }
   }
   const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: options.intraOpNumThreads ?? 1 }
-  const session = await ort.InferenceSession.create(model.onnxPath, sessionOptions)
-  const predictor = new OnnxPredictor(session, model.signature, model.wharf)
+  const runtime = await loadOnnxRuntime()
+  const session = await runtime.InferenceSession.create(model.onnxPath, sessionOptions)
+  const predictor = new OnnxPredictor(runtime.Tensor, session, model.signature, model.wharf)
   return { ...base, inputNames: predictor.inputNames, backend: 'onnxruntime', predict: (input) => predictor.predict(input), close: () => session.release() }
 }
 
@@ -71,6 +80,7 @@ type TensorMeta = { name: string; isTensor: true; type: ort.Tensor.Type; shape: 
 
 /** Feeds ONNX Runtime from columns: one input per column, or one 2-D input built from all columns. */
 class OnnxPredictor {
+  readonly #Tensor: OnnxRuntime['Tensor']
   readonly #session: ort.InferenceSession
   readonly #inputs: readonly TensorMeta[]
   readonly #fetches: readonly string[]
@@ -78,7 +88,8 @@ class OnnxPredictor {
   readonly #wharf: WharfModelSpec | undefined
   readonly inputNames: readonly string[] | undefined
 
-  constructor(session: ort.InferenceSession, signature: Signature | undefined, wharf: WharfModelSpec | undefined) {
+  constructor(Tensor: OnnxRuntime['Tensor'], session: ort.InferenceSession, signature: Signature | undefined, wharf: WharfModelSpec | undefined) {
+    this.#Tensor = Tensor
     this.#session = session
     this.#inputs = session.inputMetadata.map((m) => {
       if (!m.isTensor) throw new Error(`ONNX input '${m.name}' is not a tensor; Wharf feeds tensor inputs only`)
@@ -108,7 +119,7 @@ class OnnxPredictor {
     for (const meta of this.#inputs) {
       const t = tensors[meta.name]
       if (t === undefined) throw new InputError(`input is missing tensor '${meta.name}'`)
-      feeds[meta.name] = new ort.Tensor(meta.type, convert(meta.name, meta.type, t.data as ColumnValues), t.dims)
+      feeds[meta.name] = new this.#Tensor(meta.type, convert(meta.name, meta.type, t.data as ColumnValues), t.dims)
       rowCount = t.dims[0] ?? 1
     }
     return { feeds, rowCount }
@@ -129,12 +140,12 @@ class OnnxPredictor {
         const part = parts[j]!
         for (let i = 0; i < n; i++) (data as unknown[])[i * width + j] = part[i]
       }
-      feeds[single.name] = new ort.Tensor(single.type, data, [n, width])
+      feeds[single.name] = new this.#Tensor(single.type, data, [n, width])
       return { feeds, rowCount: n }
     }
     for (const meta of this.#inputs) {
       const data = convert(meta.name, meta.type, requireColumn(columns, meta.name))
-      feeds[meta.name] = new ort.Tensor(meta.type, data, meta.shape.length === 2 ? [n, 1] : [n])
+      feeds[meta.name] = new this.#Tensor(meta.type, data, meta.shape.length === 2 ? [n, 1] : [n])
     }
     return { feeds, rowCount: n }
   }

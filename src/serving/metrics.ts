@@ -26,6 +26,8 @@ export interface MetricsSnapshot {
 export class ServingMetrics {
   readonly #model: string
   readonly #series = new Map<string, Series>()
+  /** The series the previous request counted in: nearly every request counts in the same one. */
+  #last: Series | undefined
   readonly #loadSeconds: Record<string, number> = {}
   #serving: MetricsSnapshot['serving']
   inflight = 0
@@ -36,11 +38,15 @@ export class ServingMetrics {
 
   observe(route: string, version: string | undefined, status: number, seconds: number): void {
     const v = version ?? ''
-    const key = route + '\0' + status + '\0' + v
-    let s = this.#series.get(key)
-    if (s === undefined) {
-      s = { route, status, version: v, count: 0, sumSeconds: 0, buckets: bucketsSeconds.map(() => 0) }
-      this.#series.set(key, s)
+    let s = this.#last
+    if (s === undefined || s.route !== route || s.status !== status || s.version !== v) {
+      const key = route + '\0' + status + '\0' + v
+      s = this.#series.get(key)
+      if (s === undefined) {
+        s = { route, status, version: v, count: 0, sumSeconds: 0, buckets: bucketsSeconds.map(() => 0) }
+        this.#series.set(key, s)
+      }
+      this.#last = s
     }
     s.count++
     s.sumSeconds += seconds

@@ -24,6 +24,8 @@ function hostnameOf(hostHeader: string): string {
 export class RequestGuard {
   readonly #checkHost: boolean
   readonly #options: GuardOptions
+  /** A client sends the same Host on every request; remembering the last good one skips the parsing. */
+  #lastAllowedHost: string | undefined
 
   constructor(options: GuardOptions) {
     this.#options = options
@@ -33,9 +35,11 @@ export class RequestGuard {
   isAllowedHost(host: string | undefined): boolean {
     if (!this.#checkHost) return true
     if (host === undefined || host === '') return false
+    if (host === this.#lastAllowedHost) return true
     const name = hostnameOf(host)
-    if (isLoopback(name)) return true
-    return this.#options.allowedHosts.some((h) => h.toLowerCase() === name) || (isIP(name) !== 0 && name === this.#options.bindHost)
+    const allowed = isLoopback(name) || this.#options.allowedHosts.some((h) => h.toLowerCase() === name) || (isIP(name) !== 0 && name === this.#options.bindHost)
+    if (allowed) this.#lastAllowedHost = host
+    return allowed
   }
 
   isAllowedOrigin(origin: string | undefined): boolean {

@@ -53,7 +53,7 @@ class Cursor {
   readonly #mantissa = new DecimalMantissa()
 
   constructor(
-    readonly bytes: Uint8Array,
+    readonly bytes: Buffer,
     readonly last: number,
   ) {
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
@@ -88,7 +88,7 @@ class Cursor {
       p++
     }
     this.pos = p + 1
-    return Buffer.from(b.buffer, b.byteOffset + start, p - start).toString(ascii ? 'latin1' : 'utf8')
+    return b.toString(ascii ? 'latin1' : 'utf8', start, p)
   }
 
   /** A JSON number or null (NaN), with JSON's grammar exactly. */
@@ -135,7 +135,7 @@ class Cursor {
     this.pos = p
     const magnitude = this.#mantissa.toDouble(power)
     if (magnitude === magnitude) return negative ? -magnitude : magnitude
-    return Number(Buffer.from(b.buffer, b.byteOffset + start, p - start).toString('latin1'))
+    return Number(b.toString('latin1', start, p))
   }
 
   /** Appends the run of digits at `p` to the mantissa; returns the position after it. */
@@ -173,9 +173,9 @@ function fourDigitValue(w: number): number {
   return (v * 100 + (v >>> 16)) & 0xffff
 }
 
-/** Growable row-major storage for the rows as they are read. */
+/** Growable row-major storage for the rows as they are read (small first: most requests are one row). */
 class RowBuffer {
-  values = new Float64Array(1024)
+  values = new Float64Array(32)
   length = 0
 
   push(v: number): void {
@@ -238,7 +238,7 @@ function readRows(cur: Cursor, into: RowBuffer): { rows: number; width: number }
   }
 }
 
-export function readNumericSplit(body: Uint8Array): NumericSplit | undefined {
+export function readNumericSplit(body: Buffer): NumericSplit | undefined {
   let last = body.length - 1
   while (last >= 0 && isSpace(body[last]!)) last--
   if (last < 0 || body[last] !== CLOSE_BRACE) return undefined
