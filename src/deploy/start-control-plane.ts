@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
+import { wharfBin } from '../app-paths.js'
 import type { Config } from '../config.js'
 import type { RegistryService } from '../registry/index.js'
 import { sqlitePathOf } from '../store/open-store.js'
@@ -9,8 +9,6 @@ import { loadEnvironments, type Environment } from './environments.js'
 import { LocalRunner } from './local-runner.js'
 import type { Runner } from './runner.js'
 import { SqliteDeploymentStore } from './sqlite-deployment-store.js'
-
-const wharfBin = fileURLToPath(new URL('../../bin/wharf.js', import.meta.url))
 
 export interface StartedControlPlane {
   readonly plane: ControlPlane

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { wharfBin } from '../app-paths.js'
 
-const wharfBin = fileURLToPath(new URL('../../bin/wharf.js', import.meta.url))
 
 export interface RunningServer {
   readonly url: string

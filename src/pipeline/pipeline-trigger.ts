@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
+import { wharfBin } from '../app-paths.js'
 import { MlflowError, invalidParameter, notFound } from '../errors.js'
 import { isValidSignature } from '../registry/index.js'
 import { loadPipeline, type PipelineDef } from './pipeline-file.js'
 import type { PipelineStore } from './pipeline-store.js'
-
-const wharfBin = fileURLToPath(new URL('../../bin/wharf.js', import.meta.url))
 
 /** Deliveries older than this are refused, so a captured one cannot be replayed later. */
 const maxSkewMs = 5 * 60_000

@@ -2,12 +2,11 @@ import { execFile } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { appRoot } from '../../app-paths.js'
 import { type ContainerRuntime, runContainerCommand } from './container-cli.js'
 
 const run = promisify(execFile)
-const appRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
 /** The non-root user the serving images run as. */
 export const serveUid = 10001

@@ -1,6 +1,6 @@
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { appRoot } from '../../app-paths.js'
 import { version as wharfVersion } from '../../version.js'
 import { ensureBaseImage, imageExists as exists } from './base-image.js'
 import { type ContainerRuntime, detectRuntime, runContainerCommand } from './container-cli.js'
@@ -25,8 +25,6 @@ export interface BuiltImage {
   readonly runtime?: ContainerRuntime | undefined
   readonly labels: Record<string, string>
 }
-
-const appRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
 export const versionImageTag = (modelName: string, version: string) => `localhost/wharf-${modelName.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}:v${version}`
 
