@@ -1,6 +1,6 @@
 import type { ColumnValues } from '../models/index.js'
 import { badRequest } from './serving-error.js'
-import type { NumericSplit } from './split-json.js'
+import { NumericSplitReader, type NumericSplit } from './split-json.js'
 
 /** How a column's values are checked: MLflow column types folded to what JSON can carry. */
 export type ValueKind = 'number' | 'integer' | 'string' | 'boolean' | 'any'
@@ -41,12 +41,18 @@ export class InputSchema {
   readonly #numericCount: number
   /** Every column is a number: input read straight into typed arrays needs no per-value check. */
   readonly isAllNumeric: boolean
+  /** Reads numeric dataframe_split bodies from bytes; only for an all-numeric schema. */
+  readonly splitReader: NumericSplitReader | undefined
+  /** Positions of the last column list read (the reader hands back the same array for the same list). */
+  #lastNames: readonly string[] | undefined
+  #lastPositions: number[] = []
 
   constructor(columns: readonly ExpectedColumn[]) {
     this.columns = columns
     this.#index = new Map(columns.map((c, i) => [c.name, i]))
     this.#numericCount = columns.filter((c) => c.kind === 'number').length
     this.isAllNumeric = columns.length > 0 && this.#numericCount === columns.length
+    this.splitReader = this.isAllNumeric ? new NumericSplitReader() : undefined
   }
 
   /** pandas split orient: `columns` names the positions of each row in `data`. */
@@ -73,11 +79,20 @@ export class InputSchema {
    */
   fromNumericSplit(split: NumericSplit): ColumnBatch {
     if (!this.isAllNumeric) throw new Error('fromNumericSplit needs an all-numeric schema')
-    const positions = this.#positions(split.columns)
+    if (split.columns !== this.#lastNames) {
+      this.#lastPositions = this.#positions(split.columns)
+      this.#lastNames = split.columns
+    }
+    const positions = this.#lastPositions
     const n = split.rowCount
     if (n === 0) throw badRequest('the input has no rows (empty batch)')
-    const out = this.#allocate(n) as Float64Array[]
     const { width, values } = split
+    const k = this.columns.length
+    const numbers = new Float64Array(n * k)
+    const out = new Array<Float64Array>(k)
+    for (let c = 0; c < k; c++) out[c] = numbers.subarray(n * c, n * (c + 1))
+    // Optional columns the request leaves out are null (NaN), as in fromSplit.
+    if (width < k) for (let c = 0; c < k; c++) if (!positions.includes(c)) out[c]!.fill(Number.NaN)
     for (let j = 0; j < width; j++) {
       const column = out[positions[j]!]!
       for (let i = 0, k = j; i < n; i++, k += width) column[i] = values[k]!

@@ -3,7 +3,6 @@ import { version } from '../version.js'
 import { batchFromCsv } from './csv-input.js'
 import { mediaTypeOf } from './media-type.js'
 import { parseJsonBody, requestFromInputs, requestFromInstances, requestFromRecords, requestFromSplit, runRequest, type ModelRequest } from './model-request.js'
-import { readNumericSplit } from './split-json.js'
 import { predictionsJson } from './prediction-json.js'
 import type { Predictor } from './predictor.js'
 import { jsonReply, textReply, type Reply, type RequestContext, type Route } from './route.js'
@@ -20,9 +19,10 @@ export function mlflowError(err: ServingError): Reply {
 /** Turns an `/invocations` body into a validated request for the model. */
 export function parseInvocation(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
   const media = mediaTypeOf(contentType, true)
-  if (media !== 'csv' && predictor.schema?.isAllNumeric) {
-    const split = readNumericSplit(body)
-    if (split !== undefined) return { batch: predictor.schema.fromNumericSplit(split) }
+  const reader = predictor.schema?.splitReader
+  if (media !== 'csv' && reader !== undefined) {
+    const split = reader.read(body)
+    if (split !== undefined) return { batch: predictor.schema!.fromNumericSplit(split) }
   }
   const text = body.toString('utf8')
   if (media === 'csv') {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createRng } from '../train/index.js'
-import { readNumericSplit } from './split-json.js'
+import { NumericSplitReader, readNumericSplit } from './split-json.js'
 
 const read = (text: string) => readNumericSplit(Buffer.from(text))
 
@@ -40,11 +40,27 @@ describe('readNumericSplit', () => {
     assert.deepEqual(Array.from(split!.values), [1, -2.5, Number.NaN, 300])
   })
 
+  it('reuses the column list a client sends again, and notices when it changes', () => {
+    const reader = new NumericSplitReader()
+    const body = (columns: string, row: string) => Buffer.from(`{"dataframe_split": {"columns": ${columns}, "data": [${row}]}}`)
+    const first = reader.read(body('["a", "b"]', '[1, 2]'))!
+    const again = reader.read(body('["a", "b"]', '[3, 4]'))!
+    assert.equal(again.columns, first.columns) // the same array: InputSchema keeps its positions
+    assert.deepEqual(Array.from(again.values), [3, 4])
+    const longer = reader.read(body('["a", "b", "c"]', '[5, 6, 7]'))!
+    assert.deepEqual(longer.columns, ['a', 'b', 'c'])
+    const renamed = reader.read(body('["a", "x"]', '[8, 9]'))!
+    assert.deepEqual(renamed.columns, ['a', 'x'])
+    assert.equal(reader.read(body('["a", "x"', '[8, 9]')), undefined)
+    assert.deepEqual(reader.read(body('["a", "x"]', '[1, 0]'))!.columns, ['a', 'x'])
+  })
+
   it('reads random bodies to exactly the numbers JSON.parse gives', () => {
     const rng = createRng(3)
+    const reader = new NumericSplitReader() // one reader for all: its reused buffers must not leak between bodies
     for (let i = 0; i < 5_000; i++) {
       const text = randomBody(rng)
-      const split = read(text)
+      const split = reader.read(Buffer.from(text))
       assert.ok(split !== undefined, text)
       const expected = viaJsonParse(text)
       assert.deepEqual(split.columns, expected.columns, text)

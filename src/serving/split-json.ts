@@ -49,14 +49,14 @@ const outside = new OutsideSubset()
  */
 class Cursor {
   pos = 0
-  readonly #view: DataView
+  bytes: Buffer = Buffer.alloc(0)
+  last = 0
   readonly #mantissa = new DecimalMantissa()
 
-  constructor(
-    readonly bytes: Buffer,
-    readonly last: number,
-  ) {
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
+  reset(bytes: Buffer, last: number): void {
+    this.bytes = bytes
+    this.last = last
+    this.pos = 0
   }
 
   skipSpace(): number {
@@ -70,6 +70,16 @@ class Cursor {
   expect(c: number): void {
     if (this.skipSpace() !== c) throw outside
     this.pos++
+  }
+
+  /** Whether the next string is exactly `key` (ASCII, no escapes), without decoding it; moves past it only if so. */
+  keyIs(key: Buffer): boolean {
+    if (this.skipSpace() !== QUOTE) throw outside
+    const start = this.pos + 1
+    const end = start + key.length
+    if (end >= this.last || this.bytes[end] !== QUOTE || this.bytes.compare(key, 0, key.length, start, end) !== 0) return false
+    this.pos = end + 1
+    return true
   }
 
   /** A string without escapes or control characters (anything else is left to JSON.parse). */
@@ -141,13 +151,12 @@ class Cursor {
   /** Appends the run of digits at `p` to the mantissa; returns the position after it. */
   #digits(p: number): number {
     const b = this.bytes
-    const view = this.#view
     const mantissa = this.#mantissa
     // Eight digits at a time while they last (two little-endian words, checked and summed in
     // parallel by bytes); `last` is a brace, so p + 8 <= last keeps both words in the body.
     while (p + 8 <= this.last) {
-      const a = view.getUint32(p, true)
-      const c = view.getUint32(p + 4, true)
+      const a = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0
+      const c = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0
       if (!fourDigits(a) || !fourDigits(c)) break
       mantissa.append(fourDigitValue(a) * 10_000 + fourDigitValue(c), 8)
       p += 8
@@ -173,9 +182,9 @@ function fourDigitValue(w: number): number {
   return (v * 100 + (v >>> 16)) & 0xffff
 }
 
-/** Growable row-major storage for the rows as they are read (small first: most requests are one row). */
+/** Growable row-major storage for the rows as they are read, kept from request to request. */
 class RowBuffer {
-  values = new Float64Array(32)
+  values = new Float64Array(1024)
   length = 0
 
   push(v: number): void {
@@ -238,38 +247,80 @@ function readRows(cur: Cursor, into: RowBuffer): { rows: number; width: number }
   }
 }
 
-export function readNumericSplit(body: Buffer): NumericSplit | undefined {
-  let last = body.length - 1
-  while (last >= 0 && isSpace(body[last]!)) last--
-  if (last < 0 || body[last] !== CLOSE_BRACE) return undefined
-  const cur = new Cursor(body, last)
-  try {
-    cur.expect(OPEN_BRACE)
-    if (cur.string() !== 'dataframe_split') return undefined
-    cur.expect(COLON)
-    cur.expect(OPEN_BRACE)
-    let columns: string[] | undefined
-    let shape: { rows: number; width: number } | undefined
-    const rows = new RowBuffer()
-    for (;;) {
-      const key = cur.string()
+const keys = { dataframeSplit: Buffer.from('dataframe_split'), columns: Buffer.from('columns'), data: Buffer.from('data') }
+
+/**
+ * Reads bodies for one server. It keeps its buffers between requests, and the last column list:
+ * a client sends the same one every time, so it is compared as bytes and its strings reused
+ * (and, by identity, the positions InputSchema worked out for it).
+ */
+export class NumericSplitReader {
+  readonly #cursor = new Cursor()
+  readonly #rows = new RowBuffer()
+  #columnsBytes: Buffer | undefined
+  #columns: readonly string[] = []
+
+  /**
+   * The request, or undefined when the body is outside the subset. The values are a view of this
+   * reader's buffer: valid until its next read (callers copy them out at once).
+   */
+  read(body: Buffer): NumericSplit | undefined {
+    let last = body.length - 1
+    while (last >= 0 && isSpace(body[last]!)) last--
+    if (last < 0 || body[last] !== CLOSE_BRACE) return undefined
+    const cur = this.#cursor
+    const rows = this.#rows
+    cur.reset(body, last)
+    rows.length = 0
+    try {
+      cur.expect(OPEN_BRACE)
+      if (!cur.keyIs(keys.dataframeSplit)) return undefined
       cur.expect(COLON)
-      if (key === 'columns' && columns === undefined) columns = readColumns(cur)
-      else if (key === 'data' && shape === undefined) shape = readRows(cur, rows)
-      else return undefined
-      const c = cur.skipSpace()
-      cur.pos++
-      if (c === CLOSE_BRACE) break
-      if (c !== COMMA) return undefined
+      cur.expect(OPEN_BRACE)
+      let columns: readonly string[] | undefined
+      let shape: { rows: number; width: number } | undefined
+      for (;;) {
+        if (columns === undefined && cur.keyIs(keys.columns)) {
+          cur.expect(COLON)
+          columns = this.#readColumns(cur)
+        } else if (shape === undefined && cur.keyIs(keys.data)) {
+          cur.expect(COLON)
+          shape = readRows(cur, rows)
+        } else return undefined
+        const c = cur.skipSpace()
+        cur.pos++
+        if (c === CLOSE_BRACE) break
+        if (c !== COMMA) return undefined
+      }
+      cur.expect(CLOSE_BRACE)
+      if (cur.pos !== last + 1) return undefined
+      if (columns === undefined || shape === undefined) return undefined
+      // Rows wider or narrower than `columns` get the general path's message naming the row.
+      if (shape.rows > 0 && shape.width !== columns.length) return undefined
+      return { columns, rowCount: shape.rows, width: columns.length, values: rows.values.subarray(0, rows.length) }
+    } catch (err) {
+      if (err === outside) return undefined
+      throw err
+    } finally {
+      cur.reset(empty, 0) // do not keep the request's body alive
     }
-    cur.expect(CLOSE_BRACE)
-    if (cur.pos !== last + 1) return undefined
-    if (columns === undefined || shape === undefined) return undefined
-    // Rows wider or narrower than `columns` get the general path's message naming the row.
-    if (shape.rows > 0 && shape.width !== columns.length) return undefined
-    return { columns, rowCount: shape.rows, width: columns.length, values: rows.values.subarray(0, rows.length) }
-  } catch (err) {
-    if (err === outside) return undefined
-    throw err
+  }
+
+  #readColumns(cur: Cursor): readonly string[] {
+    const start = cur.skipSpace() === OPEN_BRACKET ? cur.pos : -1
+    const known = this.#columnsBytes
+    if (known !== undefined && start + known.length <= cur.last && cur.bytes.compare(known, 0, known.length, start, start + known.length) === 0) {
+      cur.pos = start + known.length
+      return this.#columns
+    }
+    const columns = readColumns(cur)
+    this.#columnsBytes = Buffer.from(cur.bytes.subarray(start, cur.pos))
+    this.#columns = columns
+    return columns
   }
 }
+
+const empty = Buffer.alloc(0)
+
+/** One-off read (tests, callers without a reader of their own). */
+export const readNumericSplit = (body: Buffer): NumericSplit | undefined => new NumericSplitReader().read(body)
