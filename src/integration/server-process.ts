@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { wharfBin } from '../app-paths.js'
 
-
 export interface RunningServer {
   readonly url: string
   readonly process: ChildProcess
