@@ -1,3 +1,4 @@
+import { buildHistogram, histogramSize, type PackedBins } from './histogram.js'
 import type { Tree } from './tree.js'
 
 export interface GrowerOptions {
@@ -12,7 +13,7 @@ export interface GrowerOptions {
 
 /** Binned training data shared by every tree. */
 export interface BinnedData {
-  readonly bins: Uint8Array // row-major: row i's bins at [i*features, (i+1)*features), for histograms
+  readonly packed: PackedBins // row-wise, for histograms
   readonly binsByFeature: Uint8Array // column-major: feature j's bins at [j*rows, (j+1)*rows), for partitions
   readonly rows: number
   readonly features: number
@@ -38,7 +39,7 @@ interface Leaf {
   readonly depth: number
   readonly g: number
   readonly h: number
-  hist: Float64Array // [g, h, count] per (feature, bin)
+  hist: Float64Array // see histogram.ts for the layout
   split: Split | undefined
 }
 
@@ -56,11 +57,14 @@ export class TreeGrower {
   readonly #options: GrowerOptions
   readonly #scratch: Uint32Array
   readonly #pool: Float64Array[] = []
+  readonly #width: 2 | 3
+
 
   constructor(data: BinnedData, options: GrowerOptions, rowCount: number) {
     this.#data = data
     this.#options = options
     this.#scratch = new Uint32Array(rowCount)
+    this.#width = options.constantHessian ? 2 : 3
   }
 
   grow(order: Uint32Array, gradients: Float64Array, hessians: Float64Array, rowUpdate: Float64Array): Tree {
@@ -145,39 +149,9 @@ export class TreeGrower {
 
   #buildHistogram(order: Uint32Array, start: number, end: number, gradients: Float64Array, hessians: Float64Array): Float64Array {
     const d = this.#data
-    const size = d.features * d.binCount * 3
-    const hist = this.#pool.pop() ?? new Float64Array(size)
-    hist.fill(0)
-    const p = d.features
-    const stride = d.binCount * 3
-    const bins = d.bins
-    // Row-wise: one random access per row, then its p bins in sequence (LightGBM's row-wise mode).
-    if (this.#options.constantHessian) {
-      for (let i = start; i < end; i++) {
-        const row = order[i]!
-        const g = gradients[row]!
-        const base = row * p
-        for (let f = 0, off = 0; f < p; f++, off += stride) {
-          const k = off + bins[base + f]! * 3
-          hist[k] = hist[k]! + g
-          hist[k + 2] = hist[k + 2]! + 1
-        }
-      }
-      for (let k = 0; k < hist.length; k += 3) hist[k + 1] = hist[k + 2]!
-    } else {
-      for (let i = start; i < end; i++) {
-        const row = order[i]!
-        const g = gradients[row]!
-        const h = hessians[row]!
-        const base = row * p
-        for (let f = 0, off = 0; f < p; f++, off += stride) {
-          const k = off + bins[base + f]! * 3
-          hist[k] = hist[k]! + g
-          hist[k + 1] = hist[k + 1]! + h
-          hist[k + 2] = hist[k + 2]! + 1
-        }
-      }
-    }
+    const width = this.#width
+    const hist = this.#pool.pop() ?? new Float64Array(histogramSize(d.packed, d.binCount, width))
+    buildHistogram(hist, d.packed, d.binCount, order, start, end, gradients, width === 2 ? undefined : hessians)
     return hist
   }
 
@@ -190,13 +164,15 @@ export class TreeGrower {
     const parentScore = (leaf.g * leaf.g) / (leaf.h + lambda)
     let best: Split | undefined
     const hist = leaf.hist
+    const width = this.#width
+    const c = width - 1 // count slot; the hessian slot is 1, which is the count when hessians are all 1
     for (let f = 0; f < d.features; f++) {
-      const base = f * d.binCount * 3
+      const base = f * d.binCount * width
       const nb = d.edges[f]!.length + 1 // non-missing bins of this feature
-      const mk = base + d.missingBin * 3
+      const mk = base + d.missingBin * width
       const gMiss = hist[mk]!
       const hMiss = hist[mk + 1]!
-      const nMiss = hist[mk + 2]!
+      const nMiss = hist[mk + c]!
       for (const missingLeft of nMiss > 0 ? [false, true] : [false]) {
         let gl = missingLeft ? gMiss : 0
         let hl = missingLeft ? hMiss : 0
@@ -204,10 +180,10 @@ export class TreeGrower {
         // With missing values on the right, "all non-missing left" is a valid split too.
         const lastBin = nMiss > 0 && !missingLeft ? nb - 1 : nb - 2
         for (let b = 0; b <= lastBin; b++) {
-          const k = base + b * 3
+          const k = base + b * width
           gl += hist[k]!
           hl += hist[k + 1]!
-          nl += hist[k + 2]!
+          nl += hist[k + c]!
           const nr = count - nl
           if (nl < o.minSamplesLeaf) continue
           if (nr < o.minSamplesLeaf) break
