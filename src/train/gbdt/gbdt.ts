@@ -73,16 +73,14 @@ export function fitGbdt(X: Matrix, y: Float64Array, loss: GbdtLoss, classCount: 
   const grad = Array.from({ length: K }, () => new Float64Array(n))
   const hess = Array.from({ length: K }, () => new Float64Array(n))
   const update = new Float64Array(n)
-  const grower = new TreeGrower(data, { ...options, constantHessian: loss === 'squared_error' }, trainRows.length)
-  const order = new Uint32Array(trainRows.length)
+  const grower = new TreeGrower(data, { ...options, constantHessian: loss === 'squared_error' }, trainRows)
   const trees: Tree[] = []
   const scores: number[] = []
   let iteration = 0
   for (; iteration < options.maxIter; iteration++) {
     computeGradients(y, raw, trainRows, loss, K, grad, hess)
     for (let k = 0; k < K; k++) {
-      order.set(trainRows)
-      trees.push(grower.grow(order, grad[k]!, hess[k]!, update))
+      trees.push(grower.grow(grad[k]!, hess[k]!, update))
       // Indexed loops over the row lists: for-of over a typed array is several times slower in V8.
       for (let r = 0; r < trainRows.length; r++) {
         const i = trainRows[r]!

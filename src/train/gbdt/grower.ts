@@ -1,4 +1,4 @@
-import { buildHistogram, histogramSize, type PackedBins } from './histogram.js'
+import { binCounts, buildHistogram, histogramSize, type PackedBins } from './histogram.js'
 import type { Tree } from './tree.js'
 
 export interface GrowerOptions {
@@ -48,26 +48,35 @@ const minHessianToSplit = 1e-3
 /**
  * Grows one tree best-first (highest gain leaf first), as scikit-learn's `TreeGrower`: histograms
  * of gradient/hessian sums per bin, the smaller child's histogram built and the larger one
- * obtained by subtraction, missing values tried on both sides. `order` holds the row indices of
- * the training rows and is permuted in place so each leaf owns a contiguous range; `leafOf`
- * receives each row's leaf value so the caller can update raw predictions without re-walking.
+ * obtained by subtraction, missing values tried on both sides. Every tree starts from the same
+ * training rows, whose indices are permuted in place so each leaf owns a contiguous range;
+ * `rowUpdate` receives each row's leaf value so the caller can update raw predictions without
+ * re-walking the tree.
  */
 export class TreeGrower {
   readonly #data: BinnedData
   readonly #options: GrowerOptions
+  readonly #rows: Uint32Array
+  readonly #order: Uint32Array
   readonly #scratch: Uint32Array
+  /** The root's bin counts: the same rows every tree, so counted once (the first tree). */
+  #rootCounts: Float64Array | undefined
   readonly #pool: Float64Array[] = []
   readonly #width: 2 | 3
 
 
-  constructor(data: BinnedData, options: GrowerOptions, rowCount: number) {
+  constructor(data: BinnedData, options: GrowerOptions, rows: Uint32Array) {
     this.#data = data
     this.#options = options
-    this.#scratch = new Uint32Array(rowCount)
+    this.#rows = rows
+    this.#order = new Uint32Array(rows.length)
+    this.#scratch = new Uint32Array(rows.length)
     this.#width = options.constantHessian ? 2 : 3
   }
 
-  grow(order: Uint32Array, gradients: Float64Array, hessians: Float64Array, rowUpdate: Float64Array): Tree {
+  grow(gradients: Float64Array, hessians: Float64Array, rowUpdate: Float64Array): Tree {
+    const order = this.#order
+    order.set(this.#rows)
     const tree: Tree = { feature: [], threshold: [], left: [], right: [], missingLeft: [], value: [] }
     const addNode = () => {
       tree.feature.push(-1), tree.threshold.push(0), tree.left.push(-1), tree.right.push(-1)
@@ -80,7 +89,9 @@ export class TreeGrower {
     for (let i = 0; i < order.length; i++) g += gradients[order[i]!]!
     if (o.constantHessian) h = order.length
     else for (let i = 0; i < order.length; i++) h += hessians[order[i]!]!
-    const root: Leaf = { node: addNode(), start: 0, end: order.length, depth: 0, g, h, hist: this.#buildHistogram(order, 0, order.length, gradients, hessians), split: undefined }
+    const hist = this.#buildHistogram(order, 0, order.length, gradients, hessians, this.#rootCounts)
+    this.#rootCounts ??= binCounts(hist, this.#width)
+    const root: Leaf = { node: addNode(), start: 0, end: order.length, depth: 0, g, h, hist, split: undefined }
     root.split = this.#findSplit(root)
     const open: Leaf[] = [root]
     let leafCount = 1
@@ -147,11 +158,11 @@ export class TreeGrower {
     return [left, right]
   }
 
-  #buildHistogram(order: Uint32Array, start: number, end: number, gradients: Float64Array, hessians: Float64Array): Float64Array {
+  #buildHistogram(order: Uint32Array, start: number, end: number, gradients: Float64Array, hessians: Float64Array, counts?: Float64Array): Float64Array {
     const d = this.#data
     const width = this.#width
     const hist = this.#pool.pop() ?? new Float64Array(histogramSize(d.packed, d.binCount, width))
-    buildHistogram(hist, d.packed, d.binCount, order, start, end, gradients, width === 2 ? undefined : hessians)
+    buildHistogram(hist, d.packed, d.binCount, order, start, end, gradients, width === 2 ? undefined : hessians, counts)
     return hist
   }
 

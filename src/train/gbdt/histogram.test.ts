@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createRng } from '../split.js'
-import { buildHistogram, histogramSize, packBins } from './histogram.js'
+import { binCounts, buildHistogram, histogramSize, packBins } from './histogram.js'
 
 /** Random column-major bins, gradients, hessians, and a sorted subset of rows as a leaf. */
 function fixture(rows: number, features: number, binCount: number) {
@@ -48,6 +48,20 @@ describe('buildHistogram', () => {
       buildHistogram(hist, packed, binCount, order, 0, order.length, gradients, undefined)
       const expected = naiveHistogram(binsByFeature, rows, features, binCount, order, 0, order.length, gradients, undefined)
       for (let c = 0; c < expected.length; c++) assert.deepEqual(Array.from(hist.subarray(c * 2, c * 2 + 2)), [expected[c]![0], expected[c]![2]])
+    })
+  }
+
+  for (const width of [2, 3] as const) {
+    it(`gives the same histogram when the counts are known in advance (width ${width})`, () => {
+      const { binsByFeature, gradients, hessians, order } = fixture(rows, 7, binCount)
+      const packed = packBins(binsByFeature, rows, 7)
+      const h = width === 3 ? hessians : undefined
+      const counted = new Float64Array(histogramSize(packed, binCount, width))
+      buildHistogram(counted, packed, binCount, order, 0, order.length, gradients, h)
+      const given = new Float64Array(counted.length)
+      buildHistogram(given, packed, binCount, order, 0, order.length, gradients.map((g) => -g), h, binCounts(counted, width))
+      // Negated gradients sum to exactly the negated sums (rounding is symmetric); 0 - x keeps empty bins at +0.
+      for (let k = 0; k < counted.length; k++) assert.equal(given[k], k % width === 0 ? 0 - counted[k]! : counted[k])
     })
   }
 
