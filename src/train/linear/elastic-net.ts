@@ -1,4 +1,4 @@
-import type { Matrix } from '../preprocessing.js'
+import type { ColumnMatrix } from '../preprocessing.js'
 
 export interface ElasticNetOptions {
   readonly alpha: number
@@ -22,7 +22,7 @@ export interface LinearFit {
  * the duality-gap stopping rule follow scikit-learn 1.9's `enet_coordinate_descent`
  * (sklearn/linear_model/_cd_fast.pyx), so both stop at the same iterate.
  */
-export function fitElasticNet(X: Matrix, y: Float64Array, options: ElasticNetOptions): LinearFit {
+export function fitElasticNet(X: ColumnMatrix, y: Float64Array, options: ElasticNetOptions): LinearFit {
   const { rows: n, cols: p } = X
   const { xc, xMean, yc, yMean } = centre(X, y)
   const alpha = options.alpha * options.l1Ratio * n // L1 penalty on the n-weighted problem
@@ -121,21 +121,29 @@ function dualityGap(
   return [primal - dual, dualNorm]
 }
 
-/** Column-centred copy of X and centred y, as scikit-learn's `_preprocess_data` with fit_intercept. */
-export function centre(X: Matrix, y: Float64Array) {
+/** Column means of X and the mean of y, the centring of scikit-learn's `_preprocess_data` with fit_intercept. */
+export function columnMeans(X: ColumnMatrix, y: Float64Array): { xMean: Float64Array; yMean: number } {
+  const xMean = new Float64Array(X.cols)
+  for (let j = 0; j < X.cols; j++) xMean[j] = mean(X.columns[j]!)
+  return { xMean, yMean: mean(y) }
+}
+
+function mean(values: Float64Array): number {
+  let s = 0
+  for (let i = 0; i < values.length; i++) s += values[i]!
+  return s / values.length
+}
+
+/** Column-centred copy of X (column-major) and centred y. */
+export function centre(X: ColumnMatrix, y: Float64Array) {
   const { rows: n, cols: p } = X
-  const xc = new Float64Array(X.data.length)
-  const xMean = new Float64Array(p)
+  const { xMean, yMean } = columnMeans(X, y)
+  const xc = new Float64Array(n * p)
   for (let j = 0; j < p; j++) {
-    let s = 0
-    for (let i = 0; i < n; i++) s += X.data[j * n + i]!
-    const m = s / n
-    xMean[j] = m
-    for (let i = 0; i < n; i++) xc[j * n + i] = X.data[j * n + i]! - m
+    const column = X.columns[j]!
+    const m = xMean[j]!
+    for (let i = 0; i < n; i++) xc[j * n + i] = column[i]! - m
   }
-  let yMean = 0
-  for (let i = 0; i < n; i++) yMean += y[i]!
-  yMean /= n
   const yc = new Float64Array(n)
   for (let i = 0; i < n; i++) yc[i] = y[i]! - yMean
   return { xc, xMean, yc, yMean }

@@ -1,4 +1,4 @@
-import type { Matrix } from '../preprocessing.js'
+import type { ColumnMatrix } from '../preprocessing.js'
 import { minimizeLbfgs } from './lbfgs.js'
 
 /** Rows per block of the objective's pass over X (20 columns × 4096 rows ≈ 660 KB, cache-sized). */
@@ -27,7 +27,7 @@ export interface LogisticFit {
  * L-BFGS on the equivalent mean-loss form (divided by C·n), which has the same minimiser.
  * `y` holds class indices 0..K-1.
  */
-export function fitLogistic(X: Matrix, y: Uint32Array, classCount: number, options: LogisticOptions): LogisticFit {
+export function fitLogistic(X: ColumnMatrix, y: Uint32Array, classCount: number, options: LogisticOptions): LogisticFit {
   const { rows: n, cols: p } = X
   const K = classCount === 2 ? 1 : classCount
   const l2 = 1 / (options.C * n)
@@ -37,7 +37,7 @@ export function fitLogistic(X: Matrix, y: Uint32Array, classCount: number, optio
     // theta = [W (K×p) row-major, b (K)]. One pass over X a block of rows at a time: scores, loss and
     // residuals of the block, then its share of Xᵀ·resid while the block is still in cache. Every sum
     // runs over rows (or features) in the same order as a column-at-a-time pass would.
-    const data = X.data
+    const columns = X.columns
     grad.fill(0)
     let loss = 0
     for (let start = 0; start < n; start += rowBlock) {
@@ -48,8 +48,8 @@ export function fitLogistic(X: Matrix, y: Uint32Array, classCount: number, optio
         for (let j = 0; j < p; j++) {
           const w = theta[k * p + j]!
           if (w === 0) continue
-          const col = j * n + start
-          for (let i = 0; i < m; i++) z[i * K + k] = z[i * K + k]! + w * data[col + i]!
+          const x = columns[j]!
+          for (let i = 0; i < m; i++) z[i * K + k] = z[i * K + k]! + w * x[start + i]!
         }
       }
       if (K === 1) {
@@ -77,9 +77,9 @@ export function fitLogistic(X: Matrix, y: Uint32Array, classCount: number, optio
         for (let i = 0; i < m; i++) gb += resid[i * K + k]!
         grad[K * p + k] = gb
         for (let j = 0; j < p; j++) {
-          const col = j * n + start
+          const x = columns[j]!
           let s = grad[k * p + j]!
-          for (let i = 0; i < m; i++) s += data[col + i]! * resid[i * K + k]!
+          for (let i = 0; i < m; i++) s += x[start + i]! * resid[i * K + k]!
           grad[k * p + j] = s
         }
       }
