@@ -5,10 +5,10 @@ import { createRng } from '../split.js'
 import { centredGram, columnMeans } from './gram.js'
 
 describe('centredGram', () => {
-  it('equals centring first and taking one dot product per pair, across several row blocks', () => {
+  // p + 1 columns with y: 7 leaves a last row on its own, 8 pairs every row.
+  for (const p of [6, 7]) it(`equals centring first and taking one dot product per pair, across several row blocks (${p} features)`, () => {
     const rng = createRng(3)
     const n = 10_007 // three 4,096-row blocks, the last one partial
-    const p = 7 // one group of four entries and a remainder in the later rows of G
     const data = Float64Array.from({ length: n * p }, () => rng() * 4 + 1)
     const y = Float64Array.from({ length: n }, () => rng() - 2)
     const X = columnsOf({ rows: n, cols: p, data })

@@ -19,55 +19,73 @@ function mean(values: Float64Array): number {
 /**
  * Xcᵀ Xc and Xcᵀ yc of the centred data (p × p, both triangles), without a centred copy of X: a
  * block of rows is centred into a cache-sized buffer, and every pair of columns is accumulated from
- * it while it is in cache. Four entries of a Gram row are accumulated together so each value of
- * column a is loaded once for four products. Each entry still sums over the rows in order, so the
+ * it while it is in cache. yc rides along as column p, so Xcᵀ yc is row p of the (p+1)² Gram of
+ * [Xc | yc]. Entries are accumulated two rows × four columns at a time (8 sums from 6 loads per row
+ * of data, instead of 2 loads per product). Each entry still sums over the rows in order, so the
  * result is bit-identical to centring first and taking one dot product per pair.
  */
 export function centredGram(X: ColumnMatrix, y: Float64Array, xMean: Float64Array, yMean: number): { gram: Float64Array; xty: Float64Array } {
   const { rows: n, cols: p, columns } = X
-  const gram = new Float64Array(p * p)
-  const xty = new Float64Array(p)
-  const block = new Float64Array((p + 1) * rowBlock) // column j of the block at j*rowBlock, y's at p*rowBlock
-  const yo = p * rowBlock
+  const q = p + 1
+  const aug = new Float64Array(q * q) // lower triangle of the Gram of [Xc | yc]
+  const block = new Float64Array(q * rowBlock) // column j of the block at j*rowBlock
   for (let start = 0; start < n; start += rowBlock) {
     const m = Math.min(n, start + rowBlock) - start
     for (let j = 0; j < p; j++) centreInto(block, j * rowBlock, columns[j]!, start, m, xMean[j]!)
-    centreInto(block, yo, y, start, m, yMean)
-    for (let a = 0; a < p; a++) {
-      const ao = a * rowBlock
+    centreInto(block, p * rowBlock, y, start, m, yMean)
+    let a = 0
+    for (; a + 1 < q; a += 2) {
       let b = 0
-      for (; b + 3 <= a; b += 4) {
-        const r = a * p + b
-        let s0 = gram[r]!
-        let s1 = gram[r + 1]!
-        let s2 = gram[r + 2]!
-        let s3 = gram[r + 3]!
-        const b0 = b * rowBlock
-        for (let i = 0; i < m; i++) {
-          const x = block[ao + i]!
-          s0 += x * block[b0 + i]!
-          s1 += x * block[b0 + rowBlock + i]!
-          s2 += x * block[b0 + 2 * rowBlock + i]!
-          s3 += x * block[b0 + 3 * rowBlock + i]!
-        }
-        gram[r] = s0
-        gram[r + 1] = s1
-        gram[r + 2] = s2
-        gram[r + 3] = s3
-      }
-      for (; b <= a; b++) gram[a * p + b] = accumulateDot(gram[a * p + b]!, block, ao, b * rowBlock, m)
-      xty[a] = accumulateDot(xty[a]!, block, ao, yo, m)
+      for (; b + 3 <= a; b += 4) add2x4(aug, q, block, a, b, m)
+      for (let c = b; c <= a; c++) add1x1(aug, q, block, a, c, m)
+      for (let c = b; c <= a + 1; c++) add1x1(aug, q, block, a + 1, c, m)
     }
+    if (a < q) for (let c = 0; c <= a; c++) add1x1(aug, q, block, a, c, m)
   }
-  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) gram[b * p + a] = gram[a * p + b]!
-  return { gram, xty }
+  const gram = new Float64Array(p * p)
+  for (let a = 0; a < p; a++) {
+    for (let b = 0; b <= a; b++) gram[a * p + b] = gram[b * p + a] = aug[a * q + b]!
+  }
+  return { gram, xty: aug.slice(p * q, p * q + p) }
 }
 
 function centreInto(block: Float64Array, offset: number, column: Float64Array, start: number, m: number, mean: number): void {
   for (let i = 0; i < m; i++) block[offset + i] = column[start + i]! - mean
 }
 
-function accumulateDot(s: number, block: Float64Array, ao: number, bo: number, m: number): number {
+/** Adds the block's products to Gram entries (a..a+1) × (b..b+3), all in the lower triangle (b+3 <= a). */
+function add2x4(g: Float64Array, q: number, block: Float64Array, a: number, b: number, m: number): void {
+  const x0o = a * rowBlock
+  const x1o = x0o + rowBlock
+  const yo = b * rowBlock
+  const r0 = a * q + b
+  const r1 = r0 + q
+  let s00 = g[r0]!, s01 = g[r0 + 1]!, s02 = g[r0 + 2]!, s03 = g[r0 + 3]!
+  let s10 = g[r1]!, s11 = g[r1 + 1]!, s12 = g[r1 + 2]!, s13 = g[r1 + 3]!
+  for (let i = 0; i < m; i++) {
+    const x0 = block[x0o + i]!
+    const x1 = block[x1o + i]!
+    const y0 = block[yo + i]!
+    const y1 = block[yo + rowBlock + i]!
+    const y2 = block[yo + 2 * rowBlock + i]!
+    const y3 = block[yo + 3 * rowBlock + i]!
+    s00 += x0 * y0
+    s01 += x0 * y1
+    s02 += x0 * y2
+    s03 += x0 * y3
+    s10 += x1 * y0
+    s11 += x1 * y1
+    s12 += x1 * y2
+    s13 += x1 * y3
+  }
+  g[r0] = s00, g[r0 + 1] = s01, g[r0 + 2] = s02, g[r0 + 3] = s03
+  g[r1] = s10, g[r1 + 1] = s11, g[r1 + 2] = s12, g[r1 + 3] = s13
+}
+
+function add1x1(g: Float64Array, q: number, block: Float64Array, a: number, b: number, m: number): void {
+  const ao = a * rowBlock
+  const bo = b * rowBlock
+  let s = g[a * q + b]!
   for (let i = 0; i < m; i++) s += block[ao + i]! * block[bo + i]!
-  return s
+  g[a * q + b] = s
 }
