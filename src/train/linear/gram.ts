@@ -20,46 +20,42 @@ function mean(values: Float64Array): number {
  * Xcᵀ Xc and Xcᵀ yc of the centred data (p × p, both triangles), without a centred copy of X: a
  * block of rows is centred into a cache-sized buffer, and every pair of columns is accumulated from
  * it while it is in cache. yc rides along as column p, so Xcᵀ yc is row p of the (p+1)² Gram of
- * [Xc | yc]. Entries are accumulated two rows × four columns at a time (8 sums from 6 loads per row
- * of data, instead of 2 loads per product). Each entry still sums over the rows in order, so the
- * result is bit-identical to centring first and taking one dot product per pair.
+ * [Xc | yc]. All of the lower triangle is accumulated two rows × four columns at a time (8 sums
+ * from 6 loads per data row, instead of 2 loads per product); the block is padded with zero
+ * columns so that the few products past the diagonal or the last row need no separate, slower
+ * loop (they land in entries that are never read). Each entry still sums over the rows in order,
+ * so the result is bit-identical to centring first and taking one dot product per pair.
  */
 export function centredGram(X: ColumnMatrix, y: Float64Array, xMean: Float64Array, yMean: number): { gram: Float64Array; xty: Float64Array } {
   const { rows: n, cols: p, columns } = X
   const q = p + 1
-  const aug = new Float64Array(q * q) // lower triangle of the Gram of [Xc | yc]
-  const block = new Float64Array(q * rowBlock) // column j of the block at j*rowBlock
+  const width = Math.ceil((q + 1) / 4) * 4 // columns incl. zero padding: room for a 4-wide step past the last row
+  const aug = new Float64Array(width * width) // [a * width + b]: the Gram of [Xc | yc], lower triangle used
+  const block = new Float64Array(width * rowBlock) // column j of the block at j*rowBlock; columns q.. stay 0
   for (let start = 0; start < n; start += rowBlock) {
     const m = Math.min(n, start + rowBlock) - start
     for (let j = 0; j < p; j++) centreInto(block, j * rowBlock, columns[j]!, start, m, xMean[j]!)
     centreInto(block, p * rowBlock, y, start, m, yMean)
-    let a = 0
-    for (; a + 1 < q; a += 2) {
-      let b = 0
-      for (; b + 3 <= a; b += 4) add2x4(aug, q, block, a, b, m)
-      for (let c = b; c <= a; c++) add1x1(aug, q, block, a, c, m)
-      for (let c = b; c <= a + 1; c++) add1x1(aug, q, block, a + 1, c, m)
-    }
-    if (a < q) for (let c = 0; c <= a; c++) add1x1(aug, q, block, a, c, m)
+    for (let a = 0; a < q; a += 2) for (let b = 0; b <= a + 1; b += 4) add2x4(aug, width, block, a, b, m)
   }
   const gram = new Float64Array(p * p)
   for (let a = 0; a < p; a++) {
-    for (let b = 0; b <= a; b++) gram[a * p + b] = gram[b * p + a] = aug[a * q + b]!
+    for (let b = 0; b <= a; b++) gram[a * p + b] = gram[b * p + a] = aug[a * width + b]!
   }
-  return { gram, xty: aug.slice(p * q, p * q + p) }
+  return { gram, xty: aug.slice(p * width, p * width + p) }
 }
 
 function centreInto(block: Float64Array, offset: number, column: Float64Array, start: number, m: number, mean: number): void {
   for (let i = 0; i < m; i++) block[offset + i] = column[start + i]! - mean
 }
 
-/** Adds the block's products to Gram entries (a..a+1) × (b..b+3), all in the lower triangle (b+3 <= a). */
-function add2x4(g: Float64Array, q: number, block: Float64Array, a: number, b: number, m: number): void {
+/** Adds the block's products to entries (a..a+1) × (b..b+3) of the Gram (row stride `width`). */
+function add2x4(g: Float64Array, width: number, block: Float64Array, a: number, b: number, m: number): void {
   const x0o = a * rowBlock
   const x1o = x0o + rowBlock
   const yo = b * rowBlock
-  const r0 = a * q + b
-  const r1 = r0 + q
+  const r0 = a * width + b
+  const r1 = r0 + width
   let s00 = g[r0]!, s01 = g[r0 + 1]!, s02 = g[r0 + 2]!, s03 = g[r0 + 3]!
   let s10 = g[r1]!, s11 = g[r1 + 1]!, s12 = g[r1 + 2]!, s13 = g[r1 + 3]!
   for (let i = 0; i < m; i++) {
@@ -80,12 +76,4 @@ function add2x4(g: Float64Array, q: number, block: Float64Array, a: number, b: n
   }
   g[r0] = s00, g[r0 + 1] = s01, g[r0 + 2] = s02, g[r0 + 3] = s03
   g[r1] = s10, g[r1 + 1] = s11, g[r1 + 2] = s12, g[r1 + 3] = s13
-}
-
-function add1x1(g: Float64Array, q: number, block: Float64Array, a: number, b: number, m: number): void {
-  const ao = a * rowBlock
-  const bo = b * rowBlock
-  let s = g[a * q + b]!
-  for (let i = 0; i < m; i++) s += block[ao + i]! * block[bo + i]!
-  g[a * q + b] = s
 }
