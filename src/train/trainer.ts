@@ -5,7 +5,7 @@ import { fitLeastSquares } from './linear/least-squares.js'
 import { fitLogistic } from './linear/logistic.js'
 import { classificationMetrics, regressionMetrics } from './metrics.js'
 import { resolveParams, type ResolvedParams } from './params.js'
-import { fitPreprocessing, transform, transformColumns } from './preprocessing.js'
+import { fitPreprocessing, fitTransformColumns, transform } from './preprocessing.js'
 import { dropColumns, findColumn, type Column, type Table } from './table.js'
 
 export type Task = 'regression' | 'classification'
@@ -39,12 +39,13 @@ export function trainModel(table: Table, target: string, options: TrainOptions):
   const { y, classes } = encodeTarget(targetColumn, task)
   const algorithm = options.algorithm
   const isTrees = algorithm === 'gbdt'
-  const pre = fitPreprocessing(features, {
+  const preprocessing = {
     standardize: !isTrees && params['standardize'] === true,
     impute: !isTrees && params['impute'] !== false,
-  })
-  const base = { format: wharfModelFormat, algorithm, columns: pre.columns } as const
+  }
   if (algorithm === 'gbdt') {
+    const pre = fitPreprocessing(features, preprocessing)
+    const base = { format: wharfModelFormat, algorithm, columns: pre.columns } as const
     const model = fitGbdt(transform(pre, features), y, task === 'regression' ? 'squared_error' : 'log_loss', classes?.length ?? 0, {
       learningRate: params['learning_rate'] as number, maxIter: params['max_iter'] as number,
       maxLeafNodes: params['max_leaf_nodes'] as number | null, maxDepth: params['max_depth'] as number | null,
@@ -56,7 +57,9 @@ export function trainModel(table: Table, target: string, options: TrainOptions):
     const spec: WharfModelSpec = { ...base, link: linkFor(task, classes), outputs: model.outputs, ...(classes ? { classes } : {}), estimator: { kind: 'trees', baseline: model.baseline, trees: model.trees } }
     return { spec, task, params, iterations: model.iterations }
   }
-  const X = transformColumns(pre, features)
+  // The linear solvers take columns, and reuse the table's own where nothing changes.
+  const { pre, X } = fitTransformColumns(features, preprocessing)
+  const base = { format: wharfModelFormat, algorithm, columns: pre.columns } as const
   if (algorithm === 'logistic') {
     const fit = fitLogistic(X, Uint32Array.from(y), classes!.length, { C: params['C'] as number, maxIter: params['max_iter'] as number, tol: params['tol'] as number })
     const spec: WharfModelSpec = { ...base, link: linkFor(task, classes), outputs: fit.rows, classes: classes!, estimator: { kind: 'linear', coef: Array.from(fit.coef), intercept: Array.from(fit.intercept) } }

@@ -1,19 +1,12 @@
-import type { ColumnMatrix } from '../preprocessing.js'
+import { meanOf, type ColumnMatrix } from '../preprocessing.js'
 
 /** Rows per block when accumulating the Gram matrix (20 columns × 4096 rows ≈ 660 KB, cache-sized). */
 const rowBlock = 4096
 
 /** Column means of X and the mean of y, the centring of scikit-learn's `_preprocess_data` with fit_intercept. */
 export function columnMeans(X: ColumnMatrix, y: Float64Array): { xMean: Float64Array; yMean: number } {
-  const xMean = new Float64Array(X.cols)
-  for (let j = 0; j < X.cols; j++) xMean[j] = mean(X.columns[j]!)
-  return { xMean, yMean: mean(y) }
-}
-
-function mean(values: Float64Array): number {
-  let s = 0
-  for (let i = 0; i < values.length; i++) s += values[i]!
-  return s / values.length
+  const xMean = X.means ?? Float64Array.from(X.columns, meanOf)
+  return { xMean, yMean: meanOf(y) }
 }
 
 /**
