@@ -62,8 +62,7 @@ export class TreeGrower {
   /** The root's bin counts: the same rows every tree, so counted once (the first tree). */
   #rootCounts: Float64Array | undefined
   readonly #pool: Float64Array[] = []
-  readonly #width: 2 | 3
-
+  readonly #width: 2 | 3 // doubles per histogram cell, see histogram.ts
 
   constructor(data: BinnedData, options: GrowerOptions, rows: Uint32Array) {
     this.#data = data
