@@ -59,6 +59,7 @@ export class TreeGrower {
   readonly #rows: Uint32Array
   readonly #order: Uint32Array
   readonly #scratch: Uint32Array
+  readonly #goesLeft = new Uint8Array(256) // per split: 1 if a bin goes to the left child
   /** The root's bin counts: the same rows every tree, so counted once (the first tree). */
   #rootCounts: Float64Array | undefined
   readonly #pool: Float64Array[] = []
@@ -122,16 +123,15 @@ export class TreeGrower {
     const column = d.binsByFeature.subarray(s.feature * d.rows, (s.feature + 1) * d.rows)
     // Stable, branch-free partition of order[start, end) into left then right: a row is written to
     // both buffers and only the matching cursor advances (left/right is a coin flip for the CPU).
-    const missingBin = d.missingBin
-    const missingLeft = s.missingLeft ? 1 : 0
-    const threshold = s.bin
+    // The side comes from a 256-entry table rather than comparisons, which V8 compiles to branches.
+    const goesLeft = this.#goesLeft
+    for (let b = 0; b < goesLeft.length; b++) goesLeft[b] = b === d.missingBin ? (s.missingLeft ? 1 : 0) : b <= s.bin ? 1 : 0
     const scratch = this.#scratch
     let l = leaf.start
     let r = 0
     for (let i = leaf.start; i < leaf.end; i++) {
       const row = order[i]!
-      const b = column[row]!
-      const left = b === missingBin ? missingLeft : b <= threshold ? 1 : 0
+      const left = goesLeft[column[row]!]!
       order[l] = row
       scratch[r] = row
       l += left
