@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseCsv } from './csv.js'
 import { createRng } from './split.js'
-import { evaluateModel, trainModel } from './trainer.js'
+import { encodeTarget, evaluateModel, trainModel } from './trainer.js'
 
 /** A small mixed table: numeric x1 with gaps, string colour, numeric y and class columns. */
 function mixedTable(n = 240) {
@@ -58,5 +58,19 @@ describe('trainModel', () => {
   it('refuses a classification target with a single class', () => {
     const t = parseCsv('x,y\n1,a\n2,a\n3,a\n')
     assert.throws(() => trainModel(t, 'y', { algorithm: 'logistic' }), /single class/)
+  })
+})
+
+describe('encodeTarget', () => {
+  it('encodes numeric labels as indices of the sorted distinct labels', () => {
+    const { y, classes } = encodeTarget({ name: 'y', kind: 'numeric', values: Float64Array.from([3, -1, 7, 3, 3, -1]) }, 'classification')
+    assert.deepEqual(classes, [-1, 3, 7])
+    assert.deepEqual(Array.from(y), [1, 0, 2, 1, 1, 0])
+  })
+
+  it('reports a missing label before a non-integer one', () => {
+    const target = { name: 'y', kind: 'numeric', values: Float64Array.from([1, 1.5, Number.NaN]) } as const
+    assert.throws(() => encodeTarget(target, 'classification'), /empty in data row 3/)
+    assert.throws(() => encodeTarget({ ...target, values: Float64Array.from([1, 1, 1.5]) }, 'classification'), /non-integer/)
   })
 })

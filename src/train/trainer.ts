@@ -5,7 +5,7 @@ import { fitLeastSquares } from './linear/least-squares.js'
 import { fitLogistic } from './linear/logistic.js'
 import { classificationMetrics, regressionMetrics } from './metrics.js'
 import { resolveParams, type ResolvedParams } from './params.js'
-import { fitPreprocessing, transform } from './preprocessing.js'
+import { fitPreprocessing, fitTransformColumns, transform } from './preprocessing.js'
 import { dropColumns, findColumn, type Column, type Table } from './table.js'
 
 export type Task = 'regression' | 'classification'
@@ -39,14 +39,14 @@ export function trainModel(table: Table, target: string, options: TrainOptions):
   const { y, classes } = encodeTarget(targetColumn, task)
   const algorithm = options.algorithm
   const isTrees = algorithm === 'gbdt'
-  const pre = fitPreprocessing(features, {
+  const preprocessing = {
     standardize: !isTrees && params['standardize'] === true,
     impute: !isTrees && params['impute'] !== false,
-  })
-  const X = transform(pre, features)
-  const base = { format: wharfModelFormat, algorithm, columns: pre.columns } as const
+  }
   if (algorithm === 'gbdt') {
-    const model = fitGbdt(X, y, task === 'regression' ? 'squared_error' : 'log_loss', classes?.length ?? 0, {
+    const pre = fitPreprocessing(features, preprocessing)
+    const base = { format: wharfModelFormat, algorithm, columns: pre.columns } as const
+    const model = fitGbdt(transform(pre, features), y, task === 'regression' ? 'squared_error' : 'log_loss', classes?.length ?? 0, {
       learningRate: params['learning_rate'] as number, maxIter: params['max_iter'] as number,
       maxLeafNodes: params['max_leaf_nodes'] as number | null, maxDepth: params['max_depth'] as number | null,
       minSamplesLeaf: params['min_samples_leaf'] as number, l2Regularization: params['l2_regularization'] as number,
@@ -57,6 +57,9 @@ export function trainModel(table: Table, target: string, options: TrainOptions):
     const spec: WharfModelSpec = { ...base, link: linkFor(task, classes), outputs: model.outputs, ...(classes ? { classes } : {}), estimator: { kind: 'trees', baseline: model.baseline, trees: model.trees } }
     return { spec, task, params, iterations: model.iterations }
   }
+  // The linear solvers take columns, and reuse the table's own where nothing changes.
+  const { pre, X } = fitTransformColumns(features, preprocessing)
+  const base = { format: wharfModelFormat, algorithm, columns: pre.columns } as const
   if (algorithm === 'logistic') {
     const fit = fitLogistic(X, Uint32Array.from(y), classes!.length, { C: params['C'] as number, maxIter: params['max_iter'] as number, tol: params['tol'] as number })
     const spec: WharfModelSpec = { ...base, link: linkFor(task, classes), outputs: fit.rows, classes: classes!, estimator: { kind: 'linear', coef: Array.from(fit.coef), intercept: Array.from(fit.intercept) } }
@@ -96,22 +99,64 @@ function linkFor(task: Task, classes: readonly unknown[] | undefined): 'identity
 /** The target as numbers: values for regression, class indices (sorted labels) for classification. */
 export function encodeTarget(target: Column, task: Task): { y: Float64Array; classes?: (number | string)[] } {
   const n = target.values.length
-  const missing = target.kind === 'numeric' ? target.values.findIndex((v) => Number.isNaN(v)) : target.values.indexOf(null)
+  const missing = target.kind === 'numeric' ? firstNaN(target.values) : target.values.indexOf(null)
   if (missing >= 0) throw new Error(`target column '${target.name}' is empty in data row ${missing + 1}; remove rows without a target`)
   if (task === 'regression') {
     if (target.kind !== 'numeric') throw new Error(`target column '${target.name}' must be numeric for regression`)
     return { y: target.values }
   }
-  if (target.kind === 'numeric' && !target.values.every((v) => Number.isInteger(v))) {
-    throw new Error(`target column '${target.name}' has non-integer numbers; classification needs integer or string labels`)
+  if (target.kind === 'numeric') {
+    const classes = numericLabels(target.values)
+    if (classes === undefined) throw new Error(`target column '${target.name}' has non-integer numbers; classification needs integer or string labels`)
+    if (classes.length < 2) throw new Error(`target column '${target.name}' has a single class; classification needs at least two`)
+    return { y: classIndices(target.values, Float64Array.from(classes)), classes }
   }
-  const labels = [...new Set<number | string>(target.values as ArrayLike<number | string> as (number | string)[])]
-  const classes = target.kind === 'numeric' ? (labels as number[]).sort((a, b) => a - b) : (labels as string[]).sort()
+  const classes = [...new Set(target.values as (string | null)[] as string[])].sort()
   if (classes.length < 2) throw new Error(`target column '${target.name}' has a single class; classification needs at least two`)
-  const index = new Map<number | string, number>(classes.map((c, k) => [c, k]))
+  const index = new Map<string, number>(classes.map((c, k) => [c, k]))
   const y = new Float64Array(n)
-  for (let i = 0; i < n; i++) y[i] = index.get(target.values[i] as number | string)!
+  for (let i = 0; i < n; i++) y[i] = index.get(target.values[i]!)!
   return { y, classes }
+}
+
+function firstNaN(values: Float64Array): number {
+  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) return i
+  return -1
+}
+
+// Numeric labels take indexed loops over the typed array, a Set touched only when the label
+// changes from the row before, and a binary search for the index: the generic iterate-and-hash
+// version took ~65 ms on 800,000 rows, a tenth of a logistic regression fit.
+
+/** The distinct labels, ascending; undefined if one is not an integer. */
+function numericLabels(values: Float64Array): number[] | undefined {
+  const seen = new Set<number>()
+  let last = Number.NaN
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (v === last) continue
+    if (!Number.isInteger(v)) return undefined
+    seen.add(v)
+    last = v
+  }
+  return [...seen].sort((a, b) => a - b)
+}
+
+/** Each value's index in `classes` (ascending, and holding every value). */
+function classIndices(values: Float64Array, classes: Float64Array): Float64Array {
+  const y = new Float64Array(values.length)
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    let lo = 0
+    let hi = classes.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (classes[mid]! < v) lo = mid + 1
+      else hi = mid
+    }
+    y[i] = lo
+  }
+  return y
 }
 
 /** Test metrics of a spec on `table`, computed with the native evaluator that also serves it. */

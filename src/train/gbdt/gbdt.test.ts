@@ -17,6 +17,19 @@ describe('binning', () => {
     assert.deepEqual(Array.from(binMatrix(mapper, X)), [0, 1, 1, 2, 255])
   })
 
+  it('puts x in the first bin b with x <= edges[b], for any number of edges up to 254', () => {
+    const rng = createRng(9)
+    for (const maxBins of [2, 3, 17, 128, 255]) {
+      const values = Array.from({ length: 3000 }, () => Math.round(rng() * 1e4) / 100)
+      const X = matrix([values])
+      const mapper = fitBinMapper(X, maxBins, 0)
+      const e = mapper.edges[0]!
+      const probes = [...values, ...e, -Infinity, Infinity, e[0]! - 1, e[e.length - 1]! + 1]
+      const bins = binMatrix(mapper, matrix([probes]))
+      probes.forEach((x, i) => assert.equal(bins[i], e.findIndex((edge) => x <= edge) === -1 ? e.length : e.findIndex((edge) => x <= edge), `x=${x}, ${maxBins} bins`))
+    }
+  })
+
   it('caps the number of bins with quantiles', () => {
     const values = Array.from({ length: 1000 }, (_, i) => i)
     const mapper = fitBinMapper(matrix([values]), 16, 0)

@@ -2,6 +2,7 @@ import type { Matrix } from '../preprocessing.js'
 import { shuffledIndices } from '../split.js'
 import { binMatrix, fitBinMapper } from './binning.js'
 import { TreeGrower, type BinnedData } from './grower.js'
+import { packBins } from './histogram.js'
 import { predictTreeRow, type Tree } from './tree.js'
 
 export type GbdtLoss = 'squared_error' | 'log_loss'
@@ -65,29 +66,35 @@ export function fitGbdt(X: Matrix, y: Float64Array, loss: GbdtLoss, classCount: 
 
   const mapper = fitBinMapper(subsetRows(X, trainRows), options.maxBins, options.seed)
   const binsByFeature = binMatrix(mapper, X)
-  const data: BinnedData = { bins: toRowMajor(binsByFeature, n, X.cols), binsByFeature, rows: n, features: X.cols, edges: mapper.edges, missingBin: mapper.missingBin, binCount: mapper.missingBin + 1 }
+  const data: BinnedData = { packed: packBins(binsByFeature, n, X.cols), binsByFeature, rows: n, features: X.cols, edges: mapper.edges, missingBin: mapper.missingBin, binCount: mapper.missingBin + 1 }
   const baseline = initialRaw(y, trainRows, loss, K, classCount)
   const raw = new Float64Array(n * K)
   for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) raw[i * K + k] = baseline[k]!
   const grad = Array.from({ length: K }, () => new Float64Array(n))
   const hess = Array.from({ length: K }, () => new Float64Array(n))
   const update = new Float64Array(n)
-  const grower = new TreeGrower(data, { ...options, constantHessian: loss === 'squared_error' }, trainRows.length)
-  const order = new Uint32Array(trainRows.length)
+  const grower = new TreeGrower(data, { ...options, constantHessian: loss === 'squared_error' }, trainRows)
   const trees: Tree[] = []
   const scores: number[] = []
   let iteration = 0
   for (; iteration < options.maxIter; iteration++) {
     computeGradients(y, raw, trainRows, loss, K, grad, hess)
     for (let k = 0; k < K; k++) {
-      order.set(trainRows)
-      trees.push(grower.grow(order, grad[k]!, hess[k]!, update))
-      for (const i of trainRows) raw[i * K + k] = raw[i * K + k]! + update[i]!
-      if (early) for (const i of validRows) raw[i * K + k] = raw[i * K + k]! + predictTreeRow(trees[trees.length - 1]!, X.data, n, i)
+      trees.push(grower.grow(grad[k]!, hess[k]!, update))
+      // Indexed loops over the row lists: for-of over a typed array is several times slower in V8.
+      for (let r = 0; r < trainRows.length; r++) {
+        const i = trainRows[r]!
+        raw[i * K + k] = raw[i * K + k]! + update[i]!
+      }
+      for (let r = 0; r < validRows.length; r++) {
+        const i = validRows[r]!
+        raw[i * K + k] = raw[i * K + k]! + predictTreeRow(trees[trees.length - 1]!, X.data, n, i)
+      }
     }
-    const trainLoss = meanLoss(y, raw, trainRows, loss, K)
     const validationLoss = early ? meanLoss(y, raw, validRows, loss, K) : undefined
-    onProgress?.({ iteration: iteration + 1, maxIter: options.maxIter, trainLoss, validationLoss })
+    // The training loss only informs a listener (nothing stops on it), and a pass with a log and
+    // an exp per row costs ~7 % of a log-loss fit, so it is computed only when someone listens.
+    if (onProgress) onProgress({ iteration: iteration + 1, maxIter: options.maxIter, trainLoss: meanLoss(y, raw, trainRows, loss, K), validationLoss })
     if (validationLoss !== undefined) {
       scores.push(-validationLoss)
       if (shouldStop(scores, options.nIterNoChange, options.tol)) {
@@ -128,20 +135,25 @@ function initialRaw(y: Float64Array, rows: Uint32Array, loss: GbdtLoss, K: numbe
 function computeGradients(y: Float64Array, raw: Float64Array, rows: Uint32Array, loss: GbdtLoss, K: number, grad: Float64Array[], hess: Float64Array[]): void {
   if (loss === 'squared_error') {
     const g = grad[0]!
-    for (const i of rows) g[i] = raw[i]! - y[i]!
+    for (let r = 0; r < rows.length; r++) {
+      const i = rows[r]!
+      g[i] = raw[i]! - y[i]!
+    }
     return
   }
   if (K === 1) {
     const g = grad[0]!
     const h = hess[0]!
-    for (const i of rows) {
+    for (let r = 0; r < rows.length; r++) {
+      const i = rows[r]!
       const p = 1 / (1 + Math.exp(-raw[i]!))
       g[i] = p - y[i]!
       h[i] = p * (1 - p)
     }
     return
   }
-  for (const i of rows) {
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r]!
     let max = -Infinity
     for (let k = 0; k < K; k++) max = Math.max(max, raw[i * K + k]!)
     let sum = 0
@@ -156,7 +168,8 @@ function computeGradients(y: Float64Array, raw: Float64Array, rows: Uint32Array,
 
 function meanLoss(y: Float64Array, raw: Float64Array, rows: Uint32Array, loss: GbdtLoss, K: number): number {
   let s = 0
-  for (const i of rows) {
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r]!
     if (loss === 'squared_error') s += 0.5 * (raw[i]! - y[i]!) ** 2
     else if (K === 1) {
       const z = raw[i]!
@@ -170,12 +183,6 @@ function meanLoss(y: Float64Array, raw: Float64Array, rows: Uint32Array, loss: G
     }
   }
   return s / rows.length
-}
-
-function toRowMajor(columnMajor: Uint8Array, rows: number, cols: number): Uint8Array {
-  const out = new Uint8Array(columnMajor.length)
-  for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) out[i * cols + j] = columnMajor[j * rows + i]!
-  return out
 }
 
 function subsetRows(X: Matrix, rows: Uint32Array): Matrix {

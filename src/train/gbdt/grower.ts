@@ -1,3 +1,4 @@
+import { binCounts, buildHistogram, histogramSize, type PackedBins } from './histogram.js'
 import type { Tree } from './tree.js'
 
 export interface GrowerOptions {
@@ -12,7 +13,7 @@ export interface GrowerOptions {
 
 /** Binned training data shared by every tree. */
 export interface BinnedData {
-  readonly bins: Uint8Array // row-major: row i's bins at [i*features, (i+1)*features), for histograms
+  readonly packed: PackedBins // row-wise, for histograms
   readonly binsByFeature: Uint8Array // column-major: feature j's bins at [j*rows, (j+1)*rows), for partitions
   readonly rows: number
   readonly features: number
@@ -38,7 +39,7 @@ interface Leaf {
   readonly depth: number
   readonly g: number
   readonly h: number
-  hist: Float64Array // [g, h, count] per (feature, bin)
+  hist: Float64Array // see histogram.ts for the layout
   split: Split | undefined
 }
 
@@ -47,23 +48,35 @@ const minHessianToSplit = 1e-3
 /**
  * Grows one tree best-first (highest gain leaf first), as scikit-learn's `TreeGrower`: histograms
  * of gradient/hessian sums per bin, the smaller child's histogram built and the larger one
- * obtained by subtraction, missing values tried on both sides. `order` holds the row indices of
- * the training rows and is permuted in place so each leaf owns a contiguous range; `leafOf`
- * receives each row's leaf value so the caller can update raw predictions without re-walking.
+ * obtained by subtraction, missing values tried on both sides. Every tree starts from the same
+ * training rows, whose indices are permuted in place so each leaf owns a contiguous range;
+ * `rowUpdate` receives each row's leaf value so the caller can update raw predictions without
+ * re-walking the tree.
  */
 export class TreeGrower {
   readonly #data: BinnedData
   readonly #options: GrowerOptions
+  readonly #rows: Uint32Array
+  readonly #order: Uint32Array
   readonly #scratch: Uint32Array
+  readonly #goesLeft = new Uint8Array(256) // per split: 1 if a bin goes to the left child
+  /** The root's bin counts: the same rows every tree, so counted once (the first tree). */
+  #rootCounts: Float64Array | undefined
   readonly #pool: Float64Array[] = []
+  readonly #width: 2 | 3 // doubles per histogram cell, see histogram.ts
 
-  constructor(data: BinnedData, options: GrowerOptions, rowCount: number) {
+  constructor(data: BinnedData, options: GrowerOptions, rows: Uint32Array) {
     this.#data = data
     this.#options = options
-    this.#scratch = new Uint32Array(rowCount)
+    this.#rows = rows
+    this.#order = new Uint32Array(rows.length)
+    this.#scratch = new Uint32Array(rows.length)
+    this.#width = options.constantHessian ? 2 : 3
   }
 
-  grow(order: Uint32Array, gradients: Float64Array, hessians: Float64Array, rowUpdate: Float64Array): Tree {
+  grow(gradients: Float64Array, hessians: Float64Array, rowUpdate: Float64Array): Tree {
+    const order = this.#order
+    order.set(this.#rows)
     const tree: Tree = { feature: [], threshold: [], left: [], right: [], missingLeft: [], value: [] }
     const addNode = () => {
       tree.feature.push(-1), tree.threshold.push(0), tree.left.push(-1), tree.right.push(-1)
@@ -76,7 +89,9 @@ export class TreeGrower {
     for (let i = 0; i < order.length; i++) g += gradients[order[i]!]!
     if (o.constantHessian) h = order.length
     else for (let i = 0; i < order.length; i++) h += hessians[order[i]!]!
-    const root: Leaf = { node: addNode(), start: 0, end: order.length, depth: 0, g, h, hist: this.#buildHistogram(order, 0, order.length, gradients, hessians), split: undefined }
+    const hist = this.#buildHistogram(order, 0, order.length, gradients, hessians, this.#rootCounts)
+    this.#rootCounts ??= binCounts(hist, this.#width)
+    const root: Leaf = { node: addNode(), start: 0, end: order.length, depth: 0, g, h, hist, split: undefined }
     root.split = this.#findSplit(root)
     const open: Leaf[] = [root]
     let leafCount = 1
@@ -108,16 +123,15 @@ export class TreeGrower {
     const column = d.binsByFeature.subarray(s.feature * d.rows, (s.feature + 1) * d.rows)
     // Stable, branch-free partition of order[start, end) into left then right: a row is written to
     // both buffers and only the matching cursor advances (left/right is a coin flip for the CPU).
-    const missingBin = d.missingBin
-    const missingLeft = s.missingLeft ? 1 : 0
-    const threshold = s.bin
+    // The side comes from a 256-entry table rather than comparisons, which V8 compiles to branches.
+    const goesLeft = this.#goesLeft
+    for (let b = 0; b < goesLeft.length; b++) goesLeft[b] = b === d.missingBin ? (s.missingLeft ? 1 : 0) : b <= s.bin ? 1 : 0
     const scratch = this.#scratch
     let l = leaf.start
     let r = 0
     for (let i = leaf.start; i < leaf.end; i++) {
       const row = order[i]!
-      const b = column[row]!
-      const left = b === missingBin ? missingLeft : b <= threshold ? 1 : 0
+      const left = goesLeft[column[row]!]!
       order[l] = row
       scratch[r] = row
       l += left
@@ -143,41 +157,11 @@ export class TreeGrower {
     return [left, right]
   }
 
-  #buildHistogram(order: Uint32Array, start: number, end: number, gradients: Float64Array, hessians: Float64Array): Float64Array {
+  #buildHistogram(order: Uint32Array, start: number, end: number, gradients: Float64Array, hessians: Float64Array, counts?: Float64Array): Float64Array {
     const d = this.#data
-    const size = d.features * d.binCount * 3
-    const hist = this.#pool.pop() ?? new Float64Array(size)
-    hist.fill(0)
-    const p = d.features
-    const stride = d.binCount * 3
-    const bins = d.bins
-    // Row-wise: one random access per row, then its p bins in sequence (LightGBM's row-wise mode).
-    if (this.#options.constantHessian) {
-      for (let i = start; i < end; i++) {
-        const row = order[i]!
-        const g = gradients[row]!
-        const base = row * p
-        for (let f = 0, off = 0; f < p; f++, off += stride) {
-          const k = off + bins[base + f]! * 3
-          hist[k] = hist[k]! + g
-          hist[k + 2] = hist[k + 2]! + 1
-        }
-      }
-      for (let k = 0; k < hist.length; k += 3) hist[k + 1] = hist[k + 2]!
-    } else {
-      for (let i = start; i < end; i++) {
-        const row = order[i]!
-        const g = gradients[row]!
-        const h = hessians[row]!
-        const base = row * p
-        for (let f = 0, off = 0; f < p; f++, off += stride) {
-          const k = off + bins[base + f]! * 3
-          hist[k] = hist[k]! + g
-          hist[k + 1] = hist[k + 1]! + h
-          hist[k + 2] = hist[k + 2]! + 1
-        }
-      }
-    }
+    const width = this.#width
+    const hist = this.#pool.pop() ?? new Float64Array(histogramSize(d.packed, d.binCount, width))
+    buildHistogram(hist, d.packed, d.binCount, order, start, end, gradients, width === 2 ? undefined : hessians, counts)
     return hist
   }
 
@@ -190,13 +174,15 @@ export class TreeGrower {
     const parentScore = (leaf.g * leaf.g) / (leaf.h + lambda)
     let best: Split | undefined
     const hist = leaf.hist
+    const width = this.#width
+    const c = width - 1 // count slot; the hessian slot is 1, which is the count when hessians are all 1
     for (let f = 0; f < d.features; f++) {
-      const base = f * d.binCount * 3
+      const base = f * d.binCount * width
       const nb = d.edges[f]!.length + 1 // non-missing bins of this feature
-      const mk = base + d.missingBin * 3
+      const mk = base + d.missingBin * width
       const gMiss = hist[mk]!
       const hMiss = hist[mk + 1]!
-      const nMiss = hist[mk + 2]!
+      const nMiss = hist[mk + c]!
       for (const missingLeft of nMiss > 0 ? [false, true] : [false]) {
         let gl = missingLeft ? gMiss : 0
         let hl = missingLeft ? hMiss : 0
@@ -204,10 +190,10 @@ export class TreeGrower {
         // With missing values on the right, "all non-missing left" is a valid split too.
         const lastBin = nMiss > 0 && !missingLeft ? nb - 1 : nb - 2
         for (let b = 0; b <= lastBin; b++) {
-          const k = base + b * 3
+          const k = base + b * width
           gl += hist[k]!
           hl += hist[k + 1]!
-          nl += hist[k + 2]!
+          nl += hist[k + c]!
           const nr = count - nl
           if (nl < o.minSamplesLeaf) continue
           if (nr < o.minSamplesLeaf) break

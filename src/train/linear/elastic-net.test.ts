@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { columnsOf } from '../preprocessing.js'
 import { createRng } from '../split.js'
 import { fitElasticNet } from './elastic-net.js'
 import { fitLeastSquares } from './least-squares.js'
@@ -16,7 +17,7 @@ function synthetic(n: number, w: number[], b: number, noise: number, seed = 1) {
     for (let j = 0; j < p; j++) s += data[j * n + i]! * w[j]!
     y[i] = s
   }
-  return { X: { rows: n, cols: p, data }, y }
+  return { X: { ...columnsOf({ rows: n, cols: p, data }), data }, y }
 }
 
 describe('fitElasticNet', () => {

@@ -1,4 +1,5 @@
-import type { Matrix } from '../preprocessing.js'
+import type { ColumnMatrix } from '../preprocessing.js'
+import { centredGram, columnMeans } from './gram.js'
 
 export interface ElasticNetOptions {
   readonly alpha: number
@@ -21,18 +22,27 @@ export interface LinearFit {
  * with an unpenalised intercept (X and y centred first). The loop, the gap-safe screening and
  * the duality-gap stopping rule follow scikit-learn 1.9's `enet_coordinate_descent`
  * (sklearn/linear_model/_cd_fast.pyx), so both stop at the same iterate.
+ *
+ * Every quantity that loop takes from X and the residual R = y - Xw is computed from the centred
+ * Gram matrix G = XᵀX and q = Xᵀy instead, as scikit-learn's `enet_coordinate_descent_gram` does:
+ * XⱼᵀR = qⱼ - Gⱼ·w, ||R||² = yᵀy - 2wᵀq + wᵀGw, Rᵀy = yᵀy - wᵀq. The iterates are the same up to
+ * rounding, but each coordinate step costs O(p) instead of two passes over n rows, and X is read
+ * once (to form G) rather than copied and read again for every step and every gap check.
  */
-export function fitElasticNet(X: Matrix, y: Float64Array, options: ElasticNetOptions): LinearFit {
+export function fitElasticNet(X: ColumnMatrix, y: Float64Array, options: ElasticNetOptions): LinearFit {
   const { rows: n, cols: p } = X
-  const { xc, xMean, yc, yMean } = centre(X, y)
+  const { xMean, yMean } = columnMeans(X, y)
+  const { gram, xty } = centredGram(X, y, xMean, yMean)
+  let yy = 0
+  for (let i = 0; i < n; i++) yy += (y[i]! - yMean) ** 2
+  const problem: GramProblem = { gram, xty, yy, p }
   const alpha = options.alpha * options.l1Ratio * n // L1 penalty on the n-weighted problem
   const beta = options.alpha * (1 - options.l1Ratio) * n // L2 penalty
   const w = new Float64Array(p)
   const norm2 = new Float64Array(p)
-  for (let j = 0; j < p; j++) norm2[j] = dot(xc, j * n, xc, j * n, n)
-  const R = Float64Array.from(yc) // y - Xw with w = 0
+  for (let j = 0; j < p; j++) norm2[j] = gram[j * p + j]!
   const XtA = new Float64Array(p)
-  const tol = options.tol * dot(yc, 0, yc, 0, n)
+  const tol = options.tol * yy
   const dwTol = options.tol
   const screening = alpha !== 0
   const active = new Uint32Array(p)
@@ -40,7 +50,7 @@ export function fitElasticNet(X: Matrix, y: Float64Array, options: ElasticNetOpt
   let nActive = p
   for (let j = 0; j < p; j++) active[j] = j
 
-  let [gap, dualNorm] = dualityGap(xc, n, p, w, alpha, beta, yc, R, XtA)
+  let [gap, dualNorm] = dualityGap(problem, w, alpha, beta, XtA)
   if (gap <= tol) return finish(w, xMean, yMean, 0, gap)
   const screen = (initial: boolean) => {
     nActive = 0
@@ -57,8 +67,7 @@ export function fitElasticNet(X: Matrix, y: Float64Array, options: ElasticNetOpt
         active[nActive++] = j
         excluded[j] = 0
       } else {
-        if (w[j] !== 0) axpy(w[j]!, xc, j * n, R, n)
-        w[j] = 0
+        w[j] = 0 // R += wⱼxⱼ: implicit, R is only ever derived from w
         excluded[j] = 1
       }
     }
@@ -73,20 +82,35 @@ export function fitElasticNet(X: Matrix, y: Float64Array, options: ElasticNetOpt
       const j = screening ? active[f]! : f
       if (norm2[j] === 0) continue
       const wj = w[j]!
-      const tmp = dot(xc, j * n, R, 0, n) + wj * norm2[j]!
+      const tmp = residualDot(problem, w, j) + wj * norm2[j]!
       const next = (Math.sign(tmp) * Math.max(Math.abs(tmp) - alpha, 0)) / (norm2[j]! + beta)
       w[j] = next
-      if (next !== wj) axpy(wj - next, xc, j * n, R, n)
       dwMax = Math.max(dwMax, Math.abs(next - wj))
       wMax = Math.max(wMax, Math.abs(next))
     }
     if (wMax === 0 || dwMax / wMax <= dwTol || iter === options.maxIter - 1) {
-      ;[gap, dualNorm] = dualityGap(xc, n, p, w, alpha, beta, yc, R, XtA)
+      ;[gap, dualNorm] = dualityGap(problem, w, alpha, beta, XtA)
       if (gap <= tol) break
       if (screening) screen(false)
     }
   }
   return finish(w, xMean, yMean, Math.min(iter + 1, options.maxIter), gap)
+}
+
+/** The centred least-squares problem in Gram form (G and q p × p and p, yᵀy a scalar). */
+interface GramProblem {
+  readonly gram: Float64Array
+  readonly xty: Float64Array
+  readonly yy: number
+  readonly p: number
+}
+
+/** XⱼᵀR = qⱼ - Gⱼ·w */
+function residualDot(problem: GramProblem, w: Float64Array, j: number): number {
+  const { gram, xty, p } = problem
+  let s = xty[j]!
+  for (let k = 0; k < p; k++) s -= gram[j * p + k]! * w[k]!
+  return s
 }
 
 function finish(w: Float64Array, xMean: Float64Array, yMean: number, iterations: number, dualGap: number): LinearFit {
@@ -96,16 +120,21 @@ function finish(w: Float64Array, xMean: Float64Array, yMean: number, iterations:
 }
 
 /** scikit-learn's `gap_enet`: formulation A for alpha > 0, B for ridge, the gradient norm for OLS. */
-function dualityGap(
-  X: Float64Array, n: number, p: number, w: Float64Array, alpha: number, beta: number,
-  y: Float64Array, R: Float64Array, XtA: Float64Array,
-): [number, number] {
-  const wNorm2 = beta > 0 ? dot(w, 0, w, 0, p) : 0
-  const rNorm2 = dot(R, 0, R, 0, n)
-  const ry = dot(R, 0, y, 0, n)
-  for (let j = 0; j < p; j++) XtA[j] = dot(X, j * n, R, 0, n) - (alpha === 0 ? 0 : beta * w[j]!)
+function dualityGap(problem: GramProblem, w: Float64Array, alpha: number, beta: number, XtA: Float64Array): [number, number] {
+  const { gram, xty, yy, p } = problem
+  const wNorm2 = beta > 0 ? dot(w, w) : 0
+  let wGw = 0
+  for (let j = 0; j < p; j++) {
+    let gw = 0
+    for (let k = 0; k < p; k++) gw += gram[j * p + k]! * w[k]!
+    wGw += w[j]! * gw
+  }
+  const wq = dot(w, xty)
+  const rNorm2 = yy - 2 * wq + wGw
+  const ry = yy - wq
+  for (let j = 0; j < p; j++) XtA[j] = residualDot(problem, w, j) - (alpha === 0 ? 0 : beta * w[j]!)
   if (alpha === 0) {
-    const dualNorm = dot(XtA, 0, XtA, 0, p)
+    const dualNorm = dot(XtA, XtA)
     if (beta === 0) return [dualNorm, dualNorm]
     return [rNorm2 + 0.5 * beta * wNorm2 - ry + dualNorm / (2 * beta), dualNorm]
   }
@@ -121,33 +150,8 @@ function dualityGap(
   return [primal - dual, dualNorm]
 }
 
-/** Column-centred copy of X and centred y, as scikit-learn's `_preprocess_data` with fit_intercept. */
-export function centre(X: Matrix, y: Float64Array) {
-  const { rows: n, cols: p } = X
-  const xc = new Float64Array(X.data.length)
-  const xMean = new Float64Array(p)
-  for (let j = 0; j < p; j++) {
-    let s = 0
-    for (let i = 0; i < n; i++) s += X.data[j * n + i]!
-    const m = s / n
-    xMean[j] = m
-    for (let i = 0; i < n; i++) xc[j * n + i] = X.data[j * n + i]! - m
-  }
-  let yMean = 0
-  for (let i = 0; i < n; i++) yMean += y[i]!
-  yMean /= n
-  const yc = new Float64Array(n)
-  for (let i = 0; i < n; i++) yc[i] = y[i]! - yMean
-  return { xc, xMean, yc, yMean }
-}
-
-function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, len: number): number {
+function dot(a: Float64Array, b: Float64Array): number {
   let s = 0
-  for (let i = 0; i < len; i++) s += a[ao + i]! * b[bo + i]!
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!
   return s
-}
-
-/** y += a·x[xo..xo+len) */
-function axpy(a: number, x: Float64Array, xo: number, y: Float64Array, len: number): void {
-  for (let i = 0; i < len; i++) y[i] = y[i]! + a * x[xo + i]!
 }

@@ -1,8 +1,6 @@
-import type { Matrix } from '../preprocessing.js'
-import { centre, type LinearFit } from './elastic-net.js'
-
-/** Rows per block when accumulating the Gram matrix (20 columns × 4096 rows ≈ 660 KB, cache-sized). */
-const rowBlock = 4096
+import type { ColumnMatrix } from '../preprocessing.js'
+import type { LinearFit } from './elastic-net.js'
+import { centredGram, columnMeans } from './gram.js'
 
 /**
  * Ordinary least squares (alpha = 0) and ridge, scikit-learn's `Ridge` objective
@@ -10,30 +8,10 @@ const rowBlock = 4096
  * Cholesky. A rank-deficient OLS problem gets a vanishing ridge (1e-10 of the Gram diagonal) so it
  * still returns a (minimum-norm-like) answer rather than failing.
  */
-export function fitLeastSquares(X: Matrix, y: Float64Array, alpha: number): LinearFit {
-  const { rows: n, cols: p } = X
-  const { xc, xMean, yc, yMean } = centre(X, y)
-  const gram = new Float64Array(p * p)
-  const xty = new Float64Array(p)
-  // Xᵀ X and Xᵀ y a block of rows at a time, so each block of the p columns is read from memory once
-  // and then from cache by every pair, rather than streaming two whole columns per pair. Each sum
-  // still runs over i in order, so the result is bit-identical to the unblocked loops.
-  for (let start = 0; start < n; start += rowBlock) {
-    const end = Math.min(n, start + rowBlock)
-    for (let a = 0; a < p; a++) {
-      const ao = a * n
-      for (let b = 0; b <= a; b++) {
-        const bo = b * n
-        let s = gram[a * p + b]!
-        for (let i = start; i < end; i++) s += xc[ao + i]! * xc[bo + i]!
-        gram[a * p + b] = s
-      }
-      let s = xty[a]!
-      for (let i = start; i < end; i++) s += xc[ao + i]! * yc[i]!
-      xty[a] = s
-    }
-  }
-  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) gram[b * p + a] = gram[a * p + b]!
+export function fitLeastSquares(X: ColumnMatrix, y: Float64Array, alpha: number): LinearFit {
+  const p = X.cols
+  const { xMean, yMean } = columnMeans(X, y)
+  const { gram, xty } = centredGram(X, y, xMean, yMean)
   let w = solveRidge(gram, xty, p, alpha)
   if (w === undefined) {
     let trace = 0

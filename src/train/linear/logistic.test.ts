@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { columnsOf } from '../preprocessing.js'
 import { createRng } from '../split.js'
 import { fitLogistic } from './logistic.js'
 
@@ -13,7 +14,7 @@ function blobs(n: number, classCount: number, seed: number) {
     data[i] = Math.cos((2 * Math.PI * k) / classCount) * 2 + rng() * 2 - 1
     data[n + i] = Math.sin((2 * Math.PI * k) / classCount) * 2 + rng() * 2 - 1
   }
-  return { X: { rows: n, cols: 2, data }, y }
+  return { X: { ...columnsOf({ rows: n, cols: 2, data }), data }, y }
 }
 
 describe('fitLogistic', () => {
