@@ -18,7 +18,7 @@ if [ ! -x "$venv/bin/mlflow" ]; then
 fi
 venv=$(cd "$venv" && pwd)
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-[ -f dist/cli/main.js ] || npm run build
+[ -f dist/wharf.mjs ] || npm run build
 py="$venv/bin/python"
 work=$(mktemp -d)
 pids=()

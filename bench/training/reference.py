@@ -1,7 +1,8 @@
 """Reference training rounds and scoring for the training benchmark.
 
   python reference.py train MODEL DATA_DIR ENGINE [PRED_OUT]   # ENGINE: lightgbm | sklearn
-      one timed fit (data loading and layout outside the timer) -> one JSON line
+      one timed fit (data loading and layout outside the timer) -> one JSON line; MODEL_SEED in the
+      environment replaces the model's own seed (LightGBM `seed`, scikit-learn `random_state`)
   python reference.py score MODEL DATA_DIR PRED_FILE...          # any engines' test predictions
       -> JSON list of metrics (rmse, r2 / roc_auc, accuracy, log_loss), all computed with sklearn.metrics
 
@@ -43,6 +44,8 @@ def train(model, data_dir, engine, pred_out=None):
 
         X = np.ascontiguousarray(X)  # LightGBM's native layout is row-major; copy outside the timer
         params = dict(config["lightgbm"])
+        if "MODEL_SEED" in os.environ:
+            params["seed"] = int(os.environ["MODEL_SEED"])
         c0, t0 = cpu_seconds(), time.perf_counter()
         # Dataset construction (binning) is part of the fit, as binning is inside Wharf's and sklearn's.
         booster = lgb.train(params, lgb.Dataset(X, label=y, free_raw_data=False))
@@ -56,7 +59,10 @@ def train(model, data_dir, engine, pred_out=None):
 
         spec = config["sklearn"]
         cls = getattr(ensemble, spec["estimator"], None) or getattr(linear_model, spec["estimator"])
-        est = cls(**spec["params"])
+        params = dict(spec["params"])
+        if "MODEL_SEED" in os.environ and "random_state" in params:
+            params["random_state"] = int(os.environ["MODEL_SEED"])
+        est = cls(**params)
         target = y.astype(np.int64) if classify else y
         c0, t0 = cpu_seconds(), time.perf_counter()
         est.fit(X, target)

@@ -1,4 +1,5 @@
 // One timed Wharf training round: node bench/training/wharf.mjs MODEL DATA_DIR [PRED_OUT]
+// (MODEL_SEED in the environment: the trainer's seed, default 0)
 // Loads the benchmark data (raw float64, column-major; not timed), trains MODEL from models.json
 // with the library's trainModel (the same call `wharf train` makes, preprocessing included) and
 // prints JSON: wall and CPU seconds of that call, iterations, and (when PRED_OUT is given) writes the
@@ -40,7 +41,7 @@ function table(part, rows) {
 const train = table('train', meta.train_rows)
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()
-const trained = trainModel(train, 'y', { algorithm: config.wharf.algorithm, params: config.wharf.params, seed: 0 })
+const trained = trainModel(train, 'y', { algorithm: config.wharf.algorithm, params: config.wharf.params, seed: Number(process.env.MODEL_SEED ?? 0) })
 const seconds = (performance.now() - t0) / 1000
 const cpu = process.cpuUsage(cpu0)
 
