@@ -51,12 +51,15 @@ class Cursor {
   pos = 0
   bytes: Buffer = Buffer.alloc(0)
   last = 0
+  /** Word reads for the digit runs; made on the first long run (a one-row request may have none). */
+  #view: DataView | undefined
   readonly #mantissa = new DecimalMantissa()
 
   reset(bytes: Buffer, last: number): void {
     this.bytes = bytes
     this.last = last
     this.pos = 0
+    this.#view = undefined
   }
 
   skipSpace(): number {
@@ -155,8 +158,9 @@ class Cursor {
     // Eight digits at a time while they last (two little-endian words, checked and summed in
     // parallel by bytes); `last` is a brace, so p + 8 <= last keeps both words in the body.
     while (p + 8 <= this.last) {
-      const a = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0
-      const c = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0
+      const view = (this.#view ??= new DataView(b.buffer, b.byteOffset, b.length))
+      const a = view.getUint32(p, true)
+      const c = view.getUint32(p + 4, true)
       if (!fourDigits(a) || !fourDigits(c)) break
       mantissa.append(fourDigitValue(a) * 10_000 + fourDigitValue(c), 8)
       p += 8
