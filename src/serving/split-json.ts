@@ -1,4 +1,4 @@
-import { DecimalMantissa } from './decimal-to-double.js'
+import { DecimalMantissa } from '../decimal-to-double.js'
 
 /**
  * A direct reader for the hot request shape — `{"dataframe_split": {"columns": [...], "data": [[...]]}}`

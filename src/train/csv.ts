@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises'
+import { scaleExact } from '../decimal-to-double.js'
 import type { Column, Table } from './table.js'
 
 export class CsvError extends Error {
@@ -463,61 +464,20 @@ class CsvParser {
 
 const pow10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`))
 
-const bits = new Float64Array(1)
-const bitWords = new Uint32Array(bits.buffer)
-const highWord = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0
-const splitter = 134217729 // 2^27 + 1, for Veltkamp splitting
-
 /**
  * (a + b) * 10^exponent rounded to the nearest double, for integers a (a multiple of 10^8, below
  * 10^17) and b (below 10^8) and |exponent| <= 22; undefined when the exact value is too close to a
- * tie between two doubles to decide here (the caller then uses Number). The candidate from one
- * rounded operation is checked with the exact remainder, computed in double-double arithmetic.
+ * tie between two doubles to decide here (the caller then uses Number). The scaling and the tie
+ * check are the serving reader's (decimal-to-double.ts); here a + b is made exact first.
  */
 export function scaleDecimal(a: number, b: number, exponent: number): number | undefined {
   // w = a + b exactly as s + err.
   const s = a + b
   const bv = s - a
   const err = a - (s - bv) + (b - bv)
-  if (exponent === 0) return s
-  const p = pow10[exponent < 0 ? -exponent : exponent]!
-  let t = splitter * p
-  const pHigh = t - (t - p)
-  const pLow = p - pHigh
-  let r: number
-  let remainder: number // w * 10^exponent - r, scaled by p when dividing
-  if (exponent < 0) {
-    r = s / p
-    // r * p exactly as product + productErr; s - product is exact (Sterbenz).
-    const product = r * p
-    t = splitter * r
-    const rHigh = t - (t - r)
-    const rLow = r - rHigh
-    const productErr = rHigh * pHigh - product + rHigh * pLow + rLow * pHigh + rLow * pLow
-    remainder = s - product + (err - productErr)
-  } else {
-    r = s * p
-    t = splitter * s
-    const sHigh = t - (t - s)
-    const sLow = s - sHigh
-    const productErr = sHigh * pHigh - r + sHigh * pLow + sLow * pHigh + sLow * pLow
-    remainder = productErr + err * p
-  }
-  bits[0] = r
-  const hw = bitWords[highWord]!
-  const lw = bitWords[1 - highWord]!
-  if ((hw & 0xfffff) === 0 && lw <= 1) return undefined // r or the double below it is a power of two: uneven gaps
-  const biased = (hw >>> 20) & 0x7ff
-  if (biased <= 53 || biased === 0x7ff) return undefined
-  bitWords[highWord] = (biased - 52) << 20
-  bitWords[1 - highWord] = 0
-  const ulp = bits[0]!
-  // r is within about 1.1 ulp of the exact value; the gap to either neighbour is one ulp.
-  const half = exponent < 0 ? ulp * p * 0.5 : ulp * 0.5
-  const size = remainder < 0 ? -remainder : remainder
-  if (size < half * (1 - 2 ** -30)) return r
-  if (size > half * (1 + 2 ** -30) && size < 3 * half * (1 - 2 ** -30)) return remainder > 0 ? r + ulp : r - ulp
-  return undefined
+  if (exponent === 0) return s // one IEEE addition of exact integers: already the nearest double
+  const value = scaleExact(s, err, exponent)
+  return value === value ? value : undefined
 }
 
 /** The text of a cell from its bytes: UTF-8, and for a quoted cell without the quotes and with "" as ". */

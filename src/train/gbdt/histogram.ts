@@ -65,6 +65,9 @@ export function binCounts(hist: Float64Array, width: 2 | 3): Float64Array {
 
 // The two kernels are written out four features per word, rather than sharing a loop with a
 // `width` variable, so that each stays a straight sequence of loads and adds for the JIT.
+// The four kernels below differ only in which cells they update. They are written out rather than
+// one loop with flags: the loop is most of a fit, and a flag tested for every update is work these
+// do not do (and a branch V8 does not hoist out of the inner loop).
 function addGradientsAndCounts(hist: Float64Array, bins: PackedBins, stride: number, order: Uint32Array, start: number, end: number, gradients: Float64Array): void {
   const { words, wordsPerRow } = bins
   const stride4 = stride * 4

@@ -1,6 +1,6 @@
 /**
- * Decimal digits to the nearest double, for the request reader (split-json.ts) — without making a
- * string per number. Python's json and pandas write floats with up to 17 significant digits, too
+ * Decimal digits to the nearest double, for the serving request reader (serving/split-json.ts) and
+ * the CSV reader (train/csv.ts) — without making a string per number. Python's json and pandas write floats with up to 17 significant digits, too
  * many for the classic exact fast path, and V8's string conversion costs ~140 ns each: most of a
  * 1,000-row request.
  *
@@ -92,23 +92,33 @@ export class DecimalMantissa {
     const mh = twoSum(product, this.low)
     const ml = productErr + errLow
     if (!(mh < MAX_MANTISSA)) return UNDECIDED
-    let vh: number
-    let vl: number
-    if (power < 0) {
-      const divisor = exactPowers[-power]!
-      vh = mh / divisor
-      const a = twoProduct(vh, divisor)
-      // mh - a is exact (Sterbenz: a is within an ulp of mh); what is left is small.
-      vl = (mh - a - errLow + ml) / divisor
-    } else {
-      const factor = exactPowers[power]!
-      vh = twoProduct(mh, factor)
-      vl = errLow + ml * factor
-    }
-    // Rounding is monotonic: if both ends of an interval that holds the true value round to the same
-    // double, so does the value. Near a midpoint (or on one: a tie) they differ and V8 decides.
-    const margin = vh * MARGIN
-    const above = vh + (vl + margin)
-    return above === vh + (vl - margin) ? above : UNDECIDED
+    return scaleExact(mh, ml, power)
   }
+}
+
+/**
+ * The double nearest to (mh + ml)·10^power, for an exact double-double mantissa mh + ml (|ml| far
+ * below |mh|) and |power| <= 22; UNDECIDED when too near a midpoint to tell. Also the CSV reader's
+ * (train/csv.ts) conversion of long mantissas.
+ */
+export function scaleExact(mh: number, ml: number, power: number): number {
+  if (power < -22 || power > 22) return UNDECIDED
+  let vh: number
+  let vl: number
+  if (power < 0) {
+    const divisor = exactPowers[-power]!
+    vh = mh / divisor
+    const a = twoProduct(vh, divisor)
+    // mh - a is exact (Sterbenz: a is within an ulp of mh); what is left is small.
+    vl = (mh - a - errLow + ml) / divisor
+  } else {
+    const factor = exactPowers[power]!
+    vh = twoProduct(mh, factor)
+    vl = errLow + ml * factor
+  }
+  // Rounding is monotonic: if both ends of an interval that holds the true value round to the same
+  // double, so does the value. Near a midpoint (or on one: a tie) they differ and V8 decides.
+  const margin = vh * MARGIN
+  const above = vh + (vl + margin)
+  return above === vh + (vl - margin) ? above : UNDECIDED
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createRng } from '../train/index.js'
+import { createRng } from './train/index.js'
 import { DecimalMantissa, UNDECIDED } from './decimal-to-double.js'
 
 /** Reads a plain decimal ("123.456", no sign or exponent) the way split-json.ts feeds it. */
