@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createRng } from './train/index.js'
-import { DecimalMantissa, UNDECIDED } from './decimal-to-double.js'
+import { DecimalMantissa, scaleExact } from './decimal-to-double.js'
 
 /** Reads a plain decimal ("123.456", no sign or exponent) the way split-json.ts feeds it. */
 function convert(text: string, exponent = 0): number {
@@ -54,7 +54,15 @@ describe('DecimalMantissa', () => {
     assert.ok(Number.isNaN(convert('12345678901234567890')))
     assert.ok(Number.isNaN(convert('1.5', -30)))
     assert.ok(Number.isNaN(convert('1.5', 30)))
-    assert.equal(UNDECIDED !== UNDECIDED, true)
+  })
+
+  it('scales an exact double-double mantissa to the nearest double (the CSV reader\'s entry)', () => {
+    // 52925465486265116 = 529254654e8 + 86265116, two exact doubles; times 10^-18.
+    const high = 529254654e8 + 86265116
+    const low = 529254654e8 - (high - 86265116) + (86265116 - (high - 529254654e8))
+    assert.equal(scaleExact(high, low, -18), 0.052925465486265116)
+    assert.equal(scaleExact(123456789e8 + 12345678, 0, 5), 1.2345678912345678e21)
+    assert.ok(Number.isNaN(scaleExact(1, 0, 23)))
   })
 
   it('reads small integers and zero exactly', () => {
