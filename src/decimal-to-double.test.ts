@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createRng } from './train/index.js'
-import { DecimalMantissa, scaleExact } from './decimal-to-double.js'
+import { scaleExact } from './decimal-to-double.js'
 
-/** Reads a plain decimal ("123.456", no sign or exponent) the way split-json.ts feeds it. */
+/**
+ * A decimal's digits as the exact double-double mantissa the CSV reader forms (high + low), then
+ * scaled: `convert("123.456", 2)` is 123.456e2.
+ */
 function convert(text: string, exponent = 0): number {
   const [whole, fraction = ''] = text.split('.')
-  const m = new DecimalMantissa()
-  for (const run of [whole!, fraction]) for (let i = 0; i < run.length; i += 8) m.append(Number(run.slice(i, i + 8)), Math.min(8, run.length - i))
-  return m.toDouble(exponent - fraction.length)
+  const mantissa = BigInt(whole! + fraction)
+  const high = Number(mantissa)
+  const low = Number(mantissa - BigInt(high)) // exact: below 2^11 for mantissas under 10^19
+  return scaleExact(high, low, exponent - fraction.length)
 }
 
 const digits = (rng: () => number, n: number) => Array.from({ length: n }, () => Math.floor(rng() * 10)).join('')
 
-describe('DecimalMantissa', () => {
+describe('scaleExact', () => {
   it('gives the double Number() gives for random decimals of 1 to 19 significant digits', () => {
     const rng = createRng(7)
     let decided = 0
@@ -42,33 +46,26 @@ describe('DecimalMantissa', () => {
   })
 
   it('leaves exact midpoints between doubles to V8 (ties round to even there)', () => {
-    // 2^53 + 1 lies halfway between 2^53 and 2^53 + 2.
-    assert.ok(Number.isNaN(convert('9007199254740993')))
+    // 2^54 + 2 lies halfway between 2^54 and 2^54 + 4, as 9007199254740993 does between
+    // 2^53 and 2^53 + 2; their neighbours are exact.
+    assert.ok(Number.isNaN(convert('1801439850948198.6', 1)))
     assert.ok(Number.isNaN(convert('900719925474099.3', 1)))
-    // 2^54 + 2 is halfway too; its neighbours are exact.
-    assert.ok(Number.isNaN(convert('18014398509481986')))
-    assert.equal(convert('18014398509481988'), 18014398509481988)
+    assert.equal(convert('1801439850948198.8', 1), 18014398509481988)
   })
 
-  it('refuses mantissas of 10^19 and more and powers beyond 10^±22', () => {
-    assert.ok(Number.isNaN(convert('12345678901234567890')))
-    assert.ok(Number.isNaN(convert('1.5', -30)))
-    assert.ok(Number.isNaN(convert('1.5', 30)))
-  })
-
-  it('scales an exact double-double mantissa to the nearest double (the CSV reader\'s entry)', () => {
+  it('scales a mantissa split into two exact doubles, and refuses powers beyond 10^±22', () => {
     // 52925465486265116 = 529254654e8 + 86265116, two exact doubles; times 10^-18.
     const high = 529254654e8 + 86265116
     const low = 529254654e8 - (high - 86265116) + (86265116 - (high - 529254654e8))
     assert.equal(scaleExact(high, low, -18), 0.052925465486265116)
     assert.equal(scaleExact(123456789e8 + 12345678, 0, 5), 1.2345678912345678e21)
     assert.ok(Number.isNaN(scaleExact(1, 0, 23)))
+    assert.ok(Number.isNaN(scaleExact(15, 0, -24)))
   })
 
   it('reads small integers and zero exactly', () => {
-    assert.equal(convert('0'), 0)
     assert.equal(convert('0.000'), 0)
-    assert.equal(convert('42'), 42)
-    assert.equal(convert('1234567890123456'), 1234567890123456)
+    assert.equal(convert('4.2', 1), 42)
+    assert.equal(convert('1234567890123456.0'), 1234567890123456)
   })
 })

@@ -68,6 +68,40 @@ describe('readNumericSplit', () => {
     }
   })
 
+  it('reads 15- to 19-digit decimals at every exponent, and the extremes, as JSON.parse does', () => {
+    // The WebAssembly reader (numeric-rows.ts) has a fast path (Clinger), Eisel–Lemire for
+    // exponents within ±64 and Rust's exact reader beyond them, for 20+ digits and subnormals.
+    const rng = createRng(17)
+    const numbers: string[] = []
+    for (let i = 0; i < 50_000; i++) {
+      const mantissa = String(1 + Math.floor(rng() * 9)) + Array.from({ length: 14 + Math.floor(rng() * 5) }, () => Math.floor(rng() * 10)).join('')
+      const point = Math.floor(rng() * mantissa.length)
+      const text = `${rng() < 0.5 ? '-' : ''}${mantissa.slice(0, point) || '0'}.${mantissa.slice(point)}`
+      numbers.push(rng() < 0.5 ? text : `${text}e${Math.floor(rng() * 160) - 80}`)
+    }
+    numbers.push('0', '-0', '0e400', '1e400', '-1e400', '1e-400', '5e-324', '2.2250738585072011e-308', '1.7976931348623157e308')
+    numbers.push('9007199254740993', '9007199254740995', '0.000000000000000000001234567890123456789', '123456789012345678901234567890')
+    numbers.push('1E5', '1e+5', '1.5E-5', '0.1', '0.3', String(2 ** 63), String(2 ** 64 + 2 ** 12))
+    const text = `{"dataframe_split": {"columns": ["x"], "data": [${numbers.map((n) => `[${n}]`).join(',')}]}}`
+    const split = read(text)
+    assert.ok(split !== undefined)
+    assert.equal(split.rowCount, numbers.length)
+    const expected = viaJsonParse(text).values
+    for (let i = 0; i < numbers.length; i++) assert.ok(Object.is(split.values[i], expected[i]), `${numbers[i]}: ${split.values[i]} != ${expected[i]}`)
+  })
+
+  it('grows its buffers for a large body and still reads small ones after it', () => {
+    const reader = new NumericSplitReader()
+    const row = '[0.038075906433423026, -0.04464163650698914, 12, null]'
+    const big = Buffer.from(`{"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [${Array(60_000).fill(row).join(',')}]}}`)
+    assert.ok(big.length > 3_000_000)
+    const split = reader.read(big)!
+    assert.equal(split.rowCount, 60_000)
+    assert.deepEqual(Array.from(split.values.subarray(-4)), [0.038075906433423026, -0.04464163650698914, 12, Number.NaN])
+    const small = reader.read(Buffer.from('{"dataframe_split": {"columns": ["a"], "data": [[7], [8]]}}'))!
+    assert.deepEqual(Array.from(small.values), [7, 8])
+  })
+
   it('leaves everything outside its subset of JSON to the general parser', () => {
     const outside = [
       '{"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": {}}',
