@@ -17,8 +17,12 @@ export interface Rows {
   readonly rowCount: number
   /** Values per row (0 when there are none). */
   readonly width: number
-  /** rowCount × width values, row by row; null is NaN. A view of the module's memory. */
+  /**
+   * rowCount × width values, row by row from `offset` on; null is NaN. A view of the module's
+   * whole memory (no view made per request).
+   */
   readonly values: Float64Array
+  readonly offset: number
 }
 
 interface Exports {
@@ -50,6 +54,10 @@ let compiled: WebAssembly.Module | undefined
 export class RowsReader {
   readonly #wasm: Exports
   readonly #base: number
+  // Views of the whole memory, made again only when it grows (growing detaches the old buffer,
+  // which leaves the old views empty).
+  #bytes = new Uint8Array(0)
+  #numbers = new Float64Array(0)
 
   constructor() {
     // Synchronous compile: 23 KB, under a millisecond, once per process.
@@ -70,12 +78,10 @@ export class RowsReader {
     // Every value takes at least two bytes (a digit and a separator), so this always has room.
     const capacity = (length >>> 1) + 1
     if (!this.#reserve(out + capacity * 8)) return undefined
-    new Uint8Array(wasm.memory.buffer, input, length).set(body)
+    this.#bytes.set(body, input)
     const end = wasm.read_rows(input, length, pos, out, capacity)
     if (end < 0) return undefined
-    const rowCount = wasm.rows()
-    const width = wasm.width()
-    return { end, rowCount, width, values: new Float64Array(wasm.memory.buffer, out, rowCount * width) }
+    return { end, rowCount: wasm.rows(), width: wasm.width(), values: this.#numbers, offset: out / 8 }
   }
 
   /**
@@ -87,6 +93,10 @@ export class RowsReader {
     const memory = this.#wasm.memory
     const missing = bytes - memory.buffer.byteLength
     if (missing > 0) memory.grow(Math.ceil(missing / 65536))
+    if (this.#bytes.length === 0) {
+      this.#bytes = new Uint8Array(memory.buffer)
+      this.#numbers = new Float64Array(memory.buffer)
+    }
     return true
   }
 }
