@@ -13,3 +13,9 @@ export const appRoot = fileURLToPath(new URL('../', import.meta.url))
 export const wharfBin = join(appRoot, 'bin', 'wharf.js')
 
 export const packageJsonPath = join(appRoot, 'package.json')
+
+/**
+ * The serving request reader's WebAssembly (serving/numeric-rows.ts), built from native/numeric-rows
+ * and committed; serving images copy it with dist/.
+ */
+export const numericRowsWasm = join(appRoot, 'native', 'numeric-rows.wasm')

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { appRoot } from '../app-paths.js'
+import { numericRowsWasm } from '../app-paths.js'
 
 /**
  * The rows of a numeric `dataframe_split` — `[[n, ...], ...]`, numbers or null — read by
@@ -61,7 +60,7 @@ export class RowsReader {
 
   constructor() {
     // Synchronous compile: 23 KB, under a millisecond, once per process.
-    compiled ??= new WebAssembly.Module(readFileSync(join(appRoot, 'native', 'numeric-rows.wasm')))
+    compiled ??= new WebAssembly.Module(readFileSync(numericRowsWasm))
     this.#wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as Exports
     this.#base = align8(this.#wasm.heap_base())
   }
@@ -73,6 +72,7 @@ export class RowsReader {
   read(body: Buffer, pos: number): Rows | undefined {
     const wasm = this.#wasm
     const length = body.length
+    if (length > MAX_MEMORY / 6) return undefined // input and output would not fit: the general parser reads it
     const input = this.#base
     const out = input + align8(length)
     // Every value takes at least two bytes (a digit and a separator), so this always has room.
@@ -86,7 +86,7 @@ export class RowsReader {
 
   /**
    * Grows the memory to `bytes` if it is smaller (it is kept for the next request). False past
-   * what a 32-bit module can address: such a body is left to the general parser.
+   * what the module's i32 positions can address.
    */
   #reserve(bytes: number): boolean {
     if (bytes > MAX_MEMORY) return false

@@ -1,6 +1,6 @@
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
-import { appRoot } from '../../app-paths.js'
+import { appRoot, numericRowsWasm } from '../../app-paths.js'
 import { version as wharfVersion } from '../../version.js'
 import { ensureBaseImage, imageExists as exists } from './base-image.js'
 import { type ContainerRuntime, detectRuntime, runContainerCommand } from './container-cli.js'
@@ -75,7 +75,8 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
   await cp(model.dir, join(request.outDir, 'model'), { recursive: true, dereference: true })
   const pkg = JSON.parse(await readFile(join(appRoot, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> }
   const devPackages = new Set(Object.keys(pkg.devDependencies ?? {}))
-  for (const part of ['package.json', 'bin', 'dist', 'node_modules']) {
+  // Everything `wharf serve` reads at run time; native/ only for its .wasm (not the Rust crate).
+  for (const part of ['package.json', 'bin', 'dist', 'node_modules', relative(appRoot, numericRowsWasm)]) {
     await cp(join(appRoot, part), join(request.outDir, 'app', part), {
       recursive: true, dereference: true, filter: async (src) => !src.endsWith('.map') && !/\.test\.js$/.test(src) && !(await isLeftOut(src, devPackages)),
     })
