@@ -21,7 +21,7 @@ const SPLITTER = 134217729
  */
 const MARGIN = 2 ** -80
 
-export const UNDECIDED = Number.NaN
+const UNDECIDED = Number.NaN
 
 // Error-free transformations (Dekker, Knuth). Module-level scratch instead of tuples: no allocation.
 let errLow = 0
