@@ -6,7 +6,8 @@ import statistics
 import subprocess
 import sys
 
-path, rounds, duration, load_before, load_after, venv = sys.argv[1:7]
+path, rounds, durations, load_before, load_after, venv = sys.argv[1:7]
+duration, warmup = durations.split()
 results = [json.loads(line) for line in open(path)]
 order = ["limit", "wharf", "wharf-2-workers", "mlflow-models-serve", "flask-gunicorn"]
 
@@ -39,7 +40,8 @@ out.append(f"- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-
 out.append(f"- Machine: {cpu}, {cmd('nproc')} cores, {platform.system()} {platform.release()}; load average before {load_before}, after {load_after} "
            "(the machine is shared with other sessions, whose jobs may run during the benchmark: absolute figures are noisy; compare ratios)")
 out.append(f"- Versions: node {cmd('node', '--version')}, {cmd('wrk', '-v') or 'wrk'}, {pyv}")
-out.append(f"- Command: `bash bench/serving/run.sh` (ROUNDS={rounds}, DURATION={duration}); each figure is the median over {rounds} rounds, (min–max) after it")
+out.append(f"- Command: `bash bench/serving/run.sh` (ROUNDS={rounds}, DURATION={duration}, WARMUP={warmup}); each figure is the median over {rounds} rounds, (min–max) after it; "
+           f"every measurement follows {warmup} of the same load that is not recorded, for every server alike (start-up is the ready-time table)")
 out.append("- Workload: diabetes elastic net (10 numeric features), `dataframe_split` JSON, HTTP/1.1 keep-alive, server and wrk on the same machine. "
            "Wharf serves the model trained by `wharf train`; MLflow and Flask serve the same coefficients as a scikit-learn ElasticNet (`mlflow.sklearn`).")
 out.append("- Load: `wrk -t1 -c32` single rows; `wrk -t1 -c1` single rows (latency at one connection); `wrk -t1 -c8` 1,000-row requests (rows/s = requests/s × 1000).\n")
