@@ -25,7 +25,6 @@ export interface Rows {
 }
 
 interface Exports {
-  readonly memory: WebAssembly.Memory
   heap_base(): number
   read_rows(input: number, length: number, pos: number, out: number, capacity: number): number
   rows(): number
@@ -41,67 +40,67 @@ declare namespace WebAssembly {
     constructor(module: Module, imports: object)
     readonly exports: unknown
   }
-  interface Memory {
+  class Memory {
+    constructor(descriptor: { initial: number; maximum?: number })
     readonly buffer: ArrayBuffer
-    grow(pages: number): number
   }
 }
 
 let compiled: WebAssembly.Module | undefined
 
-/** One instance, with its own memory, per reader: the values stay valid until its next read. */
+/** Bodies up to this size are read here; larger ones (a raised body limit) by the general parser. */
+export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+/** The module's stack and statics sit below this (its heap_base is checked against it). */
+const RESERVED = 1024 * 1024
+const PAGE = 65536
+
+/**
+ * One instance per reader, with its own memory: the values stay valid until its next read.
+ *
+ * The memory is made once at its full size and never grown. Growing a WebAssembly memory detaches
+ * its old ArrayBuffer, and V8's first detach of any buffer turns off an optimisation for every
+ * typed array in the process (Node's Buffers included): the one-row path was 20–30 % slower after
+ * the first large body until this. The pages cost address space, not memory, until a body uses them.
+ */
 export class RowsReader {
   readonly #wasm: Exports
-  readonly #base: number
-  // Views of the whole memory, made again only when it grows (growing detaches the old buffer,
-  // which leaves the old views empty).
-  #bytes = new Uint8Array(0)
-  #numbers = new Float64Array(0)
+  readonly #maxBytes: number
+  readonly #bytes: Uint8Array
+  readonly #numbers: Float64Array
 
-  constructor() {
+  constructor(maxBytes = DEFAULT_MAX_BYTES) {
     // Synchronous compile: 23 KB, under a millisecond, once per process.
     compiled ??= new WebAssembly.Module(readFileSync(numericRowsWasm))
-    this.#wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as Exports
-    this.#base = align8(this.#wasm.heap_base())
+    const pages = Math.ceil((RESERVED + layout(maxBytes).end) / PAGE)
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages })
+    this.#wasm = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Exports
+    if (this.#wasm.heap_base() > RESERVED) throw new Error('numeric-rows.wasm: its stack and statics outgrew the reserved megabyte')
+    this.#maxBytes = maxBytes
+    this.#bytes = new Uint8Array(memory.buffer)
+    this.#numbers = new Float64Array(memory.buffer)
   }
 
   /**
    * Reads the rows that start at `body[pos]`; undefined when they are not rows of JSON numbers
-   * and nulls, all as long as the first.
+   * and nulls, all as long as the first, or when the body is larger than this reader takes.
    */
   read(body: Buffer, pos: number): Rows | undefined {
-    const wasm = this.#wasm
-    const length = body.length
-    if (length > MAX_MEMORY / 6) return undefined // input and output would not fit: the general parser reads it
-    const input = this.#base
-    const out = input + align8(length)
-    // Every value takes at least two bytes (a digit and a separator), so this always has room.
-    const capacity = (length >>> 1) + 1
-    if (!this.#reserve(out + capacity * 8)) return undefined
-    this.#bytes.set(body, input)
-    const end = wasm.read_rows(input, length, pos, out, capacity)
+    if (body.length > this.#maxBytes) return undefined
+    const { out, capacity } = layout(body.length)
+    this.#bytes.set(body, RESERVED)
+    const end = this.#wasm.read_rows(RESERVED, body.length, pos, RESERVED + out, capacity)
     if (end < 0) return undefined
-    return { end, rowCount: wasm.rows(), width: wasm.width(), values: this.#numbers, offset: out / 8 }
-  }
-
-  /**
-   * Grows the memory to `bytes` if it is smaller (it is kept for the next request). False past
-   * what the module's i32 positions can address.
-   */
-  #reserve(bytes: number): boolean {
-    if (bytes > MAX_MEMORY) return false
-    const memory = this.#wasm.memory
-    const missing = bytes - memory.buffer.byteLength
-    if (missing > 0) memory.grow(Math.ceil(missing / 65536))
-    if (this.#bytes.length === 0) {
-      this.#bytes = new Uint8Array(memory.buffer)
-      this.#numbers = new Float64Array(memory.buffer)
-    }
-    return true
+    return { end, rowCount: this.#wasm.rows(), width: this.#wasm.width(), values: this.#numbers, offset: (RESERVED + out) / 8 }
   }
 }
 
-/** Positions are i32 on the module's side. */
-const MAX_MEMORY = 2 ** 31 - 65536
-
-const align8 = (n: number) => (n + 7) & ~7
+/**
+ * Where a body of `length` bytes and its values go, from the start of the reader's region: the
+ * body, then room for every value it could hold (each takes at least two bytes, a digit and a
+ * separator).
+ */
+function layout(length: number): { out: number; capacity: number; end: number } {
+  const out = (length + 7) & ~7
+  const capacity = Math.floor(length / 2) + 1
+  return { out, capacity, end: out + capacity * 8 }
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createRng } from '../train/index.js'
+import { RowsReader } from './numeric-rows.js'
 import { NumericSplitReader, readNumericSplit, type NumericSplit } from './split-json.js'
 
 const read = (text: string) => readNumericSplit(Buffer.from(text))
@@ -94,7 +95,7 @@ describe('readNumericSplit', () => {
     for (let i = 0; i < numbers.length; i++) assert.ok(Object.is(got[i], expected[i]), `${numbers[i]}: ${got[i]} != ${expected[i]}`)
   })
 
-  it('grows its buffers for a large body and still reads small ones after it', () => {
+  it('reads a large body, and small ones after it', () => {
     const reader = new NumericSplitReader()
     const row = '[0.038075906433423026, -0.04464163650698914, 12, null]'
     const big = Buffer.from(`{"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [${Array(60_000).fill(row).join(',')}]}}`)
@@ -104,6 +105,15 @@ describe('readNumericSplit', () => {
     assert.deepEqual(valuesOf(split).slice(-4), [0.038075906433423026, -0.04464163650698914, 12, Number.NaN])
     const small = reader.read(Buffer.from('{"dataframe_split": {"columns": ["a"], "data": [[7], [8]]}}'))!
     assert.deepEqual(valuesOf(small), [7, 8])
+  })
+
+  it('leaves a body larger than its WebAssembly memory takes to the general parser', () => {
+    const reader = new RowsReader(1024)
+    const rows = (n: number) => Buffer.from(`[${Array(n).fill('[1.5, 2]').join(',')}]`)
+    const small = reader.read(rows(100), 0)!
+    assert.equal(small.rowCount, 100)
+    assert.equal(small.values[small.offset + 199], 2)
+    assert.equal(reader.read(rows(200), 0), undefined) // 1,801 bytes
   })
 
   it('leaves everything outside its subset of JSON to the general parser', () => {
