@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { AccessLog } from './access-log.js'
 import { ApiKeys } from './api-keys.js'
@@ -67,6 +67,23 @@ describe('serving HTTP adapter', () => {
     assert.match(text, /wharf_serving_requests_in_flight\{model="model"\} 1/) // the scrape itself
     assert.match(text, /wharf_serving_model_load_seconds\{model="model",version=""\} [0-9.e-]+/)
     assert.match(text, /wharf_serving_model_info\{model="model",version="",backend="native"\} 1/)
+  })
+
+  it('ends a request whose client goes away mid-body: in-flight back to zero, still serving', async () => {
+    const socket = connect(serving.port, '127.0.0.1')
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+    socket.write('POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"dataframe_split"')
+    await new Promise((r) => setTimeout(r, 50))
+    const during = (await request(`${url}/metrics`)).text
+    assert.match(during, /wharf_serving_requests_in_flight\{model="model"\} 2/) // the half-sent request and the scrape
+    socket.destroy()
+    let text = ''
+    for (let i = 0; i < 50 && !/in_flight\{model="model"\} 1\n/.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 20))
+      text = (await request(`${url}/metrics`)).text
+    }
+    assert.match(text, /wharf_serving_requests_in_flight\{model="model"\} 1\n/)
+    assert.equal((await postJson(`${url}/invocations`, split(1))).status, 200)
   })
 
   it('finishes a request in flight when draining, and refuses new connections after', async () => {

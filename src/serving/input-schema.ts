@@ -77,7 +77,7 @@ export class InputSchema {
    * The same request as `fromSplit`, already read into numbers (see split-json.ts); only for an
    * all-numeric schema. Same checks in the same order, so the same errors.
    */
-  fromNumericSplit(split: NumericSplit): ColumnBatch {
+  fromNumericSplit(split: NumericSplit, scratch?: ColumnScratch): ColumnBatch {
     if (!this.isAllNumeric) throw new Error('fromNumericSplit needs an all-numeric schema')
     if (split.columns !== this.#lastNames) {
       this.#lastPositions = this.#positions(split.columns)
@@ -88,17 +88,24 @@ export class InputSchema {
     if (n === 0) throw badRequest('the input has no rows (empty batch)')
     const { width, values, offset } = split
     const k = this.columns.length
-    // One array per column: subarrays of one allocation cost three times as much to make, which
-    // is most of a one-row request's reading.
-    const out = new Array<Float64Array>(k)
-    for (let c = 0; c < k; c++) out[c] = new Float64Array(n)
+    const out = scratch?.take(k, n) ?? this.#numericColumns(k, n)
     // Optional columns the request leaves out are null (NaN), as in fromSplit.
-    if (width < k) for (let c = 0; c < k; c++) if (!positions.includes(c)) out[c]!.fill(Number.NaN)
+    if (width < k) for (let c = 0; c < k; c++) if (!positions.includes(c)) out[c]!.fill(Number.NaN, 0, n)
     for (let j = 0; j < width; j++) {
       const column = out[positions[j]!]!
       for (let i = 0, k = offset + j; i < n; i++, k += width) column[i] = values[k]!
     }
     return { rowCount: n, columns: out }
+  }
+
+  /**
+   * One array per column: subarrays of one allocation cost three times as much to make, which was
+   * most of a one-row request's reading.
+   */
+  #numericColumns(k: number, n: number): Float64Array[] {
+    const out = new Array<Float64Array>(k)
+    for (let c = 0; c < k; c++) out[c] = new Float64Array(n)
+    return out
   }
 
   /** pandas records orient (also `instances` as a list of objects). */
@@ -203,5 +210,29 @@ export class InputSchema {
 
   #wrongType(col: ExpectedColumn, row: number, v: unknown) {
     return badRequest(`column '${col.name}' expects ${col.type}, got ${typeName(v)} ${show(v)} (row ${row})`)
+  }
+}
+
+/**
+ * Column arrays reused from one request to the next, for a caller that is done with a batch before
+ * it reads the next one (the native evaluator scores synchronously). Making the columns afresh was
+ * the largest cost left in reading a one-row request, and most of its garbage. The arrays can be
+ * longer than the batch: only `rowCount` values of each are the request's.
+ */
+export class ColumnScratch {
+  #columns: Float64Array[] = []
+  #capacity = 0
+
+  /** Bigger batches get their own arrays rather than pinning their size here for good. */
+  constructor(readonly maxRows = 4096) {}
+
+  /** `k` arrays of at least `n` values, or undefined past maxRows (the caller allocates then). */
+  take(k: number, n: number): Float64Array[] | undefined {
+    if (n > this.maxRows) return undefined
+    if (n > this.#capacity || this.#columns.length !== k) {
+      this.#capacity = Math.max(n, this.#capacity)
+      this.#columns = Array.from({ length: k }, () => new Float64Array(this.#capacity))
+    }
+    return this.#columns
   }
 }

@@ -22,7 +22,7 @@ export function parseInvocation(predictor: Predictor, body: Buffer, contentType:
   const reader = predictor.schema?.splitReader
   if (media !== 'csv' && reader !== undefined) {
     const split = reader.read(body)
-    if (split !== undefined) return { batch: predictor.schema!.fromNumericSplit(split) }
+    if (split !== undefined) return { split }
   }
   const text = body.toString('utf8')
   if (media === 'csv') {

@@ -2,12 +2,18 @@ import type { Prediction } from '../models/index.js'
 import type { ColumnBatch } from './input-schema.js'
 import type { Predictor } from './predictor.js'
 import { badRequest } from './serving-error.js'
+import type { NumericSplit } from './split-json.js'
 import { tensorsFromJson, type Tensor } from './tensor-input.js'
 
-/** What the protocols hand the core: validated columns, or named tensors for tensor models. */
-export type ModelRequest = { readonly batch: ColumnBatch; readonly tensors?: undefined } | { readonly tensors: Readonly<Record<string, Tensor>>; readonly batch?: undefined }
+/** What the protocols hand the core: validated columns, named tensors for tensor models, or a numeric split the core checks as it scores. */
+export type ModelRequest =
+  | { readonly batch: ColumnBatch; readonly tensors?: undefined; readonly split?: undefined }
+  | { readonly tensors: Readonly<Record<string, Tensor>>; readonly batch?: undefined; readonly split?: undefined }
+  /** A numeric dataframe_split read from the body's bytes; it lives in the reader's memory until its next read. */
+  | { readonly split: NumericSplit; readonly batch?: undefined; readonly tensors?: undefined }
 
 export function runRequest(predictor: Predictor, request: ModelRequest): Prediction | Promise<Prediction> {
+  if (request.split !== undefined) return predictor.predictSplit(request.split)
   return request.batch !== undefined ? predictor.predict(request.batch) : predictor.predictTensors(request.tensors)
 }
 

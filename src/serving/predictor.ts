@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { isTensorSchema, loadModel, resolveInsideModel, type ColumnSpec, type ColumnValues, type LoadedModel, type Prediction, type Signature, type WharfModelSpec } from '../models/index.js'
-import { InputSchema, kindOfType, type ColumnBatch, type ExpectedColumn } from './input-schema.js'
+import { ColumnScratch, InputSchema, kindOfType, type ColumnBatch, type ExpectedColumn } from './input-schema.js'
 import { MicroBatcher } from './micro-batcher.js'
 import { NativeScorer } from './native-scorer.js'
 import { badRequest, ServingError } from './serving-error.js'
+import type { NumericSplit } from './split-json.js'
 import { tensorInfos, type Tensor, type TensorInfo } from './tensor-input.js'
 
 export interface PredictorOptions {
@@ -24,6 +25,8 @@ export class Predictor {
   readonly #model: LoadedModel
   readonly #native: NativeScorer | undefined
   readonly #batcher: MicroBatcher | undefined
+  /** Columns for the native evaluator, which is done with them before the next request is read. */
+  readonly #scratch = new ColumnScratch()
   #ready = false
   /** Column schema, in the order predict wants columns; undefined for tensor-signature models. */
   readonly schema: InputSchema | undefined
@@ -70,6 +73,17 @@ export class Predictor {
   predict(batch: ColumnBatch): Prediction | Promise<Prediction> {
     if (this.#native !== undefined) return this.#native.score(batch.columns, batch.rowCount)
     return this.#batcher !== undefined ? this.#batcher.submit(batch) : this.#runOnnx(batch)
+  }
+
+  /**
+   * A numeric dataframe_split that `schema.splitReader` read (all-numeric schemas only). The native
+   * evaluator scores it from columns reused across requests; ONNX Runtime, which may hold a batch
+   * across a micro-batch wait, gets columns of its own.
+   */
+  predictSplit(split: NumericSplit): Prediction | Promise<Prediction> {
+    if (this.#native === undefined) return this.predict(this.schema!.fromNumericSplit(split))
+    const batch = this.schema!.fromNumericSplit(split, this.#scratch)
+    return this.#native.score(batch.columns, batch.rowCount)
   }
 
   async predictTensors(tensors: Readonly<Record<string, Tensor>>): Promise<Prediction> {

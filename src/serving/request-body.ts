@@ -30,20 +30,21 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (err: Ser
     else (rest ??= [first]).push(chunk)
   }
   req.on('data', onData)
-  req.once('end', () => {
+  // on, not once: each fires at most once here, and once allocates a wrapper per listener.
+  req.on('end', () => {
     if (finished) return
     finished = true
     done(undefined, rest !== undefined ? Buffer.concat(rest, size) : first ?? empty)
   })
   // A client that goes away mid-body gets no answer, but the request must still end (in-flight
-  // count, the model entry it holds); 'close' comes after 'end' too, hence the flag.
-  const abort = () => {
+  // count, the model entry it holds). 'close' comes then, and after 'end' too, hence the flag. No
+  // 'error' listener: an IncomingMessage emits 'error' only when one is attached (node keeps that
+  // for compatibility), and the abort is seen as 'close' without it.
+  req.on('close', () => {
     if (finished) return
     finished = true
     done(new ServingError('BAD_REQUEST', 'the request body could not be read'), empty)
-  }
-  req.once('error', abort)
-  req.once('close', abort)
+  })
 }
 
 const empty = Buffer.alloc(0)
