@@ -13,6 +13,8 @@ export class NativeEvaluator {
   readonly #features: Float64Array
   readonly #scores: Float64Array
   readonly #categoryIndex: (Map<string, number> | undefined)[]
+  /** A linear model over numeric columns only: scored a column at a time (see #evaluateLinear). */
+  readonly #linearNumeric: boolean
   /** Values per row in `out`: 1 for regression, else the number of classes. */
   readonly width: number
 
@@ -22,6 +24,7 @@ export class NativeEvaluator {
     this.#scores = new Float64Array(spec.outputs)
     this.#categoryIndex = spec.columns.map((c) => (c.kind === 'string' ? new Map(c.categories.map((k, i) => [k, i])) : undefined))
     this.width = spec.classes === undefined ? 1 : spec.classes.length
+    this.#linearNumeric = spec.estimator.kind === 'linear' && spec.columns.every((c) => c.kind === 'numeric')
   }
 
   /** Scores `rowCount` rows as a Prediction: values for regression, labels and probabilities for classifiers. */
@@ -37,9 +40,44 @@ export class NativeEvaluator {
    */
   evaluate(columns: readonly ColumnValues[], rowCount: number, out: Float64Array): void {
     if (out.length < rowCount * this.width) throw new RangeError('output buffer too small')
+    if (this.#linearNumeric && columns.every((c) => c instanceof Float64Array)) return this.#evaluateLinear(columns as readonly Float64Array[], rowCount, out)
     for (let i = 0; i < rowCount; i++) {
       this.#fillFeatures(columns, i)
       this.#score()
+      this.#applyLink(out, i * this.width)
+    }
+  }
+
+  /**
+   * A linear model on typed numeric columns, one column at a time: for each row the same
+   * operations in the same order as #fillFeatures + #score (standardize, multiply, add to the
+   * running sum from the intercept on), so the same doubles, without the per-row dispatch that
+   * was most of a 1,000-row request's scoring. Typed columns need no per-value type check.
+   */
+  #evaluateLinear(columns: readonly Float64Array[], n: number, out: Float64Array): void {
+    const est = this.#spec.estimator as Extract<WharfModelSpec['estimator'], { kind: 'linear' }>
+    const specs = this.#spec.columns as readonly Extract<FeatureColumn, { kind: 'numeric' }>[]
+    const f = specs.length
+    const k = this.#scores.length
+    // With the identity link the sums are the answers: accumulate in `out` itself.
+    const z = this.#spec.link === 'identity' && k === this.width ? out : new Float64Array(n * k)
+    for (let o = 0; o < k; o++) for (let i = 0; i < n; i++) z[i * k + o] = est.intercept[o]!
+    for (let j = 0; j < f; j++) {
+      const { impute, center, scale } = specs[j]!
+      const column = columns[j]!
+      for (let o = 0; o < k; o++) {
+        const w = est.coef[o * f + j]!
+        for (let i = 0, at = o; i < n; i++, at += k) {
+          let v = column[i]!
+          if (v !== v && impute !== null) v = impute
+          z[at] = z[at]! + w * ((v - center) / scale)
+        }
+      }
+    }
+    if (z === out) return
+    const s = this.#scores
+    for (let i = 0; i < n; i++) {
+      for (let o = 0; o < k; o++) s[o] = z[i * k + o]!
       this.#applyLink(out, i * this.width)
     }
   }
