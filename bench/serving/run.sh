@@ -5,11 +5,11 @@
 #   Flask + gunicorn (2 workers) + pandas app in the style of the Azure ML inference server.
 # Load: wrk -t1 -c32 single-row dataframe_split requests; -c1 for latency at one connection; -c8 with
 # 1,000-row requests (rows/s). Start-to-ready: spawn until the health route answers 200.
-# Usage: bash bench/serving/run.sh   (ROUNDS=3 DURATION=10s WARMUP=2s; WHARF_BENCH_VENV=/path/to/venv with mlflow)
+# Usage: bash bench/serving/run.sh   (ROUNDS=5 DURATION=10s WARMUP=2s; WHARF_BENCH_VENV=/path/to/venv with mlflow)
 # Writes bench/results/serving.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 duration=${DURATION:-10s}
 warmup=${WARMUP:-2s}
 venv=${WHARF_BENCH_VENV:-bench/.venv}
