@@ -221,7 +221,6 @@ export class InputSchema {
  */
 export class ColumnScratch {
   #columns: Float64Array[] = []
-  #capacity = 0
 
   /** Bigger batches get their own arrays rather than pinning their size here for good. */
   constructor(readonly maxRows = 4096) {}
@@ -229,10 +228,8 @@ export class ColumnScratch {
   /** `k` arrays of at least `n` values, or undefined past maxRows (the caller allocates then). */
   take(k: number, n: number): Float64Array[] | undefined {
     if (n > this.maxRows) return undefined
-    if (n > this.#capacity || this.#columns.length !== k) {
-      this.#capacity = Math.max(n, this.#capacity)
-      this.#columns = Array.from({ length: k }, () => new Float64Array(this.#capacity))
-    }
+    const capacity = this.#columns[0]?.length ?? 0
+    if (n > capacity || this.#columns.length !== k) this.#columns = Array.from({ length: k }, () => new Float64Array(Math.max(n, capacity)))
     return this.#columns
   }
 }

@@ -5,7 +5,10 @@ import { badRequest } from './serving-error.js'
 import type { NumericSplit } from './split-json.js'
 import { tensorsFromJson, type Tensor } from './tensor-input.js'
 
-/** What the protocols hand the core: validated columns, named tensors for tensor models, or a numeric split the core checks as it scores. */
+/**
+ * What the protocols hand the core: validated columns, named tensors for tensor models, or a
+ * numeric split the core checks as it scores.
+ */
 export type ModelRequest =
   | { readonly batch: ColumnBatch; readonly tensors?: undefined; readonly split?: undefined }
   | { readonly tensors: Readonly<Record<string, Tensor>>; readonly batch?: undefined; readonly split?: undefined }

@@ -71,7 +71,7 @@ export class RowsReader {
   constructor(maxBytes = DEFAULT_MAX_BYTES) {
     // Synchronous compile: 23 KB, under a millisecond, once per process.
     compiled ??= new WebAssembly.Module(readFileSync(numericRowsWasm))
-    const pages = Math.ceil((RESERVED + layout(maxBytes).end) / PAGE)
+    const pages = Math.ceil((RESERVED + valuesAt(maxBytes) + capacityFor(maxBytes) * 8) / PAGE)
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages })
     this.#wasm = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Exports
     if (this.#wasm.heap_base() > RESERVED) throw new Error('numeric-rows.wasm: its stack and statics outgrew the reserved megabyte')
@@ -86,21 +86,16 @@ export class RowsReader {
    */
   read(body: Buffer, pos: number): Rows | undefined {
     if (body.length > this.#maxBytes) return undefined
-    const { out, capacity } = layout(body.length)
+    const out = RESERVED + valuesAt(body.length)
     this.#bytes.set(body, RESERVED)
-    const end = this.#wasm.read_rows(RESERVED, body.length, pos, RESERVED + out, capacity)
+    const end = this.#wasm.read_rows(RESERVED, body.length, pos, out, capacityFor(body.length))
     if (end < 0) return undefined
-    return { end, rowCount: this.#wasm.rows(), width: this.#wasm.width(), values: this.#numbers, offset: (RESERVED + out) / 8 }
+    return { end, rowCount: this.#wasm.rows(), width: this.#wasm.width(), values: this.#numbers, offset: out / 8 }
   }
 }
 
-/**
- * Where a body of `length` bytes and its values go, from the start of the reader's region: the
- * body, then room for every value it could hold (each takes at least two bytes, a digit and a
- * separator).
- */
-function layout(length: number): { out: number; capacity: number; end: number } {
-  const out = (length + 7) & ~7
-  const capacity = Math.floor(length / 2) + 1
-  return { out, capacity, end: out + capacity * 8 }
-}
+/** Where the values of a body of `length` bytes go, from the start of the reader's region: after the body. */
+const valuesAt = (length: number) => (length + 7) & ~7
+
+/** Room for every value a body of `length` bytes could hold: each takes at least two bytes, a digit and a separator. */
+const capacityFor = (length: number) => Math.floor(length / 2) + 1
