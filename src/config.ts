@@ -197,6 +197,10 @@ const settings = {
     why: 'command the local target runs instead of this wharf\'s `serve` (JSON array or words); flags are appended',
   } as Setting<readonly string[] | undefined>,
   deployReadyTimeoutMs: { env: ['WHARF_DEPLOY_READY_TIMEOUT_MS'], parse: positiveInt, fallback: 120000, why: 'how long a new version may take to become ready before a deploy fails' } as Setting<number>,
+  kubeconfig: { env: ['KUBECONFIG'], parse: optionalText, fallback: undefined, why: 'cluster of kubernetes environments that name no kubeconfig of their own' } as Setting<string | undefined>,
+  registryUsername: { env: ['WHARF_REGISTRY_USERNAME'], parse: optionalText, fallback: undefined, why: 'registry login for pushing images (build-image --push, kubernetes registry) and for the pods pulling them' } as Setting<string | undefined>,
+  registryPassword: { env: ['WHARF_REGISTRY_PASSWORD'], parse: optionalText, fallback: undefined, why: 'password or token of WHARF_REGISTRY_USERNAME' } as Setting<string | undefined>,
+  endpointKeySecret: { env: ['WHARF_ENDPOINT_KEY_SECRET'], parse: optionalText, fallback: undefined, why: 'endpoint keys are derived from it; default: a random secret kept in the deployments folder (0600)' } as Setting<string | undefined>,
   containerRuntime: { env: ['WHARF_CONTAINER_RUNTIME'], parse: containerRuntime, fallback: undefined, why: 'podman or docker for images and the container target; default: whichever is installed' } as Setting<'podman' | 'docker' | undefined>,
   // Pipelines (src/pipeline): `wharf pipeline` and the webhook receiver in `wharf server`.
   pipelineWebhookSecret: { env: ['WHARF_PIPELINE_WEBHOOK_SECRET'], parse: optionalText, fallback: undefined, why: 'HMAC secret of registry webhooks that start pipeline runs; triggers are off without it' } as Setting<string | undefined>,

@@ -44,8 +44,11 @@ url=$(wharf deployments production --model diabetes --json | node -e "
     if (!e || !e.url) process.exit(1)
     console.log(e.url)
   })")
+key=$(wharf endpoint keys show diabetes --env production --json | node -e "
+  let s = ''; process.stdin.on('data', (d) => (s += d)).on('end', () => console.log(JSON.parse(s).primary_key))")
 row='{"dataframe_split": {"columns": ["age","sex","bmi","bp","s1","s2","s3","s4","s5","s6"], "data": [[0.0381,0.0507,0.0617,0.0219,-0.0442,-0.0348,-0.0434,-0.0026,0.0199,-0.0176]]}}'
 echo
 echo "production endpoint: $url/invocations"
 echo "try it:"
-echo "  curl -s -X POST $url/invocations -H 'Content-Type: application/json' -d '$row'"
+echo "  curl -s -X POST $url/invocations -H 'Authorization: Bearer $key' -H 'Content-Type: application/json' -d '$row'"
+echo "(keys: wharf endpoint keys show diabetes --env production)"

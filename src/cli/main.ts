@@ -153,6 +153,29 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--history', 'the recorded changes: who, when, from which version to which')
     .option('--json', 'print JSON')
     .action(async (environment, flags) => (await import('./deployments.js')).runDeployments(environment, flags, deployConnection()))
+  const endpoint = program.command('endpoint').description('Deployed endpoints: their keys.')
+  const keys = endpoint.command('keys').description('Endpoint keys (primary, secondary): clients send one as Authorization: Bearer KEY.')
+  keys
+    .command('show <model>')
+    .description("the endpoint's primary and secondary keys")
+    .requiredOption('--env <environment>', 'environment, e.g. production')
+    .option('--json', 'print JSON')
+    .action(async (model, flags) => (await import('./endpoint-keys.js')).showKeys(model, flags, deployConnection()))
+  keys
+    .command('rotate <model>')
+    .description('regenerate one key (move clients to the other first); servers accept the new one within seconds')
+    .requiredOption('--env <environment>', 'environment, e.g. production')
+    .requiredOption('--key <slot>', 'primary or secondary')
+    .option('--json', 'print JSON')
+    .action(async (model, flags) => (await import('./endpoint-keys.js')).rotateKey(model, flags, deployConnection()))
+  program
+    .command('route', { hidden: true })
+    .description("Wharf's traffic router, as Kubernetes router pods run it (targets from WHARF_ROUTE_CONFIG).")
+    .option('--host <host>', 'address to bind (default 0.0.0.0: the pod network)')
+    .option('--port <port>', 'port (default 8080)')
+    .option('--health-port <port>', 'port of /ready and /live (default 8081)')
+    // The one setting only router pods have, so it is read here rather than declared in config.ts.
+    .action(async (flags) => (await import('./route.js')).runRoute(flags, process.env.WHARF_ROUTE_CONFIG))
   program
     .command('build-image')
     .description('Build an OCI image that runs `wharf serve` with the model inside (podman or docker); also writes its Containerfile.')
@@ -162,10 +185,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--output <dir>', 'folder for the build context and Containerfile (default ./wharf-image-<name>)')
     .option('--runtime <podman|docker>', 'container runtime (default: whichever is installed; WHARF_CONTAINER_RUNTIME)')
     .option('--no-build', 'only write the build context and Containerfile')
+    .option('--push <reference>', 'push the image to a registry as HOST[:PORT]/NAME:TAG (login: WHARF_REGISTRY_USERNAME/_PASSWORD, else podman/docker login)')
     .action(async (flags) => {
       const config = loadConfig()
       const { runBuildImage } = await import('./build-image.js')
-      await runBuildImage({ ...flags, runtime: flags.runtime ?? config.containerRuntime, trackingUri: config.trackingUri, token: config.trackingToken })
+      const credentials = config.registryUsername && config.registryPassword ? { username: config.registryUsername, password: config.registryPassword } : undefined
+      await runBuildImage({ ...flags, runtime: flags.runtime ?? config.containerRuntime, trackingUri: config.trackingUri, token: config.trackingToken, credentials })
     })
 
   // Pipelines: wharf.yaml stages run by this process, recorded in the server (src/pipeline).

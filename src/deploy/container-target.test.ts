@@ -10,11 +10,8 @@ import { after, before, describe, it } from 'node:test'
 import { stringify } from 'yaml'
 import { type RunningServer, startServer } from '../integration/server-process.js'
 import { isOnPath, runContainerCommand } from './container/container-cli.js'
-import type { KubernetesEnvironment } from './environments.js'
 import { waitFor } from './fixtures/deploy-harness.js'
 import { deployApi } from './fixtures/registry-fixture.js'
-import { findFreePort } from './free-port.js'
-import { buildDeployment } from './kubernetes/manifests.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const wharfBin = join(root, 'bin/wharf.js')
@@ -26,8 +23,8 @@ if (skip) process.stdout.write(`# skipping the container target tests: ${skip}\n
 
 const columns = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6']
 const scoringBody = JSON.stringify({ dataframe_split: { columns, data: [[0.03, 0.05, 0.06, 0.02, -0.04, -0.03, -0.04, 0.0, 0.02, -0.02]] } })
-const score = async (url: string) => {
-  const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: scoringBody })
+const score = async (url: string, key?: string) => {
+  const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: scoringBody })
   return { status: res.status, body: (await res.json()) as { predictions: number[] }, version: res.headers.get('x-wharf-model-version') }
 }
 
@@ -42,6 +39,7 @@ describe('the container target and real wharf serve processes', { skip }, () => 
     return res.body
   }
   const endpoint = async (environment: string) => (await api('GET', 'list', { environment })).endpoints.find((e: any) => e.model_name === model)
+  const keyOf = async (environment: string) => (await api('GET', 'keys', { environment, model_name: model })).primary_key as string
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-container-'))
@@ -63,7 +61,7 @@ describe('the container target and real wharf serve processes', { skip }, () => 
 
   it('deploys a registered model to the local target with the real wharf serve and answers predictions', async () => {
     await api('POST', 'deploy', { model_name: model, version: '1', environment: 'staging' })
-    const answer = await score((await endpoint('staging')).url)
+    const answer = await score((await endpoint('staging')).url, await keyOf('staging'))
     assert.equal(answer.status, 200)
     assert.equal(answer.version, '1')
     assert.equal(answer.body.predictions.length, 1)
@@ -73,8 +71,10 @@ describe('the container target and real wharf serve processes', { skip }, () => 
     await api('POST', 'deploy', { model_name: model, version: '1', environment: 'qa' })
     const qa = await endpoint('qa')
     assert.equal(qa.health, 'ready')
-    const [local, container] = await Promise.all([score((await endpoint('staging')).url), score(qa.url)])
+    const [local, container] = await Promise.all([score((await endpoint('staging')).url, await keyOf('staging')), score(qa.url, await keyOf('qa'))])
     assert.equal(container.status, 200)
+    assert.equal((await score(qa.url)).status, 401, 'the container endpoint takes no request without its key')
+    assert.equal((await score(qa.url, await keyOf('staging'))).status, 401, "another endpoint's key is no key here")
     assert.deepEqual(container.body, local.body)
     const inspect = JSON.parse(await runContainerCommand('podman', ['image', 'inspect', imageTag]))[0]
     assert.equal(inspect.Config.User, '10001:10001')
@@ -91,31 +91,16 @@ describe('the container target and real wharf serve processes', { skip }, () => 
     await runContainerCommand('podman', ['kill', qa.instances[0].container_name])
     const tookMs = await waitFor(async () => {
       const e = await endpoint('qa')
-      return e.instances[0].restarts >= 1 && e.instances[0].health === 'ready' && (await score(e.url)).status === 200
+      return e.instances[0].restarts >= 1 && e.instances[0].health === 'ready' && (await score(e.url, await keyOf('qa'))).status === 200
     }, 5000, 'container back and healthy')
     assert.ok(tookMs < 5000)
-  })
-
-  it('runs the rendered Deployment with podman kube play and gets predictions from the pod', async () => {
-    const hostPort = await findFreePort()
-    const env: KubernetesEnvironment = { name: 'kube-play', target: 'kubernetes', namespace: 'default', replicas: 1, servicePort: 80 }
-    const deployment = buildDeployment({ env, modelName: model, version: '1', image: `localhost/wharf-{model}:v{version}`, hostPort, wharfVersion: '0' })
-    const file = join(dir, 'deployment.yaml')
-    await writeFile(file, stringify(deployment))
-    try {
-      await runContainerCommand('podman', ['kube', 'play', file], { timeoutMs: 120_000 })
-      await waitFor(async () => (await score(`http://127.0.0.1:${hostPort}`)).status === 200, 30_000, 'pod answering')
-      const answer = await score(`http://127.0.0.1:${hostPort}`)
-      assert.equal(answer.body.predictions.length, 1)
-    } finally {
-      await runContainerCommand('podman', ['kube', 'down', file], { timeoutMs: 120_000 }).catch(() => {})
-    }
   })
 
   it('prints the Kubernetes manifests of a deploy with --dry-run instead of applying them', async () => {
     const { stdout } = await run(process.execPath, [wharfBin, 'deploy', model, '--version', '1', '--env', 'production', '--dry-run'], { env: { ...process.env, WHARF_TRACKING_URI: server.url } })
     const kinds = [...stdout.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1])
-    assert.deepEqual(kinds, ['Deployment', 'Service', 'PodDisruptionBudget'], stdout)
+    assert.deepEqual(kinds, ['Secret', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Service', 'Deployment', 'Service', 'Deployment'], stdout)
+    assert.doesNotMatch(stdout, /dockerconfigjson/, 'no registry login in a dry run')
     assert.match(stdout, /namespace: ml/)
     assert.equal((await api('GET', 'history', { model_name: model, environment: 'production' })).changes.length, 0)
   })

@@ -11,6 +11,7 @@ import { nextTraffic, validPercent, validWeights } from './traffic-plan.js'
 import type { SupervisorOptions } from './supervisor.js'
 import { describeEndpoint, type EndpointStatus } from './endpoint-status.js'
 import type { KubernetesDeployer } from './kubernetes/kubernetes-deployer.js'
+import { EndpointKeys, type KeySlot, type RevealedKeys } from './endpoint-keys.js'
 
 export interface ControlPlaneOptions {
   readonly store: DeploymentStore
@@ -23,6 +24,8 @@ export interface ControlPlaneOptions {
   /** Builds (or finds) the serving image of a version, for the container target. */
   readonly imageFor?: (modelName: string, version: string, env: Environment) => Promise<string>
   readonly kubernetes?: KubernetesDeployer
+  /** Secret the endpoint keys are derived from (at least 16 bytes; see endpoint-keys.ts). */
+  readonly keySecret: Buffer
   readonly routerHost?: string
   readonly readyTimeoutMs?: number
   readonly drainTimeoutMs?: number
@@ -52,6 +55,19 @@ export interface TrafficRequest {
   readonly actor: string
 }
 
+/** The traffic a `wharf traffic` change asks for, among running versions (same rules on every target). */
+function nextWeights(current: Traffic, request: TrafficRequest, running: ReadonlySet<string>): Traffic {
+  const weights = request.weights ? validWeights(request.weights, running) : current.weights
+  let shadow = current.shadow
+  if (request.shadowPercent !== undefined) {
+    if (request.shadowPercent === 0) shadow = undefined
+    else if (!shadow) throw invalidParameter('no shadow version is deployed; deploy one with a shadow percentage first')
+    else shadow = { ...shadow, percent: validPercent(request.shadowPercent, 'shadow_percent') }
+  }
+  if (shadow && (weights[shadow.version] ?? 0) > 0) shadow = undefined
+  return { weights, shadow }
+}
+
 /**
  * The deployment control plane inside `wharf server`: keeps each endpoint's desired state in the
  * store, runs its versions through a runner under supervisors, routes traffic between them, and
@@ -61,10 +77,14 @@ export interface TrafficRequest {
 export class ControlPlane {
   readonly #o: ControlPlaneOptions
   readonly #runtimes: EndpointRuntimes
+  readonly #keys: EndpointKeys
+  /** Kubernetes changes run one at a time per endpoint, as local ones do through their runtime. */
+  readonly #kubeQueues = new Map<string, Promise<unknown>>()
   #isStarted = false
 
   constructor(options: ControlPlaneOptions) {
     this.#o = options
+    this.#keys = new EndpointKeys(options.keySecret, options.store)
     this.#runtimes = new EndpointRuntimes(options)
   }
 
@@ -95,9 +115,18 @@ export class ControlPlane {
     const env = this.#environment(request.environment)
     const version = await this.#resolveVersion(request.modelName, request.version, request.alias)
     if (env.target === 'kubernetes') {
-      if (request.weight !== undefined || request.shadowPercent !== undefined) throw invalidParameter(`environment '${env.name}' (kubernetes) rolls out one version; weights and shadow traffic need a local or container environment`)
-      if (!this.#o.kubernetes) throw new MlflowError('INVALID_STATE', 'the kubernetes target is not available in this server')
-      return this.#o.kubernetes.deploy({ env, modelName: request.modelName, version, actor: request.actor, action, store: this.#o.store, now: this.#now(), extra })
+      const kubernetes = this.#kubernetes()
+      return this.#serializeKube(env.name, request.modelName, async () => {
+        const endpoint = await this.#o.store.getEndpoint(env.name, request.modelName)
+        const before = endpoint?.traffic ?? { weights: {} }
+        const live = liveVersionOf(before)
+        const after = nextTraffic(before, version, live, request)
+        const keyDigests = env.authMode === 'key' ? await this.#keys.ensure(env.name, request.modelName, this.#now()) : []
+        const { applied } = await kubernetes.roll({ env, modelName: request.modelName, before, after, version, keyDigests })
+        const saved = await this.#o.store.putEndpoint({ environment: env.name, modelName: request.modelName, target: 'kubernetes', routerPort: undefined, traffic: after }, this.#now())
+        const change = await this.#record(action, request.actor, saved, live, liveVersionOf(after), { version, traffic: after, applied, ...extra })
+        return { change, endpoint: await this.#status(env.name, request.modelName) }
+      })
     }
     this.#assertStarted()
     const runtime = await this.#runtimes.get(env.name, request.modelName, env)
@@ -106,6 +135,7 @@ export class ControlPlane {
       const before = endpoint.traffic
       const live = liveVersionOf(before)
       const traffic = nextTraffic(before, version, live, request)
+      if (env.authMode === 'key') await this.#runtimes.writeKeys(env.name, request.modelName, await this.#keys.ensure(env.name, request.modelName, this.#now()))
       await this.#runtimes.ensureInstance(runtime, env, request.modelName, version)
       await this.#runtimes.switchTraffic(runtime, endpoint, traffic, live)
       const change = await this.#record(action, request.actor, endpoint, live, liveVersionOf(traffic), { version, traffic, ...extra })
@@ -113,14 +143,18 @@ export class ControlPlane {
     })
   }
 
-  /** Moves `alias` to the version live in `from` and rolls `to` to it. */
+  /**
+   * Rolls `to` to the version live in `from`, then moves `alias` to it: the alias names a version
+   * only once it serves there, so a failed rollout leaves both the endpoint and the alias as they were.
+   */
   async promote(request: { modelName: string; from: string; to: string; alias?: string | undefined; actor: string }) {
     const source = await this.#o.store.getEndpoint(this.#environment(request.from).name, request.modelName)
     const version = source && liveVersionOf(source.traffic)
     if (!version) throw notFound(`model '${request.modelName}' is not deployed in environment '${request.from}'`)
     const alias = request.alias ?? 'production'
+    const outcome = await this.deploy({ modelName: request.modelName, environment: request.to, version, actor: request.actor }, 'promote', { fromEnvironment: request.from, alias })
     await this.#o.registry.setAlias(request.modelName, alias, version, request.actor)
-    return this.deploy({ modelName: request.modelName, environment: request.to, version, actor: request.actor }, 'promote', { fromEnvironment: request.from, alias })
+    return outcome
   }
 
   /** The Kubernetes objects a deploy would apply, without applying or recording anything. */
@@ -128,8 +162,7 @@ export class ControlPlane {
     const env = this.#environment(request.environment)
     if (env.target !== 'kubernetes') throw invalidParameter(`--dry-run renders Kubernetes manifests; environment '${env.name}' has the ${env.target} target`)
     const version = await this.#resolveVersion(request.modelName, request.version, request.alias)
-    const { renderFor } = await import('./kubernetes/kubernetes-target.js')
-    return renderFor(env, request.modelName, version)
+    return this.#kubernetes().render(env, request.modelName, version)
   }
 
   /** Goes back to the version that was live before the current one. */
@@ -144,22 +177,25 @@ export class ControlPlane {
   /** Changes weights and the shadow share among running versions, without restarting any. */
   async setTraffic(request: TrafficRequest) {
     const env = this.#environment(request.environment)
-    this.#assertStarted()
     const endpoint = await this.#endpoint(env.name, request.modelName)
-    if (endpoint.target === 'kubernetes') throw invalidParameter(`environment '${env.name}' (kubernetes) has no traffic router`)
+    if (endpoint.target === 'kubernetes') {
+      const kubernetes = this.#kubernetes()
+      return this.#serializeKube(env.name, request.modelName, async () => {
+        const current = (await this.#o.store.getEndpoint(env.name, request.modelName))!
+        const traffic = nextWeights(current.traffic, request, new Set(await kubernetes.runningVersions(env, request.modelName)))
+        const keyDigests = env.authMode === 'key' ? await this.#keys.ensure(env.name, request.modelName, this.#now()) : []
+        const { applied } = await kubernetes.roll({ env, modelName: request.modelName, before: current.traffic, after: traffic, keyDigests })
+        await this.#o.store.setTraffic(env.name, request.modelName, traffic, this.#now())
+        const change = await this.#record('traffic', request.actor, current, liveVersionOf(current.traffic), liveVersionOf(traffic), { traffic, applied })
+        return { change, endpoint: await this.#status(env.name, request.modelName) }
+      })
+    }
+    this.#assertStarted()
     const runtime = await this.#runtimes.get(env.name, request.modelName)
     return runtime.serialize(async () => {
       const current = (await this.#o.store.getEndpoint(env.name, request.modelName))!
       const running = new Set((await this.#o.store.listInstances(env.name, request.modelName)).map((i) => i.version))
-      const weights = request.weights ? validWeights(request.weights, running) : current.traffic.weights
-      let shadow = current.traffic.shadow
-      if (request.shadowPercent !== undefined) {
-        if (request.shadowPercent === 0) shadow = undefined
-        else if (!shadow) throw invalidParameter('no shadow version is deployed; deploy one with a shadow percentage first')
-        else shadow = { ...shadow, percent: validPercent(request.shadowPercent, 'shadow_percent') }
-      }
-      if (shadow && (weights[shadow.version] ?? 0) > 0) shadow = undefined
-      const traffic: Traffic = { weights, shadow }
+      const traffic = nextWeights(current.traffic, request, running)
       const live = liveVersionOf(current.traffic)
       await this.#runtimes.switchTraffic(runtime, current, traffic, live)
       const change = await this.#record('traffic', request.actor, current, live, liveVersionOf(traffic), { traffic })
@@ -171,8 +207,7 @@ export class ControlPlane {
   async undeploy(request: { modelName: string; environment: string; actor: string }): Promise<{ change: DeployChange }> {
     const endpoint = await this.#endpoint(request.environment, request.modelName)
     if (endpoint.target === 'kubernetes') {
-      if (!this.#o.kubernetes) throw new MlflowError('INVALID_STATE', 'the kubernetes target is not available in this server')
-      await this.#o.kubernetes.undeploy({ env: this.#environment(request.environment), modelName: request.modelName })
+      await this.#serializeKube(endpoint.environment, endpoint.modelName, () => this.#kubernetes().undeploy({ env: this.#environment(request.environment), modelName: request.modelName }))
     } else {
       const runtime = await this.#runtimes.get(request.environment, request.modelName)
       await runtime.serialize(async () => {
@@ -182,6 +217,7 @@ export class ControlPlane {
       this.#runtimes.forget(request.environment, request.modelName)
     }
     await this.#o.store.deleteEndpoint(endpoint.environment, endpoint.modelName)
+    await this.#keys.forget(endpoint.environment, endpoint.modelName)
     return { change: await this.#record('undeploy', request.actor, endpoint, liveVersionOf(endpoint.traffic), undefined, {}) }
   }
 
@@ -196,7 +232,8 @@ export class ControlPlane {
   }
 
   async agreement(environment: string, modelName: string) {
-    await this.#endpoint(environment, modelName)
+    const endpoint = await this.#endpoint(environment, modelName)
+    if (endpoint.target === 'kubernetes') return this.#kubernetes().agreement(this.#environment(environment), modelName)
     const runtime = this.#runtimes.peek(environment, modelName)
     return runtime ? runtime.shadowLog.reports() : []
   }
@@ -214,7 +251,39 @@ export class ControlPlane {
     const changes = await this.#o.store.listChanges({ environment, modelName, limit: 200 })
     const runtime = this.#runtimes.peek(environment, modelName)
     const host = this.#o.routerHost ?? '127.0.0.1'
-    return describeEndpoint(endpoint, instances, changes, (id) => runtime?.supervisors.get(id)?.status(), host, this.#o.kubernetes?.urlOf(this.#environment(environment), modelName))
+    const base = describeEndpoint(endpoint, instances, changes, (id) => runtime?.supervisors.get(id)?.status(), host)
+    const env = this.#o.environments.get(environment)
+    return endpoint.target === 'kubernetes' && env && this.#o.kubernetes ? this.#o.kubernetes.describe(env, endpoint, base) : base
+  }
+
+  /** The endpoint's keys (primary, secondary), for a client that may use them. */
+  async endpointKeys(environment: string, modelName: string): Promise<RevealedKeys> {
+    await this.#endpoint(this.#environment(environment).name, modelName)
+    return this.#keys.reveal(environment, modelName)
+  }
+
+  /** A new key in one slot; the endpoint's servers accept it (and stop accepting the old one) within seconds. */
+  async regenerateKey(request: { environment: string; modelName: string; slot: KeySlot; actor: string }): Promise<RevealedKeys> {
+    const env = this.#environment(request.environment)
+    const endpoint = await this.#endpoint(env.name, request.modelName)
+    if (env.authMode !== 'key') throw invalidParameter(`environment '${env.name}' has authMode: none; its endpoints take no keys`)
+    const digests = await this.#keys.regenerate(env.name, request.modelName, request.slot, this.#now())
+    if (endpoint.target === 'kubernetes') await this.#kubernetes().applyKeys(env, request.modelName, digests)
+    else await this.#runtimes.writeKeys(env.name, request.modelName, digests)
+    this.#o.logger?.info({ environment: env.name, model: request.modelName, slot: request.slot, actor: request.actor }, 'endpoint key regenerated')
+    return this.#keys.reveal(env.name, request.modelName)
+  }
+
+  #kubernetes(): KubernetesDeployer {
+    if (!this.#o.kubernetes) throw new MlflowError('INVALID_STATE', 'the kubernetes target is not available in this server')
+    return this.#o.kubernetes
+  }
+
+  #serializeKube<T>(environment: string, modelName: string, operation: () => Promise<T>): Promise<T> {
+    const key = `${environment}\u0000${modelName}`
+    const next = (this.#kubeQueues.get(key) ?? Promise.resolve()).then(operation, operation)
+    this.#kubeQueues.set(key, next.catch(() => {}))
+    return next
   }
 
   async #resolveVersion(modelName: string, version: string | undefined, alias: string | undefined): Promise<string> {

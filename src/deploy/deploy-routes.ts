@@ -4,6 +4,7 @@ import { double, int64 } from '../http/wire-schema.js'
 import type { AgreementReport } from './agreement.js'
 import type { ControlPlane } from './control-plane.js'
 import type { DeployChange } from './entities.js'
+import type { RevealedKeys } from './endpoint-keys.js'
 import type { EndpointStatus } from './endpoint-status.js'
 
 /** Deployment handlers learn who is asking, as registry handlers do: every change is recorded with it. */
@@ -27,13 +28,17 @@ export const toWireEndpoint = (e: EndpointStatus) => ({
   instances: e.instances.map((i) => ({
     version: i.version, role: i.role, weight: i.weight, port: i.port, url: i.url, pid: i.pid ?? null, container_name: i.containerName ?? null,
     image: i.image ?? null, health: i.health, restarts: i.restarts, start_time: i.startTime,
+    ...(i.replicas ? { replicas: i.replicas, rollout: i.rollout ?? null } : {}),
   })),
+  ...(e.warnings ? { warnings: e.warnings } : {}),
 })
 
 const toWireReport = (r: AgreementReport) => ({
   live_version: r.liveVersion ?? null, shadow_version: r.shadowVersion ?? null, shadowed_requests: r.shadowedRequests, shadow_errors: r.shadowErrors,
   compared_rows: r.comparedRows, label_agreement: r.labelAgreement, mean_absolute_difference: r.meanAbsoluteDifference,
 })
+
+const toWireKeys = (k: RevealedKeys) => ({ primary_key: k.primary, secondary_key: k.secondary, primary_creation_time: k.primaryCreated, secondary_creation_time: k.secondaryCreated })
 
 const outcome = (r: { change: DeployChange; endpoint: EndpointStatus }) => ({ change: toWireChange(r.change), endpoint: toWireEndpoint(r.endpoint) })
 
@@ -73,6 +78,10 @@ export function deploymentRoutes(plane: ControlPlane): Route<DeployContext>[] {
     get('/deployments/agreement', z.object({ environment: name, model_name: name }), async (q) => ({
       reports: (await plane.agreement(q.environment, q.model_name)).map(toWireReport),
     })),
+    get('/deployments/keys', z.object({ environment: name, model_name: name }), async (q) => toWireKeys(await plane.endpointKeys(q.environment, q.model_name))),
+    post('/deployments/keys/regenerate', z.object({ environment: name, model_name: name, key: z.enum(['primary', 'secondary']) }), async (b, { actor }) =>
+      toWireKeys(await plane.regenerateKey({ environment: b.environment, modelName: b.model_name, slot: b.key, actor })),
+    ),
     get('/deployments/logs', z.object({ environment: name, model_name: name, version, max_lines: int64.optional() }), async (q) => ({
       log: await plane.logs({ environment: q.environment, modelName: q.model_name, version: q.version, maxLines: Math.min(q.max_lines ?? 200, 10_000) }),
     })),

@@ -1,3 +1,4 @@
+import type { EndpointKeyRecord } from './endpoint-keys.js'
 import type { DeployChange, Endpoint, Instance, Traffic } from './entities.js'
 
 /**
@@ -18,5 +19,9 @@ export interface DeploymentStore {
   recordChange(change: Omit<DeployChange, 'changeId'>): Promise<DeployChange>
   /** Oldest first. */
   listChanges(query: { environment?: string | undefined; modelName?: string | undefined; limit?: number | undefined }): Promise<DeployChange[]>
+  getEndpointKeys(environment: string, modelName: string): Promise<EndpointKeyRecord[]>
+  /** Creates or replaces the key in its slot. */
+  putEndpointKey(key: EndpointKeyRecord): Promise<void>
+  deleteEndpointKeys(environment: string, modelName: string): Promise<void>
   close(): Promise<void>
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { invalidParameter, MlflowError, notFound } from '../errors.js'
 import type { ControlPlaneOptions } from './control-plane.js'
@@ -9,6 +10,7 @@ import { findFreePort } from './free-port.js'
 import { TrafficRouter } from './router.js'
 import type { RunSpec } from './runner.js'
 import { ShadowLog } from './shadow-log.js'
+import { keysFileText } from './endpoint-keys.js'
 import { Supervisor } from './supervisor.js'
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_')
@@ -95,7 +97,22 @@ export class EndpointRuntimes {
 
   specFor(environment: string, modelName: string, version: string, modelUri: string, port: number, instanceId: string, image: string | undefined): RunSpec {
     const logFile = join(this.#o.deployDir, 'logs', safeName(environment), safeName(modelName), `v${safeName(version)}.log`)
-    return { instanceId, environment, modelName, version, modelUri, port, logFile, image }
+    const env = this.#o.environments.get(environment)
+    const apiKeysFile = env?.authMode === 'key' ? this.#keysFile(environment, modelName) : undefined
+    return { instanceId, environment, modelName, version, modelUri, port, logFile, image, apiKeysFile }
+  }
+
+  #keysFile(environment: string, modelName: string): string {
+    return join(this.#o.deployDir, 'keys', safeName(environment), safeName(modelName), 'keys')
+  }
+
+  /** Writes the endpoint's key digests where its instances read them (re-read on change: no restart). */
+  async writeKeys(environment: string, modelName: string, digests: readonly string[]): Promise<void> {
+    const file = this.#keysFile(environment, modelName)
+    await mkdir(join(file, '..'), { recursive: true })
+    // Whole-file replace, so a reader never sees half a file.
+    await writeFile(`${file}.tmp`, keysFileText(digests), { mode: 0o644 })
+    await rename(`${file}.tmp`, file)
   }
 
   /** The endpoint's in-memory runtime, creating the endpoint (and its router) on first use. */

@@ -15,6 +15,9 @@ export interface InstanceStatus {
   readonly health: InstanceHealth | 'unknown'
   readonly restarts: number
   readonly startTime: number
+  /** Kubernetes: the version's Deployment (pods wanted and ready) and its rollout state. */
+  readonly replicas?: { readonly desired: number; readonly ready: number } | undefined
+  readonly rollout?: string | undefined
 }
 
 export interface EndpointStatus {
@@ -29,6 +32,8 @@ export interface EndpointStatus {
   readonly health: 'ready' | 'degraded' | 'down' | 'unknown'
   readonly traffic: Traffic
   readonly instances: readonly InstanceStatus[]
+  /** Kubernetes: recent warning events about the endpoint's objects, newest last. */
+  readonly warnings?: readonly string[] | undefined
 }
 
 function roleOf(traffic: Traffic, live: string | undefined, version: string): InstanceStatus['role'] {

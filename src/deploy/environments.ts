@@ -10,8 +10,12 @@ const port = z.number().int().min(1).max(65535)
 const quantity = z.union([z.string().regex(/^[0-9.]+[a-zA-Z]*$/, 'expected a quantity such as 500m or 256Mi'), z.number().positive()])
 const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() })
 
+/** Azure ML's auth modes: `key` (primary and secondary endpoint keys, the default) or `none`. */
+const authMode = z.enum(['key', 'none']).default('key')
+
 const localSchema = z.strictObject({
   target: z.literal('local'),
+  authMode,
   /** The router's port; chosen and remembered when absent. */
   port: port.optional(),
   description: z.string().optional(),
@@ -19,6 +23,7 @@ const localSchema = z.strictObject({
 
 const containerSchema = z.strictObject({
   target: z.literal('container'),
+  authMode,
   port: port.optional(),
   /** podman or docker; the first one found when absent. */
   runtime: z.enum(['podman', 'docker']).optional(),
@@ -29,16 +34,31 @@ const containerSchema = z.strictObject({
 
 const kubernetesSchema = z.strictObject({
   target: z.literal('kubernetes'),
+  authMode,
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a DNS label such as ml-prod').default('default'),
+  /** Pods of the live version when there is no autoscaler. */
   replicas: z.number().int().min(0).default(2),
+  /** Default: the server's KUBECONFIG. */
   kubeconfig: z.string().min(1).optional(),
   context: z.string().min(1).optional(),
-  /** Image to run; `{model}` and `{version}` are replaced. Without it the pod downloads the model URI at start. */
+  /**
+   * Image to run; `{model}` and `{version}` are replaced. Without `{version}` the pod downloads the
+   * model URI at start. Absent: Wharf builds the version's image and pushes it to `registry`.
+   */
   image: z.string().min(1).optional(),
+  /** Where Wharf pushes the images it builds (`REGISTRY/wharf-<model>:v<version>`), e.g. myacr.azurecr.io/ml. */
+  registry: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/, 'expected HOST[:PORT][/PATH] such as myacr.azurecr.io/ml').optional(),
+  /** An existing Secret for pulling images; without it Wharf makes one from the server's registry credentials. */
+  imagePullSecret: z.string().min(1).optional(),
   /** Secret holding WHARF_TRACKING_URI / WHARF_TRACKING_TOKEN (and object-store credentials) for the pods. */
   credentialsSecret: z.string().min(1).optional(),
   trackingUri: z.string().url().optional(),
   servicePort: port.default(80),
+  /** How clients outside the cluster reach the endpoint. */
+  service: z.strictObject({ type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP'), nodePort: z.number().int().min(30000).max(32767).optional() }).default({ type: 'ClusterIP' }),
+  ingress: z.strictObject({ host: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a host name'), tlsSecret: z.string().min(1).optional(), className: z.string().min(1).optional() }).optional(),
+  /** The endpoint's URL when something in front of the Service (a gateway, DNS) decides it. */
+  url: z.string().url().optional(),
   resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
   autoscaling: z
     .strictObject({
@@ -48,6 +68,10 @@ const kubernetesSchema = z.strictObject({
     })
     .optional(),
   minAvailable: z.union([z.number().int().min(0), z.string().regex(/^\d+%$/, 'expected a count or a percentage such as 50%')]).optional(),
+  /** Pods of Wharf's traffic router in front of the versions. */
+  routerReplicas: z.number().int().min(1).max(20).default(2),
+  /** How long a rollout may take before it is rolled back. */
+  rolloutTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
   description: z.string().optional(),
 })
 
@@ -60,8 +84,8 @@ const schemaByTarget = { local: localSchema, container: containerSchema, kuberne
 
 /** Without a wharf.yaml (or without its `environments` key) there are two local environments. */
 export const defaultEnvironments: ReadonlyMap<string, Environment> = new Map<string, Environment>([
-  ['staging', { name: 'staging', target: 'local' }],
-  ['production', { name: 'production', target: 'local' }],
+  ['staging', { name: 'staging', target: 'local', authMode: 'key' }],
+  ['production', { name: 'production', target: 'local', authMode: 'key' }],
 ])
 
 const envName = /^[a-z][a-z0-9-]{0,39}$/

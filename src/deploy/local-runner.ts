@@ -34,7 +34,7 @@ export class LocalRunner implements Runner {
       const child = spawn(program!, [...args, '--model-uri', spec.modelUri, '--host', '127.0.0.1', '--port', String(spec.port)], {
         detached: true,
         stdio: ['ignore', fd, fd],
-        env: this.#options.env,
+        env: spec.apiKeysFile ? { ...this.#options.env, WHARF_SERVE_API_KEYS_FILE: spec.apiKeysFile } : this.#options.env,
       })
       const exited = new Promise<void>((resolve) => {
         child.once('exit', () => resolve())

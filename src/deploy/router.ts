@@ -1,25 +1,30 @@
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { comparePredictions } from './agreement.js'
-import type { ShadowLog } from './shadow-log.js'
+import type { ShadowRecord } from './shadow-log.js'
 
 export interface RouteTarget {
   readonly version: string
+  /** 127.0.0.1 unless given (in a cluster: the version's Service address). */
+  readonly host?: string | undefined
   readonly port: number
   readonly weight: number
 }
 
 export interface RouterTraffic {
   readonly targets: readonly RouteTarget[]
-  readonly shadow?: { readonly version: string; readonly port: number; readonly percent: number } | undefined
+  readonly shadow?: { readonly version: string; readonly host?: string | undefined; readonly port: number; readonly percent: number } | undefined
 }
 
 export interface RouterOptions {
   readonly host: string
   readonly port: number
-  readonly shadowLog?: ShadowLog | undefined
+  /** Where shadowed requests and their comparison go (a ShadowLog file, or stdout in a cluster). */
+  readonly shadowLog?: { append(record: ShadowRecord): void } | undefined
   /** How long a request may wait for a backend that refuses connections (one restarting). */
   readonly retryBudgetMs?: number
+  /** Idle keep-alive connections close after this (the Keep-Alive header tells clients). */
+  readonly keepAliveTimeoutMs?: number
   readonly random?: () => number
 }
 
@@ -41,10 +46,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  */
 export class TrafficRouter {
   readonly #options: RouterOptions
-  readonly #agents = new Map<number, Agent>()
-  readonly #inFlight = new Map<number, number>()
+  readonly #agents = new Map<string, Agent>()
+  readonly #inFlight = new Map<string, number>()
   #traffic: RouterTraffic = { targets: [] }
   #server: Server | undefined
+  #isDraining = false
 
   constructor(options: RouterOptions) {
     this.#options = options
@@ -56,7 +62,7 @@ export class TrafficRouter {
 
   async listen(): Promise<number> {
     const server = createServer({ keepAlive: true }, (req, res) => void this.#handle(req, res))
-    server.keepAliveTimeout = 65_000
+    server.keepAliveTimeout = this.#options.keepAliveTimeoutMs ?? 65_000
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.#options.port, this.#options.host, resolve)
@@ -70,16 +76,31 @@ export class TrafficRouter {
     this.#traffic = traffic
   }
 
-  inFlight(port: number): number {
-    return this.#inFlight.get(port) ?? 0
+  inFlight(port: number, host = '127.0.0.1'): number {
+    return this.#inFlight.get(`${host}:${port}`) ?? 0
   }
 
   /** Waits until no request is in flight to `port` (or `timeoutMs` passed), then drops its connections. */
-  async drain(port: number, timeoutMs: number): Promise<void> {
+  async drain(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    while (this.inFlight(port) > 0 && Date.now() < deadline) await sleep(10)
-    this.#agents.get(port)?.destroy()
-    this.#agents.delete(port)
+    while (this.inFlight(port, host) > 0 && Date.now() < deadline) await sleep(10)
+    this.#agents.get(`${host}:${port}`)?.destroy()
+    this.#agents.delete(`${host}:${port}`)
+  }
+
+  /**
+   * Stops taking part, without losing a request: answers carry `Connection: close` so clients move
+   * to another router, and the server closes once its connections have gone (or `timeoutMs` passed).
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.#isDraining = true
+    const server = this.#server
+    if (server) {
+      const deadline = Date.now() + timeoutMs
+      const open = () => new Promise<number>((resolve) => server.getConnections((_, n) => resolve(n)))
+      while ((await open()) > 0 && Date.now() < deadline) await sleep(50)
+    }
+    await this.close()
   }
 
   async close(): Promise<void> {
@@ -113,10 +134,11 @@ export class TrafficRouter {
     for (let attempt = 0; ; attempt++) {
       const target = this.#pick()
       if (!target) return void res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'no version is deployed behind this endpoint' }))
-      this.#inFlight.set(target.port, this.inFlight(target.port) + 1)
+      const key = `${target.host ?? '127.0.0.1'}:${target.port}`
+      this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1)
       try {
-        const upstream = await this.#send(target.port, req.method ?? 'GET', req.url ?? '/', req.headers, body)
-        res.writeHead(upstream.status, { ...forwardable(upstream.headers), 'x-wharf-routed-version': target.version })
+        const upstream = await this.#send(target.host ?? '127.0.0.1', target.port, req.method ?? 'GET', req.url ?? '/', req.headers, body)
+        res.writeHead(upstream.status, { ...forwardable(upstream.headers), 'x-wharf-routed-version': target.version, ...(this.#isDraining ? { connection: 'close' } : {}) })
         if (!isShadowed) {
           await new Promise<void>((resolve) => {
             upstream.stream.pipe(res)
@@ -138,21 +160,21 @@ export class TrafficRouter {
         }
         await sleep(Math.min(20 * 2 ** attempt, 200))
       } finally {
-        this.#inFlight.set(target.port, this.inFlight(target.port) - 1)
+        this.#inFlight.set(key, (this.#inFlight.get(key) ?? 1) - 1)
       }
     }
   }
 
-  #agent(port: number): Agent {
-    let agent = this.#agents.get(port)
-    if (!agent) this.#agents.set(port, (agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, timeout: 60_000 })))
+  #agent(host: string, port: number): Agent {
+    let agent = this.#agents.get(`${host}:${port}`)
+    if (!agent) this.#agents.set(`${host}:${port}`, (agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, timeout: 60_000 })))
     return agent
   }
 
-  #send(port: number, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Upstream> {
+  #send(host: string, port: number, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Upstream> {
     return new Promise((resolve, reject) => {
       const upstream = request(
-        { host: '127.0.0.1', port, method, path, agent: this.#agent(port), headers: { ...forwardable(headers), host: `127.0.0.1:${port}`, 'content-length': String(body.length) } },
+        { host, port, method, path, agent: this.#agent(host, port), headers: { ...forwardable(headers), host: `${host}:${port}`, 'content-length': String(body.length) } },
         (res) => resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }),
       )
       upstream.once('error', reject)
@@ -164,7 +186,7 @@ export class TrafficRouter {
     const log = this.#options.shadowLog
     let shadowStatus: number | undefined, shadowAnswer: Buffer | undefined, shadowError: string | undefined
     try {
-      const upstream = await this.#send(shadow.port, req.method ?? 'POST', req.url ?? '/', req.headers, body)
+      const upstream = await this.#send(shadow.host ?? '127.0.0.1', shadow.port, req.method ?? 'POST', req.url ?? '/', req.headers, body)
       shadowStatus = upstream.status
       shadowAnswer = await readAll(upstream.stream)
     } catch (err) {

@@ -11,6 +11,8 @@ export interface RunSpec {
   readonly logFile: string
   /** The serving image (container runner). */
   readonly image?: string | undefined
+  /** The endpoint keys file (sha256 digests) the instance checks requests against; none: no keys. */
+  readonly apiKeysFile?: string | undefined
 }
 
 /** How to find a started instance again: a process id or a container name. */

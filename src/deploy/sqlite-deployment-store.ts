@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3'
 import type { DeploymentStore } from './deployment-store.js'
+import type { EndpointKeyRecord, KeySlot } from './endpoint-keys.js'
 import type { DeployAction, DeployChange, Endpoint, Instance, Traffic } from './entities.js'
 import type { TargetKind } from './environments.js'
 
@@ -8,6 +9,7 @@ interface InstanceRow {
   instance_id: string; environment: string; model_name: string; version: string; model_uri: string; port: number
   pid: number | null; container_name: string | null; image: string | null; start_time: number
 }
+interface KeyRow { environment: string; model_name: string; slot: string; salt: string; digest: string; creation_time: number }
 interface ChangeRow { change_id: number; time: number; actor: string; action: string; environment: string; model_name: string; from_version: string | null; to_version: string | null; data: string }
 
 const toEndpoint = (r: EndpointRow): Endpoint => ({
@@ -97,6 +99,24 @@ export class SqliteDeploymentStore implements DeploymentStore {
       )
       .all({ env: q.environment ?? null, model: q.modelName ?? null, limit: q.limit ?? 1000 }) as ChangeRow[]
     return rows.map(toChange)
+  }
+
+  async getEndpointKeys(environment: string, modelName: string): Promise<EndpointKeyRecord[]> {
+    const rows = this.#db.prepare('SELECT * FROM deploy_endpoint_keys WHERE environment = ? AND model_name = ? ORDER BY slot').all(environment, modelName) as KeyRow[]
+    return rows.map((r) => ({ environment: r.environment, modelName: r.model_name, slot: r.slot as KeySlot, salt: r.salt, digest: r.digest, creationTime: r.creation_time }))
+  }
+
+  async putEndpointKey(k: EndpointKeyRecord): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO deploy_endpoint_keys (environment, model_name, slot, salt, digest, creation_time) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (environment, model_name, slot) DO UPDATE SET salt = excluded.salt, digest = excluded.digest, creation_time = excluded.creation_time`,
+      )
+      .run(k.environment, k.modelName, k.slot, k.salt, k.digest, k.creationTime)
+  }
+
+  async deleteEndpointKeys(environment: string, modelName: string): Promise<void> {
+    this.#db.prepare('DELETE FROM deploy_endpoint_keys WHERE environment = ? AND model_name = ?').run(environment, modelName)
   }
 
   async close(): Promise<void> {

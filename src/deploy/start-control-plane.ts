@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { wharfBin } from '../app-paths.js'
@@ -9,6 +11,7 @@ import { loadEnvironments, type Environment } from './environments.js'
 import { LocalRunner } from './local-runner.js'
 import type { Runner } from './runner.js'
 import { SqliteDeploymentStore } from './sqlite-deployment-store.js'
+import { version as wharfVersion } from '../version.js'
 
 export interface StartedControlPlane {
   readonly plane: ControlPlane
@@ -61,9 +64,10 @@ export async function startControlPlane(config: Config, registry: RegistryServic
       },
     })
   const { containerRunner, imageBuilder } = await loadContainerSupport(deployDir, () => trackingUri, config, logger)
-  const { KubernetesTarget } = await import('./kubernetes/kubernetes-target.js')
+  const kubernetes = [...environments.values()].some((e) => e.target === 'kubernetes') ? await loadKubernetes(deployDir, imageBuilder, config) : undefined
   const plane = new ControlPlane({
-    store, registry, environments, deployDir, runnerFor, logger, readyTimeoutMs: config.deployReadyTimeoutMs, imageFor: imageBuilder, kubernetes: new KubernetesTarget(),
+    store, registry, environments, deployDir, runnerFor, logger, readyTimeoutMs: config.deployReadyTimeoutMs, imageFor: imageBuilder, kubernetes,
+    keySecret: await endpointKeySecret(deployDir, config),
   })
   return {
     plane,
@@ -77,6 +81,35 @@ export async function startControlPlane(config: Config, registry: RegistryServic
       await store.close()
     },
   }
+}
+
+/** The key endpoint keys derive from: WHARF_ENDPOINT_KEY_SECRET, else a random one kept beside the deployments (0600). */
+async function endpointKeySecret(deployDir: string, config: Config): Promise<Buffer> {
+  if (config.endpointKeySecret) return Buffer.from(config.endpointKeySecret, 'utf8')
+  const file = join(deployDir, 'endpoint-keys.secret')
+  await mkdir(deployDir, { recursive: true })
+  try {
+    await writeFile(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+  return Buffer.from((await readFile(file, 'utf8')).trim(), 'utf8')
+}
+
+/** The kubernetes target, imported only when wharf.yaml has a kubernetes environment. */
+async function loadKubernetes(deployDir: string, imageBuilder: (modelName: string, version: string, env: Environment) => Promise<string>, config: Config) {
+  const [{ KubernetesTarget }, { pushImage }, { detectRuntime }] = await Promise.all([
+    import('./kubernetes/kubernetes-target.js'), import('./container/push-image.js'), import('./container/container-cli.js'),
+  ])
+  const credentials = config.registryUsername && config.registryPassword ? { username: config.registryUsername, password: config.registryPassword } : undefined
+  return new KubernetesTarget({
+    wharfVersion, defaultKubeconfig: config.kubeconfig, registryCredentials: credentials, shadowDir: join(deployDir, 'shadow'),
+    publishImage: async (modelName, version, env, destination) => {
+      const runtime = detectRuntime(config.containerRuntime)
+      if (!runtime) throw new Error('building images for the kubernetes target needs podman or docker on this machine')
+      await pushImage(runtime, await imageBuilder(modelName, version, env), destination, credentials)
+    },
+  })
 }
 
 /** The container target's runner and image builder, imported only when asked for. */

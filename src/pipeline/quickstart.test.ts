@@ -89,8 +89,11 @@ async function offlinePrediction(version: string): Promise<number> {
   }
 }
 
-async function predict(url: string): Promise<number> {
-  const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_split: row }) })
+async function predict(url: string, environment = 'production'): Promise<number> {
+  const { primary_key: key } = await api(`wharf/deployments/keys?environment=${environment}&model_name=diabetes`)
+  const send = (headers: Record<string, string>) => fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ dataframe_split: row }) })
+  assert.equal((await send({})).status, 401, 'deployed endpoints take requests with a key only')
+  const res = await send({ authorization: `Bearer ${key}` })
   assert.equal(res.status, 200)
   return ((await res.json()) as { predictions: number[] }).predictions[0]!
 }
@@ -118,11 +121,12 @@ describe('the diabetes quickstart pipeline', { concurrency: false }, () => {
     assert.equal(code, 0, stdout + stderr)
     assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`)
     for (const stage of ['train', 'staging', 'gate', 'production']) assert.match(stdout, new RegExp(`✓ stage ${stage} `))
-    const curl = /curl -s -X POST (\S+)\/invocations/.exec(stdout)
+    const curl = /curl -s -X POST (\S+)\/invocations -H 'Authorization: Bearer (\S+)'/.exec(stdout)
     assert.ok(curl, stdout)
     const production = await endpoint('production')
     assert.equal(production.live_version, '1')
     assert.equal(curl[1], production.url)
+    assert.equal(curl[2], (await api('wharf/deployments/keys?environment=production&model_name=diabetes')).primary_key)
     assert.ok(Math.abs((await predict(production.url)) - (await offlinePrediction('1'))) < 1e-9)
   })
 

@@ -6,7 +6,7 @@ const digest = (key: string) => createHash('sha256').update(key).digest()
 /**
  * Azure ML-style endpoint keys: a primary and a secondary, both accepted, sent as
  * `Authorization: Bearer <key>` (PROTOCOLS.md §8). Rotate by restarting with new keys, or by
- * rewriting the keys file (one key per line), which is re-read when it changes: move clients to
+ * rewriting the keys file (one key, or `sha256:` and its hex digest, per line), which is re-read when it changes: move clients to
  * the secondary, regenerate the primary, move them back. Keys are compared as sha256 digests in
  * constant time. No keys configured: every request is allowed.
  */
@@ -54,9 +54,15 @@ export class ApiKeys {
   }
 }
 
+/** A line `sha256:<64 hex digits>` is a key's digest (what Wharf's deployments write: servers never hold the keys). */
+const digestLine = /^sha256:([0-9a-f]{64})$/
+
 function readKeysFile(file: string): Buffer[] {
   const keys = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
   if (keys.length === 0) throw new Error(`the API keys file ${file} has no keys`)
   if (keys.length > 2) throw new Error(`the API keys file ${file} has ${keys.length} keys; at most two (primary, secondary)`)
-  return keys.map(digest)
+  return keys.map((k) => {
+    const hex = digestLine.exec(k)?.[1]
+    return hex ? Buffer.from(hex, 'hex') : digest(k)
+  })
 }

@@ -1,3 +1,4 @@
+import { basename, dirname } from 'node:path'
 import { MlflowError } from '../../errors.js'
 import { appendLogLine, readLogTail } from '../log-file.js'
 import type { RunHandle, Runner, RunSpec } from '../runner.js'
@@ -37,7 +38,10 @@ export class ContainerRunner implements Runner {
     await runContainerCommand(this.runtime, [
       'run', '-d', '--name', name, '--label', 'wharf.instance=' + spec.instanceId, '--label', `wharf.environment=${spec.environment}`,
       // The supervisor probes readiness itself; the image's HEALTHCHECK would need systemd timers here.
-      '--no-healthcheck', '-p', `127.0.0.1:${spec.port}:${containerServePort}`, spec.image,
+      '--no-healthcheck', '-p', `127.0.0.1:${spec.port}:${containerServePort}`,
+      // The keys file's folder, not the file: a rewritten file (a regenerated key) stays visible.
+      ...(spec.apiKeysFile ? ['-v', `${dirname(spec.apiKeysFile)}:/etc/wharf/keys:ro`, '-e', `WHARF_SERVE_API_KEYS_FILE=/etc/wharf/keys/${basename(spec.apiKeysFile)}`] : []),
+      spec.image,
     ], { timeoutMs: 120_000 })
     await appendLogLine(spec.logFile, `started container ${name} from ${spec.image} on 127.0.0.1:${spec.port}`)
     return { containerName: name }

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { MlflowError } from '../../errors.js'
 import type { ContainerRuntime } from './container-cli.js'
@@ -22,7 +23,8 @@ export async function imageForVersion(request: VersionImageRequest): Promise<str
   try {
     await buildImage({
       modelUri: `models:/${request.modelName}/${request.version}`, tag, base: request.base, runtime: request.runtime,
-      trackingUri: request.trackingUri, token: request.token, outDir: request.workDir,
+      // A folder per image: builds of two versions may run at once.
+      trackingUri: request.trackingUri, token: request.token, outDir: join(request.workDir, tag.replace(/[^A-Za-z0-9_.-]/g, '_')),
     })
   } catch (err) {
     throw new MlflowError('INVALID_STATE', `could not build the image for ${request.modelName} version ${request.version}: ${(err as Error).message}`, { cause: err })

@@ -1,34 +1,90 @@
-import type { KubernetesApi } from './reconcile.js'
-import type { Manifest } from './manifests.js'
+import { MlflowError } from '../../errors.js'
+import type { KubeEvent, KubernetesApi, LiveObject, ObjectRef } from './kube-api.js'
+import { fieldManager } from './names.js'
+
+/** What the API server said, without the request (which may carry a token) or a stack. */
+function describe(err: unknown, server: string): string {
+  const e = err as { code?: number | string; body?: unknown; message?: string; cause?: { code?: string } }
+  if (typeof e.code === 'number') {
+    let message: string | undefined
+    try {
+      message = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body)?.message
+    } catch {
+      message = undefined
+    }
+    return `the Kubernetes API answered ${e.code}${message ? `: ${message}` : ''}`
+  }
+  const code = e.cause?.code ?? (typeof e.code === 'string' ? e.code : undefined)
+  return `cannot reach the Kubernetes API at ${server}${code ? ` (${code})` : `: ${(e.message ?? String(err)).split('\n')[0]}`}`
+}
+
+const statusOf = (err: unknown) => (err as { code?: unknown }).code
 
 /**
  * KubernetesApi on @kubernetes/client-node 1.x (2.x needs Node 22), imported only when a
- * kubeconfig is given: the generic object API reads, creates, replaces and deletes any kind.
+ * kubeconfig is used. Any failure becomes INVALID_STATE with the API server's own words; a
+ * conflict (409) or a refusal by admission (403, 422) keeps the status text so callers can tell.
  */
 export async function connectKubernetes(kubeconfig: string, context?: string): Promise<KubernetesApi> {
   const k8s = await import('@kubernetes/client-node')
   const config = new k8s.KubeConfig()
-  config.loadFromFile(kubeconfig)
-  if (context) config.setCurrentContext(context)
+  try {
+    config.loadFromFile(kubeconfig)
+  } catch (err) {
+    throw new MlflowError('INVALID_STATE', `cannot read the kubeconfig ${kubeconfig}: ${(err as Error).message.split('\n')[0]}`)
+  }
+  if (context) {
+    if (!config.getContexts().some((c) => c.name === context)) throw new MlflowError('INVALID_STATE', `the kubeconfig ${kubeconfig} has no context '${context}'`)
+    config.setCurrentContext(context)
+  }
+  const server = config.getCurrentCluster()?.server ?? 'an unknown server'
   const objects = k8s.KubernetesObjectApi.makeApiClient(config)
-  const header = (kind: string, apiVersion: string, namespace: string, name: string) => ({ apiVersion, kind, metadata: { name, namespace } })
+  const apps = config.makeApiClient(k8s.AppsV1Api)
+  const core = config.makeApiClient(k8s.CoreV1Api)
+  const header = (ref: ObjectRef) => ({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } })
+  const call = async <T>(operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await operation()
+    } catch (err) {
+      throw new MlflowError('INVALID_STATE', describe(err, server))
+    }
+  }
   return {
-    read: async (kind, apiVersion, namespace, name) => {
+    server,
+    read: async (ref) => {
       try {
-        return (await objects.read(header(kind, apiVersion, namespace, name))) as unknown as Manifest
+        return (await objects.read(header(ref))) as unknown as LiveObject
       } catch (err) {
-        if ((err as { code?: number }).code === 404) return undefined
-        throw err
+        if (statusOf(err) === 404) return undefined
+        throw new MlflowError('INVALID_STATE', describe(err, server))
       }
     },
-    create: async (manifest) => {
-      await objects.create(manifest as never, undefined, undefined, 'wharf')
+    list: (apiVersion, kind, namespace, labelSelector) =>
+      call(async () => (await objects.list(apiVersion, kind, namespace || undefined, undefined, undefined, undefined, undefined, labelSelector || undefined)).items as unknown as LiveObject[]),
+    apply: (manifest, options = {}) =>
+      call(async () => (await objects.patch(manifest as never, undefined, options.dryRun ? 'All' : undefined, options.fieldManager ?? fieldManager, true, k8s.PatchStrategy.ServerSideApply)) as unknown as LiveObject),
+    create: (manifest, options = {}) => call(async () => (await objects.create(manifest as never, undefined, options.dryRun ? 'All' : undefined, fieldManager)) as unknown as LiveObject),
+    delete: async (ref) => {
+      try {
+        await objects.delete(header(ref) as never, undefined, undefined, undefined, undefined, 'Background')
+      } catch (err) {
+        if (statusOf(err) !== 404) throw new MlflowError('INVALID_STATE', describe(err, server))
+      }
     },
-    replace: async (manifest, resourceVersion) => {
-      await objects.replace({ ...manifest, metadata: { ...manifest.metadata, resourceVersion } } as never, undefined, undefined, 'wharf')
-    },
-    delete: async (manifest) => {
-      await objects.delete(manifest as never)
-    },
+    scale: (namespace, name, replicas) =>
+      call(async () => {
+        await apps.replaceNamespacedDeploymentScale({ name, namespace, fieldManager: `${fieldManager}-scale`, body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name, namespace }, spec: { replicas } } })
+      }),
+    events: (namespace) =>
+      call(async () => {
+        const list = await core.listNamespacedEvent({ namespace })
+        return list.items.map((e): KubeEvent => ({
+          type: e.type ?? '', reason: e.reason ?? '', message: e.message ?? '', kind: e.involvedObject.kind ?? '', name: e.involvedObject.name ?? '', count: e.count ?? 1,
+          lastTime: new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0).getTime(),
+        }))
+      }),
+    podLog: (namespace, pod, options = {}) =>
+      call(() => core.readNamespacedPodLog({ name: pod, namespace, sinceSeconds: options.sinceSeconds, previous: options.previous, tailLines: options.tailLines, timestamps: options.timestamps })),
   }
 }
+

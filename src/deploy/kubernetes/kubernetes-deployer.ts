@@ -1,22 +1,35 @@
-import type { DeploymentStore } from '../deployment-store.js'
-import type { DeployAction, DeployChange } from '../entities.js'
+import type { AgreementReport } from '../agreement.js'
+import type { Endpoint, Traffic } from '../entities.js'
 import type { EndpointStatus } from '../endpoint-status.js'
 import type { Environment } from '../environments.js'
+import type { Manifest } from './manifests.js'
 
-export interface KubernetesDeployRequest {
+export interface KubernetesRollRequest {
   readonly env: Environment
   readonly modelName: string
-  readonly version: string
-  readonly actor: string
-  readonly action: DeployAction
-  readonly store: DeploymentStore
-  readonly now: number
-  readonly extra: Record<string, unknown>
+  /** Traffic before and after; the versions in `after` run when the call returns. */
+  readonly before: Traffic
+  readonly after: Traffic
+  /** The version whose Deployment is (re)applied: the one being deployed. */
+  readonly version?: string | undefined
+  /** sha256 digests of the endpoint keys (authMode key). */
+  readonly keyDigests: readonly string[]
 }
 
-/** The kubernetes target as the control plane sees it: roll an endpoint to a version, remove it, name its URL. */
+/**
+ * The kubernetes target as the control plane sees it. The control plane decides traffic (the same
+ * rules as the local targets) and records changes; the target makes the cluster match and says how
+ * it went: a failed rollout is undone before the call fails, with the cluster's reason.
+ */
 export interface KubernetesDeployer {
-  deploy(request: KubernetesDeployRequest): Promise<{ change: DeployChange; endpoint: EndpointStatus }>
+  roll(request: KubernetesRollRequest): Promise<{ applied: string[] }>
+  /** Versions whose Deployments exist for the endpoint. */
+  runningVersions(env: Environment, modelName: string): Promise<string[]>
   undeploy(request: { env: Environment; modelName: string }): Promise<void>
-  urlOf(env: Environment, modelName: string): string | undefined
+  /** Updates the keys Secret the pods read (after a key was regenerated). */
+  applyKeys(env: Environment, modelName: string, keyDigests: readonly string[]): Promise<void>
+  describe(env: Environment, endpoint: Endpoint, base: EndpointStatus): Promise<EndpointStatus>
+  agreement(env: Environment, modelName: string): Promise<AgreementReport[]>
+  /** What a deploy of `version` with all traffic would apply (`--dry-run`). */
+  render(env: Environment, modelName: string, version: string): Manifest[]
 }

@@ -5,10 +5,16 @@ import { describe, it } from 'node:test'
 // Kubernetes' OpenAPI schemas, compiled to validators by kubernetes-models (pinned in devDependencies).
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment'
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler'
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget'
+import { Secret } from 'kubernetes-models/v1/Secret'
 import { Service } from 'kubernetes-models/v1/Service'
 import { parseEnvironments, type KubernetesEnvironment } from '../environments.js'
-import { buildManifests, type Manifest } from './manifests.js'
+import {
+  buildAutoscaler, buildConfigSecret, buildDisruptionBudget, buildEndpointService, buildIngress, buildKeysSecret, buildPullSecret, buildRouterDeployment,
+  buildVersionDeployment, buildVersionService, type EndpointInput, type Manifest,
+} from './manifests.js'
+import { EndpointNames, ownerAnnotation } from './names.js'
 
 const snapshotPath = fileURLToPath(new URL('../../../src/deploy/kubernetes/manifests.snapshot.json', import.meta.url))
 
@@ -17,11 +23,13 @@ environments:
   production:
     target: kubernetes
     namespace: ml-prod
-    replicas: 3
+    registry: myacr.azurecr.io/ml
     credentialsSecret: wharf-credentials
     autoscaling: { minReplicas: 3, maxReplicas: 12, targetCpuUtilization: 60 }
     resources: { requests: { cpu: 500m, memory: 512Mi }, limits: { memory: 1Gi } }
     minAvailable: 2
+    service: { type: LoadBalancer }
+    ingress: { host: fraud.example.com, tlsSecret: fraud-tls, className: nginx }
 `).get('production') as KubernetesEnvironment
 
 const validators: Record<string, (m: Manifest) => void> = {
@@ -29,13 +37,23 @@ const validators: Record<string, (m: Manifest) => void> = {
   Service: (m) => new Service(m as never).validate(),
   HorizontalPodAutoscaler: (m) => new HorizontalPodAutoscaler(m as never).validate(),
   PodDisruptionBudget: (m) => new PodDisruptionBudget(m as never).validate(),
+  Secret: (m) => new Secret(m as never).validate(),
+  Ingress: (m) => new Ingress(m as never).validate(),
 }
 
-describe('Kubernetes manifests', () => {
-  const manifests = buildManifests({ env: production, modelName: 'Fraud Detector', version: '7', image: 'registry.example/wharf-{model}:v{version}', wharfVersion: '0.1.0' })
+const input = (env: KubernetesEnvironment, modelName = 'Fraud Detector'): EndpointInput => ({ env, names: new EndpointNames(env.name, modelName), wharfVersion: '0.1.0', pullSecret: 'pull' })
+const podOf = (deployment: Manifest) => (deployment.spec as any).template.spec
+const template = 'myacr.azurecr.io/ml/wharf-{model}:v{version}'
 
-  it('renders a Deployment, a Service, an autoscaler and a disruption budget that match the snapshot', async () => {
-    assert.deepEqual(manifests.map((m) => m.kind), ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'])
+describe('Kubernetes manifests', () => {
+  const i = input(production)
+  const manifests = [
+    buildKeysSecret(i, ['a'.repeat(64), 'b'.repeat(64)]), buildPullSecret(i, 'myacr.azurecr.io', 'u', 'p'), buildDisruptionBudget(i, 'serve'), buildDisruptionBudget(i, 'router'),
+    buildEndpointService(i), buildIngress(i)!, buildVersionDeployment(i, '7', template), buildVersionService(i, '7'),
+    buildRouterDeployment(i, 'myacr.azurecr.io/ml/wharf-x:v7', { targets: [{ version: '7', host: '10.96.0.10', port: 8080, weight: 100 }] }), buildAutoscaler(i, '7')!,
+  ]
+
+  it('renders every object of an endpoint as in the snapshot', async () => {
     const rendered = JSON.stringify(manifests, null, 2) + '\n'
     const expected = await readFile(snapshotPath, 'utf8').catch(() => undefined)
     if (expected === undefined) await writeFile(snapshotPath, rendered)
@@ -47,27 +65,58 @@ describe('Kubernetes manifests', () => {
   })
 
   it('is refused by the schemas when a field has the wrong type, so the check has teeth', () => {
-    const broken = structuredClone(manifests[0]!) as unknown as { spec: { strategy: { type: unknown } } }
+    const broken = structuredClone(manifests[6]!) as unknown as { spec: { strategy: { type: unknown } } }
     broken.spec.strategy.type = 42
     assert.throws(() => validators.Deployment!(broken as unknown as Manifest))
   })
 
-  it('probes readiness and liveness, rolls with no pod unavailable, and runs as a non-root user', () => {
-    const pod = (manifests[0]!.spec as any).template.spec.containers[0]
-    assert.equal(pod.readinessProbe.httpGet.path, '/v2/health/ready')
-    assert.equal(pod.livenessProbe.httpGet.path, '/health')
-    assert.deepEqual((manifests[0]!.spec as any).strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 })
-    assert.equal(pod.securityContext.runAsNonRoot, true)
-    assert.equal(pod.image, 'registry.example/wharf-fraud-detector:v7')
-    assert.equal((manifests[0]!.spec as any).replicas, undefined, 'the autoscaler owns the replica count')
+  it('gives two models whose names differ only in case and punctuation different names', () => {
+    const a = new EndpointNames('production', 'Diab Model')
+    const b = new EndpointNames('production', 'diab-model')
+    assert.notEqual(a.base, b.base)
+    assert.match(a.base, /^wharf-diab-model-[0-9a-f]{8}$/)
+    const long = new EndpointNames('production', 'x'.repeat(300))
+    assert.ok(long.version('123456').length <= 63 && long.router.length <= 63, 'suffixed names fit a DNS label')
   })
 
-  it('downloads the model URI with credentials from the Secret when the image has no model inside', () => {
-    const [deployment] = buildManifests({ env: { ...production, autoscaling: undefined }, modelName: 'fraud', version: '3', image: 'registry.example/wharf:0.1.0', wharfVersion: '0.1.0' })
-    const pod = (deployment!.spec as any).template.spec.containers[0]
-    assert.deepEqual(pod.command.slice(2, 5), ['serve', '--model-uri', 'models:/fraud/3'])
-    assert.deepEqual(pod.envFrom, [{ secretRef: { name: 'wharf-credentials', optional: false } }])
-    assert.equal((deployment!.spec as any).replicas, 3)
-    assert.doesNotThrow(() => validators.Deployment!(deployment!))
+  it('marks every object with the endpoint it belongs to', () => {
+    for (const m of manifests) assert.equal(m.metadata.annotations?.[ownerAnnotation], 'production/Fraud Detector', m.kind)
+  })
+
+  it('hardens the serving pod: probes that fit model loading, a read-only root, no token, seccomp, limits', () => {
+    const pod = podOf(manifests[6]!)
+    const serve = pod.containers[0]
+    assert.equal(serve.livenessProbe.httpGet.path, '/v2/health/live', 'liveness answers while the model loads')
+    assert.equal(serve.readinessProbe.httpGet.path, '/v2/health/ready')
+    assert.ok(serve.startupProbe.periodSeconds * serve.startupProbe.failureThreshold >= 300, 'five minutes to download and load a model')
+    assert.deepEqual(serve.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } })
+    assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' })
+    assert.equal(pod.automountServiceAccountToken, false)
+    assert.equal(serve.resources.limits.cpu, '1')
+    assert.equal(serve.resources.requests.cpu, '500m')
+    assert.deepEqual(pod.volumes.map((v: any) => v.name), ['tmp', 'model-cache', 'keys'])
+    assert.ok(pod.volumes.find((v: any) => v.name === 'model-cache').emptyDir, 'the model cache is an emptyDir')
+    assert.equal((manifests[6]!.spec as any).replicas, undefined, 'replicas are set through the scale subresource, never applied')
+    assert.deepEqual(pod.imagePullSecrets, [{ name: 'pull' }])
+    assert.equal(serve.image, `myacr.azurecr.io/ml/wharf-${i.names.base.slice(6)}:v7`)
+  })
+
+  it('keeps a tracking URI with credentials out of the pod spec: it goes to a Secret', () => {
+    const env = { ...production, image: 'myacr.azurecr.io/ml/wharf:0.1.0', trackingUri: 'https://ci:s3cret@mlflow.example.com' }
+    const deployment = buildVersionDeployment(input(env), '3', env.image)
+    const serve = podOf(deployment).containers[0]
+    assert.deepEqual(serve.command.slice(2, 5), ['serve', '--model-uri', 'models:/Fraud Detector/3'])
+    assert.doesNotMatch(JSON.stringify(deployment), /s3cret/)
+    assert.deepEqual(serve.env.find((e: any) => e.name === 'WHARF_TRACKING_URI').valueFrom.secretKeyRef.key, 'WHARF_TRACKING_URI')
+    assert.equal((buildConfigSecret(input(env))!.stringData as any).WHARF_TRACKING_URI, env.trackingUri)
+    const plain = { ...env, trackingUri: 'https://mlflow.example.com' }
+    assert.equal(podOf(buildVersionDeployment(input(plain), '3', env.image)).containers[0].env.find((e: any) => e.name === 'WHARF_TRACKING_URI').value, plain.trackingUri)
+    assert.equal(buildConfigSecret(input(plain)), undefined)
+  })
+
+  it('gives pods only the digests of the endpoint keys, and no keys volume with authMode none', () => {
+    assert.match((manifests[0]!.stringData as any).keys, /^sha256:a{64}\nsha256:b{64}\n$/)
+    const open = buildVersionDeployment(input({ ...production, authMode: 'none' }), '1', template)
+    assert.ok(!JSON.stringify(open).includes('keys'))
   })
 })

@@ -1,4 +1,5 @@
 import type { StepFunction } from '../step-context.js'
+import type { DeployClient } from '../../deploy/index.js'
 import { deployClientOf, endpointOf } from './deploy-step.js'
 import { inputExampleOf, loadVersion, predictRows, readHoldout, type SplitRows } from './offline-model.js'
 
@@ -16,6 +17,8 @@ export const testStep: StepFunction<'test'> = async (spec, ctx) => {
   if (!endpoint?.url) throw new Error(`${spec.model} is not deployed in ${spec.environment}`)
   if (endpoint.live_version !== spec.version) throw new Error(`${spec.environment} serves v${endpoint.live_version}, not v${spec.version}`)
   const url = `${String(endpoint.url).replace(/\/+$/, '')}/invocations`
+  const key = await endpointKeyOf(deployClientOf(ctx), spec.environment, spec.model)
+  const invoke = (target: string, rows: SplitRows) => invokeWith(target, rows, key)
   const model = await loadVersion(ctx, spec.model, spec.version)
   const problems: string[] = []
   try {
@@ -64,9 +67,20 @@ export const testStep: StepFunction<'test'> = async (spec, ctx) => {
   }
 }
 
-/** POSTs rows as `dataframe_split`; checks the status and that the answer is `{"predictions": [one per row]}`. */
-async function invoke(url: string, rows: SplitRows): Promise<unknown[]> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_split: rows }) })
+/** The endpoint's primary key, or undefined when its environment takes none (authMode: none). */
+async function endpointKeyOf(client: DeployClient, environment: string, model: string): Promise<string | undefined> {
+  try {
+    return String((await client.get('keys', { environment, model_name: model })).primary_key)
+  } catch (err) {
+    if (/has no endpoint keys/.test((err as Error).message)) return undefined
+    throw err
+  }
+}
+
+/** POSTs rows as `dataframe_split` (with the endpoint key); checks the status and that the answer is `{"predictions": [one per row]}`. */
+async function invokeWith(url: string, rows: SplitRows, key: string | undefined): Promise<unknown[]> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ dataframe_split: rows }) })
   const text = await res.text()
   if (res.status !== 200) throw new Error(`POST ${url} answered ${res.status}: ${text.slice(0, 200)}`)
   let body: unknown

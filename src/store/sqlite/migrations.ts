@@ -348,6 +348,19 @@ const migrations: readonly string[] = [
     heartbeat_time INTEGER NOT NULL
   );
   `,
+  // 5: endpoint keys (primary, secondary) of deployed endpoints: a salt and the key's sha256, never
+  // the key (keys are derived from the server's key secret, see src/deploy/endpoint-keys.ts).
+  `
+  CREATE TABLE deploy_endpoint_keys (
+    environment TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    slot TEXT NOT NULL CHECK (slot IN ('primary', 'secondary')),
+    salt TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    creation_time INTEGER NOT NULL,
+    PRIMARY KEY (environment, model_name, slot)
+  );
+  `,
 ]
 
 export const schemaVersion = migrations.length

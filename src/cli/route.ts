@@ -1,0 +1,12 @@
+import { runRouteProcess } from '../deploy/route-process.js'
+
+/** `wharf route`: the traffic router in front of a Kubernetes endpoint's versions (run by Wharf's router pods). */
+export async function runRoute(flags: { host?: string; port?: string; healthPort?: string }, config: string | undefined): Promise<void> {
+  if (!config) throw new Error('WHARF_ROUTE_CONFIG is not set: the router needs its targets (Wharf sets it in the router pods)')
+  const port = (raw: string | undefined, fallback: number, name: string) => {
+    const n = raw === undefined ? fallback : Number(raw)
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a port number, got '${raw}'`)
+    return n
+  }
+  await runRouteProcess({ host: flags.host ?? '0.0.0.0', port: port(flags.port, 8080, '--port'), healthPort: port(flags.healthPort, 8081, '--health-port'), config, drainTimeoutMs: 25_000 })
+}
