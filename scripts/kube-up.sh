@@ -43,7 +43,9 @@ done
 log "binaries ready"
 bin="$K8S_CACHE/bin"
 
-# --- fresh state; note what kube-down must put back.
+# --- fresh state; note what kube-down must put back. A start that fails half way is stopped again.
+is_up=0
+trap '[ "$is_up" = 1 ] || { echo "kube-up: failed; stopping what it started (logs: $STATE/logs)" >&2; "$here/kube-down.sh" >&2; }' EXIT
 rm -rf "$STATE" "$RUN"
 mkdir -p "$STATE/pki" "$STATE/logs" "$STATE/etcd" "$STATE/cni" "$STATE/kubelet" "$STATE/registry" "$RUN/before"
 chmod 700 "$STATE" "$STATE/pki"
@@ -57,9 +59,9 @@ ec -x509 -days 30 -subj /CN=wharf-kube-ca -keyout ca.key -out ca.crt -addext bas
 sign() {  # name subject extensions
   ec -subj "$2" -keyout "$1.key" -out "$1.csr"
   printf "$3" > "$1.ext"
-  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile "$1.ext" -out "$1.crt" 2>"$1.err" || { cat "$1.err" >&2; exit 1; }
 }
-sign apiserver /CN=kube-apiserver "subjectAltName=IP:127.0.0.1,IP:${SERVICE_CIDR%.0/*}.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n"
+sign apiserver /CN=kube-apiserver "subjectAltName=IP:127.0.0.1,IP:${SERVICE_CIDR%.0/*}.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n"
 sign kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth\n"
 sign registry /CN=wharf-kube-registry "subjectAltName=IP:${REGISTRY_ADDR%:*},DNS:localhost\nextendedKeyUsage=serverAuth\n"
 openssl ecparam -name prime256v1 -genkey -noout -out sa.key 2>/dev/null
@@ -83,9 +85,10 @@ render() {  # template -> stdout, with this cluster's paths and names
       -e "s|@PAUSE_IMAGE@|$PAUSE_IMAGE|g" -e "s|@REGISTRY_ADDR@|$REGISTRY_ADDR|g" -e "s|@NODE_NAME@|$node|g" \
       -e "s|@KUBELET_ADDRESS@|$kubelet_address|g" "$kube/$1"
 }
-start() {  # name command... : background, log and PID under the state folders
-  "$@" > "$STATE/logs/$1.log" 2>&1 &
-  echo $! > "$RUN/$(basename "$1").pid"
+start() {  # command... : in the background, log and PID named after the program
+  local name; name=$(basename "$1")
+  "$@" > "$STATE/logs/$name.log" 2>&1 &
+  echo $! > "$RUN/$name.pid"
 }
 wait_for() {  # what probe-command... : up to 120 s, failing early when a component died
   local what=$1; shift
@@ -163,5 +166,6 @@ wait_for "node $node to be Ready" node_ready_py
 wait_for "kube-proxy" curl -sf --max-time 2 http://127.0.0.1:10256/healthz
 # Pods need their namespace's default ServiceAccount (made by the controller manager).
 wait_for "the default ServiceAccount" api /api/v1/namespaces/default/serviceaccounts/default
+is_up=1
 log "cluster ready: node $node, registry $REGISTRY_ADDR"
 echo "$STATE/kubeconfig"

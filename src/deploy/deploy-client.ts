@@ -67,5 +67,17 @@ export function formatEndpoints(endpoints: readonly Json[]): string[] {
     rows.push([e.environment, e.model_name, e.target, e.live_version ? `v${e.live_version}` : '-', e.since ? ago(e.since) : '-', e.health, weights.join(' ') || '-', e.url ?? '-'])
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+  const table = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+  return [...table, ...endpoints.flatMap(clusterLines)]
+}
+
+/** Kubernetes endpoints: replicas wanted and ready per version, rollout state, recent warnings. */
+function clusterLines(e: Json): string[] {
+  const versions = (e.instances as Json[]).filter((i) => i.replicas)
+  if (versions.length === 0 && !e.warnings?.length) return []
+  return [
+    `${e.environment}/${e.model_name}:`,
+    ...versions.map((i) => `  v${i.version}  ${i.role.padEnd(7)}  ${i.replicas.ready}/${i.replicas.desired} ready  ${i.rollout ?? ''}  ${i.image ?? ''}`.trimEnd()),
+    ...(e.warnings ?? []).map((w: string) => `  warning: ${w}`),
+  ]
 }

@@ -36,17 +36,24 @@ export function podFailure(pod: LiveObject): string | undefined {
   return undefined
 }
 
-/** Warnings about a set of objects since a time, newest last, repeated ones once: the cluster's account of a failure. */
+/** The object an event is really about: a pod or ReplicaSet stands for its Deployment (hash suffixes dropped). */
+const ownerOf = (kind: string, name: string) =>
+  kind === 'Pod' ? name.replace(/-[a-z0-9]{6,10}-[a-z0-9]{5}$/, '') : kind === 'ReplicaSet' ? name.replace(/-[a-z0-9]{6,10}$/, '') : name
+
+/**
+ * Warnings about a set of objects since a time, oldest first: one line per (object, reason) with the
+ * latest message and how often it happened, so three pods failing the same way read as one line.
+ */
 export function warningsAbout(events: readonly KubeEvent[], namePrefix: string, sinceMs: number): string[] {
-  const seen = new Set<string>()
-  const out: string[] = []
+  const groups = new Map<string, { line: string; count: number; lastTime: number }>()
   for (const e of [...events].sort((a, b) => a.lastTime - b.lastTime)) {
     if (e.type !== 'Warning' || !e.name.startsWith(namePrefix) || e.lastTime < sinceMs - 1000) continue
-    const line = `${e.reason}: ${e.message}`
-    if (!seen.has(line)) out.push(line)
-    seen.add(line)
+    const key = `${e.kind}/${ownerOf(e.kind, e.name)}/${e.reason}`
+    const count = (groups.get(key)?.count ?? 0) + e.count
+    groups.delete(key)
+    groups.set(key, { line: `${e.reason}: ${e.message}`, count, lastTime: e.lastTime })
   }
-  return out
+  return [...groups.values()].map((g) => (g.count > 1 ? `${g.line} (×${g.count})` : g.line))
 }
 
 export interface WatchOptions {

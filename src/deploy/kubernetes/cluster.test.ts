@@ -1,0 +1,360 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { stringify } from 'yaml'
+import { postJson, type RunningServer, startServer } from '../../integration/server-process.js'
+import { runContainerCommand } from '../container/container-cli.js'
+import { defaultBaseTag } from '../container/base-image.js'
+import { pushImage } from '../container/push-image.js'
+import { clusterSkipReason, clusterTraces, downCluster, type LocalCluster, upCluster } from '../fixtures/local-cluster.js'
+import { deployApi } from '../fixtures/registry-fixture.js'
+import { connectKubernetes } from './client-node-api.js'
+import type { KubernetesApi, LiveObject } from './kube-api.js'
+import { buildVersionDeployment } from './manifests.js'
+import { EndpointNames } from './names.js'
+import type { KubernetesEnvironment } from '../environments.js'
+
+/**
+ * The kubernetes target against a real cluster (scripts/kube-up.sh: API server, scheduler,
+ * controllers, a kubelet whose pods really run under containerd, kube-proxy, a registry): deploy,
+ * predictions through the endpoint's Service with keys, promote under load with the autoscaler's
+ * replica count kept, automatic rollback of a broken image, traffic split and shadow, Pod Security
+ * "restricted", and kube-down leaving nothing behind.
+ */
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+const wharfBin = join(root, 'bin/wharf.js')
+const run = promisify(execFile)
+const skip = clusterSkipReason()
+if (skip) process.stdout.write(`# SKIPPING the Kubernetes cluster tests: ${skip}\n`)
+
+const columns = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6']
+const rows = [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176], [-0.0019, -0.0446, -0.0515, -0.0263, -0.0084, -0.0192, 0.0744, -0.0395, -0.0683, -0.0922]]
+const body = JSON.stringify({ dataframe_split: { columns, data: rows } })
+
+describe('the kubernetes target on a real cluster', { skip, concurrency: false }, () => {
+  const tag = `${process.pid}${Date.now().toString(36)}`
+  const model = `it-${tag}`
+  const namespace = `wharf-it-${tag}`
+  let dir: string
+  let cluster: LocalCluster
+  let kube: KubernetesApi
+  let server: RunningServer
+  let image: (version: string) => string
+  const names = new EndpointNames('production', model)
+
+  const api = async (method: 'GET' | 'POST', path: string, fields: Record<string, unknown> = {}) => {
+    const res = await deployApi(server.url, method, path, fields)
+    assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`)
+    return res.body
+  }
+  const endpoint = async (environment = 'production') => (await api('GET', 'list', { environment })).endpoints.find((e: any) => e.model_name === model)
+  const keys = async (environment = 'production') => api('GET', 'keys', { environment, model_name: model })
+  const wharf = (args: string[]) => run(process.execPath, [wharfBin, ...args], { env: { ...process.env, WHARF_TRACKING_URI: server.url }, maxBuffer: 16 * 1024 * 1024 })
+  const predict = async (url: string, key?: string) => {
+    const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body })
+    const text = await res.text()
+    return { status: res.status, version: res.headers.get('x-wharf-routed-version'), body: text }
+  }
+  const deployment = (version: string) => kube.read({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: names.version(version) })
+  const serveDeployments = async () => kube.list('apps/v1', 'Deployment', namespace, `${names.selector},app.kubernetes.io/component=serve`)
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wharf-kube-'))
+    cluster = await upCluster()
+    kube = await connectKubernetes(cluster.kubeconfig)
+    image = (version: string) => `${cluster.registry}/wharf/${model}:v${version}`
+    // Every pod of the test runs where Pod Security "restricted" is enforced.
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } } })
+    const auth = Buffer.from(`${cluster.username}:${cluster.password}`).toString('base64')
+    await kube.apply({
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'it-pull', namespace }, type: 'kubernetes.io/dockerconfigjson',
+      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [cluster.registry]: { username: cluster.username, password: cluster.password, auth } } }) },
+    })
+    const unreachable = (await readFile(cluster.kubeconfig, 'utf8')).replace(/server: "https:\/\/127\.0\.0\.1:\d+"/, 'server: "https://127.0.0.1:1"')
+    await writeFile(join(dir, 'unreachable.kubeconfig'), unreachable)
+    const production = {
+      target: 'kubernetes', namespace, image: `${cluster.registry}/wharf/${model}:v{version}`, imagePullSecret: 'it-pull',
+      autoscaling: { minReplicas: 2, maxReplicas: 4 }, resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { cpu: '1', memory: '512Mi' } }, rolloutTimeoutSeconds: 120,
+    }
+    await writeFile(join(dir, 'wharf.yaml'), stringify({
+      environments: {
+        staging: { target: 'local' },
+        production,
+        nocluster: { ...production, kubeconfig: join(dir, 'missing.kubeconfig') },
+        unreachable: { ...production, kubeconfig: join(dir, 'unreachable.kubeconfig') },
+      },
+    }))
+    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
+      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'), WHARF_DEPLOY_DIR: join(dir, 'deployments'), KUBECONFIG: cluster.kubeconfig,
+    })
+    // v1 and v2: two real models (different regularisation); v3 and v4: v1's model again, for broken images.
+    for (const alpha of ['1', '0.01']) await wharf(['train', '--data', join(root, 'data/diabetes.csv'), '--target', 'progression', '--model', 'ridge', '--param', `alpha=${alpha}`, '--register', model])
+    const source = (await (await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=${model}&version=1`)).json() as any).model_version
+    for (let i = 0; i < 2; i++) await postJson(server.url, 'model-versions/create', { name: model, source: source.source, run_id: source.run_id })
+    // The images CI would push: `wharf build-image --push` with the registry login from the environment.
+    const env = { ...process.env, WHARF_TRACKING_URI: server.url, WHARF_REGISTRY_USERNAME: cluster.username, WHARF_REGISTRY_PASSWORD: cluster.password }
+    for (const v of ['1', '2']) {
+      await run(process.execPath, [wharfBin, 'build-image', '--model-uri', `models:/${model}/${v}`, '--tag', `localhost/${model}:v${v}`, '--output', join(dir, `image-${v}`), '--push', image(v)], { env, maxBuffer: 16 * 1024 * 1024 })
+    }
+    // v3's image is broken: it exits at once, as an image missing its model would.
+    await writeFile(join(dir, 'Containerfile.broken'), `FROM ${defaultBaseTag()}\nENTRYPOINT ["/usr/bin/node", "-e", "console.error('broken image: no model inside'); process.exit(3)"]\n`)
+    await runContainerCommand('podman', ['build', '-f', join(dir, 'Containerfile.broken'), '-t', `localhost/${model}:broken`, dir])
+    await pushImage('podman', `localhost/${model}:broken`, image('3'), { username: cluster.username, password: cluster.password })
+  })
+
+  after(async () => {
+    if (server) {
+      await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment: 'staging' }).catch(() => {})
+      await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment: 'production' }).catch(() => {})
+      await server.stop()
+    }
+    await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace }).catch(() => {})
+    for (const t of ['v1', 'v2', 'broken']) await runContainerCommand('podman', ['rmi', '-f', `localhost/${model}:${t}`]).catch(() => {})
+    if (cluster?.isStartedHere) await downCluster().catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('confirms on the API server that a full replace resets the replicas an autoscaler set, and that an apply without them keeps them', async () => {
+    const probe = { ...buildVersionDeployment({ env: { name: 'production', namespace, authMode: 'none' } as KubernetesEnvironment & any, names: new EndpointNames('production', 'probe'), wharfVersion: '0' }, '1', 'localhost/wharf-pause:1') }
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: probe.metadata.name }
+    const k8s = await import('@kubernetes/client-node')
+    const config = new k8s.KubeConfig()
+    config.loadFromFile(cluster.kubeconfig)
+    const objects = k8s.KubernetesObjectApi.makeApiClient(config)
+    await objects.create(probe as never)
+    await kube.scale(namespace, ref.name, 3)
+    // A replace of the whole object, as the old reconcile sent (retried while controllers update its status).
+    for (let attempt = 0; ; attempt++) {
+      const live = (await kube.read(ref))!
+      try {
+        await objects.replace({ ...probe, metadata: { ...probe.metadata, resourceVersion: live.metadata.resourceVersion } } as never)
+        break
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409 || attempt > 10) throw err
+      }
+    }
+    assert.equal(((await kube.read(ref))!.spec as any).replicas, 1, 'PUT without replicas: the API server defaults them to 1 (the old reconcile did this on every rollout)')
+    await kube.scale(namespace, ref.name, 3)
+    await kube.apply({ ...probe, spec: { ...probe.spec, revisionHistoryLimit: 2 } })
+    assert.equal(((await kube.read(ref))!.spec as any).replicas, 3, 'server-side apply without replicas leaves the count alone')
+    await kube.delete(ref)
+  })
+
+  it('renders pods that Pod Security "restricted" admits, and the check refuses a weaker pod', async () => {
+    const rendered = buildVersionDeployment({ env: { name: 'production', namespace, authMode: 'key', rolloutTimeoutSeconds: 60, replicas: 1, service: { type: 'ClusterIP' } } as any, names, wharfVersion: '0' }, '1', image('{version}'))
+    const pod = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pss-probe', namespace }, spec })
+    const template = (rendered.spec as any).template.spec
+    await kube.create(pod(template), { dryRun: true })
+    const weaker = structuredClone(template)
+    weaker.containers[0].securityContext.allowPrivilegeEscalation = true
+    await assert.rejects(kube.create(pod(weaker), { dryRun: true }), /violates PodSecurity "restricted:latest": allowPrivilegeEscalation/)
+  })
+
+  it('fails a deploy to an environment without a cluster, or with a cluster it cannot reach, and records nothing', async () => {
+    for (const [environment, message] of [['nocluster', /cannot read the kubeconfig/], ['unreachable', /cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:1/]] as const) {
+      const res = await deployApi(server.url, 'POST', 'deploy', { model_name: model, version: '1', environment })
+      assert.equal(res.status, 500, JSON.stringify(res.body))
+      assert.match(res.body.message, message)
+      assert.equal(await endpoint(environment), undefined)
+    }
+  })
+
+  it('deploys v1: its pods become Ready in the restricted namespace and the endpoint answers with a key only', async () => {
+    const { endpoint: e } = await api('POST', 'deploy', { model_name: model, version: '1', environment: 'production' })
+    assert.equal(e.live_version, '1')
+    assert.equal(e.health, 'ready')
+    assert.match(e.url, /^http:\/\/10\.96\.\d+\.\d+$/)
+    const v1 = e.instances.find((i: any) => i.version === '1')
+    assert.deepEqual(v1.replicas, { desired: 2, ready: 2 }, 'the autoscaler minimum')
+    const { primary_key: primary, secondary_key: secondary } = await keys()
+    const answer = await predict(e.url, primary)
+    assert.equal(answer.status, 200, answer.body)
+    assert.equal(answer.version, '1')
+    assert.equal(JSON.parse(answer.body).predictions.length, 2)
+    assert.equal((await predict(e.url, secondary)).status, 200)
+    assert.equal((await predict(e.url)).status, 401)
+    assert.equal((await predict(e.url, 'not-a-key')).status, 401)
+    const hpa = await kube.read({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace, name: names.base })
+    assert.equal((hpa!.spec as any).scaleTargetRef.name, names.version('1'))
+  })
+
+  it('promotes v2 under continuous load with no failed request, never below the autoscaler\'s replica count, and moves the alias after', async () => {
+    // The autoscaler's decision (it would make it from CPU metrics): three pods.
+    await kube.scale(namespace, names.version('1'), 3)
+    await waitFor(async () => (await deployment('1'))?.status?.readyReplicas === 3, 'v1 at 3 ready pods')
+    await api('POST', 'deploy', { model_name: model, version: '2', environment: 'staging' })
+    const { url } = await endpoint()
+    const { primary_key: key } = await keys()
+    const load = startLoad(url, key)
+    const samples = sampleCapacity(kube, namespace, names)
+    const { endpoint: e, change } = await api('POST', 'promote', { model_name: model, from_environment: 'staging', to_environment: 'production' })
+    await sleep(2000)
+    const result = await load.stop()
+    const capacity = await samples.stop()
+    assert.deepEqual(result.failures, [], `${result.failures.length} of ${result.ok + result.failures.length} requests failed`)
+    assert.ok(result.ok > 20, `only ${result.ok} requests`)
+    assert.ok(result.versions.has('1') && result.versions.has('2'), `answers from both versions: ${[...result.versions.keys()]}`)
+    assert.deepEqual(capacity.violations, [], 'a router sent requests to a version with fewer ready pods than the autoscaler wanted')
+    assert.ok(capacity.count > 5, `only ${capacity.count} samples`)
+    assert.equal(change.action, 'promote')
+    assert.equal(e.live_version, '2')
+    assert.equal(((await deployment('2'))!.spec as any).replicas, 3, 'the new version runs at the autoscaler\'s count')
+    assert.equal(((await deployment('1'))!.spec as any).replicas, 1, 'the old version stays as a one-pod standby')
+    const hpa = await kube.read({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace, name: names.base })
+    assert.equal((hpa!.spec as any).scaleTargetRef.name, names.version('2'))
+    const alias = await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=production`)).json() as any
+    assert.equal(alias.model_version.version, '2')
+  })
+
+  it('rolls a broken image back by itself, fails the promote with the cluster\'s reason, and leaves the alias and the endpoint as they were', async () => {
+    await api('POST', 'deploy', { model_name: model, version: '3', environment: 'staging' })
+    const res = await deployApi(server.url, 'POST', 'promote', { model_name: model, from_environment: 'staging', to_environment: 'production' })
+    assert.equal(res.status, 500, JSON.stringify(res.body))
+    assert.match(res.body.message, /rollout of .* version 3 in 'production' failed: pod \S+: CrashLoopBackOff \(exit code 3.*broken image: no model inside.*rolled back: the endpoint serves as before/)
+    const e = await endpoint()
+    assert.equal(e.live_version, '2')
+    assert.equal(await deployment('3'), undefined, 'the broken version is gone')
+    const alias = await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=production`)).json() as any
+    assert.equal(alias.model_version.version, '2', 'the alias did not move')
+    assert.equal((await predict(e.url, (await keys()).primary_key)).version, '2')
+  })
+
+  it('fails a deploy whose image cannot be pulled with the pull error, and shows recent warnings in wharf deployments', async () => {
+    const res = await deployApi(server.url, 'POST', 'deploy', { model_name: model, version: '4', environment: 'production' })
+    assert.equal(res.status, 500)
+    assert.match(res.body.message, /version 4 .* failed: pod \S+: ImagePullBackOff: Back-off pulling image .*v4/)
+    const { stdout } = await wharf(['deployments', 'production', '--model', model])
+    assert.match(stdout, /v2 +live +3\/3 ready/)
+    assert.match(stdout, /warning: (Failed|BackOff): .*v4/)
+  })
+
+  it('splits traffic 90/10 between two versions and copies requests to a shadow whose answers are compared', async () => {
+    await api('POST', 'deploy', { model_name: model, version: '1', environment: 'production', weight: 10 })
+    const { url } = await endpoint()
+    const { primary_key: key } = await keys()
+    const counts = new Map<string, number>()
+    for (let i = 0; i < 200; i++) {
+      const answer = await predict(url, key)
+      assert.equal(answer.status, 200)
+      counts.set(answer.version!, (counts.get(answer.version!) ?? 0) + 1)
+    }
+    // 10 % of 200 is 20; binomial 99.99 % bounds are about 5 and 38.
+    assert.ok((counts.get('1') ?? 0) >= 5 && (counts.get('1') ?? 0) <= 40, JSON.stringify([...counts]))
+    await wharf(['traffic', model, '--env', 'production', '--weights', '2=100'])
+    await api('POST', 'deploy', { model_name: model, version: '1', environment: 'production', shadow_percent: 100 })
+    for (let i = 0; i < 30; i++) assert.equal((await predict(url, key)).version, '2', 'the shadow never answers')
+    await sleep(500)
+    const { stdout } = await wharf(['traffic', model, '--env', 'production', '--json'])
+    const report = JSON.parse(stdout).agreement.find((r: any) => r.shadow_version === '1' && r.live_version === '2')
+    assert.ok(report && report.shadowed_requests >= 30, stdout)
+    assert.equal(report.shadow_errors, 0)
+    assert.ok(report.compared_rows >= 60 && report.mean_absolute_difference > 0, 'two different models disagree a little')
+  })
+
+  it('takes a regenerated key within seconds and stops taking the old one; the other key keeps working', async () => {
+    const { url } = await endpoint()
+    const before = await keys()
+    const { stdout } = await wharf(['endpoint', 'keys', 'rotate', model, '--env', 'production', '--key', 'primary', '--json'])
+    const after = JSON.parse(stdout)
+    assert.notEqual(after.primary_key, before.primary_key)
+    assert.equal(after.secondary_key, before.secondary_key)
+    await waitFor(async () => (await predict(url, after.primary_key)).status === 200 && (await predict(url, before.primary_key)).status === 401, 'the pods to read the new keys', 120_000)
+    assert.equal((await predict(url, before.secondary_key)).status, 200)
+  })
+
+  it('undeploys every object it made, and only those', async () => {
+    await api('POST', 'undeploy', { model_name: model, environment: 'production' })
+    for (const kind of [['apps/v1', 'Deployment'], ['v1', 'Service'], ['v1', 'Secret'], ['policy/v1', 'PodDisruptionBudget'], ['autoscaling/v2', 'HorizontalPodAutoscaler']] as const) {
+      assert.deepEqual((await kube.list(kind[0], kind[1], namespace, names.selector)).map((o) => o.metadata.name), [], kind[1])
+    }
+    assert.ok(await kube.read({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'it-pull' }), "the user's pull Secret stays")
+  })
+
+  it('leaves nothing on the machine after kube-down: no process, mount, bridge, rule, cgroup or network namespace', async (t) => {
+    if (!cluster.isStartedHere) return t.skip('the cluster was up before these tests; it stays up')
+    const running = clusterTraces()
+    assert.ok(running.processes.length >= 8 && running.links.length === 1, `the cluster was running: ${JSON.stringify(running)}`)
+    await server.stop()
+    await downCluster()
+    await downCluster()
+    assert.deepEqual(clusterTraces(), { processes: [], mounts: [], links: [], iptables: [], nftables: [], cgroups: [], netns: [], files: [] })
+  })
+})
+
+async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return
+    await sleep(500)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** Clients sending requests one after another over keep-alive connections until stopped. */
+function startLoad(url: string, key: string, clients = 4) {
+  let isStopping = false
+  let ok = 0
+  const failures: string[] = []
+  const versions = new Map<string, number>()
+  const loops = Array.from({ length: clients }, async () => {
+    while (!isStopping) {
+      try {
+        const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body })
+        const text = await res.text()
+        if (res.status === 200) {
+          ok++
+          const v = res.headers.get('x-wharf-routed-version') ?? '?'
+          versions.set(v, (versions.get(v) ?? 0) + 1)
+        } else failures.push(`${res.status} ${text.slice(0, 200)}`)
+      } catch (err) {
+        failures.push(`${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`)
+      }
+    }
+  })
+  return {
+    stop: async () => {
+      isStopping = true
+      await Promise.all(loops)
+      return { ok, failures, versions }
+    },
+  }
+}
+
+/**
+ * Every half second: which configurations the router pods have, and how many ready pods each
+ * version has. A violation is a moment when a router pod could send to a version that had fewer
+ * ready pods than the autoscaler's count (3).
+ */
+function sampleCapacity(kube: KubernetesApi, namespace: string, names: EndpointNames) {
+  let isStopping = false
+  let count = 0
+  const violations: string[] = []
+  const loop = (async () => {
+    while (!isStopping) {
+      const [pods, deployments] = await Promise.all([
+        kube.list('v1', 'Pod', namespace, `${names.selector},app.kubernetes.io/component=router`),
+        kube.list('apps/v1', 'Deployment', namespace, `${names.selector},app.kubernetes.io/component=serve`),
+      ])
+      const ready = new Map(deployments.map((d: LiveObject) => [d.metadata.labels?.['wharf.io/model-version'], d.status?.readyReplicas ?? 0]))
+      for (const pod of pods) {
+        const config = JSON.parse(((pod.spec as any).containers[0].env as any[]).find((e) => e.name === 'WHARF_ROUTE_CONFIG').value)
+        for (const t of config.targets) if ((ready.get(t.version) ?? 0) < 3) violations.push(`router ${pod.metadata.name} → v${t.version} with ${ready.get(t.version) ?? 0} ready`)
+      }
+      count++
+      await sleep(500)
+    }
+  })()
+  return {
+    stop: async () => {
+      isStopping = true
+      await loop
+      return { count, violations }
+    },
+  }
+}
