@@ -8,7 +8,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/kube/versions.sh"
-log() { echo "kube-down: $*" >&2; }
+started=$(date +%s%N)
+log() { local t=$(( ($(date +%s%N) - started) / 100000000 )); printf 'kube-down: %3d.%ds %s\n' $((t / 10)) $((t % 10)) "$*" >&2; }
 [ "$(id -u)" = 0 ] || { log "must run as root"; exit 1; }
 [ -d "$RUN" ] || [ -d "$STATE" ] || { log "nothing to stop"; exit 0; }
 
@@ -27,10 +28,7 @@ sock="$RUN/containerd.sock"
 bin="$K8S_CACHE/bin"
 
 # The node first, so nothing restarts pods while they are removed.
-stop kube-proxy
-stop kubelet
-stop kube-scheduler
-stop kube-controller-manager
+stop kube-proxy & stop kubelet & stop kube-scheduler & stop kube-controller-manager & wait
 if [ -f "$RUN/containerd.pid" ] && kill -0 "$(cat "$RUN/containerd.pid")" 2>/dev/null; then
   # StopPodSandbox + RemovePodSandbox: CNI DEL (address, veth), network namespace, shim exit
   "$bin/crictl" --runtime-endpoint "unix://$sock" --image-endpoint "unix://$sock" --timeout 30s rmp -fa >/dev/null 2>&1 && log "removed pod sandboxes"
@@ -42,8 +40,7 @@ stop containerd
 # Shims of this containerd that outlived it (they are named by its socket, so no other runtime's).
 for p in $(pgrep -f -- "-address $sock" 2>/dev/null); do kill -9 "$p" 2>/dev/null && log "killed leftover shim $p"; done
 [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 && log "kube-proxy rules removed"
-stop registry
-stop kube-apiserver
+stop registry & stop kube-apiserver & wait
 stop etcd
 
 # Mounts under this cluster's folders (kubelet's root bind mount, volume tmpfs, rootfs overlays, shm).
@@ -71,6 +68,13 @@ for ipt in iptables ip6tables; do
   done
 done
 for f in ip ip6; do nft list table $f kube-proxy >/dev/null 2>&1 && nft delete table $f kube-proxy; done
+# Tables iptables-nft made for those chains (mangle, ip6 filter...): gone if they were not there before and hold no rule.
+if [ -f "$RUN/before/nft-tables" ]; then
+  nft list tables 2>/dev/null | while read -r _ family name; do
+    grep -qx "table $family $name" "$RUN/before/nft-tables" && continue
+    nft list table "$family" "$name" | grep -qvE '^\s*(table |chain |type |policy |}|$)' || { nft delete table "$family" "$name" && log "deleted empty nftables table $family $name"; }
+  done
+fi
 # Empty cgroups kubelet made (kubepods/...) in every cgroup v1 hierarchy, and on a v2 host.
 for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods /sys/fs/cgroup/kubepods.slice; do
   [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null

@@ -51,6 +51,7 @@ mkdir -p "$STATE/pki" "$STATE/logs" "$STATE/etcd" "$STATE/cni" "$STATE/kubelet" 
 chmod 700 "$STATE" "$STATE/pki"
 cat /proc/sys/net/ipv4/ip_forward > "$RUN/before/ip_forward"
 ls /var/run/netns 2>/dev/null > "$RUN/before/netns" || true
+nft list tables > "$RUN/before/nft-tables" 2>/dev/null || true
 
 # --- credentials: one CA for the API server, the kubelet's client and the registry; a static admin token.
 cd "$STATE/pki"

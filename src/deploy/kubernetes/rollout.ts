@@ -41,14 +41,15 @@ const ownerOf = (kind: string, name: string) =>
   kind === 'Pod' ? name.replace(/-[a-z0-9]{6,10}-[a-z0-9]{5}$/, '') : kind === 'ReplicaSet' ? name.replace(/-[a-z0-9]{6,10}$/, '') : name
 
 /**
- * Warnings about a set of objects since a time, oldest first: one line per (object, reason) with the
- * latest message and how often it happened, so three pods failing the same way read as one line.
+ * Warnings about a set of objects since a time, oldest first: one line per object, reason and message
+ * (pod names aside) with how often it happened, so three pods failing the same way read as one line.
  */
 export function warningsAbout(events: readonly KubeEvent[], namePrefix: string, sinceMs: number): string[] {
   const groups = new Map<string, { line: string; count: number; lastTime: number }>()
   for (const e of [...events].sort((a, b) => a.lastTime - b.lastTime)) {
     if (e.type !== 'Warning' || !e.name.startsWith(namePrefix) || e.lastTime < sinceMs - 1000) continue
-    const key = `${e.kind}/${ownerOf(e.kind, e.name)}/${e.reason}`
+    const shape = e.message.replace(/[a-z0-9.-]+-[a-z0-9]{6,10}-[a-z0-9]{5}(_[a-z0-9-]+\([0-9a-f-]{36}\))?/g, '<pod>')
+    const key = `${e.kind}/${ownerOf(e.kind, e.name)}/${e.reason}/${shape}`
     const count = (groups.get(key)?.count ?? 0) + e.count
     groups.delete(key)
     groups.set(key, { line: `${e.reason}: ${e.message}`, count, lastTime: e.lastTime })
