@@ -31,15 +31,35 @@ environments:
     resources: { requests: { cpu: 250m, memory: 256Mi } }
 `)
     assert.deepEqual([...envs.keys()], ['dev', 'staging', 'qa', 'production'])
-    assert.deepEqual(envs.get('dev'), { name: 'dev', target: 'local' })
-    assert.deepEqual(envs.get('staging'), { name: 'staging', target: 'local', port: 8100 })
+    assert.deepEqual(envs.get('dev'), { name: 'dev', target: 'local', authMode: 'key' })
+    assert.deepEqual(envs.get('staging'), { name: 'staging', target: 'local', authMode: 'key', port: 8100 })
     const production = envs.get('production')
     assert.equal(production?.target, 'kubernetes')
     if (production?.target === 'kubernetes') {
       assert.equal(production.replicas, 3)
       assert.equal(production.servicePort, 80)
       assert.deepEqual(production.autoscaling, { minReplicas: 3, maxReplicas: 10, targetCpuUtilization: 70 })
+      assert.deepEqual(production.service, { type: 'ClusterIP' })
+      assert.equal(production.routerReplicas, 2)
     }
+  })
+
+  it('reads how a kubernetes endpoint is reached and where its images go, and refuses a bad registry', () => {
+    const env = parseEnvironments(`
+environments:
+  production:
+    target: kubernetes
+    registry: myacr.azurecr.io/ml
+    imagePullSecret: acr-pull
+    authMode: none
+    service: { type: NodePort, nodePort: 30080 }
+    ingress: { host: fraud.example.com, tlsSecret: fraud-tls }
+`).get('production')
+    assert.ok(env?.target === 'kubernetes')
+    assert.deepEqual([env.registry, env.imagePullSecret, env.authMode, env.service, env.ingress], ['myacr.azurecr.io/ml', 'acr-pull', 'none', { type: 'NodePort', nodePort: 30080 }, { host: 'fraud.example.com', tlsSecret: 'fraud-tls' }])
+    assert.match(refusal('environments:\n  p: { target: kubernetes, registry: "https://acr.io" }'), /environments\.p\.registry: expected HOST\[:PORT\]\[\/PATH\]/)
+    assert.match(refusal('environments:\n  p: { target: kubernetes, service: { type: External } }'), /environments\.p\.service\.type/)
+    assert.match(refusal('environments:\n  p: { target: local, authMode: token }'), /environments\.p\.authMode/)
   })
 
   it('has local staging and production environments when the file has none', () => {
