@@ -6,7 +6,8 @@
 #   examples/diabetes/quickstart.sh                 # defaults: http://127.0.0.1:5000, data in ./wharf-data
 #   examples/diabetes/quickstart.sh --var alpha=10  # extra arguments go to `wharf pipeline run`
 #
-# WHARF_TRACKING_URI picks the server; WHARF_QUICKSTART_DIR where a server started here keeps its data.
+# WHARF_TRACKING_URI picks the server; WHARF_QUICKSTART_DIR where a server started here keeps its data;
+# WHARF_QUICKSTART_FILE the pipeline file (default wharf.yaml here; kubernetes.sh passes wharf.kubernetes.yaml).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -14,6 +15,7 @@ wharf() { node "$root/bin/wharf.js" "$@"; }
 
 export WHARF_TRACKING_URI="${WHARF_TRACKING_URI:-http://127.0.0.1:5000}"
 data_dir="${WHARF_QUICKSTART_DIR:-$PWD/wharf-data}"
+file="$here/${WHARF_QUICKSTART_FILE:-wharf.yaml}"
 
 is_up() { node -e "fetch(process.argv[1] + '/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))" "$WHARF_TRACKING_URI"; }
 
@@ -24,7 +26,7 @@ else
   port=$(node -e "const u = new URL(process.argv[1]); console.log(u.port || 80)" "$WHARF_TRACKING_URI")
   mkdir -p "$data_dir"
   echo "starting a wharf server at $WHARF_TRACKING_URI (data in $data_dir, log in $data_dir/server.log)"
-  WHARF_PROJECT_FILE="$here/wharf.yaml" nohup node "$root/bin/wharf.js" server --host "$host" --port "$port" \
+  WHARF_PROJECT_FILE="$file" nohup node "$root/bin/wharf.js" server --host "$host" --port "$port" \
     --backend-store-uri "sqlite:///$data_dir/wharf.db" --artifacts-destination "$data_dir/artifacts" \
     >"$data_dir/server.log" 2>&1 &
   echo $! >"$data_dir/server.pid"
@@ -36,7 +38,7 @@ else
   done
 fi
 
-wharf pipeline run "$here/wharf.yaml" "$@"
+wharf pipeline run "$file" "$@"
 
 url=$(wharf deployments production --model diabetes --json | node -e "
   let s = ''; process.stdin.on('data', (d) => (s += d)).on('end', () => {

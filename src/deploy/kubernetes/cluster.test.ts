@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -276,6 +277,37 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
       assert.deepEqual((await kube.list(kind[0], kind[1], namespace, names.selector)).map((o) => o.metadata.name), [], kind[1])
     }
     assert.ok(await kube.read({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'it-pull' }), "the user's pull Secret stays")
+  })
+
+  it('runs the quickstart pipeline with production on Kubernetes end to end (examples/diabetes/kubernetes.sh)', async () => {
+    const work = join(dir, 'quickstart')
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number }
+        probe.close(() => resolve(port))
+      })
+    })
+    const uri = `http://127.0.0.1:${port}`
+    const env = { ...process.env, WHARF_TRACKING_URI: uri, WHARF_QUICKSTART_DIR: work, WHARF_PIPELINE_MODEL_CACHE_DIR: join(work, 'models') }
+    try {
+      const { stdout } = await run('sh', [join(root, 'examples/diabetes/kubernetes.sh')], { env, maxBuffer: 16 * 1024 * 1024, timeout: 900_000 })
+      for (const stage of ['train', 'staging', 'gate', 'production']) assert.match(stdout, new RegExp(`✓ stage ${stage} `))
+      assert.match(stdout, /✓ test_production .*url=http:\/\/10\.96\.\d+\.\d+\/invocations/)
+      const listed = await (await fetch(`${uri}/api/2.0/wharf/deployments/list?environment=production`)).json() as any
+      const production = listed.endpoints.find((e: any) => e.model_name === 'diabetes')
+      assert.equal(production.target, 'kubernetes')
+      assert.equal(production.health, 'ready')
+      assert.match(production.instances[0].image, /^127\.0\.0\.1:5443\/wharf\/wharf-diabetes-[0-9a-f]{8}:v1$/, 'built by Wharf and pushed to the registry')
+      const { primary_key: key } = await (await fetch(`${uri}/api/2.0/wharf/deployments/keys?environment=production&model_name=diabetes`)).json() as any
+      assert.match(stdout, new RegExp(`curl -s -X POST ${production.url}/invocations -H 'Authorization: Bearer ${key}'`))
+      assert.equal((await predict(production.url, key)).status, 200)
+    } finally {
+      await fetch(`${uri}/api/2.0/wharf/deployments/undeploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_name: 'diabetes', environment: 'production' }) }).catch(() => {})
+      const listed = await (await fetch(`${uri}/api/2.0/wharf/deployments/list`)).json().catch(() => ({ endpoints: [] })) as any
+      for (const e of listed.endpoints) for (const i of e.instances) if (i.pid) try { process.kill(i.pid, 'SIGTERM') } catch { /* gone */ }
+      const pid = Number(await readFile(join(work, 'server.pid'), 'utf8').catch(() => '0'))
+      if (pid > 0) try { process.kill(pid, 'SIGTERM') } catch { /* gone */ }
+    }
   })
 
   it('leaves nothing on the machine after kube-down: no process, mount, bridge, rule, cgroup or network namespace', async (t) => {
