@@ -91,6 +91,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
         production,
         nocluster: { ...production, kubeconfig: join(dir, 'missing.kubeconfig') },
         unreachable: { ...production, kubeconfig: join(dir, 'unreachable.kubeconfig') },
+        edge: { ...production, autoscaling: undefined, replicas: 1, routerReplicas: 1, service: { type: 'LoadBalancer' }, ingress: { host: 'fraud.example.test', tlsSecret: 'fraud-tls' } },
       },
     }))
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
@@ -269,6 +270,27 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     assert.equal(after.secondary_key, before.secondary_key)
     await waitFor(async () => (await predict(url, after.primary_key)).status === 200 && (await predict(url, before.primary_key)).status === 401, 'the pods to read the new keys', 120_000)
     assert.equal((await predict(url, before.secondary_key)).status, 200)
+  })
+
+  it('reaches an endpoint from outside the cluster: a LoadBalancer Service on every node, an Ingress with TLS, and reports its URL', async () => {
+    const { endpoint: e } = await api('POST', 'deploy', { model_name: model, version: '2', environment: 'edge' })
+    assert.equal(e.url, 'https://fraud.example.test', 'the Ingress host is the most specific URL')
+    const edge = new EndpointNames('edge', model)
+    const ingress = await kube.read({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace, name: edge.base })
+    assert.deepEqual(JSON.parse(JSON.stringify((ingress!.spec as any).tls)), [{ hosts: ['fraud.example.test'], secretName: 'fraud-tls' }])
+    const service = await kube.read({ apiVersion: 'v1', kind: 'Service', namespace, name: edge.base })
+    assert.equal((service!.spec as any).type, 'LoadBalancer')
+    // No load balancer controller here: the Service is reached on its node port of the node's address.
+    const nodePort = (service!.spec as any).ports[0].nodePort
+    const [node] = await kube.list('v1', 'Node', '', '')
+    const address = (node!.status!.addresses as any[]).find((a) => a.type === 'InternalIP').address
+    const { primary_key: key } = await keys('edge')
+    const answer = await predict(`http://${address}:${nodePort}`, key)
+    assert.equal(answer.status, 200, answer.body)
+    assert.equal(answer.version, '2')
+    assert.notEqual(key, (await keys()).primary_key, 'each endpoint has keys of its own')
+    await api('POST', 'undeploy', { model_name: model, environment: 'edge' })
+    assert.equal(await kube.read({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace, name: edge.base }), undefined)
   })
 
   it('undeploys every object it made, and only those', async () => {

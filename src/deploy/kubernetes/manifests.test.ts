@@ -74,6 +74,7 @@ describe('Kubernetes manifests', () => {
     const a = new EndpointNames('production', 'Diab Model')
     const b = new EndpointNames('production', 'diab-model')
     assert.notEqual(a.base, b.base)
+    assert.notEqual(a.base, new EndpointNames('staging', 'Diab Model').base, 'two environments may share a namespace')
     assert.match(a.base, /^wharf-diab-model-[0-9a-f]{8}$/)
     const long = new EndpointNames('production', 'x'.repeat(300))
     assert.ok(long.version('123456').length <= 63 && long.router.length <= 63, 'suffixed names fit a DNS label')

@@ -6,7 +6,8 @@ export const fieldManager = 'wharf'
 
 /**
  * The names of one endpoint's objects. The base is `wharf-<slug>-<hash>`: the slug keeps it readable,
- * the hash of the exact model name keeps `Diab Model` and `diab-model` apart. At most 45 characters, so
+ * the hash of the environment and the exact model name keeps `Diab Model` and `diab-model` apart, and
+ * two environments sharing a namespace. At most 45 characters, so
  * `-router` and `-v<version>` suffixes stay within the 63 of a DNS label (Service names).
  */
 export class EndpointNames {
@@ -15,7 +16,7 @@ export class EndpointNames {
 
   constructor(readonly environment: string, readonly modelName: string) {
     const slug = modelName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 30).replace(/-+$/, '')
-    const hash = createHash('sha256').update(modelName).digest('hex').slice(0, 8)
+    const hash = createHash('sha256').update(`${environment}\u0000${modelName}`).digest('hex').slice(0, 8)
     this.base = `wharf-${slug || 'model'}-${hash}`
     this.owner = `${environment}/${modelName}`
   }
