@@ -109,6 +109,7 @@ export class ControlPlane {
   async close(): Promise<void> {
     this.#isStarted = false
     await this.#runtimes.closeAll()
+    await this.#o.kubernetes?.close()
   }
 
   async deploy(request: DeployRequest, action: DeployAction = 'deploy', extra: Record<string, unknown> = {}): Promise<{ change: DeployChange; endpoint: EndpointStatus }> {

@@ -54,6 +54,12 @@ export class ShadowHarvest {
     return log.reports()
   }
 
+  async close(): Promise<void> {
+    const logs = [...this.#logs.values()]
+    this.#logs.clear()
+    await Promise.all(logs.map(async (opening) => (await opening).close()))
+  }
+
   #open(path: string): Promise<ShadowLog> {
     let opening = this.#logs.get(path)
     if (!opening) {
