@@ -157,6 +157,9 @@ start containerd --config "$STATE/containerd.toml"
 wait_for containerd ctr_ version
 ctr_ images import "$K8S_CACHE/images/pause.tar" >/dev/null
 render kubelet-config.yaml > "$STATE/kubelet.yaml"
+# No cluster DNS runs here: pods get the machine's resolver (a loopback one would not answer them).
+dns=$(awk '/^nameserver/ && $2 !~ /^127\./ && $2 !~ /:/ { print $2; exit }' /etc/resolv.conf)
+[ -z "$dns" ] || echo "clusterDNS: [\"$dns\"]" >> "$STATE/kubelet.yaml"
 start "$bin/kubelet" --config="$STATE/kubelet.yaml" --kubeconfig="$STATE/kubeconfig" --root-dir="$STATE/kubelet" \
   --cert-dir="$STATE/kubelet/pki" --hostname-override="$node" -v=1
 render kube-proxy.yaml > "$STATE/kube-proxy.yaml"

@@ -166,13 +166,29 @@ export class ControlPlane {
     return this.#kubernetes().render(env, request.modelName, version)
   }
 
-  /** Goes back to the version that was live before the current one. */
+  /**
+   * Goes back to the version that was live before the current one. An alias a promote moved to the
+   * current version (production) moves back with it, so it keeps naming what the environment serves.
+   */
   async rollback(request: { modelName: string; environment: string; actor: string }) {
     const env = this.#environment(request.environment)
     const changes = await this.#o.store.listChanges({ environment: env.name, modelName: request.modelName })
     const version = rollbackTarget(changes)
     if (!version) throw new MlflowError('INVALID_STATE', `model '${request.modelName}' has no earlier version in environment '${env.name}' to roll back to`)
-    return this.deploy({ modelName: request.modelName, environment: env.name, version, actor: request.actor }, 'rollback')
+    const current = changes.at(-1)?.toVersion
+    const promoted = [...changes].reverse().find((c) => c.action === 'promote' && typeof c.data.alias === 'string')
+    const alias = promoted && promoted.toVersion === current ? (promoted.data.alias as string) : undefined
+    const outcome = await this.deploy({ modelName: request.modelName, environment: env.name, version, actor: request.actor }, 'rollback', alias ? { alias } : {})
+    if (alias && (await this.#aliasTarget(request.modelName, alias)) === current) await this.#o.registry.setAlias(request.modelName, alias, version, request.actor)
+    return outcome
+  }
+
+  async #aliasTarget(modelName: string, alias: string): Promise<string | undefined> {
+    try {
+      return String((await this.#o.registry.getVersionByAlias(modelName, alias)).version)
+    } catch {
+      return undefined
+    }
   }
 
   /** Changes weights and the shadow share among running versions, without restarting any. */

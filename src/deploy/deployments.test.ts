@@ -106,7 +106,7 @@ describe('deployments to the local target through wharf server', () => {
     assert.equal(change.from_version, '2')
     assert.equal(change.to_version, '1')
     assert.equal((await invoke(url)).version, '1')
-    assert.equal(await aliasVersion(server.url, 'fraud', 'production'), '2', 'a rollback moves traffic, not the alias')
+    assert.equal(await aliasVersion(server.url, 'fraud', 'production'), '1', 'the alias the promote moved follows the rollback: it names what production serves, so the next gate compares against it')
   })
 
   it('copies a share of requests to a shadow version, never returns its answers, and reports agreement', async () => {

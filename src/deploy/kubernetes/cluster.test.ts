@@ -272,6 +272,16 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     assert.equal((await predict(url, before.secondary_key)).status, 200)
   })
 
+  it('rolls production back to the version live before, and the alias the promote moved goes back with it', async () => {
+    const { stdout } = await wharf(['rollback', model, '--env', 'production'])
+    assert.match(stdout, /rollback .* in production: v2 → v1/)
+    const e = await endpoint()
+    assert.equal(e.live_version, '1')
+    assert.equal((await predict(e.url, (await keys()).primary_key)).version, '1')
+    const alias = await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=production`)).json() as any
+    assert.equal(alias.model_version.version, '1')
+  })
+
   it('reaches an endpoint from outside the cluster: a LoadBalancer Service on every node, an Ingress with TLS, and reports its URL', async () => {
     const { endpoint: e } = await api('POST', 'deploy', { model_name: model, version: '2', environment: 'edge' })
     assert.equal(e.url, 'https://fraud.example.test', 'the Ingress host is the most specific URL')
