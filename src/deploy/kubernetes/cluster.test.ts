@@ -295,8 +295,9 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     const [node] = await kube.list('v1', 'Node', '', '')
     const address = (node!.status!.addresses as any[]).find((a) => a.type === 'InternalIP').address
     const { primary_key: key } = await keys('edge')
+    // kube-proxy programs node ports on its own schedule, a moment after the router is ready.
+    await waitFor(async () => (await predict(`http://${address}:${nodePort}`, key)).status === 200, `the node port ${address}:${nodePort}`, 30_000)
     const answer = await predict(`http://${address}:${nodePort}`, key)
-    assert.equal(answer.status, 200, answer.body)
     assert.equal(answer.version, '2')
     assert.notEqual(key, (await keys()).primary_key, 'each endpoint has keys of its own')
     await api('POST', 'undeploy', { model_name: model, environment: 'edge' })

@@ -38,7 +38,12 @@ export async function describeClusterEndpoint(scope: EndpointScope, endpoint: En
   const routerReady = (router?.status?.readyReplicas ?? 0) > 0
   const health = serving.length === 0 || !routerReady ? 'down' : readyCount === serving.length ? 'ready' : readyCount > 0 ? 'degraded' : 'down'
   const events = await scope.api.events(env.namespace).catch(() => [])
-  const warnings = warningsAbout(events, scope.names.base, Date.now() - 10 * 60_000).slice(-3).map((w) => (w.length > 240 ? `${w.slice(0, 239)}…` : w))
+  // The pods' and rollouts' own warnings first; an autoscaler's (every 15 s while metrics are missing) would crowd them out.
+  const since = Date.now() - 10 * 60_000
+  const workloads = ['Pod', 'ReplicaSet', 'Deployment']
+  const others = [...new Set(events.map((e) => e.kind))].filter((k) => !workloads.includes(k))
+  const warnings = [...warningsAbout(events, scope.names.base, since, workloads).slice(-4), ...warningsAbout(events, scope.names.base, since, others).slice(-1)]
+    .map((w) => (w.length > 240 ? `${w.slice(0, 239)}…` : w))
   const url = await externalUrlOf(scope.api, env, scope.names).catch(() => undefined)
   const routerRow = router ? [`router: ${router.status?.readyReplicas ?? 0} of ${replicasOf(router)} ready`] : []
   return { ...base, url, health, instances, warnings: [...routerRow.filter(() => !routerReady), ...warnings] }

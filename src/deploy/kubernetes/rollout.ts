@@ -44,10 +44,10 @@ const ownerOf = (kind: string, name: string) =>
  * Warnings about a set of objects since a time, oldest first: one line per object, reason and message
  * (pod names aside) with how often it happened, so three pods failing the same way read as one line.
  */
-export function warningsAbout(events: readonly KubeEvent[], namePrefix: string, sinceMs: number): string[] {
+export function warningsAbout(events: readonly KubeEvent[], namePrefix: string, sinceMs: number, kinds?: readonly string[]): string[] {
   const groups = new Map<string, { line: string; count: number; lastTime: number }>()
   for (const e of [...events].sort((a, b) => a.lastTime - b.lastTime)) {
-    if (e.type !== 'Warning' || !e.name.startsWith(namePrefix) || e.lastTime < sinceMs - 1000) continue
+    if (e.type !== 'Warning' || !e.name.startsWith(namePrefix) || e.lastTime < sinceMs - 1000 || (kinds && !kinds.includes(e.kind))) continue
     const shape = e.message.replace(/[a-z0-9.-]+-[a-z0-9]{6,10}-[a-z0-9]{5}(_[a-z0-9-]+\([0-9a-f-]{36}\))?/g, '<pod>')
     const key = `${e.kind}/${ownerOf(e.kind, e.name)}/${e.reason}/${shape}`
     const count = (groups.get(key)?.count ?? 0) + e.count
