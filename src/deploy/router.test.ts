@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
+import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -104,5 +104,29 @@ describe('TrafficRouter', () => {
     await reopened.open()
     assert.equal(reopened.reports()[0]!.shadowedRequests, 10)
     await reopened.close()
+  })
+
+  it('shuts down without failing a request: answers say Connection: close, and it closes once its clients have moved on', async () => {
+    const draining = new TrafficRouter({ host: '127.0.0.1', port: 0, keepAliveTimeoutMs: 2000 })
+    draining.setTraffic({ targets: [{ version: '1', host: '127.0.0.1', port: blue.port, weight: 100 }] })
+    const drainingUrl = `http://127.0.0.1:${await draining.listen()}`
+    const load = startLoad(drainingUrl, 4)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const closing = draining.shutdown(10_000)
+    const connection = await new Promise<string | undefined>((resolve, reject) => {
+      const req = request(`${drainingUrl}/invocations`, { method: 'POST', agent: new Agent({ keepAlive: true }) }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.headers.connection))
+      })
+      req.on('error', reject)
+      req.end('{}')
+    })
+    assert.equal(connection, 'close')
+    // In a cluster kube-proxy stops sending new connections to a draining pod; here the clients stop.
+    const result = await load.stop()
+    await closing
+    assert.deepEqual(result.failures, [])
+    assert.ok(result.ok > 0)
+    await assert.rejects(invoke(drainingUrl), /ECONNREFUSED/)
   })
 })
