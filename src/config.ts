@@ -197,6 +197,7 @@ const settings = {
     why: 'command the local target runs instead of this wharf\'s `serve` (JSON array or words); flags are appended',
   } as Setting<readonly string[] | undefined>,
   deployReadyTimeoutMs: { env: ['WHARF_DEPLOY_READY_TIMEOUT_MS'], parse: positiveInt, fallback: 120000, why: 'how long a new version may take to become ready before a deploy fails' } as Setting<number>,
+  routeConfig: { env: ['WHARF_ROUTE_CONFIG'], parse: optionalText, fallback: undefined, why: "`wharf route` (Wharf's router pods): versions, weights and shadow, as JSON; set by Wharf" } as Setting<string | undefined>,
   kubeconfig: { env: ['KUBECONFIG'], parse: optionalText, fallback: undefined, why: 'cluster of kubernetes environments that name no kubeconfig of their own' } as Setting<string | undefined>,
   registryUsername: { env: ['WHARF_REGISTRY_USERNAME'], parse: optionalText, fallback: undefined, why: 'registry login for pushing images (build-image --push, kubernetes registry) and for the pods pulling them' } as Setting<string | undefined>,
   registryPassword: { env: ['WHARF_REGISTRY_PASSWORD'], parse: optionalText, fallback: undefined, why: 'password or token of WHARF_REGISTRY_USERNAME' } as Setting<string | undefined>,

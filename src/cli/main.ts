@@ -174,8 +174,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--host <host>', 'address to bind (default 0.0.0.0: the pod network)')
     .option('--port <port>', 'port (default 8080)')
     .option('--health-port <port>', 'port of /ready and /live (default 8081)')
-    // The one setting only router pods have, so it is read here rather than declared in config.ts.
-    .action(async (flags) => (await import('./route.js')).runRoute(flags, process.env.WHARF_ROUTE_CONFIG))
+    .action(async (flags) => (await import('./route.js')).runRoute(flags, loadConfig().routeConfig))
   program
     .command('build-image')
     .description('Build an OCI image that runs `wharf serve` with the model inside (podman or docker); also writes its Containerfile.')
