@@ -37,7 +37,9 @@ export async function describeClusterEndpoint(scope: EndpointScope, endpoint: En
   const readyCount = serving.filter((i) => (i.replicas?.ready ?? 0) > 0).length
   const routerReady = (router?.status?.readyReplicas ?? 0) > 0
   const health = serving.length === 0 || !routerReady ? 'down' : readyCount === serving.length ? 'ready' : readyCount > 0 ? 'degraded' : 'down'
-  const events = await scope.api.events(env.namespace).catch(() => [])
+  // Probe failures of pods that are gone were their start or their shutdown: not worth a line.
+  const pods = new Set((await scope.api.list('v1', 'Pod', env.namespace, scope.names.selector).catch(() => [])).map((p) => p.metadata.name))
+  const events = (await scope.api.events(env.namespace).catch(() => [])).filter((e) => !(e.kind === 'Pod' && e.reason === 'Unhealthy' && !pods.has(e.name)))
   // The pods' and rollouts' own warnings first; an autoscaler's (every 15 s while metrics are missing) would crowd them out.
   const since = Date.now() - 10 * 60_000
   const workloads = ['Pod', 'ReplicaSet', 'Deployment']
