@@ -23,4 +23,6 @@ fi
 command -v go >/dev/null || { echo "install-kube: Go >= 1.26 is needed to build Kubernetes (https://go.dev/dl)" >&2; exit 1; }
 started=$(date +%s)
 bash scripts/kube/build.sh
+# A cluster an interrupted run left behind is stopped, so the tests start (and check the stop of) their own.
+bash scripts/kube-down.sh
 echo "install-kube: packages and binaries ready in $(( $(date +%s) - started )) s"
