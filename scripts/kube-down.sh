@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 started=$(date +%s%N)
 log() { local t=$(( ($(date +%s%N) - started) / 100000000 )); printf 'kube-down: %3d.%ds %s\n' $((t / 10)) $((t % 10)) "$*" >&2; }
 [ "$(id -u)" = 0 ] || { log "must run as root"; exit 1; }
-[ -d "$RUN" ] || [ -d "$STATE" ] || { log "nothing to stop"; exit 0; }
+[ -d "$RUN" ] || { log "nothing to stop"; exit 0; }
 
 stop() {  # name: SIGTERM, up to 10 s, then SIGKILL; only the PID kube-up recorded
   local f="$RUN/$1.pid" p
