@@ -61,6 +61,11 @@ const positiveInt: Parser<number> = (raw, name) => {
   return Number(raw)
 }
 
+const byteCount: Parser<number> = (raw, name) => {
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) throw new ConfigError(`${name} must be a number of bytes of at least 1, got '${raw}'`)
+  return Number(raw)
+}
+
 const durability: Parser<'full' | 'normal'> = (raw, name) => {
   if (raw !== 'full' && raw !== 'normal') throw new ConfigError(`${name} must be 'full' or 'normal', got '${raw}'`)
   return raw
@@ -126,6 +131,12 @@ const settings = {
     fallback: 'wharf-data/artifacts',
     why: 'where the artifact proxy keeps files',
   } as Setting<string>,
+  maxArtifactBytes: {
+    env: ['WHARF_MAX_ARTIFACT_BYTES'],
+    parse: byteCount,
+    fallback: 10 * 1024 ** 3,
+    why: 'larger artifact uploads get 413 (they stream to the store, so this bounds disk, not memory)',
+  } as Setting<number>,
   authToken: {
     env: ['WHARF_AUTH_TOKEN'],
     parse: optionalText,

@@ -35,6 +35,7 @@ export async function runServer(config: Config): Promise<void> {
       authToken: config.authToken,
       allowedHosts: config.allowedHosts,
       corsAllowedOrigins: config.corsAllowedOrigins,
+      maxArtifactBytes: config.maxArtifactBytes,
     },
   )
   const { server, port } = await serveApp(app, config.host, config.port)

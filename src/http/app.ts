@@ -16,6 +16,8 @@ import type { Services } from './services.js'
 
 export interface AppOptions extends GuardOptions {
   readonly logger?: Logger | undefined
+  /** Artifact uploads larger than this are refused with 413 (default: 10 GiB). */
+  readonly maxArtifactBytes?: number | undefined
 }
 
 // The client calls /api/2.0; the UI uses /ajax-api/2.0; endpoints new in MLflow 3 may come under 3.0.
@@ -43,6 +45,6 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
     mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)
     mountRegistryRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store), services.registry)
   }
-  mountArtifactProxy(app, services, artifactPrefixes)
+  mountArtifactProxy(app, services, artifactPrefixes, options.maxArtifactBytes ?? 10 * 1024 ** 3)
   return app
 }

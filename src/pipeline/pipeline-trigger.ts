@@ -55,13 +55,23 @@ export class PipelineTrigger {
     this.#o = options
   }
 
-  async handle(d: Delivery): Promise<TriggerResult> {
+  /** PERMISSION_DENIED when no secret is set: then no delivery can be checked, so none is read. */
+  assertEnabled(): void {
+    this.#secret()
+  }
+
+  #secret(): string {
     if (this.#o.secret === undefined) throw new MlflowError('PERMISSION_DENIED', 'pipeline triggers are off: start the server with WHARF_PIPELINE_WEBHOOK_SECRET set')
+    return this.#o.secret
+  }
+
+  async handle(d: Delivery): Promise<TriggerResult> {
+    const secret = this.#secret()
     const now = (this.#o.now ?? Date.now)()
     if (d.timestamp === undefined || !/^\d{1,12}$/.test(d.timestamp) || Math.abs(now - Number(d.timestamp) * 1000) > maxSkewMs) {
       throw new MlflowError('UNAUTHENTICATED', 'missing or stale X-Wharf-Timestamp')
     }
-    if (!isValidSignature(this.#o.secret, d.timestamp, d.body, d.signature)) throw new MlflowError('UNAUTHENTICATED', 'bad X-Wharf-Signature')
+    if (!isValidSignature(secret, d.timestamp, d.body, d.signature)) throw new MlflowError('UNAUTHENTICATED', 'bad X-Wharf-Signature')
     if (!d.pipeline) throw invalidParameter("name the pipeline in the webhook URL: ...?pipeline=NAME")
     let event: { delivery_id?: unknown; event?: unknown; model?: unknown; version?: unknown; alias?: unknown }
     try {
