@@ -45,6 +45,7 @@ export class FsArtifactStore implements ArtifactStore {
       await fs.mkdir(folder, { recursive: true })
     } catch (err) {
       if (hasCode(err, 'EEXIST', 'ENOTDIR')) throw invalidParameter(`Cannot write file '${rel}': a file exists where a folder is needed`, { cause: err })
+      if (hasCode(err, 'ENAMETOOLONG')) throw tooLong(rel, err)
       throw err
     }
     // Narrows the window in which a folder could have been swapped for a symlink since #locate.
@@ -57,6 +58,7 @@ export class FsArtifactStore implements ArtifactStore {
     } catch (err) {
       await fs.rm(temp, { force: true })
       if (hasCode(err, 'EISDIR')) throw invalidParameter(`Cannot write file '${rel}': a folder exists at that path`, { cause: err })
+      if (hasCode(err, 'ENAMETOOLONG')) throw tooLong(rel, err)
       throw err
     }
     await syncFolder(folder)
@@ -194,6 +196,9 @@ async function isSymlink(file: string): Promise<boolean> {
     return false
   }
 }
+
+// The store's own folder counts towards PATH_MAX too, so a path the API accepted can still be too long here.
+const tooLong = (rel: string, cause: unknown) => invalidParameter(`Invalid path: '${rel.slice(0, 100)}...' is too long for the artifact store's file system`, { cause })
 
 function hasCode(err: unknown, ...codes: string[]): boolean {
   return err instanceof Error && codes.includes((err as NodeJS.ErrnoException).code ?? '')
