@@ -56,7 +56,7 @@ export async function runPipelineCommand(file: string, flags: RunFlags, config: 
   const connection = connectionOf(config)
   const client = new ServerClient(connection)
   let target = file
-  if (options.resumeRunId !== undefined) target = (await client.getRun(options.resumeRunId)).file
+  if (options.resumeRunId !== undefined && file === '') target = (await client.getRun(options.resumeRunId)).file
   const { pipeline, secrets, masker } = await prepare(target)
   try {
     if (flags.approvals !== undefined && flags.approvals !== 'ask' && flags.approvals !== 'ci') throw new Error(`--approvals must be ask or ci, got '${flags.approvals}'`)

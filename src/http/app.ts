@@ -43,7 +43,7 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   if (services.deployments) mountRegistryRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), services.registry)
   if (services.pipelines) {
     mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)
-    mountRegistryRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store), services.registry)
+    mountRegistryRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store, services.pipelines.catalog), services.registry)
   }
   mountArtifactProxy(app, services, artifactPrefixes, options.maxArtifactBytes ?? 10 * 1024 ** 3)
   return app

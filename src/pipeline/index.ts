@@ -3,6 +3,7 @@ export type { PipelineRun, RunStatus, StageRecord, StepRecord } from './entities
 export { exportFormats, exportPipeline, type ExportFormat } from './export/export-pipeline.js'
 export { evaluate, interpolate, isConditionMet } from './expressions.js'
 export { ServerClient, type ServerConnection } from './pipeline-client.js'
+export { PipelineCatalog } from './pipeline-catalog.js'
 export { loadPipeline, parsePipeline, type PipelineDef } from './pipeline-file.js'
 export { pipelineRoutes, type PipelineContext } from './pipeline-routes.js'
 export type { PipelineStore } from './pipeline-store.js'

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type Route, routeBuilders } from '../http/route.js'
 import { int64 } from '../http/wire-schema.js'
+import type { PipelineCatalog } from './pipeline-catalog.js'
 import type { PipelineStore } from './pipeline-store.js'
 import { toWireLog, toWireRun } from './pipeline-wire.js'
 
@@ -22,17 +23,18 @@ const strings = z.record(z.string(), z.string())
  * `/api/2.0/wharf/pipelines/...`: what `wharf pipeline` calls. The runner records each stage and
  * step as it goes; its text arrives already masked (secrets never leave the runner).
  */
-export function pipelineRoutes(store: PipelineStore, now: () => number = Date.now): Route<PipelineContext>[] {
+export function pipelineRoutes(store: PipelineStore, catalog: PipelineCatalog, now: () => number = Date.now): Route<PipelineContext>[] {
   return [
+    // A run names a configured pipeline; the file recorded (and resumed from) is the configured one.
     post(
       '/pipelines/runs/create',
       z.object({
-        pipeline: name, file: z.string().min(1), run_key: name.optional(), trigger: z.record(z.string(), z.unknown()).default({}),
+        pipeline: name, file: z.string().min(1).max(4096).optional(), run_key: name.optional(), trigger: z.record(z.string(), z.unknown()).default({}),
         stages: z.array(name).optional(), variables: strings.default({}), ...owner,
         plan: z.array(z.object({ stage: name, steps: z.array(z.object({ step: name, kind: name })) })).min(1),
       }),
       async (b, { actor }) => ({
-        run: toWireRun(await store.createRun({ pipeline: b.pipeline, file: b.file, runKey: b.run_key, trigger: b.trigger, stages: b.stages, variables: b.variables, actor, plan: b.plan, owner: toOwner(b) }, now())),
+        run: toWireRun(await store.createRun({ pipeline: b.pipeline, file: (await catalog.findForRun(b.pipeline, b.file)).file, runKey: b.run_key, trigger: b.trigger, stages: b.stages, variables: b.variables, actor, plan: b.plan, owner: toOwner(b) }, now())),
       }),
     ),
     post('/pipelines/runs/claim', z.object({ run_id: runId, ...owner }), async (b) => ({ run: toWireRun(await store.claimRun(b.run_id, toOwner(b), now())) })),

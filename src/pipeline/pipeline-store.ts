@@ -11,8 +11,6 @@ export interface PipelineStore {
   claimRun(runId: string, owner: RunOwner, time: number): Promise<PipelineRun>
   /** The run holding the pipeline's lock, if its owner is alive. */
   lockHolder(pipeline: string, time: number): Promise<string | undefined>
-  /** The file the newest run of a pipeline came from. */
-  latestFile(pipeline: string): Promise<string | undefined>
   /** Keeps the lock fresh; RESOURCE_CONFLICT if another owner took it. */
   heartbeat(runId: string, owner: RunOwner, time: number): Promise<void>
   /** RESOURCE_DOES_NOT_EXIST if unknown. */

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { signDelivery } from '../registry/index.js'
 import { openSqlite } from '../store/sqlite/database.js'
+import { PipelineCatalog } from './pipeline-catalog.js'
 import { PipelineTrigger } from './pipeline-trigger.js'
 import { SqlitePipelineStore } from './sqlite-pipeline-store.js'
 
@@ -22,7 +23,7 @@ stages:
 `)
   const store = new SqlitePipelineStore(openSqlite(':memory:', { durability: 'normal' }), { ownsDb: true, isOwnerAlive: () => true })
   const started: (readonly string[])[] = []
-  const trigger = new PipelineTrigger({ store, secret, projectFile: file, trackingUri: () => 'http://127.0.0.1:1', token: undefined, startRunner: (args) => started.push(args) })
+  const trigger = new PipelineTrigger({ store, secret, catalog: new PipelineCatalog({ files: [file], artifactRoot: undefined }), trackingUri: () => 'http://127.0.0.1:1', token: undefined, startRunner: (args) => started.push(args) })
   return { trigger, started }
 }
 
@@ -54,6 +55,12 @@ describe('the pipeline webhook receiver', () => {
     const { trigger, started } = await setup()
     const result = await trigger.handle(delivery({ delivery_id: 'd4', event: 'model_version.created', model: 'other' }))
     assert.equal(result.accepted, false)
+    assert.equal(started.length, 0)
+  })
+
+  it('refuses a delivery for a pipeline no configured file defines, starting nothing', async () => {
+    const { trigger, started } = await setup()
+    await assert.rejects(trigger.handle(delivery({ delivery_id: 'd5', event: 'model_version.created', model: 'fraud' }, { pipeline: 'elsewhere' })), /no pipeline named 'elsewhere' is configured/)
     assert.equal(started.length, 0)
   })
 })

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
-import { resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { wharfBin } from '../app-paths.js'
-import { MlflowError, invalidParameter, notFound } from '../errors.js'
+import { MlflowError, invalidParameter } from '../errors.js'
 import { isValidSignature } from '../registry/index.js'
-import { loadPipeline, type PipelineDef } from './pipeline-file.js'
+import type { PipelineCatalog } from './pipeline-catalog.js'
+import type { PipelineDef } from './pipeline-file.js'
 import type { PipelineStore } from './pipeline-store.js'
 
 /** Deliveries older than this are refused, so a captured one cannot be replayed later. */
@@ -14,8 +14,8 @@ export interface TriggerOptions {
   readonly store: PipelineStore
   /** The HMAC secret the registry webhook was created with (WHARF_PIPELINE_WEBHOOK_SECRET). */
   readonly secret: string | undefined
-  /** The server's wharf.yaml, where named pipelines are looked for first. */
-  readonly projectFile: string
+  /** The pipelines the operator configured; a delivery can only start one of these. */
+  readonly catalog: PipelineCatalog
   /** The server's own URL, handed to the runner it starts. */
   readonly trackingUri: () => string
   readonly token: string | undefined
@@ -81,7 +81,7 @@ export class PipelineTrigger {
     }
     const deliveryId = typeof event.delivery_id === 'string' ? event.delivery_id : undefined
     if (!deliveryId) throw invalidParameter('the delivery has no delivery_id')
-    const pipeline = await this.#find(d.pipeline)
+    const pipeline = await this.#o.catalog.find(d.pipeline)
     const stages = this.#stagesFor(pipeline, d.stages, String(event.event ?? ''), typeof event.model === 'string' ? event.model : undefined)
     if (!stages) return { accepted: false, pipeline: pipeline.name, reason: `no trigger of pipeline '${pipeline.name}' matches ${String(event.event)} on '${String(event.model)}'` }
     const runKey = `webhook-${deliveryId}`
@@ -94,16 +94,6 @@ export class PipelineTrigger {
     ;(this.#o.startRunner ?? startDetached)(args, env)
     this.#o.logger?.info({ pipeline: pipeline.name, stages, run_key: runKey }, 'pipeline run started by webhook')
     return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages }
-  }
-
-  async #find(name: string): Promise<PipelineDef> {
-    const candidates = [resolve(this.#o.projectFile), await this.#o.store.latestFile(name)]
-    for (const file of candidates) {
-      if (!file) continue
-      const def = await loadPipeline(file).catch(() => undefined)
-      if (def?.name === name) return def
-    }
-    throw notFound(`no pipeline named '${name}' (in ${this.#o.projectFile} or a file it ran from before)`)
   }
 
   #stagesFor(pipeline: PipelineDef, fromUrl: string | undefined, event: string, model: string | undefined): readonly string[] | undefined {

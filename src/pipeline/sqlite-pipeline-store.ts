@@ -91,11 +91,6 @@ export class SqlitePipelineStore implements PipelineStore {
     return lock && this.#o.isOwnerAlive({ pid: lock.owner_pid, host: lock.owner_host }, lock.heartbeat_time, time) ? lock.run_id : undefined
   }
 
-  async latestFile(pipeline: string): Promise<string | undefined> {
-    const row = this.#db.prepare('SELECT file FROM pipeline_runs WHERE pipeline = ? ORDER BY start_time DESC, rowid DESC LIMIT 1').get(pipeline) as { file: string } | undefined
-    return row?.file
-  }
-
   async heartbeat(runId: string, owner: RunOwner, time: number): Promise<void> {
     const result = this.#db
       .prepare('UPDATE pipeline_locks SET heartbeat_time = ? WHERE run_id = ? AND owner_pid = ? AND owner_host = ?')
