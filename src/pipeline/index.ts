@@ -13,5 +13,6 @@ export { HttpRunRecorder, StoreRunRecorder, type RunRecorder } from './run-recor
 export { runPipeline, type RunnerOptions, type RunnerResult } from './runner.js'
 export { loadSecrets, Masker, maskText } from './secrets.js'
 export { SqlitePipelineStore } from './sqlite-pipeline-store.js'
+export { definedOnly, inheritedVariables, secretVariables } from './step-environment.js'
 export { startPipelines, ownerLiveness, type PipelineServices } from './start-pipelines.js'
 export { mountPipelineTrigger } from './trigger-route.js'

@@ -23,7 +23,7 @@ stages:
 `)
   const store = new SqlitePipelineStore(openSqlite(':memory:', { durability: 'normal' }), { ownsDb: true, isOwnerAlive: () => true })
   const started: (readonly string[])[] = []
-  const trigger = new PipelineTrigger({ store, secret, catalog: new PipelineCatalog({ files: [file], artifactRoot: undefined }), trackingUri: () => 'http://127.0.0.1:1', token: undefined, startRunner: (args) => started.push(args) })
+  const trigger = new PipelineTrigger({ store, secret, catalog: new PipelineCatalog({ files: [file], artifactRoot: undefined }), trackingUri: () => 'http://127.0.0.1:1', token: undefined, runnerEnvironment: () => ({}), startRunner: (args) => started.push(args) })
   return { trigger, started }
 }
 

@@ -19,6 +19,11 @@ export interface TriggerOptions {
   /** The server's own URL, handed to the runner it starts. */
   readonly trackingUri: () => string
   readonly token: string | undefined
+  /**
+   * What the runner gets of the server's environment: the inherited basics (step-environment.ts)
+   * and the variables the pipeline's secrets are read from. Never the rest of it.
+   */
+  readonly runnerEnvironment: (pipeline: PipelineDef) => Readonly<Record<string, string>>
   readonly logger?: Logger | undefined
   readonly now?: () => number
   /** Starts a runner; by default a detached `wharf pipeline run` process. */
@@ -90,7 +95,9 @@ export class PipelineTrigger {
     if (holder) throw new MlflowError('TEMPORARILY_UNAVAILABLE', `pipeline '${pipeline.name}' is running (run ${holder}); deliver again later`)
     const trigger = { kind: 'webhook', delivery_id: deliveryId, event: event.event, model_name: event.model, version: event.version, alias: event.alias }
     const args = ['pipeline', 'run', pipeline.file, '--run-key', runKey, '--trigger', JSON.stringify(trigger), ...stages.flatMap((s) => ['--stage', s])]
-    const env: Record<string, string> = { WHARF_TRACKING_URI: this.#o.trackingUri(), ...(this.#o.token ? { WHARF_TRACKING_TOKEN: this.#o.token } : {}) }
+    const env: Record<string, string> = {
+      ...this.#o.runnerEnvironment(pipeline), WHARF_TRACKING_URI: this.#o.trackingUri(), ...(this.#o.token ? { WHARF_TRACKING_TOKEN: this.#o.token } : {}),
+    }
     ;(this.#o.startRunner ?? startDetached)(args, env)
     this.#o.logger?.info({ pipeline: pipeline.name, stages, run_key: runKey }, 'pipeline run started by webhook')
     return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages }
@@ -109,6 +116,6 @@ export class PipelineTrigger {
 }
 
 function startDetached(args: readonly string[], env: Record<string, string>): void {
-  const child = spawn(process.execPath, [wharfBin, ...args], { env: { ...process.env, ...env }, stdio: 'ignore', detached: true })
+  const child = spawn(process.execPath, [wharfBin, ...args], { env, stdio: 'ignore', detached: true })
   child.unref()
 }

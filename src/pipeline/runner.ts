@@ -27,6 +27,7 @@ export interface RunnerOptions {
   readonly trigger?: Readonly<Record<string, unknown>> | undefined
   /** `--var k=v` overrides of wharf.yaml variables. */
   readonly variables?: Readonly<Record<string, string>> | undefined
+  /** What command steps inherit from the runner's environment (step-environment.ts); nothing else of it reaches them. */
   readonly env?: Readonly<Record<string, string>> | undefined
   readonly heartbeatMs?: number
   readonly modelCacheDir: string
@@ -157,7 +158,7 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
   function stepContext(stage: StageDef, step: StepDef, log: (line: string) => void, shellValues: Readonly<Record<string, string>>): StepContext {
     const before = o.pipeline.stages.flatMap((s) => s.steps).findIndex((s) => s.name === step.name)
     const env: Record<string, string> = {
-      ...variables, ...o.secrets, ...(o.env ?? {}),
+      ...(o.env ?? {}), ...variables, ...o.secrets,
       WHARF_PIPELINE: o.pipeline.name, WHARF_PIPELINE_RUN_ID: runId, WHARF_PIPELINE_STAGE: stage.name, WHARF_PIPELINE_STEP: step.name,
       ...(o.connection.trackingUri ? { MLFLOW_TRACKING_URI: o.connection.trackingUri, WHARF_TRACKING_URI: o.connection.trackingUri } : {}),
       ...(o.connection.token ? { MLFLOW_TRACKING_TOKEN: o.connection.token, WHARF_TRACKING_TOKEN: o.connection.token } : {}),

@@ -1,13 +1,14 @@
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import type { Logger } from 'pino'
-import type { Config } from '../config.js'
+import { type Config, readEnvironmentVariables } from '../config.js'
 import { sqlitePathOf } from '../store/open-store.js'
 import type { RunOwner } from './entities.js'
 import { PipelineCatalog } from './pipeline-catalog.js'
 import { PipelineTrigger } from './pipeline-trigger.js'
 import type { PipelineStore } from './pipeline-store.js'
 import { SqlitePipelineStore } from './sqlite-pipeline-store.js'
+import { definedOnly, inheritedVariables, secretVariables } from './step-environment.js'
 
 /** What `wharf server` mounts: the run store behind the pipeline API, and the webhook receiver. */
 export interface PipelineServices {
@@ -49,6 +50,7 @@ export async function startPipelines(config: Config, logger: Logger): Promise<Pi
   let trackingUri = ''
   const trigger = new PipelineTrigger({
     store, catalog, secret: config.pipelineWebhookSecret, trackingUri: () => trackingUri, token: config.authToken, logger,
+    runnerEnvironment: (pipeline) => definedOnly(readEnvironmentVariables([...inheritedVariables, ...secretVariables(pipeline.secrets)])),
   })
   return {
     store,
