@@ -27,10 +27,13 @@ stages:
   return { trigger, started }
 }
 
-const delivery = (body: object, options: { secret?: string; timestamp?: string; pipeline?: string } = {}) => {
+const delivery = (body: object, options: { secret?: string; timestamp?: string; pipeline?: string; signedTarget?: string } = {}) => {
   const text = JSON.stringify(body)
   const timestamp = options.timestamp ?? String(Math.floor(Date.now() / 1000))
-  return { body: text, timestamp, signature: signDelivery(options.secret ?? secret, timestamp, text), pipeline: options.pipeline ?? 'hooked', stages: undefined }
+  const pipeline = options.pipeline ?? 'hooked'
+  const target = `/api/2.0/wharf/pipelines/trigger?pipeline=${pipeline}`
+  const signature = signDelivery(options.secret ?? secret, { timestamp, method: 'POST', target: options.signedTarget ?? target, body: text })
+  return { method: 'POST', target, body: text, timestamp, signature, pipeline, stages: undefined }
 }
 
 describe('the pipeline webhook receiver', () => {
@@ -48,6 +51,14 @@ describe('the pipeline webhook receiver', () => {
     const { trigger, started } = await setup()
     await assert.rejects(trigger.handle(delivery({ delivery_id: 'd2' }, { secret: 'not-the-secret' })), /bad X-Wharf-Signature/)
     await assert.rejects(trigger.handle(delivery({ delivery_id: 'd3' }, { timestamp: String(Math.floor(Date.now() / 1000) - 3600) })), /stale/)
+    assert.equal(started.length, 0)
+  })
+
+  it('refuses a delivery whose signature covers another path or query', async () => {
+    const { trigger, started } = await setup()
+    for (const signedTarget of ['/api/2.0/wharf/pipelines/trigger?pipeline=other', '/api/2.0/wharf/pipelines/trigger?pipeline=hooked&stages=test', '/hook']) {
+      await assert.rejects(trigger.handle(delivery({ delivery_id: 'd6', event: 'model_version.created', model: 'fraud' }, { signedTarget })), /bad X-Wharf-Signature/)
+    }
     assert.equal(started.length, 0)
   })
 

@@ -31,6 +31,9 @@ export interface TriggerOptions {
 }
 
 export interface Delivery {
+  readonly method: string
+  /** The request target as received (raw path and query): the signature covers it. */
+  readonly target: string
   readonly body: string
   readonly timestamp: string | undefined
   readonly signature: string | undefined
@@ -76,7 +79,7 @@ export class PipelineTrigger {
     if (d.timestamp === undefined || !/^\d{1,12}$/.test(d.timestamp) || Math.abs(now - Number(d.timestamp) * 1000) > maxSkewMs) {
       throw new MlflowError('UNAUTHENTICATED', 'missing or stale X-Wharf-Timestamp')
     }
-    if (!isValidSignature(secret, d.timestamp, d.body, d.signature)) throw new MlflowError('UNAUTHENTICATED', 'bad X-Wharf-Signature')
+    if (!isValidSignature(secret, { timestamp: d.timestamp, method: d.method, target: d.target, body: d.body }, d.signature)) throw new MlflowError('UNAUTHENTICATED', 'bad X-Wharf-Signature')
     if (!d.pipeline) throw invalidParameter("name the pipeline in the webhook URL: ...?pipeline=NAME")
     let event: { delivery_id?: unknown; event?: unknown; model?: unknown; version?: unknown; alias?: unknown }
     try {
