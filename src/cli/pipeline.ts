@@ -155,8 +155,8 @@ export async function decide(runId: string, decision: 'approved' | 'rejected', f
     if (gates.length !== 1) throw new Error(gates.length === 0 ? `run ${runId} has no gate waiting for a decision` : `run ${runId} has several gates; name one with --step`)
     step = gates[0]!.step
   }
-  await client.post('wharf/pipelines/runs/decide', { run_id: runId, step, decision, ...(flags.comment ? { comment: flags.comment } : {}) })
-  out(`${decision} step '${step}' of run ${runId}`)
+  const { actor } = await client.post('wharf/pipelines/runs/decide', { run_id: runId, step, decision, ...(flags.comment ? { comment: flags.comment } : {}) })
+  out(`${decision} step '${step}' of run ${runId}, recorded as ${actor ?? 'unknown'} (Wharf has no user accounts yet: the server records who authenticated, not WHARF_USER)`)
 }
 
 /** `wharf pipeline export --format F [FILE] [--output PATH]`. */

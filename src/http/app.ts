@@ -43,7 +43,10 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   if (services.deployments) mountRegistryRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), services.registry)
   if (services.pipelines) {
     mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)
-    mountRegistryRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store, services.pipelines.catalog), services.registry)
+    // Approvals are recorded with who was authenticated, never a user name the client claims. Until
+    // Wharf has user accounts that is whoever holds the server's token, or nobody in particular.
+    const actor = options.authToken !== undefined ? 'token holder' : 'anonymous'
+    mountRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store, services.pipelines.catalog), () => ({ actor }))
   }
   mountArtifactProxy(app, services, artifactPrefixes, options.maxArtifactBytes ?? 10 * 1024 ** 3)
   return app

@@ -5,8 +5,9 @@ import type { PipelineCatalog } from './pipeline-catalog.js'
 import type { PipelineStore } from './pipeline-store.js'
 import { toWireLog, toWireRun } from './pipeline-wire.js'
 
-/** Pipeline handlers learn who is asking, as registry handlers do: approvals are recorded with it. */
+/** Pipeline handlers learn who is asking: approvals are recorded with it. */
 export interface PipelineContext {
+  /** The authenticated identity: 'token holder' on a server with a token, else 'anonymous' (http/app.ts). */
   readonly actor: string
 }
 
@@ -80,7 +81,7 @@ export function pipelineRoutes(store: PipelineStore, catalog: PipelineCatalog, n
     }),
     post('/pipelines/runs/decide', z.object({ run_id: runId, step: name, decision: z.enum(['approved', 'rejected']), comment: z.string().max(4096).optional() }), async (b, { actor }) => {
       await store.decide(b.run_id, { step: b.step, decision: b.decision, actor, comment: b.comment, time: now() })
-      return {}
+      return { actor }
     }),
     get('/pipelines/runs/decision', z.object({ run_id: runId, step: name }), async (q) => {
       const d = await store.getDecision(q.run_id, q.step)
