@@ -44,11 +44,18 @@ export async function readBodyBytes(c: Context<AppEnv>, maxBytes: number): Promi
   return readAtMost(bodySource(c), maxBytes)
 }
 
-/**
- * Reads a Node request up to `maxBytes`. Past the limit it keeps nothing more (see `discardRest`)
- * and rejects with 413 at once; the deployment router reads its bodies with it too.
- */
-export function readAtMost(source: Readable | IncomingMessage, maxBytes: number): Promise<Buffer> {
+/** The same rule for a plain node:http server (the deployment router): at most `maxBytes`, else 413. */
+export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = req.headers['content-length']
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    discardRest(req)
+    return Promise.reject(payloadTooLarge(maxBytes))
+  }
+  return readAtMost(req, maxBytes)
+}
+
+/** Reads a stream up to `maxBytes`. Past the limit it keeps nothing more (see `discardRest`) and rejects with 413 at once. */
+function readAtMost(source: Readable | IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
