@@ -52,15 +52,29 @@ export class PipelineCatalog {
   }
 
   /**
-   * The pipeline a new run belongs to: named, and if the request also names a file, that file must
-   * be the one configured for it. The run records the configured path, never the request's.
+   * The pipeline a new run belongs to, by name or by its configured path (or both, which must
+   * agree). The run records the configured path, never the request's.
    */
-  async findForRun(name: string, file: string | undefined): Promise<PipelineDef> {
+  async findForRun(name: string | undefined, file: string | undefined): Promise<PipelineDef> {
+    const real = file === undefined ? undefined : await realpath(resolve(file)).catch(() => undefined)
+    if (name === undefined) {
+      const configured = real === undefined ? undefined : await this.#configuredAt(real)
+      if (configured === undefined) throw denied(`${file} is not a pipeline file this server was configured with (--pipelines, WHARF_PROJECT_FILE); a request cannot name another`)
+      return this.find(configured.name)
+    }
     const def = await this.find(name)
-    if (file !== undefined && (await realpath(resolve(file)).catch(() => undefined)) !== def.file) {
+    if (file !== undefined && real !== def.file) {
       throw denied(`pipeline '${name}' runs from ${def.file}, the file its server was configured with; a request cannot name another`)
     }
     return def
+  }
+
+  /** The configured file whose real path is `real`, read. */
+  async #configuredAt(real: string): Promise<PipelineDef | undefined> {
+    for (const file of this.#files) {
+      if ((await realpath(file).catch(() => undefined)) === real) return loadPipeline(real).catch(() => undefined)
+    }
+    return undefined
   }
 
   async #isInArtifactStore(real: string): Promise<boolean> {

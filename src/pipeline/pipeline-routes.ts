@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { type Route, routeBuilders } from '../http/route.js'
+import { missingParameter } from '../errors.js'
 import { int64 } from '../http/wire-schema.js'
 import type { PipelineCatalog } from './pipeline-catalog.js'
 import type { PipelineStore } from './pipeline-store.js'
@@ -30,13 +31,16 @@ export function pipelineRoutes(store: PipelineStore, catalog: PipelineCatalog, n
     post(
       '/pipelines/runs/create',
       z.object({
-        pipeline: name, file: z.string().min(1).max(4096).optional(), run_key: name.optional(), trigger: z.record(z.string(), z.unknown()).default({}),
+        pipeline: name.optional(), file: z.string().min(1).max(4096).optional(), run_key: name.optional(), trigger: z.record(z.string(), z.unknown()).default({}),
         stages: z.array(name).optional(), variables: strings.default({}), ...owner,
         plan: z.array(z.object({ stage: name, steps: z.array(z.object({ step: name, kind: name })) })).min(1),
       }),
-      async (b, { actor }) => ({
-        run: toWireRun(await store.createRun({ pipeline: b.pipeline, file: (await catalog.findForRun(b.pipeline, b.file)).file, runKey: b.run_key, trigger: b.trigger, stages: b.stages, variables: b.variables, actor, plan: b.plan, owner: toOwner(b) }, now())),
-      }),
+      async (b, { actor }) => {
+        if (b.pipeline === undefined && b.file === undefined) throw missingParameter('pipeline')
+        const pipeline = await catalog.findForRun(b.pipeline, b.file)
+        const run = await store.createRun({ pipeline: pipeline.name, file: pipeline.file, runKey: b.run_key, trigger: b.trigger, stages: b.stages, variables: b.variables, actor, plan: b.plan, owner: toOwner(b) }, now())
+        return { run: toWireRun(run) }
+      },
     ),
     post('/pipelines/runs/claim', z.object({ run_id: runId, ...owner }), async (b) => ({ run: toWireRun(await store.claimRun(b.run_id, toOwner(b), now())) })),
     post('/pipelines/runs/heartbeat', z.object({ run_id: runId, ...owner }), async (b) => {
