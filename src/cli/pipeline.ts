@@ -37,8 +37,7 @@ function parseVars(pairs: readonly string[] = []): Record<string, string> {
 function runnerCredentials(config: Config): string[] {
   const values = [config.trackingToken, config.authToken, config.pipelineWebhookSecret, config.serveApiKey, config.serveApiKeySecondary]
   try {
-    const { username, password } = new URL(config.trackingUri ?? '')
-    values.push(decodeURIComponent(password), ...(password ? [decodeURIComponent(username)] : []))
+    values.push(decodeURIComponent(new URL(config.trackingUri ?? '').password))
   } catch {
     // not a URL: nothing in it to mask
   }
