@@ -27,6 +27,8 @@ export interface ControlPlaneOptions {
   /** Secret the endpoint keys are derived from (at least 16 bytes; see endpoint-keys.ts). */
   readonly keySecret: Buffer
   readonly routerHost?: string
+  /** What endpoint routers accept besides their own names and localhost origins, and their body limit. */
+  readonly routerGuard?: { readonly allowedHosts: readonly string[]; readonly allowedOrigins: readonly string[]; readonly maxBodyBytes: number }
   readonly readyTimeoutMs?: number
   readonly drainTimeoutMs?: number
   readonly supervisor?: SupervisorOptions

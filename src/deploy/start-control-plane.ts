@@ -68,6 +68,7 @@ export async function startControlPlane(config: Config, registry: RegistryServic
   const plane = new ControlPlane({
     store, registry, environments, deployDir, runnerFor, logger, readyTimeoutMs: config.deployReadyTimeoutMs, imageFor: imageBuilder, kubernetes,
     keySecret: await endpointKeySecret(deployDir, config),
+    routerGuard: { allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.serveMaxBodyBytes },
   })
   return {
     plane,
@@ -87,7 +88,7 @@ export async function startControlPlane(config: Config, registry: RegistryServic
 async function endpointKeySecret(deployDir: string, config: Config): Promise<Buffer> {
   if (config.endpointKeySecret) return Buffer.from(config.endpointKeySecret, 'utf8')
   const file = join(deployDir, 'endpoint-keys.secret')
-  await mkdir(deployDir, { recursive: true })
+  await mkdir(deployDir, { recursive: true, mode: 0o700 })
   try {
     await writeFile(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 })
   } catch (err) {
