@@ -138,9 +138,10 @@ render registry-config.yml > "$STATE/registry.yml"
 start "$REGISTRY_CACHE/bin/registry" serve "$STATE/registry.yml"
 mkdir -p "/etc/containers/certs.d/$REGISTRY_ADDR" "$STATE/containerd-certs.d/$REGISTRY_ADDR"
 cp "$STATE/pki/ca.crt" "/etc/containers/certs.d/$REGISTRY_ADDR/ca.crt"
-# Only the server entry: a [host] entry as well would make containerd try the server again without the
-# CA after a 404, and report an image that does not exist as "certificate signed by unknown authority".
-printf 'server = "https://%s"\nca = "%s"\ncapabilities = ["pull", "resolve"]\n' "$REGISTRY_ADDR" "$STATE/pki/ca.crt" > "$STATE/containerd-certs.d/$REGISTRY_ADDR/hosts.toml"
+# The CA for the host and for the server entry: after a 404 containerd asks the server entry too, and
+# without the CA there a missing image reads as "certificate signed by unknown authority".
+printf 'server = "https://%s"\nca = "%s"\n[host."https://%s"]\n  capabilities = ["pull", "resolve"]\n  ca = "%s"\n' \
+  "$REGISTRY_ADDR" "$STATE/pki/ca.crt" "$REGISTRY_ADDR" "$STATE/pki/ca.crt" > "$STATE/containerd-certs.d/$REGISTRY_ADDR/hosts.toml"
 cat > "$STATE/cluster.env" <<ENV
 KUBECONFIG=$STATE/kubeconfig
 WHARF_KUBE_REGISTRY=$REGISTRY_ADDR
