@@ -232,7 +232,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
   it('fails a deploy whose image cannot be pulled with the pull error, and shows recent warnings in wharf deployments', async () => {
     const res = await deployApi(server.url, 'POST', 'deploy', { model_name: model, version: '4', environment: 'production' })
     assert.equal(res.status, 500)
-    assert.match(res.body.message, /version 4 .* failed: pod \S+: ImagePullBackOff: Back-off pulling image .*v4/)
+    assert.match(res.body.message, /version 4 .* failed: pod \S+: ImagePullBackOff: Back-off pulling image "[^"]+:v4".*: not found/)
     const { stdout } = await wharf(['deployments', 'production', '--model', model])
     assert.match(stdout, /v2 +live +3\/3 ready/)
     assert.match(stdout, /warning: Failed: Failed to pull image "[^"]+:v4"/)
