@@ -88,12 +88,22 @@ describe('the container target and real wharf serve processes', { skip }, () => 
 
   it('brings a killed container back, healthy, within 5 s', async () => {
     const qa = await endpoint('qa')
+    const key = await keyOf('qa')
     await runContainerCommand('podman', ['kill', qa.instances[0].container_name])
     const tookMs = await waitFor(async () => {
       const e = await endpoint('qa')
-      return e.instances[0].restarts >= 1 && e.instances[0].health === 'ready' && (await score(e.url, await keyOf('qa'))).status === 200
+      return e.instances[0].restarts >= 1 && e.instances[0].health === 'ready' && (await score(e.url, key)).status === 200
     }, 5000, 'container back and healthy')
     assert.ok(tookMs < 5000)
+  })
+
+  it('takes a regenerated key in the running container, without a restart', async () => {
+    const qa = await endpoint('qa')
+    const before = await keyOf('qa')
+    const after = (await api('POST', 'keys/regenerate', { environment: 'qa', model_name: model, key: 'primary' })).primary_key as string
+    assert.notEqual(after, before)
+    await waitFor(async () => (await score(qa.url, after)).status === 200 && (await score(qa.url, before)).status === 401, 15_000, 'the container to read the new keys')
+    assert.equal((await endpoint('qa')).instances[0].restarts, qa.instances[0].restarts, 'no restart')
   })
 
   it('prints the Kubernetes manifests of a deploy with --dry-run instead of applying them', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { chown, mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { invalidParameter, MlflowError, notFound } from '../errors.js'
 import type { ControlPlaneOptions } from './control-plane.js'
@@ -10,6 +10,7 @@ import { findFreePort } from './free-port.js'
 import { TrafficRouter } from './router.js'
 import type { RunSpec } from './runner.js'
 import { ShadowLog } from './shadow-log.js'
+import { serveUid } from './container/base-image.js'
 import { keysFileText } from './endpoint-keys.js'
 import { Supervisor } from './supervisor.js'
 
@@ -109,9 +110,16 @@ export class EndpointRuntimes {
   /** Writes the endpoint's key digests where its instances read them (re-read on change: no restart). */
   async writeKeys(environment: string, modelName: string, digests: readonly string[]): Promise<void> {
     const file = this.#keysFile(environment, modelName)
-    await mkdir(join(file, '..'), { recursive: true })
+    const dir = join(file, '..')
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    // A container reads the folder as the image's user: private to that user, as the rest is to the server's.
+    const owner = this.#o.environments.get(environment)?.target === 'container' && process.getuid?.() === 0 ? serveUid : undefined
     // Whole-file replace, so a reader never sees half a file.
-    await writeFile(`${file}.tmp`, keysFileText(digests), { mode: 0o644 })
+    await writeFile(`${file}.tmp`, keysFileText(digests), { mode: 0o600 })
+    if (owner !== undefined) {
+      await chown(`${file}.tmp`, owner, owner)
+      await chown(dir, owner, owner)
+    }
     await rename(`${file}.tmp`, file)
   }
 
