@@ -152,6 +152,8 @@ export class KubernetesTarget implements KubernetesDeployer {
     const connect = this.#o.connect ?? (async (file: string, context: string | undefined) => (await import('./client-node-api.js')).connectKubernetes(file, context))
     const api = await connect(kubeconfig, env.context)
     const names = new EndpointNames(env.name, modelName)
+    // An unreachable cluster fails here, before an image is built and pushed for nothing.
+    if (version !== undefined) await api.list('apps/v1', 'Deployment', env.namespace, names.selector)
     const template = await this.#template(env, names, modelName, version)
     return { env, api, names, objects: new OwnedObjects(api, names), template, pollMs: this.#o.pollMs, input: { env, names, wharfVersion: this.#o.wharfVersion, pullSecret: this.#pullSecretName(env, names) } }
   }
@@ -188,11 +190,4 @@ export class KubernetesTarget implements KubernetesDeployer {
       buildIngress(input),
     ].filter((m): m is Manifest => m !== undefined)
   }
-
-
-
-
-
-
-
 }
