@@ -92,6 +92,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
         nocluster: { ...production, kubeconfig: join(dir, 'missing.kubeconfig') },
         unreachable: { ...production, kubeconfig: join(dir, 'unreachable.kubeconfig') },
         edge: { ...production, autoscaling: undefined, replicas: 1, routerReplicas: 1, service: { type: 'LoadBalancer' }, ingress: { host: 'fraud.example.test', tlsSecret: 'fraud-tls' } },
+        impatient: { ...production, autoscaling: undefined, replicas: 1, routerReplicas: 1, rolloutTimeoutSeconds: 20 },
       },
     }))
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
@@ -100,12 +101,16 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     // v1 and v2: two real models (different regularisation); v3 and v4: v1's model again, for broken images.
     for (const alpha of ['1', '0.01']) await wharf(['train', '--data', join(root, 'data/diabetes.csv'), '--target', 'progression', '--model', 'ridge', '--param', `alpha=${alpha}`, '--register', model])
     const source = (await (await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=${model}&version=1`)).json() as any).model_version
-    for (let i = 0; i < 2; i++) await postJson(server.url, 'model-versions/create', { name: model, source: source.source, run_id: source.run_id })
+    for (let i = 0; i < 3; i++) await postJson(server.url, 'model-versions/create', { name: model, source: source.source, run_id: source.run_id })
     // The images CI would push: `wharf build-image --push` with the registry login from the environment.
     const env = { ...process.env, WHARF_TRACKING_URI: server.url, WHARF_REGISTRY_USERNAME: cluster.username, WHARF_REGISTRY_PASSWORD: cluster.password }
     for (const v of ['1', '2']) {
       await run(process.execPath, [wharfBin, 'build-image', '--model-uri', `models:/${model}/${v}`, '--tag', `localhost/${model}:v${v}`, '--output', join(dir, `image-${v}`), '--push', image(v)], { env, maxBuffer: 16 * 1024 * 1024 })
     }
+    // v5's image starts but never becomes ready (its readiness route answers 503).
+    await writeFile(join(dir, 'Containerfile.unready'), `FROM ${defaultBaseTag()}\nENTRYPOINT ["/usr/bin/node", "-e", "require('http').createServer((q, s) => { s.statusCode = q.url === '/v2/health/live' ? 200 : 503; s.end() }).listen(8080)"]\n`)
+    await runContainerCommand('podman', ['build', '-f', join(dir, 'Containerfile.unready'), '-t', `localhost/${model}:unready`, dir])
+    await pushImage('podman', `localhost/${model}:unready`, image('5'), { username: cluster.username, password: cluster.password })
     // v3's image is broken: it exits at once, as an image missing its model would.
     await writeFile(join(dir, 'Containerfile.broken'), `FROM ${defaultBaseTag()}\nENTRYPOINT ["/usr/bin/node", "-e", "console.error('broken image: no model inside'); process.exit(3)"]\n`)
     await runContainerCommand('podman', ['build', '-f', join(dir, 'Containerfile.broken'), '-t', `localhost/${model}:broken`, dir])
@@ -119,7 +124,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
       await server.stop()
     }
     await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace }).catch(() => {})
-    for (const t of ['v1', 'v2', 'broken']) await runContainerCommand('podman', ['rmi', '-f', `localhost/${model}:${t}`]).catch(() => {})
+    for (const t of ['v1', 'v2', 'broken', 'unready']) await runContainerCommand('podman', ['rmi', '-f', `localhost/${model}:${t}`]).catch(() => {})
     if (cluster?.isStartedHere) await downCluster().catch(() => {})
     await rm(dir, { recursive: true, force: true })
   })
@@ -236,6 +241,14 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     const { stdout } = await wharf(['deployments', 'production', '--model', model])
     assert.match(stdout, /v2 +live +3\/3 ready/)
     assert.match(stdout, /warning: Failed: Failed to pull image "[^"]+:v4"/)
+  })
+
+  it('gives up on a version that never becomes ready at the rollout timeout, with the failing probe as the reason', async () => {
+    const res = await deployApi(server.url, 'POST', 'deploy', { model_name: model, version: '5', environment: 'impatient' })
+    assert.equal(res.status, 500)
+    // Wharf's timeout or the Deployment's progress deadline (the same 20 s), whichever is seen first.
+    assert.match(res.body.message, /version 5 in 'impatient' failed: (not ready within 20 s \(0 of 1 updated replicas available\)|ReplicaSet "\S+" has timed out progressing\.): .*Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503.*rolled back: nothing of the endpoint is left/)
+    assert.deepEqual((await kube.list('apps/v1', 'Deployment', namespace, new EndpointNames('impatient', model).selector)).map((d) => d.metadata.name), [])
   })
 
   it('splits traffic 90/10 between two versions and copies requests to a shadow whose answers are compared', async () => {
