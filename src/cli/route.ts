@@ -1,3 +1,4 @@
+// Straight to the module, not deploy/index.ts: router pods start without the control plane's code.
 import { runRouteProcess } from '../deploy/route-process.js'
 
 /** `wharf route`: the traffic router in front of a Kubernetes endpoint's versions (run by Wharf's router pods). */
