@@ -8,7 +8,7 @@ import { ControlPlane } from './control-plane.js'
 import { loadEnvironments, type Environment } from './environments.js'
 import { LocalRunner } from './local-runner.js'
 import type { Runner } from './runner.js'
-import { SqliteDeploymentStore } from './sqlite-deployment-store.js'
+import { SqliteDeploymentStore } from '../store/sqlite/deployment-store.js'
 
 export interface StartedControlPlane {
   readonly plane: ControlPlane

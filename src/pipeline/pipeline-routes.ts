@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { type Route, routeBuilders } from '../http/route.js'
 import { int64 } from '../http/wire-schema.js'
-import type { PipelineStore } from './pipeline-store.js'
+import type { PipelineStore } from '../store/pipeline-store.js'
 import { toWireLog, toWireRun } from './pipeline-wire.js'
 
 /** Pipeline handlers learn who is asking, as registry handlers do: approvals are recorded with it. */

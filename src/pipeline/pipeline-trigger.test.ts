@@ -6,7 +6,7 @@ import { describe, it } from 'node:test'
 import { signDelivery } from '../registry/index.js'
 import { openSqlite } from '../store/sqlite/database.js'
 import { PipelineTrigger } from './pipeline-trigger.js'
-import { SqlitePipelineStore } from './sqlite-pipeline-store.js'
+import { SqlitePipelineStore } from '../store/sqlite/pipeline-store.js'
 
 const secret = 'webhook-secret-for-tests'
 

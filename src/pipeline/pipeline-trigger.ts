@@ -5,7 +5,7 @@ import { wharfBin } from '../app-paths.js'
 import { MlflowError, invalidParameter, notFound } from '../errors.js'
 import { isValidSignature } from '../registry/index.js'
 import { loadPipeline, type PipelineDef } from './pipeline-file.js'
-import type { PipelineStore } from './pipeline-store.js'
+import type { PipelineStore } from '../store/pipeline-store.js'
 
 /** Deliveries older than this are refused, so a captured one cannot be replayed later. */
 const maxSkewMs = 5 * 60_000

@@ -1,6 +1,6 @@
 import type { ApprovalRecord, LogLine, NewRun, PipelineRun, RunOwner, RunStatus, StageStatus, StepStatus } from './entities.js'
 import type { ServerClient } from './pipeline-client.js'
-import type { PipelineStore } from './pipeline-store.js'
+import type { PipelineStore } from '../store/pipeline-store.js'
 import { fromWireRun, type WireRun } from './pipeline-wire.js'
 
 /**

@@ -8,7 +8,7 @@ import { parsePipeline } from './pipeline-file.js'
 import { StoreRunRecorder } from './run-recorder.js'
 import { runPipeline, type RunnerOptions } from './runner.js'
 import { Masker } from './secrets.js'
-import { SqlitePipelineStore } from './sqlite-pipeline-store.js'
+import { SqlitePipelineStore } from '../store/sqlite/pipeline-store.js'
 import { commandStep } from './steps/command-step.js'
 import type { StepFunctions } from './step-context.js'
 

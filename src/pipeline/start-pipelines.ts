@@ -4,8 +4,8 @@ import type { Config } from '../config.js'
 import { sqlitePathOf } from '../store/open-store.js'
 import type { RunOwner } from './entities.js'
 import { PipelineTrigger } from './pipeline-trigger.js'
-import type { PipelineStore } from './pipeline-store.js'
-import { SqlitePipelineStore } from './sqlite-pipeline-store.js'
+import type { PipelineStore } from '../store/pipeline-store.js'
+import { SqlitePipelineStore } from '../store/sqlite/pipeline-store.js'
 
 /** What `wharf server` mounts: the run store behind the pipeline API, and the webhook receiver. */
 export interface PipelineServices {

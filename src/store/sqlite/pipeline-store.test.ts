@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { openSqlite } from '../store/sqlite/database.js'
-import type { NewRun } from './entities.js'
-import { SqlitePipelineStore } from './sqlite-pipeline-store.js'
+import { openSqlite } from './database.js'
+import type { NewRun } from '../../pipeline/entities.js'
+import { SqlitePipelineStore } from './pipeline-store.js'
 
 const alive = new Set<number>()
 const makeStore = () =>

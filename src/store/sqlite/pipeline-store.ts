@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from 'better-sqlite3'
-import { MlflowError, notFound } from '../errors.js'
-import type { ApprovalRecord, LogLine, NewRun, PipelineRun, RunOwner, RunStatus, StageRecord, StageStatus, StepRecord, StepStatus } from './entities.js'
-import type { PipelineStore } from './pipeline-store.js'
+import { MlflowError, notFound } from '../../errors.js'
+import type { ApprovalRecord, LogLine, NewRun, PipelineRun, RunOwner, RunStatus, StageRecord, StageStatus, StepRecord, StepStatus } from '../../pipeline/entities.js'
+import type { PipelineStore } from '../pipeline-store.js'
 
 interface RunRow {
   run_id: string; pipeline: string; file: string; run_key: string | null; status: string; trigger: string; stages: string | null

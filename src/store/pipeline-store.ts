@@ -1,4 +1,4 @@
-import type { ApprovalRecord, Decision, LogLine, NewRun, PipelineRun, RunOwner, RunStatus, StageStatus, StepStatus } from './entities.js'
+import type { ApprovalRecord, Decision, LogLine, NewRun, PipelineRun, RunOwner, RunStatus, StageStatus, StepStatus } from '../pipeline/entities.js'
 
 /**
  * Pipeline runs as the server keeps them. Every call that changes a run names its owner; the

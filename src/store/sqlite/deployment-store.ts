@@ -1,7 +1,6 @@
 import type { Database } from 'better-sqlite3'
-import type { DeploymentStore } from './deployment-store.js'
-import type { DeployAction, DeployChange, Endpoint, Instance, Traffic } from './entities.js'
-import type { TargetKind } from './environments.js'
+import type { DeploymentStore } from '../deployment-store.js'
+import type { DeployAction, DeployChange, Endpoint, Instance, Traffic } from '../../deploy/entities.js'
 
 interface EndpointRow { environment: string; model_name: string; target: string; router_port: number | null; traffic: string; creation_time: number; last_update_time: number }
 interface InstanceRow {
@@ -11,7 +10,7 @@ interface InstanceRow {
 interface ChangeRow { change_id: number; time: number; actor: string; action: string; environment: string; model_name: string; from_version: string | null; to_version: string | null; data: string }
 
 const toEndpoint = (r: EndpointRow): Endpoint => ({
-  environment: r.environment, modelName: r.model_name, target: r.target as TargetKind, routerPort: r.router_port ?? undefined,
+  environment: r.environment, modelName: r.model_name, target: r.target as Endpoint['target'], routerPort: r.router_port ?? undefined,
   traffic: JSON.parse(r.traffic) as Traffic, creationTime: r.creation_time, lastUpdateTime: r.last_update_time,
 })
 const toInstance = (r: InstanceRow): Instance => ({

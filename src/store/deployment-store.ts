@@ -1,4 +1,4 @@
-import type { DeployChange, Endpoint, Instance, Traffic } from './entities.js'
+import type { DeployChange, Endpoint, Instance, Traffic } from '../deploy/entities.js'
 
 /**
  * Desired state of deployments, kept so the control plane finds its endpoints again after a
