@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
-import { artifactListRoutes, mountArtifactProxy } from '../artifacts/artifact-routes.js'
+import { artifactListRoutes, mountArtifactProxy } from '../tracking/artifact-routes.js'
 import { deploymentRoutes } from '../deploy/index.js'
 import { mountPipelineTrigger, pipelineRoutes } from '../pipeline/index.js'
 import { modelVersionRoutes, mountRegistryRoutes, registeredModelRoutes, wharfRegistryRoutes } from '../registry/index.js'

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Document, parse, stringify, type Scalar } from 'yaml'
 import { ModelFormatError } from './model-error.js'
 import { checkOnnxExternalData } from './onnx/inspect.js'
-import { resolveInsideModel } from './safe-path.js'
+import { resolveInsideModel } from './inside-model.js'
 import { signatureFromMlmodel, signatureToMlmodel, type Signature } from './signature.js'
 import { wharfModelFormat, type WharfModelSpec } from './wharf-model.js'
 

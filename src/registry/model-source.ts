@@ -1,6 +1,6 @@
 import { MlflowError, invalidParameter } from '../errors.js'
 import type { TrackingStore } from '../store/tracking-store.js'
-import { safeArtifactPath } from '../artifacts/safe-path.js'
+import { safeArtifactPath } from '../store/artifact-path.js'
 import type { LoggedModel, Run, Tag } from '../tracking/entities.js'
 import { validateRunId } from '../tracking/validation.js'
 import type { ModelVersion } from './entities.js'
@@ -112,7 +112,7 @@ interface HierarchicalUri {
 
 const authorityPattern = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
-/** `scheme:/path` or `scheme://authority/path`, with the path held to safe-path rules. */
+/** `scheme:/path` or `scheme://authority/path`, with the path held to the rules of store/artifact-path.ts. */
 function parseHierarchicalUri(uri: string): HierarchicalUri | undefined {
   const match = /^([A-Za-z][A-Za-z0-9+.-]+):(?:\/\/([^/]*))?(\/.*)?$/.exec(uri)
   if (!match) return undefined

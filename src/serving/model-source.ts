@@ -1,7 +1,7 @@
 import { realpath, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { safeArtifactPath } from '../artifacts/safe-path.js'
+import { safeArtifactPath } from '../store/artifact-path.js'
 import { fetchModel } from './model-cache.js'
 import { RegistryClient } from './registry-client.js'
 

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path'
 import { ModelFormatError } from '../model-error.js'
-import { resolveInsideModel } from '../safe-path.js'
+import { resolveInsideModel } from '../inside-model.js'
 import { ModelProto } from './onnx-proto.js'
 
 interface TensorLike { name?: string; externalData?: { key?: string; value?: string }[]; dataLocation?: number }

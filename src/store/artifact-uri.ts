@@ -1,4 +1,4 @@
-import { safeArtifactPath } from './safe-path.js'
+import { safeArtifactPath } from './artifact-path.js'
 
 /**
  * The store-relative path behind an artifact URI this server proxies: `mlflow-artifacts:/3/abc/artifacts`

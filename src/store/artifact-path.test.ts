@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MlflowError } from '../errors.js'
-import { joinArtifactPath, safeArtifactPath } from './safe-path.js'
+import { joinArtifactPath, safeArtifactPath } from './artifact-path.js'
 
 const isInvalidPath = (err: unknown) =>
   err instanceof MlflowError && err.code === 'INVALID_PARAMETER_VALUE' && err.status === 400 && err.message === 'Invalid path'

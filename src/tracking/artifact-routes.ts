@@ -7,9 +7,9 @@ import type { AppEnv } from '../http/app-env.js'
 import { requestBodyStream } from '../http/request-body.js'
 import { get, type ServiceRoute } from '../http/route.js'
 import type { Services } from '../http/services.js'
-import { toWireFileInfo } from '../tracking/wire.js'
-import { artifactUriToStorePath } from './artifact-uri.js'
-import { joinArtifactPath, safeArtifactPath } from './safe-path.js'
+import { toWireFileInfo } from './wire.js'
+import { artifactUriToStorePath } from '../store/artifact-uri.js'
+import { joinArtifactPath, safeArtifactPath } from '../store/artifact-path.js'
 
 // Types a browser cannot run: HTML, SVG and scripts go out as text/plain (SECURITY.md §3.7).
 const contentTypes: Readonly<Record<string, string>> = {
@@ -19,7 +19,7 @@ const contentTypes: Readonly<Record<string, string>> = {
 }
 const contentTypeOf = (path: string) => contentTypes[extname(path).toLowerCase()] ?? (extname(path) ? 'application/octet-stream' : 'text/plain; charset=utf-8')
 
-/** The part of the raw (still percent-encoded) URL after `marker`, so safe-path sees exactly what was sent. */
+/** The part of the raw (still percent-encoded) URL after `marker`, so `safeArtifactPath` sees exactly what was sent. */
 function rawPathAfter(c: Context<AppEnv>, marker: string): string {
   const url = c.env?.incoming?.url ?? new URL(c.req.url).pathname
   const path = url.split('?')[0] ?? ''
