@@ -7,7 +7,6 @@ export { RegistryService, type RegistryServiceOptions } from './registry-service
 export { WebhookService } from './webhook-service.js'
 export { WebhookDispatcher, startWebhookDispatcher, type DispatcherOptions } from './webhook-dispatcher.js'
 export { resolveModelUri, resolveModelReference, type ResolvedModel } from './model-resolver.js'
-export { parseModelUri, type ModelReference } from './model-uri.js'
 export { isValidSignature, signDelivery } from './webhook-signature.js'
 export { mountRegistryRoutes } from './registry-route.js'
 export { registeredModelRoutes } from './registered-model-routes.js'

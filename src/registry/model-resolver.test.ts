@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { MlflowError } from '../errors.js'
 import { SqliteRegistryStore } from '../store/sqlite/registry-store.js'
 import { SqliteTrackingStore } from '../store/sqlite/tracking-store.js'
-import { parseModelUri } from './model-uri.js'
+import { parseModelUri } from '../models/index.js'
 import { RegistryService } from './registry-service.js'
 
 describe('models:/ URI parsing', () => {

@@ -3,7 +3,7 @@ import type { RegistryStore } from '../store/registry-store.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 import type { LoggedModel } from '../tracking/entities.js'
 import type { ModelVersion } from './entities.js'
-import { type ModelReference, parseModelUri } from './model-uri.js'
+import { type ModelReference, parseModelUri } from '../models/index.js'
 
 /** A model URI resolved to where its files are, and the registered version or logged model behind it. */
 export interface ResolvedModel {

@@ -4,7 +4,7 @@ import { safeArtifactPath } from '../store/artifact-path.js'
 import type { LoggedModel, Run, Tag } from '../tracking/entities.js'
 import { validateRunId } from '../tracking/validation.js'
 import type { ModelVersion } from './entities.js'
-import { type ModelReference, parseModelUri } from './model-uri.js'
+import { type ModelReference, parseModelUri } from '../models/index.js'
 
 /** What a version's source resolves to: the files' location and the lineage it implies. */
 export interface ResolvedSource {

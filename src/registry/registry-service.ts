@@ -1,4 +1,5 @@
 import { invalidParameter } from '../errors.js'
+import { parseStage, parseVersion } from '../models/index.js'
 import type { RegistryStore, RegistrySearchQuery } from '../store/registry-store.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 import type { Page, Tag } from '../tracking/entities.js'
@@ -9,7 +10,7 @@ import type { ChangeContext, ModelVersion, RegisteredModel, RegistryEvent } from
 import { type ResolvedModel, resolveModelReference, resolveModelUri } from './model-resolver.js'
 import { promptTagKey, resolveVersionSource } from './model-source.js'
 import {
-  parseStage, parseVersion, registryLimits, validateAlias, validateDescription, validateModelName, validateRegistryTag,
+  registryLimits, validateAlias, validateDescription, validateModelName, validateRegistryTag,
 } from './validation.js'
 import { WebhookService, type WebhookServiceOptions } from './webhook-service.js'
 

@@ -1,6 +1,7 @@
 import { realpath, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseModelUri } from '../models/index.js'
 import { safeArtifactPath } from '../store/artifact-path.js'
 import { fetchModel } from './model-cache.js'
 import { RegistryClient } from './registry-client.js'
@@ -54,8 +55,6 @@ export async function resolveModel(uri: string, options: SourceOptions): Promise
 }
 
 async function resolveRegistered(uri: string, options: SourceOptions): Promise<ResolvedModel> {
-  // Lazy: the registry folder is only needed for models:/ URIs.
-  const { parseModelUri } = await import('../registry/index.js')
   const ref = parseModelUri(uri)
   const client = registryClient(uri, options)
   if (ref.kind === 'logged-model') {

@@ -1,6 +1,22 @@
 import { invalidParameter } from '../errors.js'
-import type { Stage } from './entities.js'
-import { parseStage, parseVersion } from './validation.js'
+
+/** Registry stages, as MLflow names them (deprecated there in favour of aliases, still served). */
+export type Stage = 'None' | 'Staging' | 'Production' | 'Archived'
+export const stages: readonly Stage[] = ['None', 'Staging', 'Production', 'Archived']
+
+/** Stage names are case-insensitive on input and canonical on output (MLflow's get_canonical_stage). */
+export function parseStage(stage: string): Stage {
+  const found = stages.find((s) => s.toLowerCase() === stage.toLowerCase())
+  if (!found) throw invalidParameter(`Invalid Model Version stage: ${stage}. Value must be one of ${stages.join(', ')}.`)
+  return found
+}
+
+/** Version numbers travel as strings ("1", "2"); MLflow int()s them. */
+export function parseVersion(version: string | number): number {
+  const text = String(version).trim()
+  if (!/^\d{1,15}$/.test(text)) throw invalidParameter(`Parameter 'version' must be an integer, got '${String(version).slice(0, 40)}'.`)
+  return Number(text)
+}
 
 /** What a `models:/` URI names (MLflow's `_parse_model_uri` in mlflow/store/artifact/utils/models.py). */
 export type ModelReference =
