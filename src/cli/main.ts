@@ -42,7 +42,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--output <dir>', 'also write the model directory here (required without a tracking server)')
     .action(async (flags) => {
       const config = loadConfig()
-      const { runTrain } = await import('./train.js')
+      const { runTrain } = await import('../train/run-train.js')
       const result = await runTrain({ ...flags, trackingUri: config.trackingUri, token: config.trackingToken })
       process.stdout.write(JSON.stringify(result, null, 2) + '\n')
     })

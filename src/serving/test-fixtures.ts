@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runTrain } from '../cli/train.js'
+import { runTrain } from '../train/run-train.js'
 import { startServing, type RunningServing, type ServeOptions } from './serve-model.js'
 
 /** Shared by the serving tests (not a test file itself): trained models, a server, an HTTP helper. */

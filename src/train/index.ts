@@ -10,3 +10,4 @@ export { profileTable, type DataProfile, type NumericProfile, type StringProfile
 export { createRng, shuffledIndices, trainTestSplit, type Split } from './split.js'
 export { dropColumns, findColumn, takeRows, type Column, type Table } from './table.js'
 export { encodeTarget, evaluateModel, trainModel, type Task, type TrainOptions, type TrainedModel } from './trainer.js'
+export { runTrain, validateTrainOptions, type TrainCommandOptions, type TrainCommandResult } from './run-train.js'

@@ -13,7 +13,7 @@ import { runShell } from './shell-command.js'
 export const trainStep: StepFunction<'train'> = async (spec, ctx) => ('command' in spec ? trainWithCommand(spec, ctx) : trainBuiltIn(spec, ctx))
 
 async function trainBuiltIn(spec: Exclude<StepSpec<'train'>, { command: string }>, ctx: StepContext): Promise<Record<string, string>> {
-  const { runTrain } = await import('../../cli/train.js')
+  const { runTrain } = await import('../../train/run-train.js')
   const result = await runTrain({
     data: resolve(ctx.dir, spec.data), target: spec.target, model: spec.model, param: Object.entries(spec.params).map(([k, v]) => `${k}=${v}`),
     experiment: spec.experiment, runName: spec.run_name ?? `${ctx.pipeline.name}-${ctx.runId}`, testSize: spec.test_size, seed: spec.seed,

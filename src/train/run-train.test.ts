@@ -6,7 +6,7 @@ import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { getJson, startServer } from '../integration/server-process.js'
 import { loadModel } from '../models/index.js'
-import { runTrain, validateTrainOptions } from './train.js'
+import { runTrain, validateTrainOptions } from './run-train.js'
 
 const dataDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data')
 const quiet = () => {}

@@ -4,9 +4,15 @@ import { join, resolve } from 'node:path'
 import { TrackingClient, type KeyValue, type Metric } from '../client/index.js'
 import { exportOnnx, outputNamesOf, writeModelDir, type ColumnSpec, type InputExample, type Signature, type WharfModelSpec } from '../models/index.js'
 import { version as wharfVersion } from '../version.js'
-import { algorithms, dropColumns, evaluateModel, profileTable, readCsvFile, resolveParams, takeRows, trainModel, trainTestSplit, type GbdtProgress, type Table } from '../train/index.js'
+import { readCsvFile } from './csv.js'
+import type { GbdtProgress } from './gbdt/gbdt.js'
+import { algorithms, resolveParams } from './params.js'
+import { profileTable } from './profile.js'
+import { trainTestSplit } from './split.js'
+import { dropColumns, takeRows, type Table } from './table.js'
+import { evaluateModel, trainModel } from './trainer.js'
 
-/** What `wharf train` takes; the commander wiring in main.ts maps flags onto it one to one. */
+/** What `wharf train` takes; the command in cli/train.ts maps flags onto it one to one. */
 export interface TrainCommandOptions {
   /** --data FILE.csv */
   readonly data: string
