@@ -23,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--durability <mode>', "'full' (fsync every commit, default) or 'normal'")
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
     .action(async (flags) => {
-      const { runServer } = await import('./server.js')
+      const { runServer } = await import('../server/start-server.js')
       await runServer(loadConfig(flags))
     })
 

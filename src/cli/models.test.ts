@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { serve } from '@hono/node-server'
-import { type RegistryApp, makeRegistryApp } from '../registry/test-registry-app.js'
+import { type RegistryApp, makeRegistryApp } from '../server/test-registry-app.js'
 import { listEvents, listModels, listVersions, setAlias, showModel } from './models.js'
 
 describe('wharf models', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type RegistryApp, makeRegistryApp } from './test-registry-app.js'
+import { type RegistryApp, makeRegistryApp } from '../server/test-registry-app.js'
 
 /**
  * SECURITY.md §3.2 vectors for model-versions/create, adapted to Wharf's stricter rule: a source

@@ -5,8 +5,7 @@ import { z } from 'zod'
 import { MlflowError, invalidParameter } from '../errors.js'
 import type { AppEnv } from '../http/app-env.js'
 import { requestBodyStream } from '../http/request-body.js'
-import { get, type ServiceRoute } from '../http/route.js'
-import type { Services } from '../http/services.js'
+import { get, type TrackingContext, type TrackingRoute } from './tracking-route.js'
 import { toWireFileInfo } from './wire.js'
 import { artifactUriToStorePath } from '../store/artifact-uri.js'
 import { joinArtifactPath, safeArtifactPath } from '../store/artifact-path.js'
@@ -31,7 +30,7 @@ function rawPathAfter(c: Context<AppEnv>, marker: string): string {
  * The artifact proxy (`/api/2.0/mlflow-artifacts/...`, PROTOCOLS.md §2). Uploads stream straight
  * to the store, never buffered or parsed, whatever content type the client names.
  */
-export function mountArtifactProxy(app: Hono<AppEnv>, services: Services, prefixes: readonly string[]): void {
+export function mountArtifactProxy(app: Hono<AppEnv>, services: TrackingContext, prefixes: readonly string[]): void {
   for (const prefix of prefixes) {
     const marker = `${prefix}/artifacts/`
     // Before the wildcard routes: Hono's `/artifacts/*` also matches `/artifacts` itself.
@@ -71,7 +70,7 @@ export function mountArtifactProxy(app: Hono<AppEnv>, services: Services, prefix
   }
 }
 
-async function listUnder(services: Services, rootUri: string, relPath: string | undefined) {
+async function listUnder(services: TrackingContext, rootUri: string, relPath: string | undefined) {
   const rel = safeArtifactPath(relPath)
   const storeRoot = artifactUriToStorePath(rootUri)
   if (storeRoot === undefined) return { root_uri: rootUri }
@@ -81,7 +80,7 @@ async function listUnder(services: Services, rootUri: string, relPath: string | 
 }
 
 /** Listing a run's or a logged model's artifacts through the tracking API (service.proto ListArtifacts). */
-export const artifactListRoutes: readonly ServiceRoute[] = [
+export const artifactListRoutes: readonly TrackingRoute[] = [
   get(
     '/artifacts/list',
     z.object({ run_id: z.string().optional(), run_uuid: z.string().optional(), path: z.string().optional(), page_token: z.string().optional() }),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
-import { getOrPost, get, post, type ServiceRoute } from '../http/route.js'
+import { getOrPost, get, post, type TrackingRoute } from './tracking-route.js'
 import { int64, keyValues, protoEnum, repeated } from '../http/wire-schema.js'
 import { parseFilter, parseOrderBy } from './search/filter-parser.js'
 import { experimentGrammar } from './search/grammars.js'
@@ -19,7 +19,7 @@ const searchExperiments = z.object({
 })
 
 /** Experiments: MLflow service.proto CreateExperiment ... DeleteExperimentTag. */
-export const experimentRoutes: readonly ServiceRoute[] = [
+export const experimentRoutes: readonly TrackingRoute[] = [
   post(
     '/experiments/create',
     z.object({ name: z.string(), artifact_location: z.string().optional(), tags: keyValues }),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
-import { del, get, patch, post, type ServiceRoute } from '../http/route.js'
+import { del, get, patch, post, type TrackingRoute } from './tracking-route.js'
 import { int64, keyValues, protoEnum, repeated } from '../http/wire-schema.js'
 import type { OrderTerm } from './search/filter-ast.js'
 import { parseFilter, parseOrderBy } from './search/filter-parser.js'
@@ -21,7 +21,7 @@ function toOrderTerms(items: readonly z.infer<typeof orderItem>[] | undefined): 
 }
 
 /** MLflow 3 logged models (PROTOCOLS.md §1.8), called by every 3.x `log_model`. */
-export const loggedModelRoutes: readonly ServiceRoute[] = [
+export const loggedModelRoutes: readonly TrackingRoute[] = [
   post(
     '/logged-models',
     z.object({ experiment_id: z.string(), name: z.string().optional(), model_type: z.string().optional(), source_run_id: z.string().optional(), params: keyValues, tags: keyValues }),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { invalidParameter, missingParameter } from '../errors.js'
-import { get, post, type ServiceRoute } from '../http/route.js'
+import { get, post, type TrackingRoute } from './tracking-route.js'
 import { double, int64, keyValues, protoEnum, repeated } from '../http/wire-schema.js'
 import type { Metric } from './entities.js'
 import { viewType } from './experiment-routes.js'
@@ -62,7 +62,7 @@ const searchRuns = z.object({
 })
 
 /** Runs: MLflow service.proto CreateRun ... SearchRuns, GetMetricHistory. */
-export const runRoutes: readonly ServiceRoute[] = [
+export const runRoutes: readonly TrackingRoute[] = [
   post(
     '/runs/create',
     z.object({ experiment_id: z.string().optional(), user_id: z.string().optional(), run_name: z.string().optional(), start_time: int64.optional(), tags: keyValues }),

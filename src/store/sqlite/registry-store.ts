@@ -28,7 +28,7 @@ const inJson = 'IN (SELECT value FROM json_each(?))'
 /**
  * RegistryStore on SQLite: registered models, tags and aliases here; versions in
  * `model-versions.ts`; the event log and webhook queue in `registry-events.ts`. Shares the tracking store's connection when opened through
- * `openStores`, so both see one database and one writer. Every write method is one transaction
+ * `server/open-backends.ts`, so both see one database and one writer. Every write method is one transaction
  * that also records its events (and queues webhook deliveries) through SqliteRegistryEvents.
  */
 export class SqliteRegistryStore implements RegistryStore {

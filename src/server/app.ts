@@ -1,17 +1,21 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import type { Logger } from 'pino'
+import { deploymentRoutes } from '../deploy/deploy-routes.js'
+import { actorOf } from '../http/actor.js'
+import type { AppEnv } from '../http/app-env.js'
+import { errorResponse, notFoundResponse } from '../http/error-response.js'
+import { type GuardOptions, guards } from '../http/guards.js'
+import { mountRoutes } from '../http/route.js'
+import { pipelineRoutes } from '../pipeline/pipeline-routes.js'
+import { mountPipelineTrigger } from '../pipeline/trigger-route.js'
+import { modelVersionRoutes } from '../registry/model-version-routes.js'
+import { registeredModelRoutes } from '../registry/registered-model-routes.js'
+import { wharfRegistryRoutes } from '../registry/wharf-routes.js'
 import { artifactListRoutes, mountArtifactProxy } from '../tracking/artifact-routes.js'
-import { deploymentRoutes } from '../deploy/index.js'
-import { mountPipelineTrigger, pipelineRoutes } from '../pipeline/index.js'
-import { modelVersionRoutes, mountRegistryRoutes, registeredModelRoutes, wharfRegistryRoutes } from '../registry/index.js'
 import { experimentRoutes } from '../tracking/experiment-routes.js'
 import { loggedModelRoutes } from '../tracking/logged-model-routes.js'
 import { runRoutes } from '../tracking/run-routes.js'
 import { version } from '../version.js'
-import type { AppEnv } from './app-env.js'
-import { errorResponse, notFoundResponse } from './error-response.js'
-import { type GuardOptions, guards } from './guards.js'
-import { mountRoutes } from './route.js'
 import type { Services } from './services.js'
 
 export interface AppOptions extends GuardOptions {
@@ -25,7 +29,7 @@ const wharfPrefixes = ['/api/2.0/wharf', '/ajax-api/2.0/wharf']
 
 /**
  * The tracking server's HTTP app (Hono: small, and quick to load, which keeps cold start low).
- * Tests call it in-process with `app.request`; `cli/server.ts` serves it with @hono/node-server.
+ * Tests call it in-process with `app.request`; `start-server.ts` serves it on node:http.
  */
 export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ strict: true })
@@ -35,13 +39,17 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   app.get('/health', (c) => c.text('OK'))
   app.get('/version', (c) => c.text(version))
   mountRoutes(app, apiPrefixes, [...experimentRoutes, ...runRoutes, ...loggedModelRoutes, ...artifactListRoutes], () => services)
-  mountRegistryRoutes(app, apiPrefixes, [...registeredModelRoutes, ...modelVersionRoutes], services.registry)
-  mountRegistryRoutes(app, wharfPrefixes, wharfRegistryRoutes, services.registry)
-  // Deployment handlers get the actor the same way registry handlers do.
-  if (services.deployments) mountRegistryRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), services.registry)
+  // Registry, deployment and pipeline handlers learn who is asking: every change is recorded with it.
+  const withActor = (c: Context<AppEnv>) => ({
+    registry: services.registry,
+    actor: actorOf({ authorization: c.req.header('authorization'), userAgent: c.req.header('user-agent') }),
+  })
+  mountRoutes(app, apiPrefixes, [...registeredModelRoutes, ...modelVersionRoutes], withActor)
+  mountRoutes(app, wharfPrefixes, wharfRegistryRoutes, withActor)
+  if (services.deployments) mountRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), withActor)
   if (services.pipelines) {
     mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)
-    mountRegistryRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store), services.registry)
+    mountRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store), withActor)
   }
   mountArtifactProxy(app, services, artifactPrefixes)
   return app

@@ -1,11 +1,11 @@
 import type { Hono } from 'hono'
 import type { AppEnv } from '../http/app-env.js'
-import { buildApp } from '../http/app.js'
+import { buildApp } from './app.js'
 import { FsArtifactStore } from '../store/fs/artifact-store.js'
 import { SqliteRegistryStore } from '../store/sqlite/registry-store.js'
 import { SqliteTrackingStore } from '../store/sqlite/tracking-store.js'
 import { TrackingService } from '../tracking/tracking-service.js'
-import { RegistryService, type RegistryServiceOptions } from './registry-service.js'
+import { RegistryService, type RegistryServiceOptions } from '../registry/index.js'
 
 /** An answer from the in-process app, parsed once. */
 export interface Answer {

@@ -1,34 +1,41 @@
 import { pino } from 'pino'
 import type { Config } from '../config.js'
-import { startControlPlane } from '../deploy/index.js'
-import { buildApp } from '../http/app.js'
-import { startPipelines } from '../pipeline/index.js'
 import { serveApp } from '../http/serve.js'
+import { ownerLiveness } from '../pipeline/index.js'
 import { RegistryService, startWebhookDispatcher } from '../registry/index.js'
-import { openArtifactStore, openStores } from '../store/open-store.js'
 import { TrackingService } from '../tracking/tracking-service.js'
 import { version } from '../version.js'
+import { buildApp } from './app.js'
+import { openBackends } from './open-backends.js'
+import { startControlPlane } from './start-control-plane.js'
+import { startPipelines } from './start-pipelines.js'
 
 /** `wharf server`: the tracking server, artifact proxy and model registry on one port. */
 export async function runServer(config: Config): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'wharf-server' } })
-  const stores = await openStores(config.backendStoreUri, config.durability)
-  const artifacts = await openArtifactStore(config.artifactsDestination)
+  const backends = await openBackends({
+    storeUri: config.backendStoreUri,
+    artifactsDestination: config.artifactsDestination,
+    durability: config.durability,
+    isPipelineOwnerAlive: ownerLiveness(config.pipelineLockTimeoutMs),
+  })
   // Sends deliveries queued before a restart, and every new one (woken by registry changes).
-  const dispatcher = startWebhookDispatcher(stores.registry, {
+  const dispatcher = startWebhookDispatcher(backends.registry, {
     retryBaseMs: config.webhookRetryBaseMs,
     maxAttempts: config.webhookMaxAttempts,
     timeoutMs: config.webhookTimeoutMs,
     pollMs: Math.min(1000, config.webhookRetryBaseMs),
     logger,
   })
-  const registry = new RegistryService(stores.registry, stores.tracking, { onChange: () => dispatcher.wake() })
+  const registry = new RegistryService(backends.registry, backends.tracking, { onChange: () => dispatcher.wake() })
   // Deployments: environments from wharf.yaml, supervised serving processes, traffic routers.
-  const controlPlane = await startControlPlane(config, registry, logger)
+  if (!backends.deployments) logger.warn('deployments need the SQLite store in this version; the deployment API is off')
+  const controlPlane = backends.deployments && (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir }, logger))
   // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
-  const pipelines = await startPipelines(config, logger)
+  if (!backends.pipelines) logger.warn('pipelines need the SQLite store in this version; the pipeline API is off')
+  const pipelines = backends.pipelines && startPipelines(config, backends.pipelines, logger)
   const app = buildApp(
-    { tracking: new TrackingService(stores.tracking), artifacts, registry, deployments: controlPlane?.plane, pipelines },
+    { tracking: new TrackingService(backends.tracking), artifacts: backends.artifacts, registry, deployments: controlPlane?.plane, pipelines },
     {
       logger,
       bindHost: config.host,
@@ -39,8 +46,9 @@ export async function runServer(config: Config): Promise<void> {
   )
   const { server, port } = await serveApp(app, config.host, config.port)
   const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-  await controlPlane?.start(`http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`)
-  pipelines?.start(`http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`)
+  const selfUri = `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`
+  await controlPlane?.start(selfUri)
+  pipelines?.start(selfUri)
   // Never log the store URI whole: a postgresql:// URI carries a password.
   logger.info({ version, host: config.host, port, store: config.backendStoreUri.split(':')[0], auth: config.authToken !== undefined }, 'wharf server listening')
   process.stdout.write(`Wharf ${version} tracking server at http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}\n`)
@@ -50,9 +58,8 @@ export async function runServer(config: Config): Promise<void> {
     await new Promise((resolve) => server.close(resolve))
     // Serving processes keep running; the next start adopts them.
     await controlPlane?.close()
-    await pipelines?.close()
     await dispatcher.stop()
-    await stores.close()
+    await backends.close()
     process.exit(0)
   }
   process.once('SIGINT', () => void shutdown('SIGINT'))

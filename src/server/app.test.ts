@@ -13,7 +13,7 @@ import { SqliteRegistryStore } from '../store/sqlite/registry-store.js'
 import { SqliteTrackingStore } from '../store/sqlite/tracking-store.js'
 import { TrackingService } from '../tracking/tracking-service.js'
 import { type AppOptions, buildApp } from './app.js'
-import type { AppEnv } from './app-env.js'
+import type { AppEnv } from '../http/app-env.js'
 
 const json = { 'content-type': 'application/json', host: '127.0.0.1:5000' }
 

@@ -1,14 +1,10 @@
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { wharfBin } from '../app-paths.js'
 import type { Config } from '../config.js'
+import { ControlPlane, type Environment, LocalRunner, loadEnvironments, type Runner } from '../deploy/index.js'
 import type { RegistryService } from '../registry/index.js'
-import { sqlitePathOf } from '../store/open-store.js'
-import { ControlPlane } from './control-plane.js'
-import { loadEnvironments, type Environment } from './environments.js'
-import { LocalRunner } from './local-runner.js'
-import type { Runner } from './runner.js'
-import { SqliteDeploymentStore } from '../store/sqlite/deployment-store.js'
+import type { DeploymentStore } from '../store/deployment-store.js'
 
 export interface StartedControlPlane {
   readonly plane: ControlPlane
@@ -17,28 +13,28 @@ export interface StartedControlPlane {
   close(): Promise<void>
 }
 
+export interface ControlPlaneBackends {
+  readonly registry: RegistryService
+  /** The deployment store open-backends chose for the store URI. */
+  readonly store: DeploymentStore
+  /** The folder of a file database (see open-backends.ts); deployment logs go beside it by default. */
+  readonly dataDir: string | undefined
+}
+
 /** Where logs go unless WHARF_DEPLOY_DIR says: `deployments/` beside the SQLite database. */
-export function deployDirOf(config: Config): string {
+export function deployDirOf(config: Config, dataDir: string | undefined): string {
   if (config.deployDir) return resolve(config.deployDir)
-  const uri = config.backendStoreUri
-  if (uri.startsWith('sqlite:///') && sqlitePathOf(uri) !== ':memory:') return join(dirname(sqlitePathOf(uri)), 'deployments')
-  return resolve('wharf-data/deployments')
+  return dataDir === undefined ? resolve('wharf-data/deployments') : join(dataDir, 'deployments')
 }
 
 /**
- * Builds the control plane of `wharf server`: environments from wharf.yaml, desired state on the
- * server's SQLite database (a second connection; WAL lets both write), runners per target.
- * Undefined (with a warning) for store backends that have no deployment store yet.
+ * Builds the control plane of `wharf server`: environments from wharf.yaml, desired state in the
+ * deployment store, runners per target.
  */
-export async function startControlPlane(config: Config, registry: RegistryService, logger: Logger): Promise<StartedControlPlane | undefined> {
-  if (!config.backendStoreUri.startsWith('sqlite:///')) {
-    logger.warn('deployments need the SQLite store in this version; the deployment API is off')
-    return undefined
-  }
+export async function startControlPlane(config: Config, backends: ControlPlaneBackends, logger: Logger): Promise<StartedControlPlane> {
+  const { registry, store } = backends
   const environments = await loadEnvironments(config.projectFile)
-  const [{ openSqlite }] = await Promise.all([import('../store/sqlite/database.js')])
-  const store = new SqliteDeploymentStore(openSqlite(sqlitePathOf(config.backendStoreUri), { durability: config.durability }), { ownsDb: true })
-  const deployDir = deployDirOf(config)
+  const deployDir = deployDirOf(config, backends.dataDir)
   let trackingUri = ''
   const runners = new Map<string, Runner>()
   const runnerFor = (env: Environment): Runner => {
@@ -61,7 +57,7 @@ export async function startControlPlane(config: Config, registry: RegistryServic
       },
     })
   const { containerRunner, imageBuilder } = await loadContainerSupport(deployDir, () => trackingUri, config, logger)
-  const { KubernetesTarget } = await import('./kubernetes/kubernetes-target.js')
+  const { KubernetesTarget } = await import('../deploy/kubernetes/kubernetes-target.js')
   const plane = new ControlPlane({
     store, registry, environments, deployDir, runnerFor, logger, readyTimeoutMs: config.deployReadyTimeoutMs, imageFor: imageBuilder, kubernetes: new KubernetesTarget(),
   })
@@ -72,17 +68,14 @@ export async function startControlPlane(config: Config, registry: RegistryServic
       await plane.start()
       logger.info({ environments: [...environments.keys()], deployDir }, 'deployment control plane started')
     },
-    close: async () => {
-      await plane.close()
-      await store.close()
-    },
+    close: () => plane.close(),
   }
 }
 
 /** The container target's runner and image builder, imported only when asked for. */
 async function loadContainerSupport(deployDir: string, trackingUri: () => string, config: Config, logger: Logger) {
-  const { ContainerRunner } = await import('./container/container-runner.js')
-  const { imageForVersion } = await import('./container/version-image.js')
+  const { ContainerRunner } = await import('../deploy/container/container-runner.js')
+  const { imageForVersion } = await import('../deploy/container/version-image.js')
   return {
     containerRunner: (runtime: 'podman' | 'docker' | undefined) => new ContainerRunner({ runtime }),
     imageBuilder: (modelName: string, version: string, env: Environment) =>
