@@ -7,8 +7,8 @@ import type { SearchClause } from '../tracking/search/filter-ast.js'
 import { parseFilter, parseOrderBy } from '../tracking/search/filter-parser.js'
 import { type SearchGrammar, modelVersionGrammar, registeredModelGrammar } from '../tracking/search/grammars.js'
 import type { ChangeContext, ModelVersion, RegisteredModel, RegistryEvent } from './entities.js'
-import { type ResolvedModel, resolveModelReference, resolveModelUri } from './model-resolver.js'
-import { promptTagKey, resolveVersionSource } from './model-source.js'
+import { type ModelLocation, resolveModelReference, resolveModelUri } from './model-resolver.js'
+import { promptTagKey, resolveVersionSource } from './version-source.js'
 import {
   registryLimits, validateAlias, validateDescription, validateModelName, validateRegistryTag,
 } from './validation.js'
@@ -201,7 +201,7 @@ export class RegistryService {
   }
 
   /** `models:/...` to a version (or logged model) and its storage location; for serving and deployments. */
-  resolveModelUri(uri: string): Promise<ResolvedModel> {
+  resolveModelUri(uri: string): Promise<ModelLocation> {
     return resolveModelUri(uri, { registry: this.store, tracking: this.tracking })
   }
 

@@ -11,7 +11,7 @@ export interface NewRegisteredModel {
   readonly tags: readonly Tag[]
 }
 
-/** A version whose source was already validated and resolved by `registry/model-source.ts`. */
+/** A version whose source was already validated and resolved by `registry/version-source.ts`. */
 export interface NewModelVersion {
   readonly name: string
   readonly source: string

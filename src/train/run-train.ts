@@ -91,62 +91,62 @@ export function validateTrainOptions(options: TrainCommandOptions): ValidTrainOp
 
 /** `wharf train`: read, split, train, evaluate, write the model, and log it all to the tracking server. */
 export async function runTrain(options: TrainCommandOptions): Promise<TrainCommandResult> {
-  const o = validateTrainOptions(options)
+  const valid = validateTrainOptions(options)
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'))
   const version = wharfVersion
-  const table = await readCsvFile(o.data)
-  if (!table.columns.some((c) => c.name === o.target)) {
-    throw new Error(`--target '${o.target}' is not a column of ${o.data} (columns: ${table.columns.map((c) => c.name).join(', ')})`)
+  const table = await readCsvFile(valid.data)
+  if (!table.columns.some((c) => c.name === valid.target)) {
+    throw new Error(`--target '${valid.target}' is not a column of ${valid.data} (columns: ${table.columns.map((c) => c.name).join(', ')})`)
   }
-  const split = trainTestSplit(table.rowCount, o.testSize, o.seed)
+  const split = trainTestSplit(table.rowCount, valid.testSize, valid.seed)
   const train = takeRows(table, split.train)
   const test = takeRows(table, split.test)
   const losses: Metric[] = []
   const started = Date.now()
-  const trained = trainModel(train, o.target, { algorithm: o.model, params: o.params, seed: o.seed, onProgress: progressReporter(log, losses) })
-  const metrics = evaluateModel(trained.spec, test, o.target)
-  const params = flatParams(o, trained.params, table.rowCount, split.train.length)
-  log(`${o.model}: trained on ${split.train.length} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; test ${formatMetrics(metrics)}`)
-  const features = dropColumns(train, [o.target])
+  const trained = trainModel(train, valid.target, { algorithm: valid.model, params: valid.params, seed: valid.seed, onProgress: progressReporter(log, losses) })
+  const metrics = evaluateModel(trained.spec, test, valid.target)
+  const params = flatParams(valid, trained.params, table.rowCount, split.train.length)
+  log(`${valid.model}: trained on ${split.train.length} rows in ${((Date.now() - started) / 1000).toFixed(1)} s; test ${formatMetrics(metrics)}`)
+  const features = dropColumns(train, [valid.target])
   const profile = profileTable(features)
   const write = async (dir: string, runId?: string) => {
     await writeModelDir(dir, { onnx: exportOnnx(trained.spec, version), signature: signatureOf(trained.spec), inputExample: inputExampleOf(features), wharf: trained.spec, wharfVersion: version, ...(runId ? { runId, artifactPath: 'model' } : {}) })
     await writeFile(join(dir, 'data_profile.json'), JSON.stringify(profile, null, 2))
   }
   const base = { task: trained.task, metrics, params }
-  if (o.trackingUri === undefined) {
-    const outputDir = resolve(o.output!)
+  if (valid.trackingUri === undefined) {
+    const outputDir = resolve(valid.output!)
     await write(outputDir)
     log(`model written to ${outputDir}`)
     return { ...base, outputDir }
   }
-  const client = new TrackingClient({ trackingUri: o.trackingUri, ...(options.token ? { token: options.token } : {}) })
-  const experimentId = await client.getOrCreateExperiment(o.experiment)
-  const tags: KeyValue[] = [{ key: 'mlflow.source.name', value: 'wharf train' }, { key: 'mlflow.source.type', value: 'LOCAL' }, { key: 'wharf.model', value: o.model }]
+  const client = new TrackingClient({ trackingUri: valid.trackingUri, ...(options.token ? { token: options.token } : {}) })
+  const experimentId = await client.getOrCreateExperiment(valid.experiment)
+  const tags: KeyValue[] = [{ key: 'mlflow.source.name', value: 'wharf train' }, { key: 'mlflow.source.type', value: 'LOCAL' }, { key: 'wharf.model', value: valid.model }]
   const run = await client.createRun(experimentId, { tags, startTime: started, ...(options.runName ? { runName: options.runName } : {}) })
   try {
     const now = Date.now()
     const finalMetrics: Metric[] = Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp: now, step: 0 }))
     finalMetrics.push({ key: 'training_iterations', value: trained.iterations, timestamp: now, step: 0 })
     await client.logBatch(run.run_id, { params: Object.entries(params).map(([key, value]) => ({ key, value })), metrics: [...finalMetrics, ...losses] })
-    const dir = o.output !== undefined ? resolve(o.output) : await mkdtemp(join(tmpdir(), 'wharf-train-'))
+    const dir = valid.output !== undefined ? resolve(valid.output) : await mkdtemp(join(tmpdir(), 'wharf-train-'))
     try {
       await write(dir, run.run_id)
       await client.uploadArtifacts(run.artifact_uri, dir, 'model')
       await client.uploadArtifacts(run.artifact_uri, join(dir, 'data_profile.json'), 'data_profile.json')
     } finally {
-      if (o.output === undefined) await rm(dir, { recursive: true, force: true })
+      if (valid.output === undefined) await rm(dir, { recursive: true, force: true })
     }
     let registeredVersion: { name: string; version: string } | undefined
-    if (o.register !== undefined) {
-      await client.createRegisteredModel(o.register)
-      const mv = await client.createModelVersion(o.register, `${run.artifact_uri}/model`, run.run_id)
+    if (valid.register !== undefined) {
+      await client.createRegisteredModel(valid.register)
+      const mv = await client.createModelVersion(valid.register, `${run.artifact_uri}/model`, run.run_id)
       registeredVersion = { name: mv.name, version: mv.version }
       log(`registered ${mv.name} version ${mv.version}`)
     }
     await client.updateRun(run.run_id, 'FINISHED')
-    log(`run ${run.run_id} logged to experiment '${o.experiment}' (${experimentId})`)
-    return { ...base, runId: run.run_id, experimentId, modelUri: `runs:/${run.run_id}/model`, ...(o.output ? { outputDir: resolve(o.output) } : {}), ...(registeredVersion ? { registeredVersion } : {}) }
+    log(`run ${run.run_id} logged to experiment '${valid.experiment}' (${experimentId})`)
+    return { ...base, runId: run.run_id, experimentId, modelUri: `runs:/${run.run_id}/model`, ...(valid.output ? { outputDir: resolve(valid.output) } : {}), ...(registeredVersion ? { registeredVersion } : {}) }
   } catch (err) {
     await client.updateRun(run.run_id, 'FAILED').catch(() => {})
     throw err
@@ -167,8 +167,8 @@ function progressReporter(log: (line: string) => void, losses: Metric[]) {
   }
 }
 
-function flatParams(o: ValidTrainOptions, resolved: Record<string, unknown>, rows: number, trainRows: number): Record<string, string> {
-  const out: Record<string, string> = { model: o.model, target: o.target, data: o.data, test_size: String(o.testSize), seed: String(o.seed), rows: String(rows), train_rows: String(trainRows) }
+function flatParams(valid: ValidTrainOptions, resolved: Record<string, unknown>, rows: number, trainRows: number): Record<string, string> {
+  const out: Record<string, string> = { model: valid.model, target: valid.target, data: valid.data, test_size: String(valid.testSize), seed: String(valid.seed), rows: String(rows), train_rows: String(trainRows) }
   for (const [k, v] of Object.entries(resolved)) out[k] = v === null ? 'None' : String(v)
   return out
 }

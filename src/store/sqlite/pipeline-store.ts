@@ -39,17 +39,17 @@ const busy = (lock: LockRow) =>
 /** Pipeline runs on the server's SQLite database. Lock checks and writes share one transaction. */
 export class SqlitePipelineStore implements PipelineStore {
   readonly #db: Database
-  readonly #o: SqlitePipelineStoreOptions
+  readonly #options: SqlitePipelineStoreOptions
 
   constructor(db: Database, options: SqlitePipelineStoreOptions) {
     this.#db = db
-    this.#o = options
+    this.#options = options
   }
 
   #takeLock(pipeline: string, runId: string, owner: RunOwner, time: number): void {
     const lock = this.#db.prepare('SELECT * FROM pipeline_locks WHERE pipeline = ?').get(pipeline) as LockRow | undefined
     const isSameOwner = lock && lock.run_id === runId && lock.owner_pid === owner.pid && lock.owner_host === owner.host
-    if (lock && !isSameOwner && this.#o.isOwnerAlive({ pid: lock.owner_pid, host: lock.owner_host }, lock.heartbeat_time, time)) throw busy(lock)
+    if (lock && !isSameOwner && this.#options.isOwnerAlive({ pid: lock.owner_pid, host: lock.owner_host }, lock.heartbeat_time, time)) throw busy(lock)
     if (lock && lock.run_id !== runId) {
       // The previous holder died without finishing: its run is interrupted, to be resumed.
       this.#db.prepare("UPDATE pipeline_runs SET status = 'interrupted' WHERE run_id = ? AND status = 'running'").run(lock.run_id)
@@ -88,7 +88,7 @@ export class SqlitePipelineStore implements PipelineStore {
 
   async lockHolder(pipeline: string, time: number): Promise<string | undefined> {
     const lock = this.#db.prepare('SELECT * FROM pipeline_locks WHERE pipeline = ?').get(pipeline) as LockRow | undefined
-    return lock && this.#o.isOwnerAlive({ pid: lock.owner_pid, host: lock.owner_host }, lock.heartbeat_time, time) ? lock.run_id : undefined
+    return lock && this.#options.isOwnerAlive({ pid: lock.owner_pid, host: lock.owner_host }, lock.heartbeat_time, time) ? lock.run_id : undefined
   }
 
   async latestFile(pipeline: string): Promise<string | undefined> {
@@ -196,6 +196,6 @@ export class SqlitePipelineStore implements PipelineStore {
   }
 
   async close(): Promise<void> {
-    if (this.#o.ownsDb) this.#db.close()
+    if (this.#options.ownsDb) this.#db.close()
   }
 }

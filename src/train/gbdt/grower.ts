@@ -83,11 +83,11 @@ export class TreeGrower {
       tree.missingLeft.push(false), tree.value.push(0)
       return tree.feature.length - 1
     }
-    const o = this.#options
+    const options = this.#options
     let g = 0
     let h = 0
     for (let i = 0; i < order.length; i++) g += gradients[order[i]!]!
-    if (o.constantHessian) h = order.length
+    if (options.constantHessian) h = order.length
     else for (let i = 0; i < order.length; i++) h += hessians[order[i]!]!
     const hist = this.#buildHistogram(order, 0, order.length, gradients, hessians, this.#rootCounts)
     this.#rootCounts ??= binCounts(hist, this.#width)
@@ -99,17 +99,17 @@ export class TreeGrower {
       let best = 0
       for (let k = 1; k < open.length; k++) if ((open[k]!.split?.gain ?? -1) > (open[best]!.split?.gain ?? -1)) best = k
       const leaf = open[best]!
-      if (leaf.split === undefined || (o.maxLeafNodes !== null && leafCount >= o.maxLeafNodes)) break
+      if (leaf.split === undefined || (options.maxLeafNodes !== null && leafCount >= options.maxLeafNodes)) break
       open.splice(best, 1)
       const [left, right] = this.#splitLeaf(leaf, order, gradients, hessians, tree, addNode)
       leafCount++
       for (const child of [left, right]) {
-        child.split = o.maxDepth !== null && child.depth >= o.maxDepth ? undefined : this.#findSplit(child)
+        child.split = options.maxDepth !== null && child.depth >= options.maxDepth ? undefined : this.#findSplit(child)
         open.push(child)
       }
     }
     for (const leaf of open) {
-      const value = (-leaf.g / (leaf.h + o.l2Regularization)) * o.learningRate
+      const value = (-leaf.g / (leaf.h + options.l2Regularization)) * options.learningRate
       tree.value[leaf.node] = value
       for (let i = leaf.start; i < leaf.end; i++) rowUpdate[order[i]!] = value
       this.#pool.push(leaf.hist)
@@ -166,11 +166,11 @@ export class TreeGrower {
   }
 
   #findSplit(leaf: Leaf): Split | undefined {
-    const o = this.#options
+    const options = this.#options
     const d = this.#data
     const count = leaf.end - leaf.start
-    if (count < 2 * o.minSamplesLeaf) return undefined
-    const lambda = o.l2Regularization
+    if (count < 2 * options.minSamplesLeaf) return undefined
+    const lambda = options.l2Regularization
     const parentScore = (leaf.g * leaf.g) / (leaf.h + lambda)
     let best: Split | undefined
     const hist = leaf.hist
@@ -195,8 +195,8 @@ export class TreeGrower {
           hl += hist[k + 1]!
           nl += hist[k + c]!
           const nr = count - nl
-          if (nl < o.minSamplesLeaf) continue
-          if (nr < o.minSamplesLeaf) break
+          if (nl < options.minSamplesLeaf) continue
+          if (nr < options.minSamplesLeaf) break
           const hr = leaf.h - hl
           if (hl < minHessianToSplit || hr < minHessianToSplit) continue
           const gr = leaf.g - gl
