@@ -1,5 +1,6 @@
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { errorBody, MlflowError, unavailable } from '../errors.js'
 import { comparePredictions } from './agreement.js'
 import type { ShadowLog } from './shadow-log.js'
 
@@ -32,6 +33,9 @@ interface Upstream {
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length'])
 const forwardable = (headers: IncomingHttpHeaders) => Object.fromEntries(Object.entries(headers).filter(([k]) => !hopByHop.has(k)))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The router answers in the scoring server's MLflow error shape. */
+const sendError = (res: ServerResponse, err: MlflowError) => void res.writeHead(err.status, { 'content-type': 'application/json' }).end(JSON.stringify(errorBody(err)))
 
 /**
  * The HTTP router in front of an endpoint's versions (node:http, keep-alive agents): picks a
@@ -112,7 +116,7 @@ export class TrafficRouter {
     const deadline = Date.now() + (this.#options.retryBudgetMs ?? 5000)
     for (let attempt = 0; ; attempt++) {
       const target = this.#pick()
-      if (!target) return void res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'no version is deployed behind this endpoint' }))
+      if (!target) return sendError(res, unavailable('no version is deployed behind this endpoint'))
       this.#inFlight.set(target.port, this.inFlight(target.port) + 1)
       try {
         const upstream = await this.#send(target.port, req.method ?? 'GET', req.url ?? '/', req.headers, body)
@@ -132,7 +136,7 @@ export class TrafficRouter {
         return
       } catch (err) {
         if (Date.now() > deadline || res.headersSent) {
-          if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: `no version answered: ${(err as Error).message}` }))
+          if (!res.headersSent) sendError(res, new MlflowError('BAD_GATEWAY', `no version answered: ${(err as Error).message}`))
           else res.destroy()
           return
         }

@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
-import type { Context, MiddlewareHandler } from 'hono'
-import { invalidPath } from '../errors.js'
+import type { MiddlewareHandler } from 'hono'
+import { invalidPath, MlflowError } from '../errors.js'
 import type { AppEnv } from './app-env.js'
 
 export interface GuardOptions {
@@ -78,7 +78,6 @@ function isAuthorized(header: string | undefined, token: string): boolean {
   return presented !== undefined && timingSafeEqual(digest(presented), digest(token))
 }
 
-const deny = (c: Context<AppEnv>, status: 401 | 403, code: string, message: string) => c.json({ error_code: code, message }, status)
 
 /**
  * URL parsers resolve `..` before routing (WHATWG URL, also for `%2e%2e`), which could carry a
@@ -111,15 +110,15 @@ export function guards(options: GuardOptions): MiddlewareHandler<AppEnv> {
     if (hasDotSegments(path)) throw invalidPath()
     if (openPaths.has(path)) return next()
     if (!isAllowedHost(c.req.header('host'), options)) {
-      return deny(c, 403, 'PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected')
+      throw new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected')
     }
     const origin = c.req.header('origin')
     if (origin !== undefined && c.req.method !== 'GET' && c.req.method !== 'HEAD' && !isAllowedOrigin(origin, options)) {
-      return deny(c, 403, 'PERMISSION_DENIED', 'Cross-origin request blocked')
+      throw new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked')
     }
     if (options.authToken !== undefined && !signedPaths.has(path) && !isAuthorized(c.req.header('authorization'), options.authToken)) {
       c.header('WWW-Authenticate', 'Bearer realm="wharf", Basic realm="wharf"')
-      return deny(c, 401, 'UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN).')
+      throw new MlflowError('UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN).')
     }
     return next()
   }

@@ -119,10 +119,20 @@ class OnnxPredictor {
     for (const meta of this.#inputs) {
       const t = tensors[meta.name]
       if (t === undefined) throw new InputError(`input is missing tensor '${meta.name}'`)
-      feeds[meta.name] = new this.#Tensor(meta.type, convert(meta.name, meta.type, t.data as ColumnValues), t.dims)
+      checkDims(meta, t.dims)
+      feeds[meta.name] = this.#tensor(meta.type, convert(meta.name, meta.type, t.data as ColumnValues), t.dims)
       rowCount = t.dims[0] ?? 1
     }
     return { feeds, rowCount }
+  }
+
+  /** A tensor from request data: ONNX Runtime refusing it (data length against dims) is the request's fault. */
+  #tensor(type: ort.Tensor.Type, data: FeedData, dims: readonly number[]): ort.Tensor {
+    try {
+      return new this.#Tensor(type, data, dims)
+    } catch (err) {
+      throw new InputError((err as Error).message)
+    }
   }
 
   #columnFeeds(columns: ColumnarInput) {
@@ -148,6 +158,18 @@ class OnnxPredictor {
       feeds[meta.name] = new this.#Tensor(meta.type, data, meta.shape.length === 2 ? [n, 1] : [n])
     }
     return { feeds, rowCount: n }
+  }
+}
+
+/**
+ * Refuses a tensor whose rank or fixed dimensions differ from the model's input, before the session
+ * runs: what the session then refuses is the model's fault, not the request's (a 500, not a 400).
+ */
+function checkDims(meta: TensorMeta, dims: readonly number[]): void {
+  const fixed = meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : undefined))
+  if (dims.length !== fixed.length || fixed.some((d, k) => d !== undefined && d !== dims[k])) {
+    const expected = fixed.map((d) => d ?? -1).join(', ')
+    throw new InputError(`tensor '${meta.name}' must have shape [${expected}], got [${dims.join(', ')}]`)
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Hono } from 'hono'
+import { invalidParameter } from '../errors.js'
 import type { AppEnv } from '../http/app-env.js'
 import type { PipelineTrigger } from './pipeline-trigger.js'
 
@@ -12,7 +13,7 @@ export function mountPipelineTrigger(app: Hono<AppEnv>, prefixes: readonly strin
   for (const prefix of prefixes) {
     app.post(`${prefix}/pipelines/trigger`, async (c) => {
       const body = await c.req.text()
-      if (Buffer.byteLength(body) > maxBodyBytes) return c.json({ error_code: 'INVALID_PARAMETER_VALUE', message: 'delivery too large' }, 400)
+      if (Buffer.byteLength(body) > maxBodyBytes) throw invalidParameter('delivery too large')
       const result = await trigger.handle({
         body, timestamp: c.req.header('x-wharf-timestamp'), signature: c.req.header('x-wharf-signature'), pipeline: c.req.query('pipeline'), stages: c.req.query('stages'),
       })

@@ -190,6 +190,7 @@ describe('tracking HTTP guards', () => {
     for (const host of ['attacker.example', 'localhost.attacker.example', '10.attacker.example', '169.254.169.254']) {
       const res = await inject(app, { url: '/api/2.0/mlflow/experiments/get?experiment_id=0', headers: { host } })
       assert.equal(res.statusCode, 403, host)
+      assert.equal(res.json().error_code, 'PERMISSION_DENIED', host)
     }
     assert.equal((await inject(app, { url: '/health', headers: { host: 'attacker.example' } })).statusCode, 200)
     for (const host of ['localhost:5000', '127.0.0.1:5000', '[::1]:5000']) {
@@ -215,6 +216,8 @@ describe('tracking HTTP guards', () => {
     const none = await inject(app, { url, headers: json })
     assert.equal(none.statusCode, 401)
     assert.equal(none.json().error_code, 'UNAUTHENTICATED')
+    assert.equal(none.headers['www-authenticate'], 'Bearer realm="wharf", Basic realm="wharf"')
+    assert.equal(none.headers['x-content-type-options'], 'nosniff')
     assert.doesNotMatch(none.body, /s3cret/)
     assert.equal((await inject(app, { url, headers: { ...json, authorization: 'Bearer wrong' } })).statusCode, 401)
     assert.equal((await inject(app, { url, headers: { ...json, authorization: 'Bearer s3cret-token' } })).statusCode, 200)

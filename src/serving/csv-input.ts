@@ -1,5 +1,5 @@
 import type { InputSchema, ColumnBatch } from './input-schema.js'
-import { badRequest } from './serving-error.js'
+import { badRequest } from '../errors.js'
 
 /**
  * Parses a `text/csv` scoring body as pandas.read_csv would for MLflow (header row, RFC 4180

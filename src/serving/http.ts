@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
+import { badRequest, MlflowError } from '../errors.js'
+import { InputError } from '../models/index.js'
 import type { AccessLog } from './access-log.js'
 import type { ApiKeys } from './api-keys.js'
 import { azureError, azuremlRoutes } from './azureml-protocol.js'
@@ -10,7 +12,6 @@ import type { ModelEntry, ModelSlot } from './model-slot.js'
 import { readBody } from './request-body.js'
 import type { RequestGuard } from './request-guard.js'
 import { type ErrorFormat, type Reply, type RequestContext, type Route } from './route.js'
-import { ServingError } from './serving-error.js'
 
 export interface ServingHttpOptions {
   readonly slot: ModelSlot
@@ -31,12 +32,13 @@ export interface ServingServer {
   drain(timeoutMs: number): Promise<void>
 }
 
-/** Only an error the core raised on purpose says what went wrong; anything else is a 500. */
-function toServingError(err: unknown, onError: (err: unknown) => void): ServingError {
-  if (err instanceof ServingError) return err
-  if (err instanceof Error && err.name === 'InputError') return new ServingError('BAD_REQUEST', err.message)
+/** Only an error raised on purpose says what went wrong; anything else is a 500 with no detail. */
+function toServingError(err: unknown, onError: (err: unknown) => void): MlflowError {
+  if (err instanceof MlflowError) return err
+  // The models layer raises InputError for anything wrong with the request's data (models/model-input.ts).
+  if (err instanceof InputError) return badRequest(err.message.slice(0, 300))
   onError(err)
-  return new ServingError('INTERNAL_ERROR', 'internal error')
+  return new MlflowError('INTERNAL_ERROR', 'internal error')
 }
 
 const errorsForPath = (path: string): ErrorFormat => (path.startsWith('/v1/') || path.startsWith('/v2') ? kserveError : path === '/score' ? azureError : mlflowError)
@@ -57,12 +59,12 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
   for (const r of routes) if (!r.isPrefix) exact[r.method].set(r.path, r)
   let draining = false
 
-  const find = (method: string | undefined, path: string): Route | ServingError => {
+  const find = (method: string | undefined, path: string): Route | MlflowError => {
     const table = method === 'POST' ? exact.POST : method === 'GET' ? exact.GET : undefined
     const hit = table?.get(path) ?? prefixed.find((r) => r.method === method && path.startsWith(r.path))
     if (hit !== undefined) return hit
     const elsewhere = exact.GET.has(path) || exact.POST.has(path) || prefixed.some((r) => path.startsWith(r.path))
-    return elsewhere ? new ServingError('METHOD_NOT_ALLOWED', 'method not allowed on this route') : new ServingError('NOT_FOUND', 'no such route')
+    return elsewhere ? new MlflowError('METHOD_NOT_ALLOWED', 'method not allowed on this route') : new MlflowError('ENDPOINT_NOT_FOUND', 'no such route')
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -73,7 +75,7 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
     const path = q === -1 ? url : url.slice(0, q)
     const id = log.requestId(req.headers['x-request-id'] as string | undefined)
     const found = find(req.method, path)
-    const route = found instanceof ServingError ? undefined : found
+    const route = found instanceof MlflowError ? undefined : found
     const label = route?.label ?? 'unmatched'
     const errors = route?.errors ?? errorsForPath(path)
     let entry: ModelEntry | undefined
@@ -108,12 +110,12 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
     }
 
     if (route === undefined) return fail(found)
-    if (!guard.isAllowedHost(req.headers.host)) return fail(new ServingError('FORBIDDEN', 'Invalid Host header - possible DNS rebinding attack detected'))
-    if (!guard.isAllowedOrigin(req.headers.origin)) return fail(new ServingError('FORBIDDEN', 'Cross-origin request blocked'))
-    if (!route.isOpen && !keys.check(req.headers.authorization)) return fail(new ServingError('UNAUTHENTICATED', 'a valid API key is required: Authorization: Bearer <key>'))
+    if (!guard.isAllowedHost(req.headers.host)) return fail(new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
+    if (!guard.isAllowedOrigin(req.headers.origin)) return fail(new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked'))
+    if (!route.isOpen && !keys.check(req.headers.authorization)) return fail(new MlflowError('UNAUTHENTICATED', 'a valid API key is required: Authorization: Bearer <key>'))
     if (route.needsModel) {
       entry = slot.acquire()
-      if (entry === undefined || !entry.predictor.isReady) return fail(new ServingError('NOT_READY', 'the model is not loaded yet'))
+      if (entry === undefined || !entry.predictor.isReady) return fail(new MlflowError('TEMPORARILY_UNAVAILABLE', 'the model is not loaded yet'))
     } else entry = slot.current
     if (req.method !== 'POST') return run({ entry, slot, path, body: undefined, contentType: undefined })
     readBody(req, maxBodyBytes, (err, body) => {

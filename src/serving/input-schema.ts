@@ -1,5 +1,5 @@
 import type { ColumnValues } from '../models/index.js'
-import { badRequest } from './serving-error.js'
+import { badRequest } from '../errors.js'
 import { NumericSplitReader, type NumericSplit } from './split-json.js'
 
 /** How a column's values are checked: MLflow column types folded to what JSON can carry. */

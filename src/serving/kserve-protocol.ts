@@ -6,11 +6,11 @@ import { parseJsonBody, requestFromInputs, requestFromInstances, runRequest, typ
 import { predictionsJson, v2OutputsJson } from './prediction-json.js'
 import type { Predictor } from './predictor.js'
 import { jsonReply, type Reply, type RequestContext, type Route } from './route.js'
-import { badRequest, ServingError } from './serving-error.js'
+import { badRequest, MlflowError } from '../errors.js'
 import { checkTensor, datatypeOf, flatten, tensorInfos, type Tensor } from './tensor-input.js'
 
 /** KServe answers failures as `{"error": "..."}` on both protocol versions (PROTOCOLS.md §7). */
-export const kserveError = (err: ServingError): Reply => jsonReply(err.status, JSON.stringify({ error: err.message }))
+export const kserveError = (err: MlflowError): Reply => jsonReply(err.status, JSON.stringify({ error: err.message }))
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 const datatypeByColumnType: Readonly<Record<string, string>> = { double: 'FP64', float: 'FP32', long: 'INT64', integer: 'INT32', boolean: 'BOOL', string: 'BYTES' }
@@ -116,11 +116,11 @@ function versioned(ctx: RequestContext, prefix: string): Reply | Promise<Reply> 
   const slash = rest.indexOf('/')
   const v = slash === -1 ? rest : rest.slice(0, slash)
   const tail = slash === -1 ? '' : rest.slice(slash)
-  if (ctx.entry === undefined || v !== ctx.entry.version) throw new ServingError('NOT_FOUND', `model '${ctx.slot.name}' version '${v.slice(0, 40)}' is not served here`)
+  if (ctx.entry === undefined || v !== ctx.entry.version) throw new MlflowError('ENDPOINT_NOT_FOUND', `model '${ctx.slot.name}' version '${v.slice(0, 40)}' is not served here`)
   if (tail === '' && ctx.body === undefined) return metadata(ctx)
   if (tail === '/ready' && ctx.body === undefined) return ready(ctx)
   if (tail === '/infer' && ctx.body !== undefined) return infer(ctx)
-  throw new ServingError('NOT_FOUND', 'no such route')
+  throw new MlflowError('ENDPOINT_NOT_FOUND', 'no such route')
 }
 
 /** KServe V2 (Open Inference Protocol) and V1 routes for the one model served, by exact path. */

@@ -1,10 +1,10 @@
-import { ServingError } from './serving-error.js'
+import { MlflowError } from '../errors.js'
 
 export type MediaType = 'json' | 'csv'
 
 const unsupported = (accepted: string) =>
   // The header is not echoed: MLflow's echo was an XSS vector (SECURITY.md §3.6–3.7).
-  new ServingError('UNSUPPORTED_MEDIA_TYPE', `This predictor only supports the following content types: ${accepted}.`)
+  new MlflowError('UNSUPPORTED_MEDIA_TYPE', `This predictor only supports the following content types: ${accepted}.`)
 
 /**
  * The body's media type, as `mlflow models serve` accepts it: `application/json` or `text/csv`,

@@ -6,14 +6,14 @@ import { parseJsonBody, requestFromInputs, requestFromInstances, requestFromReco
 import { predictionsJson } from './prediction-json.js'
 import type { Predictor } from './predictor.js'
 import { jsonReply, textReply, type Reply, type RequestContext, type Route } from './route.js'
-import { badRequest, type ServingError } from './serving-error.js'
+import { badRequest, errorBody, type MlflowError } from '../errors.js'
 
 const formatKeys = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const
 
 /** MLflow's scoring-server error body (PROTOCOLS.md §6); 415 is plain text, as MLflow answers it. */
-export function mlflowError(err: ServingError): Reply {
+export function mlflowError(err: MlflowError): Reply {
   if (err.status === 415) return textReply(415, err.message)
-  return jsonReply(err.status, JSON.stringify({ error_code: err.mlflowCode, message: err.message }))
+  return jsonReply(err.status, JSON.stringify(errorBody(err)))
 }
 
 /** Turns an `/invocations` body into a validated request for the model. */
@@ -55,7 +55,7 @@ export function parseInvocation(predictor: Predictor, body: Buffer, contentType:
   }
 }
 
-function wrongKeys(keys: readonly string[]): ServingError {
+function wrongKeys(keys: readonly string[]): MlflowError {
   const shown = keys.slice(0, 10).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')
   return badRequest(
     `The input must be a JSON object with exactly one of the input fields ${formatKeys.join(', ')} (and optionally params). ` +

@@ -1,7 +1,7 @@
 import type { Prediction } from '../models/index.js'
 import type { ColumnBatch } from './input-schema.js'
 import type { Predictor } from './predictor.js'
-import { badRequest } from './serving-error.js'
+import { badRequest } from '../errors.js'
 import type { NumericSplit } from './split-json.js'
 import { tensorsFromJson, type Tensor } from './tensor-input.js'
 

@@ -4,7 +4,7 @@ import { isTensorSchema, loadModel, resolveInsideModel, type ColumnSpec, type Co
 import { ColumnScratch, InputSchema, kindOfType, type ColumnBatch, type ExpectedColumn } from './input-schema.js'
 import { MicroBatcher } from './micro-batcher.js'
 import { NativeScorer } from './native-scorer.js'
-import { badRequest, ServingError } from './serving-error.js'
+import { badRequest } from '../errors.js'
 import type { NumericSplit } from './split-json.js'
 import { tensorInfos, type Tensor, type TensorInfo } from './tensor-input.js'
 
@@ -88,7 +88,7 @@ export class Predictor {
 
   async predictTensors(tensors: Readonly<Record<string, Tensor>>): Promise<Prediction> {
     if (this.tensors === undefined) throw badRequest('this model takes columns, not named tensors')
-    return this.#model.predict({ tensors }).catch(asInputError)
+    return this.#model.predict({ tensors })
   }
 
   /** Predicts the saved input example (or one row of zeros) a few times, then marks the model ready. */
@@ -108,7 +108,7 @@ export class Predictor {
   async #runOnnx(batch: ColumnBatch): Promise<Prediction> {
     const columns: Record<string, ColumnValues> = {}
     this.schema!.columns.forEach((c, i) => (columns[c.name] = batch.columns[i]!))
-    return this.#model.predict({ columns }).catch(asInputError)
+    return this.#model.predict({ columns })
   }
 
   async #example(): Promise<ColumnBatch | undefined> {
@@ -122,13 +122,6 @@ export class Predictor {
       return undefined // a broken example only costs the warm-up its realism
     }
   }
-}
-
-/** Runtime input errors (a tensor the session refuses) are the client's fault: 400, not 500. */
-function asInputError(err: unknown): never {
-  if (err instanceof ServingError) throw err
-  if (err instanceof Error && (err.name === 'InputError' || /input|tensor|shape|dims/i.test(err.message))) throw badRequest(err.message.slice(0, 300))
-  throw err
 }
 
 /**

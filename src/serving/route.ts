@@ -1,5 +1,5 @@
 import type { ModelEntry, ModelSlot } from './model-slot.js'
-import type { ServingError } from './serving-error.js'
+import type { MlflowError } from '../errors.js'
 
 export interface Reply {
   readonly status: number
@@ -17,7 +17,7 @@ export interface RequestContext {
 }
 
 /** Each protocol writes errors its own way: MLflow `{error_code, message}`, KServe `{"error"}`. */
-export type ErrorFormat = (err: ServingError) => Reply
+export type ErrorFormat = (err: MlflowError) => Reply
 
 export interface Route {
   readonly method: 'GET' | 'POST'

@@ -1,5 +1,5 @@
 import type { TensorSpec } from '../models/index.js'
-import { badRequest } from './serving-error.js'
+import { badRequest } from '../errors.js'
 
 /** One named input tensor as a signature declares it: numpy dtype, shape with -1 for any size. */
 export interface TensorInfo {
