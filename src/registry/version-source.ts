@@ -1,4 +1,5 @@
 import { MlflowError, invalidParameter } from '../errors.js'
+import { decodePercentFully } from '../percent-decode.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 import { safeArtifactPath } from '../store/artifact-path.js'
 import type { LoggedModel, Run, Tag } from '../tracking/entities.js'
@@ -30,7 +31,6 @@ export interface SourceLookups {
 }
 
 const maxSourceLength = 500 // model_versions.source is VARCHAR(500) in MLflow
-const maxDecodePasses = 10
 // MLflow's store writes these instead of a location for prompt versions (mlflow/prompt/constants.py).
 const promptPlaceholders = new Set(['dummy-source', 'prompt-template'])
 export const promptTagKey = 'mlflow.prompt.is_prompt'
@@ -82,21 +82,11 @@ export async function resolveVersionSource(request: SourceRequest, lookups: Sour
  */
 function checkSourceText(source: string): void {
   if (source.length > maxSourceLength) throw refuse(source, `It is longer than ${maxSourceLength} characters.`)
-  const forms = [source]
-  let current = source
-  for (let pass = 0; ; pass++) {
-    let next: string
-    try {
-      next = decodeURIComponent(current)
-    } catch {
-      throw refuse(source, 'It has malformed percent-encoding.')
-    }
-    if (next === current) break
-    if (pass === maxDecodePasses) throw refuse(source, 'It is percent-encoded too many times.')
-    forms.push(next)
-    current = next
+  const decoding = decodePercentFully(source)
+  if ('refused' in decoding) {
+    throw refuse(source, decoding.refused === 'malformed' ? 'It has malformed percent-encoding.' : 'It is percent-encoded too many times.')
   }
-  for (const form of forms.flatMap((f) => [f, f.replaceAll('+', ' ')])) {
+  for (const form of decoding.forms.flatMap((f) => [f, f.replaceAll('+', ' ')])) {
     if (/[\u0000-\u001f\u007f]/.test(form)) throw refuse(source, 'It contains control characters.')
     if (/[?#\\]/.test(form)) throw refuse(source, "It contains '?', '#' or '\\'.")
     if (form.split('/').some((segment) => segment.trim() === '..')) throw refuse(source, "It contains a '..' segment.")

@@ -7,7 +7,7 @@ import { ApiKeys } from './api-keys.js'
 import { createServingServer } from './http.js'
 import { ServingMetrics } from './metrics.js'
 import { ModelSlot } from './model-slot.js'
-import { RequestGuard } from './request-guard.js'
+import { HostGuard } from '../http/host-guard.js'
 import type { RunningServing } from './serve-model.js'
 import { diabetesColumns, diabetesRows, postJson, request, serveDir, trainDiabetes } from './test-fixtures.js'
 
@@ -114,7 +114,7 @@ describe('readiness', () => {
     const slot = new ModelSlot('m')
     const http = createServingServer({
       slot, metrics: new ServingMetrics('m'), log: new AccessLog('m', 0), keys: new ApiKeys([], undefined),
-      guard: new RequestGuard({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [] }), maxBodyBytes: 1000,
+      guard: new HostGuard({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], hostCheck: 'loopback' }), maxBodyBytes: 1000,
     })
     await new Promise<void>((r) => http.server.listen(0, '127.0.0.1', r))
     const base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`

@@ -10,7 +10,7 @@ import { renderMetrics, type ServingMetrics } from './metrics.js'
 import { mlflowError, mlflowRoutes } from './mlflow-protocol.js'
 import type { ModelEntry, ModelSlot } from './model-slot.js'
 import { readBody } from './request-body.js'
-import type { RequestGuard } from './request-guard.js'
+import type { HostGuard } from '../http/host-guard.js'
 import { type ErrorFormat, type Reply, type RequestContext, type Route } from './route.js'
 
 export interface ServingHttpOptions {
@@ -18,7 +18,7 @@ export interface ServingHttpOptions {
   readonly metrics: ServingMetrics
   readonly log: AccessLog
   readonly keys: ApiKeys
-  readonly guard: RequestGuard
+  readonly guard: HostGuard
   readonly maxBodyBytes: number
   /** /metrics text; the cluster primary sums every worker's (default: this process only). */
   readonly renderMetrics?: () => Promise<string>

@@ -8,7 +8,7 @@ import { ServingMetrics } from './metrics.js'
 import { fetchVersion, registryClient, resolveModel, type ResolvedModel } from './model-source.js'
 import { ModelSlot } from './model-slot.js'
 import { Predictor, type PredictorOptions } from './predictor.js'
-import { RequestGuard } from './request-guard.js'
+import { HostGuard } from '../http/host-guard.js'
 
 export interface ServeOptions extends PredictorOptions {
   readonly modelUri: string
@@ -52,7 +52,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServin
   const slot = new ModelSlot(options.modelName ?? resolved.name)
   const metrics = new ServingMetrics(slot.name)
   const keys = new ApiKeys(options.apiKeys ?? [], options.apiKeysFile, log)
-  const guard = new RequestGuard({ bindHost: options.host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [] })
+  const guard = new HostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [], hostCheck: 'loopback' })
   const http = createServingServer({
     slot, metrics, keys, guard,
     log: new AccessLog(slot.name, options.accessLogSampleRate ?? 0),

@@ -1,8 +1,7 @@
 import path from 'node:path'
 import { invalidPath } from '../errors.js'
+import { decodePercentFully } from '../percent-decode.js'
 
-// MLflow's `_decode` in mlflow/utils/uri.py gives up after 10 passes (and answers 500); we answer 400.
-const maxDecodePasses = 10
 
 // Characters that look like '/' or '\' but that NFKC does not fold to them; the NFKC check below
 // catches the rest (．／＼‥ and friends).
@@ -54,18 +53,9 @@ const isKeptSegment = (segment: string) => segment !== '' && segment !== '.'
 
 /** Percent-decodes until stable. A malformed escape (`%zz`, a lone `%`, overlong UTF-8) is refused. */
 function decodeFully(raw: string): string {
-  let current = raw
-  for (let pass = 0; pass < maxDecodePasses; pass++) {
-    let next: string
-    try {
-      next = decodeURIComponent(current)
-    } catch {
-      throw invalidPath()
-    }
-    if (next === current) return current
-    current = next
-  }
-  throw invalidPath()
+  const decoding = decodePercentFully(raw)
+  if ('refused' in decoding) throw invalidPath()
+  return decoding.forms.at(-1)!
 }
 
 // Iterated by code point, so a surrogate here is a lone one (not valid UTF-16, not a valid name).

@@ -1,4 +1,5 @@
 import { invalidParameter } from '../errors.js'
+import { decodePercentFully } from '../percent-decode.js'
 import type { Metric, RunBatch, Tag } from './entities.js'
 
 /** Limits as MLflow enforces them (mlflow/utils/validation.py, MLflow 3). */
@@ -112,17 +113,11 @@ export function validateArtifactLocation(location: string): void {
   if (location.length > limits.artifactLocationLength) throw invalidParameter(`'artifact_location' is longer than ${limits.artifactLocationLength} characters.`)
   if (/^runs:/i.test(location)) throw invalidParameter('Artifact location cannot be a runs:/ URI.')
   if (location.includes('#') || location.includes(';')) throw invalidParameter("'artifact_location' URL can't include fragments or params.")
-  let decoded = location
-  for (let i = 0; i < 10; i++) {
-    let next: string
-    try {
-      next = decodeURIComponent(decoded)
-    } catch {
-      throw invalidParameter("Invalid 'artifact_location': malformed percent-encoding.")
-    }
-    if (next === decoded) break
-    decoded = next
+  const decoding = decodePercentFully(location)
+  if ('refused' in decoding) {
+    throw invalidParameter(`Invalid 'artifact_location': ${decoding.refused === 'malformed' ? 'malformed percent-encoding' : 'percent-encoded too many times'}.`)
   }
+  const decoded = decoding.forms.at(-1)!
   if (decoded.includes('?')) throw invalidParameter('Invalid query string')
   if (decoded.includes('#') || decoded.includes(';')) throw invalidParameter("'artifact_location' URL can't include fragments or params.")
   if (decoded.split(/[/\\]/).includes('..') || /[\u0000-\u001f\\]/.test(decoded)) throw invalidParameter(`Invalid 'artifact_location': '${location}'`)
