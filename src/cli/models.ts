@@ -1,4 +1,5 @@
-import { fetchJson } from '../client/index.js'
+import { ApiClient, type JsonObject as Json } from '../client/index.js'
+
 /**
  * `wharf models list|show|versions|alias|events`: the model registry from a terminal, over HTTP
  * to the server named by WHARF_TRACKING_URI / MLFLOW_TRACKING_URI (with WHARF_TRACKING_TOKEN /
@@ -12,40 +13,18 @@ export interface ModelsCommandOptions {
   readonly out?: (line: string) => void
 }
 
-type Json = Record<string, any>
+const clientOf = (options: ModelsCommandOptions) => new ApiClient({ trackingUri: options.trackingUri, token: options.token, userAgent: 'wharf-cli' })
 
-class RegistryHttp {
-  readonly #base: string
-  readonly #headers: Record<string, string>
-
-  constructor(options: ModelsCommandOptions) {
-    if (!options.trackingUri) throw new Error('no tracking server: set WHARF_TRACKING_URI or MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000)')
-    if (!/^https?:\/\//.test(options.trackingUri)) throw new Error(`the tracking URI must be http(s)://..., got '${options.trackingUri}'`)
-    this.#base = options.trackingUri.replace(/\/+$/, '')
-    this.#headers = { 'user-agent': 'wharf-cli', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) }
-  }
-
-  async call(method: 'GET' | 'POST', path: string, params: Record<string, string | number | undefined> = {}): Promise<Json> {
-    const url = new URL(`${this.#base}/api/2.0/${path}`)
-    const init: RequestInit = { method, headers: { ...this.#headers } }
-    const fields = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined))
-    if (method === 'GET') for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, String(v))
-    else init.body = JSON.stringify(fields)
-    if (method === 'POST') (init.headers as Record<string, string>)['content-type'] = 'application/json'
-    return fetchJson(this.#base, url, init)
-  }
-
-  /** Follows next_page_token until the end. */
-  async all(path: string, key: string, params: Record<string, string | number | undefined>): Promise<Json[]> {
-    const items: Json[] = []
-    let pageToken: string | undefined
-    do {
-      const page = await this.call('GET', path, { ...params, page_token: pageToken })
-      items.push(...((page[key] as Json[] | undefined) ?? []))
-      pageToken = page.next_page_token as string | undefined
-    } while (pageToken)
-    return items
-  }
+/** Follows next_page_token until the end. */
+async function allPages(api: ApiClient, path: string, key: string, query: Record<string, string | number | undefined>): Promise<Json[]> {
+  const items: Json[] = []
+  let pageToken: string | undefined
+  do {
+    const page = await api.get(path, { ...query, page_token: pageToken })
+    items.push(...((page[key] as Json[] | undefined) ?? []))
+    pageToken = page.next_page_token as string | undefined
+  } while (pageToken)
+  return items
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'))
@@ -67,12 +46,12 @@ function emit(options: ModelsCommandOptions, value: unknown, lines: () => string
 }
 
 export async function listModels(options: ModelsCommandOptions & { filter?: string | undefined }): Promise<void> {
-  const models = await new RegistryHttp(options).all('mlflow/registered-models/search', 'registered_models', { filter: options.filter, max_results: 1000 })
+  const models = await allPages(clientOf(options), 'mlflow/registered-models/search', 'registered_models', { filter: options.filter, max_results: 1000 })
   emit(options, models, () => formatTable(['NAME', 'LATEST', 'ALIASES', 'UPDATED'], models.map((m) => [m.name, latestOf(m), aliasesOf(m), iso(m.last_updated_timestamp)])))
 }
 
 export async function showModel(name: string, options: ModelsCommandOptions): Promise<void> {
-  const { registered_model: m } = await new RegistryHttp(options).call('GET', 'mlflow/registered-models/get', { name })
+  const { registered_model: m } = await clientOf(options).get('mlflow/registered-models/get', { name })
   emit(options, m, () => [
     `name:        ${m.name}`,
     `description: ${m.description ?? '-'}`,
@@ -86,7 +65,7 @@ export async function showModel(name: string, options: ModelsCommandOptions): Pr
 
 export async function listVersions(name: string, options: ModelsCommandOptions): Promise<void> {
   const filter = `name = '${name.replaceAll("'", "\\'")}'`
-  const versions = await new RegistryHttp(options).all('mlflow/model-versions/search', 'model_versions', { filter, max_results: 1000 })
+  const versions = await allPages(clientOf(options), 'mlflow/model-versions/search', 'model_versions', { filter, max_results: 1000 })
   emit(options, versions, () =>
     formatTable(
       ['VERSION', 'STAGE', 'ALIASES', 'RUN', 'CREATED', 'SOURCE'],
@@ -96,14 +75,14 @@ export async function listVersions(name: string, options: ModelsCommandOptions):
 }
 
 export async function setAlias(name: string, alias: string, version: string, options: ModelsCommandOptions): Promise<void> {
-  const http = new RegistryHttp(options)
-  await http.call('POST', 'mlflow/registered-models/alias', { name, alias, version })
-  const { model_version: v } = await http.call('GET', 'mlflow/registered-models/alias', { name, alias })
+  const api = clientOf(options)
+  await api.post('mlflow/registered-models/alias', { name, alias, version })
+  const { model_version: v } = await api.get('mlflow/registered-models/alias', { name, alias })
   emit(options, v, () => [`${name}@${alias} -> version ${v.version} (${v.current_stage})`])
 }
 
 export async function listEvents(name: string, options: ModelsCommandOptions & { after?: string | undefined; limit?: string | undefined }): Promise<void> {
-  const { events } = await new RegistryHttp(options).call('GET', 'wharf/registry/events', { model: name, after: options.after, max_results: options.limit })
+  const { events } = await clientOf(options).get('wharf/registry/events', { model: name, after: options.after, max_results: options.limit })
   const list = (events as Json[] | undefined) ?? []
   emit(options, list, () =>
     formatTable(

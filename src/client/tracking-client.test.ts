@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type RunningServer, getJson, postJson, startServer } from '../integration/server-process.js'
-import { chunkBatch, proxiedPath, TrackingClient, TrackingError } from './tracking-client.js'
+import { TrackingError } from './fetch-json.js'
+import { chunkBatch, proxiedPath, TrackingClient } from './tracking-client.js'
 
 describe('TrackingClient against a real wharf server', () => {
   let server: RunningServer
