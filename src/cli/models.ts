@@ -1,16 +1,52 @@
+import type { Command } from 'commander'
 import { ApiClient, type JsonObject as Json } from '../client/index.js'
+import { loadConfig } from '../config.js'
+import { emit, formatTable, type OutputOptions } from './output.js'
 
 /**
  * `wharf models list|show|versions|alias|events`: the model registry from a terminal, over HTTP
  * to the server named by WHARF_TRACKING_URI / MLFLOW_TRACKING_URI (with WHARF_TRACKING_TOKEN /
  * MLFLOW_TRACKING_TOKEN), exactly as the MLflow client reaches it.
  */
-export interface ModelsCommandOptions {
+export interface ModelsCommandOptions extends OutputOptions {
   readonly trackingUri?: string | undefined
   readonly token?: string | undefined
-  /** Print JSON instead of tables. */
-  readonly json?: boolean | undefined
-  readonly out?: (line: string) => void
+}
+
+export function register(program: Command): void {
+  const models = program.command('models').description('Browse the model registry and move aliases on a running server (WHARF_TRACKING_URI / MLFLOW_TRACKING_URI).')
+  const connection = () => {
+    const config = loadConfig()
+    return { trackingUri: config.trackingUri, token: config.trackingToken }
+  }
+  models
+    .command('list')
+    .description('registered models with their latest versions and aliases')
+    .option('--filter <filter>', "MLflow search filter, e.g. \"name LIKE 'fraud%'\"")
+    .option('--json', 'print JSON')
+    .action((flags) => listModels({ ...connection(), ...flags }))
+  models
+    .command('show <name>')
+    .description('one registered model')
+    .option('--json', 'print JSON')
+    .action((name, flags) => showModel(name, { ...connection(), ...flags }))
+  models
+    .command('versions <name>')
+    .description("a model's versions, newest first")
+    .option('--json', 'print JSON')
+    .action((name, flags) => listVersions(name, { ...connection(), ...flags }))
+  models
+    .command('alias <name> <alias> <version>')
+    .description('point an alias (e.g. champion) at a version; moves it if it exists')
+    .option('--json', 'print JSON')
+    .action((name, alias, version, flags) => setAlias(name, alias, version, { ...connection(), ...flags }))
+  models
+    .command('events <name>')
+    .description("the model's registry event log: versions, aliases, stages, tags, with time and actor")
+    .option('--after <id>', 'only events after this event id')
+    .option('--limit <n>', 'at most this many events (default 1000)')
+    .option('--json', 'print JSON')
+    .action((name, flags) => listEvents(name, { ...connection(), ...flags }))
 }
 
 const clientOf = (options: ModelsCommandOptions) => new ApiClient({ trackingUri: options.trackingUri, token: options.token, userAgent: 'wharf-cli' })
@@ -29,21 +65,8 @@ async function allPages(api: ApiClient, path: string, key: string, query: Record
 
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'))
 
-/** Left-aligned columns, two spaces apart. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()
-  return [line(header), ...rows.map(line)]
-}
-
 const aliasesOf = (m: Json) => ((m.aliases as Json[] | undefined) ?? []).map((a) => `${a.alias}=v${a.version}`).join(',') || '-'
 const latestOf = (m: Json) => ((m.latest_versions as Json[] | undefined) ?? []).map((v) => `${v.current_stage}:v${v.version}`).join(',') || '-'
-
-function emit(options: ModelsCommandOptions, value: unknown, lines: () => string[]): void {
-  const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'))
-  if (options.json) out(JSON.stringify(value, null, 2))
-  else lines().forEach(out)
-}
 
 export async function listModels(options: ModelsCommandOptions & { filter?: string | undefined }): Promise<void> {
   const models = await allPages(clientOf(options), 'mlflow/registered-models/search', 'registered_models', { filter: options.filter, max_results: 1000 })

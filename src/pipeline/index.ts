@@ -10,3 +10,4 @@ export { HttpRunRecorder, StoreRunRecorder, type RunRecorder } from './run-recor
 export { runPipeline, type RunnerOptions, type RunnerResult } from './runner.js'
 export { loadSecrets, Masker, maskText } from './secrets.js'
 export { ownerLiveness } from './owner-liveness.js'
+export { connectionOf, runPipelineFile, type RunFlags } from './run-pipeline-file.js'

@@ -1,0 +1,22 @@
+import type { Command } from 'commander'
+import { loadConfig } from '../config.js'
+
+/** `wharf server`: the tracking server, artifact proxy, registry, deployments and pipelines. */
+export function register(program: Command): void {
+  program
+    .command('server')
+    .description('Start the tracking server (MLflow REST API, artifact proxy) on embedded SQLite and local files by default.')
+    .option('--host <host>', 'address to bind (default 127.0.0.1; WHARF_HOST)')
+    .option('--port <port>', 'port (default 5000; WHARF_PORT)')
+    .option('--backend-store-uri <uri>', 'sqlite:///relative.db or sqlite:////absolute.db (default sqlite:///wharf-data/wharf.db)')
+    .option('--artifacts-destination <path>', 'folder for artifacts (default wharf-data/artifacts)')
+    .option('--auth-token <token>', 'require Authorization: Bearer <token> (WHARF_AUTH_TOKEN); health routes stay open')
+    .option('--allowed-hosts <list>', 'extra Host names accepted, comma-separated (WHARF_ALLOWED_HOSTS)')
+    .option('--cors-allowed-origins <list>', 'extra browser origins allowed to write (WHARF_CORS_ALLOWED_ORIGINS)')
+    .option('--durability <mode>', "'full' (fsync every commit, default) or 'normal'")
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
+    .action(async (flags) => {
+      const { runServer } = await import('../server/start-server.js')
+      await runServer(loadConfig(flags))
+    })
+}
