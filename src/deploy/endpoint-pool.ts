@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
-import type { Logger } from 'pino'
+import type { Logger } from '../logger.js'
 import { invalidParameter, MlflowError, notFound } from '../errors.js'
 import type { DeploymentStore } from '../store/deployment-store.js'
 import { EndpointRuntime } from './endpoint-runtime.js'

@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import type { Logger } from 'pino'
+import type { Logger } from '../logger.js'
 import { errorBody, MlflowError } from '../errors.js'
 import type { AppEnv } from './app-env.js'
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
-import type { Logger } from 'pino'
+import type { Logger } from '../logger.js'
 import { wharfBin } from '../app-paths.js'
 import { MlflowError, invalidParameter, notFound } from '../errors.js'
 import { isValidSignature } from '../registry/index.js'

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono'
-import type { Logger } from 'pino'
+import type { Logger } from '../logger.js'
 import { deploymentRoutes } from '../deploy/deploy-routes.js'
 import { actorOf } from '../http/actor.js'
 import type { AppEnv } from '../http/app-env.js'

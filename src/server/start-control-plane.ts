@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path'
-import type { Logger } from 'pino'
+import type { Logger } from '../logger.js'
 import { wharfBin } from '../app-paths.js'
 import type { Config } from '../config.js'
 import { ControlPlane, type Environment, LocalRunner, loadEnvironments, type Runner } from '../deploy/index.js'
@@ -66,7 +66,7 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     start: async (uri) => {
       trackingUri = uri
       await plane.start()
-      logger.info({ environments: [...environments.keys()], deployDir }, 'deployment control plane started')
+      logger.info({ environments: [...environments.keys()], deploy_dir: deployDir }, 'deployment control plane started')
     },
     close: () => plane.close(),
   }

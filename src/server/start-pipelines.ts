@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { Logger } from '../logger.js'
 import type { Config } from '../config.js'
 import { PipelineTrigger } from '../pipeline/index.js'
 import type { PipelineStore } from '../store/pipeline-store.js'

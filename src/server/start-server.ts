@@ -1,6 +1,6 @@
-import { pino } from 'pino'
 import type { Config } from '../config.js'
 import { serveApp } from '../http/serve.js'
+import { createLogger } from '../logger.js'
 import { ownerLiveness } from '../pipeline/index.js'
 import { RegistryService, startWebhookDispatcher } from '../registry/index.js'
 import { TrackingService } from '../tracking/tracking-service.js'
@@ -12,7 +12,7 @@ import { startPipelines } from './start-pipelines.js'
 
 /** `wharf server`: the tracking server, artifact proxy and model registry on one port. */
 export async function runServer(config: Config): Promise<void> {
-  const logger = pino({ level: config.logLevel, base: { service: 'wharf-server' } })
+  const logger = createLogger('wharf-server', { level: config.logLevel })
   const backends = await openBackends({
     storeUri: config.backendStoreUri,
     artifactsDestination: config.artifactsDestination,

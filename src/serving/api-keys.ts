@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync, unwatchFile, watchFile } from 'node:fs'
+import type { Logger } from '../logger.js'
 
 const digest = (key: string) => createHash('sha256').update(key).digest()
 
@@ -13,11 +14,11 @@ const digest = (key: string) => createHash('sha256').update(key).digest()
 export class ApiKeys {
   #digests: Buffer[]
   readonly #file: string | undefined
-  readonly #onError: (message: string) => void
+  readonly #logger: Logger | undefined
 
-  constructor(keys: readonly (string | undefined)[], file: string | undefined, onError: (message: string) => void = () => {}) {
+  constructor(keys: readonly (string | undefined)[], file: string | undefined, logger?: Logger) {
     this.#file = file
-    this.#onError = onError
+    this.#logger = logger
     this.#digests = keys.filter((k): k is string => k !== undefined && k !== '').map(digest)
     if (file !== undefined) {
       this.#digests = [...this.#digests, ...readKeysFile(file)]
@@ -49,7 +50,7 @@ export class ApiKeys {
       this.#digests = [...keys.filter((k): k is string => k !== undefined && k !== '').map(digest), ...fromFile]
     } catch (err) {
       // Keep the old keys: a half-written file must not lock everyone out or let everyone in.
-      this.#onError(`could not re-read the API keys file: ${(err as Error).message}`)
+      this.#logger?.warn({ err }, 'could not re-read the API keys file')
     }
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
+import { createLogger } from '../logger.js'
 import { AccessLog } from './access-log.js'
 import { ApiKeys } from './api-keys.js'
 import { createServingServer } from './http.js'
@@ -11,6 +12,7 @@ import { HostGuard } from '../http/host-guard.js'
 import type { RunningServing } from './serve-model.js'
 import { diabetesColumns, diabetesRows, postJson, request, serveDir, trainDiabetes } from './test-fixtures.js'
 
+const silent = createLogger('test', { level: 'silent' })
 const split = (n: number) => ({ dataframe_split: { columns: diabetesColumns, data: diabetesRows(n) } })
 
 describe('serving HTTP adapter', () => {
@@ -113,7 +115,7 @@ describe('readiness', () => {
   it('says not ready and answers 503 to predictions until a model is loaded', async () => {
     const slot = new ModelSlot('m')
     const http = createServingServer({
-      slot, metrics: new ServingMetrics('m'), log: new AccessLog('m', 0), keys: new ApiKeys([], undefined),
+      slot, metrics: new ServingMetrics('m'), accessLog: new AccessLog(silent, 0), logger: silent, keys: new ApiKeys([], undefined),
       guard: new HostGuard({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], hostCheck: 'loopback' }), maxBodyBytes: 1000,
     })
     await new Promise<void>((r) => http.server.listen(0, '127.0.0.1', r))
@@ -129,17 +131,23 @@ describe('readiness', () => {
 })
 
 describe('AccessLog', () => {
-  it('writes sampled JSON lines with the request id, and every 5xx', () => {
+  it("writes sampled lines in Wharf's log shape with the request id, and every 5xx", () => {
     const lines: string[] = []
-    const all = new AccessLog('m', 1, (l) => lines.push(l))
-    const none = new AccessLog('m', 0, (l) => lines.push(l))
+    const logger = createLogger('wharf-serve', { destination: { write: (line: string) => void lines.push(line) } }).child({ model: 'm' })
+    const all = new AccessLog(logger, 1)
+    const none = new AccessLog(logger, 0)
     const requests = [
-      { log: all, entry: { id: 'r1', method: 'POST', route: '/invocations', status: 200, ms: 0.2, version: '3', bytesIn: 10 } },
-      { log: none, entry: { id: 'r2', method: 'POST', route: '/invocations', status: 200, ms: 0.2, version: '3', bytesIn: 10 } },
-      { log: none, entry: { id: 'r3', method: 'POST', route: '/invocations', status: 500, ms: 0.2, version: '3', bytesIn: 10, error: 'internal error' } },
+      { log: all, entry: { requestId: 'r1', method: 'POST', route: '/invocations', status: 200, durationMs: 0.2, version: '3', bytesIn: 10 } },
+      { log: none, entry: { requestId: 'r2', method: 'POST', route: '/invocations', status: 200, durationMs: 0.2, version: '3', bytesIn: 10 } },
+      { log: none, entry: { requestId: 'r3', method: 'POST', route: '/invocations', status: 500, durationMs: 0.2, version: '3', bytesIn: 10, error: 'internal error' } },
     ]
     for (const { log, entry } of requests) if (log.isSampled(entry.status)) log.record(entry)
-    assert.deepEqual(lines.map((l) => JSON.parse(l).id), ['r1', 'r3'])
-    assert.equal(JSON.parse(lines[1]!).level, 'error')
+    assert.deepEqual(lines.map((l) => JSON.parse(l).request_id), ['r1', 'r3'])
+    const line = JSON.parse(lines[1]!)
+    assert.deepEqual(
+      { ...line, time: typeof line.time },
+      { level: 'error', time: 'string', service: 'wharf-serve', model: 'm', request_id: 'r3', method: 'POST', route: '/invocations', status: 500, duration_ms: 0.2, version: '3', bytes_in: 10, error: 'internal error', msg: 'request' },
+    )
+    assert.match(line.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   })
 })

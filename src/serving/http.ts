@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { badRequest, MlflowError } from '../errors.js'
+import type { Logger } from '../logger.js'
 import { InputError } from '../models/index.js'
 import type { AccessLog } from './access-log.js'
 import type { ApiKeys } from './api-keys.js'
@@ -16,14 +17,14 @@ import { type ErrorFormat, type Reply, type RequestContext, type Route } from '.
 export interface ServingHttpOptions {
   readonly slot: ModelSlot
   readonly metrics: ServingMetrics
-  readonly log: AccessLog
+  readonly accessLog: AccessLog
   readonly keys: ApiKeys
   readonly guard: HostGuard
   readonly maxBodyBytes: number
   /** /metrics text; the cluster primary sums every worker's (default: this process only). */
   readonly renderMetrics?: () => Promise<string>
-  /** Unexpected errors (answered 500 with no detail); default: stderr. */
-  readonly onError?: (err: unknown) => void
+  /** Where unexpected errors (answered 500 with no detail) are logged. */
+  readonly logger: Logger
 }
 
 export interface ServingServer {
@@ -33,11 +34,11 @@ export interface ServingServer {
 }
 
 /** Only an error raised on purpose says what went wrong; anything else is a 500 with no detail. */
-function toServingError(err: unknown, onError: (err: unknown) => void): MlflowError {
+function toServingError(err: unknown, logger: Logger): MlflowError {
   if (err instanceof MlflowError) return err
   // The models layer raises InputError for anything wrong with the request's data (models/model-input.ts).
   if (err instanceof InputError) return badRequest(err.message.slice(0, 300))
-  onError(err)
+  logger.error({ err }, 'request failed')
   return new MlflowError('INTERNAL_ERROR', 'internal error')
 }
 
@@ -49,8 +50,7 @@ const errorsForPath = (path: string): ErrorFormat => (path.startsWith('/v1/') ||
  * strings the protocols wrote, and a request uses the model entry it took at its start.
  */
 export function createServingServer(options: ServingHttpOptions): ServingServer {
-  const { slot, metrics, log, keys, guard, maxBodyBytes } = options
-  const onError = options.onError ?? ((err: unknown) => process.stderr.write(`wharf serve: ${(err as Error)?.stack ?? String(err)}\n`))
+  const { slot, metrics, accessLog, keys, guard, maxBodyBytes, logger } = options
   const metricsText = options.renderMetrics ?? (async () => renderMetrics([metrics.snapshot()]))
   const metricsRoute: Route = { method: 'GET', path: '/metrics', label: '/metrics', isOpen: false, needsModel: false, errors: mlflowError, handle: async () => ({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: await metricsText() }) }
   const routes = [...mlflowRoutes(), ...kserveRoutes(slot.name), ...azuremlRoutes(), metricsRoute]
@@ -73,7 +73,7 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
-    const id = log.requestId(req.headers['x-request-id'] as string | undefined)
+    const id = accessLog.requestId(req.headers['x-request-id'] as string | undefined)
     const found = find(req.method, path)
     const route = found instanceof MlflowError ? undefined : found
     const label = route?.label ?? 'unmatched'
@@ -91,11 +91,11 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
       metrics.inflight--
       const seconds = (performance.now() - started) / 1000
       metrics.observe(label, entry?.version ?? slot.current?.version, reply.status, seconds)
-      if (log.isSampled(reply.status)) log.record({ id, method: req.method ?? '', route: label, status: reply.status, ms: seconds * 1000, version: entry?.version, bytesIn, ...(errorMessage ? { error: errorMessage } : {}) })
+      if (accessLog.isSampled(reply.status)) accessLog.record({ requestId: id, method: req.method ?? '', route: label, status: reply.status, durationMs: seconds * 1000, version: entry?.version, bytesIn, ...(errorMessage ? { error: errorMessage } : {}) })
       if (route?.needsModel && entry !== undefined) slot.release(entry)
     }
     const fail = (err: unknown) => {
-      const e = toServingError(err, onError)
+      const e = toServingError(err, logger)
       send(errors(e), e.message)
     }
     const run = (ctx: RequestContext) => {

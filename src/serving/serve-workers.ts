@@ -1,5 +1,6 @@
 import cluster from 'node:cluster'
 import type { Config } from '../config.js'
+import { createLogger } from '../logger.js'
 import { renderMetrics, type MetricsSnapshot } from './metrics.js'
 import { resolveModel, type ResolvedModel } from './model-source.js'
 import { startServing, type RunningServing, type ServeOptions } from './serve-model.js'
@@ -22,6 +23,7 @@ function serveOptions(config: Config): ServeOptions {
     apiKeys: [config.serveApiKey, config.serveApiKeySecondary], apiKeysFile: config.serveApiKeysFile, accessLogSampleRate: config.serveAccessLogSampleRate,
     pollIntervalMs: config.servePollIntervalMs, cacheDir: config.serveModelCacheDir, trackingUri: config.trackingUri, token: config.trackingToken,
     allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins,
+    logger: createLogger('wharf-serve', { level: config.logLevel, destination: 2 }),
   }
 }
 
@@ -79,7 +81,7 @@ function runPrimary(options: ServeOptions, workers: number): Promise<void> {
     cluster.on('exit', (worker, code, signal) => {
       ready.delete(worker.id)
       if (stopping) return
-      process.stderr.write(`wharf serve: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`)
+      options.logger?.warn({ pid: worker.process.pid, exit: signal ?? code }, 'worker exited; starting another')
       fork()
     })
     for (let i = 0; i < workers; i++) fork()

@@ -2,7 +2,8 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runTrain } from '../train/run-train.js'
+import { createLogger } from '../logger.js'
+import { runTrain } from '../train/index.js'
 import { startServing, type RunningServing, type ServeOptions } from './serve-model.js'
 
 /** Shared by the serving tests (not a test file itself): trained models, a server, an HTTP helper. */
@@ -26,7 +27,7 @@ export function diabetesRows(n: number, seed = 1): number[][] {
 export async function serveDir(dir: string, extra: Partial<ServeOptions> = {}): Promise<RunningServing> {
   return startServing({
     modelUri: dir, host: '127.0.0.1', port: 0, maxBodyBytes: 1024 * 1024, pollIntervalMs: 100, cacheDir: join(tmpdir(), 'wharf-serve-cache'),
-    trackingUri: undefined, token: undefined, log: () => {}, ...extra,
+    trackingUri: undefined, token: undefined, logger: createLogger('test', { level: 'silent' }), ...extra,
   })
 }
 

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { Logger } from '../../logger.js'
 import { MlflowError } from '../../errors.js'
 import type { ContainerRuntime } from './container-cli.js'
 
