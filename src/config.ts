@@ -227,11 +227,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   return Object.freeze(out) as Config
 }
 
-/** One line per setting, for `--help` texts and the README. */
-export function describeSettings(): string[] {
-  return Object.entries(settings).map(([key, s]) => `${flagName(key)} / ${s.env.join(' or ')}: ${s.why}`)
-}
-
 /**
  * The environment variables wharf.yaml names as secret sources (`secrets: {NAME: {env: VAR}}`).
  * They are read here so that config.ts stays the one reader of `process.env`.

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { serve } from '@hono/node-server'
 import { type RegistryApp, makeRegistryApp } from '../server/test-registry-app.js'
 import { listEvents, listModels, listVersions, setAlias, showModel } from './models.js'
+import { tempDir } from '../testing/fixtures.js'
 
 describe('wharf models', () => {
   let dir: string
@@ -22,7 +22,7 @@ describe('wharf models', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-cli-models-'))
+    dir = await tempDir('cli-models')
     w = makeRegistryApp(join(dir, 'artifacts'))
     server = serve({ fetch: w.app.fetch, hostname: '127.0.0.1', port: 0 })
     await new Promise<void>((resolve) => server.once('listening', () => resolve()))

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type RunningServer, getJson, postJson, startServer } from '../integration/server-process.js'
 import { TrackingError } from './fetch-json.js'
 import { chunkBatch, proxiedPath, TrackingClient } from './tracking-client.js'
+import { tempDir } from '../testing/fixtures.js'
 
 describe('TrackingClient against a real wharf server', () => {
   let server: RunningServer
   let dir: string
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-client-'))
+    dir = await tempDir('client')
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')])
   })
   after(async () => {
@@ -51,7 +51,7 @@ describe('TrackingClient against a real wharf server', () => {
   it('uploads a folder through the artifact proxy under the run artifact path', async () => {
     const client = new TrackingClient({ trackingUri: server.url })
     const run = await client.createRun(await client.getOrCreateExperiment('uploads'))
-    const src = await mkdtemp(join(tmpdir(), 'wharf-upload-'))
+    const src = await tempDir('upload')
     await mkdir(join(src, 'sub'))
     await writeFile(join(src, 'MLmodel'), 'flavors: {}')
     await writeFile(join(src, 'sub', 'a b.txt'), 'hello')
@@ -81,7 +81,7 @@ describe('TrackingClient against a real wharf server', () => {
 
 describe('TrackingClient with an authenticated server', () => {
   it('sends the bearer token when given one', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'wharf-client-auth-'))
+    const dir = await tempDir('client-auth')
     const server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'a'), '--auth-token', 's3cret'])
     try {
       await assert.rejects(new TrackingClient({ trackingUri: server.url }).getOrCreateExperiment('x'), { errorCode: 'UNAUTHENTICATED' })

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { parse } from 'yaml'
 import { readModelDir, writeModelDir } from './model-dir.js'
 import { exportOnnx } from './onnx/export.js'
 import { linearRegression } from './test-models.js'
+import { tempDir } from '../testing/fixtures.js'
 
-const tempDir = () => mkdtemp(join(tmpdir(), 'wharf-model-dir-'))
 
 async function writeMlmodel(dir: string, flavors: Record<string, unknown>) {
   await mkdir(dir, { recursive: true })
@@ -18,7 +17,7 @@ async function writeMlmodel(dir: string, flavors: Record<string, unknown>) {
 
 describe('writeModelDir and readModelDir', () => {
   it('write an MLflow model directory that reads back with its signature and wharf spec', async () => {
-    const dir = await tempDir()
+    const dir = await tempDir('model-dir')
     await writeModelDir(dir, {
       onnx: exportOnnx(linearRegression, 'test'), wharf: linearRegression, wharfVersion: 'test', runId: 'abc123', artifactPath: 'model',
       signature: { inputs: [{ type: 'double', name: 'x1', required: true }], outputs: [{ type: 'double', name: 'prediction', required: true }] },
@@ -39,27 +38,27 @@ describe('writeModelDir and readModelDir', () => {
   })
 
   it('names the flavors of a model without an onnx flavor', async () => {
-    const dir = await tempDir()
+    const dir = await tempDir('model-dir')
     await writeMlmodel(dir, { python_function: { loader_module: 'mlflow.sklearn', model_path: 'model.pkl' }, sklearn: { pickled_model: 'model.pkl' } })
     await assert.rejects(readModelDir(dir), { message: 'model has no onnx flavor (flavors: python_function, sklearn); Wharf serves ONNX models only' })
   })
 
   it('refuses a directory without MLmodel', async () => {
-    await assert.rejects(readModelDir(await tempDir()), /no MLmodel file/)
+    await assert.rejects(readModelDir(await tempDir('model-dir')), /no MLmodel file/)
   })
 
   for (const [label, data] of [['a parent path', '../model.onnx'], ['an absolute path', '/etc/passwd'], ['a nested parent path', 'sub/../../x.onnx']] as const) {
     it(`refuses onnx data given as ${label}`, async () => {
-      const dir = await tempDir()
+      const dir = await tempDir('model-dir')
       await writeMlmodel(dir, { onnx: { data } })
       await assert.rejects(readModelDir(dir), /inside the model directory/)
     })
   }
 
   it('refuses onnx data that is a symbolic link out of the directory', async () => {
-    const outside = await tempDir()
+    const outside = await tempDir('model-dir')
     await writeFile(join(outside, 'secret.onnx'), 'x')
-    const dir = await tempDir()
+    const dir = await tempDir('model-dir')
     await writeMlmodel(dir, { onnx: { data: 'model.onnx' } })
     await symlink(join(outside, 'secret.onnx'), join(dir, 'model.onnx'))
     await assert.rejects(readModelDir(dir), /resolves outside the model directory/)
@@ -71,7 +70,7 @@ describe('writeModelDir and readModelDir', () => {
       irVersion: 8,
       graph: { name: 'g', initializer: [{ name: 'w', dims: [1], dataType: 1, dataLocation: 1, externalData: [{ key: 'location', value: '../../etc/passwd' }] }] },
     })).finish()
-    const dir = await tempDir()
+    const dir = await tempDir('model-dir')
     await writeMlmodel(dir, { onnx: { data: 'model.onnx' } })
     await writeFile(join(dir, 'model.onnx'), bytes)
     await assert.rejects(readModelDir(dir), /ONNX external data location/)

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { writeModelDir } from './model-dir.js'
@@ -8,9 +6,10 @@ import { exportOnnx } from './onnx/export.js'
 import { loadModel } from './runtime.js'
 import { binaryLogistic, linearRegression, multiclassTrees } from './test-models.js'
 import type { WharfModelSpec } from './wharf-model.js'
+import { tempDir } from '../testing/fixtures.js'
 
 async function saved(spec: WharfModelSpec): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'wharf-runtime-'))
+  const dir = await tempDir('runtime')
   const inputs = spec.columns.map((c) => ({ type: c.kind === 'numeric' ? ('double' as const) : ('string' as const), name: c.name, required: true }))
   await writeModelDir(dir, { onnx: exportOnnx(spec, 'test'), signature: { inputs }, wharf: spec, wharfVersion: 'test' })
   return dir

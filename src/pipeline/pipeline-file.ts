@@ -72,14 +72,6 @@ const stepKinds = { train: trainStep, register: registerStep, deploy: deployStep
 export type StepKind = keyof typeof stepKinds
 export const stepKindNames = Object.keys(stepKinds) as StepKind[]
 
-export type TrainSpec = z.infer<typeof trainStep>
-export type RegisterSpec = z.infer<typeof registerStep>
-export type DeploySpec = z.infer<typeof deployStep>
-export type TestSpec = z.infer<typeof testStep>
-export type GateSpec = z.infer<typeof gateStep>
-export type PromoteSpec = z.infer<typeof promoteStep>
-export type CommandSpec = z.infer<typeof commandStep>
-
 /** A step as written: its kind's settings are kept raw, because `${{ }}` is filled in only when the step runs. */
 export interface StepDef {
   readonly name: string

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { signDelivery } from '../registry/index.js'
 import { openSqlite } from '../store/sqlite/database.js'
 import { PipelineTrigger } from './pipeline-trigger.js'
 import { SqlitePipelineStore } from '../store/sqlite/pipeline-store.js'
+import { tempDir } from '../testing/fixtures.js'
 
 const secret = 'webhook-secret-for-tests'
 
 async function setup() {
-  const dir = await mkdtemp(join(tmpdir(), 'wharf-trigger-'))
+  const dir = await tempDir('trigger')
   const file = join(dir, 'wharf.yaml')
   await writeFile(file, `
 pipeline: hooked

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { loadModel } from '../models/index.js'
 import { resolveModel } from '../serving/index.js'
+import { freePort, isAlive, tempDir, waitFor } from '../testing/fixtures.js'
 
 /**
  * The quickstart end to end, with a real server, real runners and real serving processes:
@@ -31,14 +29,6 @@ let work: string
 let dataDir: string
 let uri: string
 const outputs: string[] = []
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 interface Done { code: number | null; stdout: string; stderr: string }
 
@@ -67,16 +57,6 @@ async function api(path: string, body?: unknown): Promise<any> {
 const endpoint = async (environment: string) => (await api(`wharf/deployments/list?environment=${environment}`)).endpoints.find((e: any) => e.model_name === 'diabetes')
 const runsOf = async (pipeline: string) => (await api(`wharf/pipelines/runs/list?pipeline=${pipeline}`)).runs as any[]
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    await sleep(100)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
 const row = { columns: ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'], data: [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176]] }
 
 async function offlinePrediction(version: string): Promise<number> {
@@ -97,7 +77,7 @@ async function predict(url: string): Promise<number> {
 
 describe('the diabetes quickstart pipeline', { concurrency: false }, () => {
   before(async () => {
-    work = await mkdtemp(join(tmpdir(), 'wharf-quickstart-'))
+    work = await tempDir('quickstart')
     dataDir = join(work, 'data')
     uri = `http://127.0.0.1:${await freePort()}`
   })
@@ -105,18 +85,17 @@ describe('the diabetes quickstart pipeline', { concurrency: false }, () => {
   after(async () => {
     // Serving processes outlive the server on purpose (it adopts them on restart): stop them here.
     const listed = await api('wharf/deployments/list').catch(() => ({ endpoints: [] }))
-    for (const e of listed.endpoints) for (const i of e.instances) if (i.pid) try { process.kill(i.pid, 'SIGTERM') } catch { /* gone */ }
-    const pid = Number(await readFile(join(dataDir, 'server.pid'), 'utf8').catch(() => '0'))
-    if (pid > 0) try { process.kill(pid, 'SIGTERM') } catch { /* gone */ }
-    await sleep(300)
+    const pids: number[] = listed.endpoints.flatMap((e: any) => e.instances.flatMap((i: any) => (i.pid ? [i.pid] : [])))
+    const serverPid = Number(await readFile(join(dataDir, 'server.pid'), 'utf8').catch(() => '0'))
+    if (serverPid > 0) pids.push(serverPid)
+    for (const pid of pids) try { process.kill(pid, 'SIGTERM') } catch { /* gone */ }
+    await waitFor('the server and serving processes to exit', () => pids.every((pid) => !isAlive(pid)), 20_000).catch(() => {})
     await rm(work, { recursive: true, force: true })
   })
 
-  it('starts a server on an empty data directory, runs every stage in under 30 s, and production answers the right predictions', async () => {
-    const started = Date.now()
+  it('starts a server on an empty data directory, runs every stage, and production answers the right predictions', async () => {
     const { code, stdout, stderr } = await start('sh', [quickstart], { WHARF_QUICKSTART_DIR: dataDir, WHARF_PIPELINE_WEBHOOK_SECRET: webhookSecret, WHARF_DEMO_TOKEN: demoToken }).done
     assert.equal(code, 0, stdout + stderr)
-    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`)
     for (const stage of ['train', 'staging', 'gate', 'production']) assert.match(stdout, new RegExp(`✓ stage ${stage} `))
     const curl = /curl -s -X POST (\S+)\/invocations/.exec(stdout)
     assert.ok(curl, stdout)
@@ -138,7 +117,7 @@ describe('the diabetes quickstart pipeline', { concurrency: false }, () => {
 
   it('resumes a runner killed with SIGKILL in the middle of deploy to completion, with no finished step done twice', async () => {
     const runner = start(process.execPath, [wharfBin, 'pipeline', 'run', example])
-    await waitFor('the deploy step', async () => (runner.stdout().includes('▶ staging/deploy_staging') ? true : undefined))
+    await waitFor('the deploy step', () => runner.stdout().includes('▶ staging/deploy_staging'), 20_000)
     runner.child.kill('SIGKILL')
     await runner.done
     const runId = /run ([0-9a-f]{16})/.exec(runner.stdout())![1]!
@@ -174,7 +153,7 @@ stages:
       return full.steps.find((s: any) => s.step === 'review').status === 'waiting' ? full.run_id as string : undefined
     }
     const first = start(process.execPath, [wharfBin, 'pipeline', 'run', file])
-    const runId = await waitFor('the gate to wait', waiting)
+    const runId = await waitFor('the gate to wait', waiting, 20_000)
     const second = await wharf(['pipeline', 'run', file])
     assert.equal(second.code, 1)
     assert.match(second.stderr, /already running/)
@@ -187,7 +166,7 @@ stages:
     const rejected = await waitFor('the gate to wait again', async () => {
       const id = await waiting()
       return id !== undefined && id !== runId ? id : undefined
-    })
+    }, 20_000)
     assert.equal((await wharf(['pipeline', 'reject', rejected])).code, 0)
     assert.equal((await third.done).code, 1)
     const run = (await api(`wharf/pipelines/runs/get?run_id=${rejected}`)).run

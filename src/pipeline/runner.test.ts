@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { openSqlite } from '../store/sqlite/database.js'
@@ -11,6 +10,7 @@ import { Masker } from './secrets.js'
 import { SqlitePipelineStore } from '../store/sqlite/pipeline-store.js'
 import { commandStep } from './steps/command-step.js'
 import type { StepFunctions } from './step-context.js'
+import { tempDir } from '../testing/fixtures.js'
 
 const unused = async () => {
   throw new Error('not used in this test')
@@ -18,7 +18,7 @@ const unused = async () => {
 const steps: StepFunctions = { train: unused, register: unused, deploy: unused, test: unused, gate: unused, promote: unused, command: commandStep }
 
 async function setup(yaml: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'wharf-runner-'))
+  const dir = await tempDir('runner')
   const file = join(dir, 'wharf.yaml')
   await writeFile(file, yaml)
   const store = new SqlitePipelineStore(openSqlite(':memory:', { durability: 'normal' }), { ownsDb: true, isOwnerAlive: () => false })

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type RegistryApp, makeRegistryApp } from '../server/test-registry-app.js'
+import { tempDir } from '../testing/fixtures.js'
 
 /**
  * SECURITY.md §3.2 vectors for model-versions/create, adapted to Wharf's stricter rule: a source
@@ -20,7 +20,7 @@ describe('model version source validation', () => {
   const prompt = { key: 'mlflow.prompt.is_prompt', value: 'true' }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-source-'))
+    dir = await tempDir('source')
     w = makeRegistryApp(join(dir, 'artifacts'))
     const run = await w.tracking.createRun({ experimentId: '0', tags: [] })
     ;({ runId, artifactUri: runUri } = run.info)

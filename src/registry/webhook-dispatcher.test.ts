@@ -9,6 +9,7 @@ import { RegistryService } from './registry-service.js'
 import { WebhookDispatcher } from './webhook-dispatcher.js'
 import { sendWebhook } from './webhook-sender.js'
 import { isValidSignature } from './webhook-signature.js'
+import { waitFor } from '../testing/fixtures.js'
 
 interface Received {
   readonly headers: IncomingMessage['headers']
@@ -31,16 +32,6 @@ async function startReceiver(plan: number[], respond?: (res: import('node:http')
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise<void>((r) => server.close(() => r())) }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 describe('webhook dispatcher', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type RegistryApp, makeRegistryApp } from '../server/test-registry-app.js'
+import { assertErrorAnswer, tempDir } from '../testing/fixtures.js'
 
 const basic = (user: string) => `Basic ${Buffer.from(`${user}:pw`).toString('base64')}`
 
@@ -13,7 +13,7 @@ describe('registry event log and webhook endpoints', () => {
   let source: string
   let runId: string
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-wharf-routes-'))
+    dir = await tempDir('wharf-routes')
     w = makeRegistryApp(join(dir, 'artifacts'))
     const run = await w.tracking.createRun({ experimentId: '0', tags: [] })
     runId = run.info.runId
@@ -49,7 +49,7 @@ describe('registry event log and webhook endpoints', () => {
     assert.deepEqual(page.body.events.map((e: { event_id: number }) => e.event_id), [events[2]!.event_id, events[3]!.event_id])
     assert.equal(page.body.next_after, events[3]!.event_id)
     assert.deepEqual((await w.get('/api/2.0/wharf/registry/events', { model: 'never-existed' })).body, { events: [] })
-    assert.equal((await w.get('/api/2.0/wharf/registry/events', { model: 'audited', max_results: 0 })).status, 400)
+    assertErrorAnswer(await w.get('/api/2.0/wharf/registry/events', { model: 'audited', max_results: 0 }), 400, 'INVALID_PARAMETER_VALUE')
   })
 
   it('registers a webhook without ever returning the secret it was given', async () => {
@@ -115,11 +115,11 @@ describe('registry event log and webhook endpoints', () => {
 
   it('refuses unknown events, a short secret and a malformed model name', async () => {
     const register = (body: Record<string, unknown>) => w.post('/api/2.0/wharf/registry/webhooks', { url: 'http://127.0.0.1:9/', secret: 'secret-123', ...body })
-    assert.equal((await register({ events: ['model.exploded'] })).status, 400)
-    assert.equal((await register({ events: [] })).status, 400)
-    assert.equal((await register({ events: ['*'], secret: 'short' })).status, 400)
-    assert.equal((await register({ events: ['*'], model_name: 'a/b' })).status, 400)
-    assert.equal((await register({})).status, 400)
+    assertErrorAnswer(await register({ events: ['model.exploded'] }), 400, 'INVALID_PARAMETER_VALUE')
+    assertErrorAnswer(await register({ events: [] }), 400, 'INVALID_PARAMETER_VALUE')
+    assertErrorAnswer(await register({ events: ['*'], secret: 'short' }), 400, 'INVALID_PARAMETER_VALUE')
+    assertErrorAnswer(await register({ events: ['*'], model_name: 'a/b' }), 400, 'INVALID_PARAMETER_VALUE')
+    assertErrorAnswer(await register({}), 400, 'INVALID_PARAMETER_VALUE')
   })
 
   it('deletes a webhook and answers RESOURCE_DOES_NOT_EXIST for an unknown one', async () => {
@@ -128,7 +128,7 @@ describe('registry event log and webhook endpoints', () => {
     const again = await w.del(`/api/2.0/wharf/registry/webhooks/${hook.webhook_id}`)
     assert.equal(again.status, 404)
     assert.equal(again.body.error_code, 'RESOURCE_DOES_NOT_EXIST')
-    assert.equal((await w.get('/api/2.0/wharf/registry/webhooks/deliveries', { webhook_id: hook.webhook_id })).status, 404)
-    assert.equal((await w.get('/api/2.0/wharf/registry/webhooks/deliveries')).status, 400)
+    assertErrorAnswer(await w.get('/api/2.0/wharf/registry/webhooks/deliveries', { webhook_id: hook.webhook_id }), 404, 'RESOURCE_DOES_NOT_EXIST')
+    assertErrorAnswer(await w.get('/api/2.0/wharf/registry/webhooks/deliveries'), 400, 'INVALID_PARAMETER_VALUE')
   })
 })

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { serve } from '@hono/node-server'
@@ -14,6 +13,7 @@ import { SqliteTrackingStore } from '../store/sqlite/tracking-store.js'
 import { TrackingService } from '../tracking/tracking-service.js'
 import { type AppOptions, buildApp } from './app.js'
 import type { AppEnv } from '../http/app-env.js'
+import { tempDir } from '../testing/fixtures.js'
 
 const json = { 'content-type': 'application/json', host: '127.0.0.1:5000' }
 
@@ -32,7 +32,7 @@ async function inject(app: Hono<AppEnv>, opts: { method?: string; url: string; h
 }
 
 async function makeApp(options: Partial<AppOptions> = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'wharf-app-'))
+  const dir = await tempDir('app')
   const store = new SqliteTrackingStore(':memory:', { durability: 'normal' })
   const artifacts = new FsArtifactStore(join(dir, 'artifacts'))
   const registry = new RegistryService(new SqliteRegistryStore(':memory:', { durability: 'normal' }), store)
@@ -91,9 +91,11 @@ describe('tracking HTTP app', () => {
     assert.equal(bad.json().error_code, 'INVALID_PARAMETER_VALUE')
     const text = await inject(app, { method: 'POST', url: '/api/2.0/mlflow/runs/log-batch', headers: { ...json, 'content-type': 'text/plain' }, payload: '{}' })
     assert.equal(text.statusCode, 400)
+    assert.equal(text.json().error_code, 'INVALID_PARAMETER_VALUE')
     assert.equal(text.json().message, 'Bad Request. Content-Type must be one of [application/json].')
     const missing = await post('runs/log-batch', {})
     assert.equal(missing.statusCode, 400)
+    assert.equal(missing.json().error_code, 'INVALID_PARAMETER_VALUE')
     assert.match(missing.json().message, /Missing value for required parameter 'run_id'/)
   })
 
@@ -135,7 +137,9 @@ describe('tracking HTTP app', () => {
     assert.equal(got.headers['x-content-type-options'], 'nosniff')
     assert.doesNotMatch(String(got.headers['content-type']), /html/)
     assert.equal((await inject(app, { method: 'DELETE', url, headers: json })).statusCode, 200)
-    assert.equal((await inject(app, { url, headers: json })).statusCode, 404)
+    const gone = await inject(app, { url, headers: json })
+    assert.equal(gone.statusCode, 404)
+    assert.equal(gone.json().error_code, 'RESOURCE_DOES_NOT_EXIST')
   })
 
   it('refuses traversal in artifact paths sent raw over a socket and writes nothing outside the root', async () => {
@@ -165,10 +169,11 @@ describe('tracking HTTP app', () => {
       for (const method of ['GET', 'PUT', 'DELETE']) {
         const res = await send(method, `/api/2.0/mlflow-artifacts/artifacts/${v}`)
         assert.equal(res.status, 400, `${method} ${v}`)
-        assert.equal(JSON.parse(res.body).message, 'Invalid path', `${method} ${v}`)
+        assert.deepEqual(JSON.parse(res.body), { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' }, `${method} ${v}`)
       }
       const list = await send('GET', `/api/2.0/mlflow-artifacts/artifacts?path=${v}`)
       assert.equal(list.status, 400, `list ${v}`)
+      assert.equal(JSON.parse(list.body).error_code, 'INVALID_PARAMETER_VALUE', `list ${v}`)
     }
     } finally {
       server.close()
@@ -205,7 +210,7 @@ describe('tracking HTTP guards', () => {
     for (const origin of ['https://evil.example', 'null', 'http://localhost.evil.example', 'http://127.0.0.1.nip.io']) {
       const res = await create(origin, `x-${origin}`)
       assert.equal(res.statusCode, 403, origin)
-      assert.equal(res.json().message, 'Cross-origin request blocked')
+      assert.deepEqual(res.json(), { error_code: 'PERMISSION_DENIED', message: 'Cross-origin request blocked' })
     }
     assert.equal((await create('http://localhost:3000', 'from-localhost')).statusCode, 200)
   })
@@ -219,12 +224,16 @@ describe('tracking HTTP guards', () => {
     assert.equal(none.headers['www-authenticate'], 'Bearer realm="wharf", Basic realm="wharf"')
     assert.equal(none.headers['x-content-type-options'], 'nosniff')
     assert.doesNotMatch(none.body, /s3cret/)
-    assert.equal((await inject(app, { url, headers: { ...json, authorization: 'Bearer wrong' } })).statusCode, 401)
+    const wrong = await inject(app, { url, headers: { ...json, authorization: 'Bearer wrong' } })
+    assert.equal(wrong.statusCode, 401)
+    assert.equal(wrong.json().error_code, 'UNAUTHENTICATED')
     assert.equal((await inject(app, { url, headers: { ...json, authorization: 'Bearer s3cret-token' } })).statusCode, 200)
     const basic = Buffer.from('user:s3cret-token').toString('base64')
     assert.equal((await inject(app, { url, headers: { ...json, authorization: `Basic ${basic}` } })).statusCode, 200)
     for (const variant of ['/api/2.0/mlflow-artifacts/artifacts?path=', '//api/2.0/mlflow/experiments/get?experiment_id=0', '/ajax-api/2.0/mlflow/experiments/get?experiment_id=0']) {
-      assert.equal((await inject(app, { url: variant, headers: json })).statusCode, 401, variant)
+      const res = await inject(app, { url: variant, headers: json })
+      assert.equal(res.statusCode, 401, variant)
+      assert.equal(res.json().error_code, 'UNAUTHENTICATED', variant)
     }
     assert.equal((await inject(app, { url: '/health' })).statusCode, 200)
   })

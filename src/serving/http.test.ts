@@ -11,6 +11,7 @@ import { ModelSlot } from './model-slot.js'
 import { HostGuard } from '../http/host-guard.js'
 import type { RunningServing } from './serve-model.js'
 import { diabetesColumns, diabetesRows, postJson, request, serveDir, trainDiabetes } from './test-fixtures.js'
+import { waitFor } from '../testing/fixtures.js'
 
 const silent = createLogger('test', { level: 'silent' })
 const split = (n: number) => ({ dataframe_split: { columns: diabetesColumns, data: diabetesRows(n) } })
@@ -32,9 +33,8 @@ describe('serving HTTP adapter', () => {
   })
 
   it('answers 404 for unknown routes and 405 for a known route with the wrong method', async () => {
-    assert.equal((await request(`${url}/nope`)).status, 404)
-    assert.equal((await request(`${url}/invocations`)).status, 405)
-    assert.equal((await request(`${url}/ping`, { method: 'DELETE' })).status, 405)
+    const answers = { nope: await request(`${url}/nope`), get: await request(`${url}/invocations`), del: await request(`${url}/ping`, { method: 'DELETE' }) }
+    assert.deepEqual(Object.values(answers).map((a) => [a.status, a.json().error_code]), [[404, 'ENDPOINT_NOT_FOUND'], [405, 'ENDPOINT_NOT_FOUND'], [405, 'ENDPOINT_NOT_FOUND']])
   })
 
   it('echoes a sane x-request-id and makes one up otherwise', async () => {
@@ -56,6 +56,7 @@ describe('serving HTTP adapter', () => {
     assert.equal(rebinding, 403)
     const cross = await postJson(`${url}/invocations`, split(1), { origin: 'https://evil.example' })
     assert.equal(cross.status, 403)
+    assert.equal(cross.json().error_code, 'PERMISSION_DENIED')
     assert.equal((await postJson(`${url}/invocations`, split(1), { origin: 'http://localhost:3000' })).status, 200)
   })
 
@@ -75,34 +76,30 @@ describe('serving HTTP adapter', () => {
     const socket = connect(serving.port, '127.0.0.1')
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
     socket.write('POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"dataframe_split"')
-    await new Promise((r) => setTimeout(r, 50))
-    const during = (await request(`${url}/metrics`)).text
-    assert.match(during, /wharf_serving_requests_in_flight\{model="model"\} 2/) // the half-sent request and the scrape
+    // The half-sent request and the scrape itself.
+    await waitFor('the half-sent request in flight', async () => /wharf_serving_requests_in_flight\{model="model"\} 2\n/.test((await request(`${url}/metrics`)).text))
     socket.destroy()
-    let text = ''
-    for (let i = 0; i < 50 && !/in_flight\{model="model"\} 1\n/.test(text); i++) {
-      await new Promise((r) => setTimeout(r, 20))
-      text = (await request(`${url}/metrics`)).text
-    }
-    assert.match(text, /wharf_serving_requests_in_flight\{model="model"\} 1\n/)
+    await waitFor('the abandoned request to end', async () => /wharf_serving_requests_in_flight\{model="model"\} 1\n/.test((await request(`${url}/metrics`)).text))
     assert.equal((await postJson(`${url}/invocations`, split(1))).status, 200)
   })
 
   it('finishes a request in flight when draining, and refuses new connections after', async () => {
     const other = await serveDir(await trainDiabetes())
     const body = JSON.stringify(split(1))
+    const sending = httpRequest({ host: '127.0.0.1', port: other.port, path: '/invocations', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } })
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: other.port, path: '/invocations', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+      sending.on('response', (res) => {
         let text = ''
         res.on('data', (c) => (text += c))
         res.on('end', () => resolve({ status: res.statusCode!, text }))
       })
-      req.on('error', reject)
-      req.write(body.slice(0, 10))
-      setTimeout(() => req.end(body.slice(10)), 200)
+      sending.on('error', reject)
     })
-    await new Promise((r) => setTimeout(r, 50))
+    // The rest of the body goes only once draining has begun, so the request is in flight through it.
+    sending.write(body.slice(0, 10))
+    await waitFor('the request in flight', async () => /wharf_serving_requests_in_flight\{model="model"\} 2\n/.test((await request(`${other.url}/metrics`)).text))
     const closed = other.close(5000)
+    sending.end(body.slice(10))
     const done = await answer
     assert.equal(done.status, 200)
     assert.match(done.text, /^\{"predictions":\[/)

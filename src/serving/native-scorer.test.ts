@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { runTrain } from '../train/run-train.js'
 import type { Prediction } from '../models/index.js'
 import { Predictor } from './predictor.js'
 import { dataDir, diabetesRows, trainDiabetes } from './test-fixtures.js'
+import { tempDir } from '../testing/fixtures.js'
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b))
 
@@ -26,7 +25,7 @@ describe('native evaluator versus ONNX Runtime', () => {
   })
 
   it('predicts a classifier the same way natively and through ONNX Runtime', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'wharf-serve-iris-')), 'model')
+    const out = join(await tempDir('serve-iris'), 'model')
     await runTrain({ data: join(dataDir, 'iris.csv'), target: 'species', model: 'logistic', output: out, log: () => {} })
     const native = await Predictor.load(out)
     const onnx = await Predictor.load(out, { backend: 'onnxruntime' })

@@ -1,10 +1,10 @@
-import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLogger } from '../logger.js'
 import { runTrain } from '../train/index.js'
 import { startServing, type RunningServing, type ServeOptions } from './serve-model.js'
+import { tempDir } from '../testing/fixtures.js'
 
 /** Shared by the serving tests (not a test file itself): trained models, a server, an HTTP helper. */
 export const dataDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data')
@@ -12,7 +12,7 @@ export const diabetesColumns = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4
 
 /** Trains an elastic net on data/diabetes.csv into a fresh model directory. */
 export async function trainDiabetes(params: readonly string[] = [], model = 'elasticnet'): Promise<string> {
-  const out = join(await mkdtemp(join(tmpdir(), 'wharf-serve-model-')), 'model')
+  const out = join(await tempDir('serve-model'), 'model')
   await runTrain({ data: join(dataDir, 'diabetes.csv'), target: 'progression', model, param: [...params], output: out, log: () => {} })
   return out
 }
@@ -65,7 +65,7 @@ export interface RegistryFixture {
 export async function registryWithTwoVersions(): Promise<RegistryFixture> {
   const { startServer, postJson: postApi } = await import('../integration/server-process.js')
   const { rm } = await import('node:fs/promises')
-  const root = await mkdtemp(join(tmpdir(), 'wharf-serve-registry-'))
+  const root = await tempDir('serve-registry')
   const server = await startServer(['--backend-store-uri', `sqlite:///${root}/wharf.db`, '--artifacts-destination', join(root, 'artifacts')])
   const versionDirs: string[] = []
   const runIds: string[] = []

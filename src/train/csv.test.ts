@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { CsvError, parseCsv, readCsvFile, scaleDecimal } from './csv.js'
 import type { Column, Table } from './table.js'
+import { tempDir } from '../testing/fixtures.js'
 
 describe('parseCsv', () => {
   it('infers numeric and string columns and keeps empty cells as missing', () => {
@@ -49,7 +49,7 @@ describe('parseCsv', () => {
 
 let dir = ''
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'wharf-csv-'))
+  dir = await tempDir('csv')
 })
 after(async () => {
   await rm(dir, { recursive: true, force: true })

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { getJson, startServer } from '../integration/server-process.js'
 import { loadModel } from '../models/index.js'
 import { runTrain, validateTrainOptions } from './run-train.js'
+import { tempDir } from '../testing/fixtures.js'
 
 const dataDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data')
 const quiet = () => {}
@@ -34,7 +34,7 @@ describe('validateTrainOptions', () => {
 
 describe('runTrain', () => {
   it('writes a loadable model directory and data profile with --output only', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'wharf-train-')), 'model')
+    const out = join(await tempDir('train'), 'model')
     const result = await runTrain({ data: join(dataDir, 'iris.csv'), target: 'species', model: 'logistic', output: out, log: quiet })
     assert.equal(result.task, 'classification')
     assert.ok(result.metrics['accuracy']! > 0.85)
@@ -50,13 +50,13 @@ describe('runTrain', () => {
   })
 
   it('explains a non-numeric value in a numeric column', async () => {
-    const file = join(await mkdtemp(join(tmpdir(), 'wharf-train-')), 'bad.csv')
+    const file = join(await tempDir('train'), 'bad.csv')
     await writeFile(file, 'x,y\n1,2\nabc,3\n')
     await assert.rejects(runTrain({ data: file, target: 'y', model: 'ols', output: '/tmp/never', log: quiet }), /line 3, column 'x': 'abc' is not a number/)
   })
 
   it('logs params, metrics, the model, the profile and a registered version to a real tracking server', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'wharf-train-server-'))
+    const dir = await tempDir('train-server')
     const server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')])
     try {
       const lines: string[] = []

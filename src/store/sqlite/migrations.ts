@@ -350,8 +350,6 @@ const migrations: readonly string[] = [
   `,
 ]
 
-export const schemaVersion = migrations.length
-
 /** Brings the database to the newest schema; refuses a database newer than this Wharf. */
 export function migrate(db: Database): void {
   const current = db.pragma('user_version', { simple: true }) as number
