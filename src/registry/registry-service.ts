@@ -39,7 +39,7 @@ export interface NewVersionRequest {
 
 /**
  * Registry operations with MLflow's validation on top of the store's primitives, for the HTTP
- * routes and in-process callers (serving, deployments). `actor` is who asked (see `actor.ts`).
+ * routes and in-process callers (serving, deployments). `actor` is who asked (see `http/actor.ts`).
  */
 export class RegistryService {
   readonly webhooks: WebhookService

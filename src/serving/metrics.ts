@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics for the scoring server, kept by hand rather than with prom-client: the hot
  * path does one Map lookup and a few additions, and a snapshot is plain JSON that the cluster
- * primary can sum across workers (see cluster.ts). Exposition format 0.0.4.
+ * primary can sum across workers (see serve-workers.ts). Exposition format 0.0.4.
  */
 const bucketsSeconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 

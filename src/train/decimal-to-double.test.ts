@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createRng } from './train/index.js'
+import { createRng } from './index.js'
 import { scaleExact } from './decimal-to-double.js'
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Decimal digits to the nearest double for the CSV reader (train/csv.ts), without making a string
+ * Decimal digits to the nearest double for the CSV reader (csv.ts), without making a string
  * per number. pandas writes floats with up to 17 significant digits, too many for the classic
  * exact fast path, and V8's string conversion costs ~140 ns each.
  *
