@@ -31,7 +31,7 @@ export function register(program: Command): void {
 }
 
 /** `wharf build-image --model-uri URI --tag NAME:TAG [--base IMAGE]`. */
-export async function runBuildImage(flags: BuildImageFlags): Promise<void> {
+async function runBuildImage(flags: BuildImageFlags): Promise<void> {
   const { buildImage } = await import('../deploy/container/build-image.js')
   const outDir = resolve(flags.output ?? `wharf-image-${flags.tag.replace(/[^A-Za-z0-9_.-]/g, '-')}`)
   const result = await buildImage({ ...flags, outDir, isBuildSkipped: flags.build === false })

@@ -38,7 +38,7 @@ export function register(program: Command): void {
 }
 
 /** `wharf deploy MODEL (--version N | --alias A) --env ENV [--weight W | --shadow P]`. */
-export async function runDeploy(
+async function runDeploy(
   model: string,
   flags: { version?: string; alias?: string; env: string; weight?: string; shadow?: string; dryRun?: boolean } & OutputOptions,
   connection: DeployClientOptions,

@@ -71,7 +71,7 @@ async function clientOf(config: Config): Promise<ServerClient> {
 }
 
 /** `wharf pipeline runs`: newest first. */
-export async function listRuns(flags: { pipeline?: string; json?: boolean }, config: Config, out: Out = stdout): Promise<void> {
+async function listRuns(flags: { pipeline?: string; json?: boolean }, config: Config, out: Out = stdout): Promise<void> {
   const runs = await (await clientOf(config)).listRuns(flags.pipeline)
   if (flags.json) return out(JSON.stringify(runs, null, 2))
   if (runs.length === 0) return out('no pipeline runs')
@@ -84,7 +84,7 @@ export async function listRuns(flags: { pipeline?: string; json?: boolean }, con
 }
 
 /** `wharf pipeline logs RUN`: each stage and step with status and timing, then the stored log lines. */
-export async function showLogs(runId: string, flags: { json?: boolean; follow?: boolean }, config: Config, out: Out = stdout): Promise<void> {
+async function showLogs(runId: string, flags: { json?: boolean; follow?: boolean }, config: Config, out: Out = stdout): Promise<void> {
   const client = await clientOf(config)
   const run = await client.getRun(runId)
   if (flags.json) {
@@ -126,7 +126,7 @@ const mark = (status: string) => ({ succeeded: '✓', failed: '✗', running: '�
 const timing = (r: { start_time: number | null; end_time: number | null }) => (r.start_time && r.end_time ? `, ${((r.end_time - r.start_time) / 1000).toFixed(1)} s` : '')
 
 /** `wharf pipeline approve|reject RUN [--step NAME]`: the waiting gate unless one is named. */
-export async function decide(runId: string, decision: 'approved' | 'rejected', flags: { step?: string; comment?: string }, config: Config, out: Out = stdout): Promise<void> {
+async function decide(runId: string, decision: 'approved' | 'rejected', flags: { step?: string; comment?: string }, config: Config, out: Out = stdout): Promise<void> {
   const client = await clientOf(config)
   let step = flags.step
   if (step === undefined) {
@@ -141,7 +141,7 @@ export async function decide(runId: string, decision: 'approved' | 'rejected', f
 }
 
 /** `wharf pipeline export --format F [FILE] [--output PATH]`. */
-export async function exportCommand(file: string, flags: { format: string; output?: string }, out: Out = stdout): Promise<void> {
+async function exportCommand(file: string, flags: { format: string; output?: string }, out: Out = stdout): Promise<void> {
   const { exportFormats, exportPipeline, loadPipeline, loadSecrets, Masker } = await import('../pipeline/index.js')
   if (!(exportFormats as readonly string[]).includes(flags.format)) throw new Error(`--format must be one of ${exportFormats.join(', ')}, got '${flags.format}'`)
   const pipeline = await loadPipeline(resolve(file))

@@ -13,7 +13,7 @@ export function register(program: Command): void {
 }
 
 /** `wharf rollback MODEL --env ENV`: back to the version live before the current one. */
-export async function runRollback(model: string, flags: { env: string } & OutputOptions, connection: DeployClientOptions): Promise<void> {
+async function runRollback(model: string, flags: { env: string } & OutputOptions, connection: DeployClientOptions): Promise<void> {
   const { DeployClient } = await import('../deploy/index.js')
   const result = await new DeployClient(connection).post('rollback', { model_name: model, environment: flags.env })
   await printOutcome(flags, result)

@@ -26,7 +26,7 @@ function parseWeights(text: string): Record<string, number> {
 }
 
 /** `wharf traffic MODEL --env ENV [--weights 3=90,4=10] [--shadow P]`: change or show traffic and the shadow agreement. */
-export async function runTraffic(model: string, flags: { env: string; weights?: string; shadow?: string } & OutputOptions, connection: DeployClientOptions): Promise<void> {
+async function runTraffic(model: string, flags: { env: string; weights?: string; shadow?: string } & OutputOptions, connection: DeployClientOptions): Promise<void> {
   const { DeployClient, formatChange, formatEndpoints } = await import('../deploy/index.js')
   const client = new DeployClient(connection)
   const weights = flags.weights === undefined ? undefined : parseWeights(flags.weights)

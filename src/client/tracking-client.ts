@@ -36,7 +36,7 @@ export interface TrackingClientOptions {
 }
 
 /** MLflow's per-request limits for runs/log-batch (mlflow/utils/validation.py). */
-export const logBatchLimits = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const
+const logBatchLimits = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const
 
 /**
  * A small typed client of the MLflow REST API (PROTOCOLS.md sections 1–3): what `wharf train`

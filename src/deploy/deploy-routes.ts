@@ -16,12 +16,12 @@ const { get, post } = routeBuilders<DeployContext>()
 const name = z.string().min(1).max(256)
 const version = z.union([z.string().regex(/^\d+$/, 'expected a version number'), z.number().int().min(1).transform(String)])
 
-export const toWireChange = (c: DeployChange) => ({
+const toWireChange = (c: DeployChange) => ({
   change_id: c.changeId, time: c.time, actor: c.actor, action: c.action, environment: c.environment, model_name: c.modelName,
   from_version: c.fromVersion ?? null, to_version: c.toVersion ?? null, data: c.data,
 })
 
-export const toWireEndpoint = (e: EndpointStatus) => ({
+const toWireEndpoint = (e: EndpointStatus) => ({
   environment: e.environment, model_name: e.modelName, target: e.target, url: e.url ?? null, live_version: e.liveVersion ?? null,
   since: e.since ?? null, health: e.health, traffic: { weights: e.traffic.weights, shadow: e.traffic.shadow ?? null },
   instances: e.instances.map((i) => ({

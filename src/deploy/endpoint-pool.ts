@@ -13,7 +13,7 @@ import { ShadowLog } from './shadow-log.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_')
-export const endpointKey = (environment: string, modelName: string) => `${environment}\u0000${modelName}`
+const endpointKey = (environment: string, modelName: string) => `${environment}\u0000${modelName}`
 
 export interface EndpointPoolOptions {
   readonly store: DeploymentStore

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
 
-export const targetKinds = ['local', 'container', 'kubernetes'] as const
+const targetKinds = ['local', 'container', 'kubernetes'] as const
 export type TargetKind = (typeof targetKinds)[number]
 
 const port = z.number().int().min(1).max(65535)
@@ -59,7 +59,7 @@ export type Environment = LocalEnvironment | ContainerEnvironment | KubernetesEn
 const schemaByTarget = { local: localSchema, container: containerSchema, kubernetes: kubernetesSchema } as const
 
 /** Without a wharf.yaml (or without its `environments` key) there are two local environments. */
-export const defaultEnvironments: ReadonlyMap<string, Environment> = new Map<string, Environment>([
+const defaultEnvironments: ReadonlyMap<string, Environment> = new Map<string, Environment>([
   ['staging', { name: 'staging', target: 'local' }],
   ['production', { name: 'production', target: 'local' }],
 ])

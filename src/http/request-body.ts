@@ -4,7 +4,7 @@ import { invalidParameter } from '../errors.js'
 import type { AppEnv } from './app-env.js'
 
 // log-inputs may carry a 16 MB dataset profile (MLflow's limit) plus its JSON overhead.
-export const maxJsonBytes = 20 * 1024 * 1024
+const maxJsonBytes = 20 * 1024 * 1024
 
 /**
  * The JSON body of an API call. MLflow accepts `application/json` only (its `_validate_content_type`,

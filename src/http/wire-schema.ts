@@ -53,7 +53,7 @@ export function protoEnum<const T extends readonly [string, ...string[]]>(names:
 export const repeated = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(item))
 
-export const keyValue = z.object({ key: z.string(), value: z.string().nullish().transform((v) => v ?? '') })
+const keyValue = z.object({ key: z.string(), value: z.string().nullish().transform((v) => v ?? '') })
 export const keyValues = z
   .array(keyValue)
   .nullish()

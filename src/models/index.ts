@@ -1,5 +1,5 @@
 export { ModelFormatError } from './model-error.js'
-export { readModelDir, writeModelDir, mlflowVersionWritten, type MlModel, type ModelDirectory, type ModelToWrite, type InputExample } from './model-dir.js'
+export { readModelDir, writeModelDir, type MlModel, type ModelDirectory, type ModelToWrite, type InputExample } from './model-dir.js'
 export { InputError, toColumnar, type ColumnValues, type ModelInput, type ColumnarInput } from './model-input.js'
 export { NativeEvaluator } from './native-evaluator.js'
 export { exportOnnx } from './onnx/export.js'

@@ -91,7 +91,7 @@ export interface ModelToWrite {
 }
 
 /** The MLflow version Wharf's MLmodel files claim compatibility with (the oldest line we test). */
-export const mlflowVersionWritten = '2.22.0'
+const mlflowVersionWritten = '2.22.0'
 const pythonVersion = '3.11.9'
 const requirements = ['mlflow', 'onnx', 'onnxruntime']
 

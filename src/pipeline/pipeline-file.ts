@@ -70,7 +70,7 @@ const commandStep = z.union([z.string().min(1), z.strictObject({ run: z.string()
 
 const stepKinds = { train: trainStep, register: registerStep, deploy: deployStep, test: testStep, gate: gateStep, promote: promoteStep, command: commandStep } as const
 export type StepKind = keyof typeof stepKinds
-export const stepKindNames = Object.keys(stepKinds) as StepKind[]
+const stepKindNames = Object.keys(stepKinds) as StepKind[]
 
 /** A step as written: its kind's settings are kept raw, because `${{ }}` is filled in only when the step runs. */
 export interface StepDef {

@@ -1,8 +1,8 @@
 import type { LogLine, PipelineRun, StageRecord, StepRecord } from './entities.js'
 
 /** Pipeline runs in snake_case JSON, as the REST API answers and the CLI reads them. */
-export const toWireStage = (s: StageRecord) => ({ stage: s.stage, position: s.position, status: s.status, start_time: s.startTime ?? null, end_time: s.endTime ?? null })
-export const toWireStep = (s: StepRecord) => ({
+const toWireStage = (s: StageRecord) => ({ stage: s.stage, position: s.position, status: s.status, start_time: s.startTime ?? null, end_time: s.endTime ?? null })
+const toWireStep = (s: StepRecord) => ({
   step: s.step, stage: s.stage, position: s.position, kind: s.kind, status: s.status, attempts: s.attempts,
   start_time: s.startTime ?? null, end_time: s.endTime ?? null, outputs: s.outputs, error: s.error ?? null,
 })

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { invalidParameter } from '../errors.js'
 import type { PipelineDef } from './pipeline-file.js'
 
-export const maskText = '***'
+const maskText = '***'
 
 /**
  * Replaces every secret value with ***. One function, applied wherever text leaves the runner

@@ -40,7 +40,7 @@ const where =
   'A source must be inside Wharf\'s artifact store: mlflow-artifacts:/<path>, runs:/<run_id>/<path>, models:/<model_id> or models:/<name>/<version>.'
 
 /** Tags collapse by key, last value wins, as in MLflow's `_is_prompt_request`. */
-export function isPromptRequest(tags: readonly Tag[]): boolean {
+function isPromptRequest(tags: readonly Tag[]): boolean {
   let value = 'false'
   for (const t of tags) if (t.key === promptTagKey) value = t.value
   return value.toLowerCase() === 'true'

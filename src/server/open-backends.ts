@@ -72,7 +72,7 @@ function schemeOf(uri: string): string | undefined {
  * MLflow's reading of SQLite URIs: `sqlite:///relative/path.db` (three slashes) is relative to the
  * working directory, `sqlite:////absolute/path.db` (four) is absolute.
  */
-export function sqlitePathOf(uri: string, cwd: string = process.cwd()): string {
+function sqlitePathOf(uri: string, cwd: string = process.cwd()): string {
   const rest = uri.slice('sqlite:///'.length)
   if (rest === ':memory:') return ':memory:'
   return isAbsolute(rest) ? rest : resolve(cwd, rest)

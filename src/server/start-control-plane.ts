@@ -22,7 +22,7 @@ export interface ControlPlaneBackends {
 }
 
 /** Where logs go unless WHARF_DEPLOY_DIR says: `deployments/` beside the SQLite database. */
-export function deployDirOf(config: Config, dataDir: string | undefined): string {
+function deployDirOf(config: Config, dataDir: string | undefined): string {
   if (config.deployDir) return resolve(config.deployDir)
   return dataDir === undefined ? resolve('wharf-data/deployments') : join(dataDir, 'deployments')
 }

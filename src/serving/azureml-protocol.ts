@@ -18,7 +18,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * An Azure ML `/score` body (PROTOCOLS.md §8): `{"data": rows or records}` as scoring scripts
  * take it, or an MLflow no-code deployment's `{"input_data": split DataFrame or list}`.
  */
-export function parseScore(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
+function parseScore(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
   mediaTypeOf(contentType, false)
   const doc = parseJsonBody(body.toString('utf8'))
   if (!isObject(doc)) throw badRequest("the request must be a JSON object with 'data' or 'input_data'")

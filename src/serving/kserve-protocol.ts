@@ -32,7 +32,7 @@ function metadata(ctx: RequestContext): Reply {
 }
 
 /** Turns V2 input tensors into a model request: one tensor per column, one [N, F] matrix, or named tensors. */
-export function parseInferInputs(predictor: Predictor, inputs: unknown): ModelRequest {
+function parseInferInputs(predictor: Predictor, inputs: unknown): ModelRequest {
   if (!Array.isArray(inputs) || inputs.length === 0) throw badRequest("'inputs' must be a non-empty list of tensors")
   const tensors: Record<string, Tensor> = {}
   for (const [i, raw] of inputs.entries()) {

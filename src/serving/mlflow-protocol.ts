@@ -17,7 +17,7 @@ export function mlflowError(err: MlflowError): Reply {
 }
 
 /** Turns an `/invocations` body into a validated request for the model. */
-export function parseInvocation(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
+function parseInvocation(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
   const media = mediaTypeOf(contentType, true)
   const reader = predictor.schema?.splitReader
   if (media !== 'csv' && reader !== undefined) {
@@ -63,7 +63,7 @@ function wrongKeys(keys: readonly string[]): MlflowError {
   )
 }
 
-export const invocationReply = (p: Prediction): Reply => jsonReply(200, '{"predictions":' + predictionsJson(p) + '}')
+const invocationReply = (p: Prediction): Reply => jsonReply(200, '{"predictions":' + predictionsJson(p) + '}')
 
 function invoke(ctx: RequestContext): Reply | Promise<Reply> {
   const predictor = ctx.entry!.predictor

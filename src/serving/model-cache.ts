@@ -113,7 +113,7 @@ async function isVerified(dir: string, storageLocation: string): Promise<boolean
 }
 
 /** Throws unless every file the manifest lists is there, a regular file, with its size and sha256, and nothing else is. */
-export async function verifyManifest(dir: string, storageLocation?: string): Promise<void> {
+async function verifyManifest(dir: string, storageLocation?: string): Promise<void> {
   const manifest = JSON.parse(await readFile(join(dir, manifestName), 'utf8')) as Manifest
   if (storageLocation !== undefined && manifest.storageLocation !== storageLocation) throw new Error(`cached model at ${dir} is for another location`)
   const listed = new Set(manifest.files.map((f) => f.path))

@@ -43,7 +43,7 @@ function validateValueLength(kind: string, key: string, value: string, max: numb
   }
 }
 
-export function validateMetric(m: Metric): void {
+function validateMetric(m: Metric): void {
   validateKey('metric', m.key)
   if (typeof m.value !== 'number') throw invalidParameter(`Got invalid value ${String(m.value)} for metric '${m.key}'. Please specify value as a number.`)
   if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0) {
@@ -52,7 +52,7 @@ export function validateMetric(m: Metric): void {
   if (!Number.isSafeInteger(m.step)) throw invalidParameter(`Got invalid step ${m.step} for metric '${m.key}'. Step must be an integer.`)
 }
 
-export function validateParam(p: Tag): void {
+function validateParam(p: Tag): void {
   validateKey('param', p.key)
   validateValueLength('Param', p.key, p.value, limits.paramValueLength)
 }

@@ -77,11 +77,6 @@ function columnStats(values: Float64Array, withStd: boolean, impute: boolean): {
   return { mean, std: Math.sqrt(ss / Math.max(1, impute ? values.length : n)), missing }
 }
 
-/** Names of the model features, e.g. `age`, `colour=red`. */
-export function featureNames(p: Preprocessing): string[] {
-  return p.columns.flatMap((c) => (c.kind === 'numeric' ? [c.name] : c.categories.map((k) => `${c.name}=${k}`)))
-}
-
 /**
  * Features as a list of columns (same order as `transform`). The linear solvers read X a column or
  * a block of rows at a time and never write it, so a numeric column that needs no change (nothing

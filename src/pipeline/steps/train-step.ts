@@ -36,7 +36,7 @@ async function trainWithCommand(spec: Extract<StepSpec<'train'>, { command: stri
   return { run_id: runId, model_uri: modelUri ?? `runs:/${runId}/model` }
 }
 
-export function runIdFromLines(lines: readonly string[]): string | undefined {
+function runIdFromLines(lines: readonly string[]): string | undefined {
   for (const line of [...lines].reverse()) {
     const explicit = /WHARF_RUN_ID=([0-9a-zA-Z_-]{1,64})/.exec(line)
     if (explicit) return explicit[1]
