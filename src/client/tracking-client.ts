@@ -39,7 +39,7 @@ export interface TrackingClientOptions {
 const logBatchLimits = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const
 
 /**
- * A small typed client of the MLflow REST API (PROTOCOLS.md sections 1–3): what `wharf train`
+ * A small typed client of the MLflow REST API (docs/protocols.md §1–3): what `wharf train`
  * needs to log a run, upload its artifacts through the artifact proxy, and register the model.
  */
 export class TrackingClient {
@@ -130,7 +130,7 @@ export class TrackingClient {
   }
 }
 
-/** Protobuf JSON spells non-finite doubles as strings (PROTOCOLS.md section 0); JSON.stringify would send null. */
+/** Protobuf JSON spells non-finite doubles as strings (docs/protocols.md §0); JSON.stringify would send null. */
 function wireDouble(value: number): number | string {
   if (Number.isNaN(value)) return 'NaN'
   if (value === Infinity) return 'Infinity'

@@ -12,7 +12,7 @@ export interface GuardOptions {
   readonly corsAllowedOrigins: readonly string[]
 }
 
-/** Probes must work without credentials and from any Host (SECURITY.md §3.8, §3.9). */
+/** Probes must work without credentials and from any Host (docs/security.md §3.8, §3.9). */
 const openPaths = new Set(['/health', '/version'])
 
 // Registry webhooks carry no bearer token; this receiver authenticates each delivery by its HMAC

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { invalidParameter, missingParameter } from '../errors.js'
 
 /**
- * Zod building blocks for MLflow's request encoding (PROTOCOLS.md §0): int64 as a number or a
+ * Zod building blocks for MLflow's request encoding (docs/protocols.md §0): int64 as a number or a
  * numeric string, doubles with "NaN"/"Infinity" spelled as strings, enums by name or number,
  * repeated GET keys as one value or many. Unknown fields are dropped, as the MLflow parser does.
  */

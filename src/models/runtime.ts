@@ -14,7 +14,7 @@ export interface LoadOptions {
   readonly intraOpNumThreads?: number
 }
 
-/** A model ready to predict. `predict` knows nothing about HTTP (see STYLE.md, serving). */
+/** A model ready to predict. `predict` knows nothing about HTTP (see docs/architecture.md, "Serving"). */
 export interface LoadedModel {
   readonly dir: string
   readonly mlmodel: MlModel

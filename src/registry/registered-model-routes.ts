@@ -32,7 +32,7 @@ export const registeredModelRoutes: readonly RegistryRoute[] = [
       return { registered_models: page.items.map(toWireRegisteredModel), next_page_token: page.nextPageToken }
     },
   ),
-  // The client POSTs, and falls back to GET on ENDPOINT_NOT_FOUND (PROTOCOLS.md §3.2).
+  // The client POSTs, and falls back to GET on ENDPOINT_NOT_FOUND (docs/protocols.md §3.2).
   getOrPost('/registered-models/get-latest-versions', z.object({ name, stages: repeated(z.string()).optional() }), async (b, { registry }) => {
     const versions = await registry.getLatestVersions(b.name, b.stages ?? [])
     return versions.length ? { model_versions: versions.map(toWireModelVersion) } : {}

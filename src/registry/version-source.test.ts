@@ -6,7 +6,7 @@ import { type RegistryApp, makeRegistryApp } from '../server/test-registry-app.j
 import { tempDir } from '../testing/fixtures.js'
 
 /**
- * SECURITY.md §3.2 vectors for model-versions/create, adapted to Wharf's stricter rule: a source
+ * docs/security.md §3.2 vectors for model-versions/create, adapted to Wharf's stricter rule: a source
  * must resolve inside Wharf's artifact store (a run's artifacts, a logged model, the proxy).
  */
 describe('model version source validation', () => {

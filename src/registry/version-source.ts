@@ -47,7 +47,7 @@ function isPromptRequest(tags: readonly Tag[]): boolean {
 }
 
 /**
- * Validates and resolves a model version source (SECURITY.md §3.2, stricter than MLflow): only
+ * Validates and resolves a model version source (docs/security.md §3.2, stricter than MLflow): only
  * sources inside Wharf's artifact store are accepted. Every failure is INVALID_PARAMETER_VALUE.
  */
 export async function resolveVersionSource(request: SourceRequest, lookups: SourceLookups): Promise<ResolvedSource> {

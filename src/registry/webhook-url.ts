@@ -3,7 +3,7 @@ import { BlockList, isIP } from 'node:net'
 import { invalidParameter } from '../errors.js'
 
 /**
- * Where webhooks may not point (SECURITY.md §3.4): cloud metadata services and the link-local
+ * Where webhooks may not point (docs/security.md §3.4): cloud metadata services and the link-local
  * ranges they live in, plus addresses that are not a single host. Loopback and private ranges stay
  * allowed on purpose: webhook receivers in tests, CI and pipelines run on 127.0.0.1 or inside the
  * cluster, and registering a webhook already takes write access to this server. Wharf never returns

@@ -6,7 +6,7 @@ const digest = (key: string) => createHash('sha256').update(key).digest()
 
 /**
  * Azure ML-style endpoint keys: a primary and a secondary, both accepted, sent as
- * `Authorization: Bearer <key>` (PROTOCOLS.md §8). Rotate by restarting with new keys, or by
+ * `Authorization: Bearer <key>` (docs/protocols.md §8). Rotate by restarting with new keys, or by
  * rewriting the keys file (one key per line), which is re-read when it changes: move clients to
  * the secondary, regenerate the primary, move them back. Keys are compared as sha256 digests in
  * constant time. No keys configured: every request is allowed.

@@ -15,7 +15,7 @@ export const azureError = (err: MlflowError): Reply =>
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /**
- * An Azure ML `/score` body (PROTOCOLS.md §8): `{"data": rows or records}` as scoring scripts
+ * An Azure ML `/score` body (docs/protocols.md §8): `{"data": rows or records}` as scoring scripts
  * take it, or an MLflow no-code deployment's `{"input_data": split DataFrame or list}`.
  */
 function parseScore(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {

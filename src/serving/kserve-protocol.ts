@@ -9,7 +9,7 @@ import { jsonReply, type Reply, type RequestContext, type Route } from './route.
 import { badRequest, MlflowError } from '../errors.js'
 import { checkTensor, datatypeOf, flatten, tensorInfos, type Tensor } from './tensor-input.js'
 
-/** KServe answers failures as `{"error": "..."}` on both protocol versions (PROTOCOLS.md §7). */
+/** KServe answers failures as `{"error": "..."}` on both protocol versions (docs/protocols.md §7). */
 export const kserveError = (err: MlflowError): Reply => jsonReply(err.status, JSON.stringify({ error: err.message }))
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)

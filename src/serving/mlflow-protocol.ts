@@ -10,7 +10,7 @@ import { badRequest, errorBody, type MlflowError } from '../errors.js'
 
 const formatKeys = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const
 
-/** MLflow's scoring-server error body (PROTOCOLS.md §6); 415 is plain text, as MLflow answers it. */
+/** MLflow's scoring-server error body (docs/protocols.md §6); 415 is plain text, as MLflow answers it. */
 export function mlflowError(err: MlflowError): Reply {
   if (err.status === 415) return textReply(415, err.message)
   return jsonReply(err.status, JSON.stringify(errorBody(err)))

@@ -17,7 +17,7 @@ export interface Manifest {
 
 const limits = { files: 1000, depth: 8, totalBytes: 4 * 1024 ** 3 }
 
-/** A name from a remote listing, used as one path segment: a plain file name or nothing (SECURITY.md §3.5). */
+/** A name from a remote listing, used as one path segment: a plain file name or nothing (docs/security.md §3.5). */
 export function safeEntryName(listed: string): string {
   const name = posix.basename(listed.replace(/\\/g, '/'))
   let decoded: string

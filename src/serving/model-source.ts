@@ -31,7 +31,7 @@ export function registryClient(uri: string, options: SourceOptions): RegistryCli
 }
 
 /**
- * Resolves a model URI the way `mlflow.pyfunc.load_model` does (PROTOCOLS.md §3.4): models:/ through
+ * Resolves a model URI the way `mlflow.pyfunc.load_model` does (docs/protocols.md §3.4): models:/ through
  * the registry (alias, get-download-uri, get-latest-versions), runs:/ through runs/get, then
  * downloads the files through the artifact proxy into the verified cache. A local directory is
  * used in place. Nothing in the URI ever reaches a shell.

@@ -15,7 +15,7 @@ export interface RegistryClientOptions {
 
 /**
  * The read-only registry and artifact calls `mlflow.pyfunc.load_model` makes to find and fetch a
- * model (PROTOCOLS.md §3.4, §2), with the same bearer token the MLflow client sends.
+ * model (docs/protocols.md §3.4, §2), with the same bearer token the MLflow client sends.
  */
 export class RegistryClient {
   readonly #api: ApiClient

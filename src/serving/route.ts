@@ -26,7 +26,7 @@ export interface Route {
   readonly isPrefix?: boolean
   /** Metrics and access-log label: the path template. */
   readonly label: string
-  /** Health probes answer without credentials (SECURITY.md §3.9). */
+  /** Health probes answer without credentials (docs/security.md §3.9). */
   readonly isOpen: boolean
   /** Answer 503 in the route's own format until a model is loaded and warmed up. */
   readonly needsModel: boolean

@@ -13,7 +13,7 @@ export interface Tensor {
   readonly dims: number[]
 }
 
-/** numpy dtype ↔ Open Inference Protocol datatype (PROTOCOLS.md §7.1). */
+/** numpy dtype ↔ Open Inference Protocol datatype (docs/protocols.md §7.1). */
 const datatypeByDtype: Readonly<Record<string, string>> = {
   bool: 'BOOL', uint8: 'UINT8', uint16: 'UINT16', uint32: 'UINT32', uint64: 'UINT64', int8: 'INT8', int16: 'INT16',
   int32: 'INT32', int64: 'INT64', float16: 'FP16', float32: 'FP32', float64: 'FP64', object: 'BYTES', str: 'BYTES',

@@ -6,7 +6,7 @@ import { joinArtifactPath, safeArtifactPath } from './artifact-path.js'
 const isInvalidPath = (err: unknown) =>
   err instanceof MlflowError && err.code === 'INVALID_PARAMETER_VALUE' && err.status === 400 && err.message === 'Invalid path'
 
-// One group per bullet of SECURITY.md 3.1, in the same order.
+// One group per bullet of docs/security.md §3.1, in the same order.
 const refused: Record<string, readonly string[]> = {
   'dot-dot segments': ['../../etc/passwd', './../x', 'model/../../../etc/shadow', 'a/b/../../../c', 'a/b/..', '..', '../'],
   'percent-encoded traversal and malformed escapes': [

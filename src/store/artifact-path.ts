@@ -17,7 +17,7 @@ export interface SafePathOptions {
 
 /**
  * Validates a relative artifact path the way MLflow's `validate_path_is_safe` does, and stricter
- * (docs SECURITY.md 3.1), then returns it normalised: fully percent-decoded, POSIX, no leading
+ * (docs/security.md §3.1), then returns it normalised: fully percent-decoded, POSIX, no leading
  * './', no trailing '/', no empty or '.' segments. '' (or undefined) is the root.
  * Throws 400 INVALID_PARAMETER_VALUE "Invalid path" for anything that could leave the root.
  * Callers must use the returned value, never the raw one (CVE-2024-1558 class).

@@ -10,7 +10,7 @@ import { toWireFileInfo } from './wire.js'
 import { artifactUriToStorePath } from '../store/artifact-uri.js'
 import { joinArtifactPath, safeArtifactPath } from '../store/artifact-path.js'
 
-// Types a browser cannot run: HTML, SVG and scripts go out as text/plain (SECURITY.md §3.7).
+// Types a browser cannot run: HTML, SVG and scripts go out as text/plain (docs/security.md §3.7).
 const contentTypes: Readonly<Record<string, string>> = {
   '.json': 'application/json', '.txt': 'text/plain; charset=utf-8', '.yaml': 'text/plain; charset=utf-8',
   '.yml': 'text/plain; charset=utf-8', '.csv': 'text/csv', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg',
@@ -27,7 +27,7 @@ function rawPathAfter(c: Context<AppEnv>, marker: string): string {
 }
 
 /**
- * The artifact proxy (`/api/2.0/mlflow-artifacts/...`, PROTOCOLS.md §2). Uploads stream straight
+ * The artifact proxy (`/api/2.0/mlflow-artifacts/...`, docs/protocols.md §2). Uploads stream straight
  * to the store, never buffered or parsed, whatever content type the client names.
  */
 export function mountArtifactProxy(app: Hono<AppEnv>, services: TrackingContext, prefixes: readonly string[]): void {
@@ -63,7 +63,7 @@ export function mountArtifactProxy(app: Hono<AppEnv>, services: TrackingContext,
       await services.artifacts.delete(path)
       return c.json({})
     })
-    // Clients fall back to a single streamed PUT on exactly this answer (PROTOCOLS.md §2).
+    // Clients fall back to a single streamed PUT on exactly this answer (docs/protocols.md §2).
     app.post(`${prefix}/mpu/*`, () => {
       throw new MlflowError('NOT_IMPLEMENTED', 'Multipart upload is not supported for the current artifact repository')
     })

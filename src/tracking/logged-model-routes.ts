@@ -20,7 +20,7 @@ function toOrderTerms(items: readonly z.infer<typeof orderItem>[] | undefined): 
   return (items ?? []).flatMap((o) => parseOrderBy([`${o.field_name} ${o.ascending === false ? 'DESC' : 'ASC'}`], loggedModelGrammar))
 }
 
-/** MLflow 3 logged models (PROTOCOLS.md §1.8), called by every 3.x `log_model`. */
+/** MLflow 3 logged models (docs/protocols.md §1.8), called by every 3.x `log_model`. */
 export const loggedModelRoutes: readonly TrackingRoute[] = [
   post(
     '/logged-models',

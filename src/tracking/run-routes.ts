@@ -13,7 +13,7 @@ const runStatus = protoEnum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILL
   1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED',
 })
 
-// Clients send run_id, run_uuid (deprecated) or both; run_id wins (PROTOCOLS.md §1.9).
+// Clients send run_id, run_uuid (deprecated) or both; run_id wins (docs/protocols.md §1.9).
 const runRef = { run_id: z.string().optional(), run_uuid: z.string().optional() }
 const runIdOf = (b: { run_id?: string | undefined; run_uuid?: string | undefined }): string => {
   const id = b.run_id || b.run_uuid

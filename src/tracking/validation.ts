@@ -108,7 +108,7 @@ export function validateRunId(runId: string): void {
 /** Only the schemes whose bytes the client moves itself, or our proxy; never a server-side fetch. */
 const allowedArtifactSchemes = ['mlflow-artifacts:', 's3:', 'gs:', 'wasbs:', 'abfss:']
 
-/** An experiment's artifact_location (SECURITY.md §3.3), stricter than MLflow: no local or http roots. */
+/** An experiment's artifact_location (docs/security.md §3.3), stricter than MLflow: no local or http roots. */
 export function validateArtifactLocation(location: string): void {
   if (location.length > limits.artifactLocationLength) throw invalidParameter(`'artifact_location' is longer than ${limits.artifactLocationLength} characters.`)
   if (/^runs:/i.test(location)) throw invalidParameter('Artifact location cannot be a runs:/ URI.')

@@ -2,7 +2,7 @@ import type { DatasetInput, Experiment, FileInfo, LoggedModel, Metric, Run, RunI
 
 /**
  * Entities to MLflow's JSON (protobuf JSON as MLflow's server emits it): snake_case, int64 as
- * numbers, NaN/±Infinity as strings, and unset or empty fields left out (PROTOCOLS.md §0).
+ * numbers, NaN/±Infinity as strings, and unset or empty fields left out (docs/protocols.md §0).
  */
 type Json = Record<string, unknown>
 

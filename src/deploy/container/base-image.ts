@@ -36,7 +36,7 @@ async function nativeAddons(): Promise<string[]> {
 }
 
 /**
- * Builds a Node.js runtime image without any registry (CONTAINERS.md): this machine's node binary,
+ * Builds a Node.js runtime image without any registry (docs/containers.md): this machine's node binary,
  * the shared libraries `ldd` lists for it and for the native addons (libstdc++ among them),
  * /etc/passwd with the non-root `wharf` user, and /tmp; imported with `podman|docker import`.
  * Reused when the tag exists.

@@ -18,7 +18,7 @@ export function isOnPath(program: string, path = process.env.PATH ?? ''): boolea
 
 /**
  * podman if installed, else docker. Here `docker` may be only a client with no engine behind it
- * (CONTAINERS.md), so podman wins when both are present.
+ * (docs/containers.md), so podman wins when both are present.
  */
 export function detectRuntime(preferred?: ContainerRuntime): ContainerRuntime | undefined {
   if (preferred) return isOnPath(preferred) ? preferred : undefined

@@ -17,7 +17,7 @@ const loggedModelTarget: SearchTarget = {
   tagTable: 'search_logged_model_tags',
 }
 
-/** MLflow 3 logged models (PROTOCOLS.md §1.8), the part of the SQLite tracking store that holds them. */
+/** MLflow 3 logged models (docs/protocols.md §1.8), the part of the SQLite tracking store that holds them. */
 export class SqliteLoggedModels {
   readonly #db: Database
 

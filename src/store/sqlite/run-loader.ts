@@ -7,7 +7,7 @@ import {
 
 /**
  * Loads whole runs for a page of run rows with one query per side table (never one per run: the
- * N+1 pattern that made MLflow's search slow, PROTOCOLS.md §9). Run ids travel as one JSON array
+ * N+1 pattern that made MLflow's search slow, docs/protocols.md §9). Run ids travel as one JSON array
  * parameter so the statements stay prepared once.
  */
 export class RunLoader {

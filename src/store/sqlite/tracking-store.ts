@@ -75,7 +75,7 @@ export class SqliteTrackingStore implements TrackingStore {
     this.#ensureDefaultExperiment()
   }
 
-  // Clients with no experiment configured send experiment_id "0" (PROTOCOLS.md §1.2).
+  // Clients with no experiment configured send experiment_id "0" (docs/protocols.md §1.2).
   #ensureDefaultExperiment(): void {
     const now = Date.now()
     this.#db

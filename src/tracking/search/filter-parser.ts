@@ -1,5 +1,5 @@
 /**
- * Recursive-descent parser for MLflow's search grammar (PROTOCOLS.md 1.5 and 3.3):
+ * Recursive-descent parser for MLflow's search grammar (docs/protocols.md §1.5 and §3.3):
  *
  *   filter     := clause (AND clause)*
  *   clause     := identifier comparator value

@@ -62,7 +62,7 @@ const METRIC_PARAM_TAG_PREFIXES: Readonly<Record<string, SearchEntity>> = {
   param: 'param', params: 'param', parameter: 'param', parameters: 'param',
 }
 
-/** runs/search (PROTOCOLS.md 1.5). Runs order by metrics, params, tags and attributes. */
+/** runs/search (docs/protocols.md §1.5). Runs order by metrics, params, tags and attributes. */
 export const runGrammar: SearchGrammar = {
   subject: 'runs',
   prefixes: { ...METRIC_PARAM_TAG_PREFIXES, run: 'attribute', dataset: 'dataset', datasets: 'dataset' },
@@ -83,7 +83,7 @@ export const runGrammar: SearchGrammar = {
   },
 }
 
-/** experiments/search (PROTOCOLS.md 1.2); MLflow orders experiments by attributes only. */
+/** experiments/search (docs/protocols.md §1.2); MLflow orders experiments by attributes only. */
 export const experimentGrammar: SearchGrammar = {
   subject: 'experiments',
   prefixes: ATTRIBUTE_AND_TAG_PREFIXES,
@@ -96,7 +96,7 @@ export const experimentGrammar: SearchGrammar = {
   entities: { tag: filterOnlyTags },
 }
 
-/** registered-models/search (PROTOCOLS.md 3.3). `timestamp` is MLflow's older order_by key. */
+/** registered-models/search (docs/protocols.md §3.3). `timestamp` is MLflow's older order_by key. */
 export const registeredModelGrammar: SearchGrammar = {
   subject: 'registered models',
   prefixes: ATTRIBUTE_AND_TAG_PREFIXES,
@@ -108,7 +108,7 @@ export const registeredModelGrammar: SearchGrammar = {
   entities: { tag: filterOnlyTags },
 }
 
-/** model-versions/search (PROTOCOLS.md 3.3). */
+/** model-versions/search (docs/protocols.md §3.3). */
 export const modelVersionGrammar: SearchGrammar = {
   subject: 'model versions',
   prefixes: ATTRIBUTE_AND_TAG_PREFIXES,
@@ -124,7 +124,7 @@ export const modelVersionGrammar: SearchGrammar = {
 }
 
 /**
- * logged-models/search (PROTOCOLS.md 1.8). SearchLoggedModelsUtils lets every string attribute take
+ * logged-models/search (docs/protocols.md §1.8). SearchLoggedModelsUtils lets every string attribute take
  * a list, and orders by attributes and `metrics.<key>` only.
  */
 export const loggedModelGrammar: SearchGrammar = {
