@@ -35,5 +35,5 @@ async function runBuildImage(flags: BuildImageFlags): Promise<void> {
   const { buildImage } = await import('../deploy/container/build-image.js')
   const outDir = resolve(flags.output ?? `wharf-image-${flags.tag.replace(/[^A-Za-z0-9_.-]/g, '-')}`)
   const result = await buildImage({ ...flags, outDir, isBuildSkipped: flags.build === false })
-  process.stdout.write(JSON.stringify(result, null, 2) + '\n')
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
 }

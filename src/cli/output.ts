@@ -4,7 +4,7 @@ export interface OutputOptions {
   readonly out?: ((line: string) => void) | undefined
 }
 
-export const lineWriter = (options: OutputOptions) => options.out ?? ((line: string) => void process.stdout.write(line + '\n'))
+export const lineWriter = (options: OutputOptions) => options.out ?? ((line: string) => void process.stdout.write(`${line}\n`))
 
 /** Prints `value` as JSON with --json, else the human lines (built only when needed). */
 export function emit(options: OutputOptions, value: unknown, lines: () => readonly string[]): void {

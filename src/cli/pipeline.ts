@@ -6,7 +6,7 @@ import type { ExportFormat, RunFlags, ServerClient, WireRun } from '../pipeline/
 import { formatTable, repeatable } from './output.js'
 
 type Out = (line: string) => void
-const stdout: Out = (line) => process.stdout.write(line + '\n')
+const stdout: Out = (line) => process.stdout.write(`${line}\n`)
 
 /** Pipelines: wharf.yaml stages run by this process, recorded in the server (src/pipeline). */
 export function register(program: Command): void {

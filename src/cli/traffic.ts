@@ -40,7 +40,7 @@ async function runTraffic(model: string, flags: { env: string; weights?: string;
     ...(reports as Json[]).map(
       (r) =>
         `shadow v${r.shadow_version} vs live v${r.live_version}: ${r.shadowed_requests} requests, ${r.shadow_errors} shadow errors, ` +
-        `labels agree ${r.label_agreement === null ? '-' : (r.label_agreement * 100).toFixed(1) + '%'}, mean |diff| ${r.mean_absolute_difference === null ? '-' : r.mean_absolute_difference.toPrecision(4)}`,
+        `labels agree ${r.label_agreement === null ? '-' : `${(r.label_agreement * 100).toFixed(1)}%`}, mean |diff| ${r.mean_absolute_difference === null ? '-' : r.mean_absolute_difference.toPrecision(4)}`,
     ),
   ])
 }

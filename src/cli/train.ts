@@ -21,6 +21,6 @@ export function register(program: Command): void {
       const config = loadConfig()
       const { runTrain } = await import('../train/index.js')
       const result = await runTrain({ ...flags, trackingUri: config.trackingUri, token: config.trackingToken })
-      process.stdout.write(JSON.stringify(result, null, 2) + '\n')
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     })
 }

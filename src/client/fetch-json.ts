@@ -1,4 +1,5 @@
 /** A JSON object as Wharf's and MLflow's APIs answer it. */
+// biome-ignore lint/suspicious/noExplicitAny: the commands that print answers read them field by field; their shape is the server's, documented in docs/protocols.md.
 export type JsonObject = Record<string, any>
 
 /** An error answered by the tracking server, with MLflow's `error_code` and message. */

@@ -60,7 +60,9 @@ function labelOf(row: unknown): string | undefined {
 function valuesOf(row: unknown): Map<string, number> {
   const out = new Map<string, number>()
   if (typeof row === 'number') out.set('', row)
-  else if (Array.isArray(row)) row.forEach((v, i) => typeof v === 'number' && out.set(String(i), v))
+  else if (Array.isArray(row)) {
+    for (const [i, v] of row.entries()) if (typeof v === 'number') out.set(String(i), v)
+  }
   else if (row && typeof row === 'object') {
     for (const [k, v] of Object.entries(row as Record<string, unknown>)) if (typeof v === 'number' && k !== 'label') out.set(k, v)
   }

@@ -103,7 +103,10 @@ export class TrafficRouter {
     const targets = this.#traffic.targets.filter((t) => t.weight > 0)
     const total = targets.reduce((sum, t) => sum + t.weight, 0)
     let r = (this.#options.random ?? Math.random)() * total
-    for (const t of targets) if ((r -= t.weight) < 0) return t
+    for (const t of targets) {
+      r -= t.weight
+      if (r < 0) return t
+    }
     return targets.at(-1)
   }
 
@@ -149,7 +152,10 @@ export class TrafficRouter {
 
   #agent(port: number): Agent {
     let agent = this.#agents.get(port)
-    if (!agent) this.#agents.set(port, (agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, timeout: 60_000 })))
+    if (!agent) {
+      agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, timeout: 60_000 })
+      this.#agents.set(port, agent)
+    }
     return agent
   }
 

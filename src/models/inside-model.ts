@@ -25,5 +25,5 @@ export async function resolveInsideModel(realDir: string, relPath: unknown, what
 
 export function isInside(dir: string, path: string): boolean {
   const rel = relative(dir, path)
-  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel))
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel))
 }

@@ -132,7 +132,7 @@ export async function writeModelDir(dir: string, model: ModelToWrite): Promise<M
   // Quoted as MLflow writes it: PyYAML would otherwise read the bare value as a datetime.
   ;(doc.get('utc_time_created', true) as Scalar).type = 'QUOTE_SINGLE'
   await writeFile(join(dir, 'MLmodel'), doc.toString())
-  await writeFile(join(dir, 'requirements.txt'), requirements.join('\n') + '\n')
+  await writeFile(join(dir, 'requirements.txt'), `${requirements.join('\n')}\n`)
   await writeFile(join(dir, 'python_env.yaml'), stringify({ python: pythonVersion, build_dependencies: ['pip'], dependencies: ['-r requirements.txt'] }))
   await writeFile(join(dir, 'conda.yaml'), stringify({ channels: ['conda-forge'], dependencies: [`python=${pythonVersion}`, 'pip', { pip: requirements }], name: 'mlflow-env' }))
   return mlmodel as MlModel

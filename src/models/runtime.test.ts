@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { writeModelDir } from './model-dir.js'
 import { exportOnnx } from './onnx/export.js'

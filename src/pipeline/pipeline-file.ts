@@ -129,7 +129,7 @@ const fileSchema = z.looseObject({
 
 function issueText(file: string, issue: z.core.$ZodIssue): string {
   const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
-  if (issue.code === 'unrecognized_keys') return `${file}: ${path ? path + ': ' : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+  if (issue.code === 'unrecognized_keys') return `${file}: ${path ? `${path}: ` : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
   return `${file}: ${path || '(top level)'}: ${issue.message}`
 }
 

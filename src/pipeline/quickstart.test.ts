@@ -19,10 +19,10 @@ const wharfBin = join(root, 'bin/wharf.js')
 const example = join(root, 'examples/diabetes/wharf.yaml')
 const quickstart = join(root, 'examples/diabetes/quickstart.sh')
 
-const webhookSecret = 'whsec-' + Math.random().toString(36).slice(2)
-const demoToken = 'demo-tok-' + Math.random().toString(36).slice(2)
-const apiToken = 'api-tok-' + Math.random().toString(36).slice(2)
-const fileKey = 'file-key-' + Math.random().toString(36).slice(2)
+const webhookSecret = `whsec-${Math.random().toString(36).slice(2)}`
+const demoToken = `demo-tok-${Math.random().toString(36).slice(2)}`
+const apiToken = `api-tok-${Math.random().toString(36).slice(2)}`
+const fileKey = `file-key-${Math.random().toString(36).slice(2)}`
 const secrets = [webhookSecret, demoToken, apiToken, fileKey]
 
 let work: string
@@ -130,7 +130,7 @@ describe('the diabetes quickstart pipeline', { concurrency: false }, () => {
     assert.equal(run.status, 'succeeded')
     const attempts = Object.fromEntries(run.steps.map((s: any) => [s.step, s.attempts]))
     assert.deepEqual(attempts, { train: 1, register: 1, deploy_staging: 2, test_staging: 1, gate: 1, promote: 1 })
-    const versions = (await api('mlflow/model-versions/search?filter=' + encodeURIComponent("name='diabetes'"))).model_versions
+    const versions = (await api(`mlflow/model-versions/search?filter=${encodeURIComponent("name='diabetes'")}`)).model_versions
     assert.equal(versions.length, 3, 'one version per run: 1 (quickstart), 2 (worse), 3 (this one)')
     assert.equal((await endpoint('production')).live_version, '3')
   })
@@ -148,7 +148,7 @@ stages:
 `)
     const waiting = async () => {
       const run = (await runsOf('approvals'))[0]
-      if (!run || run.status !== 'running') return undefined
+      if (run?.status !== 'running') return undefined
       const full = (await api(`wharf/pipelines/runs/get?run_id=${run.run_id}`)).run
       return full.steps.find((s: any) => s.step === 'review').status === 'waiting' ? full.run_id as string : undefined
     }
@@ -177,7 +177,7 @@ stages:
   it('never lets a secret appear in any output, stored log, error, exported file or the data directory', async () => {
     const dir = join(work, 'secretive')
     await mkdir(dir, { recursive: true })
-    await writeFile(join(dir, 'key.txt'), fileKey + '\n')
+    await writeFile(join(dir, 'key.txt'), `${fileKey}\n`)
     const file = join(dir, 'wharf.yaml')
     await writeFile(file, `
 pipeline: secretive

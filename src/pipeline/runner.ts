@@ -137,8 +137,8 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
       await logs.flush()
       await o.recorder.finishStep(runId, step.name, { status: 'succeeded', outputs: result })
       outputs[step.name] = result
-      const shown = Object.entries(result).slice(0, 4).map(([k, v]) => `${k}=${v.length > 60 ? v.slice(0, 57) + '...' : v}`).join(' ')
-      out(`  ✓ ${step.name} ${seconds(Date.now() - stepStarted)}${shown ? '  ' + shown : ''}`)
+      const shown = Object.entries(result).slice(0, 4).map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`).join(' ')
+      out(`  ✓ ${step.name} ${seconds(Date.now() - stepStarted)}${shown ? `  ${shown}` : ''}`)
       return undefined
     } catch (err) {
       const message = o.masker.mask(err instanceof Error ? err.message : String(err))

@@ -123,7 +123,7 @@ const formatUri = (u: HierarchicalUri) => `${u.scheme}:${u.authority ? `//${u.au
 function isWithin(inner: HierarchicalUri, rootUri: string): boolean {
   const root = parseHierarchicalUri(rootUri)
   if (!root || root.path === '' || root.scheme !== inner.scheme || root.authority !== inner.authority) return false
-  return inner.path === root.path || inner.path.startsWith(root.path + '/')
+  return inner.path === root.path || inner.path.startsWith(`${root.path}/`)
 }
 
 const joinUri = (root: string, path: string) => (path === '' ? root : `${root.replace(/\/+$/, '')}/${path}`)

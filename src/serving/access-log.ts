@@ -22,7 +22,7 @@ const incomingId = /^[A-Za-z0-9._:-]{1,64}$/
 export class AccessLog {
   readonly #sampleRate: number
   readonly #logger: Logger
-  readonly #prefix = randomBytes(4).toString('hex') + '-'
+  readonly #prefix = `${randomBytes(4).toString('hex')}-`
   #counter = 0
 
   /** `logger` should carry the model (a child logger with `model`). */

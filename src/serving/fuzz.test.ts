@@ -17,7 +17,7 @@ const valid = [
   { input_data: { columns: diabetesColumns, data: rows } },
 ].map((b) => JSON.stringify(b))
 const paths = ['/invocations', '/v2/models/model/infer', '/v1/models/model:predict', '/score']
-const junk = ['null', 'true', '[]', '{}', '""', '1e999', '-0', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]', '\u0000', '\ud800', '{"a":' + '['.repeat(5000)]
+const junk = ['null', 'true', '[]', '{}', '""', '1e999', '-0', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]', '\u0000', '\ud800', `{"a":${'['.repeat(5000)}`]
 const contentTypes = ['application/json', 'application/json; charset=utf-8', 'text/csv', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', '']
 
 function randomBody(r: () => number): string | Buffer {

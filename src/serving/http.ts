@@ -12,7 +12,7 @@ import { mlflowError, mlflowRoutes } from './mlflow-protocol.js'
 import type { ModelEntry, ModelSlot } from './model-slot.js'
 import { readBody } from './request-body.js'
 import type { HostGuard } from '../http/host-guard.js'
-import { type ErrorFormat, type Reply, type RequestContext, type Route } from './route.js'
+import type { ErrorFormat, Reply, RequestContext, Route } from './route.js'
 
 export interface ServingHttpOptions {
   readonly slot: ModelSlot
@@ -67,7 +67,7 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
     return elsewhere ? new MlflowError('METHOD_NOT_ALLOWED', 'method not allowed on this route') : new MlflowError('ENDPOINT_NOT_FOUND', 'no such route')
   }
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now()
     metrics.inflight++
     const url = req.url ?? '/'

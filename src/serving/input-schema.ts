@@ -27,7 +27,7 @@ export const kindOfType = (type: unknown): ValueKind => (typeof type === 'string
 
 const show = (v: unknown) => {
   const text = v === undefined ? 'nothing' : JSON.stringify(v)
-  return text.length > 40 ? text.slice(0, 37) + '...' : text
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
 }
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v)
 
@@ -151,7 +151,7 @@ export class InputSchema {
 
   #names(): string {
     const names = this.columns.map((c) => c.name)
-    return names.length > 12 ? names.slice(0, 12).join(', ') + ', ...' : names.join(', ')
+    return names.length > 12 ? `${names.slice(0, 12).join(', ')}, ...` : names.join(', ')
   }
 
   #positions(columnNames: readonly unknown[]): number[] {

@@ -1,7 +1,6 @@
 import { isTensorSchema, type ColumnSpec, type Prediction, type TensorSpec } from '../models/index.js'
 import { version } from '../version.js'
 import { mediaTypeOf } from './media-type.js'
-import type { ModelEntry } from './model-slot.js'
 import { parseJsonBody, requestFromInputs, requestFromInstances, runRequest, type ModelRequest } from './model-request.js'
 import { predictionsJson, v2OutputsJson } from './prediction-json.js'
 import type { Predictor } from './predictor.js'
@@ -103,7 +102,7 @@ function v1Predict(ctx: RequestContext): Reply | Promise<Reply> {
   const predictor = ctx.entry!.predictor
   const request = doc['instances'] !== undefined ? requestFromInstances(predictor, doc['instances'], 'instances') : doc['inputs'] !== undefined ? requestFromInputs(predictor, doc['inputs']) : undefined
   if (request === undefined) throw badRequest("the request needs 'instances' (or 'inputs')")
-  const reply = (p: Prediction) => jsonReply(200, '{"predictions":' + predictionsJson(p) + '}')
+  const reply = (p: Prediction) => jsonReply(200, `{"predictions":${predictionsJson(p)}}`)
   const result = runRequest(predictor, request)
   return result instanceof Promise ? result.then(reply) : reply(result)
 }

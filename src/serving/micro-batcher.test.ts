@@ -54,7 +54,7 @@ describe('serving an ONNX model with micro-batching', () => {
       const x = a[i]!.json().predictions as number[]
       const y = b[i]!.json().predictions as number[]
       assert.equal(x.length, y.length)
-      x.forEach((v, k) => assert.ok(Math.abs(v - y[k]!) < 1e-9 * Math.max(1, Math.abs(y[k]!)), `request ${i} row ${k}: ${v} vs ${y[k]}`))
+      for (const [k, v] of x.entries()) assert.ok(Math.abs(v - y[k]!) < 1e-9 * Math.max(1, Math.abs(y[k]!)), `request ${i} row ${k}: ${v} vs ${y[k]}`)
     }
   })
 })

@@ -62,7 +62,7 @@ describe('MLflow scoring protocol', () => {
   })
 
   it('answers a text/csv body with a header row', async () => {
-    const csv = [diabetesColumns.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n'
+    const csv = `${[diabetesColumns.join(','), ...rows.map((r) => r.join(','))].join('\n')}\n`
     const res = await request(`${url}/invocations`, { body: csv, contentType: 'text/csv; charset=utf-8' })
     assert.equal(res.status, 200, res.text)
     assert.deepEqual(res.json(), { predictions: expected })

@@ -63,7 +63,7 @@ function wrongKeys(keys: readonly string[]): MlflowError {
   )
 }
 
-const invocationReply = (p: Prediction): Reply => jsonReply(200, '{"predictions":' + predictionsJson(p) + '}')
+const invocationReply = (p: Prediction): Reply => jsonReply(200, `{"predictions":${predictionsJson(p)}}`)
 
 function invoke(ctx: RequestContext): Reply | Promise<Reply> {
   const predictor = ctx.entry!.predictor

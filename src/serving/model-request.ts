@@ -71,7 +71,10 @@ function pivot(predictor: Predictor, records: readonly unknown[], what: string):
   const columns: Record<string, unknown[]> = {}
   for (const [i, r] of records.entries()) {
     if (!isObject(r)) throw badRequest(`${what}: record ${i} must be an object`)
-    for (const [k, v] of Object.entries(r)) (columns[k] ??= []).push(v)
+    for (const [k, v] of Object.entries(r)) {
+      columns[k] ??= []
+      columns[k]!.push(v)
+    }
   }
   return tensorsFromJson(predictor.tensors!, columns)
 }

@@ -6,10 +6,10 @@ import { datatypeOf } from './tensor-input.js'
  * than building arrays for JSON.stringify. Non-finite numbers become null, as pandas writes NaN.
  */
 function numbersJson(values: ArrayLike<number | bigint | string | boolean>, start = 0, end = values.length): string {
-  if (end - start === 1) return '[' + scalarJson(values[start]!) + ']'
+  if (end - start === 1) return `[${scalarJson(values[start]!)}]`
   let s = '['
   for (let i = start; i < end; i++) s += (i === start ? '' : ',') + scalarJson(values[i]!)
-  return s + ']'
+  return `${s}]`
 }
 
 function scalarJson(v: number | bigint | string | boolean): string {
@@ -27,7 +27,7 @@ function tensorJson(t: OutputTensor): string {
     const stride = dims.slice(depth + 1).reduce((a, b) => a * b, 1)
     const parts: string[] = []
     for (let i = 0; i < dims[depth]!; i++) parts.push(nest(depth + 1, at + i * stride))
-    return '[' + parts.join(',') + ']'
+    return `[${parts.join(',')}]`
   }
   return nest(0, 0)
 }
@@ -39,7 +39,7 @@ function tensorJson(t: OutputTensor): string {
 export function predictionsJson(p: Prediction): string {
   if (p.task === 'regression' && p.values !== undefined) return numbersJson(p.values)
   if (p.task === 'classification' && p.labels !== undefined) return numbersJson(p.labels)
-  return '{' + Object.entries(p.outputs).map(([name, t]) => JSON.stringify(name) + ':' + tensorJson(t)).join(',') + '}'
+  return `{${Object.entries(p.outputs).map(([name, t]) => `${JSON.stringify(name)}:${tensorJson(t)}`).join(',')}}`
 }
 
 function datatypeOfData(data: OutputTensor['data']): string {
@@ -55,9 +55,9 @@ function datatypeOfData(data: OutputTensor['data']): string {
 /** Open Inference Protocol output tensors: every output (or the ones named), flat row-major data. */
 export function v2OutputsJson(p: Prediction, wanted?: readonly string[]): string {
   const names = wanted ?? Object.keys(p.outputs)
-  return '[' + names.map((name) => {
+  return `[${names.map((name) => {
     const t = p.outputs[name]!
     const shape = t.dims.length === 0 ? [t.data.length] : t.dims
     return `{"name":${JSON.stringify(name)},"shape":[${shape.join(',')}],"datatype":"${datatypeOfData(t.data)}","data":${numbersJson(t.data as ArrayLike<number>)}}`
-  }).join(',') + ']'
+  }).join(',')}]`
 }

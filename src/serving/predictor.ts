@@ -107,7 +107,7 @@ export class Predictor {
 
   async #runOnnx(batch: ColumnBatch): Promise<Prediction> {
     const columns: Record<string, ColumnValues> = {}
-    this.schema!.columns.forEach((c, i) => (columns[c.name] = batch.columns[i]!))
+    for (const [i, c] of this.schema!.columns.entries()) columns[c.name] = batch.columns[i]!
     return this.#model.predict({ columns })
   }
 

@@ -12,7 +12,8 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (err: Mlf
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > maxBytes) {
     req.resume()
-    return done(tooLarge(maxBytes), empty)
+    done(tooLarge(maxBytes), empty)
+    return
   }
   let first: Buffer | undefined
   let rest: Buffer[] | undefined
@@ -27,7 +28,10 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (err: Mlf
       return done(tooLarge(maxBytes), empty)
     }
     if (first === undefined) first = chunk
-    else (rest ??= [first]).push(chunk)
+    else {
+      rest ??= [first]
+      rest.push(chunk)
+    }
   }
   req.on('data', onData)
   // on, not once: each fires at most once here, and once allocates a wrapper per listener.

@@ -20,7 +20,10 @@ export async function trainDiabetes(params: readonly string[] = [], model = 'ela
 /** A few plausible feature rows (values in the data's range), deterministic. */
 export function diabetesRows(n: number, seed = 1): number[][] {
   let s = seed
-  const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.2
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2147483648
+    return (s / 2147483648 - 0.5) * 0.2
+  }
   return Array.from({ length: n }, () => diabetesColumns.map(() => Number(next().toFixed(6))))
 }
 

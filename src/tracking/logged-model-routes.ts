@@ -26,8 +26,8 @@ export const loggedModelRoutes: readonly TrackingRoute[] = [
     '/logged-models',
     z.object({ experiment_id: z.string(), name: z.string().optional(), model_type: z.string().optional(), source_run_id: z.string().optional(), params: keyValues, tags: keyValues }),
     async (b, { tracking }) => {
-      b.params.forEach((p) => validateKey('param', p.key))
-      b.tags.forEach((t) => validateTag(t))
+      for (const p of b.params) validateKey('param', p.key)
+      for (const t of b.tags) validateTag(t)
       const id = `m-${randomUUID().replaceAll('-', '')}`
       const model = await tracking.store.createLoggedModel({
         modelId: id,
@@ -76,7 +76,7 @@ export const loggedModelRoutes: readonly TrackingRoute[] = [
     return {}
   }),
   patch('/logged-models/:model_id/tags', z.object({ model_id: modelId, tags: keyValues }), async (b, { tracking }) => {
-    b.tags.forEach((t) => validateTag(t))
+    for (const t of b.tags) validateTag(t)
     await tracking.store.setLoggedModelTags(b.model_id, b.tags, tracking.now())
     return { model: toWireLoggedModel(await tracking.store.getLoggedModel(b.model_id)) }
   }),
@@ -85,7 +85,7 @@ export const loggedModelRoutes: readonly TrackingRoute[] = [
     return {}
   }),
   post('/logged-models/:model_id/params', z.object({ model_id: modelId, params: keyValues }), async (b, { tracking }) => {
-    b.params.forEach((p) => validateKey('param', p.key))
+    for (const p of b.params) validateKey('param', p.key)
     await tracking.store.logLoggedModelParams(b.model_id, b.params)
     return {}
   }),

@@ -88,7 +88,7 @@ export function validateBatch(batch: RunBatch): void {
   }
   metrics.forEach(validateMetric)
   params.forEach(validateParam)
-  tags.forEach((t) => validateTag(t))
+  for (const t of tags) validateTag(t)
 }
 
 export function validateExperimentName(name: string): void {

@@ -92,7 +92,7 @@ export function validateTrainOptions(options: TrainCommandOptions): ValidTrainOp
 /** `wharf train`: read, split, train, evaluate, write the model, and log it all to the tracking server. */
 export async function runTrain(options: TrainCommandOptions): Promise<TrainCommandResult> {
   const valid = validateTrainOptions(options)
-  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'))
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const version = wharfVersion
   const table = await readCsvFile(valid.data)
   if (!table.columns.some((c) => c.name === valid.target)) {

@@ -120,7 +120,7 @@ export function encodeTarget(target: Column, task: Task): { y: Float64Array; cla
 }
 
 function firstNaN(values: Float64Array): number {
-  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) return i
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) return i
   return -1
 }
 

@@ -81,7 +81,7 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
       recursive: true, dereference: true, filter: async (src) => !src.endsWith('.map') && !/\.test\.js$/.test(src) && !(await isLeftOut(src, devPackages)),
     })
   }
-  const base = request.base ?? (runtime ? await ensureBaseImage(runtime) : 'localhost/wharf-node-base:' + process.versions.node)
+  const base = request.base ?? (runtime ? await ensureBaseImage(runtime) : `localhost/wharf-node-base:${process.versions.node}`)
   const containerfile = renderContainerfile({ base, modelUri: request.modelUri, modelName: model.name, modelVersion: model.version, runId: model.runId, wharfVersion })
   const containerfilePath = join(request.outDir, 'Containerfile')
   await writeFile(containerfilePath, containerfile)

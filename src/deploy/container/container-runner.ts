@@ -35,7 +35,7 @@ export class ContainerRunner implements Runner {
       return { containerName: name }
     }
     await runContainerCommand(this.runtime, [
-      'run', '-d', '--name', name, '--label', 'wharf.instance=' + spec.instanceId, '--label', `wharf.environment=${spec.environment}`,
+      'run', '-d', '--name', name, '--label', `wharf.instance=${spec.instanceId}`, '--label', `wharf.environment=${spec.environment}`,
       // The supervisor probes readiness itself; the image's HEALTHCHECK would need systemd timers here.
       '--no-healthcheck', '-p', `127.0.0.1:${spec.port}:${containerServePort}`, spec.image,
     ], { timeoutMs: 120_000 })

@@ -36,7 +36,7 @@ describe('Kubernetes manifests', () => {
 
   it('renders a Deployment, a Service, an autoscaler and a disruption budget that match the snapshot', async () => {
     assert.deepEqual(manifests.map((m) => m.kind), ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'])
-    const rendered = JSON.stringify(manifests, null, 2) + '\n'
+    const rendered = `${JSON.stringify(manifests, null, 2)}\n`
     const expected = await readFile(snapshotPath, 'utf8').catch(() => undefined)
     if (expected === undefined) await writeFile(snapshotPath, rendered)
     else assert.equal(rendered, expected, `manifests changed; if on purpose, delete ${snapshotPath} and run the test again`)

@@ -70,17 +70,28 @@ export interface RolloutStatus {
   readonly message: string
 }
 
+/** The fields of a Deployment's status that a rollout is judged by (apps/v1 DeploymentStatus). */
+interface DeploymentStatus {
+  readonly observedGeneration?: number
+  readonly replicas?: number
+  readonly updatedReplicas?: number
+  readonly readyReplicas?: number
+  readonly availableReplicas?: number
+  readonly unavailableReplicas?: number
+  readonly conditions?: readonly { readonly type?: string; readonly reason?: string; readonly message?: string }[]
+}
+
 /** Reads a Deployment's status the way `kubectl rollout status` does. */
 export function rolloutStatus(live: Manifest): RolloutStatus {
   const spec = live.spec as { replicas?: number }
-  const status = ((live as unknown as { status?: Record<string, any> }).status ?? {}) as Record<string, any>
+  const status = (live as unknown as { status?: DeploymentStatus }).status ?? {}
   const generation = (live.metadata as { generation?: number }).generation ?? 0
   const wanted = spec.replicas ?? 1
-  const stalled = (status.conditions ?? []).find((c: any) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded')
+  const stalled = (status.conditions ?? []).find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded')
   if (stalled) return { state: 'failed', message: stalled.message ?? 'progress deadline exceeded' }
   if ((status.observedGeneration ?? 0) < generation) return { state: 'progressing', message: 'waiting for the rollout to be observed' }
   if ((status.updatedReplicas ?? 0) < wanted) return { state: 'progressing', message: `${status.updatedReplicas ?? 0} of ${wanted} replicas updated` }
-  if ((status.replicas ?? 0) > (status.updatedReplicas ?? 0)) return { state: 'progressing', message: `${status.replicas - status.updatedReplicas} old replicas pending termination` }
+  if ((status.replicas ?? 0) > (status.updatedReplicas ?? 0)) return { state: 'progressing', message: `${(status.replicas ?? 0) - (status.updatedReplicas ?? 0)} old replicas pending termination` }
   if ((status.availableReplicas ?? 0) < wanted) return { state: 'progressing', message: `${status.availableReplicas ?? 0} of ${wanted} updated replicas available` }
   return { state: 'ready', message: `${wanted} replicas ready` }
 }

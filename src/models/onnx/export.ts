@@ -66,7 +66,11 @@ function buildFeatures(g: GraphBuilder, spec: WharfModelSpec): string {
       const onehot = g.node('OneHotEncoder', [reshaped], { cats_strings: { strings: c.categories }, zeros: { i: 1 } }, { domain: 'ai.onnx.ml' })[0]!
       const flat = g.node('Reshape', [onehot, g.int64s([-1, k], [2], 'shape_nk')])[0]!
       blocks.push(g.node('Cast', [flat], { to: { i: DataType.DOUBLE } })[0]!)
-      for (let i = 0; i < k; i++) (impute.push(Number.NaN), center.push(0), scale.push(1))
+      for (let i = 0; i < k; i++) {
+        impute.push(Number.NaN)
+        center.push(0)
+        scale.push(1)
+      }
     }
   }
   let x = blocks.length === 1 ? blocks[0]! : g.node('Concat', blocks, { axis: { i: 1 } })[0]!

@@ -23,8 +23,7 @@ export function runShell(
       return {
         push: (chunk: Buffer) => {
           pending += chunk.toString('utf8')
-          let at: number
-          while ((at = pending.indexOf('\n')) >= 0) {
+          for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
             const line = pending.slice(0, at).replace(/\r$/, '')
             pending = pending.slice(at + 1)
             lines.push(line)

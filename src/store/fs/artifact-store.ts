@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { constants, mkdirSync, realpathSync } from 'node:fs'
+import { constants, mkdirSync, realpathSync, type Stats } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
@@ -135,7 +135,7 @@ export class FsArtifactStore implements ArtifactStore {
 
   /** One listing entry; symlinks are described by their target, or left out if it leaves the root. */
   async #describe(full: string, name: string): Promise<FileInfo | undefined> {
-    let stat
+    let stat: Stats
     try {
       const real = await fs.realpath(full)
       if (!this.#isInside(real)) return undefined

@@ -106,7 +106,7 @@ export class SqliteLoggedModels {
     const order = orderSql(loggedModelTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT m.* FROM logged_models m ${order.joins.sql}
-      WHERE m.lifecycle_stage = 'active' AND m.experiment_id IN (SELECT value FROM json_each(?)) ${where.sql ? 'AND ' + where.sql : ''}
+      WHERE m.lifecycle_stage = 'active' AND m.experiment_id IN (SELECT value FROM json_each(?)) ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'm.creation_timestamp_ms DESC', 'm.model_id ASC'].join(', ')} LIMIT ? OFFSET ?`
     const experimentIds = JSON.stringify(query.experimentIds.filter((id) => /^\d+$/.test(id)).map(Number))
     const rows = this.#db.prepare(sql).all(...order.joins.params, experimentIds, ...where.params, query.maxResults + 1, offset) as LoggedModelRow[]

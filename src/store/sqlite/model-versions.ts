@@ -168,7 +168,7 @@ export class SqliteModelVersions {
     const order = orderSql(versionTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT v.* FROM named_model_versions v ${order.joins.sql}
-      WHERE ${promptFilter(query.prompts, 'model_version_tags', 'version_key', 'v.version_key')} ${where.sql ? 'AND ' + where.sql : ''}
+      WHERE ${promptFilter(query.prompts, 'model_version_tags', 'version_key', 'v.version_key')} ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'v.name ASC', 'v.version DESC'].join(', ')} LIMIT ? OFFSET ?`
     const rows = this.#db.prepare(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as ModelVersionRow[]
     return {

@@ -172,7 +172,7 @@ export class SqlitePipelineStore implements PipelineStore {
       const run = this.#runRow(runId)
       if (run.status === 'succeeded' || run.status === 'failed') throw new MlflowError('INVALID_STATE', `pipeline run ${runId} has finished (${run.status})`)
       const step = this.#db.prepare('SELECT status, kind FROM pipeline_steps WHERE run_id = ? AND step = ?').get(runId, a.step) as { status: string; kind: string } | undefined
-      if (!step || step.kind !== 'gate') throw notFound(`pipeline run ${runId} has no gate step '${a.step}'`)
+      if (step?.kind !== 'gate') throw notFound(`pipeline run ${runId} has no gate step '${a.step}'`)
       const existing = this.#db.prepare('SELECT decision FROM pipeline_approvals WHERE run_id = ? AND step = ?').get(runId, a.step) as { decision: string } | undefined
       if (existing) throw new MlflowError('INVALID_STATE', `step '${a.step}' of run ${runId} is already ${existing.decision}`)
       this.#db.prepare('INSERT INTO pipeline_approvals (run_id, step, decision, actor, comment, time) VALUES (?, ?, ?, ?, ?, ?)').run(runId, a.step, a.decision, a.actor, a.comment ?? null, a.time)

@@ -108,7 +108,7 @@ export class SqliteRegistryStore implements RegistryStore {
     const order = orderSql(modelTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT m.* FROM registered_models m ${order.joins.sql}
-      WHERE ${promptFilter(query.prompts, 'registered_model_tags', 'model_key', 'm.model_key')} ${where.sql ? 'AND ' + where.sql : ''}
+      WHERE ${promptFilter(query.prompts, 'registered_model_tags', 'model_key', 'm.model_key')} ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'm.name ASC'].join(', ')} LIMIT ? OFFSET ?`
     const rows = this.#db.prepare(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as RegisteredModelRow[]
     return {

@@ -141,7 +141,10 @@ export function groupByOwner<T>(rows: readonly (T & { owner: string })[]): Map<s
   const out = new Map<string, T[]>()
   for (const row of rows) {
     let list = out.get(row.owner)
-    if (!list) out.set(row.owner, (list = []))
+    if (!list) {
+      list = []
+      out.set(row.owner, list)
+    }
     list.push(row)
   }
   return out

@@ -40,7 +40,7 @@ function compare(column: string, comparator: SearchClause['comparator'], value: 
   return { sql: `${column} ${op} ?`, params: [value] }
 }
 
-function sideTable(target: SearchTarget, table: string | undefined, entity: string): string {
+function sideTable(table: string | undefined, entity: string): string {
   if (table === undefined) throw invalidParameter(`Searching by ${entity} is not supported here`)
   return table
 }
@@ -54,13 +54,13 @@ function clauseToSql(target: SearchTarget, clause: SearchClause): SqlFragment {
       return compare(`${target.alias}.${column}`, clause.comparator, clause.value)
     }
     case 'metric': {
-      const table = sideTable(target, target.metricTable, 'metrics')
+      const table = sideTable(target.metricTable, 'metrics')
       const cmp = compare('s.value', clause.comparator, clause.value)
       return { sql: `EXISTS (SELECT 1 FROM ${table} s WHERE s.owner_id = ${row} AND s.key = ? AND s.is_nan = 0 AND ${cmp.sql})`, params: [clause.key, ...cmp.params] }
     }
     case 'param':
     case 'tag': {
-      const table = sideTable(target, clause.entity === 'param' ? target.paramTable : target.tagTable, clause.entity + 's')
+      const table = sideTable(clause.entity === 'param' ? target.paramTable : target.tagTable, `${clause.entity}s`)
       const cmp = compare('s.value', clause.comparator, clause.value)
       return { sql: `EXISTS (SELECT 1 FROM ${table} s WHERE s.owner_id = ${row} AND s.key = ? AND ${cmp.sql})`, params: [clause.key, ...cmp.params] }
     }

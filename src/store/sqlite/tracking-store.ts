@@ -148,7 +148,7 @@ export class SqliteTrackingStore implements TrackingStore {
     const order = orderSql(experimentTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT e.* FROM experiments e ${order.joins.sql}
-      WHERE e.lifecycle_stage ${lifecycleFilter[query.viewType]} ${where.sql ? 'AND ' + where.sql : ''}
+      WHERE e.lifecycle_stage ${lifecycleFilter[query.viewType]} ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'e.creation_time DESC', 'e.experiment_id ASC'].join(', ')} LIMIT ? OFFSET ?`
     const rows = this.#db.prepare(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as ExperimentRow[]
     const page = rows.slice(0, query.maxResults)
@@ -333,7 +333,7 @@ export class SqliteTrackingStore implements TrackingStore {
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT r.* FROM runs r ${order.joins.sql}
       WHERE r.experiment_id IN (SELECT value FROM json_each(?)) AND r.lifecycle_stage ${lifecycleFilter[query.viewType]}
-      ${where.sql ? 'AND ' + where.sql : ''}
+      ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
     const rows = this.#db
       .prepare(sql)

@@ -79,8 +79,12 @@ export class TreeGrower {
     order.set(this.#rows)
     const tree: Tree = { feature: [], threshold: [], left: [], right: [], missingLeft: [], value: [] }
     const addNode = () => {
-      tree.feature.push(-1), tree.threshold.push(0), tree.left.push(-1), tree.right.push(-1)
-      tree.missingLeft.push(false), tree.value.push(0)
+      tree.feature.push(-1)
+      tree.threshold.push(0)
+      tree.left.push(-1)
+      tree.right.push(-1)
+      tree.missingLeft.push(false)
+      tree.value.push(0)
       return tree.feature.length - 1
     }
     const options = this.#options

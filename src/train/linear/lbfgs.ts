@@ -73,7 +73,11 @@ export function minimizeLbfgs(f: Objective, x0: Float64Array, options: LbfgsOpti
     }
     const sy = dotv(sk, yk)
     if (sy > 1e-12) {
-      if (s.length === m) (s.shift(), yv.shift(), rho.shift())
+      if (s.length === m) {
+        s.shift()
+        yv.shift()
+        rho.shift()
+      }
       s.push(sk)
       yv.push(yk)
       rho.push(1 / sy)

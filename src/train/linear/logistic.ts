@@ -111,7 +111,10 @@ function addBinaryBlock(columns: readonly Float64Array[], y: Uint32Array, theta:
       s2 += x2[start + i]! * r
       s3 += x3[start + i]! * r
     }
-    grad[j] = s0, grad[j + 1] = s1, grad[j + 2] = s2, grad[j + 3] = s3
+    grad[j] = s0
+    grad[j + 1] = s1
+    grad[j + 2] = s2
+    grad[j + 3] = s3
   }
   for (; j < p; j++) {
     const x = columns[j]!
