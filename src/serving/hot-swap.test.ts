@@ -49,19 +49,25 @@ describe('hot swap of models:/NAME@ALIAS under load', () => {
     const clients = Array.from({ length: 16 }, client)
     const firstAnswerBy = (version: string) => {
       const from = seen.length
-      return waitFor(`version ${version} to answer`, () => (seen.indexOf(version, from) === -1 ? undefined : seen.indexOf(version, from)), 20_000)
+      return waitFor(`version ${version} to answer`, () => (seen.indexOf(version, from) === -1 ? undefined : seen.indexOf(version, from)), 60_000)
     }
     // More answers than the clients can have in flight, so each stretch below has requests of its own.
-    const answersBeyond = (index: number) => waitFor('more answers', () => seen.length >= index + 16 + 40, 20_000)
-    await answersBeyond(0)
-    await registry.setAlias('champion', '2')
-    const at2 = await firstAnswerBy('2')
-    await answersBeyond(at2)
-    await registry.setAlias('champion', '1')
-    const at1 = await firstAnswerBy('1')
-    await answersBeyond(at1)
-    stop = true
-    await Promise.all(clients)
+    const answersBeyond = (index: number) => waitFor('more answers', () => seen.length >= index + 16 + 40, 60_000)
+    let at2: number
+    let at1: number
+    try {
+      await answersBeyond(0)
+      await registry.setAlias('champion', '2')
+      at2 = await firstAnswerBy('2')
+      await answersBeyond(at2)
+      await registry.setAlias('champion', '1')
+      at1 = await firstAnswerBy('1')
+      await answersBeyond(at1)
+    } finally {
+      // Also when a wait fails: clients left sending would keep the test process alive.
+      stop = true
+      await Promise.all(clients)
+    }
     assert.deepEqual(failures.slice(0, 5), [])
     assert.ok(seen.length > 100, `only ${seen.length} requests were made`)
     // Once a new version has answered, later requests do not go back to the old one (one reference swap).
