@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises'
-import { scaleExact } from './decimal-to-double.js'
+import { exactPowersOfTen as pow10, scaleDecimal } from './decimal-to-double.js'
 import type { Column, Table } from './table.js'
 
 export class CsvError extends Error {
@@ -470,24 +470,6 @@ class CsvParser {
     this.columns = []
     return { columns, rowCount }
   }
-}
-
-const pow10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`))
-
-/**
- * (a + b) * 10^exponent rounded to the nearest double, for integers a (a multiple of 10^8, below
- * 10^17) and b (below 10^8) and |exponent| <= 22; undefined when the exact value is too close to a
- * tie between two doubles to decide here (the caller then uses Number). The scaling and the tie
- * check are decimal-to-double.ts's (scaleExact); here a + b is made exact first.
- */
-export function scaleDecimal(a: number, b: number, exponent: number): number | undefined {
-  // w = a + b exactly as s + err.
-  const s = a + b
-  const bv = s - a
-  const err = a - (s - bv) + (b - bv)
-  if (exponent === 0) return s // one IEEE addition of exact integers: already the nearest double
-  const value = scaleExact(s, err, exponent)
-  return Number.isNaN(value) ? undefined : value
 }
 
 /** The text of a cell from its bytes: UTF-8, and for a quoted cell without the quotes and with "" as ". */

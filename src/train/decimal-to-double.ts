@@ -12,7 +12,7 @@
  */
 
 /** Exact powers of ten: every one up to 1e22 is a double. */
-const exactPowers = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`))
+export const exactPowersOfTen = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`))
 /** 2^27 + 1: Dekker's split of a double into two 26-bit halves. */
 const SPLITTER = 134217729
 /**
@@ -48,13 +48,13 @@ export function scaleExact(mh: number, ml: number, power: number): number {
   let vh: number
   let vl: number
   if (power < 0) {
-    const divisor = exactPowers[-power]!
+    const divisor = exactPowersOfTen[-power]!
     vh = mh / divisor
     const a = twoProduct(vh, divisor)
     // mh - a is exact (Sterbenz: a is within an ulp of mh); what is left is small.
     vl = (mh - a - errLow + ml) / divisor
   } else {
-    const factor = exactPowers[power]!
+    const factor = exactPowersOfTen[power]!
     vh = twoProduct(mh, factor)
     vl = errLow + ml * factor
   }
@@ -63,4 +63,20 @@ export function scaleExact(mh: number, ml: number, power: number): number {
   const margin = vh * MARGIN
   const above = vh + (vl + margin)
   return above === vh + (vl - margin) ? above : UNDECIDED
+}
+
+/**
+ * (a + b) * 10^exponent rounded to the nearest double, for integers a (a multiple of 10^8, below
+ * 10^17) and b (below 10^8) and |exponent| <= 22; undefined when the exact value is too close to a
+ * tie between two doubles to decide here (the caller then uses Number). The scaling and the tie
+ * check are scaleExact's; here a + b is made exact first.
+ */
+export function scaleDecimal(a: number, b: number, exponent: number): number | undefined {
+  // w = a + b exactly as s + err.
+  const s = a + b
+  const bv = s - a
+  const err = a - (s - bv) + (b - bv)
+  if (exponent === 0) return s // one IEEE addition of exact integers: already the nearest double
+  const value = scaleExact(s, err, exponent)
+  return Number.isNaN(value) ? undefined : value
 }
