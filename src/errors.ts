@@ -3,9 +3,9 @@
  * Codes and statuses follow MLflow's `ERROR_CODE_TO_HTTP_STATUS` (mlflow/protos/databricks.proto +
  * mlflow/exceptions.py) so the MLflow client reacts to them the way it does against `mlflow server`
  * (for example it turns RESOURCE_DOES_NOT_EXIST from get-by-name into "None" and swallows
- * RESOURCE_ALREADY_EXISTS on register_model). The scoring server adds the HTTP-level refusals
- * KServe and `mlflow models serve` answer with (413, 415, 405) and a proxy's 502, written in MLflow's wire form with
- * the code MLflow's scoring server uses. Each protocol only chooses the body's shape
+ * RESOURCE_ALREADY_EXISTS on register_model). Wharf adds the HTTP-level refusals MLflow has no code
+ * for (405, 413, 415, a proxy's 502); where MLflow's scoring server answers with a code of its own,
+ * that is the `error_code` written. Each protocol only chooses the body's shape
  * (docs/architecture.md, "One error path").
  */
 export type ErrorCode =
@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'RESOURCE_ALREADY_EXISTS'
   | 'RESOURCE_DOES_NOT_EXIST'
+  | 'RESOURCE_CONFLICT'
   | 'ENDPOINT_NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'UNAUTHENTICATED'
@@ -38,11 +39,14 @@ const codeTable: Readonly<Record<ErrorCode, CodeRow>> = {
   BAD_REQUEST: { status: 400 },
   RESOURCE_ALREADY_EXISTS: { status: 400 },
   RESOURCE_DOES_NOT_EXIST: { status: 404 },
+  // The state forbids the change (a pipeline another runner holds, a decided gate); MLflow maps it to 409 too.
+  RESOURCE_CONFLICT: { status: 409 },
   ENDPOINT_NOT_FOUND: { status: 404 },
   METHOD_NOT_ALLOWED: { status: 405, wireCode: 'ENDPOINT_NOT_FOUND' },
   UNAUTHENTICATED: { status: 401 },
   PERMISSION_DENIED: { status: 403 },
-  PAYLOAD_TOO_LARGE: { status: 413, wireCode: 'REQUEST_LIMIT_EXCEEDED' },
+  // Wharf's own: MLflow has no code for a body over the limit (its uploads answer a plain 413).
+  PAYLOAD_TOO_LARGE: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, wireCode: 'BAD_REQUEST' },
   REQUEST_LIMIT_EXCEEDED: { status: 429 },
   INVALID_STATE: { status: 500 },
@@ -97,3 +101,8 @@ export const missingParameter = (name: string) =>
   invalidParameter(`Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`)
 
 export const invalidPath = () => invalidParameter('Invalid path')
+
+/** The state forbids the change (a pipeline another runner holds, a decided gate): 409, as MLflow maps RESOURCE_CONFLICT. */
+export const conflict = (message: string) => new MlflowError('RESOURCE_CONFLICT', message)
+
+export const payloadTooLarge = (maxBytes: number) => new MlflowError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${maxBytes} bytes.`)

@@ -26,10 +26,10 @@ export function register(program: Command): void {
       process.exitCode = await runPipelineCommand(file ?? config.projectFile, flags, config)
     })
   pipeline
-    .command('resume <run>')
-    .description('Continue an interrupted or failed run from the step that did not finish; finished steps are never run again.')
-    .action(async (runId: string) => {
-      process.exitCode = await runPipelineCommand('', {}, loadConfig(), runId)
+    .command('resume <run> [file]')
+    .description("Continue an interrupted or failed run from the step that did not finish; finished steps are never run again. FILE: this machine's copy of the wharf.yaml (default: the file the server has configured for the pipeline).")
+    .action(async (runId: string, file: string | undefined) => {
+      process.exitCode = await runPipelineCommand(file ?? '', {}, loadConfig(), runId)
     })
   pipeline
     .command('runs')
@@ -136,8 +136,8 @@ async function decide(runId: string, decision: 'approved' | 'rejected', flags: {
     if (gates.length !== 1) throw new Error(gates.length === 0 ? `run ${runId} has no gate waiting for a decision` : `run ${runId} has several gates; name one with --step`)
     step = gates[0]!.step
   }
-  await client.post('wharf/pipelines/runs/decide', { run_id: runId, step, decision, ...(flags.comment ? { comment: flags.comment } : {}) })
-  out(`${decision} step '${step}' of run ${runId}`)
+  const { actor } = await client.post('wharf/pipelines/runs/decide', { run_id: runId, step, decision, ...(flags.comment ? { comment: flags.comment } : {}) })
+  out(`${decision} step '${step}' of run ${runId}, recorded as ${actor ?? 'unknown'} (Wharf has no user accounts yet: the server records who authenticated, not WHARF_USER)`)
 }
 
 /** `wharf pipeline export --format F [FILE] [--output PATH]`. */

@@ -25,6 +25,8 @@ export interface EndpointPoolOptions {
   /** Builds (or finds) the serving image of a version, for the container target. */
   readonly imageFor?: (modelName: string, version: string, env: Environment) => Promise<string>
   readonly routerHost?: string
+  /** What endpoint routers accept besides their own names and localhost origins, and their body limit. */
+  readonly routerGuard?: { readonly allowedHosts: readonly string[]; readonly allowedOrigins: readonly string[]; readonly maxBodyBytes: number }
   readonly readyTimeoutMs?: number
   readonly drainTimeoutMs?: number
   readonly supervisor?: SupervisorOptions
@@ -142,7 +144,7 @@ export class EndpointPool {
     }
     const shadowLog = new ShadowLog(join(this.#options.deployDir, 'shadow', safeName(environment), `${safeName(modelName)}.jsonl`))
     await shadowLog.open()
-    const router = new TrafficRouter({ host: this.#options.routerHost ?? '127.0.0.1', port: endpoint.routerPort ?? 0, shadowLog })
+    const router = new TrafficRouter({ host: this.#options.routerHost ?? '127.0.0.1', port: endpoint.routerPort ?? 0, shadowLog, ...this.#options.routerGuard })
     const routerPort = await router.listen()
     const runtime = new EndpointRuntime(router, shadowLog, routerPort)
     const instances = await this.#options.store.listInstances(environment, modelName)

@@ -1,6 +1,8 @@
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { errorBody, MlflowError, unavailable } from '../errors.js'
+import { HostGuard } from '../http/host-guard.js'
+import { readRequestBody } from '../http/request-body.js'
 import { comparePredictions } from './agreement.js'
 import type { ShadowLog } from './shadow-log.js'
 
@@ -22,6 +24,12 @@ export interface RouterOptions {
   /** How long a request may wait for a backend that refuses connections (one restarting). */
   readonly retryBudgetMs?: number
   readonly random?: () => number
+  /** Host names besides its own the router answers (--allowed-hosts), as `wharf serve` takes them. */
+  readonly allowedHosts?: readonly string[]
+  /** Browser origins besides localhost allowed to POST (--cors-allowed-origins). */
+  readonly allowedOrigins?: readonly string[]
+  /** Larger request bodies get 413 (default 10 MiB, `wharf serve`'s limit). */
+  readonly maxBodyBytes?: number
 }
 
 interface Upstream {
@@ -34,8 +42,10 @@ const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'trans
 const forwardable = (headers: IncomingHttpHeaders) => Object.fromEntries(Object.entries(headers).filter(([k]) => !hopByHop.has(k)))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** The router answers in the scoring server's MLflow error shape. */
-const sendError = (res: ServerResponse, err: MlflowError) => void res.writeHead(err.status, { 'content-type': 'application/json' }).end(JSON.stringify(errorBody(err)))
+/** Refusals in the shape of the tracking and scoring servers: `{error_code, message}` with the code's status. */
+function refuse(res: ServerResponse, err: MlflowError): void {
+  res.writeHead(err.status, { 'content-type': 'application/json', ...(err.status === 413 ? { connection: 'close' } : {}) }).end(JSON.stringify(errorBody(err)))
+}
 
 /**
  * The HTTP router in front of an endpoint's versions (node:http, keep-alive agents): picks a
@@ -45,6 +55,7 @@ const sendError = (res: ServerResponse, err: MlflowError) => void res.writeHead(
  */
 export class TrafficRouter {
   readonly #options: RouterOptions
+  readonly #guard: HostGuard
   readonly #agents = new Map<number, Agent>()
   readonly #inFlight = new Map<number, number>()
   #traffic: RouterTraffic = { targets: [] }
@@ -52,6 +63,9 @@ export class TrafficRouter {
 
   constructor(options: RouterOptions) {
     this.#options = options
+    // The same DNS-rebinding and cross-origin checks `wharf serve` makes: a page in a browser must
+    // not reach an endpoint on localhost through a name it controls.
+    this.#guard = new HostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [], hostCheck: 'loopback' })
   }
 
   get traffic(): RouterTraffic {
@@ -111,15 +125,21 @@ export class TrafficRouter {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const body = Buffer.concat(chunks)
+    if (!this.#guard.isAllowedHost(req.headers.host)) return refuse(res, new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
+    if (!this.#guard.isAllowedOrigin(req.headers.origin)) return refuse(res, new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked'))
+    let body: Buffer
+    try {
+      body = await readRequestBody(req, this.#options.maxBodyBytes ?? 10 * 1024 * 1024)
+    } catch (err) {
+      if (err instanceof MlflowError) return refuse(res, err)
+      return void res.destroy() // the client went away mid-body
+    }
     const shadow = this.#traffic.shadow
     const isShadowed = shadow !== undefined && req.method === 'POST' && (this.#options.random ?? Math.random)() * 100 < shadow.percent
     const deadline = Date.now() + (this.#options.retryBudgetMs ?? 5000)
     for (let attempt = 0; ; attempt++) {
       const target = this.#pick()
-      if (!target) return sendError(res, unavailable('no version is deployed behind this endpoint'))
+      if (!target) return refuse(res, unavailable('no version is deployed behind this endpoint'))
       this.#inFlight.set(target.port, this.inFlight(target.port) + 1)
       try {
         const upstream = await this.#send(target.port, req.method ?? 'GET', req.url ?? '/', req.headers, body)
@@ -139,7 +159,7 @@ export class TrafficRouter {
         return
       } catch (err) {
         if (Date.now() > deadline || res.headersSent) {
-          if (!res.headersSent) sendError(res, new MlflowError('BAD_GATEWAY', `no version answered: ${(err as Error).message}`))
+          if (!res.headersSent) refuse(res, new MlflowError('BAD_GATEWAY', `no version answered: ${(err as Error).message}`))
           else res.destroy()
           return
         }

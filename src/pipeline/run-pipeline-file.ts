@@ -6,6 +6,7 @@ import { loadPipeline, type PipelineDef } from './pipeline-file.js'
 import { HttpRunRecorder } from './run-recorder.js'
 import { runPipeline } from './runner.js'
 import { loadSecrets, Masker } from './secrets.js'
+import { definedOnly, inheritedVariables, secretVariables } from './step-environment.js'
 
 export interface RunFlags {
   readonly stage?: readonly string[]
@@ -27,11 +28,24 @@ function parseVars(pairs: readonly string[] = []): Record<string, string> {
   return out
 }
 
-async function prepare(file: string): Promise<{ pipeline: PipelineDef; secrets: Record<string, string>; masker: Masker }> {
+/**
+ * Every credential this process holds, masked like the pipeline's secrets: a step is given the
+ * tracking token (to reach the server) and may print it, and the others must never show either.
+ */
+function runnerCredentials(config: Config): string[] {
+  const values = [config.trackingToken, config.authToken, config.pipelineWebhookSecret, config.serveApiKey, config.serveApiKeySecondary]
+  try {
+    values.push(decodeURIComponent(new URL(config.trackingUri ?? '').password))
+  } catch {
+    // not a URL: nothing in it to mask
+  }
+  return values.filter((v): v is string => v !== undefined && v !== '')
+}
+
+async function prepare(file: string, config: Config): Promise<{ pipeline: PipelineDef; secrets: Record<string, string>; masker: Masker }> {
   const pipeline = await loadPipeline(resolve(file))
-  const envNames = Object.values(pipeline.secrets).flatMap((s) => ('env' in s ? [s.env] : []))
-  const secrets = await loadSecrets(pipeline, readEnvironmentVariables(envNames))
-  return { pipeline, secrets, masker: new Masker(Object.values(secrets)) }
+  const secrets = await loadSecrets(pipeline, readEnvironmentVariables(secretVariables(pipeline.secrets)))
+  return { pipeline, secrets, masker: new Masker([...Object.values(secrets), ...runnerCredentials(config)]) }
 }
 
 const modelCacheDirOf = (config: Config) => config.pipelineModelCacheDir ?? join(tmpdir(), `wharf-pipeline-models-${safeUser()}`)
@@ -53,8 +67,8 @@ export async function runPipelineFile(file: string, flags: RunFlags, config: Con
   const connection = connectionOf(config)
   const client = new ServerClient(connection)
   let target = file
-  if (options.resumeRunId !== undefined) target = (await client.getRun(options.resumeRunId)).file
-  const { pipeline, secrets, masker } = await prepare(target)
+  if (options.resumeRunId !== undefined && file === '') target = (await client.getRun(options.resumeRunId)).file
+  const { pipeline, secrets, masker } = await prepare(target, config)
   try {
     if (flags.approvals !== undefined && flags.approvals !== 'ask' && flags.approvals !== 'ci') throw new Error(`--approvals must be ask or ci, got '${flags.approvals}'`)
     const { builtInSteps } = await import('./steps/index.js') // models and ONNX Runtime load only when a run starts
@@ -63,7 +77,7 @@ export async function runPipelineFile(file: string, flags: RunFlags, config: Con
       pipeline, secrets, masker, recorder: new HttpRunRecorder(client), steps: builtInSteps, connection, out: options.out,
       resumeRunId: options.resumeRunId, runKey: flags.runKey, stages: flags.stage?.length ? flags.stage : undefined,
       trigger: flags.trigger ? (JSON.parse(flags.trigger) as Record<string, unknown>) : undefined, variables: parseVars(flags.var),
-      heartbeatMs: config.pipelineHeartbeatMs, modelCacheDir: modelCacheDirOf(config), approvals: (flags.approvals as 'ask' | 'ci' | undefined) ?? 'ask', signal: controller.signal,
+      env: definedOnly(readEnvironmentVariables(inheritedVariables)), heartbeatMs: config.pipelineHeartbeatMs, modelCacheDir: modelCacheDirOf(config), approvals: (flags.approvals as 'ask' | 'ci' | undefined) ?? 'ask', signal: controller.signal,
     })
     return result.status === 'succeeded' ? 0 : 1
   } catch (err) {

@@ -7,4 +7,4 @@ export { RegistryService, type RegistryServiceOptions } from './registry-service
 export { WebhookService } from './webhook-service.js'
 export { WebhookDispatcher, startWebhookDispatcher, type DispatcherOptions } from './webhook-dispatcher.js'
 export { resolveModelUri, resolveModelReference, type ModelLocation } from './model-resolver.js'
-export { isValidSignature, signDelivery } from './webhook-signature.js'
+export { isValidSignature, requestTarget, signDelivery, type SignedRequest } from './webhook-signature.js'

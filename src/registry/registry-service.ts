@@ -1,3 +1,4 @@
+import { noOwnAuthority } from '../http/server-authority.js'
 import { invalidParameter } from '../errors.js'
 import { parseStage, parseVersion } from '../models/index.js'
 import type { RegistryStore, RegistrySearchQuery } from '../store/registry-store.js'
@@ -18,6 +19,8 @@ export interface RegistryServiceOptions extends WebhookServiceOptions {
   readonly now?: () => number
   /** Called after every committed change, e.g. to wake the webhook dispatcher. */
   readonly onChange?: () => void
+  /** Whether an `mlflow-artifacts://` authority is this server; by default none is (only `mlflow-artifacts:/path`). */
+  readonly isOwnArtifactAuthority?: (authority: string) => boolean
 }
 
 export interface SearchRequest {
@@ -45,6 +48,7 @@ export class RegistryService {
   readonly webhooks: WebhookService
   readonly #now: () => number
   readonly #onChange: () => void
+  readonly #isOwnArtifactAuthority: (authority: string) => boolean
 
   constructor(
     readonly store: RegistryStore,
@@ -53,6 +57,7 @@ export class RegistryService {
   ) {
     this.#now = options.now ?? Date.now
     this.#onChange = options.onChange ?? (() => {})
+    this.#isOwnArtifactAuthority = options.isOwnArtifactAuthority ?? noOwnAuthority
     this.webhooks = new WebhookService(store, { ...options, now: this.#now })
   }
 
@@ -139,6 +144,7 @@ export class RegistryService {
     await this.store.getRegisteredModel(request.name)
     const resolved = await resolveVersionSource(request, {
       tracking: this.tracking,
+      isOwnAuthority: this.#isOwnArtifactAuthority,
       resolveVersion: (ref) => resolveModelReference(this.store, ref),
     })
     return this.#change(actor, (c) =>

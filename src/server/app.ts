@@ -20,6 +20,8 @@ import type { Services } from './services.js'
 
 export interface AppOptions extends GuardOptions {
   readonly logger?: Logger | undefined
+  /** Artifact uploads larger than this are refused with 413 (default: 10 GiB). */
+  readonly maxArtifactBytes?: number | undefined
 }
 
 // The client calls /api/2.0; the UI uses /ajax-api/2.0; endpoints new in MLflow 3 may come under 3.0.
@@ -49,8 +51,11 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   if (services.deployments) mountRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), withActor)
   if (services.pipelines) {
     mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)
-    mountRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store), withActor)
+    // Approvals are recorded with who was authenticated, never a user name the client claims. Until
+    // Wharf has user accounts that is whoever holds the server's token, or nobody in particular.
+    const actor = options.authToken !== undefined ? 'token holder' : 'anonymous'
+    mountRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store, services.pipelines.catalog), () => ({ actor }))
   }
-  mountArtifactProxy(app, services, artifactPrefixes)
+  mountArtifactProxy(app, services, artifactPrefixes, options.maxArtifactBytes ?? 10 * 1024 ** 3)
   return app
 }

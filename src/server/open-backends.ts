@@ -27,13 +27,19 @@ export interface Backends {
   /** Undefined when the backend has no pipeline store yet (the pipeline API is then off). */
   readonly pipelines: PipelineStore | undefined
   readonly artifacts: ArtifactStore
+  /** The artifact store's folder when it is local (clients write there); undefined for object stores. */
+  readonly artifactRoot: string | undefined
   /** The folder of a file database, where deployment logs go by default; undefined for other stores. */
   readonly dataDir: string | undefined
   /** Closes every store and the connections they share. */
   close(): Promise<void>
 }
 
-type MetadataStores = Omit<Backends, 'artifacts'>
+type MetadataStores = Omit<Backends, 'artifacts' | 'artifactRoot'>
+interface ArtifactBackend {
+  readonly store: ArtifactStore
+  readonly root: string | undefined
+}
 
 /**
  * One opener per URI scheme, as MLflow picks stores by scheme. Each imports its driver lazily, so
@@ -43,7 +49,7 @@ const metadataOpeners: Readonly<Record<string, (uri: string, options: BackendOpt
   sqlite: openSqliteStores,
 }
 
-const artifactOpeners: Readonly<Record<string, (destination: string) => Promise<ArtifactStore>>> = {
+const artifactOpeners: Readonly<Record<string, (destination: string) => Promise<ArtifactBackend>>> = {
   file: openFsArtifacts,
 }
 
@@ -60,7 +66,7 @@ export async function openBackends(options: BackendOptions): Promise<Backends> {
     throw new ConfigError(`--artifacts-destination: '${destinationScheme}' destinations are not supported in this version; give a local folder`)
   }
   const artifacts = await openArtifacts(options.artifactsDestination)
-  return { ...(await openMetadata(options.storeUri, options)), artifacts }
+  return { ...(await openMetadata(options.storeUri, options)), artifacts: artifacts.store, artifactRoot: artifacts.root }
 }
 
 /** `sqlite:///x.db` → `sqlite`; a plain path has no scheme. */
@@ -113,7 +119,8 @@ async function openSqliteStores(uri: string, options: BackendOptions): Promise<M
   }
 }
 
-async function openFsArtifacts(destination: string): Promise<ArtifactStore> {
+async function openFsArtifacts(destination: string): Promise<ArtifactBackend> {
   const { FsArtifactStore } = await import('../store/fs/artifact-store.js')
-  return new FsArtifactStore(resolve(destination.replace(/^file:\/\//, '')))
+  const root = resolve(destination.replace(/^file:\/\//, ''))
+  return { store: new FsArtifactStore(root), root }
 }

@@ -60,6 +60,7 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
   const { KubernetesTarget } = await import('../deploy/kubernetes/kubernetes-target.js')
   const plane = new ControlPlane({
     store, registry, environments, deployDir, runnerFor, logger, readyTimeoutMs: config.deployReadyTimeoutMs, imageFor: imageBuilder, kubernetes: new KubernetesTarget(),
+    routerGuard: { allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.serveMaxBodyBytes },
   })
   return {
     plane,

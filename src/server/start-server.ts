@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import { serveApp } from '../http/serve.js'
+import { ServerAuthority } from '../http/server-authority.js'
 import { createLogger } from '../logger.js'
 import { ownerLiveness } from '../pipeline/index.js'
 import { RegistryService, startWebhookDispatcher } from '../registry/index.js'
@@ -27,24 +28,35 @@ export async function runServer(config: Config): Promise<void> {
     pollMs: Math.min(1000, config.webhookRetryBaseMs),
     logger,
   })
-  const registry = new RegistryService(backends.registry, backends.tracking, { onChange: () => dispatcher.wake() })
+  // mlflow-artifacts:// URIs may name only this server (clients send their token there); known once it listens.
+  const authority = new ServerAuthority({ bindHost: config.host, allowedHosts: config.allowedHosts })
+  const isOwnArtifactAuthority = (a: string) => authority.isOwn(a)
+  const registry = new RegistryService(backends.registry, backends.tracking, { onChange: () => dispatcher.wake(), isOwnArtifactAuthority })
   // Deployments: environments from wharf.yaml, supervised serving processes, traffic routers.
   if (!backends.deployments) logger.warn('deployments need the SQLite store in this version; the deployment API is off')
   const controlPlane = backends.deployments && (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir }, logger))
   // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
   if (!backends.pipelines) logger.warn('pipelines need the SQLite store in this version; the pipeline API is off')
-  const pipelines = backends.pipelines && startPipelines(config, backends.pipelines, logger)
+  const pipelines = backends.pipelines && startPipelines(config, { store: backends.pipelines, artifactRoot: backends.artifactRoot }, logger)
   const app = buildApp(
-    { tracking: new TrackingService(backends.tracking), artifacts: backends.artifacts, registry, deployments: controlPlane?.plane, pipelines },
+    {
+      tracking: new TrackingService(backends.tracking, Date.now, isOwnArtifactAuthority),
+      artifacts: backends.artifacts,
+      registry,
+      deployments: controlPlane?.plane,
+      pipelines,
+    },
     {
       logger,
       bindHost: config.host,
       authToken: config.authToken,
       allowedHosts: config.allowedHosts,
       corsAllowedOrigins: config.corsAllowedOrigins,
+      maxArtifactBytes: config.maxArtifactBytes,
     },
   )
   const { server, port } = await serveApp(app, config.host, config.port)
+  authority.listening(port)
   const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   const selfUri = `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`
   await controlPlane?.start(selfUri)

@@ -28,7 +28,7 @@ describe('serving HTTP adapter', () => {
   it('answers 413 for a body over the limit and keeps serving', async () => {
     const res = await postJson(`${url}/invocations`, split(200))
     assert.equal(res.status, 413)
-    assert.equal(res.json().error_code, 'REQUEST_LIMIT_EXCEEDED')
+    assert.equal(res.json().error_code, 'PAYLOAD_TOO_LARGE')
     assert.equal((await postJson(`${url}/invocations`, split(1))).status, 200)
   })
 
