@@ -57,10 +57,10 @@ export interface TriggerResult {
  * the pipeline runs, it answers 503 and the registry retries later: deliveries queue, never interleave.
  */
 export class PipelineTrigger {
-  readonly #o: TriggerOptions
+  readonly #options: TriggerOptions
 
   constructor(options: TriggerOptions) {
-    this.#o = options
+    this.#options = options
   }
 
   /** PERMISSION_DENIED when no secret is set: then no delivery can be checked, so none is read. */
@@ -69,13 +69,13 @@ export class PipelineTrigger {
   }
 
   #secret(): string {
-    if (this.#o.secret === undefined) throw new MlflowError('PERMISSION_DENIED', 'pipeline triggers are off: start the server with WHARF_PIPELINE_WEBHOOK_SECRET set')
-    return this.#o.secret
+    if (this.#options.secret === undefined) throw new MlflowError('PERMISSION_DENIED', 'pipeline triggers are off: start the server with WHARF_PIPELINE_WEBHOOK_SECRET set')
+    return this.#options.secret
   }
 
   async handle(d: Delivery): Promise<TriggerResult> {
     const secret = this.#secret()
-    const now = (this.#o.now ?? Date.now)()
+    const now = (this.#options.now ?? Date.now)()
     if (d.timestamp === undefined || !/^\d{1,12}$/.test(d.timestamp) || Math.abs(now - Number(d.timestamp) * 1000) > maxSkewMs) {
       throw new MlflowError('UNAUTHENTICATED', 'missing or stale X-Wharf-Timestamp')
     }
@@ -89,20 +89,20 @@ export class PipelineTrigger {
     }
     const deliveryId = typeof event.delivery_id === 'string' ? event.delivery_id : undefined
     if (!deliveryId) throw invalidParameter('the delivery has no delivery_id')
-    const pipeline = await this.#o.catalog.find(d.pipeline)
+    const pipeline = await this.#options.catalog.find(d.pipeline)
     const stages = this.#stagesFor(pipeline, d.stages, String(event.event ?? ''), typeof event.model === 'string' ? event.model : undefined)
     if (!stages) return { accepted: false, pipeline: pipeline.name, reason: `no trigger of pipeline '${pipeline.name}' matches ${String(event.event)} on '${String(event.model)}'` }
     const runKey = `webhook-${deliveryId}`
-    if (await this.#o.store.findRunByKey(pipeline.name, runKey)) return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages, reason: 'already started for this delivery' }
-    const holder = await this.#o.store.lockHolder(pipeline.name, now)
+    if (await this.#options.store.findRunByKey(pipeline.name, runKey)) return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages, reason: 'already started for this delivery' }
+    const holder = await this.#options.store.lockHolder(pipeline.name, now)
     if (holder) throw new MlflowError('TEMPORARILY_UNAVAILABLE', `pipeline '${pipeline.name}' is running (run ${holder}); deliver again later`)
     const trigger = { kind: 'webhook', delivery_id: deliveryId, event: event.event, model_name: event.model, version: event.version, alias: event.alias }
     const args = ['pipeline', 'run', pipeline.file, '--run-key', runKey, '--trigger', JSON.stringify(trigger), ...stages.flatMap((s) => ['--stage', s])]
     const env: Record<string, string> = {
-      ...this.#o.runnerEnvironment(pipeline), WHARF_TRACKING_URI: this.#o.trackingUri(), ...(this.#o.token ? { WHARF_TRACKING_TOKEN: this.#o.token } : {}),
+      ...this.#options.runnerEnvironment(pipeline), WHARF_TRACKING_URI: this.#options.trackingUri(), ...(this.#options.token ? { WHARF_TRACKING_TOKEN: this.#options.token } : {}),
     }
-    ;(this.#o.startRunner ?? startDetached)(args, env)
-    this.#o.logger?.info({ pipeline: pipeline.name, stages, run_key: runKey }, 'pipeline run started by webhook')
+    ;(this.#options.startRunner ?? startDetached)(args, env)
+    this.#options.logger?.info({ pipeline: pipeline.name, stages, run_key: runKey }, 'pipeline run started by webhook')
     return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages }
   }
 
