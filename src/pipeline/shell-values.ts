@@ -6,7 +6,7 @@ export interface ShellBinding {
   readonly env: Readonly<Record<string, string>>
 }
 
-export const expressionVariablePrefix = 'WHARF_EXPR_'
+const expressionVariablePrefix = 'WHARF_EXPR_'
 
 /**
  * Turns every `${{ expr }}` in a command line into a reference to an environment variable that
