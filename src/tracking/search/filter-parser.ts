@@ -114,8 +114,7 @@ function rejectUnsupported(cursor: Cursor, token: Token): void {
     throw cursor.fail(`'OR' at position ${token.start} is not supported; MLflow filters combine clauses with AND only`)
   }
   if (token.kind === '(' || token.kind === ')') {
-    throw cursor.fail(`'${token.raw}' at position ${token.start}: parentheses for grouping are not supported; ` +
-      'MLflow filters are a flat list of clauses joined by AND')
+    throw cursor.fail(`'${token.raw}' at position ${token.start}: parentheses for grouping are not supported; MLflow filters are a flat list of clauses joined by AND`)
   }
 }
 
