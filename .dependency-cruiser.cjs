@@ -25,7 +25,13 @@ module.exports = {
       from: { path: '^src/', pathNot: testCode },
       to: { path: testCode },
     },
-    { name: 'nothing-imports-cli', severity: 'error', comment: 'cli/ is the top: nothing imports it.', from: { pathNot: '^src/cli/' }, to: { path: '^src/cli/' } },
+    {
+      name: 'nothing-imports-cli',
+      severity: 'error',
+      comment: 'cli/ is the top: nothing imports it.',
+      from: { pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
     {
       name: 'only-cli-imports-server',
       severity: 'error',
@@ -72,7 +78,12 @@ module.exports = {
     onlyImports('client-is-a-leaf', 'client', [], 'client/ imports nothing else in src/.'),
     onlyImports('models-are-below-serving', 'models', [leaves], 'models/ imports only the leaves.'),
     onlyImports('train-uses-models-and-client', 'train', [leaves, '^src/(models|client)/'], 'train/: models, client and the leaves.'),
-    onlyImports('serving-is-below-features', 'serving', [leaves, '^src/(models|client|http)/', '^src/store/artifact-path\\.ts$'], 'serving/: models, client, http, artifact paths and the leaves.'),
+    onlyImports(
+      'serving-is-below-features',
+      'serving',
+      [leaves, '^src/(models|client|http)/', '^src/store/artifact-path\\.ts$'],
+      'serving/: models, client, http, artifact paths and the leaves.',
+    ),
     onlyImports(
       'store-is-below-features',
       'store',
@@ -81,7 +92,12 @@ module.exports = {
     ),
     onlyImports('tracking-first', 'tracking', [leaves, '^src/(store|http|client|models)/'], 'tracking/ uses no other feature.'),
     onlyImports('registry-after-tracking', 'registry', [leaves, '^src/(tracking|store|http|client|models)/'], 'registry/ may use tracking/.'),
-    onlyImports('deploy-after-registry', 'deploy', [leaves, '^src/(tracking|registry|serving|store|http|client|models)/'], 'deploy/ may use registry/ and tracking/.'),
+    onlyImports(
+      'deploy-after-registry',
+      'deploy',
+      [leaves, '^src/(tracking|registry|serving|store|http|client|models)/'],
+      'deploy/ may use registry/ and tracking/.',
+    ),
     onlyImports(
       'pipeline-after-deploy',
       'pipeline',

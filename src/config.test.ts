@@ -28,10 +28,15 @@ describe('loadConfig', () => {
   })
 
   it('parses lists, numbers, fractions and commands', () => {
-    const config = loadConfig({}, {
-      WHARF_ALLOWED_HOSTS: ' a.example, ,b.example ', WHARF_SERVE_ACCESS_LOG_SAMPLE_RATE: '0.25', WHARF_SERVE_BATCH_MAX_ROWS: '0',
-      WHARF_SERVE_COMMAND: '["node", "serve.js"]',
-    })
+    const config = loadConfig(
+      {},
+      {
+        WHARF_ALLOWED_HOSTS: ' a.example, ,b.example ',
+        WHARF_SERVE_ACCESS_LOG_SAMPLE_RATE: '0.25',
+        WHARF_SERVE_BATCH_MAX_ROWS: '0',
+        WHARF_SERVE_COMMAND: '["node", "serve.js"]',
+      },
+    )
     assert.deepEqual(config.allowedHosts, ['a.example', 'b.example'])
     assert.equal(config.serveAccessLogSampleRate, 0.25)
     assert.equal(config.serveBatchMaxRows, 0)

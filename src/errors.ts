@@ -81,8 +81,7 @@ export class MlflowError extends Error {
 export const errorBody = (err: MlflowError) => ({ error_code: err.wireCode, message: err.message })
 
 /** Bad input: a malformed or out-of-range request field. */
-export const invalidParameter = (message: string, options?: ErrorOptions) =>
-  new MlflowError('INVALID_PARAMETER_VALUE', message, options)
+export const invalidParameter = (message: string, options?: ErrorOptions) => new MlflowError('INVALID_PARAMETER_VALUE', message, options)
 
 /** Bad input that is not one field: a body the scoring protocols cannot read. */
 export const badRequest = (message: string, options?: ErrorOptions) => new MlflowError('BAD_REQUEST', message, options)
@@ -90,8 +89,7 @@ export const badRequest = (message: string, options?: ErrorOptions) => new Mlflo
 export const notFound = (message: string) => new MlflowError('RESOURCE_DOES_NOT_EXIST', message)
 
 /** A conflict with what exists (MLflow answers it 400 as RESOURCE_ALREADY_EXISTS). */
-export const alreadyExists = (message: string, options?: ErrorOptions) =>
-  new MlflowError('RESOURCE_ALREADY_EXISTS', message, options)
+export const alreadyExists = (message: string, options?: ErrorOptions) => new MlflowError('RESOURCE_ALREADY_EXISTS', message, options)
 
 /** Not now, maybe later: the client should retry (503). */
 export const unavailable = (message: string) => new MlflowError('TEMPORARILY_UNAVAILABLE', message)

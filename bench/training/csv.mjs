@@ -8,7 +8,10 @@ const [dataDir, problem, out, digitsArg] = process.argv.slice(2)
 const digits = Number(digitsArg ?? 17)
 const dir = join(dataDir, problem)
 const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'))
-const f64 = (name) => { const b = readFileSync(join(dir, name)); return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) }
+const f64 = (name) => {
+  const b = readFileSync(join(dir, name))
+  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))
+}
 const fmt = digits >= 17 ? (v) => String(v) : (v) => String(Number(v.toPrecision(digits)))
 const stream = createWriteStream(out)
 const write = (s) => new Promise((resolve) => (stream.write(s) ? resolve() : stream.once('drain', resolve)))

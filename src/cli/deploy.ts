@@ -46,14 +46,24 @@ async function runDeploy(
   if ((flags.version === undefined) === (flags.alias === undefined)) throw new Error('give exactly one of --version and --alias')
   const { DeployClient } = await import('../deploy/index.js')
   if (flags.dryRun) {
-    const { manifests } = await new DeployClient(connection).post('render', { model_name: model, environment: flags.env, version: flags.version, alias: flags.alias })
+    const { manifests } = await new DeployClient(connection).post('render', {
+      model_name: model,
+      environment: flags.env,
+      version: flags.version,
+      alias: flags.alias,
+    })
     const { stringify } = await import('yaml')
     lineWriter(flags)(flags.json ? JSON.stringify(manifests, null, 2) : (manifests as Json[]).map((m) => stringify(m).trimEnd()).join('\n---\n'))
     return
   }
   if (flags.weight !== undefined && flags.shadow !== undefined) throw new Error('--weight and --shadow do not go together')
   const result = await new DeployClient(connection).post('deploy', {
-    model_name: model, environment: flags.env, version: flags.version, alias: flags.alias, weight: numberFlag(flags.weight, '--weight'), shadow_percent: numberFlag(flags.shadow, '--shadow'),
+    model_name: model,
+    environment: flags.env,
+    version: flags.version,
+    alias: flags.alias,
+    weight: numberFlag(flags.weight, '--weight'),
+    shadow_percent: numberFlag(flags.shadow, '--shadow'),
   })
   await printOutcome(flags, result)
 }

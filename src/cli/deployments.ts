@@ -14,7 +14,11 @@ export function register(program: Command): void {
 }
 
 /** `wharf deployments [ENV] [--history] [--model M]`: what runs where, since when, health, endpoint URL. */
-async function runDeployments(environment: string | undefined, flags: { history?: boolean; model?: string } & OutputOptions, connection: DeployClientOptions): Promise<void> {
+async function runDeployments(
+  environment: string | undefined,
+  flags: { history?: boolean; model?: string } & OutputOptions,
+  connection: DeployClientOptions,
+): Promise<void> {
   const { DeployClient, formatChange, formatEndpoints } = await import('../deploy/index.js')
   const client = new DeployClient(connection)
   if (flags.history) {

@@ -65,10 +65,13 @@ describe('wharf models', () => {
     assert.match(text, /registered_model\.created/)
     assert.match(text, /client:wharf-cli\s+alias\.set\s+2\s+champion\s+\{"previous_version":"1"\}/)
     const json = JSON.parse(await output(() => listEvents('fraud', { ...options(), json: true, limit: '2' })))
-    assert.deepEqual(json.map((e: { event: string }) => e.event), ['registered_model.created', 'model_version.created'])
+    assert.deepEqual(
+      json.map((e: { event: string }) => e.event),
+      ['registered_model.created', 'model_version.created'],
+    )
   })
 
-  it('reports the server\'s error code and message, and a missing tracking URI', async () => {
+  it("reports the server's error code and message, and a missing tracking URI", async () => {
     await assert.rejects(showModel('ghost', options()), /RESOURCE_DOES_NOT_EXIST: Registered Model with name=ghost not found/)
     await assert.rejects(setAlias('fraud', 'latest', '1', options()), /INVALID_PARAMETER_VALUE/)
     await assert.rejects(listModels({ trackingUri: undefined }), /WHARF_TRACKING_URI or MLFLOW_TRACKING_URI/)

@@ -14,7 +14,9 @@ export interface ModelsCommandOptions extends OutputOptions {
 }
 
 export function register(program: Command): void {
-  const models = program.command('models').description('Browse the model registry and move aliases on a running server (WHARF_TRACKING_URI / MLFLOW_TRACKING_URI).')
+  const models = program
+    .command('models')
+    .description('Browse the model registry and move aliases on a running server (WHARF_TRACKING_URI / MLFLOW_TRACKING_URI).')
   const connection = () => {
     const config = loadConfig()
     return { trackingUri: config.trackingUri, token: config.trackingToken }
@@ -22,7 +24,7 @@ export function register(program: Command): void {
   models
     .command('list')
     .description('registered models with their latest versions and aliases')
-    .option('--filter <filter>', "MLflow search filter, e.g. \"name LIKE 'fraud%'\"")
+    .option('--filter <filter>', 'MLflow search filter, e.g. "name LIKE \'fraud%\'"')
     .option('--json', 'print JSON')
     .action((flags) => listModels({ ...connection(), ...flags }))
   models
@@ -70,7 +72,12 @@ const latestOf = (m: Json) => ((m.latest_versions as Json[] | undefined) ?? []).
 
 export async function listModels(options: ModelsCommandOptions & { filter?: string | undefined }): Promise<void> {
   const models = await allPages(clientOf(options), 'mlflow/registered-models/search', 'registered_models', { filter: options.filter, max_results: 1000 })
-  emit(options, models, () => formatTable(['NAME', 'LATEST', 'ALIASES', 'UPDATED'], models.map((m) => [m.name, latestOf(m), aliasesOf(m), iso(m.last_updated_timestamp)])))
+  emit(options, models, () =>
+    formatTable(
+      ['NAME', 'LATEST', 'ALIASES', 'UPDATED'],
+      models.map((m) => [m.name, latestOf(m), aliasesOf(m), iso(m.last_updated_timestamp)]),
+    ),
+  )
 }
 
 export async function showModel(name: string, options: ModelsCommandOptions): Promise<void> {
@@ -92,7 +99,14 @@ export async function listVersions(name: string, options: ModelsCommandOptions):
   emit(options, versions, () =>
     formatTable(
       ['VERSION', 'STAGE', 'ALIASES', 'RUN', 'CREATED', 'SOURCE'],
-      versions.map((v) => [v.version, v.current_stage, ((v.aliases as string[] | undefined) ?? []).join(',') || '-', v.run_id ?? '-', iso(v.creation_timestamp), v.source]),
+      versions.map((v) => [
+        v.version,
+        v.current_stage,
+        ((v.aliases as string[] | undefined) ?? []).join(',') || '-',
+        v.run_id ?? '-',
+        iso(v.creation_timestamp),
+        v.source,
+      ]),
     ),
   )
 }
@@ -110,7 +124,15 @@ export async function listEvents(name: string, options: ModelsCommandOptions & {
   emit(options, list, () =>
     formatTable(
       ['ID', 'TIME', 'ACTOR', 'EVENT', 'VERSION', 'ALIAS', 'DETAILS'],
-      list.map((e) => [String(e.event_id), iso(e.time), e.actor, e.event, e.version ?? '-', e.alias ?? '-', Object.keys(e.data ?? {}).length ? JSON.stringify(e.data) : '']),
+      list.map((e) => [
+        String(e.event_id),
+        iso(e.time),
+        e.actor,
+        e.event,
+        e.version ?? '-',
+        e.alias ?? '-',
+        Object.keys(e.data ?? {}).length ? JSON.stringify(e.data) : '',
+      ]),
     ),
   )
 }

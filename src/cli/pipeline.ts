@@ -27,7 +27,9 @@ export function register(program: Command): void {
     })
   pipeline
     .command('resume <run> [file]')
-    .description("Continue an interrupted or failed run from the step that did not finish; finished steps are never run again. FILE: this machine's copy of the wharf.yaml (default: the file the server has configured for the pipeline).")
+    .description(
+      "Continue an interrupted or failed run from the step that did not finish; finished steps are never run again. FILE: this machine's copy of the wharf.yaml (default: the file the server has configured for the pipeline).",
+    )
     .action(async (runId: string, file: string | undefined) => {
       process.exitCode = await runPipelineCommand(file ?? '', {}, loadConfig(), runId)
     })
@@ -43,7 +45,10 @@ export function register(program: Command): void {
     .option('--follow', 'keep printing new lines until the run ends')
     .option('--json', 'print JSON')
     .action((runId: string, flags) => showLogs(runId, flags, loadConfig()))
-  for (const [verb, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
+  for (const [verb, decision] of [
+    ['approve', 'approved'],
+    ['reject', 'rejected'],
+  ] as const) {
     pipeline
       .command(`${verb} <run>`)
       .description(`${verb === 'approve' ? 'Approve' : 'Reject'} the gate of a run that waits for a manual decision.`)
@@ -53,7 +58,9 @@ export function register(program: Command): void {
   }
   pipeline
     .command('export [file]')
-    .description("Write the same stages as a CI file whose jobs call `wharf`: Azure Pipelines or GitHub Actions, environments for approvals, secrets in the CI's syntax.")
+    .description(
+      "Write the same stages as a CI file whose jobs call `wharf`: Azure Pipelines or GitHub Actions, environments for approvals, secrets in the CI's syntax.",
+    )
     .requiredOption('--format <format>', 'azure-pipelines or github-actions')
     .option('--output <path>', 'write here instead of printing')
     .action((file: string | undefined, flags) => exportCommand(file ?? loadConfig().projectFile, flags))
@@ -78,7 +85,15 @@ async function listRuns(flags: { pipeline?: string; json?: boolean }, config: Co
   const rows = [['RUN', 'PIPELINE', 'STATUS', 'STARTED', 'DURATION', 'TRIGGER', 'STAGES']]
   for (const r of runs) {
     const duration = r.end_time ? `${((r.end_time - r.start_time) / 1000).toFixed(1)} s` : '-'
-    rows.push([r.run_id, r.pipeline, r.status, new Date(r.start_time).toISOString(), duration, String(r.trigger.kind ?? '-'), (r.selected_stages ?? ['all']).join(',')])
+    rows.push([
+      r.run_id,
+      r.pipeline,
+      r.status,
+      new Date(r.start_time).toISOString(),
+      duration,
+      String(r.trigger.kind ?? '-'),
+      (r.selected_stages ?? ['all']).join(','),
+    ])
   }
   for (const line of formatTable(rows[0]!, rows.slice(1))) out(line)
 }
@@ -95,8 +110,12 @@ async function showLogs(runId: string, flags: { json?: boolean; follow?: boolean
   for (const stage of run.stages) {
     out(`${mark(stage.status)} stage ${stage.stage}: ${stage.status}${timing(stage)}`)
     for (const step of run.steps.filter((s) => s.stage === stage.stage)) {
-      const outputs = Object.entries(step.outputs).map(([k, v]) => `${k}=${v}`).join(' ')
-      out(`  ${mark(step.status)} ${step.step} (${step.kind}): ${step.status}${timing(step)}${step.attempts > 1 ? `, ${step.attempts} attempts` : ''}${outputs ? `  ${outputs}` : ''}${step.error ? `  error: ${step.error}` : ''}`)
+      const outputs = Object.entries(step.outputs)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+      out(
+        `  ${mark(step.status)} ${step.step} (${step.kind}): ${step.status}${timing(step)}${step.attempts > 1 ? `, ${step.attempts} attempts` : ''}${outputs ? `  ${outputs}` : ''}${step.error ? `  error: ${step.error}` : ''}`,
+      )
     }
   }
   out('')
@@ -123,27 +142,38 @@ async function allLogs(client: ServerClient, runId: string) {
 }
 
 const mark = (status: string) => ({ succeeded: '✓', failed: '✗', running: '▶', waiting: '…', skipped: '-', pending: ' ' })[status] ?? '?'
-const timing = (r: { start_time: number | null; end_time: number | null }) => (r.start_time && r.end_time ? `, ${((r.end_time - r.start_time) / 1000).toFixed(1)} s` : '')
+const timing = (r: { start_time: number | null; end_time: number | null }) =>
+  r.start_time && r.end_time ? `, ${((r.end_time - r.start_time) / 1000).toFixed(1)} s` : ''
 
 /** `wharf pipeline approve|reject RUN [--step NAME]`: the waiting gate unless one is named. */
-async function decide(runId: string, decision: 'approved' | 'rejected', flags: { step?: string; comment?: string }, config: Config, out: Out = stdout): Promise<void> {
+async function decide(
+  runId: string,
+  decision: 'approved' | 'rejected',
+  flags: { step?: string; comment?: string },
+  config: Config,
+  out: Out = stdout,
+): Promise<void> {
   const client = await clientOf(config)
   let step = flags.step
   if (step === undefined) {
     const run: WireRun = await client.getRun(runId)
     const waiting = run.steps.filter((s) => s.kind === 'gate' && s.status === 'waiting')
     const gates = waiting.length > 0 ? waiting : run.steps.filter((s) => s.kind === 'gate' && (s.status === 'pending' || s.status === 'running'))
-    if (gates.length !== 1) throw new Error(gates.length === 0 ? `run ${runId} has no gate waiting for a decision` : `run ${runId} has several gates; name one with --step`)
+    if (gates.length !== 1)
+      throw new Error(gates.length === 0 ? `run ${runId} has no gate waiting for a decision` : `run ${runId} has several gates; name one with --step`)
     step = gates[0]!.step
   }
   const { actor } = await client.post('wharf/pipelines/runs/decide', { run_id: runId, step, decision, ...(flags.comment ? { comment: flags.comment } : {}) })
-  out(`${decision} step '${step}' of run ${runId}, recorded as ${actor ?? 'unknown'} (Wharf has no user accounts yet: the server records who authenticated, not WHARF_USER)`)
+  out(
+    `${decision} step '${step}' of run ${runId}, recorded as ${actor ?? 'unknown'} (Wharf has no user accounts yet: the server records who authenticated, not WHARF_USER)`,
+  )
 }
 
 /** `wharf pipeline export --format F [FILE] [--output PATH]`. */
 async function exportCommand(file: string, flags: { format: string; output?: string }, out: Out = stdout): Promise<void> {
   const { exportFormats, exportPipeline, loadPipeline, loadSecrets, Masker } = await import('../pipeline/index.js')
-  if (!(exportFormats as readonly string[]).includes(flags.format)) throw new Error(`--format must be one of ${exportFormats.join(', ')}, got '${flags.format}'`)
+  if (!(exportFormats as readonly string[]).includes(flags.format))
+    throw new Error(`--format must be one of ${exportFormats.join(', ')}, got '${flags.format}'`)
   const pipeline = await loadPipeline(resolve(file))
   // Secret values are not needed to export; those that are set still feed the masker, as a second guard.
   const envNames = Object.values(pipeline.secrets).flatMap((s) => ('env' in s ? [s.env] : []))

@@ -17,6 +17,11 @@ export function register(program: Command): void {
 /** `wharf promote MODEL --from staging --to production`: moves the alias and rolls the target environment. */
 async function runPromote(model: string, flags: { from: string; to: string; alias?: string } & OutputOptions, connection: DeployClientOptions): Promise<void> {
   const { DeployClient } = await import('../deploy/index.js')
-  const result = await new DeployClient(connection).post('promote', { model_name: model, from_environment: flags.from, to_environment: flags.to, alias: flags.alias })
+  const result = await new DeployClient(connection).post('promote', {
+    model_name: model,
+    from_environment: flags.from,
+    to_environment: flags.to,
+    alias: flags.alias,
+  })
   await printOutcome(flags, result)
 }

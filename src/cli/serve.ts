@@ -16,17 +16,32 @@ export function register(program: Command): void {
     .option('--batch-max-rows <n>', 'ONNX models: micro-batch concurrent requests up to n rows (default 0, off)')
     .option('--batch-max-wait-us <us>', 'ONNX models: longest wait to fill a micro-batch, microseconds (default 500)')
     .option('--poll-interval-ms <ms>', 'with models:/NAME@ALIAS, poll the registry this often and hot-swap when the alias moves (default 2000)')
-    .option('--api-keys-file <file>', 'one key per line (primary, secondary), re-read on change; also WHARF_SERVE_API_KEY / _SECONDARY. Sent as Authorization: Bearer KEY')
+    .option(
+      '--api-keys-file <file>',
+      'one key per line (primary, secondary), re-read on change; also WHARF_SERVE_API_KEY / _SECONDARY. Sent as Authorization: Bearer KEY',
+    )
     .option('--access-log-sample-rate <r>', 'share of requests logged as JSON lines, 0 to 1 (default 0; 5xx always)')
     .option('--model-cache-dir <dir>', 'where downloaded models are kept (default wharf-data/model-cache)')
-    .addHelpText('after', '\nModels come from MLFLOW_TRACKING_URI / WHARF_TRACKING_URI (bearer token: MLFLOW_TRACKING_TOKEN). Health routes (/ping, /health, /v2/health/*) need no key. SIGTERM drains in-flight requests.')
+    .addHelpText(
+      'after',
+      '\nModels come from MLFLOW_TRACKING_URI / WHARF_TRACKING_URI (bearer token: MLFLOW_TRACKING_TOKEN). Health routes (/ping, /health, /v2/health/*) need no key. SIGTERM drains in-flight requests.',
+    )
     .action(async (flags: Record<string, string | undefined>) => {
       const { runServe } = await import('../serving/index.js')
       await runServe(
         loadConfig({
-          modelUri: flags['modelUri'], host: flags['host'], servePort: flags['port'], serveWorkers: flags['workers'], serveModelName: flags['modelName'],
-          serveBackend: flags['backend'], serveMaxBodyBytes: flags['maxBodyBytes'], serveBatchMaxRows: flags['batchMaxRows'], serveBatchMaxWaitUs: flags['batchMaxWaitUs'],
-          servePollIntervalMs: flags['pollIntervalMs'], serveApiKeysFile: flags['apiKeysFile'], serveAccessLogSampleRate: flags['accessLogSampleRate'],
+          modelUri: flags['modelUri'],
+          host: flags['host'],
+          servePort: flags['port'],
+          serveWorkers: flags['workers'],
+          serveModelName: flags['modelName'],
+          serveBackend: flags['backend'],
+          serveMaxBodyBytes: flags['maxBodyBytes'],
+          serveBatchMaxRows: flags['batchMaxRows'],
+          serveBatchMaxWaitUs: flags['batchMaxWaitUs'],
+          servePollIntervalMs: flags['pollIntervalMs'],
+          serveApiKeysFile: flags['apiKeysFile'],
+          serveAccessLogSampleRate: flags['accessLogSampleRate'],
           serveModelCacheDir: flags['modelCacheDir'],
         }),
       )

@@ -10,12 +10,18 @@ export function register(program: Command): void {
     .option('--port <port>', 'port (default 5000; WHARF_PORT)')
     .option('--backend-store-uri <uri>', 'sqlite:///relative.db or sqlite:////absolute.db (default sqlite:///wharf-data/wharf.db)')
     .option('--artifacts-destination <path>', 'folder for artifacts (default wharf-data/artifacts)')
-    .option('--auth-token <token>', 'require Authorization: Bearer <token>; health routes stay open. A flag is visible to other users in ps: prefer setting WHARF_AUTH_TOKEN')
+    .option(
+      '--auth-token <token>',
+      'require Authorization: Bearer <token>; health routes stay open. A flag is visible to other users in ps: prefer setting WHARF_AUTH_TOKEN',
+    )
     .option('--allowed-hosts <list>', 'extra Host names accepted, comma-separated (WHARF_ALLOWED_HOSTS)')
     .option('--cors-allowed-origins <list>', 'extra browser origins allowed to write (WHARF_CORS_ALLOWED_ORIGINS)')
     .option('--durability <mode>', "'full' (fsync every commit, default) or 'normal'")
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
-    .option('--pipelines <files>', 'wharf.yaml files, comma-separated, whose pipelines webhooks may start and runs may be recorded for, besides WHARF_PROJECT_FILE (WHARF_PIPELINES)')
+    .option(
+      '--pipelines <files>',
+      'wharf.yaml files, comma-separated, whose pipelines webhooks may start and runs may be recorded for, besides WHARF_PROJECT_FILE (WHARF_PIPELINES)',
+    )
     .action(async (flags) => {
       const { runServer } = await import('../server/start-server.js')
       await runServer(loadConfig(flags))

@@ -26,12 +26,18 @@ function parseWeights(text: string): Record<string, number> {
 }
 
 /** `wharf traffic MODEL --env ENV [--weights 3=90,4=10] [--shadow P]`: change or show traffic and the shadow agreement. */
-async function runTraffic(model: string, flags: { env: string; weights?: string; shadow?: string } & OutputOptions, connection: DeployClientOptions): Promise<void> {
+async function runTraffic(
+  model: string,
+  flags: { env: string; weights?: string; shadow?: string } & OutputOptions,
+  connection: DeployClientOptions,
+): Promise<void> {
   const { DeployClient, formatChange, formatEndpoints } = await import('../deploy/index.js')
   const client = new DeployClient(connection)
   const weights = flags.weights === undefined ? undefined : parseWeights(flags.weights)
   const isChange = weights !== undefined || flags.shadow !== undefined
-  const changed = isChange ? await client.post('traffic', { model_name: model, environment: flags.env, weights, shadow_percent: numberFlag(flags.shadow, '--shadow') }) : undefined
+  const changed = isChange
+    ? await client.post('traffic', { model_name: model, environment: flags.env, weights, shadow_percent: numberFlag(flags.shadow, '--shadow') })
+    : undefined
   const { reports } = await client.get('agreement', { environment: flags.env, model_name: model })
   const endpoint = changed?.endpoint ?? (await client.get('list', { environment: flags.env })).endpoints.find((e: Json) => e.model_name === model)
   emit(flags, { ...(changed ?? { endpoint }), agreement: reports }, () => [

@@ -69,7 +69,10 @@ export class ApiClient {
   }
 
   /** A raw call (artifact uploads and downloads): the response when it is a 2xx, else its error. */
-  async send(url: URL, init: { readonly method: string; readonly headers?: Record<string, string>; readonly body?: string | Buffer; readonly timeoutMs?: number }): Promise<Response> {
+  async send(
+    url: URL,
+    init: { readonly method: string; readonly headers?: Record<string, string>; readonly body?: string | Buffer; readonly timeoutMs?: number },
+  ): Promise<Response> {
     const timeoutMs = init.timeoutMs ?? this.#timeoutMs
     let response: Response
     try {
@@ -94,7 +97,8 @@ export class ApiClient {
     try {
       response = await this.send(url, { method, ...(fields === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: fields }) })
     } catch (err) {
-      if (notFoundHint !== undefined && err instanceof TrackingError && err.status === 404 && err.errorCode === 'ENDPOINT_NOT_FOUND') throw new Error(notFoundHint)
+      if (notFoundHint !== undefined && err instanceof TrackingError && err.status === 404 && err.errorCode === 'ENDPOINT_NOT_FOUND')
+        throw new Error(notFoundHint)
       throw err
     }
     const text = await response.text()

@@ -67,7 +67,12 @@ export class TrackingClient {
   }
 
   async createRun(experimentId: string, options: { runName?: string; tags?: readonly KeyValue[]; startTime?: number } = {}): Promise<RunInfo> {
-    const body = { experiment_id: experimentId, start_time: options.startTime ?? Date.now(), tags: options.tags ?? [], ...(options.runName ? { run_name: options.runName } : {}) }
+    const body = {
+      experiment_id: experimentId,
+      start_time: options.startTime ?? Date.now(),
+      tags: options.tags ?? [],
+      ...(options.runName ? { run_name: options.runName } : {}),
+    }
     const { run } = await this.#post<{ run: { info: RunInfo } }>('mlflow/runs/create', body)
     return run.info
   }
@@ -117,7 +122,11 @@ export class TrackingClient {
   }
 
   async createModelVersion(name: string, source: string, runId?: string): Promise<ModelVersion> {
-    const { model_version } = await this.#post<{ model_version: ModelVersion }>('mlflow/model-versions/create', { name, source, ...(runId ? { run_id: runId } : {}) })
+    const { model_version } = await this.#post<{ model_version: ModelVersion }>('mlflow/model-versions/create', {
+      name,
+      source,
+      ...(runId ? { run_id: runId } : {}),
+    })
     return model_version
   }
 
@@ -141,7 +150,8 @@ function wireDouble(value: number): number | string {
 /** The store-relative path of a proxied artifact URI (`mlflow-artifacts:/1/abc/artifacts` → `1/abc/artifacts`). */
 export function proxiedPath(artifactUri: string): string {
   const match = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(artifactUri)
-  if (match === null) throw new Error(`artifact URI '${artifactUri}' is not proxied (mlflow-artifacts:/...); Wharf's client uploads through the tracking server only`)
+  if (match === null)
+    throw new Error(`artifact URI '${artifactUri}' is not proxied (mlflow-artifacts:/...); Wharf's client uploads through the tracking server only`)
   const path = match[1]!.replace(/\/+$/, '')
   if (path.split('/').some((s) => s === '..')) throw new Error(`artifact URI '${artifactUri}' contains '..'`)
   return path

@@ -50,13 +50,23 @@ describe('the container target and real wharf serve processes', { skip }, () => 
 
   before(async () => {
     dir = await tempDir('container')
-    await writeFile(join(dir, 'wharf.yaml'), stringify({ environments: { staging: { target: 'local' }, qa: { target: 'container' }, production: { target: 'kubernetes', namespace: 'ml', replicas: 2 } } }))
+    await writeFile(
+      join(dir, 'wharf.yaml'),
+      stringify({
+        environments: { staging: { target: 'local' }, qa: { target: 'container' }, production: { target: 'kubernetes', namespace: 'ml', replicas: 2 } },
+      }),
+    )
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
-      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'), WHARF_DEPLOY_DIR: join(dir, 'deployments'),
+      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
+      WHARF_DEPLOY_DIR: join(dir, 'deployments'),
     })
-    await run(process.execPath, [wharfBin, 'train', '--data', join(root, 'data/diabetes.csv'), '--target', 'progression', '--model', 'ridge', '--register', model], {
-      env: { ...process.env, WHARF_TRACKING_URI: server.url },
-    })
+    await run(
+      process.execPath,
+      [wharfBin, 'train', '--data', join(root, 'data/diabetes.csv'), '--target', 'progression', '--model', 'ridge', '--register', model],
+      {
+        env: { ...process.env, WHARF_TRACKING_URI: server.url },
+      },
+    )
   })
 
   after(async () => {
@@ -94,10 +104,14 @@ describe('the container target and real wharf serve processes', { skip }, () => 
   it('brings a killed container back, healthy', async () => {
     const qa = await endpoint('qa')
     await runContainerCommand('podman', ['kill', qa.instances[0].container_name])
-    await waitFor('the container back and healthy', async () => {
-      const e = await endpoint('qa')
-      return e.instances[0].restarts >= 1 && e.instances[0].health === 'ready' && (await score(e.url)).status === 200
-    }, 60_000)
+    await waitFor(
+      'the container back and healthy',
+      async () => {
+        const e = await endpoint('qa')
+        return e.instances[0].restarts >= 1 && e.instances[0].health === 'ready' && (await score(e.url)).status === 200
+      },
+      60_000,
+    )
   })
 
   it('runs the rendered Deployment with podman kube play and gets predictions from the pod', async () => {
@@ -117,7 +131,9 @@ describe('the container target and real wharf serve processes', { skip }, () => 
   })
 
   it('prints the Kubernetes manifests of a deploy with --dry-run instead of applying them', async () => {
-    const { stdout } = await run(process.execPath, [wharfBin, 'deploy', model, '--version', '1', '--env', 'production', '--dry-run'], { env: { ...process.env, WHARF_TRACKING_URI: server.url } })
+    const { stdout } = await run(process.execPath, [wharfBin, 'deploy', model, '--version', '1', '--env', 'production', '--dry-run'], {
+      env: { ...process.env, WHARF_TRACKING_URI: server.url },
+    })
     const kinds = [...stdout.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1])
     assert.deepEqual(kinds, ['Deployment', 'Service', 'PodDisruptionBudget'], stdout)
     assert.match(stdout, /namespace: ml/)

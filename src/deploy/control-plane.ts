@@ -73,13 +73,27 @@ export class ControlPlane {
     await this.#endpoints.closeAll()
   }
 
-  async deploy(request: DeployRequest, action: DeployAction = 'deploy', extra: Record<string, unknown> = {}): Promise<{ change: DeployChange; endpoint: EndpointStatus }> {
+  async deploy(
+    request: DeployRequest,
+    action: DeployAction = 'deploy',
+    extra: Record<string, unknown> = {},
+  ): Promise<{ change: DeployChange; endpoint: EndpointStatus }> {
     const env = this.#environment(request.environment)
     const version = await this.#resolveVersion(request.modelName, request.version, request.alias)
     if (env.target === 'kubernetes') {
-      if (request.weight !== undefined || request.shadowPercent !== undefined) throw invalidParameter(`environment '${env.name}' (kubernetes) rolls out one version; weights and shadow traffic need a local or container environment`)
+      if (request.weight !== undefined || request.shadowPercent !== undefined)
+        throw invalidParameter(`environment '${env.name}' (kubernetes) rolls out one version; weights and shadow traffic need a local or container environment`)
       if (!this.#options.kubernetes) throw new MlflowError('INVALID_STATE', 'the kubernetes target is not available in this server')
-      return this.#options.kubernetes.deploy({ env, modelName: request.modelName, version, actor: request.actor, action, store: this.#options.store, now: this.#now(), extra })
+      return this.#options.kubernetes.deploy({
+        env,
+        modelName: request.modelName,
+        version,
+        actor: request.actor,
+        action,
+        store: this.#options.store,
+        now: this.#now(),
+        extra,
+      })
     }
     this.#assertStarted()
     const runtime = await this.#endpoints.get(env.name, request.modelName, env)
@@ -102,7 +116,10 @@ export class ControlPlane {
     if (!version) throw notFound(`model '${request.modelName}' is not deployed in environment '${request.from}'`)
     const alias = request.alias ?? 'production'
     await this.#options.registry.setAlias(request.modelName, alias, version, request.actor)
-    return this.deploy({ modelName: request.modelName, environment: request.to, version, actor: request.actor }, 'promote', { fromEnvironment: request.from, alias })
+    return this.deploy({ modelName: request.modelName, environment: request.to, version, actor: request.actor }, 'promote', {
+      fromEnvironment: request.from,
+      alias,
+    })
   }
 
   /** The Kubernetes objects a deploy would apply, without applying or recording anything. */
@@ -186,7 +203,15 @@ export class ControlPlane {
   async logs(query: { environment: string; modelName: string; version: string; maxLines: number }): Promise<string> {
     const env = this.#environment(query.environment)
     const instance = (await this.#options.store.listInstances(env.name, query.modelName)).find((i) => i.version === query.version)
-    const spec = this.#endpoints.specFor(env.name, query.modelName, query.version, instance?.modelUri ?? '', instance?.port ?? 0, instance?.instanceId ?? '', instance?.image)
+    const spec = this.#endpoints.specFor(
+      env.name,
+      query.modelName,
+      query.version,
+      instance?.modelUri ?? '',
+      instance?.port ?? 0,
+      instance?.instanceId ?? '',
+      instance?.image,
+    )
     return this.#options.runnerFor(env).readLog(spec, instance && { pid: instance.pid, containerName: instance.containerName }, query.maxLines)
   }
 
@@ -196,18 +221,31 @@ export class ControlPlane {
     const changes = await this.#options.store.listChanges({ environment, modelName, limit: 200 })
     const runtime = this.#endpoints.peek(environment, modelName)
     const host = this.#options.routerHost ?? '127.0.0.1'
-    return describeEndpoint(endpoint, instances, changes, (id) => runtime?.supervisors.get(id)?.status(), host, this.#options.kubernetes?.urlOf(this.#environment(environment), modelName))
+    return describeEndpoint(
+      endpoint,
+      instances,
+      changes,
+      (id) => runtime?.supervisors.get(id)?.status(),
+      host,
+      this.#options.kubernetes?.urlOf(this.#environment(environment), modelName),
+    )
   }
 
   async #resolveVersion(modelName: string, version: string | undefined, alias: string | undefined): Promise<string> {
     if ((version === undefined) === (alias === undefined)) throw invalidParameter('give exactly one of version and alias')
-    const found = version !== undefined ? await this.#options.registry.getModelVersion(modelName, version) : await this.#options.registry.getVersionByAlias(modelName, alias!)
+    const found =
+      version !== undefined
+        ? await this.#options.registry.getModelVersion(modelName, version)
+        : await this.#options.registry.getVersionByAlias(modelName, alias!)
     return String(found.version)
   }
 
   #environment(name: string): Environment {
     const env = this.#options.environments.get(name)
-    if (!env) throw notFound(`environment '${name}' is not defined (known: ${[...this.#options.environments.keys()].join(', ') || 'none'}); declare it under environments: in wharf.yaml`)
+    if (!env)
+      throw notFound(
+        `environment '${name}' is not defined (known: ${[...this.#options.environments.keys()].join(', ') || 'none'}); declare it under environments: in wharf.yaml`,
+      )
     return env
   }
 
@@ -217,8 +255,24 @@ export class ControlPlane {
     return endpoint
   }
 
-  #record(action: DeployAction, actor: string, endpoint: Endpoint, fromVersion: string | undefined, toVersion: string | undefined, data: Record<string, unknown>) {
-    return this.#options.store.recordChange({ time: this.#now(), actor, action, environment: endpoint.environment, modelName: endpoint.modelName, fromVersion, toVersion, data })
+  #record(
+    action: DeployAction,
+    actor: string,
+    endpoint: Endpoint,
+    fromVersion: string | undefined,
+    toVersion: string | undefined,
+    data: Record<string, unknown>,
+  ) {
+    return this.#options.store.recordChange({
+      time: this.#now(),
+      actor,
+      action,
+      environment: endpoint.environment,
+      modelName: endpoint.modelName,
+      fromVersion,
+      toVersion,
+      data,
+    })
   }
 
   #assertStarted(): void {
@@ -229,4 +283,3 @@ export class ControlPlane {
     return (this.#options.now ?? Date.now)()
   }
 }
-

@@ -52,10 +52,26 @@ export function formatEndpoints(endpoints: readonly Json[]): string[] {
   if (endpoints.length === 0) return ['no deployments']
   const rows = [['ENVIRONMENT', 'MODEL', 'TARGET', 'LIVE', 'SINCE', 'HEALTH', 'TRAFFIC', 'ENDPOINT']]
   for (const e of endpoints) {
-    const weights = Object.entries(e.traffic.weights as Record<string, number>).filter(([, w]) => w > 0).map(([v, w]) => `v${v}:${w}%`)
+    const weights = Object.entries(e.traffic.weights as Record<string, number>)
+      .filter(([, w]) => w > 0)
+      .map(([v, w]) => `v${v}:${w}%`)
     if (e.traffic.shadow) weights.push(`shadow v${e.traffic.shadow.version}:${e.traffic.shadow.percent}%`)
-    rows.push([e.environment, e.model_name, e.target, e.live_version ? `v${e.live_version}` : '-', e.since ? ago(e.since) : '-', e.health, weights.join(' ') || '-', e.url ?? '-'])
+    rows.push([
+      e.environment,
+      e.model_name,
+      e.target,
+      e.live_version ? `v${e.live_version}` : '-',
+      e.since ? ago(e.since) : '-',
+      e.health,
+      weights.join(' ') || '-',
+      e.url ?? '-',
+    ])
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+  return rows.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  )
 }

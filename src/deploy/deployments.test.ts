@@ -68,10 +68,14 @@ describe('deployments to the local target through wharf server', () => {
     const before = await endpoint('staging')
     const pid = before.instances[0].pid as number
     process.kill(pid, 'SIGKILL')
-    await waitFor('the process back and healthy', async () => {
-      const e = await endpoint('staging')
-      return e.instances[0].pid !== pid && e.instances[0].health === 'ready' && (await invoke(e.url)).status === 200
-    }, 30_000)
+    await waitFor(
+      'the process back and healthy',
+      async () => {
+        const e = await endpoint('staging')
+        return e.instances[0].pid !== pid && e.instances[0].health === 'ready' && (await invoke(e.url)).status === 200
+      },
+      30_000,
+    )
     assert.equal((await endpoint('staging')).instances[0].restarts, 1)
   })
 
@@ -116,7 +120,11 @@ describe('deployments to the local target through wharf server', () => {
     const url = (await endpoint('production')).url
     await api('POST', 'deploy', { model_name: 'fraud', version: '3', environment: 'production', shadow_percent: 100 })
     for (let i = 0; i < 20; i++) assert.equal((await invoke(url)).version, '1')
-    await waitFor('shadow reports', async () => (await api('GET', 'agreement', { model_name: 'fraud', environment: 'production' })).reports.some((r: any) => r.shadowed_requests >= 20), 30_000)
+    await waitFor(
+      'shadow reports',
+      async () => (await api('GET', 'agreement', { model_name: 'fraud', environment: 'production' })).reports.some((r: any) => r.shadowed_requests >= 20),
+      30_000,
+    )
     const { reports } = await api('GET', 'agreement', { model_name: 'fraud', environment: 'production' })
     const report = reports.find((r: any) => r.shadow_version === '3')
     assert.equal(report.live_version, '1')
@@ -133,7 +141,14 @@ describe('deployments to the local target through wharf server', () => {
     const { changes } = await api('GET', 'history', { model_name: 'fraud', environment: 'production' })
     assert.deepEqual(
       changes.map((c: any) => [c.actor, c.action, c.from_version, c.to_version]),
-      [['bob', 'promote', null, '1'], ['alice', 'promote', '1', '2'], ['alice', 'traffic', '2', '2'], ['alice', 'traffic', '2', '2'], ['alice', 'rollback', '2', '1'], ['alice', 'deploy', '1', '1']],
+      [
+        ['bob', 'promote', null, '1'],
+        ['alice', 'promote', '1', '2'],
+        ['alice', 'traffic', '2', '2'],
+        ['alice', 'traffic', '2', '2'],
+        ['alice', 'rollback', '2', '1'],
+        ['alice', 'deploy', '1', '1'],
+      ],
     )
     assert.ok(changes.every((c: any) => typeof c.time === 'number' && c.time > Date.now() - 120_000))
     const { stdout } = await cli('deployments', 'production')

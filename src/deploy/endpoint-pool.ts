@@ -68,7 +68,11 @@ export class EndpointPool {
     await this.#options.store.setTraffic(endpoint.environment, endpoint.modelName, traffic, (this.#options.now ?? Date.now)())
     runtime.applyTraffic(traffic, instances)
     // Keep what takes traffic, the shadow, and the previous live version as a warm standby for a rollback.
-    const keep = new Set(Object.entries(traffic.weights).filter(([, w]) => w > 0).map(([v]) => v))
+    const keep = new Set(
+      Object.entries(traffic.weights)
+        .filter(([, w]) => w > 0)
+        .map(([v]) => v),
+    )
     if (traffic.shadow) keep.add(traffic.shadow.version)
     if (previousLive !== undefined) keep.add(previousLive)
     for (const instance of instances) {
@@ -87,7 +91,14 @@ export class EndpointPool {
     const image = env.target === 'container' ? await this.#imageFor(modelName, version, env) : undefined
     const port = await findFreePort()
     const instance: Instance = {
-      instanceId: randomUUID().slice(0, 12), environment: env.name, modelName, version, modelUri: `models:/${modelName}/${version}`, port, image, startTime: (this.#options.now ?? Date.now)(),
+      instanceId: randomUUID().slice(0, 12),
+      environment: env.name,
+      modelName,
+      version,
+      modelUri: `models:/${modelName}/${version}`,
+      port,
+      image,
+      startTime: (this.#options.now ?? Date.now)(),
     }
     await this.#options.store.putInstance(instance)
     const supervisor = this.#supervise(runtime, env, instance)
@@ -107,7 +118,11 @@ export class EndpointPool {
     const supervisor = new Supervisor(spec, this.#options.runnerFor(env), {
       ...this.#options.supervisor,
       onHandle: (handle) => this.#options.store.putInstance({ ...instance, pid: handle.pid, containerName: handle.containerName }),
-      onEvent: (event, detail) => this.#options.logger?.warn({ event, environment: env.name, model: instance.modelName, version: instance.version, ...detail }, 'deployment instance event'),
+      onEvent: (event, detail) =>
+        this.#options.logger?.warn(
+          { event, environment: env.name, model: instance.modelName, version: instance.version, ...detail },
+          'deployment instance event',
+        ),
     })
     runtime.supervisors.set(instance.instanceId, supervisor)
     return supervisor
@@ -140,7 +155,10 @@ export class EndpointPool {
         const taken = (await this.#options.store.listEndpoints(environment)).find((e) => e.routerPort === fixedPort)
         if (taken) throw invalidParameter(`environment '${environment}' has the fixed port ${fixedPort}, already used by model '${taken.modelName}'`)
       }
-      endpoint = await this.#options.store.putEndpoint({ environment, modelName, target: env.target, routerPort: fixedPort ?? (await findFreePort()), traffic: { weights: {} } }, (this.#options.now ?? Date.now)())
+      endpoint = await this.#options.store.putEndpoint(
+        { environment, modelName, target: env.target, routerPort: fixedPort ?? (await findFreePort()), traffic: { weights: {} } },
+        (this.#options.now ?? Date.now)(),
+      )
     }
     const shadowLog = new ShadowLog(join(this.#options.deployDir, 'shadow', safeName(environment), `${safeName(modelName)}.jsonl`))
     await shadowLog.open()
@@ -149,10 +167,12 @@ export class EndpointPool {
     const runtime = new EndpointRuntime(router, shadowLog, routerPort)
     const instances = await this.#options.store.listInstances(environment, modelName)
     const runEnv = this.#options.environments.get(environment) ?? { name: environment, target: endpoint.target === 'container' ? 'container' : 'local' }
-    await Promise.all(instances.map(async (instance) => {
-      const outcome = await this.#supervise(runtime, runEnv as Environment, instance).start({ pid: instance.pid, containerName: instance.containerName })
-      this.#options.logger?.info({ environment, model: modelName, version: instance.version, outcome }, 'deployment instance restored')
-    }))
+    await Promise.all(
+      instances.map(async (instance) => {
+        const outcome = await this.#supervise(runtime, runEnv as Environment, instance).start({ pid: instance.pid, containerName: instance.containerName })
+        this.#options.logger?.info({ environment, model: modelName, version: instance.version, outcome }, 'deployment instance restored')
+      }),
+    )
     runtime.applyTraffic(endpoint.traffic, instances)
     this.#runtimes.set(endpointKey(environment, modelName), runtime)
     return runtime

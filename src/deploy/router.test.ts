@@ -55,7 +55,12 @@ describe('TrafficRouter', () => {
   })
 
   it('splits requests between two versions by weight', async () => {
-    router.setTraffic({ targets: [{ version: '1', port: blue.port, weight: 90 }, { version: '2', port: green.port, weight: 10 }] })
+    router.setTraffic({
+      targets: [
+        { version: '1', port: blue.port, weight: 90 },
+        { version: '2', port: green.port, weight: 10 },
+      ],
+    })
     const counts = new Map<string, number>()
     for (let i = 0; i < 400; i++) {
       const v = (await invoke(url)).version!
@@ -69,7 +74,12 @@ describe('TrafficRouter', () => {
     for (const weight of [0, 100, 50, 0]) {
       const target = load.answered() + 15
       await waitFor('requests at the previous weights', () => load.answered() >= target)
-      router.setTraffic({ targets: [{ version: '1', port: blue.port, weight: 100 - weight }, { version: '2', port: green.port, weight }] })
+      router.setTraffic({
+        targets: [
+          { version: '1', port: blue.port, weight: 100 - weight },
+          { version: '2', port: green.port, weight },
+        ],
+      })
     }
     const result = await load.stop()
     assert.deepEqual(result.failures, [])
@@ -91,7 +101,13 @@ describe('TrafficRouter', () => {
     for (let i = 0; i < 10; i++) assert.deepEqual(JSON.parse((await invoke(url)).body), { predictions: [1, 1] })
     await waitFor('the shadow copies', () => green.hits() - greenBefore === 10 && log.reports().length === 1 && log.reports()[0]!.shadowedRequests === 10)
     assert.deepEqual(log.reports()[0], {
-      liveVersion: '1', shadowVersion: '2', shadowedRequests: 10, shadowErrors: 0, comparedRows: 20, labelAgreement: null, meanAbsoluteDifference: 0.5,
+      liveVersion: '1',
+      shadowVersion: '2',
+      shadowedRequests: 10,
+      shadowErrors: 0,
+      comparedRows: 20,
+      labelAgreement: null,
+      meanAbsoluteDifference: 0.5,
     })
     const lines = (await readFile(join(dir, 'shadow.jsonl'), 'utf8')).trim().split('\n')
     assert.equal(lines.length, 10)

@@ -38,7 +38,19 @@ interface Upstream {
   readonly stream: IncomingMessage
 }
 
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length'])
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'host',
+  'content-length',
+])
 const forwardable = (headers: IncomingHttpHeaders) => Object.fromEntries(Object.entries(headers).filter(([k]) => !hopByHop.has(k)))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -65,7 +77,12 @@ export class TrafficRouter {
     this.#options = options
     // The same DNS-rebinding and cross-origin checks `wharf serve` makes: a page in a browser must
     // not reach an endpoint on localhost through a name it controls.
-    this.#guard = new HostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [], hostCheck: 'loopback' })
+    this.#guard = new HostGuard({
+      bindHost: options.host,
+      allowedHosts: options.allowedHosts ?? [],
+      allowedOrigins: options.allowedOrigins ?? [],
+      hostCheck: 'loopback',
+    })
   }
 
   get traffic(): RouterTraffic {
@@ -125,7 +142,8 @@ export class TrafficRouter {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.#guard.isAllowedHost(req.headers.host)) return refuse(res, new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
+    if (!this.#guard.isAllowedHost(req.headers.host))
+      return refuse(res, new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
     if (!this.#guard.isAllowedOrigin(req.headers.origin)) return refuse(res, new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked'))
     let body: Buffer
     try {
@@ -182,7 +200,14 @@ export class TrafficRouter {
   #send(port: number, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Upstream> {
     return new Promise((resolve, reject) => {
       const upstream = request(
-        { host: '127.0.0.1', port, method, path, agent: this.#agent(port), headers: { ...forwardable(headers), host: `127.0.0.1:${port}`, 'content-length': String(body.length) } },
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          agent: this.#agent(port),
+          headers: { ...forwardable(headers), host: `127.0.0.1:${port}`, 'content-length': String(body.length) },
+        },
         (res) => resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }),
       )
       upstream.once('error', reject)
@@ -190,7 +215,14 @@ export class TrafficRouter {
     })
   }
 
-  async #shadow(shadow: NonNullable<RouterTraffic['shadow']>, liveVersion: string, req: IncomingMessage, body: Buffer, liveStatus: number, liveAnswer: Buffer): Promise<void> {
+  async #shadow(
+    shadow: NonNullable<RouterTraffic['shadow']>,
+    liveVersion: string,
+    req: IncomingMessage,
+    body: Buffer,
+    liveStatus: number,
+    liveAnswer: Buffer,
+  ): Promise<void> {
     const log = this.#options.shadowLog
     let shadowStatus: number | undefined, shadowAnswer: Buffer | undefined, shadowError: string | undefined
     try {
@@ -203,8 +235,16 @@ export class TrafficRouter {
     const isComparable = liveStatus === 200 && shadowStatus === 200 && shadowAnswer !== undefined
     const comparison = isComparable ? comparePredictions(parseJson(liveAnswer), parseJson(shadowAnswer!)) : undefined
     log?.append({
-      time: Date.now(), liveVersion, shadowVersion: shadow.version, liveStatus, shadowStatus, shadowError,
-      request: body.toString('utf8'), live: liveAnswer.toString('utf8'), shadow: shadowAnswer?.toString('utf8'), comparison,
+      time: Date.now(),
+      liveVersion,
+      shadowVersion: shadow.version,
+      liveStatus,
+      shadowStatus,
+      shadowError,
+      request: body.toString('utf8'),
+      live: liveAnswer.toString('utf8'),
+      shadow: shadowAnswer?.toString('utf8'),
+      comparison,
     })
   }
 }

@@ -17,7 +17,15 @@ describe('Supervisor with the local runner', () => {
   const spec = async (version: string): Promise<RunSpec> => {
     const dir = await tempDir('supervisor')
     cleanups.push(() => rm(dir, { recursive: true, force: true }))
-    return { instanceId: `t${version}`, environment: 'test', modelName: 'm', version, modelUri: `models:/m/${version}`, port: await freePort(), logFile: join(dir, 'serve.log') }
+    return {
+      instanceId: `t${version}`,
+      environment: 'test',
+      modelName: 'm',
+      version,
+      modelUri: `models:/m/${version}`,
+      port: await freePort(),
+      logFile: join(dir, 'serve.log'),
+    }
   }
   const runner = new LocalRunner({ command: fakeServeCommand, env: { PATH: process.env.PATH } })
 

@@ -57,8 +57,12 @@ export class Supervisor {
 
   status(): SupervisorStatus {
     return {
-      health: this.#health, restarts: this.#restarts, readySince: this.#readySince, lastRestartTime: this.#lastRestartTime,
-      pid: this.#handle?.pid, containerName: this.#handle?.containerName,
+      health: this.#health,
+      restarts: this.#restarts,
+      readySince: this.#readySince,
+      lastRestartTime: this.#lastRestartTime,
+      pid: this.#handle?.pid,
+      containerName: this.#handle?.containerName,
     }
   }
 

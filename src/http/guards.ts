@@ -35,7 +35,6 @@ function isAuthorized(header: string | undefined, token: string): boolean {
   return presented !== undefined && timingSafeEqual(digest(presented), digest(token))
 }
 
-
 /**
  * URL parsers resolve `..` before routing (WHATWG URL, also for `%2e%2e`), which could carry a
  * request out of the route it was sent to. No API URL has dot segments, so any is refused as MLflow
@@ -51,7 +50,12 @@ function hasDotSegments(rawPath: string): boolean {
 }
 
 export function guards(options: GuardOptions): MiddlewareHandler<AppEnv> {
-  const hostGuard = new HostGuard({ bindHost: options.bindHost, allowedHosts: options.allowedHosts, allowedOrigins: options.corsAllowedOrigins, hostCheck: 'always' })
+  const hostGuard = new HostGuard({
+    bindHost: options.bindHost,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.corsAllowedOrigins,
+    hostCheck: 'always',
+  })
   return async (c, next) => {
     c.header('X-Content-Type-Options', 'nosniff')
     c.header('X-Frame-Options', 'SAMEORIGIN')

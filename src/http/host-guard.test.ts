@@ -2,13 +2,15 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { HostGuard, type HostGuardOptions, isLoopback } from './host-guard.js'
 
-const guard = (options: Partial<HostGuardOptions>) => new HostGuard({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], hostCheck: 'always', ...options })
+const guard = (options: Partial<HostGuardOptions>) =>
+  new HostGuard({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], hostCheck: 'always', ...options })
 
 describe('HostGuard', () => {
   it('accepts loopback names and the bound address, and refuses foreign names and a missing Host', () => {
     const g = guard({})
     for (const host of ['localhost:5000', '127.0.0.1:5000', '127.0.0.2', '[::1]:5000', 'LOCALHOST']) assert.equal(g.isAllowedHost(host), true, host)
-    for (const host of [undefined, '', 'attacker.example', 'localhost.attacker.example', '10.0.0.1', '169.254.169.254']) assert.equal(g.isAllowedHost(host), false, String(host))
+    for (const host of [undefined, '', 'attacker.example', 'localhost.attacker.example', '10.0.0.1', '169.254.169.254'])
+      assert.equal(g.isAllowedHost(host), false, String(host))
   })
 
   it('accepts configured names, and any name with *', () => {
@@ -30,8 +32,10 @@ describe('HostGuard', () => {
 
   it('allows no Origin, local origins and configured ones, and refuses the rest', () => {
     const g = guard({ allowedOrigins: ['https://ui.example'] })
-    for (const origin of [undefined, 'http://localhost:3000', 'https://127.0.0.1', 'http://[::1]:8080', 'https://ui.example']) assert.equal(g.isAllowedOrigin(origin), true, String(origin))
-    for (const origin of ['https://evil.example', 'null', 'http://localhost.evil.example', 'http://127.0.0.1.nip.io', 'file://x']) assert.equal(g.isAllowedOrigin(origin), false, origin)
+    for (const origin of [undefined, 'http://localhost:3000', 'https://127.0.0.1', 'http://[::1]:8080', 'https://ui.example'])
+      assert.equal(g.isAllowedOrigin(origin), true, String(origin))
+    for (const origin of ['https://evil.example', 'null', 'http://localhost.evil.example', 'http://127.0.0.1.nip.io', 'file://x'])
+      assert.equal(g.isAllowedOrigin(origin), false, origin)
   })
 })
 

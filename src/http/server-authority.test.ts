@@ -8,7 +8,8 @@ describe("the server's own mlflow-artifacts authority", () => {
     assert.equal(authority.isOwn('127.0.0.1:5000'), false)
     authority.listening(5000)
     for (const own of ['127.0.0.1:5000', 'localhost:5000', 'LOCALHOST:5000', '[::1]:5000']) assert.equal(authority.isOwn(own), true, own)
-    for (const other of ['127.0.0.1:5001', 'localhost', 'evil.example:5000', '127.0.0.2:5000', '10.0.0.5:5000', 'user@localhost:5000', '[::1]', '']) assert.equal(authority.isOwn(other), false, other)
+    for (const other of ['127.0.0.1:5001', 'localhost', 'evil.example:5000', '127.0.0.2:5000', '10.0.0.5:5000', 'user@localhost:5000', '[::1]', ''])
+      assert.equal(authority.isOwn(other), false, other)
   })
 
   it('takes the bind address and --allowed-hosts names, and loopback names only on a loopback or wildcard bind', () => {

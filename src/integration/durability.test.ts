@@ -33,7 +33,12 @@ describe('durability of acknowledged writes', () => {
     let stopping = false
     const client = async (c: number) => {
       for (let batch = 0; !stopping; batch++) {
-        const metrics = Array.from({ length: metricsPerBatch }, (_, i) => ({ key: 'loss', value: batch + i / 1000, timestamp: Date.now(), step: batch * metricsPerBatch + i }))
+        const metrics = Array.from({ length: metricsPerBatch }, (_, i) => ({
+          key: 'loss',
+          value: batch + i / 1000,
+          timestamp: Date.now(),
+          step: batch * metricsPerBatch + i,
+        }))
         try {
           const res = await postJson(server.url, 'runs/log-batch', { run_id: runIds[c], metrics, params: [{ key: `batch_${batch}`, value: String(batch) }] })
           if (res.status === 200) acknowledged[c]!.add(batch)
@@ -50,7 +55,11 @@ describe('durability of acknowledged writes', () => {
     stopping = true
     await load
 
-    assert.deepEqual(refusals.filter((r) => /locked/i.test(r)), [], 'no client saw database is locked')
+    assert.deepEqual(
+      refusals.filter((r) => /locked/i.test(r)),
+      [],
+      'no client saw database is locked',
+    )
     assert.deepEqual(refusals, [], 'no batch was refused before the kill')
 
     const restarted = await startServer(args)

@@ -7,5 +7,24 @@ export { interpretOutputs, type OutputTensor, type Prediction } from './predicti
 export { loadModel, type Backend, type LoadOptions, type LoadedModel } from './runtime.js'
 export { resolveInsideModel } from './inside-model.js'
 export { parseModelUri, parseStage, parseVersion, stages, type ModelReference, type Stage } from './model-uri.js'
-export { inputColumnNames, isTensorSchema, signatureFromMlmodel, signatureToMlmodel, type ColumnSpec, type ColumnType, type SchemaSpec, type Signature, type TensorSpec } from './signature.js'
-export { featureCountOf, outputNamesOf, wharfModelFormat, type Estimator, type FeatureColumn, type Link, type Tree, type WharfModelSpec } from './wharf-model.js'
+export {
+  inputColumnNames,
+  isTensorSchema,
+  signatureFromMlmodel,
+  signatureToMlmodel,
+  type ColumnSpec,
+  type ColumnType,
+  type SchemaSpec,
+  type Signature,
+  type TensorSpec,
+} from './signature.js'
+export {
+  featureCountOf,
+  outputNamesOf,
+  wharfModelFormat,
+  type Estimator,
+  type FeatureColumn,
+  type Link,
+  type Tree,
+  type WharfModelSpec,
+} from './wharf-model.js'

@@ -8,7 +8,6 @@ import { exportOnnx } from './onnx/export.js'
 import { linearRegression } from './test-models.js'
 import { tempDir } from '../testing/fixtures.js'
 
-
 async function writeMlmodel(dir: string, flavors: Record<string, unknown>) {
   await mkdir(dir, { recursive: true })
   const yaml = JSON.stringify({ flavors }) // JSON is YAML
@@ -19,7 +18,11 @@ describe('writeModelDir and readModelDir', () => {
   it('write an MLflow model directory that reads back with its signature and wharf spec', async () => {
     const dir = await tempDir('model-dir')
     await writeModelDir(dir, {
-      onnx: exportOnnx(linearRegression, 'test'), wharf: linearRegression, wharfVersion: 'test', runId: 'abc123', artifactPath: 'model',
+      onnx: exportOnnx(linearRegression, 'test'),
+      wharf: linearRegression,
+      wharfVersion: 'test',
+      runId: 'abc123',
+      artifactPath: 'model',
       signature: { inputs: [{ type: 'double', name: 'x1', required: true }], outputs: [{ type: 'double', name: 'prediction', required: true }] },
       inputExample: { columns: ['x1'], data: [[1], [null]] },
     })
@@ -29,7 +32,12 @@ describe('writeModelDir and readModelDir', () => {
     assert.equal(doc['run_id'], 'abc123')
     assert.match(doc['utc_time_created'], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/)
     assert.equal(typeof doc['signature'].inputs, 'string')
-    assert.deepEqual(doc['saved_input_example_info'], { artifact_path: 'input_example.json', pandas_orient: 'split', serving_input_path: 'serving_input_example.json', type: 'dataframe' })
+    assert.deepEqual(doc['saved_input_example_info'], {
+      artifact_path: 'input_example.json',
+      pandas_orient: 'split',
+      serving_input_path: 'serving_input_example.json',
+      type: 'dataframe',
+    })
     assert.match(await readFile(join(dir, 'requirements.txt'), 'utf8'), /onnxruntime/)
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'input_example.json'), 'utf8')), { columns: ['x1'], data: [[1], [null]] })
     const read = await readModelDir(dir)
@@ -47,7 +55,11 @@ describe('writeModelDir and readModelDir', () => {
     await assert.rejects(readModelDir(await tempDir('model-dir')), /no MLmodel file/)
   })
 
-  for (const [label, data] of [['a parent path', '../model.onnx'], ['an absolute path', '/etc/passwd'], ['a nested parent path', 'sub/../../x.onnx']] as const) {
+  for (const [label, data] of [
+    ['a parent path', '../model.onnx'],
+    ['an absolute path', '/etc/passwd'],
+    ['a nested parent path', 'sub/../../x.onnx'],
+  ] as const) {
     it(`refuses onnx data given as ${label}`, async () => {
       const dir = await tempDir('model-dir')
       await writeMlmodel(dir, { onnx: { data } })
@@ -66,10 +78,15 @@ describe('writeModelDir and readModelDir', () => {
 
   it('refuses an ONNX file whose external data points outside the directory', async () => {
     const { ModelProto } = await import('./onnx/onnx-proto.js')
-    const bytes = ModelProto.encode(ModelProto.fromObject({
-      irVersion: 8,
-      graph: { name: 'g', initializer: [{ name: 'w', dims: [1], dataType: 1, dataLocation: 1, externalData: [{ key: 'location', value: '../../etc/passwd' }] }] },
-    })).finish()
+    const bytes = ModelProto.encode(
+      ModelProto.fromObject({
+        irVersion: 8,
+        graph: {
+          name: 'g',
+          initializer: [{ name: 'w', dims: [1], dataType: 1, dataLocation: 1, externalData: [{ key: 'location', value: '../../etc/passwd' }] }],
+        },
+      }),
+    ).finish()
     const dir = await tempDir('model-dir')
     await writeMlmodel(dir, { onnx: { data: 'model.onnx' } })
     await writeFile(join(dir, 'model.onnx'), bytes)

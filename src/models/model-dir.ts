@@ -105,8 +105,11 @@ export async function writeModelDir(dir: string, model: ModelToWrite): Promise<M
   const flavors: Record<string, Record<string, unknown>> = {
     onnx: { code: null, data: 'model.onnx', onnx_version: model.onnxVersion ?? '1.17.0', providers: ['CPUExecutionProvider'], onnx_session_options: null },
     python_function: {
-      code: null, data: 'model.onnx', env: { conda: 'conda.yaml', virtualenv: 'python_env.yaml' },
-      loader_module: 'mlflow.onnx', python_version: pythonVersion,
+      code: null,
+      data: 'model.onnx',
+      env: { conda: 'conda.yaml', virtualenv: 'python_env.yaml' },
+      loader_module: 'mlflow.onnx',
+      python_version: pythonVersion,
     },
   }
   if (model.wharf !== undefined) {
@@ -121,7 +124,12 @@ export async function writeModelDir(dir: string, model: ModelToWrite): Promise<M
   mlmodel['model_uuid'] = randomUUID().replaceAll('-', '')
   if (model.runId !== undefined) mlmodel['run_id'] = model.runId
   if (model.inputExample !== undefined) {
-    mlmodel['saved_input_example_info'] = { artifact_path: 'input_example.json', pandas_orient: 'split', serving_input_path: 'serving_input_example.json', type: 'dataframe' }
+    mlmodel['saved_input_example_info'] = {
+      artifact_path: 'input_example.json',
+      pandas_orient: 'split',
+      serving_input_path: 'serving_input_example.json',
+      type: 'dataframe',
+    }
     await writeFile(join(dir, 'input_example.json'), JSON.stringify(model.inputExample))
     await writeFile(join(dir, 'serving_input_example.json'), JSON.stringify({ dataframe_split: model.inputExample }, null, 2))
   }
@@ -134,7 +142,10 @@ export async function writeModelDir(dir: string, model: ModelToWrite): Promise<M
   await writeFile(join(dir, 'MLmodel'), doc.toString())
   await writeFile(join(dir, 'requirements.txt'), `${requirements.join('\n')}\n`)
   await writeFile(join(dir, 'python_env.yaml'), stringify({ python: pythonVersion, build_dependencies: ['pip'], dependencies: ['-r requirements.txt'] }))
-  await writeFile(join(dir, 'conda.yaml'), stringify({ channels: ['conda-forge'], dependencies: [`python=${pythonVersion}`, 'pip', { pip: requirements }], name: 'mlflow-env' }))
+  await writeFile(
+    join(dir, 'conda.yaml'),
+    stringify({ channels: ['conda-forge'], dependencies: [`python=${pythonVersion}`, 'pip', { pip: requirements }], name: 'mlflow-env' }),
+  )
   return mlmodel as MlModel
 }
 

@@ -42,7 +42,13 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const base = { dir: model.dir, mlmodel: model.mlmodel, signature: model.signature, wharf: model.wharf }
   if (wanted !== 'onnxruntime' && model.wharf !== undefined) {
     const predictor = new NativePredictor(model.wharf)
-    return { ...base, inputNames: model.wharf.columns.map((c) => c.name), backend: 'native', predict: async (input) => predictor.predict(input), close: async () => {} }
+    return {
+      ...base,
+      inputNames: model.wharf.columns.map((c) => c.name),
+      backend: 'native',
+      predict: async (input) => predictor.predict(input),
+      close: async () => {},
+    }
   }
   const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: options.intraOpNumThreads ?? 1 }
   const runtime = await loadOnnxRuntime()
@@ -99,7 +105,8 @@ class OnnxPredictor {
     this.#fetches = session.outputMetadata.filter((m) => m.isTensor).map((m) => m.name)
     this.#signatureColumns = inputColumnNames(signature)
     this.#wharf = wharf
-    this.inputNames = this.#inputs.length > 1 ? this.#inputs.map((m) => m.name) : this.#signatureColumns ?? (isMatrix(this.#inputs[0]) ? undefined : [this.#inputs[0]!.name])
+    this.inputNames =
+      this.#inputs.length > 1 ? this.#inputs.map((m) => m.name) : (this.#signatureColumns ?? (isMatrix(this.#inputs[0]) ? undefined : [this.#inputs[0]!.name]))
   }
 
   async predict(input: ModelInput): Promise<Prediction> {
@@ -181,13 +188,20 @@ type FeedData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8
 
 function allocate(type: ort.Tensor.Type, n: number): FeedData {
   switch (type) {
-    case 'float32': return new Float32Array(n)
-    case 'float64': return new Float64Array(n)
-    case 'int64': return new BigInt64Array(n)
-    case 'int32': return new Int32Array(n)
-    case 'bool': return new Uint8Array(n)
-    case 'string': return new Array<string>(n).fill('')
-    default: throw new InputError(`ONNX input type ${type} is not supported`)
+    case 'float32':
+      return new Float32Array(n)
+    case 'float64':
+      return new Float64Array(n)
+    case 'int64':
+      return new BigInt64Array(n)
+    case 'int32':
+      return new Int32Array(n)
+    case 'bool':
+      return new Uint8Array(n)
+    case 'string':
+      return new Array<string>(n).fill('')
+    default:
+      throw new InputError(`ONNX input type ${type} is not supported`)
   }
 }
 

@@ -30,34 +30,51 @@ let dataDir: string
 let uri: string
 const outputs: string[] = []
 
-interface Done { code: number | null; stdout: string; stderr: string }
+interface Done {
+  code: number | null
+  stdout: string
+  stderr: string
+}
 
 function start(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Done>; stdout: () => string } {
-  const child = spawn(command, args, { cwd: work, env: { ...process.env, WHARF_TRACKING_URI: uri, WHARF_PIPELINE_MODEL_CACHE_DIR: join(dataDir, 'pipeline-models'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, {
+    cwd: work,
+    env: { ...process.env, WHARF_TRACKING_URI: uri, WHARF_PIPELINE_MODEL_CACHE_DIR: join(dataDir, 'pipeline-models'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-  const done = new Promise<Done>((resolve) => child.once('close', (code) => {
-    outputs.push(stdout, stderr)
-    resolve({ code, stdout, stderr })
-  }))
+  const done = new Promise<Done>((resolve) =>
+    child.once('close', (code) => {
+      outputs.push(stdout, stderr)
+      resolve({ code, stdout, stderr })
+    }),
+  )
   return { child, done, stdout: () => stdout }
 }
 
 const wharf = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => start(process.execPath, [wharfBin, ...args], env).done
 
 async function api(path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${uri}/api/2.0/${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(
+    `${uri}/api/2.0/${path}`,
+    body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  )
   const json = await res.json()
   if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`)
   return json
 }
 
-const endpoint = async (environment: string) => (await api(`wharf/deployments/list?environment=${environment}`)).endpoints.find((e: any) => e.model_name === 'diabetes')
+const endpoint = async (environment: string) =>
+  (await api(`wharf/deployments/list?environment=${environment}`)).endpoints.find((e: any) => e.model_name === 'diabetes')
 const runsOf = async (pipeline: string) => (await api(`wharf/pipelines/runs/list?pipeline=${pipeline}`)).runs as any[]
 
-const row = { columns: ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'], data: [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176]] }
+const row = {
+  columns: ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'],
+  data: [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176]],
+}
 
 async function offlinePrediction(version: string): Promise<number> {
   const resolved = await resolveModel(`models:/diabetes/${version}`, { trackingUri: uri, token: undefined, cacheDir: join(work, 'offline-cache') })
@@ -70,7 +87,11 @@ async function offlinePrediction(version: string): Promise<number> {
 }
 
 async function predict(url: string): Promise<number> {
-  const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_split: row }) })
+  const res = await fetch(`${url}/invocations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ dataframe_split: row }),
+  })
   assert.equal(res.status, 200)
   return ((await res.json()) as { predictions: number[] }).predictions[0]!
 }
@@ -88,7 +109,12 @@ describe('the diabetes quickstart pipeline', { concurrency: false }, () => {
     const pids: number[] = listed.endpoints.flatMap((e: any) => e.instances.flatMap((i: any) => (i.pid ? [i.pid] : [])))
     const serverPid = Number(await readFile(join(dataDir, 'server.pid'), 'utf8').catch(() => '0'))
     if (serverPid > 0) pids.push(serverPid)
-    for (const pid of pids) try { process.kill(pid, 'SIGTERM') } catch { /* gone */ }
+    for (const pid of pids)
+      try {
+        process.kill(pid, 'SIGTERM')
+      } catch {
+        /* gone */
+      }
     await waitFor('the server and serving processes to exit', () => pids.every((pid) => !isAlive(pid)), 20_000).catch(() => {})
     await rm(work, { recursive: true, force: true })
   })
@@ -97,7 +123,12 @@ describe('the diabetes quickstart pipeline', { concurrency: false }, () => {
     // The server quickstart.sh starts records runs of the pipelines it is configured with: the
     // example (WHARF_PROJECT_FILE) and the two the later tests write.
     const pipelines = ['approvals', 'secretive'].map((p) => join(work, p, 'wharf.yaml')).join(',')
-    const { code, stdout, stderr } = await start('sh', [quickstart], { WHARF_QUICKSTART_DIR: dataDir, WHARF_PIPELINE_WEBHOOK_SECRET: webhookSecret, WHARF_DEMO_TOKEN: demoToken, WHARF_PIPELINES: pipelines }).done
+    const { code, stdout, stderr } = await start('sh', [quickstart], {
+      WHARF_QUICKSTART_DIR: dataDir,
+      WHARF_PIPELINE_WEBHOOK_SECRET: webhookSecret,
+      WHARF_DEMO_TOKEN: demoToken,
+      WHARF_PIPELINES: pipelines,
+    }).done
     assert.equal(code, 0, stdout + stderr)
     for (const stage of ['train', 'staging', 'gate', 'production']) assert.match(stdout, new RegExp(`✓ stage ${stage} `))
     const curl = /curl -s -X POST (\S+)\/invocations/.exec(stdout)
@@ -142,18 +173,21 @@ describe('the diabetes quickstart pipeline', { concurrency: false }, () => {
     const dir = join(work, 'approvals')
     await mkdir(dir, { recursive: true })
     const file = join(dir, 'wharf.yaml')
-    await writeFile(file, `
+    await writeFile(
+      file,
+      `
 pipeline: approvals
 stages:
   - { name: build, steps: [{ name: build, command: "echo built" }] }
   - { name: review, steps: [{ name: review, gate: { approval: manual, timeout: 60s } }] }
   - { name: ship, steps: [{ name: ship, command: "echo shipped" }] }
-`)
+`,
+    )
     const waiting = async () => {
       const run = (await runsOf('approvals'))[0]
       if (run?.status !== 'running') return undefined
       const full = (await api(`wharf/pipelines/runs/get?run_id=${run.run_id}`)).run
-      return full.steps.find((s: any) => s.step === 'review').status === 'waiting' ? full.run_id as string : undefined
+      return full.steps.find((s: any) => s.step === 'review').status === 'waiting' ? (full.run_id as string) : undefined
     }
     const first = start(process.execPath, [wharfBin, 'pipeline', 'run', file])
     const runId = await waitFor('the gate to wait', waiting, 20_000)
@@ -166,10 +200,14 @@ stages:
     assert.match(finished.stdout, /approved by/)
 
     const third = start(process.execPath, [wharfBin, 'pipeline', 'run', file])
-    const rejected = await waitFor('the gate to wait again', async () => {
-      const id = await waiting()
-      return id !== undefined && id !== runId ? id : undefined
-    }, 20_000)
+    const rejected = await waitFor(
+      'the gate to wait again',
+      async () => {
+        const id = await waiting()
+        return id !== undefined && id !== runId ? id : undefined
+      },
+      20_000,
+    )
     assert.equal((await wharf(['pipeline', 'reject', rejected])).code, 0)
     assert.equal((await third.done).code, 1)
     const run = (await api(`wharf/pipelines/runs/get?run_id=${rejected}`)).run
@@ -182,7 +220,9 @@ stages:
     await mkdir(dir, { recursive: true })
     await writeFile(join(dir, 'key.txt'), `${fileKey}\n`)
     const file = join(dir, 'wharf.yaml')
-    await writeFile(file, `
+    await writeFile(
+      file,
+      `
 pipeline: secretive
 secrets:
   API_TOKEN: { env: TEST_API_TOKEN }
@@ -195,7 +235,8 @@ stages:
         command: "echo token=$API_TOKEN key=$FILE_KEY demo=$WHARF_DEMO_TOKEN; echo WHARF_OUTPUT t=$API_TOKEN; echo \${{ secrets.FILE_KEY }} >&2"
       - name: bad_deploy
         deploy: { model: "m-\${{ secrets.API_TOKEN }}", version: 1, environment: staging }
-`)
+`,
+    )
     const env = { TEST_API_TOKEN: apiToken, WHARF_DEMO_TOKEN: demoToken }
     const run = await wharf(['pipeline', 'run', file], env)
     assert.equal(run.code, 1)
@@ -221,7 +262,10 @@ stages:
     const azure = await wharf(['pipeline', 'export', example, '--format', 'azure-pipelines'])
     const github = await wharf(['pipeline', 'export', example, '--format', 'github-actions'])
     const stages = ['train', 'staging', 'gate', 'production']
-    assert.deepEqual(parse(azure.stdout).stages.map((s: any) => s.stage), stages)
+    assert.deepEqual(
+      parse(azure.stdout).stages.map((s: any) => s.stage),
+      stages,
+    )
     assert.deepEqual(Object.keys(parse(github.stdout).jobs), stages)
     for (const stage of stages) {
       assert.match(azure.stdout, new RegExp(`wharf pipeline run \\S*wharf.yaml --stage ${stage} `))
@@ -233,18 +277,28 @@ stages:
 
   it('starts the staging and gate stages when the registry announces a new version through a signed webhook', async () => {
     await api('wharf/registry/webhooks', {
-      url: `${uri}/api/2.0/wharf/pipelines/trigger?pipeline=diabetes`, events: ['model_version.created'], model_name: 'diabetes', secret: webhookSecret,
+      url: `${uri}/api/2.0/wharf/pipelines/trigger?pipeline=diabetes`,
+      events: ['model_version.created'],
+      model_name: 'diabetes',
+      secret: webhookSecret,
     })
     const v1 = (await api('mlflow/model-versions/get?name=diabetes&version=1')).model_version
     const created = (await api('mlflow/model-versions/create', { name: 'diabetes', source: v1.source, run_id: v1.run_id })).model_version
-    const run = await waitFor('the webhook run to finish', async () => {
-      const r = (await runsOf('diabetes')).find((x) => x.trigger.kind === 'webhook')
-      return r && r.status !== 'running' ? (await api(`wharf/pipelines/runs/get?run_id=${r.run_id}`)).run : undefined
-    }, 30_000)
+    const run = await waitFor(
+      'the webhook run to finish',
+      async () => {
+        const r = (await runsOf('diabetes')).find((x) => x.trigger.kind === 'webhook')
+        return r && r.status !== 'running' ? (await api(`wharf/pipelines/runs/get?run_id=${r.run_id}`)).run : undefined
+      },
+      30_000,
+    )
     assert.equal(run.status, 'succeeded', JSON.stringify(run))
     assert.deepEqual(run.selected_stages, ['staging', 'gate'])
     assert.equal(run.trigger.version, created.version)
-    assert.deepEqual(run.stages.map((s: any) => s.status), ['pending', 'succeeded', 'succeeded', 'pending'])
+    assert.deepEqual(
+      run.stages.map((s: any) => s.status),
+      ['pending', 'succeeded', 'succeeded', 'pending'],
+    )
     assert.equal((await endpoint('staging')).live_version, created.version)
   })
 })

@@ -63,21 +63,40 @@ function safeUser(): string {
  * recording everything in the server; resolves with the exit code (1 when the run failed).
  * Every line printed or stored goes through the run's masker first.
  */
-export async function runPipelineFile(file: string, flags: RunFlags, config: Config, options: { resumeRunId?: string; out: (line: string) => void }): Promise<number> {
+export async function runPipelineFile(
+  file: string,
+  flags: RunFlags,
+  config: Config,
+  options: { resumeRunId?: string; out: (line: string) => void },
+): Promise<number> {
   const connection = connectionOf(config)
   const client = new ServerClient(connection)
   let target = file
   if (options.resumeRunId !== undefined && file === '') target = (await client.getRun(options.resumeRunId)).file
   const { pipeline, secrets, masker } = await prepare(target, config)
   try {
-    if (flags.approvals !== undefined && flags.approvals !== 'ask' && flags.approvals !== 'ci') throw new Error(`--approvals must be ask or ci, got '${flags.approvals}'`)
+    if (flags.approvals !== undefined && flags.approvals !== 'ask' && flags.approvals !== 'ci')
+      throw new Error(`--approvals must be ask or ci, got '${flags.approvals}'`)
     const { builtInSteps } = await import('./steps/index.js') // models and ONNX Runtime load only when a run starts
     const controller = new AbortController()
     const result = await runPipeline({
-      pipeline, secrets, masker, recorder: new HttpRunRecorder(client), steps: builtInSteps, connection, out: options.out,
-      resumeRunId: options.resumeRunId, runKey: flags.runKey, stages: flags.stage?.length ? flags.stage : undefined,
-      trigger: flags.trigger ? (JSON.parse(flags.trigger) as Record<string, unknown>) : undefined, variables: parseVars(flags.var),
-      env: definedOnly(readEnvironmentVariables(inheritedVariables)), heartbeatMs: config.pipelineHeartbeatMs, modelCacheDir: modelCacheDirOf(config), approvals: (flags.approvals as 'ask' | 'ci' | undefined) ?? 'ask', signal: controller.signal,
+      pipeline,
+      secrets,
+      masker,
+      recorder: new HttpRunRecorder(client),
+      steps: builtInSteps,
+      connection,
+      out: options.out,
+      resumeRunId: options.resumeRunId,
+      runKey: flags.runKey,
+      stages: flags.stage?.length ? flags.stage : undefined,
+      trigger: flags.trigger ? (JSON.parse(flags.trigger) as Record<string, unknown>) : undefined,
+      variables: parseVars(flags.var),
+      env: definedOnly(readEnvironmentVariables(inheritedVariables)),
+      heartbeatMs: config.pipelineHeartbeatMs,
+      modelCacheDir: modelCacheDirOf(config),
+      approvals: (flags.approvals as 'ask' | 'ci' | undefined) ?? 'ask',
+      signal: controller.signal,
     })
     return result.status === 'succeeded' ? 0 : 1
   } catch (err) {

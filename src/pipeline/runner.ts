@@ -63,11 +63,21 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
   const stageStatus: Record<string, { status: string }> = Object.fromEntries(run.stageRecords.map((s) => [s.stage, { status: s.status }]))
   let hasFailed = false
   const context = (): ExpressionContext => ({
-    values: { variables, secrets: options.secrets, steps: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { outputs: v }])), stages: stageStatus, trigger: run.trigger, run: { id: runId } },
+    values: {
+      variables,
+      secrets: options.secrets,
+      steps: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { outputs: v }])),
+      stages: stageStatus,
+      trigger: run.trigger,
+      run: { id: runId },
+    },
     hasFailed,
   })
   const logs = new LogBuffer(options.recorder, runId, options.masker)
-  const heartbeat = setInterval(() => void options.recorder.heartbeat(runId, owner).catch((err) => out(`warning: heartbeat failed: ${(err as Error).message}`)), options.heartbeatMs ?? 2000)
+  const heartbeat = setInterval(
+    () => void options.recorder.heartbeat(runId, owner).catch((err) => out(`warning: heartbeat failed: ${(err as Error).message}`)),
+    options.heartbeatMs ?? 2000,
+  )
   heartbeat.unref()
   const started = Date.now()
   let failure: string | undefined
@@ -142,7 +152,10 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
       await logs.flush()
       await options.recorder.finishStep(runId, step.name, { status: 'succeeded', outputs: result })
       outputs[step.name] = result
-      const shown = Object.entries(result).slice(0, 4).map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`).join(' ')
+      const shown = Object.entries(result)
+        .slice(0, 4)
+        .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
+        .join(' ')
       out(`  ✓ ${step.name} ${seconds(Date.now() - stepStarted)}${shown ? `  ${shown}` : ''}`)
       return undefined
     } catch (err) {
@@ -158,16 +171,32 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
   function stepContext(stage: StageDef, step: StepDef, log: (line: string) => void, shellValues: Readonly<Record<string, string>>): StepContext {
     const before = options.pipeline.stages.flatMap((s) => s.steps).findIndex((s) => s.name === step.name)
     const env: Record<string, string> = {
-      ...(options.env ?? {}), ...variables, ...options.secrets,
-      WHARF_PIPELINE: options.pipeline.name, WHARF_PIPELINE_RUN_ID: runId, WHARF_PIPELINE_STAGE: stage.name, WHARF_PIPELINE_STEP: step.name,
+      ...(options.env ?? {}),
+      ...variables,
+      ...options.secrets,
+      WHARF_PIPELINE: options.pipeline.name,
+      WHARF_PIPELINE_RUN_ID: runId,
+      WHARF_PIPELINE_STAGE: stage.name,
+      WHARF_PIPELINE_STEP: step.name,
       ...(options.connection.trackingUri ? { MLFLOW_TRACKING_URI: options.connection.trackingUri, WHARF_TRACKING_URI: options.connection.trackingUri } : {}),
       ...(options.connection.token ? { MLFLOW_TRACKING_TOKEN: options.connection.token, WHARF_TRACKING_TOKEN: options.connection.token } : {}),
       ...shellValues,
     }
     return {
-      runId, pipeline: options.pipeline, stage: stage.name, step: step.name, dir: dirname(options.pipeline.file), log, env, connection: options.connection, outputs,
+      runId,
+      pipeline: options.pipeline,
+      stage: stage.name,
+      step: step.name,
+      dir: dirname(options.pipeline.file),
+      log,
+      env,
+      connection: options.connection,
+      outputs,
       latestTrainOutputs: () => {
-        const earlier = options.pipeline.stages.flatMap((s) => s.steps).slice(0, before).reverse()
+        const earlier = options.pipeline.stages
+          .flatMap((s) => s.steps)
+          .slice(0, before)
+          .reverse()
         return earlier.map((s) => (s.kind === 'train' ? outputs[s.name] : undefined)).find((x) => x?.run_id !== undefined)
       },
       latestTrainRun() {
@@ -190,17 +219,24 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
 async function openRun(options: RunnerOptions, owner: RunOwner): Promise<PipelineRun> {
   if (options.resumeRunId !== undefined) {
     const run = await options.recorder.claim(options.resumeRunId, owner)
-    if (run.pipeline !== options.pipeline.name) throw new Error(`run ${options.resumeRunId} belongs to pipeline '${run.pipeline}', not '${options.pipeline.name}'`)
+    if (run.pipeline !== options.pipeline.name)
+      throw new Error(`run ${options.resumeRunId} belongs to pipeline '${run.pipeline}', not '${options.pipeline.name}'`)
     return run
   }
   if (options.runKey !== undefined) {
     const existing = await options.recorder.findByKey(options.pipeline.name, options.runKey)
     if (existing) return options.recorder.claim(existing.runId, owner)
   }
-  for (const s of options.stages ?? []) if (!options.pipeline.stages.some((st) => st.name === s)) throw new Error(`pipeline '${options.pipeline.name}' has no stage '${s}'`)
+  for (const s of options.stages ?? [])
+    if (!options.pipeline.stages.some((st) => st.name === s)) throw new Error(`pipeline '${options.pipeline.name}' has no stage '${s}'`)
   return options.recorder.create({
-    pipeline: options.pipeline.name, file: options.pipeline.file, runKey: options.runKey, trigger: options.masker.maskValue(options.trigger ?? { kind: 'cli' }), stages: options.stages,
-    variables: options.masker.maskValue({ ...(options.variables ?? {}) }), owner,
+    pipeline: options.pipeline.name,
+    file: options.pipeline.file,
+    runKey: options.runKey,
+    trigger: options.masker.maskValue(options.trigger ?? { kind: 'cli' }),
+    stages: options.stages,
+    variables: options.masker.maskValue({ ...(options.variables ?? {}) }),
+    owner,
     plan: options.pipeline.stages.map((s) => ({ stage: s.name, steps: s.steps.map((st) => ({ step: st.name, kind: st.kind })) })),
   })
 }

@@ -40,7 +40,10 @@ describe('secrets and masking', () => {
     const dir = await tempDir('secrets')
     await writeFile(join(dir, 'key.txt'), 'from-file-secret\n')
     const file = join(dir, 'wharf.yaml')
-    const pipeline = parsePipeline('secrets: { A: { env: A_VAR }, B: { file: key.txt }, C: { env: C_VAR, optional: true } }\nstages: [{ name: s, steps: [{ command: x }] }]', file)
+    const pipeline = parsePipeline(
+      'secrets: { A: { env: A_VAR }, B: { file: key.txt }, C: { env: C_VAR, optional: true } }\nstages: [{ name: s, steps: [{ command: x }] }]',
+      file,
+    )
     assert.deepEqual(await loadSecrets(pipeline, { A_VAR: 'from-env' }), { A: 'from-env', B: 'from-file-secret' })
     await assert.rejects(loadSecrets(pipeline, {}), /secrets\.A: environment variable A_VAR is not set/)
   })

@@ -83,11 +83,16 @@ export async function loadSecrets(pipeline: PipelineDef, env: Readonly<Record<st
     if ('env' in source) value = env[source.env] === '' ? undefined : env[source.env]
     else {
       const path = resolve(dirname(pipeline.file), source.file)
-      value = await readFile(path, 'utf8').then((t) => t.replace(/\r?\n$/, ''), () => undefined)
+      value = await readFile(path, 'utf8').then(
+        (t) => t.replace(/\r?\n$/, ''),
+        () => undefined,
+      )
     }
     if (value === undefined) {
       if (source.optional) continue
-      throw invalidParameter(`${pipeline.file}: secrets.${name}: ${'env' in source ? `environment variable ${source.env} is not set` : `file ${source.file} cannot be read`}`)
+      throw invalidParameter(
+        `${pipeline.file}: secrets.${name}: ${'env' in source ? `environment variable ${source.env} is not set` : `file ${source.file} cannot be read`}`,
+      )
     }
     out[name] = value
   }

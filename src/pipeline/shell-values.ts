@@ -53,7 +53,11 @@ export function bindShellExpressions(command: string, valueOfExpression: (expr: 
  * The step settings with the shell text of `command` steps (and train steps given a command)
  * bound as above; other kinds and fields are returned as they are, for interpolate() to fill.
  */
-export function bindStepShellText(kind: StepKind, raw: unknown, valueOfExpression: (expr: string) => string): { raw: unknown; env: Readonly<Record<string, string>> } {
+export function bindStepShellText(
+  kind: StepKind,
+  raw: unknown,
+  valueOfExpression: (expr: string) => string,
+): { raw: unknown; env: Readonly<Record<string, string>> } {
   if (kind === 'command' && typeof raw === 'string') {
     const bound = bindShellExpressions(raw, valueOfExpression)
     return { raw: bound.command, env: bound.env }

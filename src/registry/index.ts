@@ -1,6 +1,15 @@
 /** The model registry, as other parts of Wharf (HTTP app, server, serving, deployments) use it. */
 export type {
-  ChangeContext, DeliveryAttempt, ModelAlias, ModelVersion, RegisteredModel, RegistryEvent, RegistryEventType, Stage, Webhook, WebhookDelivery,
+  ChangeContext,
+  DeliveryAttempt,
+  ModelAlias,
+  ModelVersion,
+  RegisteredModel,
+  RegistryEvent,
+  RegistryEventType,
+  Stage,
+  Webhook,
+  WebhookDelivery,
 } from './entities.js'
 export { registryEventTypes, stages } from './entities.js'
 export { RegistryService, type RegistryServiceOptions } from './registry-service.js'

@@ -34,17 +34,29 @@ describe('model version endpoints', () => {
     assert.deepEqual(
       { ...v1, creation_timestamp: 0, last_updated_timestamp: 0 },
       {
-        name: 'numbered', version: '1', creation_timestamp: 0, last_updated_timestamp: 0, current_stage: 'None', description: 'first',
-        source: `${runUri}/model`, run_id: runId, status: 'READY', tags: [{ key: 'k', value: 'v' }], run_link: 'http://ci/run/1',
+        name: 'numbered',
+        version: '1',
+        creation_timestamp: 0,
+        last_updated_timestamp: 0,
+        current_stage: 'None',
+        description: 'first',
+        source: `${runUri}/model`,
+        run_id: runId,
+        status: 'READY',
+        tags: [{ key: 'k', value: 'v' }],
+        run_link: 'http://ci/run/1',
       },
     )
     assert.equal((await version('numbered')).version, '2')
     assert.equal((await version('numbered')).version, '3')
     const rm = (await w.get('registered-models/get', { name: 'numbered' })).body.registered_model
-    assert.deepEqual(rm.latest_versions.map((v: { version: string }) => v.version), ['3'])
+    assert.deepEqual(
+      rm.latest_versions.map((v: { version: string }) => v.version),
+      ['3'],
+    )
   })
 
-  it('resolves a runs:/ source to the run\'s artifact location and fills run_id', async () => {
+  it("resolves a runs:/ source to the run's artifact location and fills run_id", async () => {
     await model('from-run')
     const v = await version('from-run', { source: `runs:/${runId}/model`, run_id: undefined })
     assert.equal(v.source, `runs:/${runId}/model`)
@@ -52,9 +64,17 @@ describe('model version endpoints', () => {
     assert.equal((await w.get('model-versions/get-download-uri', { name: 'from-run', version: '1' })).body.artifact_uri, `${runUri}/model`)
   })
 
-  it('resolves a models:/<model_id> source to the logged model\'s artifacts and fills run_id and model_id', async () => {
+  it("resolves a models:/<model_id> source to the logged model's artifacts and fills run_id and model_id", async () => {
     await model('from-logged-model')
-    const lm = await w.trackingStore.createLoggedModel({ modelId: 'm-0123456789abcdef0123456789abcdef', experimentId: '0', name: 'model', sourceRunId: runId, params: [], tags: [], time: 1 })
+    const lm = await w.trackingStore.createLoggedModel({
+      modelId: 'm-0123456789abcdef0123456789abcdef',
+      experimentId: '0',
+      name: 'model',
+      sourceRunId: runId,
+      params: [],
+      tags: [],
+      time: 1,
+    })
     const v = await version('from-logged-model', { source: `models:/${lm.modelId}`, run_id: undefined, model_id: lm.modelId })
     assert.equal(v.model_id, lm.modelId)
     assert.equal(v.run_id, runId)
@@ -92,7 +112,7 @@ describe('model version endpoints', () => {
     assertErrorAnswer(await w.get('model-versions/get', { name: 'lifecycle', version: '1' }), 404, 'RESOURCE_DOES_NOT_EXIST')
   })
 
-  it('drops a deleted version\'s aliases', async () => {
+  it("drops a deleted version's aliases", async () => {
     await model('alias-drop')
     await version('alias-drop')
     await w.post('registered-models/alias', { name: 'alias-drop', alias: 'champion', version: '1' })
@@ -135,9 +155,15 @@ describe('model version endpoints', () => {
     assert.deepEqual(await versions({ filter: "name = 'searched' AND tags.good = 'yes'" }), ['3', '1'])
     assert.deepEqual(await versions({ filter: "name = 'searched'", order_by: ['version_number ASC'] }), ['1', '2', '3'])
     const page = await w.get('model-versions/search', { filter: "name = 'searched'", max_results: 2 })
-    assert.deepEqual(page.body.model_versions.map((v: { version: string }) => v.version), ['3', '2'])
+    assert.deepEqual(
+      page.body.model_versions.map((v: { version: string }) => v.version),
+      ['3', '2'],
+    )
     const rest = await w.get('model-versions/search', { filter: "name = 'searched'", max_results: 2, page_token: page.body.next_page_token })
-    assert.deepEqual(rest.body.model_versions.map((v: { version: string }) => v.version), ['1'])
+    assert.deepEqual(
+      rest.body.model_versions.map((v: { version: string }) => v.version),
+      ['1'],
+    )
     assertErrorAnswer(await w.get('model-versions/search', { filter: "stage = 'x'" }), 400, 'INVALID_PARAMETER_VALUE')
   })
 

@@ -26,7 +26,7 @@ describe('registered model endpoints', () => {
     for (let i = 0; i < versions; i++) assert.equal((await w.post('model-versions/create', { name, source, run_id: runId })).status, 200)
   }
 
-  it('creates and gets a registered model in MLflow\'s shape under /api and /ajax-api', async () => {
+  it("creates and gets a registered model in MLflow's shape under /api and /ajax-api", async () => {
     const created = await w.post('registered-models/create', { name: 'shape', description: 'd', tags: [{ key: 'team', value: 'ml' }] })
     assert.equal(created.status, 200)
     const rm = created.body.registered_model
@@ -114,7 +114,11 @@ describe('registered model endpoints', () => {
   })
 
   it('searches with filter, order_by and pages, and refuses a bad filter or max_results', async () => {
-    for (const [n, tier] of [['s-b', 'gold'], ['s-a', 'gold'], ['s-c', 'bronze']]) {
+    for (const [n, tier] of [
+      ['s-b', 'gold'],
+      ['s-a', 'gold'],
+      ['s-c', 'bronze'],
+    ]) {
       await w.post('registered-models/create', { name: n, tags: [{ key: 'tier', value: tier! }] })
     }
     const names = (res: { body: any }) => (res.body.registered_models ?? []).map((m: { name: string }) => m.name)
@@ -145,7 +149,11 @@ describe('registered model endpoints', () => {
   it('sets, moves, reads and deletes aliases, refusing reserved and malformed names', async () => {
     await createModel('aliased', 3)
     assert.deepEqual((await w.post('registered-models/alias', { name: 'aliased', alias: 'champion', version: '1' })).body, {})
-    assert.deepEqual((await w.post('registered-models/alias', { name: 'aliased', alias: 'champion', version: 3 })).body, {}, 'a numeric version is accepted too')
+    assert.deepEqual(
+      (await w.post('registered-models/alias', { name: 'aliased', alias: 'champion', version: 3 })).body,
+      {},
+      'a numeric version is accepted too',
+    )
     const got = await w.get('registered-models/alias', { name: 'aliased', alias: 'champion' })
     assert.equal(got.body.model_version.version, '3')
     assert.deepEqual(got.body.model_version.aliases, ['champion'])
@@ -167,13 +175,17 @@ describe('registered model endpoints', () => {
     await createModel('staged', 3)
     await w.post('model-versions/transition-stage', { name: 'staged', version: '1', stage: 'production', archive_existing_versions: false })
     await w.post('model-versions/transition-stage', { name: 'staged', version: '2', stage: 'STAGING', archive_existing_versions: false })
-    const versions = (res: { body: any }) => (res.body.model_versions ?? []).map((v: { version: string; current_stage: string }) => `${v.current_stage}:${v.version}`)
+    const versions = (res: { body: any }) =>
+      (res.body.model_versions ?? []).map((v: { version: string; current_stage: string }) => `${v.current_stage}:${v.version}`)
     assert.deepEqual(versions(await w.post('registered-models/get-latest-versions', { name: 'staged' })), ['None:3', 'Staging:2', 'Production:1'])
     assert.deepEqual(versions(await w.post('registered-models/get-latest-versions', { name: 'staged', stages: ['Production'] })), ['Production:1'])
     assert.deepEqual(versions(await w.get('registered-models/get-latest-versions', { name: 'staged', stages: ['staging', 'none'] })), ['Staging:2', 'None:3'])
     assert.deepEqual((await w.post('registered-models/get-latest-versions', { name: 'staged', stages: ['Archived'] })).body, {})
     assertErrorAnswer(await w.post('registered-models/get-latest-versions', { name: 'staged', stages: ['Prod'] }), 400, 'INVALID_PARAMETER_VALUE')
     const latest = (await w.get('registered-models/get', { name: 'staged' })).body.registered_model.latest_versions
-    assert.deepEqual(latest.map((v: { version: string }) => v.version), ['3', '2', '1'])
+    assert.deepEqual(
+      latest.map((v: { version: string }) => v.version),
+      ['3', '2', '1'],
+    )
   })
 })

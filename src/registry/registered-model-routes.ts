@@ -9,7 +9,9 @@ const versionText = z.union([z.string(), z.number().int()]).transform(String)
 /** Registered models and aliases: MLflow model_registry.proto CreateRegisteredModel ... GetModelVersionByAlias. */
 export const registeredModelRoutes: readonly RegistryRoute[] = [
   post('/registered-models/create', z.object({ name, tags: keyValues, description: z.string().nullish() }), async (b, { registry, actor }) => ({
-    registered_model: toWireRegisteredModel(await registry.createRegisteredModel({ name: b.name, description: b.description ?? undefined, tags: b.tags }, actor)),
+    registered_model: toWireRegisteredModel(
+      await registry.createRegisteredModel({ name: b.name, description: b.description ?? undefined, tags: b.tags }, actor),
+    ),
   })),
   get('/registered-models/get', z.object({ name }), async (q, { registry }) => ({
     registered_model: toWireRegisteredModel(await registry.getRegisteredModel(q.name)),

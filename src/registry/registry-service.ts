@@ -10,9 +10,7 @@ import { type SearchGrammar, modelVersionGrammar, registeredModelGrammar } from 
 import type { ChangeContext, ModelVersion, RegisteredModel, RegistryEvent } from './entities.js'
 import { type ModelLocation, resolveModelReference, resolveModelUri } from './model-resolver.js'
 import { promptTagKey, resolveVersionSource } from './version-source.js'
-import {
-  registryLimits, validateAlias, validateDescription, validateModelName, validateRegistryTag,
-} from './validation.js'
+import { registryLimits, validateAlias, validateDescription, validateModelName, validateRegistryTag } from './validation.js'
 import { WebhookService, type WebhookServiceOptions } from './webhook-service.js'
 
 export interface RegistryServiceOptions extends WebhookServiceOptions {

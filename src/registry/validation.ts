@@ -34,7 +34,8 @@ const aliasPattern = /^[A-Za-z0-9_-]+$/
 /** Alias names: `[A-Za-z0-9_-]`, at most 255 characters; setting one may not use a reserved name. */
 export function validateAlias(alias: string, { isBeingSet }: { isBeingSet: boolean }): void {
   if (alias === '') throw invalidParameter('Registered model alias name cannot be empty.')
-  if (!aliasPattern.test(alias)) throw invalidParameter(`Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`)
+  if (!aliasPattern.test(alias))
+    throw invalidParameter(`Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`)
   if (alias.length > registryLimits.aliasLength) {
     throw invalidParameter(`Registered model alias name had length ${alias.length}, which exceeded length limit of ${registryLimits.aliasLength}`)
   }
@@ -43,7 +44,6 @@ export function validateAlias(alias: string, { isBeingSet }: { isBeingSet: boole
   if (alias.toLowerCase() === 'latest') throw invalidParameter("'latest' alias name (case insensitive) is reserved.")
   if (/^[vV]\d+$/.test(alias)) throw invalidParameter(`Version alias name '${alias}' is reserved.`)
 }
-
 
 export function validateRegistryTag(tag: Tag): void {
   validateKey('tag', tag.key)

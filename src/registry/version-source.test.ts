@@ -25,7 +25,15 @@ describe('model version source validation', () => {
     const run = await w.tracking.createRun({ experimentId: '0', tags: [] })
     ;({ runId, artifactUri: runUri } = run.info)
     otherRunUri = (await w.tracking.createRun({ experimentId: '0', tags: [] })).info.artifactUri
-    const lm = await w.trackingStore.createLoggedModel({ modelId: 'm-fedcba9876543210fedcba9876543210', experimentId: '0', name: 'model', sourceRunId: runId, params: [], tags: [], time: 1 })
+    const lm = await w.trackingStore.createLoggedModel({
+      modelId: 'm-fedcba9876543210fedcba9876543210',
+      experimentId: '0',
+      name: 'model',
+      sourceRunId: runId,
+      params: [],
+      tags: [],
+      time: 1,
+    })
     ;({ modelId, artifactUri: modelUri } = lm)
     await w.post('registered-models/create', { name: 'target' })
   })
@@ -46,7 +54,15 @@ describe('model version source validation', () => {
   }
 
   const localWithoutRun = ['/etc', '/tmp', 'file:///etc/', 'file://./etc', './etc', 'etc', '~/.ssh']
-  const hostConfusion = ['//proc/self/root/etc', 'file://localhost/etc/', 'file://127.0.0.1/etc/', 'file://123.456.789.123/path', '\\\\host\\share', 'C:/Windows/win.ini', 'c:foo']
+  const hostConfusion = [
+    '//proc/self/root/etc',
+    'file://localhost/etc/',
+    'file://127.0.0.1/etc/',
+    'file://123.456.789.123/path',
+    '\\\\host\\share',
+    'C:/Windows/win.ini',
+    'c:foo',
+  ]
   const remoteTraversal = [
     'mlflow-artifacts://host:9000/models/../../../',
     'http://host:9000/models/../../../',
@@ -73,7 +89,16 @@ describe('model version source validation', () => {
     'mlflow-artifacts:/',
     'mlflow-artifacts:models',
   ]
-  const elsewhere = ['http://example.com/model', 'https://example.com/model', 's3://bucket/model', 'gs://bucket/model', 'ftp://host/model', 'gopher://h/x', 'hdfs://nn/model', 'dbfs:/model']
+  const elsewhere = [
+    'http://example.com/model',
+    'https://example.com/model',
+    's3://bucket/model',
+    'gs://bucket/model',
+    'ftp://host/model',
+    'gopher://h/x',
+    'hdfs://nn/model',
+    'dbfs:/model',
+  ]
 
   it('refuses local paths and file: URIs given without run_id', async () => {
     for (const source of localWithoutRun) await assertRefused({ source })
@@ -87,12 +112,12 @@ describe('model version source validation', () => {
     for (const source of remoteTraversal) await assertRefused({ source })
   })
 
-  it('refuses http(s), object-store and other schemes pointing outside Wharf\'s artifact store', async () => {
+  it("refuses http(s), object-store and other schemes pointing outside Wharf's artifact store", async () => {
     for (const source of elsewhere) await assertRefused({ source })
     for (const source of elsewhere) await assertRefused({ source, run_id: runId })
   })
 
-  it('refuses a local path, or a location outside the run\'s artifacts, even with run_id', async () => {
+  it("refuses a local path, or a location outside the run's artifacts, even with run_id", async () => {
     for (const source of ['/tmp', 'file:///tmp', `${runUri}/../../..`, `${runUri}/model/..`, `${otherRunUri}/model`, 'mlflow-artifacts:/0/other/artifacts']) {
       await assertRefused({ source, run_id: runId })
     }
@@ -132,7 +157,8 @@ describe('model version source validation', () => {
   })
 
   it("refuses an mlflow-artifacts authority that is not this server's (clients would send it their token)", async () => {
-    for (const source of ['mlflow-artifacts://host:9000/models', 'mlflow-artifacts://127.0.0.1:5000/models', 'mlflow-artifacts://localhost/models']) await assertRefused({ source })
+    for (const source of ['mlflow-artifacts://host:9000/models', 'mlflow-artifacts://127.0.0.1:5000/models', 'mlflow-artifacts://localhost/models'])
+      await assertRefused({ source })
   })
 
   it('accepts proxied locations and stores their normalised form as the download location', async () => {
@@ -153,7 +179,7 @@ describe('model version source validation', () => {
     }
   })
 
-  it('accepts the run\'s artifacts, runs:/ URIs and logged models with matching lineage', async () => {
+  it("accepts the run's artifacts, runs:/ URIs and logged models with matching lineage", async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ source: runUri, run_id: runId }, runUri],
       [{ source: `${runUri}/model`, run_id: runId }, `${runUri}/model`],
@@ -175,9 +201,13 @@ describe('model version source validation', () => {
     }
   })
 
-  it('accepts a prompt version with MLflow\'s placeholder source', async () => {
+  it("accepts a prompt version with MLflow's placeholder source", async () => {
     await w.post('registered-models/create', { name: 'a-prompt', tags: [prompt] })
-    const res = await w.post('model-versions/create', { name: 'a-prompt', source: 'dummy-source', tags: [prompt, { key: 'mlflow.prompt.text', value: 'Hi {{name}}' }] })
+    const res = await w.post('model-versions/create', {
+      name: 'a-prompt',
+      source: 'dummy-source',
+      tags: [prompt, { key: 'mlflow.prompt.text', value: 'Hi {{name}}' }],
+    })
     assert.equal(res.status, 200, JSON.stringify(res.body))
   })
 })

@@ -38,8 +38,7 @@ const promptPlaceholders = new Set(['dummy-source', 'prompt-template'])
 export const promptTagKey = 'mlflow.prompt.is_prompt'
 
 const refuse = (source: string, why: string) => invalidParameter(`Invalid model version source: '${source.slice(0, 200)}'. ${why}`)
-const where =
-  'A source must be inside Wharf\'s artifact store: mlflow-artifacts:/<path>, runs:/<run_id>/<path>, models:/<model_id> or models:/<name>/<version>.'
+const where = "A source must be inside Wharf's artifact store: mlflow-artifacts:/<path>, runs:/<run_id>/<path>, models:/<model_id> or models:/<name>/<version>."
 
 /** Tags collapse by key, last value wins, as in MLflow's `_is_prompt_request`. */
 function isPromptRequest(tags: readonly Tag[]): boolean {

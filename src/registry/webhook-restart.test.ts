@@ -74,19 +74,35 @@ describe('webhook deliveries across a server restart', () => {
       assert.equal(receiver.received.length, 1)
       restarted = await startServer(args, env)
       const url = restarted.url
-      const delivery = await waitFor('the retry after restart', async () => {
-        const [d] = await deliveriesAt(url, webhookId)
-        return d?.status === 'succeeded' ? d : undefined
-      }, 20_000)
-      assert.deepEqual(delivery.attempts.map((a: { status_code: number }) => a.status_code), [500, 200])
+      const delivery = await waitFor(
+        'the retry after restart',
+        async () => {
+          const [d] = await deliveriesAt(url, webhookId)
+          return d?.status === 'succeeded' ? d : undefined
+        },
+        20_000,
+      )
+      assert.deepEqual(
+        delivery.attempts.map((a: { status_code: number }) => a.status_code),
+        [500, 200],
+      )
       assert.equal(receiver.received.length, 2)
       for (const r of receiver.received) {
         assert.equal(r.headers['x-wharf-delivery'], delivery.delivery_id)
-        assert.ok(isValidSignature(secret, { timestamp: String(r.headers['x-wharf-timestamp']), method: 'POST', target: r.target, body: r.body }, String(r.headers['x-wharf-signature'])))
+        assert.ok(
+          isValidSignature(
+            secret,
+            { timestamp: String(r.headers['x-wharf-timestamp']), method: 'POST', target: r.target, body: r.body },
+            String(r.headers['x-wharf-signature']),
+          ),
+        )
         assert.equal(JSON.parse(r.body).model, 'survivor')
       }
       const events = await wharfJson(url, 'GET', 'registry/events?model=survivor')
-      assert.deepEqual(events.body.events.map((e: { event: string }) => e.event), ['registered_model.created'])
+      assert.deepEqual(
+        events.body.events.map((e: { event: string }) => e.event),
+        ['registered_model.created'],
+      )
     } finally {
       await server.stop()
       await restarted?.stop()
@@ -104,12 +120,19 @@ describe('webhook deliveries across a server restart', () => {
       await server.stop('SIGKILL')
       restarted = await startServer(args, env)
       const url = restarted.url
-      const delivery = await waitFor('the delivery after the lease', async () => {
-        const [d] = await deliveriesAt(url, webhookId)
-        return d?.status === 'succeeded' ? d : undefined
-      }, 20_000)
+      const delivery = await waitFor(
+        'the delivery after the lease',
+        async () => {
+          const [d] = await deliveriesAt(url, webhookId)
+          return d?.status === 'succeeded' ? d : undefined
+        },
+        20_000,
+      )
       // The attempt cut short by the kill was never recorded; the one after restart was.
-      assert.deepEqual(delivery.attempts.map((a: { status_code: number }) => a.status_code), [204])
+      assert.deepEqual(
+        delivery.attempts.map((a: { status_code: number }) => a.status_code),
+        [204],
+      )
       assert.equal(receiver.received.length, 2)
       assert.equal(receiver.received[0]!.headers['x-wharf-delivery'], receiver.received[1]!.headers['x-wharf-delivery'])
     } finally {

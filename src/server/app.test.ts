@@ -36,7 +36,10 @@ async function makeApp(options: Partial<AppOptions> = {}) {
   const store = new SqliteTrackingStore(':memory:', { durability: 'normal' })
   const artifacts = new FsArtifactStore(join(dir, 'artifacts'))
   const registry = new RegistryService(new SqliteRegistryStore(':memory:', { durability: 'normal' }), store)
-  const app = buildApp({ tracking: new TrackingService(store), artifacts, registry }, { bindHost: '127.0.0.1', allowedHosts: [], corsAllowedOrigins: [], ...options })
+  const app = buildApp(
+    { tracking: new TrackingService(store), artifacts, registry },
+    { bindHost: '127.0.0.1', allowedHosts: [], corsAllowedOrigins: [], ...options },
+  )
   return { app, dir, store }
 }
 
@@ -116,7 +119,10 @@ describe('tracking HTTP app', () => {
     const metrics = values.map((value, i) => ({ key: `k${i}`, value, timestamp: 5 }))
     assert.equal((await post('runs/log-batch', { run_id: runId, metrics })).statusCode, 200)
     const run = (await inject(app, { url: `/api/2.0/mlflow/runs/get?run_id=${runId}`, headers: json })).json().run
-    assert.deepEqual(run.data.metrics.map((m: { value: unknown }) => m.value), values)
+    assert.deepEqual(
+      run.data.metrics.map((m: { value: unknown }) => m.value),
+      values,
+    )
   })
 
   it('answers unknown routes with ENDPOINT_NOT_FOUND', async () => {
@@ -159,22 +165,42 @@ describe('tracking HTTP app', () => {
       })
     const before = await readdir(dir, { recursive: true })
     try {
-    const vectors = [
-      '../../etc/passwd', './../x', 'model/../../../etc/shadow', 'a/b/../../../c', '..', '%2e%2e%2f%2e%2e%2fetc%2fpasswd', '%2E%2E/x',
-      '..%2f..%2fx', '.%2e/x', '%252e%252e%252fx', '%25252e%25252e%25252f', 'a/..%5c..%5cb', '%5c..%5c..%5cx', '/etc/passwd',
-      '/file://etc/passwd', 'C:/Windows/win.ini', 'a%00b', 'a%23/../../b', '%c0%ae%c0%ae%c0%af', '%zz', '%',
-      '%EF%BC%8E%EF%BC%8E%EF%BC%8F', '%E2%80%A5/x', 'a%E2%88%95b',
-    ]
-    for (const v of vectors) {
-      for (const method of ['GET', 'PUT', 'DELETE']) {
-        const res = await send(method, `/api/2.0/mlflow-artifacts/artifacts/${v}`)
-        assert.equal(res.status, 400, `${method} ${v}`)
-        assert.deepEqual(JSON.parse(res.body), { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' }, `${method} ${v}`)
+      const vectors = [
+        '../../etc/passwd',
+        './../x',
+        'model/../../../etc/shadow',
+        'a/b/../../../c',
+        '..',
+        '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+        '%2E%2E/x',
+        '..%2f..%2fx',
+        '.%2e/x',
+        '%252e%252e%252fx',
+        '%25252e%25252e%25252f',
+        'a/..%5c..%5cb',
+        '%5c..%5c..%5cx',
+        '/etc/passwd',
+        '/file://etc/passwd',
+        'C:/Windows/win.ini',
+        'a%00b',
+        'a%23/../../b',
+        '%c0%ae%c0%ae%c0%af',
+        '%zz',
+        '%',
+        '%EF%BC%8E%EF%BC%8E%EF%BC%8F',
+        '%E2%80%A5/x',
+        'a%E2%88%95b',
+      ]
+      for (const v of vectors) {
+        for (const method of ['GET', 'PUT', 'DELETE']) {
+          const res = await send(method, `/api/2.0/mlflow-artifacts/artifacts/${v}`)
+          assert.equal(res.status, 400, `${method} ${v}`)
+          assert.deepEqual(JSON.parse(res.body), { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' }, `${method} ${v}`)
+        }
+        const list = await send('GET', `/api/2.0/mlflow-artifacts/artifacts?path=${v}`)
+        assert.equal(list.status, 400, `list ${v}`)
+        assert.equal(JSON.parse(list.body).error_code, 'INVALID_PARAMETER_VALUE', `list ${v}`)
       }
-      const list = await send('GET', `/api/2.0/mlflow-artifacts/artifacts?path=${v}`)
-      assert.equal(list.status, 400, `list ${v}`)
-      assert.equal(JSON.parse(list.body).error_code, 'INVALID_PARAMETER_VALUE', `list ${v}`)
-    }
     } finally {
       server.close()
       ;(server as import('node:http').Server).closeAllConnections()
@@ -230,7 +256,11 @@ describe('tracking HTTP guards', () => {
     assert.equal((await inject(app, { url, headers: { ...json, authorization: 'Bearer s3cret-token' } })).statusCode, 200)
     const basic = Buffer.from('user:s3cret-token').toString('base64')
     assert.equal((await inject(app, { url, headers: { ...json, authorization: `Basic ${basic}` } })).statusCode, 200)
-    for (const variant of ['/api/2.0/mlflow-artifacts/artifacts?path=', '//api/2.0/mlflow/experiments/get?experiment_id=0', '/ajax-api/2.0/mlflow/experiments/get?experiment_id=0']) {
+    for (const variant of [
+      '/api/2.0/mlflow-artifacts/artifacts?path=',
+      '//api/2.0/mlflow/experiments/get?experiment_id=0',
+      '/ajax-api/2.0/mlflow/experiments/get?experiment_id=0',
+    ]) {
       const res = await inject(app, { url: variant, headers: json })
       assert.equal(res.statusCode, 401, variant)
       assert.equal(res.json().error_code, 'UNAUTHENTICATED', variant)
@@ -247,4 +277,3 @@ describe('tracking HTTP guards', () => {
     assert.equal(sibling.json().error_code, 'UNAUTHENTICATED')
   })
 })
-

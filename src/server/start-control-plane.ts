@@ -59,7 +59,15 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
   const { containerRunner, imageBuilder } = await loadContainerSupport(deployDir, () => trackingUri, config, logger)
   const { KubernetesTarget } = await import('../deploy/kubernetes/kubernetes-target.js')
   const plane = new ControlPlane({
-    store, registry, environments, deployDir, runnerFor, logger, readyTimeoutMs: config.deployReadyTimeoutMs, imageFor: imageBuilder, kubernetes: new KubernetesTarget(),
+    store,
+    registry,
+    environments,
+    deployDir,
+    runnerFor,
+    logger,
+    readyTimeoutMs: config.deployReadyTimeoutMs,
+    imageFor: imageBuilder,
+    kubernetes: new KubernetesTarget(),
     routerGuard: { allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.serveMaxBodyBytes },
   })
   return {
@@ -80,6 +88,15 @@ async function loadContainerSupport(deployDir: string, trackingUri: () => string
   return {
     containerRunner: (runtime: 'podman' | 'docker' | undefined) => new ContainerRunner({ runtime }),
     imageBuilder: (modelName: string, version: string, env: Environment) =>
-      imageForVersion({ modelName, version, base: env.target === 'container' ? env.base : undefined, runtime: env.target === 'container' ? env.runtime ?? config.containerRuntime : undefined, trackingUri: trackingUri(), token: config.authToken, workDir: join(deployDir, 'images'), logger }),
+      imageForVersion({
+        modelName,
+        version,
+        base: env.target === 'container' ? env.base : undefined,
+        runtime: env.target === 'container' ? (env.runtime ?? config.containerRuntime) : undefined,
+        trackingUri: trackingUri(),
+        token: config.authToken,
+        workDir: join(deployDir, 'images'),
+        logger,
+      }),
   }
 }

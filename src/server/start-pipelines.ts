@@ -27,7 +27,12 @@ export function startPipelines(config: Config, backends: PipelineBackends, logge
   const catalog = new PipelineCatalog({ files: [config.projectFile, ...config.pipelines], artifactRoot: backends.artifactRoot })
   let trackingUri = ''
   const trigger = new PipelineTrigger({
-    store, catalog, secret: config.pipelineWebhookSecret, trackingUri: () => trackingUri, token: config.authToken, logger,
+    store,
+    catalog,
+    secret: config.pipelineWebhookSecret,
+    trackingUri: () => trackingUri,
+    token: config.authToken,
+    logger,
     runnerEnvironment: (pipeline) => definedOnly(readEnvironmentVariables([...inheritedVariables, ...secretVariables(pipeline.secrets)])),
   })
   return {

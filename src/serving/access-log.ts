@@ -45,8 +45,14 @@ export class AccessLog {
   /** Writes the line; callers check `isSampled` first. */
   record(entry: AccessLogEntry): void {
     const fields = {
-      request_id: entry.requestId, method: entry.method, route: entry.route, status: entry.status, duration_ms: entry.durationMs,
-      version: entry.version, bytes_in: entry.bytesIn, ...(entry.error === undefined ? {} : { error: entry.error }),
+      request_id: entry.requestId,
+      method: entry.method,
+      route: entry.route,
+      status: entry.status,
+      duration_ms: entry.durationMs,
+      version: entry.version,
+      bytes_in: entry.bytesIn,
+      ...(entry.error === undefined ? {} : { error: entry.error }),
     }
     // 503 is "not loaded yet" or draining: expected during start and stop, not an error.
     if (entry.status === 503) this.#logger.warn(fields, 'request')

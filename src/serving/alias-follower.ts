@@ -53,7 +53,9 @@ export class AliasFollower {
     if (this.#stopped) return
     this.#timer = setTimeout(() => {
       this.poll()
-        .catch((err: unknown) => this.#options.logger.warn({ err, alias: this.#options.alias }, 'could not follow the alias; still serving the current version'))
+        .catch((err: unknown) =>
+          this.#options.logger.warn({ err, alias: this.#options.alias }, 'could not follow the alias; still serving the current version'),
+        )
         .finally(() => this.#schedule())
     }, this.#options.intervalMs)
     this.#timer.unref()

@@ -56,7 +56,10 @@ export class ApiKeys {
 }
 
 function readKeysFile(file: string): Buffer[] {
-  const keys = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  const keys = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
   if (keys.length === 0) throw new Error(`the API keys file ${file} has no keys`)
   if (keys.length > 2) throw new Error(`the API keys file ${file} has ${keys.length} keys; at most two (primary, secondary)`)
   return keys.map(digest)

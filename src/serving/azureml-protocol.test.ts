@@ -41,13 +41,17 @@ describe('Azure ML online endpoint protocol', () => {
       }
     }
     assert.equal((await request(`${url}/metrics`)).status, 401)
-    for (const path of ['/', '/ping', '/health', '/version', '/v2/health/live', '/v2/health/ready']) assert.equal((await request(`${url}${path}`)).status, 200, path)
+    for (const path of ['/', '/ping', '/health', '/version', '/v2/health/live', '/v2/health/ready'])
+      assert.equal((await request(`${url}${path}`)).status, 200, path)
   })
 
   it('rotates keys when the keys file is rewritten', async () => {
     assert.equal((await postJson(`${url}/score`, { data: rows }, auth('file-primary'))).status, 200)
     await writeFile(keysFile, 'file-secondary\nfile-new\n')
-    await waitFor('the old primary key to be refused after rotation', async () => (await postJson(`${url}/score`, { data: rows }, auth('file-primary'))).status === 401)
+    await waitFor(
+      'the old primary key to be refused after rotation',
+      async () => (await postJson(`${url}/score`, { data: rows }, auth('file-primary'))).status === 401,
+    )
     assert.equal((await postJson(`${url}/score`, { data: rows }, auth('file-new'))).status, 200)
     assert.equal((await postJson(`${url}/score`, { data: rows }, auth('file-secondary'))).status, 200)
     assert.equal((await postJson(`${url}/score`, { data: rows }, auth('env-primary'))).status, 200)

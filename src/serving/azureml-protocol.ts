@@ -6,7 +6,15 @@ import type { Predictor } from './predictor.js'
 import { jsonReply, textReply, type Reply, type RequestContext, type Route } from './route.js'
 import { badRequest, type MlflowError } from '../errors.js'
 
-const azureCodes: Readonly<Record<number, string>> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 413: 'PayloadTooLarge', 415: 'UnsupportedMediaType', 503: 'ServiceUnavailable' }
+const azureCodes: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  503: 'ServiceUnavailable',
+}
 
 /** Azure ML's REST error envelope: `{"error": {"code", "message"}}`. */
 export const azureError = (err: MlflowError): Reply =>

@@ -34,7 +34,14 @@ describe('serving HTTP adapter', () => {
 
   it('answers 404 for unknown routes and 405 for a known route with the wrong method', async () => {
     const answers = { nope: await request(`${url}/nope`), get: await request(`${url}/invocations`), del: await request(`${url}/ping`, { method: 'DELETE' }) }
-    assert.deepEqual(Object.values(answers).map((a) => [a.status, a.json().error_code]), [[404, 'ENDPOINT_NOT_FOUND'], [405, 'ENDPOINT_NOT_FOUND'], [405, 'ENDPOINT_NOT_FOUND']])
+    assert.deepEqual(
+      Object.values(answers).map((a) => [a.status, a.json().error_code]),
+      [
+        [404, 'ENDPOINT_NOT_FOUND'],
+        [405, 'ENDPOINT_NOT_FOUND'],
+        [405, 'ENDPOINT_NOT_FOUND'],
+      ],
+    )
   })
 
   it('echoes a sane x-request-id and makes one up otherwise', async () => {
@@ -77,16 +84,26 @@ describe('serving HTTP adapter', () => {
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
     socket.write('POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"dataframe_split"')
     // The half-sent request and the scrape itself.
-    await waitFor('the half-sent request in flight', async () => /wharf_serving_requests_in_flight\{model="model"\} 2\n/.test((await request(`${url}/metrics`)).text))
+    await waitFor('the half-sent request in flight', async () =>
+      /wharf_serving_requests_in_flight\{model="model"\} 2\n/.test((await request(`${url}/metrics`)).text),
+    )
     socket.destroy()
-    await waitFor('the abandoned request to end', async () => /wharf_serving_requests_in_flight\{model="model"\} 1\n/.test((await request(`${url}/metrics`)).text))
+    await waitFor('the abandoned request to end', async () =>
+      /wharf_serving_requests_in_flight\{model="model"\} 1\n/.test((await request(`${url}/metrics`)).text),
+    )
     assert.equal((await postJson(`${url}/invocations`, split(1))).status, 200)
   })
 
   it('finishes a request in flight when draining, and refuses new connections after', async () => {
     const other = await serveDir(await trainDiabetes())
     const body = JSON.stringify(split(1))
-    const sending = httpRequest({ host: '127.0.0.1', port: other.port, path: '/invocations', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } })
+    const sending = httpRequest({
+      host: '127.0.0.1',
+      port: other.port,
+      path: '/invocations',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+    })
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
       sending.on('response', (res) => {
         let text = ''
@@ -97,7 +114,9 @@ describe('serving HTTP adapter', () => {
     })
     // The rest of the body goes only once draining has begun, so the request is in flight through it.
     sending.write(body.slice(0, 10))
-    await waitFor('the request in flight', async () => /wharf_serving_requests_in_flight\{model="model"\} 2\n/.test((await request(`${other.url}/metrics`)).text))
+    await waitFor('the request in flight', async () =>
+      /wharf_serving_requests_in_flight\{model="model"\} 2\n/.test((await request(`${other.url}/metrics`)).text),
+    )
     const closed = other.close(5000)
     sending.end(body.slice(10))
     const done = await answer
@@ -112,8 +131,13 @@ describe('readiness', () => {
   it('says not ready and answers 503 to predictions until a model is loaded', async () => {
     const slot = new ModelSlot('m')
     const http = createServingServer({
-      slot, metrics: new ServingMetrics('m'), accessLog: new AccessLog(silent, 0), logger: silent, keys: new ApiKeys([], undefined),
-      guard: new HostGuard({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], hostCheck: 'loopback' }), maxBodyBytes: 1000,
+      slot,
+      metrics: new ServingMetrics('m'),
+      accessLog: new AccessLog(silent, 0),
+      logger: silent,
+      keys: new ApiKeys([], undefined),
+      guard: new HostGuard({ bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], hostCheck: 'loopback' }),
+      maxBodyBytes: 1000,
     })
     await new Promise<void>((r) => http.server.listen(0, '127.0.0.1', r))
     const base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`
@@ -136,14 +160,34 @@ describe('AccessLog', () => {
     const requests = [
       { log: all, entry: { requestId: 'r1', method: 'POST', route: '/invocations', status: 200, durationMs: 0.2, version: '3', bytesIn: 10 } },
       { log: none, entry: { requestId: 'r2', method: 'POST', route: '/invocations', status: 200, durationMs: 0.2, version: '3', bytesIn: 10 } },
-      { log: none, entry: { requestId: 'r3', method: 'POST', route: '/invocations', status: 500, durationMs: 0.2, version: '3', bytesIn: 10, error: 'internal error' } },
+      {
+        log: none,
+        entry: { requestId: 'r3', method: 'POST', route: '/invocations', status: 500, durationMs: 0.2, version: '3', bytesIn: 10, error: 'internal error' },
+      },
     ]
     for (const { log, entry } of requests) if (log.isSampled(entry.status)) log.record(entry)
-    assert.deepEqual(lines.map((l) => JSON.parse(l).request_id), ['r1', 'r3'])
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).request_id),
+      ['r1', 'r3'],
+    )
     const line = JSON.parse(lines[1]!)
     assert.deepEqual(
       { ...line, time: typeof line.time },
-      { level: 'error', time: 'string', service: 'wharf-serve', model: 'm', request_id: 'r3', method: 'POST', route: '/invocations', status: 500, duration_ms: 0.2, version: '3', bytes_in: 10, error: 'internal error', msg: 'request' },
+      {
+        level: 'error',
+        time: 'string',
+        service: 'wharf-serve',
+        model: 'm',
+        request_id: 'r3',
+        method: 'POST',
+        route: '/invocations',
+        status: 500,
+        duration_ms: 0.2,
+        version: '3',
+        bytes_in: 10,
+        error: 'internal error',
+        msg: 'request',
+      },
     )
     assert.match(line.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   })

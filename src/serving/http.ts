@@ -42,7 +42,8 @@ function toServingError(err: unknown, logger: Logger): MlflowError {
   return new MlflowError('INTERNAL_ERROR', 'internal error')
 }
 
-const errorsForPath = (path: string): ErrorFormat => (path.startsWith('/v1/') || path.startsWith('/v2') ? kserveError : path === '/score' ? azureError : mlflowError)
+const errorsForPath = (path: string): ErrorFormat =>
+  path.startsWith('/v1/') || path.startsWith('/v2') ? kserveError : path === '/score' ? azureError : mlflowError
 
 /**
  * The scoring server on raw node:http: every route is found by exact string match in a table built
@@ -52,7 +53,15 @@ const errorsForPath = (path: string): ErrorFormat => (path.startsWith('/v1/') ||
 export function createServingServer(options: ServingHttpOptions): ServingServer {
   const { slot, metrics, accessLog, keys, guard, maxBodyBytes, logger } = options
   const metricsText = options.renderMetrics ?? (async () => renderMetrics([metrics.snapshot()]))
-  const metricsRoute: Route = { method: 'GET', path: '/metrics', label: '/metrics', isOpen: false, needsModel: false, errors: mlflowError, handle: async () => ({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: await metricsText() }) }
+  const metricsRoute: Route = {
+    method: 'GET',
+    path: '/metrics',
+    label: '/metrics',
+    isOpen: false,
+    needsModel: false,
+    errors: mlflowError,
+    handle: async () => ({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: await metricsText() }),
+  }
   const routes = [...mlflowRoutes(), ...kserveRoutes(slot.name), ...azuremlRoutes(), metricsRoute]
   const exact = { GET: new Map<string, Route>(), POST: new Map<string, Route>() }
   const prefixed = routes.filter((r) => r.isPrefix)
@@ -82,7 +91,16 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
     let bytesIn = 0
 
     const send = (reply: Reply, errorMessage?: string) => {
-      const headers = ['content-type', reply.contentType, 'content-length', String(Buffer.byteLength(reply.body)), 'x-request-id', id, 'x-content-type-options', 'nosniff']
+      const headers = [
+        'content-type',
+        reply.contentType,
+        'content-length',
+        String(Buffer.byteLength(reply.body)),
+        'x-request-id',
+        id,
+        'x-content-type-options',
+        'nosniff',
+      ]
       if (entry?.version !== undefined) headers.push('x-wharf-model-version', entry.version)
       if (reply.status === 401) headers.push('www-authenticate', 'Bearer')
       if (draining || reply.status === 413) headers.push('connection', 'close')
@@ -91,7 +109,17 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
       metrics.inflight--
       const seconds = (performance.now() - started) / 1000
       metrics.observe(label, entry?.version ?? slot.current?.version, reply.status, seconds)
-      if (accessLog.isSampled(reply.status)) accessLog.record({ requestId: id, method: req.method ?? '', route: label, status: reply.status, durationMs: seconds * 1000, version: entry?.version, bytesIn, ...(errorMessage ? { error: errorMessage } : {}) })
+      if (accessLog.isSampled(reply.status))
+        accessLog.record({
+          requestId: id,
+          method: req.method ?? '',
+          route: label,
+          status: reply.status,
+          durationMs: seconds * 1000,
+          version: entry?.version,
+          bytesIn,
+          ...(errorMessage ? { error: errorMessage } : {}),
+        })
       if (route?.needsModel && entry !== undefined) slot.release(entry)
     }
     const fail = (err: unknown) => {
@@ -110,9 +138,11 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
     }
 
     if (route === undefined) return fail(found)
-    if (!guard.isAllowedHost(req.headers.host)) return fail(new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
+    if (!guard.isAllowedHost(req.headers.host))
+      return fail(new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
     if (!guard.isAllowedOrigin(req.headers.origin)) return fail(new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked'))
-    if (!route.isOpen && !keys.check(req.headers.authorization)) return fail(new MlflowError('UNAUTHENTICATED', 'a valid API key is required: Authorization: Bearer <key>'))
+    if (!route.isOpen && !keys.check(req.headers.authorization))
+      return fail(new MlflowError('UNAUTHENTICATED', 'a valid API key is required: Authorization: Bearer <key>'))
     if (route.needsModel) {
       entry = slot.acquire()
       if (entry === undefined || !entry.predictor.isReady) return fail(new MlflowError('TEMPORARILY_UNAVAILABLE', 'the model is not loaded yet'))

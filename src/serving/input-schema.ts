@@ -20,10 +20,15 @@ export interface ColumnBatch {
 }
 
 const kindByType: Readonly<Record<string, ValueKind>> = {
-  double: 'number', float: 'number', integer: 'integer', long: 'integer', boolean: 'boolean', string: 'string',
+  double: 'number',
+  float: 'number',
+  integer: 'integer',
+  long: 'integer',
+  boolean: 'boolean',
+  string: 'string',
 }
 
-export const kindOfType = (type: unknown): ValueKind => (typeof type === 'string' ? kindByType[type] ?? 'any' : 'any')
+export const kindOfType = (type: unknown): ValueKind => (typeof type === 'string' ? (kindByType[type] ?? 'any') : 'any')
 
 const show = (v: unknown) => {
   const text = v === undefined ? 'nothing' : JSON.stringify(v)
@@ -120,7 +125,8 @@ export class InputSchema {
     const out = this.#allocate(n)
     for (let i = 0; i < n; i++) {
       const record = records[i]
-      if (record === null || typeof record !== 'object' || Array.isArray(record)) throw badRequest(`record ${i} must be an object of column values, got ${typeName(record)}`)
+      if (record === null || typeof record !== 'object' || Array.isArray(record))
+        throw badRequest(`record ${i} must be an object of column values, got ${typeName(record)}`)
       let seen = 0
       for (const key in record) {
         const c = this.#index.get(key)
@@ -151,7 +157,10 @@ export class InputSchema {
 
   /** Rows given by position (`instances: [[...], ...]`, V1 predict, Azure `data`): schema order. */
   fromRows(rows: readonly unknown[]): ColumnBatch {
-    return this.fromSplit(this.columns.map((c) => c.name), rows)
+    return this.fromSplit(
+      this.columns.map((c) => c.name),
+      rows,
+    )
   }
 
   #names(): string {

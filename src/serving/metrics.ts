@@ -75,8 +75,12 @@ export function renderMetrics(snapshots: readonly MetricsSnapshot[]): string {
   for (const snap of snapshots) for (const s of snap.series) addInto(merged, `${s.route}\0${s.status}\0${s.version}`, s)
   const lines: string[] = []
   lines.push('# HELP wharf_serving_requests_total Requests answered, by route, model, version and HTTP status.', '# TYPE wharf_serving_requests_total counter')
-  for (const s of merged.values()) lines.push(`wharf_serving_requests_total{route="${esc(s.route)}",model="${model}",version="${esc(s.version)}",status="${s.status}"} ${s.count}`)
-  lines.push('# HELP wharf_serving_request_duration_seconds Time from request start to response end.', '# TYPE wharf_serving_request_duration_seconds histogram')
+  for (const s of merged.values())
+    lines.push(`wharf_serving_requests_total{route="${esc(s.route)}",model="${model}",version="${esc(s.version)}",status="${s.status}"} ${s.count}`)
+  lines.push(
+    '# HELP wharf_serving_request_duration_seconds Time from request start to response end.',
+    '# TYPE wharf_serving_request_duration_seconds histogram',
+  )
   const byRoute = new Map<string, Series>()
   for (const s of merged.values()) addInto(byRoute, `${s.route}\0${s.version}`, s)
   for (const s of byRoute.values()) {
@@ -91,7 +95,10 @@ export function renderMetrics(snapshots: readonly MetricsSnapshot[]): string {
   }
   lines.push('# HELP wharf_serving_requests_in_flight Requests being handled now.', '# TYPE wharf_serving_requests_in_flight gauge')
   lines.push(`wharf_serving_requests_in_flight{model="${model}"} ${snapshots.reduce((n, s) => n + s.inflight, 0)}`)
-  lines.push('# HELP wharf_serving_model_load_seconds Time to load and warm up a model version (the slowest worker).', '# TYPE wharf_serving_model_load_seconds gauge')
+  lines.push(
+    '# HELP wharf_serving_model_load_seconds Time to load and warm up a model version (the slowest worker).',
+    '# TYPE wharf_serving_model_load_seconds gauge',
+  )
   const load: Record<string, number> = {}
   for (const snap of snapshots) for (const [v, sec] of Object.entries(snap.loadSeconds)) load[v] = Math.max(load[v] ?? 0, sec)
   for (const [v, sec] of Object.entries(load)) lines.push(`wharf_serving_model_load_seconds{model="${model}",version="${esc(v)}"} ${sec}`)

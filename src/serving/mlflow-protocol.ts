@@ -56,7 +56,10 @@ function parseInvocation(predictor: Predictor, body: Buffer, contentType: string
 }
 
 function wrongKeys(keys: readonly string[]): MlflowError {
-  const shown = keys.slice(0, 10).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')
+  const shown = keys
+    .slice(0, 10)
+    .map((k) => JSON.stringify(k.slice(0, 40)))
+    .join(', ')
   return badRequest(
     `The input must be a JSON object with exactly one of the input fields ${formatKeys.join(', ')} (and optionally params). ` +
       `Received an object with the fields [${shown}]. Note: the MLflow scoring protocol changed in MLflow 2.0.`,

@@ -75,7 +75,8 @@ async function download(client: RegistryClient, root: string, into: string): Pro
       }
       if (files.length >= limits.files) throw new Error(`the model has more than ${limits.files} files`)
       const file = await downloadFile(client, `${root}/${child}`, join(into, ...child.split('/')))
-      if (entry.file_size !== undefined && Number(entry.file_size) !== file.size) throw new Error(`'${child}' is ${file.size} bytes, but the server listed ${entry.file_size}`)
+      if (entry.file_size !== undefined && Number(entry.file_size) !== file.size)
+        throw new Error(`'${child}' is ${file.size} bytes, but the server listed ${entry.file_size}`)
       total += file.size
       if (total > limits.totalBytes) throw new Error('the model is larger than 4 GiB')
       files.push({ path: child, ...file })

@@ -23,7 +23,8 @@ export interface SourceOptions {
   readonly cacheDir: string
 }
 
-const needsServer = (uri: string) => new Error(`'${uri.slice(0, 200)}' is resolved through the tracking server: set MLFLOW_TRACKING_URI (or WHARF_TRACKING_URI)`)
+const needsServer = (uri: string) =>
+  new Error(`'${uri.slice(0, 200)}' is resolved through the tracking server: set MLFLOW_TRACKING_URI (or WHARF_TRACKING_URI)`)
 
 export function registryClient(uri: string, options: SourceOptions): RegistryClient {
   if (options.trackingUri === undefined) throw needsServer(uri)
@@ -46,7 +47,8 @@ export async function resolveModel(uri: string, options: SourceOptions): Promise
     const location = `${(await client.runArtifactUri(match[1]!)).replace(/\/+$/, '')}/${path}`
     return { dir: await fetchModel(client, location, options.cacheDir), name: basename(path), version: undefined, alias: undefined }
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !/^file:/i.test(uri)) throw new Error(`unsupported model URI scheme in '${uri.slice(0, 200)}': use a directory, runs:/ or models:/`)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !/^file:/i.test(uri))
+    throw new Error(`unsupported model URI scheme in '${uri.slice(0, 200)}': use a directory, runs:/ or models:/`)
   const dir = await realpath(/^file:/i.test(uri) ? fileURLToPath(uri) : uri).catch(() => {
     throw new Error(`model directory '${uri}' does not exist`)
   })

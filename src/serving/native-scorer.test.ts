@@ -29,7 +29,11 @@ describe('native evaluator versus ONNX Runtime', () => {
     await runTrain({ data: join(dataDir, 'iris.csv'), target: 'species', model: 'logistic', output: out, log: () => {} })
     const native = await Predictor.load(out)
     const onnx = await Predictor.load(out, { backend: 'onnxruntime' })
-    const rows = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4], [7.7, 3.0, 6.1, 2.3]]
+    const rows = [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.7, 3.1, 4.4, 1.4],
+      [7.7, 3.0, 6.1, 2.3],
+    ]
     const a = (await native.predict(native.schema!.fromRows(rows))) as Prediction
     const b = await onnx.predict(onnx.schema!.fromRows(rows))
     assert.deepEqual(a.labels, b.labels)

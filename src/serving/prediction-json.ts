@@ -39,7 +39,9 @@ function tensorJson(t: OutputTensor): string {
 export function predictionsJson(p: Prediction): string {
   if (p.task === 'regression' && p.values !== undefined) return numbersJson(p.values)
   if (p.task === 'classification' && p.labels !== undefined) return numbersJson(p.labels)
-  return `{${Object.entries(p.outputs).map(([name, t]) => `${JSON.stringify(name)}:${tensorJson(t)}`).join(',')}}`
+  return `{${Object.entries(p.outputs)
+    .map(([name, t]) => `${JSON.stringify(name)}:${tensorJson(t)}`)
+    .join(',')}}`
 }
 
 function datatypeOfData(data: OutputTensor['data']): string {
@@ -55,9 +57,11 @@ function datatypeOfData(data: OutputTensor['data']): string {
 /** Open Inference Protocol output tensors: every output (or the ones named), flat row-major data. */
 export function v2OutputsJson(p: Prediction, wanted?: readonly string[]): string {
   const names = wanted ?? Object.keys(p.outputs)
-  return `[${names.map((name) => {
-    const t = p.outputs[name]!
-    const shape = t.dims.length === 0 ? [t.data.length] : t.dims
-    return `{"name":${JSON.stringify(name)},"shape":[${shape.join(',')}],"datatype":"${datatypeOfData(t.data)}","data":${numbersJson(t.data as ArrayLike<number>)}}`
-  }).join(',')}]`
+  return `[${names
+    .map((name) => {
+      const t = p.outputs[name]!
+      const shape = t.dims.length === 0 ? [t.data.length] : t.dims
+      return `{"name":${JSON.stringify(name)},"shape":[${shape.join(',')}],"datatype":"${datatypeOfData(t.data)}","data":${numbersJson(t.data as ArrayLike<number>)}}`
+    })
+    .join(',')}]`
 }

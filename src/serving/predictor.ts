@@ -1,6 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
-import { isTensorSchema, loadModel, resolveInsideModel, type ColumnSpec, type ColumnValues, type LoadedModel, type Prediction, type Signature, type WharfModelSpec } from '../models/index.js'
+import {
+  isTensorSchema,
+  loadModel,
+  resolveInsideModel,
+  type ColumnSpec,
+  type ColumnValues,
+  type LoadedModel,
+  type Prediction,
+  type Signature,
+  type WharfModelSpec,
+} from '../models/index.js'
 import { ColumnScratch, InputSchema, kindOfType, type ColumnBatch, type ExpectedColumn } from './input-schema.js'
 import { MicroBatcher } from './micro-batcher.js'
 import { NativeScorer } from './native-scorer.js'
@@ -94,7 +104,8 @@ export class Predictor {
   /** Predicts the saved input example (or one row of zeros) a few times, then marks the model ready. */
   async warmUp(): Promise<void> {
     if (this.schema !== undefined) {
-      const batch = (await this.#example()) ?? this.schema.fromRows([this.schema.columns.map((c) => (c.kind === 'string' ? '' : c.kind === 'boolean' ? false : 0))])
+      const batch =
+        (await this.#example()) ?? this.schema.fromRows([this.schema.columns.map((c) => (c.kind === 'string' ? '' : c.kind === 'boolean' ? false : 0))])
       for (let i = 0; i < 3; i++) await this.predict(batch)
     }
     this.#ready = true
@@ -128,7 +139,12 @@ export class Predictor {
  * The columns predict takes: the signature's, in spec order for the native evaluator (which reads
  * columns by position); from the spec when there is no signature; names only as a last resort.
  */
-function expectedColumns(signature: Signature | undefined, wharf: WharfModelSpec | undefined, inputNames: readonly string[] | undefined, native: boolean): ExpectedColumn[] {
+function expectedColumns(
+  signature: Signature | undefined,
+  wharf: WharfModelSpec | undefined,
+  inputNames: readonly string[] | undefined,
+  native: boolean,
+): ExpectedColumn[] {
   const specs = signature === undefined ? [] : (signature.inputs as readonly ColumnSpec[])
   const fromSignature = (s: ColumnSpec, i: number): ExpectedColumn => {
     const type = typeof s.type === 'string' ? s.type : s.type.type
@@ -138,7 +154,9 @@ function expectedColumns(signature: Signature | undefined, wharf: WharfModelSpec
     return wharf.columns.map((c) => {
       const declared = specs.find((s) => s.name === c.name)
       if (declared !== undefined) return fromSignature(declared, 0)
-      return c.kind === 'numeric' ? { name: c.name, type: 'double', kind: 'number', required: true } : { name: c.name, type: 'string', kind: 'string', required: true }
+      return c.kind === 'numeric'
+        ? { name: c.name, type: 'double', kind: 'number', required: true }
+        : { name: c.name, type: 'string', kind: 'string', required: true }
     })
   }
   if (specs.length > 0) return specs.map(fromSignature)

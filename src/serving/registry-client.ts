@@ -37,7 +37,9 @@ export class RegistryClient {
 
   /** The newest version in `stage` (or overall), as the client picks for models:/NAME/STAGE. */
   async latestVersion(name: string, stage: string | undefined): Promise<string> {
-    const body = (await this.#api.post('mlflow/registered-models/get-latest-versions', { name, ...(stage ? { stages: [stage] } : {}) })) as { model_versions?: { version: string }[] }
+    const body = (await this.#api.post('mlflow/registered-models/get-latest-versions', { name, ...(stage ? { stages: [stage] } : {}) })) as {
+      model_versions?: { version: string }[]
+    }
     const versions = (body.model_versions ?? []).map((v) => Number(v.version)).filter(Number.isInteger)
     if (versions.length === 0) throw new TrackingError('RESOURCE_DOES_NOT_EXIST', `no versions of model '${name}'${stage ? ` in stage '${stage}'` : ''}`, 404)
     return String(Math.max(...versions))

@@ -38,7 +38,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (err: Mlf
   req.on('end', () => {
     if (finished) return
     finished = true
-    done(undefined, rest !== undefined ? Buffer.concat(rest, size) : first ?? empty)
+    done(undefined, rest !== undefined ? Buffer.concat(rest, size) : (first ?? empty))
   })
   // A client that goes away mid-body gets no answer, but the request must still end (in-flight
   // count, the model entry it holds). 'close' comes then, and after 'end' too, hence the flag. No

@@ -56,9 +56,18 @@ export async function startServing(options: ServeOptions): Promise<RunningServin
   const accessLogger = (options.accessLogger ?? createLogger('wharf-serve')).child({ model: slot.name })
   const metrics = new ServingMetrics(slot.name)
   const keys = new ApiKeys(options.apiKeys ?? [], options.apiKeysFile, logger)
-  const guard = new HostGuard({ bindHost: options.host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [], hostCheck: 'loopback' })
+  const guard = new HostGuard({
+    bindHost: options.host,
+    allowedHosts: options.allowedHosts ?? [],
+    allowedOrigins: options.allowedOrigins ?? [],
+    hostCheck: 'loopback',
+  })
   const http = createServingServer({
-    slot, metrics, keys, guard, logger,
+    slot,
+    metrics,
+    keys,
+    guard,
+    logger,
     accessLog: new AccessLog(accessLogger, options.accessLogSampleRate ?? 0),
     maxBodyBytes: options.maxBodyBytes,
     ...(options.renderMetrics ? { renderMetrics: options.renderMetrics } : {}),
@@ -89,7 +98,14 @@ export async function startServing(options: ServeOptions): Promise<RunningServin
     const client = registryClient(options.modelUri, options)
     const { name, alias } = resolved.alias
     follower = new AliasFollower(
-      { client, name, alias, intervalMs: options.pollIntervalMs, logger, switchTo: async (v) => load(await fetchVersion(client, name, v, options.cacheDir), v) },
+      {
+        client,
+        name,
+        alias,
+        intervalMs: options.pollIntervalMs,
+        logger,
+        switchTo: async (v) => load(await fetchVersion(client, name, v, options.cacheDir), v),
+      },
       resolved.version,
     )
     follower.start()

@@ -18,16 +18,29 @@ type Message =
 function serveOptions(config: Config): ServeOptions {
   if (config.modelUri === undefined) throw new Error('--model-uri is required (a model directory, runs:/RUN/PATH or models:/NAME/VERSION|STAGE|@ALIAS)')
   return {
-    modelUri: config.modelUri, host: config.host, port: config.servePort, modelName: config.serveModelName,
-    maxBodyBytes: config.serveMaxBodyBytes, backend: config.serveBackend, batchMaxRows: config.serveBatchMaxRows, batchMaxWaitUs: config.serveBatchMaxWaitUs,
-    apiKeys: [config.serveApiKey, config.serveApiKeySecondary], apiKeysFile: config.serveApiKeysFile, accessLogSampleRate: config.serveAccessLogSampleRate,
-    pollIntervalMs: config.servePollIntervalMs, cacheDir: config.serveModelCacheDir, trackingUri: config.trackingUri, token: config.trackingToken,
-    allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins,
+    modelUri: config.modelUri,
+    host: config.host,
+    port: config.servePort,
+    modelName: config.serveModelName,
+    maxBodyBytes: config.serveMaxBodyBytes,
+    backend: config.serveBackend,
+    batchMaxRows: config.serveBatchMaxRows,
+    batchMaxWaitUs: config.serveBatchMaxWaitUs,
+    apiKeys: [config.serveApiKey, config.serveApiKeySecondary],
+    apiKeysFile: config.serveApiKeysFile,
+    accessLogSampleRate: config.serveAccessLogSampleRate,
+    pollIntervalMs: config.servePollIntervalMs,
+    cacheDir: config.serveModelCacheDir,
+    trackingUri: config.trackingUri,
+    token: config.trackingToken,
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.corsAllowedOrigins,
     logger: createLogger('wharf-serve', { level: config.logLevel, destination: 2 }),
   }
 }
 
-const readyLine = (m: { url: string; name: string; version: string | undefined }) => `Wharf ${version} serving ${m.name}${m.version ? ` version ${m.version}` : ''} at ${m.url}\n`
+const readyLine = (m: { url: string; name: string; version: string | undefined }) =>
+  `Wharf ${version} serving ${m.name}${m.version ? ` version ${m.version}` : ''} at ${m.url}\n`
 
 /** `wharf serve`: one process, or with --workers N a node:cluster primary and N workers on one port. */
 export async function runServe(config: Config): Promise<void> {
@@ -105,11 +118,12 @@ function runWorker(options: ServeOptions, drainMs: number): Promise<void> {
     let serving: RunningServing | undefined
     process.on('message', (msg: Message) => {
       if (msg.type === 'wharf-start') {
-        const renderAll = () => new Promise<string>((done) => {
-          const id = ++nextId
-          waiting.set(id, done)
-          process.send!({ type: 'wharf-metrics-request', id } satisfies Message)
-        })
+        const renderAll = () =>
+          new Promise<string>((done) => {
+            const id = ++nextId
+            waiting.set(id, done)
+            process.send!({ type: 'wharf-metrics-request', id } satisfies Message)
+          })
         startServing({ ...options, resolved: msg.resolved, renderMetrics: renderAll }).then((s) => {
           serving = s
           process.send!({ type: 'wharf-ready', url: s.url, name: s.slot.name, version: s.slot.current?.version } satisfies Message)
@@ -130,10 +144,13 @@ function runWorker(options: ServeOptions, drainMs: number): Promise<void> {
 function stopOnSignals(serving: RunningServing, drainMs: number): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
-      serving.close(drainMs).then(() => {
-        resolve()
-        process.exit(0)
-      }, () => process.exit(1))
+      serving.close(drainMs).then(
+        () => {
+          resolve()
+          process.exit(0)
+        },
+        () => process.exit(1),
+      )
     }
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)

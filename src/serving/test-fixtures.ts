@@ -29,8 +29,16 @@ export function diabetesRows(n: number, seed = 1): number[][] {
 
 export async function serveDir(dir: string, extra: Partial<ServeOptions> = {}): Promise<RunningServing> {
   return startServing({
-    modelUri: dir, host: '127.0.0.1', port: 0, maxBodyBytes: 1024 * 1024, pollIntervalMs: 100, cacheDir: join(tmpdir(), 'wharf-serve-cache'),
-    trackingUri: undefined, token: undefined, logger: createLogger('test', { level: 'silent' }), ...extra,
+    modelUri: dir,
+    host: '127.0.0.1',
+    port: 0,
+    maxBodyBytes: 1024 * 1024,
+    pollIntervalMs: 100,
+    cacheDir: join(tmpdir(), 'wharf-serve-cache'),
+    trackingUri: undefined,
+    token: undefined,
+    logger: createLogger('test', { level: 'silent' }),
+    ...extra,
   })
 }
 
@@ -41,9 +49,16 @@ export interface HttpAnswer {
   json(): any
 }
 
-export async function request(url: string, init: { method?: string; body?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+export async function request(
+  url: string,
+  init: { method?: string; body?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {},
+): Promise<HttpAnswer> {
   const headers: Record<string, string> = { ...(init.contentType ? { 'content-type': init.contentType } : {}), ...init.headers }
-  const res = await fetch(url, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers, ...(init.body !== undefined ? { body: init.body } : {}) })
+  const res = await fetch(url, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers,
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  })
   const text = await res.text()
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) }
 }
@@ -74,12 +89,24 @@ export async function registryWithTwoVersions(): Promise<RegistryFixture> {
   const runIds: string[] = []
   for (const alpha of ['0.01', '1']) {
     const out = join(root, `v${versionDirs.length + 1}`)
-    const result = await runTrain({ data: join(dataDir, 'diabetes.csv'), target: 'progression', model: 'elasticnet', param: [`alpha=${alpha}`], output: out, register: 'diabetes', trackingUri: server.url, log: () => {} })
+    const result = await runTrain({
+      data: join(dataDir, 'diabetes.csv'),
+      target: 'progression',
+      model: 'elasticnet',
+      param: [`alpha=${alpha}`],
+      output: out,
+      register: 'diabetes',
+      trackingUri: server.url,
+      log: () => {},
+    })
     versionDirs.push(out)
     runIds.push(result.runId!)
   }
   return {
-    server, versionDirs, runIds, cacheDir: join(root, 'cache'),
+    server,
+    versionDirs,
+    runIds,
+    cacheDir: join(root, 'cache'),
     setAlias: async (alias, version) => {
       const res = await postApi(server.url, 'registered-models/alias', { name: 'diabetes', alias, version })
       if (res.status !== 200) throw new Error(`setting the alias failed: ${JSON.stringify(res.body)}`)
@@ -92,7 +119,10 @@ export async function registryWithTwoVersions(): Promise<RegistryFixture> {
 }
 
 /** Starts a real `wharf serve` process and waits for its ready line. */
-export async function startServeProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; process: import('node:child_process').ChildProcess; stderr(): string; stop(): Promise<number | null> }> {
+export async function startServeProcess(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ url: string; process: import('node:child_process').ChildProcess; stderr(): string; stop(): Promise<number | null> }> {
   const { spawn } = await import('node:child_process')
   const bin = fileURLToPath(new URL('../../bin/wharf.js', import.meta.url))
   const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -115,11 +145,14 @@ export async function startServeProcess(args: readonly string[], env: NodeJS.Pro
     })
   })
   return {
-    url, process: child, stderr: () => stderr,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode)
-      child.once('exit', (code) => resolve(code))
-      child.kill('SIGTERM')
-    }),
+    url,
+    process: child,
+    stderr: () => stderr,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode)
+        child.once('exit', (code) => resolve(code))
+        child.kill('SIGTERM')
+      }),
   }
 }

@@ -2,7 +2,6 @@ import path from 'node:path'
 import { invalidParameter, invalidPath } from '../errors.js'
 import { decodePercentFully } from '../percent-decode.js'
 
-
 // Characters that look like '/' or '\' but that NFKC does not fold to them; the NFKC check below
 // catches the rest (．／＼‥ and friends).
 const slashLookAlikes = new Set([0x2044, 0x2215, 0x2216, 0x29f5, 0x29f8, 0x29f9])
@@ -26,10 +25,7 @@ export interface SafePathOptions {
  * Throws 400 INVALID_PARAMETER_VALUE "Invalid path" for anything that could leave the root.
  * Callers must use the returned value, never the raw one (CVE-2024-1558 class).
  */
-export function safeArtifactPath(
-  raw: string | undefined,
-  { windowsRules = process.platform === 'win32' }: SafePathOptions = {},
-): string {
+export function safeArtifactPath(raw: string | undefined, { windowsRules = process.platform === 'win32' }: SafePathOptions = {}): string {
   if (raw === undefined || raw === '') return ''
   const decoded = decodeFully(raw)
   for (const ch of decoded) if (isRefusedChar(ch)) throw invalidPath()

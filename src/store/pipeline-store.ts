@@ -23,7 +23,12 @@ export interface PipelineStore {
   startStep(runId: string, step: string, time: number): Promise<void>
   setStepStatus(runId: string, step: string, status: StepStatus): Promise<void>
   /** The step's end status and outputs in one write: a finished step is never run again. */
-  finishStep(runId: string, step: string, result: { status: StepStatus; outputs: Readonly<Record<string, string>>; error?: string | undefined }, time: number): Promise<void>
+  finishStep(
+    runId: string,
+    step: string,
+    result: { status: StepStatus; outputs: Readonly<Record<string, string>>; error?: string | undefined },
+    time: number,
+  ): Promise<void>
   appendLogs(runId: string, lines: readonly Omit<LogLine, 'logId'>[]): Promise<void>
   listLogs(runId: string, query: { afterId?: number | undefined; limit: number }): Promise<LogLine[]>
   /** RESOURCE_CONFLICT if the run has finished or the step is already decided. */

@@ -16,7 +16,12 @@ export { findFreePort as freePort } from '../http/free-port.js'
  * rejects with `what` once `timeoutMs` has passed. A probe that throws has not succeeded yet (a
  * server still starting); its last error is named in the rejection.
  */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   for (;;) {

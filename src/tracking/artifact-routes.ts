@@ -12,9 +12,17 @@ import { joinArtifactPath, safeArtifactPath } from '../store/artifact-path.js'
 
 // Types a browser cannot run: HTML, SVG and scripts go out as text/plain (docs/security.md §3.7).
 const contentTypes: Readonly<Record<string, string>> = {
-  '.json': 'application/json', '.txt': 'text/plain; charset=utf-8', '.yaml': 'text/plain; charset=utf-8',
-  '.yml': 'text/plain; charset=utf-8', '.csv': 'text/csv', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif', '.onnx': 'application/octet-stream', '.parquet': 'application/octet-stream',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.yaml': 'text/plain; charset=utf-8',
+  '.yml': 'text/plain; charset=utf-8',
+  '.csv': 'text/csv',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.onnx': 'application/octet-stream',
+  '.parquet': 'application/octet-stream',
 }
 const contentTypeOf = (path: string) => contentTypes[extname(path).toLowerCase()] ?? (extname(path) ? 'application/octet-stream' : 'text/plain; charset=utf-8')
 

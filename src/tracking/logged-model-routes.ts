@@ -10,7 +10,9 @@ import { validateKey, validateTag } from './validation.js'
 import { toWireLoggedModel } from './wire.js'
 
 const status = protoEnum(['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'] as const, {
-  1: 'LOGGED_MODEL_PENDING', 2: 'LOGGED_MODEL_READY', 3: 'LOGGED_MODEL_UPLOAD_FAILED',
+  1: 'LOGGED_MODEL_PENDING',
+  2: 'LOGGED_MODEL_READY',
+  3: 'LOGGED_MODEL_UPLOAD_FAILED',
 })
 const modelId = z.string().regex(/^m-[0-9a-f]{32}$/, 'expected a logged model id (m-<32 hex digits>)')
 
@@ -24,7 +26,14 @@ function toOrderTerms(items: readonly z.infer<typeof orderItem>[] | undefined): 
 export const loggedModelRoutes: readonly TrackingRoute[] = [
   post(
     '/logged-models',
-    z.object({ experiment_id: z.string(), name: z.string().optional(), model_type: z.string().optional(), source_run_id: z.string().optional(), params: keyValues, tags: keyValues }),
+    z.object({
+      experiment_id: z.string(),
+      name: z.string().optional(),
+      model_type: z.string().optional(),
+      source_run_id: z.string().optional(),
+      params: keyValues,
+      tags: keyValues,
+    }),
     async (b, { tracking }) => {
       for (const p of b.params) validateKey('param', p.key)
       for (const t of b.tags) validateTag(t)

@@ -3,9 +3,7 @@ import { noOwnAuthority } from '../http/server-authority.js'
 import { invalidParameter } from '../errors.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 import type { DatasetInput, Experiment, Metric, Run, RunBatch, RunInfo, RunStatus, Tag } from './entities.js'
-import {
-  limits, validateArtifactLocation, validateBatch, validateExperimentName, validateKey, validateRunId, validateTag,
-} from './validation.js'
+import { limits, validateArtifactLocation, validateBatch, validateExperimentName, validateKey, validateRunId, validateTag } from './validation.js'
 
 const adjectives = ['able', 'bold', 'brave', 'calm', 'clever', 'crisp', 'eager', 'fair', 'gentle', 'keen', 'lucid', 'merry', 'nimble', 'quiet', 'swift', 'wise']
 const nouns = ['anchor', 'bay', 'buoy', 'current', 'dock', 'ferry', 'harbor', 'hull', 'keel', 'mast', 'pier', 'quay', 'sail', 'tide', 'wave', 'wharf']

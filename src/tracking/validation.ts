@@ -34,7 +34,9 @@ export function validateKey(kind: 'metric' | 'param' | 'tag', key: string): void
     )
   }
   if (key.startsWith('/') || key.split('/').some((part) => part === '..' || part === '.')) {
-    throw invalidParameter(`Invalid ${kind} name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such.`)
+    throw invalidParameter(
+      `Invalid ${kind} name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such.`,
+    )
   }
 }
 
@@ -120,7 +122,9 @@ export function validateArtifactLocation(location: string, isOwnAuthority: (auth
   if (location.includes('#') || location.includes(';')) throw invalidParameter("'artifact_location' URL can't include fragments or params.")
   const decoding = decodePercentFully(location)
   if ('refused' in decoding) {
-    throw invalidParameter(`Invalid 'artifact_location': ${decoding.refused === 'malformed' ? 'malformed percent-encoding' : 'percent-encoded too many times'}.`)
+    throw invalidParameter(
+      `Invalid 'artifact_location': ${decoding.refused === 'malformed' ? 'malformed percent-encoding' : 'percent-encoded too many times'}.`,
+    )
   }
   const decoded = decoding.forms.at(-1)!
   if (decoded.includes('?')) throw invalidParameter('Invalid query string')
@@ -132,6 +136,8 @@ export function validateArtifactLocation(location: string, isOwnAuthority: (auth
   }
   const authority = mlflowArtifactsAuthority(location)
   if (authority !== undefined && !isOwnAuthority(authority)) {
-    throw invalidParameter(`'artifact_location' names another server ('${authority}'): clients would send their credentials there. Use mlflow-artifacts:/<path>.`)
+    throw invalidParameter(
+      `'artifact_location' names another server ('${authority}'): clients would send their credentials there. Use mlflow-artifacts:/<path>.`,
+    )
   }
 }

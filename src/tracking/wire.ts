@@ -15,8 +15,7 @@ export const compact = (o: Json): Json => {
   return o
 }
 
-const toWireDouble = (v: number): number | string =>
-  Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v
+const toWireDouble = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v)
 
 const tags = (list: readonly Tag[]) => list.map((t) => ({ key: t.key, value: t.value }))
 
@@ -79,9 +78,7 @@ export const toWireRun = (r: Run): Json =>
       dataset_inputs: r.inputs.datasetInputs.map(toWireDatasetInput),
       model_inputs: r.inputs.modelInputs.map((m) => ({ model_id: m.modelId })),
     }),
-    outputs: r.outputs.modelOutputs.length
-      ? { model_outputs: r.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) }
-      : undefined,
+    outputs: r.outputs.modelOutputs.length ? { model_outputs: r.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) } : undefined,
   })
 
 export const toWireFileInfo = (f: FileInfo): Json => compact({ path: f.path, is_dir: f.isDir, file_size: f.isDir ? undefined : f.fileSize })

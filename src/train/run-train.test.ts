@@ -46,7 +46,10 @@ describe('runTrain', () => {
   })
 
   it('explains a missing target column', async () => {
-    await assert.rejects(runTrain({ data: join(dataDir, 'iris.csv'), target: 'kind', model: 'logistic', output: '/tmp/never', log: quiet }), /--target 'kind' is not a column/)
+    await assert.rejects(
+      runTrain({ data: join(dataDir, 'iris.csv'), target: 'kind', model: 'logistic', output: '/tmp/never', log: quiet }),
+      /--target 'kind' is not a column/,
+    )
   })
 
   it('explains a non-numeric value in a numeric column', async () => {
@@ -60,7 +63,16 @@ describe('runTrain', () => {
     const server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')])
     try {
       const lines: string[] = []
-      const result = await runTrain({ data: join(dataDir, 'diabetes.csv'), target: 'progression', model: 'gbdt', param: ['max_iter=20'], experiment: 'diabetes', register: 'diabetes-gbdt', trackingUri: server.url, log: (l) => lines.push(l) })
+      const result = await runTrain({
+        data: join(dataDir, 'diabetes.csv'),
+        target: 'progression',
+        model: 'gbdt',
+        param: ['max_iter=20'],
+        experiment: 'diabetes',
+        register: 'diabetes-gbdt',
+        trackingUri: server.url,
+        log: (l) => lines.push(l),
+      })
       assert.equal(result.registeredVersion?.version, '1')
       assert.equal(result.modelUri, `runs:/${result.runId}/model`)
       const runRoot = join(dir, 'artifacts', result.experimentId!, result.runId!, 'artifacts')
@@ -77,7 +89,11 @@ describe('runTrain', () => {
       assert.equal(version.body.model_version.source, `mlflow-artifacts:/${result.experimentId}/${result.runId}/artifacts/model`)
       assert.equal(version.body.model_version.run_id, result.runId)
       const model = await loadModel(join(runRoot, 'model'))
-      assert.equal((await model.predict({ records: [{ age: 0.03, sex: 0.05, bmi: 0.06, bp: 0.02, s1: -0.04, s2: -0.03, s3: -0.04, s4: -0.002, s5: 0.02, s6: -0.02 }] })).values?.length, 1)
+      assert.equal(
+        (await model.predict({ records: [{ age: 0.03, sex: 0.05, bmi: 0.06, bp: 0.02, s1: -0.04, s2: -0.03, s3: -0.04, s4: -0.002, s5: 0.02, s6: -0.02 }] }))
+          .values?.length,
+        1,
+      )
       assert.ok(lines.some((l) => /^gbdt: tree 20\/20/.test(l)))
     } finally {
       await server.stop()

@@ -84,8 +84,16 @@ export function validateTrainOptions(options: TrainCommandOptions): ValidTrainOp
   }
   if (options.register !== undefined && options.trackingUri === undefined) throw new Error('--register needs a tracking server (MLFLOW_TRACKING_URI)')
   return {
-    data: options.data, target: options.target, model: options.model, params, testSize, seed,
-    experiment: options.experiment ?? 'Default', register: options.register, output: options.output, trackingUri: options.trackingUri,
+    data: options.data,
+    target: options.target,
+    model: options.model,
+    params,
+    testSize,
+    seed,
+    experiment: options.experiment ?? 'Default',
+    register: options.register,
+    output: options.output,
+    trackingUri: options.trackingUri,
   }
 }
 
@@ -110,7 +118,14 @@ export async function runTrain(options: TrainCommandOptions): Promise<TrainComma
   const features = dropColumns(train, [valid.target])
   const profile = profileTable(features)
   const write = async (dir: string, runId?: string) => {
-    await writeModelDir(dir, { onnx: exportOnnx(trained.spec, version), signature: signatureOf(trained.spec), inputExample: inputExampleOf(features), wharf: trained.spec, wharfVersion: version, ...(runId ? { runId, artifactPath: 'model' } : {}) })
+    await writeModelDir(dir, {
+      onnx: exportOnnx(trained.spec, version),
+      signature: signatureOf(trained.spec),
+      inputExample: inputExampleOf(features),
+      wharf: trained.spec,
+      wharfVersion: version,
+      ...(runId ? { runId, artifactPath: 'model' } : {}),
+    })
     await writeFile(join(dir, 'data_profile.json'), JSON.stringify(profile, null, 2))
   }
   const base = { task: trained.task, metrics, params }
@@ -122,7 +137,11 @@ export async function runTrain(options: TrainCommandOptions): Promise<TrainComma
   }
   const client = new TrackingClient({ trackingUri: valid.trackingUri, ...(options.token ? { token: options.token } : {}) })
   const experimentId = await client.getOrCreateExperiment(valid.experiment)
-  const tags: KeyValue[] = [{ key: 'mlflow.source.name', value: 'wharf train' }, { key: 'mlflow.source.type', value: 'LOCAL' }, { key: 'wharf.model', value: valid.model }]
+  const tags: KeyValue[] = [
+    { key: 'mlflow.source.name', value: 'wharf train' },
+    { key: 'mlflow.source.type', value: 'LOCAL' },
+    { key: 'wharf.model', value: valid.model },
+  ]
   const run = await client.createRun(experimentId, { tags, startTime: started, ...(options.runName ? { runName: options.runName } : {}) })
   try {
     const now = Date.now()
@@ -146,7 +165,14 @@ export async function runTrain(options: TrainCommandOptions): Promise<TrainComma
     }
     await client.updateRun(run.run_id, 'FINISHED')
     log(`run ${run.run_id} logged to experiment '${valid.experiment}' (${experimentId})`)
-    return { ...base, runId: run.run_id, experimentId, modelUri: `runs:/${run.run_id}/model`, ...(valid.output ? { outputDir: resolve(valid.output) } : {}), ...(registeredVersion ? { registeredVersion } : {}) }
+    return {
+      ...base,
+      runId: run.run_id,
+      experimentId,
+      modelUri: `runs:/${run.run_id}/model`,
+      ...(valid.output ? { outputDir: resolve(valid.output) } : {}),
+      ...(registeredVersion ? { registeredVersion } : {}),
+    }
   } catch (err) {
     await client.updateRun(run.run_id, 'FAILED').catch(() => {})
     throw err
@@ -168,13 +194,23 @@ function progressReporter(log: (line: string) => void, losses: Metric[]) {
 }
 
 function flatParams(valid: ValidTrainOptions, resolved: Record<string, unknown>, rows: number, trainRows: number): Record<string, string> {
-  const out: Record<string, string> = { model: valid.model, target: valid.target, data: valid.data, test_size: String(valid.testSize), seed: String(valid.seed), rows: String(rows), train_rows: String(trainRows) }
+  const out: Record<string, string> = {
+    model: valid.model,
+    target: valid.target,
+    data: valid.data,
+    test_size: String(valid.testSize),
+    seed: String(valid.seed),
+    rows: String(rows),
+    train_rows: String(trainRows),
+  }
   for (const [k, v] of Object.entries(resolved)) out[k] = v === null ? 'None' : String(v)
   return out
 }
 
 function formatMetrics(metrics: Record<string, number>): string {
-  return Object.entries(metrics).map(([k, v]) => `${k}=${v.toPrecision(5)}`).join(' ')
+  return Object.entries(metrics)
+    .map(([k, v]) => `${k}=${v.toPrecision(5)}`)
+    .join(' ')
 }
 
 function signatureOf(spec: WharfModelSpec): Signature {
@@ -187,9 +223,11 @@ function signatureOf(spec: WharfModelSpec): Signature {
 /** The first five training rows, missing values as null (pandas "split" orientation). */
 function inputExampleOf(features: Table): InputExample {
   const n = Math.min(5, features.rowCount)
-  const data = Array.from({ length: n }, (_, i) => features.columns.map((c) => {
-    const v = c.values[i]
-    return v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : v
-  }))
+  const data = Array.from({ length: n }, (_, i) =>
+    features.columns.map((c) => {
+      const v = c.values[i]
+      return v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : v
+    }),
+  )
   return { columns: features.columns.map((c) => c.name), data }
 }

@@ -65,8 +65,15 @@ export async function ensureBaseImage(runtime: ContainerRuntime, tag = defaultBa
     await chmod(join(rootfs, 'tmp'), 0o1777)
     await run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', rootfs, '-cf', join(root, 'rootfs.tar'), '.'], { maxBuffer: 16 * 1024 * 1024 })
     await runContainerCommand(runtime, [
-      'import', '--change', 'ENTRYPOINT ["/usr/bin/node"]', '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', '--change', `USER ${serveUid}:${serveUid}`,
-      join(root, 'rootfs.tar'), tag,
+      'import',
+      '--change',
+      'ENTRYPOINT ["/usr/bin/node"]',
+      '--change',
+      'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+      '--change',
+      `USER ${serveUid}:${serveUid}`,
+      join(root, 'rootfs.tar'),
+      tag,
     ])
     return tag
   } finally {

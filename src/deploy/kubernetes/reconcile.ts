@@ -36,17 +36,22 @@ export function isSubset(desired: unknown, live: unknown): boolean {
 export function planChanges(desired: readonly Manifest[], live: readonly (Manifest | undefined)[], formerlyManaged: readonly Manifest[] = []): PlannedChange[] {
   const plan: PlannedChange[] = desired.map((manifest, i) => {
     const current = live[i]
-    const action: ReconcileAction = current === undefined ? 'create' : isSubset({ metadata: { labels: manifest.metadata.labels }, spec: manifest.spec }, current) ? 'unchanged' : 'update'
+    const action: ReconcileAction =
+      current === undefined ? 'create' : isSubset({ metadata: { labels: manifest.metadata.labels }, spec: manifest.spec }, current) ? 'unchanged' : 'update'
     return { action, kind: manifest.kind, name: manifest.metadata.name, manifest }
   })
   for (const extra of formerlyManaged) {
-    if (!desired.some((d) => d.kind === extra.kind && d.metadata.name === extra.metadata.name)) plan.push({ action: 'delete', kind: extra.kind, name: extra.metadata.name, manifest: extra })
+    if (!desired.some((d) => d.kind === extra.kind && d.metadata.name === extra.metadata.name))
+      plan.push({ action: 'delete', kind: extra.kind, name: extra.metadata.name, manifest: extra })
   }
   return plan
 }
 
 /** Optional objects Wharf may have created earlier for an endpoint: read to find what to delete. */
-const optionalKinds = [{ kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2' }, { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1' }]
+const optionalKinds = [
+  { kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2' },
+  { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1' },
+]
 
 /** Reads live state, plans, then applies the plan; returns what it did. */
 export async function reconcile(desired: readonly Manifest[], api: KubernetesApi): Promise<PlannedChange[]> {
@@ -91,8 +96,10 @@ export function rolloutStatus(live: Manifest): RolloutStatus {
   if (stalled) return { state: 'failed', message: stalled.message ?? 'progress deadline exceeded' }
   if ((status.observedGeneration ?? 0) < generation) return { state: 'progressing', message: 'waiting for the rollout to be observed' }
   if ((status.updatedReplicas ?? 0) < wanted) return { state: 'progressing', message: `${status.updatedReplicas ?? 0} of ${wanted} replicas updated` }
-  if ((status.replicas ?? 0) > (status.updatedReplicas ?? 0)) return { state: 'progressing', message: `${(status.replicas ?? 0) - (status.updatedReplicas ?? 0)} old replicas pending termination` }
-  if ((status.availableReplicas ?? 0) < wanted) return { state: 'progressing', message: `${status.availableReplicas ?? 0} of ${wanted} updated replicas available` }
+  if ((status.replicas ?? 0) > (status.updatedReplicas ?? 0))
+    return { state: 'progressing', message: `${(status.replicas ?? 0) - (status.updatedReplicas ?? 0)} old replicas pending termination` }
+  if ((status.availableReplicas ?? 0) < wanted)
+    return { state: 'progressing', message: `${status.availableReplicas ?? 0} of ${wanted} updated replicas available` }
   return { state: 'ready', message: `${wanted} replicas ready` }
 }
 

@@ -51,10 +51,12 @@ export function runShell(
         child.kill('SIGKILL')
       }
     }
-    const timer = options.timeoutMs ? setTimeout(() => {
-      options.log(`timed out after ${options.timeoutMs} ms; stopping the command`)
-      kill()
-    }, options.timeoutMs) : undefined
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          options.log(`timed out after ${options.timeoutMs} ms; stopping the command`)
+          kill()
+        }, options.timeoutMs)
+      : undefined
     options.signal?.addEventListener('abort', kill, { once: true })
     child.once('error', (err) => {
       clearTimeout(timer)

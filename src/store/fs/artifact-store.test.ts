@@ -158,7 +158,10 @@ describe('FsArtifactStore', () => {
       await store.put('kept.txt', Readable.from(['original']))
       await assert.rejects(store.put('kept.txt', failingBody(Buffer.from('partial'))), /connection reset/)
       assert.equal((await readAll((await store.get('kept.txt')).stream)).toString(), 'original')
-      assert.deepEqual((await fs.readdir(root)).filter((name) => name.includes('kept')), ['kept.txt'])
+      assert.deepEqual(
+        (await fs.readdir(root)).filter((name) => name.includes('kept')),
+        ['kept.txt'],
+      )
     })
   })
 

@@ -201,7 +201,8 @@ async function isSymlink(file: string): Promise<boolean> {
 }
 
 // The store's own folder counts towards PATH_MAX too, so a path the API accepted can still be too long here.
-const tooLong = (rel: string, cause: unknown) => invalidParameter(`Invalid path: '${rel.slice(0, 100)}...' is too long for the artifact store's file system`, { cause })
+const tooLong = (rel: string, cause: unknown) =>
+  invalidParameter(`Invalid path: '${rel.slice(0, 100)}...' is too long for the artifact store's file system`, { cause })
 
 function hasCode(err: unknown, ...codes: string[]): boolean {
   return err instanceof Error && codes.includes((err as NodeJS.ErrnoException).code ?? '')

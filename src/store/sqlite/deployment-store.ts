@@ -2,24 +2,70 @@ import type { Database } from 'better-sqlite3'
 import type { DeploymentStore } from '../deployment-store.js'
 import type { DeployAction, DeployChange, Endpoint, Instance, Traffic } from '../../deploy/entities.js'
 
-interface EndpointRow { environment: string; model_name: string; target: string; router_port: number | null; traffic: string; creation_time: number; last_update_time: number }
-interface InstanceRow {
-  instance_id: string; environment: string; model_name: string; version: string; model_uri: string; port: number
-  pid: number | null; container_name: string | null; image: string | null; start_time: number
+interface EndpointRow {
+  environment: string
+  model_name: string
+  target: string
+  router_port: number | null
+  traffic: string
+  creation_time: number
+  last_update_time: number
 }
-interface ChangeRow { change_id: number; time: number; actor: string; action: string; environment: string; model_name: string; from_version: string | null; to_version: string | null; data: string }
+interface InstanceRow {
+  instance_id: string
+  environment: string
+  model_name: string
+  version: string
+  model_uri: string
+  port: number
+  pid: number | null
+  container_name: string | null
+  image: string | null
+  start_time: number
+}
+interface ChangeRow {
+  change_id: number
+  time: number
+  actor: string
+  action: string
+  environment: string
+  model_name: string
+  from_version: string | null
+  to_version: string | null
+  data: string
+}
 
 const toEndpoint = (r: EndpointRow): Endpoint => ({
-  environment: r.environment, modelName: r.model_name, target: r.target as Endpoint['target'], routerPort: r.router_port ?? undefined,
-  traffic: JSON.parse(r.traffic) as Traffic, creationTime: r.creation_time, lastUpdateTime: r.last_update_time,
+  environment: r.environment,
+  modelName: r.model_name,
+  target: r.target as Endpoint['target'],
+  routerPort: r.router_port ?? undefined,
+  traffic: JSON.parse(r.traffic) as Traffic,
+  creationTime: r.creation_time,
+  lastUpdateTime: r.last_update_time,
 })
 const toInstance = (r: InstanceRow): Instance => ({
-  instanceId: r.instance_id, environment: r.environment, modelName: r.model_name, version: r.version, modelUri: r.model_uri, port: r.port,
-  pid: r.pid ?? undefined, containerName: r.container_name ?? undefined, image: r.image ?? undefined, startTime: r.start_time,
+  instanceId: r.instance_id,
+  environment: r.environment,
+  modelName: r.model_name,
+  version: r.version,
+  modelUri: r.model_uri,
+  port: r.port,
+  pid: r.pid ?? undefined,
+  containerName: r.container_name ?? undefined,
+  image: r.image ?? undefined,
+  startTime: r.start_time,
 })
 const toChange = (r: ChangeRow): DeployChange => ({
-  changeId: r.change_id, time: r.time, actor: r.actor, action: r.action as DeployAction, environment: r.environment, modelName: r.model_name,
-  fromVersion: r.from_version ?? undefined, toVersion: r.to_version ?? undefined, data: JSON.parse(r.data) as Record<string, unknown>,
+  changeId: r.change_id,
+  time: r.time,
+  actor: r.actor,
+  action: r.action as DeployAction,
+  environment: r.environment,
+  modelName: r.model_name,
+  fromVersion: r.from_version ?? undefined,
+  toVersion: r.to_version ?? undefined,
+  data: JSON.parse(r.data) as Record<string, unknown>,
 })
 
 /** Deployments on the server's SQLite database (tables from migration 3). */
@@ -33,14 +79,17 @@ export class SqliteDeploymentStore implements DeploymentStore {
   }
 
   async listEndpoints(environment?: string): Promise<Endpoint[]> {
-    const rows = environment === undefined
-      ? this.#db.prepare('SELECT * FROM deploy_endpoints ORDER BY environment, model_name').all()
-      : this.#db.prepare('SELECT * FROM deploy_endpoints WHERE environment = ? ORDER BY model_name').all(environment)
+    const rows =
+      environment === undefined
+        ? this.#db.prepare('SELECT * FROM deploy_endpoints ORDER BY environment, model_name').all()
+        : this.#db.prepare('SELECT * FROM deploy_endpoints WHERE environment = ? ORDER BY model_name').all(environment)
     return (rows as EndpointRow[]).map(toEndpoint)
   }
 
   async getEndpoint(environment: string, modelName: string): Promise<Endpoint | undefined> {
-    const row = this.#db.prepare('SELECT * FROM deploy_endpoints WHERE environment = ? AND model_name = ?').get(environment, modelName) as EndpointRow | undefined
+    const row = this.#db.prepare('SELECT * FROM deploy_endpoints WHERE environment = ? AND model_name = ?').get(environment, modelName) as
+      | EndpointRow
+      | undefined
     return row && toEndpoint(row)
   }
 
@@ -55,7 +104,9 @@ export class SqliteDeploymentStore implements DeploymentStore {
   }
 
   async setTraffic(environment: string, modelName: string, traffic: Traffic, time: number): Promise<void> {
-    this.#db.prepare('UPDATE deploy_endpoints SET traffic = ?, last_update_time = ? WHERE environment = ? AND model_name = ?').run(JSON.stringify(traffic), time, environment, modelName)
+    this.#db
+      .prepare('UPDATE deploy_endpoints SET traffic = ?, last_update_time = ? WHERE environment = ? AND model_name = ?')
+      .run(JSON.stringify(traffic), time, environment, modelName)
   }
 
   async deleteEndpoint(environment: string, modelName: string): Promise<void> {
@@ -64,7 +115,9 @@ export class SqliteDeploymentStore implements DeploymentStore {
 
   async listInstances(environment?: string, modelName?: string): Promise<Instance[]> {
     const rows = this.#db
-      .prepare('SELECT * FROM deploy_instances WHERE (@env IS NULL OR environment = @env) AND (@model IS NULL OR model_name = @model) ORDER BY start_time, instance_id')
+      .prepare(
+        'SELECT * FROM deploy_instances WHERE (@env IS NULL OR environment = @env) AND (@model IS NULL OR model_name = @model) ORDER BY start_time, instance_id',
+      )
       .all({ env: environment ?? null, model: modelName ?? null }) as InstanceRow[]
     return rows.map(toInstance)
   }

@@ -12,8 +12,22 @@ const makeStore = () =>
   })
 
 const newRun = (pid: number): NewRun => ({
-  pipeline: 'p', file: '/x/wharf.yaml', trigger: { kind: 'cli' }, variables: {}, actor: 'me', owner: { pid, host: 'h' },
-  plan: [{ stage: 'train', steps: [{ step: 'train', kind: 'train' }, { step: 'register', kind: 'register' }] }, { stage: 'prod', steps: [{ step: 'promote', kind: 'promote' }] }],
+  pipeline: 'p',
+  file: '/x/wharf.yaml',
+  trigger: { kind: 'cli' },
+  variables: {},
+  actor: 'me',
+  owner: { pid, host: 'h' },
+  plan: [
+    {
+      stage: 'train',
+      steps: [
+        { step: 'train', kind: 'train' },
+        { step: 'register', kind: 'register' },
+      ],
+    },
+    { stage: 'prod', steps: [{ step: 'promote', kind: 'promote' }] },
+  ],
 })
 
 describe('the SQLite pipeline store', () => {
@@ -22,8 +36,17 @@ describe('the SQLite pipeline store', () => {
     alive.add(1)
     const run = await store.createRun(newRun(1), 1000)
     assert.equal(run.status, 'running')
-    assert.deepEqual(run.stageRecords.map((s) => [s.stage, s.status]), [['train', 'pending'], ['prod', 'pending']])
-    assert.deepEqual(run.stepRecords.map((s) => s.step), ['train', 'register', 'promote'])
+    assert.deepEqual(
+      run.stageRecords.map((s) => [s.stage, s.status]),
+      [
+        ['train', 'pending'],
+        ['prod', 'pending'],
+      ],
+    )
+    assert.deepEqual(
+      run.stepRecords.map((s) => s.step),
+      ['train', 'register', 'promote'],
+    )
     await store.close()
   })
 

@@ -1,30 +1,95 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from 'better-sqlite3'
 import { MlflowError, conflict, notFound } from '../../errors.js'
-import type { ApprovalRecord, LogLine, NewRun, PipelineRun, RunOwner, RunStatus, StageRecord, StageStatus, StepRecord, StepStatus } from '../../pipeline/entities.js'
+import type {
+  ApprovalRecord,
+  LogLine,
+  NewRun,
+  PipelineRun,
+  RunOwner,
+  RunStatus,
+  StageRecord,
+  StageStatus,
+  StepRecord,
+  StepStatus,
+} from '../../pipeline/entities.js'
 import type { PipelineStore } from '../pipeline-store.js'
 
 interface RunRow {
-  run_id: string; pipeline: string; file: string; run_key: string | null; status: string; trigger: string; stages: string | null
-  variables: string; actor: string; start_time: number; end_time: number | null; error: string | null
+  run_id: string
+  pipeline: string
+  file: string
+  run_key: string | null
+  status: string
+  trigger: string
+  stages: string | null
+  variables: string
+  actor: string
+  start_time: number
+  end_time: number | null
+  error: string | null
 }
-interface StageRow { stage: string; position: number; status: string; start_time: number | null; end_time: number | null }
+interface StageRow {
+  stage: string
+  position: number
+  status: string
+  start_time: number | null
+  end_time: number | null
+}
 interface StepRow {
-  step: string; stage: string; position: number; kind: string; status: string; attempts: number
-  start_time: number | null; end_time: number | null; outputs: string; error: string | null
+  step: string
+  stage: string
+  position: number
+  kind: string
+  status: string
+  attempts: number
+  start_time: number | null
+  end_time: number | null
+  outputs: string
+  error: string | null
 }
-interface LockRow { pipeline: string; run_id: string; owner_pid: number; owner_host: string; heartbeat_time: number }
+interface LockRow {
+  pipeline: string
+  run_id: string
+  owner_pid: number
+  owner_host: string
+  heartbeat_time: number
+}
 
-const toStage = (r: StageRow): StageRecord => ({ stage: r.stage, position: r.position, status: r.status as StageStatus, startTime: r.start_time ?? undefined, endTime: r.end_time ?? undefined })
+const toStage = (r: StageRow): StageRecord => ({
+  stage: r.stage,
+  position: r.position,
+  status: r.status as StageStatus,
+  startTime: r.start_time ?? undefined,
+  endTime: r.end_time ?? undefined,
+})
 const toStep = (r: StepRow): StepRecord => ({
-  step: r.step, stage: r.stage, position: r.position, kind: r.kind, status: r.status as StepStatus, attempts: r.attempts,
-  startTime: r.start_time ?? undefined, endTime: r.end_time ?? undefined, outputs: JSON.parse(r.outputs) as Record<string, string>, error: r.error ?? undefined,
+  step: r.step,
+  stage: r.stage,
+  position: r.position,
+  kind: r.kind,
+  status: r.status as StepStatus,
+  attempts: r.attempts,
+  startTime: r.start_time ?? undefined,
+  endTime: r.end_time ?? undefined,
+  outputs: JSON.parse(r.outputs) as Record<string, string>,
+  error: r.error ?? undefined,
 })
 const toRun = (r: RunRow, stages: StageRecord[] = [], steps: StepRecord[] = []): PipelineRun => ({
-  runId: r.run_id, pipeline: r.pipeline, file: r.file, runKey: r.run_key ?? undefined, status: r.status as RunStatus,
-  trigger: JSON.parse(r.trigger) as Record<string, unknown>, stages: r.stages === null ? undefined : (JSON.parse(r.stages) as string[]),
-  variables: JSON.parse(r.variables) as Record<string, string>, actor: r.actor, startTime: r.start_time, endTime: r.end_time ?? undefined,
-  error: r.error ?? undefined, stageRecords: stages, stepRecords: steps,
+  runId: r.run_id,
+  pipeline: r.pipeline,
+  file: r.file,
+  runKey: r.run_key ?? undefined,
+  status: r.status as RunStatus,
+  trigger: JSON.parse(r.trigger) as Record<string, unknown>,
+  stages: r.stages === null ? undefined : (JSON.parse(r.stages) as string[]),
+  variables: JSON.parse(r.variables) as Record<string, string>,
+  actor: r.actor,
+  startTime: r.start_time,
+  endTime: r.end_time ?? undefined,
+  error: r.error ?? undefined,
+  stageRecords: stages,
+  stepRecords: steps,
 })
 
 export interface SqlitePipelineStoreOptions {
@@ -55,7 +120,9 @@ export class SqlitePipelineStore implements PipelineStore {
       this.#db.prepare("UPDATE pipeline_runs SET status = 'interrupted' WHERE run_id = ? AND status = 'running'").run(lock.run_id)
     }
     this.#db
-      .prepare('INSERT INTO pipeline_locks (pipeline, run_id, owner_pid, owner_host, heartbeat_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pipeline) DO UPDATE SET run_id = excluded.run_id, owner_pid = excluded.owner_pid, owner_host = excluded.owner_host, heartbeat_time = excluded.heartbeat_time')
+      .prepare(
+        'INSERT INTO pipeline_locks (pipeline, run_id, owner_pid, owner_host, heartbeat_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pipeline) DO UPDATE SET run_id = excluded.run_id, owner_pid = excluded.owner_pid, owner_host = excluded.owner_host, heartbeat_time = excluded.heartbeat_time',
+      )
       .run(pipeline, runId, owner.pid, owner.host, time)
   }
 
@@ -64,8 +131,21 @@ export class SqlitePipelineStore implements PipelineStore {
     this.#db.transaction(() => {
       this.#takeLock(run.pipeline, runId, run.owner, time)
       this.#db
-        .prepare('INSERT INTO pipeline_runs (run_id, pipeline, file, run_key, status, trigger, stages, variables, actor, start_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(runId, run.pipeline, run.file, run.runKey ?? null, 'running', JSON.stringify(run.trigger), run.stages ? JSON.stringify(run.stages) : null, JSON.stringify(run.variables), run.actor, time)
+        .prepare(
+          'INSERT INTO pipeline_runs (run_id, pipeline, file, run_key, status, trigger, stages, variables, actor, start_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          runId,
+          run.pipeline,
+          run.file,
+          run.runKey ?? null,
+          'running',
+          JSON.stringify(run.trigger),
+          run.stages ? JSON.stringify(run.stages) : null,
+          JSON.stringify(run.variables),
+          run.actor,
+          time,
+        )
       const stage = this.#db.prepare("INSERT INTO pipeline_stages (run_id, stage, position, status) VALUES (?, ?, ?, 'pending')")
       const step = this.#db.prepare("INSERT INTO pipeline_steps (run_id, step, stage, position, kind, status) VALUES (?, ?, ?, ?, ?, 'pending')")
       let position = 0
@@ -117,9 +197,10 @@ export class SqlitePipelineStore implements PipelineStore {
   }
 
   async listRuns(query: { pipeline?: string | undefined; limit: number }): Promise<PipelineRun[]> {
-    const rows = query.pipeline === undefined
-      ? this.#db.prepare('SELECT * FROM pipeline_runs ORDER BY start_time DESC, rowid DESC LIMIT ?').all(query.limit)
-      : this.#db.prepare('SELECT * FROM pipeline_runs WHERE pipeline = ? ORDER BY start_time DESC, rowid DESC LIMIT ?').all(query.pipeline, query.limit)
+    const rows =
+      query.pipeline === undefined
+        ? this.#db.prepare('SELECT * FROM pipeline_runs ORDER BY start_time DESC, rowid DESC LIMIT ?').all(query.limit)
+        : this.#db.prepare('SELECT * FROM pipeline_runs WHERE pipeline = ? ORDER BY start_time DESC, rowid DESC LIMIT ?').all(query.pipeline, query.limit)
     return (rows as RunRow[]).map((r) => toRun(r))
   }
 
@@ -131,7 +212,9 @@ export class SqlitePipelineStore implements PipelineStore {
 
   async startStep(runId: string, step: string, time: number): Promise<void> {
     const result = this.#db
-      .prepare("UPDATE pipeline_steps SET status = 'running', attempts = attempts + 1, start_time = ?, end_time = NULL, error = NULL WHERE run_id = ? AND step = ? AND status NOT IN ('succeeded', 'skipped')")
+      .prepare(
+        "UPDATE pipeline_steps SET status = 'running', attempts = attempts + 1, start_time = ?, end_time = NULL, error = NULL WHERE run_id = ? AND step = ? AND status NOT IN ('succeeded', 'skipped')",
+      )
       .run(time, runId, step)
     if (result.changes === 0) throw new MlflowError('INVALID_STATE', `step '${step}' of run ${runId} does not exist or has finished`)
   }
@@ -140,9 +223,16 @@ export class SqlitePipelineStore implements PipelineStore {
     this.#db.prepare('UPDATE pipeline_steps SET status = ? WHERE run_id = ? AND step = ?').run(status, runId, step)
   }
 
-  async finishStep(runId: string, step: string, r: { status: StepStatus; outputs: Readonly<Record<string, string>>; error?: string | undefined }, time: number): Promise<void> {
+  async finishStep(
+    runId: string,
+    step: string,
+    r: { status: StepStatus; outputs: Readonly<Record<string, string>>; error?: string | undefined },
+    time: number,
+  ): Promise<void> {
     const result = this.#db
-      .prepare("UPDATE pipeline_steps SET status = ?, outputs = ?, error = ?, end_time = ? WHERE run_id = ? AND step = ? AND status NOT IN ('succeeded', 'skipped')")
+      .prepare(
+        "UPDATE pipeline_steps SET status = ?, outputs = ?, error = ?, end_time = ? WHERE run_id = ? AND step = ? AND status NOT IN ('succeeded', 'skipped')",
+      )
       .run(r.status, JSON.stringify(r.outputs), r.error ?? null, time, runId, step)
     if (result.changes === 0) throw new MlflowError('INVALID_STATE', `step '${step}' of run ${runId} does not exist or has already finished`)
   }
@@ -166,11 +256,17 @@ export class SqlitePipelineStore implements PipelineStore {
     this.#db.transaction(() => {
       const run = this.#runRow(runId)
       if (run.status === 'succeeded' || run.status === 'failed') throw conflict(`pipeline run ${runId} has finished (${run.status})`)
-      const step = this.#db.prepare('SELECT status, kind FROM pipeline_steps WHERE run_id = ? AND step = ?').get(runId, a.step) as { status: string; kind: string } | undefined
+      const step = this.#db.prepare('SELECT status, kind FROM pipeline_steps WHERE run_id = ? AND step = ?').get(runId, a.step) as
+        | { status: string; kind: string }
+        | undefined
       if (step?.kind !== 'gate') throw notFound(`pipeline run ${runId} has no gate step '${a.step}'`)
-      const existing = this.#db.prepare('SELECT decision FROM pipeline_approvals WHERE run_id = ? AND step = ?').get(runId, a.step) as { decision: string } | undefined
+      const existing = this.#db.prepare('SELECT decision FROM pipeline_approvals WHERE run_id = ? AND step = ?').get(runId, a.step) as
+        | { decision: string }
+        | undefined
       if (existing) throw conflict(`step '${a.step}' of run ${runId} is already ${existing.decision}`)
-      this.#db.prepare('INSERT INTO pipeline_approvals (run_id, step, decision, actor, comment, time) VALUES (?, ?, ?, ?, ?, ?)').run(runId, a.step, a.decision, a.actor, a.comment ?? null, a.time)
+      this.#db
+        .prepare('INSERT INTO pipeline_approvals (run_id, step, decision, actor, comment, time) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(runId, a.step, a.decision, a.actor, a.comment ?? null, a.time)
     })()
   }
 

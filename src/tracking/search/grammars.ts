@@ -41,8 +41,13 @@ const STRING: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE']
 const STRING_OR_LIST: readonly Comparator[] = [...STRING, 'IN', 'NOT IN']
 const ORDER_ONLY: readonly Comparator[] = []
 
-function attr(name: string, valueType: SearchValueType, comparators: readonly Comparator[],
-  orderable: boolean, aliases: readonly string[] = []): AttributeRule {
+function attr(
+  name: string,
+  valueType: SearchValueType,
+  comparators: readonly Comparator[],
+  orderable: boolean,
+  aliases: readonly string[] = [],
+): AttributeRule {
   return { name, valueType, comparators, orderable, aliases }
 }
 
@@ -53,13 +58,20 @@ const filterOnlyTags: EntityRule = { ...tags, orderable: false }
 
 // SearchUtils._valid_entity_type; the registry and experiment searches accept only these three.
 const ATTRIBUTE_AND_TAG_PREFIXES: Readonly<Record<string, SearchEntity>> = {
-  attribute: 'attribute', tag: 'tag', tags: 'tag',
+  attribute: 'attribute',
+  tag: 'tag',
+  tags: 'tag',
 }
 const METRIC_PARAM_TAG_PREFIXES: Readonly<Record<string, SearchEntity>> = {
   ...ATTRIBUTE_AND_TAG_PREFIXES,
-  attributes: 'attribute', attr: 'attribute',
-  metric: 'metric', metrics: 'metric',
-  param: 'param', params: 'param', parameter: 'param', parameters: 'param',
+  attributes: 'attribute',
+  attr: 'attribute',
+  metric: 'metric',
+  metrics: 'metric',
+  param: 'param',
+  params: 'param',
+  parameter: 'param',
+  parameters: 'param',
 }
 
 /** runs/search (docs/protocols.md §1.5). Runs order by metrics, params, tags and attributes. */

@@ -90,7 +90,9 @@ describe('fitGbdt', () => {
     const x = Array.from({ length: n }, () => rng())
     const y = Float64Array.from({ length: n }, () => rng()) // pure noise: nothing to learn
     const progress: number[] = []
-    const model = fitGbdt(matrix([x]), y, 'squared_error', 0, { ...defaultGbdtOptions, maxIter: 200, earlyStopping: true, nIterNoChange: 5 }, (p) => progress.push(p.iteration))
+    const model = fitGbdt(matrix([x]), y, 'squared_error', 0, { ...defaultGbdtOptions, maxIter: 200, earlyStopping: true, nIterNoChange: 5 }, (p) =>
+      progress.push(p.iteration),
+    )
     assert.ok(model.iterations < 200, `ran ${model.iterations} iterations`)
     assert.equal(progress.length, model.iterations)
   })

@@ -152,12 +152,23 @@ export class TreeGrower {
     tree.right[leaf.node] = rightNode
     const mid = l
     const smallIsLeft = mid - leaf.start <= leaf.end - mid
-    const small = smallIsLeft ? this.#buildHistogram(order, leaf.start, mid, gradients, hessians) : this.#buildHistogram(order, mid, leaf.end, gradients, hessians)
+    const small = smallIsLeft
+      ? this.#buildHistogram(order, leaf.start, mid, gradients, hessians)
+      : this.#buildHistogram(order, mid, leaf.end, gradients, hessians)
     const large = leaf.hist // reuse the parent's buffer: parent - small
     for (let k = 0; k < large.length; k++) large[k] = large[k]! - small[k]!
     const depth = leaf.depth + 1
     const left: Leaf = { node: leftNode, start: leaf.start, end: mid, depth, g: s.gLeft, h: s.hLeft, hist: smallIsLeft ? small : large, split: undefined }
-    const right: Leaf = { node: rightNode, start: mid, end: leaf.end, depth, g: leaf.g - s.gLeft, h: leaf.h - s.hLeft, hist: smallIsLeft ? large : small, split: undefined }
+    const right: Leaf = {
+      node: rightNode,
+      start: mid,
+      end: leaf.end,
+      depth,
+      g: leaf.g - s.gLeft,
+      h: leaf.h - s.hLeft,
+      hist: smallIsLeft ? large : small,
+      split: undefined,
+    }
     return [left, right]
   }
 
