@@ -1,4 +1,6 @@
 import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import { loadConfig } from '../config.js'
 import type { ContainerRuntime } from '../deploy/container/container-cli.js'
 import type { RegistryCredentials } from '../deploy/container/push-image.js'
 
@@ -16,8 +18,33 @@ export interface BuildImageFlags {
   readonly credentials?: RegistryCredentials | undefined
 }
 
+export function register(program: Command): void {
+  program
+    .command('build-image')
+    .description('Build an OCI image that runs `wharf serve` with the model inside (podman or docker); also writes its Containerfile.')
+    .requiredOption('--model-uri <uri>', 'models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN/PATH or a local model directory')
+    .requiredOption('--tag <name:tag>', 'image name, e.g. localhost/fraud:3')
+    .option('--base <image>', "base image with Node.js 20 (default: one built locally from this machine's node, no registry needed)")
+    .option('--output <dir>', 'folder for the build context and Containerfile (default ./wharf-image-<name>)')
+    .option('--runtime <podman|docker>', 'container runtime (default: whichever is installed; WHARF_CONTAINER_RUNTIME)')
+    .option('--no-build', 'only write the build context and Containerfile')
+    .option('--push <reference>', 'push the image to a registry as HOST[:PORT]/NAME:TAG (login: WHARF_REGISTRY_USERNAME/_PASSWORD, else podman/docker login)')
+    .action(async (flags) => {
+      const config = loadConfig()
+      const credentials =
+        config.registryUsername && config.registryPassword ? { username: config.registryUsername, password: config.registryPassword } : undefined
+      await runBuildImage({
+        ...flags,
+        runtime: flags.runtime ?? config.containerRuntime,
+        trackingUri: config.trackingUri,
+        token: config.trackingToken,
+        credentials,
+      })
+    })
+}
+
 /** `wharf build-image --model-uri URI --tag NAME:TAG [--base IMAGE]`. */
-export async function runBuildImage(flags: BuildImageFlags): Promise<void> {
+async function runBuildImage(flags: BuildImageFlags): Promise<void> {
   const { buildImage } = await import('../deploy/container/build-image.js')
   const { pushImage, registryHostOf } = await import('../deploy/container/push-image.js')
   if (flags.push !== undefined) {
@@ -27,5 +54,5 @@ export async function runBuildImage(flags: BuildImageFlags): Promise<void> {
   const outDir = resolve(flags.output ?? `wharf-image-${flags.tag.replace(/[^A-Za-z0-9_.-]/g, '-')}`)
   const result = await buildImage({ ...flags, outDir, isBuildSkipped: flags.build === false })
   if (flags.push !== undefined) await pushImage(result.runtime!, result.tag, flags.push, flags.credentials)
-  process.stdout.write(JSON.stringify({ ...result, ...(flags.push !== undefined ? { pushed: flags.push } : {}) }, null, 2) + '\n')
+  process.stdout.write(`${JSON.stringify({ ...result, ...(flags.push !== undefined ? { pushed: flags.push } : {}) }, null, 2)}\n`)
 }

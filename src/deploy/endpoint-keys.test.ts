@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { ApiKeys } from '../serving/api-keys.js'
 import { openSqlite } from '../store/sqlite/database.js'
 import { EndpointKeys, keysFileText } from './endpoint-keys.js'
-import { SqliteDeploymentStore } from './sqlite-deployment-store.js'
+import { SqliteDeploymentStore } from '../store/sqlite/deployment-store.js'
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
@@ -82,7 +82,7 @@ describe('endpoint keys', () => {
     }
   })
 
-  it('forgets an endpoint\'s keys when it is undeployed', async () => {
+  it("forgets an endpoint's keys when it is undeployed", async () => {
     const keys = new EndpointKeys(secret, store)
     await keys.forget('staging', 'fraud')
     assert.deepEqual(await store.getEndpointKeys('staging', 'fraud'), [])

@@ -1,19 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { MlflowError } from '../errors.js'
-import type { DeploymentStore } from './deployment-store.js'
-
-export const keySlots = ['primary', 'secondary'] as const
-export type KeySlot = (typeof keySlots)[number]
-
-/** What the store keeps of one key: a random salt and the key's sha256, never the key. */
-export interface EndpointKeyRecord {
-  readonly environment: string
-  readonly modelName: string
-  readonly slot: KeySlot
-  readonly salt: string
-  readonly digest: string
-  readonly creationTime: number
-}
+import type { DeploymentStore } from '../store/deployment-store.js'
+import { type EndpointKeyRecord, type KeySlot, keySlots } from './entities.js'
 
 export interface RevealedKeys {
   readonly primary: string
@@ -68,10 +56,15 @@ export class EndpointKeys {
     const records = await this.#store.getEndpointKeys(environment, modelName)
     const get = (slot: KeySlot) => {
       const r = records.find((x) => x.slot === slot)
-      if (!r) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `model '${modelName}' in environment '${environment}' has no endpoint keys (its environment has authMode: none, or it is not deployed)`)
+      if (!r)
+        throw new MlflowError(
+          'RESOURCE_DOES_NOT_EXIST',
+          `model '${modelName}' in environment '${environment}' has no endpoint keys (its environment has authMode: none, or it is not deployed)`,
+        )
       const key = this.#derive(environment, modelName, slot, r.salt)
       // A changed key secret would hand out keys no server accepts: say so instead.
-      if (sha256(key) !== r.digest) throw new MlflowError('INVALID_STATE', `the endpoint keys of '${modelName}' in '${environment}' were made with another key secret; regenerate them`)
+      if (sha256(key) !== r.digest)
+        throw new MlflowError('INVALID_STATE', `the endpoint keys of '${modelName}' in '${environment}' were made with another key secret; regenerate them`)
       return { key, created: r.creationTime }
     }
     const primary = get('primary')
@@ -92,4 +85,4 @@ export class EndpointKeys {
 }
 
 /** The keys file serving processes read (`sha256:` digests, primary then secondary). */
-export const keysFileText = (digests: readonly string[]) => digests.map((d) => `sha256:${d}`).join('\n') + '\n'
+export const keysFileText = (digests: readonly string[]) => `${digests.map((d) => `sha256:${d}`).join('\n')}\n`

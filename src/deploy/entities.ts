@@ -31,7 +31,7 @@ export interface Instance {
   readonly startTime: number
 }
 
-export const deployActions = ['deploy', 'promote', 'rollback', 'traffic', 'undeploy'] as const
+const deployActions = ['deploy', 'promote', 'rollback', 'traffic', 'undeploy'] as const
 export type DeployAction = (typeof deployActions)[number]
 
 /** One recorded change: who, when, what, from which live version to which. */
@@ -55,4 +55,17 @@ export function liveVersionOf(traffic: Traffic): string | undefined {
     if (!best || weight > best[1] || (weight === best[1] && Number(version) > Number(best[0]))) best = [version, weight]
   }
   return best?.[0]
+}
+
+export const keySlots = ['primary', 'secondary'] as const
+export type KeySlot = (typeof keySlots)[number]
+
+/** What the store keeps of one endpoint key: a random salt and the key's sha256, never the key (see endpoint-keys.ts). */
+export interface EndpointKeyRecord {
+  readonly environment: string
+  readonly modelName: string
+  readonly slot: KeySlot
+  readonly salt: string
+  readonly digest: string
+  readonly creationTime: number
 }

@@ -56,8 +56,14 @@ environments:
     ingress: { host: fraud.example.com, tlsSecret: fraud-tls }
 `).get('production')
     assert.ok(env?.target === 'kubernetes')
-    assert.deepEqual([env.registry, env.imagePullSecret, env.authMode, env.service, env.ingress], ['myacr.azurecr.io/ml', 'acr-pull', 'none', { type: 'NodePort', nodePort: 30080 }, { host: 'fraud.example.com', tlsSecret: 'fraud-tls' }])
-    assert.match(refusal('environments:\n  p: { target: kubernetes, registry: "https://acr.io" }'), /environments\.p\.registry: expected HOST\[:PORT\]\[\/PATH\]/)
+    assert.deepEqual(
+      [env.registry, env.imagePullSecret, env.authMode, env.service, env.ingress],
+      ['myacr.azurecr.io/ml', 'acr-pull', 'none', { type: 'NodePort', nodePort: 30080 }, { host: 'fraud.example.com', tlsSecret: 'fraud-tls' }],
+    )
+    assert.match(
+      refusal('environments:\n  p: { target: kubernetes, registry: "https://acr.io" }'),
+      /environments\.p\.registry: expected HOST\[:PORT\]\[\/PATH\]/,
+    )
     assert.match(refusal('environments:\n  p: { target: kubernetes, service: { type: External } }'), /environments\.p\.service\.type/)
     assert.match(refusal('environments:\n  p: { target: local, authMode: token }'), /environments\.p\.authMode/)
   })
@@ -76,7 +82,10 @@ environments:
   })
 
   it('lists the targets when one is unknown', () => {
-    assert.equal(refusal('environments:\n  staging: { target: aci }'), 'wharf.yaml: environments.staging.target: expected one of local, container, kubernetes, got "aci"')
+    assert.equal(
+      refusal('environments:\n  staging: { target: aci }'),
+      'wharf.yaml: environments.staging.target: expected one of local, container, kubernetes, got "aci"',
+    )
   })
 
   it('refuses a port out of range and a namespace that is not a DNS label', () => {

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
 
-export const targetKinds = ['local', 'container', 'kubernetes'] as const
+const targetKinds = ['local', 'container', 'kubernetes'] as const
 export type TargetKind = (typeof targetKinds)[number]
 
 const port = z.number().int().min(1).max(65535)
@@ -35,7 +35,10 @@ const containerSchema = z.strictObject({
 const kubernetesSchema = z.strictObject({
   target: z.literal('kubernetes'),
   authMode,
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a DNS label such as ml-prod').default('default'),
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a DNS label such as ml-prod')
+    .default('default'),
   /** Pods of the live version when there is no autoscaler. */
   replicas: z.number().int().min(0).default(2),
   /** Default: the server's KUBECONFIG. */
@@ -47,7 +50,10 @@ const kubernetesSchema = z.strictObject({
    */
   image: z.string().min(1).optional(),
   /** Where Wharf pushes the images it builds (`REGISTRY/wharf-<model>:v<version>`), e.g. myacr.azurecr.io/ml. */
-  registry: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/, 'expected HOST[:PORT][/PATH] such as myacr.azurecr.io/ml').optional(),
+  registry: z
+    .string()
+    .regex(/^[a-zA-Z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/, 'expected HOST[:PORT][/PATH] such as myacr.azurecr.io/ml')
+    .optional(),
   /** An existing Secret for pulling images; without it Wharf makes one from the server's registry credentials. */
   imagePullSecret: z.string().min(1).optional(),
   /** Secret holding WHARF_TRACKING_URI / WHARF_TRACKING_TOKEN (and object-store credentials) for the pods. */
@@ -55,8 +61,16 @@ const kubernetesSchema = z.strictObject({
   trackingUri: z.string().url().optional(),
   servicePort: port.default(80),
   /** How clients outside the cluster reach the endpoint. */
-  service: z.strictObject({ type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP'), nodePort: z.number().int().min(30000).max(32767).optional() }).default({ type: 'ClusterIP' }),
-  ingress: z.strictObject({ host: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a host name'), tlsSecret: z.string().min(1).optional(), className: z.string().min(1).optional() }).optional(),
+  service: z
+    .strictObject({ type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP'), nodePort: z.number().int().min(30000).max(32767).optional() })
+    .default({ type: 'ClusterIP' }),
+  ingress: z
+    .strictObject({
+      host: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a host name'),
+      tlsSecret: z.string().min(1).optional(),
+      className: z.string().min(1).optional(),
+    })
+    .optional(),
   /** The endpoint's URL when something in front of the Service (a gateway, DNS) decides it. */
   url: z.string().url().optional(),
   resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
@@ -83,7 +97,7 @@ export type Environment = LocalEnvironment | ContainerEnvironment | KubernetesEn
 const schemaByTarget = { local: localSchema, container: containerSchema, kubernetes: kubernetesSchema } as const
 
 /** Without a wharf.yaml (or without its `environments` key) there are two local environments. */
-export const defaultEnvironments: ReadonlyMap<string, Environment> = new Map<string, Environment>([
+const defaultEnvironments: ReadonlyMap<string, Environment> = new Map<string, Environment>([
   ['staging', { name: 'staging', target: 'local', authMode: 'key' }],
   ['production', { name: 'production', target: 'local', authMode: 'key' }],
 ])
@@ -92,7 +106,8 @@ const envName = /^[a-z][a-z0-9-]{0,39}$/
 
 function describeIssue(file: string, prefix: readonly (string | number)[], issue: z.core.$ZodIssue): string {
   const path = [...prefix, ...issue.path.map(String)].join('.')
-  if (issue.code === 'unrecognized_keys') return `${file}: ${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+  if (issue.code === 'unrecognized_keys')
+    return `${file}: ${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
   return `${file}: ${path}: ${issue.message}`
 }
 
@@ -112,7 +127,8 @@ export function parseEnvironments(text: string, file = 'wharf.yaml'): Map<string
   if (typeof doc !== 'object' || Array.isArray(doc)) throw invalidParameter(`${file}: expected a mapping at the top level`)
   const section = (doc as Record<string, unknown>).environments
   if (section === undefined || section === null) return new Map(defaultEnvironments)
-  if (typeof section !== 'object' || Array.isArray(section)) throw invalidParameter(`${file}: environments: expected a mapping of environment names to settings`)
+  if (typeof section !== 'object' || Array.isArray(section))
+    throw invalidParameter(`${file}: environments: expected a mapping of environment names to settings`)
   const out = new Map<string, Environment>()
   for (const [name, raw] of Object.entries(section as Record<string, unknown>)) {
     if (!envName.test(name)) throw invalidParameter(`${file}: environments.${name}: names are lower-case letters, digits and '-', starting with a letter`)

@@ -19,8 +19,10 @@ export interface RouteProcessOptions {
 export async function runRouteProcess(options: RouteProcessOptions): Promise<void> {
   const traffic = parseRouteConfig(options.config)
   const router = new TrafficRouter({
-    host: options.host, port: options.port, keepAliveTimeoutMs: 10_000,
-    shadowLog: { append: (record) => process.stdout.write(shadowLine(record) + '\n') },
+    host: options.host,
+    port: options.port,
+    keepAliveTimeoutMs: 10_000,
+    shadowLog: { append: (record) => process.stdout.write(`${shadowLine(record)}\n`) },
   })
   router.setTraffic(traffic)
   await router.listen()
@@ -30,7 +32,9 @@ export async function runRouteProcess(options: RouteProcessOptions): Promise<voi
     res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n')
   })
   await new Promise<void>((resolve) => health.listen(options.healthPort, options.host, resolve))
-  process.stderr.write(`wharf route: ${traffic.targets.map((t) => `v${t.version} ${t.weight}%`).join(', ')}${traffic.shadow ? `, shadow v${traffic.shadow.version} ${traffic.shadow.percent}%` : ''} on port ${options.port}\n`)
+  process.stderr.write(
+    `wharf route: ${traffic.targets.map((t) => `v${t.version} ${t.weight}%`).join(', ')}${traffic.shadow ? `, shadow v${traffic.shadow.version} ${traffic.shadow.percent}%` : ''} on port ${options.port}\n`,
+  )
   await new Promise<void>((resolve) => {
     const stop = () => {
       isStopping = true

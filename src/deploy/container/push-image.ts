@@ -27,7 +27,11 @@ export function registryHostOf(reference: string): string {
 export async function pushImage(runtime: ContainerRuntime, source: string, destination: string, credentials?: RegistryCredentials): Promise<void> {
   const host = registryHostOf(destination)
   if (runtime === 'docker') {
-    if (credentials) await runContainerCommand('docker', ['login', '--username', credentials.username, '--password-stdin', host], { input: credentials.password + '\n', timeoutMs: 60_000 })
+    if (credentials)
+      await runContainerCommand('docker', ['login', '--username', credentials.username, '--password-stdin', host], {
+        input: `${credentials.password}\n`,
+        timeoutMs: 60_000,
+      })
     if (source !== destination) await runContainerCommand('docker', ['tag', source, destination], { timeoutMs: 60_000 })
     await runContainerCommand('docker', ['push', destination], { timeoutMs: 900_000 })
     return
@@ -35,7 +39,11 @@ export async function pushImage(runtime: ContainerRuntime, source: string, desti
   const dir = credentials ? await mkdtemp(join(tmpdir(), 'wharf-push-')) : undefined
   try {
     const auth = dir ? ['--authfile', join(dir, 'auth.json')] : []
-    if (credentials) await runContainerCommand('podman', ['login', ...auth, '--username', credentials.username, '--password-stdin', host], { input: credentials.password + '\n', timeoutMs: 60_000 })
+    if (credentials)
+      await runContainerCommand('podman', ['login', ...auth, '--username', credentials.username, '--password-stdin', host], {
+        input: `${credentials.password}\n`,
+        timeoutMs: 60_000,
+      })
     await runContainerCommand('podman', ['push', ...auth, source, destination], { timeoutMs: 900_000 })
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true })

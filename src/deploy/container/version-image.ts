@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { Logger } from 'pino'
+import type { Logger } from '../../logger.js'
 import { MlflowError } from '../../errors.js'
 import type { ContainerRuntime } from './container-cli.js'
 
@@ -22,12 +22,19 @@ export async function imageForVersion(request: VersionImageRequest): Promise<str
   request.logger?.info({ tag }, 'building serving image')
   try {
     await buildImage({
-      modelUri: `models:/${request.modelName}/${request.version}`, tag, base: request.base, runtime: request.runtime,
+      modelUri: `models:/${request.modelName}/${request.version}`,
+      tag,
+      base: request.base,
+      runtime: request.runtime,
+      trackingUri: request.trackingUri,
+      token: request.token,
       // A folder per image: builds of two versions may run at once.
-      trackingUri: request.trackingUri, token: request.token, outDir: join(request.workDir, tag.replace(/[^A-Za-z0-9_.-]/g, '_')),
+      outDir: join(request.workDir, tag.replace(/[^A-Za-z0-9_.-]/g, '_')),
     })
   } catch (err) {
-    throw new MlflowError('INVALID_STATE', `could not build the image for ${request.modelName} version ${request.version}: ${(err as Error).message}`, { cause: err })
+    throw new MlflowError('INVALID_STATE', `could not build the image for ${request.modelName} version ${request.version}: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
   return tag
 }

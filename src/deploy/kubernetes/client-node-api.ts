@@ -34,7 +34,8 @@ export async function connectKubernetes(kubeconfig: string, context?: string): P
     throw new MlflowError('INVALID_STATE', `cannot read the kubeconfig ${kubeconfig}: ${(err as Error).message.split('\n')[0]}`)
   }
   if (context) {
-    if (!config.getContexts().some((c) => c.name === context)) throw new MlflowError('INVALID_STATE', `the kubeconfig ${kubeconfig} has no context '${context}'`)
+    if (!config.getContexts().some((c) => c.name === context))
+      throw new MlflowError('INVALID_STATE', `the kubeconfig ${kubeconfig} has no context '${context}'`)
     config.setCurrentContext(context)
   }
   const server = config.getCurrentCluster()?.server ?? 'an unknown server'
@@ -60,10 +61,25 @@ export async function connectKubernetes(kubeconfig: string, context?: string): P
       }
     },
     list: (apiVersion, kind, namespace, labelSelector) =>
-      call(async () => (await objects.list(apiVersion, kind, namespace || undefined, undefined, undefined, undefined, undefined, labelSelector || undefined)).items as unknown as LiveObject[]),
+      call(
+        async () =>
+          (await objects.list(apiVersion, kind, namespace || undefined, undefined, undefined, undefined, undefined, labelSelector || undefined))
+            .items as unknown as LiveObject[],
+      ),
     apply: (manifest, options = {}) =>
-      call(async () => (await objects.patch(manifest as never, undefined, options.dryRun ? 'All' : undefined, options.fieldManager ?? fieldManager, true, k8s.PatchStrategy.ServerSideApply)) as unknown as LiveObject),
-    create: (manifest, options = {}) => call(async () => (await objects.create(manifest as never, undefined, options.dryRun ? 'All' : undefined, fieldManager)) as unknown as LiveObject),
+      call(
+        async () =>
+          (await objects.patch(
+            manifest as never,
+            undefined,
+            options.dryRun ? 'All' : undefined,
+            options.fieldManager ?? fieldManager,
+            true,
+            k8s.PatchStrategy.ServerSideApply,
+          )) as unknown as LiveObject,
+      ),
+    create: (manifest, options = {}) =>
+      call(async () => (await objects.create(manifest as never, undefined, options.dryRun ? 'All' : undefined, fieldManager)) as unknown as LiveObject),
     delete: async (ref) => {
       try {
         await objects.delete(header(ref) as never, undefined, undefined, undefined, undefined, 'Background')
@@ -73,18 +89,38 @@ export async function connectKubernetes(kubeconfig: string, context?: string): P
     },
     scale: (namespace, name, replicas) =>
       call(async () => {
-        await apps.replaceNamespacedDeploymentScale({ name, namespace, fieldManager: `${fieldManager}-scale`, body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name, namespace }, spec: { replicas } } })
+        await apps.replaceNamespacedDeploymentScale({
+          name,
+          namespace,
+          fieldManager: `${fieldManager}-scale`,
+          body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name, namespace }, spec: { replicas } },
+        })
       }),
     events: (namespace) =>
       call(async () => {
         const list = await core.listNamespacedEvent({ namespace })
-        return list.items.map((e): KubeEvent => ({
-          type: e.type ?? '', reason: e.reason ?? '', message: e.message ?? '', kind: e.involvedObject.kind ?? '', name: e.involvedObject.name ?? '', count: e.count ?? 1,
-          lastTime: new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0).getTime(),
-        }))
+        return list.items.map(
+          (e): KubeEvent => ({
+            type: e.type ?? '',
+            reason: e.reason ?? '',
+            message: e.message ?? '',
+            kind: e.involvedObject.kind ?? '',
+            name: e.involvedObject.name ?? '',
+            count: e.count ?? 1,
+            lastTime: new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0).getTime(),
+          }),
+        )
       }),
     podLog: (namespace, pod, options = {}) =>
-      call(() => core.readNamespacedPodLog({ name: pod, namespace, sinceSeconds: options.sinceSeconds, previous: options.previous, tailLines: options.tailLines, timestamps: options.timestamps })),
+      call(() =>
+        core.readNamespacedPodLog({
+          name: pod,
+          namespace,
+          sinceSeconds: options.sinceSeconds,
+          previous: options.previous,
+          tailLines: options.tailLines,
+          timestamps: options.timestamps,
+        }),
+      ),
   }
 }
-

@@ -35,7 +35,10 @@ const skip = clusterSkipReason()
 if (skip) process.stdout.write(`# SKIPPING the Kubernetes cluster tests: ${skip}\n`)
 
 const columns = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6']
-const rows = [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176], [-0.0019, -0.0446, -0.0515, -0.0263, -0.0084, -0.0192, 0.0744, -0.0395, -0.0683, -0.0922]]
+const rows = [
+  [0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176],
+  [-0.0019, -0.0446, -0.0515, -0.0263, -0.0084, -0.0192, 0.0744, -0.0395, -0.0683, -0.0922],
+]
 const body = JSON.stringify({ dataframe_split: { columns, data: rows } })
 
 describe('the kubernetes target on a real cluster', { skip, concurrency: false }, () => {
@@ -57,14 +60,18 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
   }
   const endpoint = async (environment = 'production') => (await api('GET', 'list', { environment })).endpoints.find((e: any) => e.model_name === model)
   const keys = async (environment = 'production') => api('GET', 'keys', { environment, model_name: model })
-  const wharf = (args: string[]) => run(process.execPath, [wharfBin, ...args], { env: { ...process.env, WHARF_TRACKING_URI: server.url }, maxBuffer: 16 * 1024 * 1024 })
+  const wharf = (args: string[]) =>
+    run(process.execPath, [wharfBin, ...args], { env: { ...process.env, WHARF_TRACKING_URI: server.url }, maxBuffer: 16 * 1024 * 1024 })
   const predict = async (url: string, key?: string) => {
-    const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body })
+    const res = await fetch(`${url}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body,
+    })
     const text = await res.text()
     return { status: res.status, version: res.headers.get('x-wharf-routed-version'), body: text }
   }
   const deployment = (version: string) => kube.read({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: names.version(version) })
-  const serveDeployments = async () => kube.list('apps/v1', 'Deployment', namespace, `${names.selector},app.kubernetes.io/component=serve`)
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-kube-'))
@@ -73,46 +80,104 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     kube = await connectKubernetes(cluster.kubeconfig)
     image = (version: string) => `${cluster.registry}/wharf/${model}:v${version}`
     // Every pod of the test runs where Pod Security "restricted" is enforced.
-    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } } })
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } },
+    })
     const auth = Buffer.from(`${cluster.username}:${cluster.password}`).toString('base64')
     await kube.apply({
-      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'it-pull', namespace }, type: 'kubernetes.io/dockerconfigjson',
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'it-pull', namespace },
+      type: 'kubernetes.io/dockerconfigjson',
       stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [cluster.registry]: { username: cluster.username, password: cluster.password, auth } } }) },
     })
     const unreachable = (await readFile(cluster.kubeconfig, 'utf8')).replace(/server: "https:\/\/127\.0\.0\.1:\d+"/, 'server: "https://127.0.0.1:1"')
     await writeFile(join(dir, 'unreachable.kubeconfig'), unreachable)
     const production = {
-      target: 'kubernetes', namespace, image: `${cluster.registry}/wharf/${model}:v{version}`, imagePullSecret: 'it-pull',
-      autoscaling: { minReplicas: 2, maxReplicas: 4 }, resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { cpu: '1', memory: '512Mi' } }, rolloutTimeoutSeconds: 120,
+      target: 'kubernetes',
+      namespace,
+      image: `${cluster.registry}/wharf/${model}:v{version}`,
+      imagePullSecret: 'it-pull',
+      autoscaling: { minReplicas: 2, maxReplicas: 4 },
+      resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+      rolloutTimeoutSeconds: 120,
     }
-    await writeFile(join(dir, 'wharf.yaml'), stringify({
-      environments: {
-        staging: { target: 'local' },
-        production,
-        nocluster: { ...production, kubeconfig: join(dir, 'missing.kubeconfig') },
-        unreachable: { ...production, kubeconfig: join(dir, 'unreachable.kubeconfig') },
-        edge: { ...production, autoscaling: undefined, replicas: 1, routerReplicas: 1, service: { type: 'LoadBalancer' }, ingress: { host: 'fraud.example.test', tlsSecret: 'fraud-tls' } },
-        impatient: { ...production, autoscaling: undefined, replicas: 1, routerReplicas: 1, rolloutTimeoutSeconds: 20 },
-      },
-    }))
+    await writeFile(
+      join(dir, 'wharf.yaml'),
+      stringify({
+        environments: {
+          staging: { target: 'local' },
+          production,
+          nocluster: { ...production, kubeconfig: join(dir, 'missing.kubeconfig') },
+          unreachable: { ...production, kubeconfig: join(dir, 'unreachable.kubeconfig') },
+          edge: {
+            ...production,
+            autoscaling: undefined,
+            replicas: 1,
+            routerReplicas: 1,
+            service: { type: 'LoadBalancer' },
+            ingress: { host: 'fraud.example.test', tlsSecret: 'fraud-tls' },
+          },
+          impatient: { ...production, autoscaling: undefined, replicas: 1, routerReplicas: 1, rolloutTimeoutSeconds: 20 },
+        },
+      }),
+    )
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
-      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'), WHARF_DEPLOY_DIR: join(dir, 'deployments'), KUBECONFIG: cluster.kubeconfig,
+      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
+      WHARF_DEPLOY_DIR: join(dir, 'deployments'),
+      KUBECONFIG: cluster.kubeconfig,
     })
     // v1 and v2: two real models (different regularisation); v3 and v4: v1's model again, for broken images.
-    for (const alpha of ['1', '0.01']) await wharf(['train', '--data', join(root, 'data/diabetes.csv'), '--target', 'progression', '--model', 'ridge', '--param', `alpha=${alpha}`, '--register', model])
-    const source = (await (await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=${model}&version=1`)).json() as any).model_version
+    for (const alpha of ['1', '0.01'])
+      await wharf([
+        'train',
+        '--data',
+        join(root, 'data/diabetes.csv'),
+        '--target',
+        'progression',
+        '--model',
+        'ridge',
+        '--param',
+        `alpha=${alpha}`,
+        '--register',
+        model,
+      ])
+    const source = ((await (await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=${model}&version=1`)).json()) as any).model_version
     for (let i = 0; i < 3; i++) await postJson(server.url, 'model-versions/create', { name: model, source: source.source, run_id: source.run_id })
     // The images CI would push: `wharf build-image --push` with the registry login from the environment.
     const env = { ...process.env, WHARF_TRACKING_URI: server.url, WHARF_REGISTRY_USERNAME: cluster.username, WHARF_REGISTRY_PASSWORD: cluster.password }
     for (const v of ['1', '2']) {
-      await run(process.execPath, [wharfBin, 'build-image', '--model-uri', `models:/${model}/${v}`, '--tag', `localhost/${model}:v${v}`, '--output', join(dir, `image-${v}`), '--push', image(v)], { env, maxBuffer: 16 * 1024 * 1024 })
+      await run(
+        process.execPath,
+        [
+          wharfBin,
+          'build-image',
+          '--model-uri',
+          `models:/${model}/${v}`,
+          '--tag',
+          `localhost/${model}:v${v}`,
+          '--output',
+          join(dir, `image-${v}`),
+          '--push',
+          image(v),
+        ],
+        { env, maxBuffer: 16 * 1024 * 1024 },
+      )
     }
     // v5's image starts but never becomes ready (its readiness route answers 503).
-    await writeFile(join(dir, 'Containerfile.unready'), `FROM ${defaultBaseTag()}\nENTRYPOINT ["/usr/bin/node", "-e", "require('http').createServer((q, s) => { s.statusCode = q.url === '/v2/health/live' ? 200 : 503; s.end() }).listen(8080)"]\n`)
+    await writeFile(
+      join(dir, 'Containerfile.unready'),
+      `FROM ${defaultBaseTag()}\nENTRYPOINT ["/usr/bin/node", "-e", "require('http').createServer((q, s) => { s.statusCode = q.url === '/v2/health/live' ? 200 : 503; s.end() }).listen(8080)"]\n`,
+    )
     await runContainerCommand('podman', ['build', '-f', join(dir, 'Containerfile.unready'), '-t', `localhost/${model}:unready`, dir])
     await pushImage('podman', `localhost/${model}:unready`, image('5'), { username: cluster.username, password: cluster.password })
     // v3's image is broken: it exits at once, as an image missing its model would.
-    await writeFile(join(dir, 'Containerfile.broken'), `FROM ${defaultBaseTag()}\nENTRYPOINT ["/usr/bin/node", "-e", "console.error('broken image: no model inside'); process.exit(3)"]\n`)
+    await writeFile(
+      join(dir, 'Containerfile.broken'),
+      `FROM ${defaultBaseTag()}\nENTRYPOINT ["/usr/bin/node", "-e", "console.error('broken image: no model inside'); process.exit(3)"]\n`,
+    )
     await runContainerCommand('podman', ['build', '-f', join(dir, 'Containerfile.broken'), '-t', `localhost/${model}:broken`, dir])
     await pushImage('podman', `localhost/${model}:broken`, image('3'), { username: cluster.username, password: cluster.password })
   })
@@ -130,7 +195,17 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
   })
 
   it('confirms on the API server that a full replace resets the replicas an autoscaler set, and that an apply without them keeps them', async () => {
-    const probe = { ...buildVersionDeployment({ env: { name: 'production', namespace, authMode: 'none' } as KubernetesEnvironment & any, names: new EndpointNames('production', 'probe'), wharfVersion: '0' }, '1', 'localhost/wharf-pause:1') }
+    const probe = {
+      ...buildVersionDeployment(
+        {
+          env: { name: 'production', namespace, authMode: 'none' } as KubernetesEnvironment & any,
+          names: new EndpointNames('production', 'probe'),
+          wharfVersion: '0',
+        },
+        '1',
+        'localhost/wharf-pause:1',
+      ),
+    }
     const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: probe.metadata.name }
     const k8s = await import('@kubernetes/client-node')
     const config = new k8s.KubeConfig()
@@ -148,7 +223,11 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
         if ((err as { code?: number }).code !== 409 || attempt > 10) throw err
       }
     }
-    assert.equal(((await kube.read(ref))!.spec as any).replicas, 1, 'PUT without replicas: the API server defaults them to 1 (the old reconcile did this on every rollout)')
+    assert.equal(
+      ((await kube.read(ref))!.spec as any).replicas,
+      1,
+      'PUT without replicas: the API server defaults them to 1 (the old reconcile did this on every rollout)',
+    )
     await kube.scale(namespace, ref.name, 3)
     await kube.apply({ ...probe, spec: { ...probe.spec, revisionHistoryLimit: 2 } })
     assert.equal(((await kube.read(ref))!.spec as any).replicas, 3, 'server-side apply without replicas leaves the count alone')
@@ -156,7 +235,15 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
   })
 
   it('renders pods that Pod Security "restricted" admits, and the check refuses a weaker pod', async () => {
-    const rendered = buildVersionDeployment({ env: { name: 'production', namespace, authMode: 'key', rolloutTimeoutSeconds: 60, replicas: 1, service: { type: 'ClusterIP' } } as any, names, wharfVersion: '0' }, '1', image('{version}'))
+    const rendered = buildVersionDeployment(
+      {
+        env: { name: 'production', namespace, authMode: 'key', rolloutTimeoutSeconds: 60, replicas: 1, service: { type: 'ClusterIP' } } as any,
+        names,
+        wharfVersion: '0',
+      },
+      '1',
+      image('{version}'),
+    )
     const pod = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pss-probe', namespace }, spec })
     const template = (rendered.spec as any).template.spec
     await kube.create(pod(template), { dryRun: true })
@@ -166,7 +253,10 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
   })
 
   it('fails a deploy to an environment without a cluster, or with a cluster it cannot reach, and records nothing', async () => {
-    for (const [environment, message] of [['nocluster', /cannot read the kubeconfig/], ['unreachable', /cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:1/]] as const) {
+    for (const [environment, message] of [
+      ['nocluster', /cannot read the kubeconfig/],
+      ['unreachable', /cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:1/],
+    ] as const) {
       const res = await deployApi(server.url, 'POST', 'deploy', { model_name: model, version: '1', environment })
       assert.equal(res.status, 500, JSON.stringify(res.body))
       assert.match(res.body.message, message)
@@ -193,7 +283,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     assert.equal((hpa!.spec as any).scaleTargetRef.name, names.version('1'))
   })
 
-  it('promotes v2 under continuous load with no failed request, never below the autoscaler\'s replica count, and moves the alias after', async () => {
+  it("promotes v2 under continuous load with no failed request, never below the autoscaler's replica count, and moves the alias after", async () => {
     // The autoscaler's decision (it would make it from CPU metrics): three pods.
     await kube.scale(namespace, names.version('1'), 3)
     await waitFor(async () => (await deployment('1'))?.status?.readyReplicas === 3, 'v1 at 3 ready pods')
@@ -213,23 +303,26 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     assert.ok(capacity.count > 5, `only ${capacity.count} samples`)
     assert.equal(change.action, 'promote')
     assert.equal(e.live_version, '2')
-    assert.equal(((await deployment('2'))!.spec as any).replicas, 3, 'the new version runs at the autoscaler\'s count')
+    assert.equal(((await deployment('2'))!.spec as any).replicas, 3, "the new version runs at the autoscaler's count")
     assert.equal(((await deployment('1'))!.spec as any).replicas, 1, 'the old version stays as a one-pod standby')
     const hpa = await kube.read({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace, name: names.base })
     assert.equal((hpa!.spec as any).scaleTargetRef.name, names.version('2'))
-    const alias = await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=production`)).json() as any
+    const alias = (await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=production`)).json()) as any
     assert.equal(alias.model_version.version, '2')
   })
 
-  it('rolls a broken image back by itself, fails the promote with the cluster\'s reason, and leaves the alias and the endpoint as they were', async () => {
+  it("rolls a broken image back by itself, fails the promote with the cluster's reason, and leaves the alias and the endpoint as they were", async () => {
     await api('POST', 'deploy', { model_name: model, version: '3', environment: 'staging' })
     const res = await deployApi(server.url, 'POST', 'promote', { model_name: model, from_environment: 'staging', to_environment: 'production' })
     assert.equal(res.status, 500, JSON.stringify(res.body))
-    assert.match(res.body.message, /rollout of .* version 3 in 'production' failed: pod \S+: CrashLoopBackOff \(exit code 3.*broken image: no model inside.*rolled back: the endpoint serves as before/)
+    assert.match(
+      res.body.message,
+      /rollout of .* version 3 in 'production' failed: pod \S+: CrashLoopBackOff \(exit code 3.*broken image: no model inside.*rolled back: the endpoint serves as before/,
+    )
     const e = await endpoint()
     assert.equal(e.live_version, '2')
     assert.equal(await deployment('3'), undefined, 'the broken version is gone')
-    const alias = await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=production`)).json() as any
+    const alias = (await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=production`)).json()) as any
     assert.equal(alias.model_version.version, '2', 'the alias did not move')
     assert.equal((await predict(e.url, (await keys()).primary_key)).version, '2')
   })
@@ -247,8 +340,14 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     const res = await deployApi(server.url, 'POST', 'deploy', { model_name: model, version: '5', environment: 'impatient' })
     assert.equal(res.status, 500)
     // Wharf's timeout or the Deployment's progress deadline (the same 20 s), whichever is seen first.
-    assert.match(res.body.message, /version 5 in 'impatient' failed: (not ready within 20 s \(0 of 1 updated replicas available\)|ReplicaSet "\S+" has timed out progressing\.): .*Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503.*rolled back: nothing of the endpoint is left/)
-    assert.deepEqual((await kube.list('apps/v1', 'Deployment', namespace, new EndpointNames('impatient', model).selector)).map((d) => d.metadata.name), [])
+    assert.match(
+      res.body.message,
+      /version 5 in 'impatient' failed: (not ready within 20 s \(0 of 1 updated replicas available\)|ReplicaSet "\S+" has timed out progressing\.): .*Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503.*rolled back: nothing of the endpoint is left/,
+    )
+    assert.deepEqual(
+      (await kube.list('apps/v1', 'Deployment', namespace, new EndpointNames('impatient', model).selector)).map((d) => d.metadata.name),
+      [],
+    )
   })
 
   it('splits traffic 90/10 between two versions and copies requests to a shadow whose answers are compared', async () => {
@@ -281,7 +380,11 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     const after = JSON.parse(stdout)
     assert.notEqual(after.primary_key, before.primary_key)
     assert.equal(after.secondary_key, before.secondary_key)
-    await waitFor(async () => (await predict(url, after.primary_key)).status === 200 && (await predict(url, before.primary_key)).status === 401, 'the pods to read the new keys', 120_000)
+    await waitFor(
+      async () => (await predict(url, after.primary_key)).status === 200 && (await predict(url, before.primary_key)).status === 401,
+      'the pods to read the new keys',
+      120_000,
+    )
     assert.equal((await predict(url, before.secondary_key)).status, 200)
   })
 
@@ -291,7 +394,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     const e = await endpoint()
     assert.equal(e.live_version, '1')
     assert.equal((await predict(e.url, (await keys()).primary_key)).version, '1')
-    const alias = await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=production`)).json() as any
+    const alias = (await (await fetch(`${server.url}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=production`)).json()) as any
     assert.equal(alias.model_version.version, '1')
   })
 
@@ -319,8 +422,18 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
 
   it('undeploys every object it made, and only those', async () => {
     await api('POST', 'undeploy', { model_name: model, environment: 'production' })
-    for (const kind of [['apps/v1', 'Deployment'], ['v1', 'Service'], ['v1', 'Secret'], ['policy/v1', 'PodDisruptionBudget'], ['autoscaling/v2', 'HorizontalPodAutoscaler']] as const) {
-      assert.deepEqual((await kube.list(kind[0], kind[1], namespace, names.selector)).map((o) => o.metadata.name), [], kind[1])
+    for (const kind of [
+      ['apps/v1', 'Deployment'],
+      ['v1', 'Service'],
+      ['v1', 'Secret'],
+      ['policy/v1', 'PodDisruptionBudget'],
+      ['autoscaling/v2', 'HorizontalPodAutoscaler'],
+    ] as const) {
+      assert.deepEqual(
+        (await kube.list(kind[0], kind[1], namespace, names.selector)).map((o) => o.metadata.name),
+        [],
+        kind[1],
+      )
     }
     assert.ok(await kube.read({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'it-pull' }), "the user's pull Secret stays")
   })
@@ -339,20 +452,36 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
       const { stdout } = await run('sh', [join(root, 'examples/diabetes/kubernetes.sh')], { env, maxBuffer: 16 * 1024 * 1024, timeout: 900_000 })
       for (const stage of ['train', 'staging', 'gate', 'production']) assert.match(stdout, new RegExp(`✓ stage ${stage} `))
       assert.match(stdout, /✓ test_production .*url=http:\/\/10\.96\.\d+\.\d+\/invocations/)
-      const listed = await (await fetch(`${uri}/api/2.0/wharf/deployments/list?environment=production`)).json() as any
+      const listed = (await (await fetch(`${uri}/api/2.0/wharf/deployments/list?environment=production`)).json()) as any
       const production = listed.endpoints.find((e: any) => e.model_name === 'diabetes')
       assert.equal(production.target, 'kubernetes')
       assert.equal(production.health, 'ready')
       assert.match(production.instances[0].image, /^127\.0\.0\.1:5443\/wharf\/wharf-diabetes-[0-9a-f]{8}:v1$/, 'built by Wharf and pushed to the registry')
-      const { primary_key: key } = await (await fetch(`${uri}/api/2.0/wharf/deployments/keys?environment=production&model_name=diabetes`)).json() as any
+      const { primary_key: key } = (await (await fetch(`${uri}/api/2.0/wharf/deployments/keys?environment=production&model_name=diabetes`)).json()) as any
       assert.match(stdout, new RegExp(`curl -s -X POST ${production.url}/invocations -H 'Authorization: Bearer ${key}'`))
       assert.equal((await predict(production.url, key)).status, 200)
     } finally {
-      await fetch(`${uri}/api/2.0/wharf/deployments/undeploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_name: 'diabetes', environment: 'production' }) }).catch(() => {})
-      const listed = await (await fetch(`${uri}/api/2.0/wharf/deployments/list`)).json().catch(() => ({ endpoints: [] })) as any
-      for (const e of listed.endpoints) for (const i of e.instances) if (i.pid) try { process.kill(i.pid, 'SIGTERM') } catch { /* gone */ }
+      await fetch(`${uri}/api/2.0/wharf/deployments/undeploy`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model_name: 'diabetes', environment: 'production' }),
+      }).catch(() => {})
+      const listed = (await (await fetch(`${uri}/api/2.0/wharf/deployments/list`)).json().catch(() => ({ endpoints: [] }))) as any
+      for (const e of listed.endpoints)
+        for (const i of e.instances)
+          if (i.pid)
+            try {
+              process.kill(i.pid, 'SIGTERM')
+            } catch {
+              /* gone */
+            }
       const pid = Number(await readFile(join(work, 'server.pid'), 'utf8').catch(() => '0'))
-      if (pid > 0) try { process.kill(pid, 'SIGTERM') } catch { /* gone */ }
+      if (pid > 0)
+        try {
+          process.kill(pid, 'SIGTERM')
+        } catch {
+          /* gone */
+        }
     }
   })
 
@@ -425,7 +554,8 @@ function sampleCapacity(kube: KubernetesApi, namespace: string, names: EndpointN
       const ready = new Map(deployments.map((d: LiveObject) => [d.metadata.labels?.['wharf.io/model-version'], d.status?.readyReplicas ?? 0]))
       for (const pod of pods) {
         const config = JSON.parse(((pod.spec as any).containers[0].env as any[]).find((e) => e.name === 'WHARF_ROUTE_CONFIG').value)
-        for (const t of config.targets) if ((ready.get(t.version) ?? 0) < 3) violations.push(`router ${pod.metadata.name} → v${t.version} with ${ready.get(t.version) ?? 0} ready`)
+        for (const t of config.targets)
+          if ((ready.get(t.version) ?? 0) < 3) violations.push(`router ${pod.metadata.name} → v${t.version} with ${ready.get(t.version) ?? 0} ready`)
       }
       count++
       await sleep(500)

@@ -2,7 +2,7 @@ import { type Endpoint, liveVersionOf } from '../entities.js'
 import type { EndpointStatus, InstanceStatus } from '../endpoint-status.js'
 import { type EndpointScope, replicasOf, versionOf } from './endpoint-rollout.js'
 import { externalUrlOf } from './external-url.js'
-import type { LiveObject } from './kube-api.js'
+import { type LiveObject, podTemplateOf } from './kube-api.js'
 import { servePort } from './manifests.js'
 import { rolloutStatus, warningsAbout } from './rollout.js'
 
@@ -21,18 +21,29 @@ export async function describeClusterEndpoint(scope: EndpointScope, endpoint: En
   }
   const live = liveVersionOf(endpoint.traffic)
   const router = deployments.find((d) => d.metadata.name === scope.names.router)
-  const instances: InstanceStatus[] = deployments.filter((d) => versionOf(d) !== undefined).map((d) => {
-    const version = versionOf(d)!
-    const weight = endpoint.traffic.weights[version] ?? 0
-    const role: InstanceStatus['role'] = version === live ? 'live' : weight > 0 ? 'canary' : endpoint.traffic.shadow?.version === version ? 'shadow' : 'standby'
-    const ready = d.status?.readyReplicas ?? 0
-    const container = ((d.spec as any)?.template?.spec?.containers ?? [])[0]
-    return {
-      version, role, weight, port: servePort, url: `http://${d.metadata.name}.${env.namespace}.svc:${servePort}`, image: container?.image,
-      health: ready > 0 ? 'ready' : 'starting', restarts: 0, startTime: Date.parse(d.metadata.creationTimestamp ?? '') || 0,
-      replicas: { desired: replicasOf(d), ready }, rollout: rolloutStatus(d).message,
-    } as InstanceStatus
-  })
+  const instances: InstanceStatus[] = deployments
+    .filter((d) => versionOf(d) !== undefined)
+    .map((d) => {
+      const version = versionOf(d)!
+      const weight = endpoint.traffic.weights[version] ?? 0
+      const role: InstanceStatus['role'] =
+        version === live ? 'live' : weight > 0 ? 'canary' : endpoint.traffic.shadow?.version === version ? 'shadow' : 'standby'
+      const ready = d.status?.readyReplicas ?? 0
+      const container = (podTemplateOf(d)?.spec?.containers ?? [])[0]
+      return {
+        version,
+        role,
+        weight,
+        port: servePort,
+        url: `http://${d.metadata.name}.${env.namespace}.svc:${servePort}`,
+        image: container?.image,
+        health: ready > 0 ? 'ready' : 'starting',
+        restarts: 0,
+        startTime: Date.parse(d.metadata.creationTimestamp ?? '') || 0,
+        replicas: { desired: replicasOf(d), ready },
+        rollout: rolloutStatus(d).message,
+      } as InstanceStatus
+    })
   const serving = instances.filter((i) => i.weight > 0)
   const readyCount = serving.filter((i) => (i.replicas?.ready ?? 0) > 0).length
   const routerReady = (router?.status?.readyReplicas ?? 0) > 0
@@ -44,8 +55,10 @@ export async function describeClusterEndpoint(scope: EndpointScope, endpoint: En
   const since = Date.now() - 10 * 60_000
   const workloads = ['Pod', 'ReplicaSet', 'Deployment']
   const others = [...new Set(events.map((e) => e.kind))].filter((k) => !workloads.includes(k))
-  const warnings = [...warningsAbout(events, scope.names.base, since, workloads).slice(-4), ...warningsAbout(events, scope.names.base, since, others).slice(-1)]
-    .map((w) => (w.length > 240 ? `${w.slice(0, 239)}…` : w))
+  const warnings = [
+    ...warningsAbout(events, scope.names.base, since, workloads).slice(-4),
+    ...warningsAbout(events, scope.names.base, since, others).slice(-1),
+  ].map((w) => (w.length > 240 ? `${w.slice(0, 239)}…` : w))
   const url = await externalUrlOf(scope.api, env, scope.names).catch(() => undefined)
   const routerRow = router ? [`router: ${router.status?.readyReplicas ?? 0} of ${replicasOf(router)} ready`] : []
   return { ...base, url, health, instances, warnings: [...routerRow.filter(() => !routerReady), ...warnings] }

@@ -1,10 +1,18 @@
 import { MlflowError } from '../../errors.js'
 import { liveVersionOf, type Traffic } from '../entities.js'
 import type { KubernetesEnvironment } from '../environments.js'
-import type { KubernetesApi, LiveObject } from './kube-api.js'
+import { type KubernetesApi, type LiveObject, podTemplateOf } from './kube-api.js'
 import type { KubernetesRollRequest } from './kubernetes-deployer.js'
 import {
-  buildAutoscaler, buildRouterDeployment, buildVersionDeployment, buildVersionService, type EndpointInput, imageOf, type Manifest, routeConfigHash, servePort,
+  buildAutoscaler,
+  buildRouterDeployment,
+  buildVersionDeployment,
+  buildVersionService,
+  type EndpointInput,
+  imageOf,
+  type Manifest,
+  routeConfigHash,
+  servePort,
 } from './manifests.js'
 import type { EndpointNames } from './names.js'
 import type { OwnedObjects } from './owned-objects.js'
@@ -33,7 +41,7 @@ export interface Undo {
 export const deploymentRef = (namespace: string, name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name })
 export const serviceRef = (namespace: string, name: string) => ({ apiVersion: 'v1', kind: 'Service', namespace, name })
 export const versionOf = (d: LiveObject) => d.metadata.labels?.['wharf.io/model-version']
-export const replicasOf = (d: LiveObject | undefined) => ((d?.spec as { replicas?: number } | undefined)?.replicas ?? 0)
+export const replicasOf = (d: LiveObject | undefined) => (d?.spec as { replicas?: number } | undefined)?.replicas ?? 0
 
 /*
  * The steps of a change to a Kubernetes endpoint (see KubernetesTarget): bring the versions that
@@ -70,9 +78,10 @@ export async function bringUp(scope: EndpointScope, request: KubernetesRollReque
     const name = names.version(version)
     const existing = await objects.read(deploymentRef(env.namespace, name))
     if (version === request.version || !existing) {
-      if (!existing && version !== request.version) throw new MlflowError('INVALID_STATE', `version ${version} is not running in '${env.name}'; deploy it first`)
+      if (!existing && version !== request.version)
+        throw new MlflowError('INVALID_STATE', `version ${version} is not running in '${env.name}'; deploy it first`)
       const manifest = buildVersionDeployment(scope.input, version, scope.template)
-      if (existing) undo.replacedTemplates.push([manifest, (existing.spec as any)?.template])
+      if (existing) undo.replacedTemplates.push([manifest, podTemplateOf(existing)])
       else undo.created.push(name)
       const after = await api.apply(manifest)
       await objects.apply(buildVersionService(scope.input, version))
@@ -87,12 +96,25 @@ export async function bringUp(scope: EndpointScope, request: KubernetesRollReque
     }
   }
   const timeoutMs = env.rolloutTimeoutSeconds * 1000
-  const results = await Promise.all(watched.map(async (name) => ({
-    name,
-    status: await watchRollout(api, { namespace: env.namespace, name, timeoutMs, sinceMs, pollMs: scope.pollMs, podSelector: `${names.selector},app.kubernetes.io/component=serve,wharf.io/model-version=${name.slice(names.base.length + 2)}` }),
-  })))
+  const results = await Promise.all(
+    watched.map(async (name) => ({
+      name,
+      status: await watchRollout(api, {
+        namespace: env.namespace,
+        name,
+        timeoutMs,
+        sinceMs,
+        pollMs: scope.pollMs,
+        podSelector: `${names.selector},app.kubernetes.io/component=serve,wharf.io/model-version=${name.slice(names.base.length + 2)}`,
+      }),
+    })),
+  )
   const failed = results.find((r) => r.status.state !== 'ready')
-  if (failed) throw new MlflowError('INVALID_STATE', `rollout of ${names.modelName} version ${failed.name.slice(names.base.length + 2)} in '${env.name}' failed: ${failed.status.message}`)
+  if (failed)
+    throw new MlflowError(
+      'INVALID_STATE',
+      `rollout of ${names.modelName} version ${failed.name.slice(names.base.length + 2)} in '${env.name}' failed: ${failed.status.message}`,
+    )
 }
 
 export async function undoRollout(scope: EndpointScope, undo: Undo): Promise<void> {
@@ -108,7 +130,14 @@ export async function undoRollout(scope: EndpointScope, undo: Undo): Promise<voi
 }
 
 /** Rolls the router to the new traffic and waits until every router pod (old ones draining too) has it. */
-export async function switchRouter(scope: EndpointScope, after: Traffic, undo: Undo, sinceMs: number, applied: string[], beforeReplace: () => Promise<unknown>): Promise<void> {
+export async function switchRouter(
+  scope: EndpointScope,
+  after: Traffic,
+  undo: Undo,
+  sinceMs: number,
+  applied: string[],
+  beforeReplace: () => Promise<unknown>,
+): Promise<void> {
   const { env, api, names, objects } = scope
   const live = liveVersionOf(after)
   if (!live) throw new MlflowError('INVALID_STATE', 'no version would take traffic')
@@ -118,16 +147,25 @@ export async function switchRouter(scope: EndpointScope, after: Traffic, undo: U
   if (existing) await beforeReplace().catch(() => {})
   const manifest = buildRouterDeployment(scope.input, imageOf(scope.template, names, live), config)
   await api.apply(manifest)
-  if (replicasOf(await api.read(deploymentRef(env.namespace, names.router))) !== env.routerReplicas) await api.scale(env.namespace, names.router, env.routerReplicas)
+  if (replicasOf(await api.read(deploymentRef(env.namespace, names.router))) !== env.routerReplicas)
+    await api.scale(env.namespace, names.router, env.routerReplicas)
   applied.push(`Deployment/${names.router}`)
   const status = await watchRollout(api, {
-    namespace: env.namespace, name: names.router, timeoutMs: env.rolloutTimeoutSeconds * 1000, sinceMs, pollMs: scope.pollMs, podSelector: `${names.selector},app.kubernetes.io/component=router`,
+    namespace: env.namespace,
+    name: names.router,
+    timeoutMs: env.rolloutTimeoutSeconds * 1000,
+    sinceMs,
+    pollMs: scope.pollMs,
+    podSelector: `${names.selector},app.kubernetes.io/component=router`,
   })
   if (status.state !== 'ready') {
-    if (existing) await api.apply({ ...manifest, spec: { ...manifest.spec, template: (existing.spec as any).template } }).catch(() => {})
+    if (existing) await api.apply({ ...manifest, spec: { ...manifest.spec, template: podTemplateOf(existing) } }).catch(() => {})
     else await api.delete(deploymentRef(env.namespace, names.router)).catch(() => {})
     await undoRollout(scope, undo)
-    throw new MlflowError('INVALID_STATE', `the router of ${names.modelName} in '${env.name}' did not roll out: ${status.message}; rolled back: the endpoint serves as before`)
+    throw new MlflowError(
+      'INVALID_STATE',
+      `the router of ${names.modelName} in '${env.name}' did not roll out: ${status.message}; rolled back: the endpoint serves as before`,
+    )
   }
   await waitRouterPods(scope, routeConfigHash(config))
 }
@@ -140,7 +178,11 @@ export async function routeConfig(scope: EndpointScope, traffic: Traffic): Promi
     if (!ip || ip === 'None') throw new MlflowError('INVALID_STATE', `Service ${env.namespace}/${names.version(version)} has no cluster IP`)
     return { version, host: ip, port: servePort }
   }
-  const targets = await Promise.all(Object.entries(traffic.weights).filter(([, w]) => w > 0).map(async ([v, weight]) => ({ ...(await address(v)), weight })))
+  const targets = await Promise.all(
+    Object.entries(traffic.weights)
+      .filter(([, w]) => w > 0)
+      .map(async ([v, weight]) => ({ ...(await address(v)), weight })),
+  )
   const shadow = traffic.shadow ? { ...(await address(traffic.shadow.version)), percent: traffic.shadow.percent } : undefined
   return { targets, ...(shadow ? { shadow } : {}) }
 }

@@ -14,7 +14,8 @@ export async function externalUrlOf(api: KubernetesApi, env: KubernetesEnvironme
   if (!service) return undefined
   const spec = service.spec as { clusterIP?: string; ports?: { port: number; nodePort?: number }[] }
   const port = spec.ports?.[0]
-  const withPort = (host: string, p: number | undefined, defaultPort: number) => `http://${host.includes(':') ? `[${host}]` : host}${p === undefined || p === defaultPort ? '' : `:${p}`}`
+  const withPort = (host: string, p: number | undefined, defaultPort: number) =>
+    `http://${host.includes(':') ? `[${host}]` : host}${p === undefined || p === defaultPort ? '' : `:${p}`}`
   if (env.service.type === 'LoadBalancer') {
     const ingress = (service.status?.loadBalancer?.ingress ?? [])[0] as { ip?: string; hostname?: string } | undefined
     if (ingress?.ip || ingress?.hostname) return withPort((ingress.ip ?? ingress.hostname)!, port?.port, 80)

@@ -16,8 +16,27 @@ export interface LiveObject extends Manifest {
     readonly deletionTimestamp?: string
     readonly creationTimestamp?: string
   }
-  readonly status?: Record<string, any>
+  readonly status?: ObjectStatus
 }
+
+/** The status fields Wharf reads (of Deployments, Pods, Services and Nodes). */
+export interface ObjectStatus {
+  readonly conditions?: readonly { readonly type: string; readonly reason?: string; readonly message?: string }[]
+  readonly observedGeneration?: number
+  readonly replicas?: number
+  readonly updatedReplicas?: number
+  readonly readyReplicas?: number
+  readonly availableReplicas?: number
+  readonly containerStatuses?: readonly {
+    readonly state?: { readonly waiting?: { readonly reason?: string; readonly message?: string } }
+    readonly lastState?: { readonly terminated?: { readonly exitCode?: number; readonly reason?: string } }
+  }[]
+  readonly loadBalancer?: { readonly ingress?: readonly { readonly ip?: string; readonly hostname?: string }[] }
+  readonly addresses?: readonly { readonly type: string; readonly address: string }[]
+}
+
+/** A Deployment's pod template as applied (what a failed rollout puts back). */
+export const podTemplateOf = (d: LiveObject) => (d.spec as { template?: { spec?: { containers?: readonly { image?: string }[] } } } | undefined)?.template
 
 /** A core/v1 Event, reduced to what Wharf reports. */
 export interface KubeEvent {
@@ -51,4 +70,9 @@ export interface KubernetesApi {
   readonly server: string
 }
 
-export const refOf = (m: Manifest): ObjectRef => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace ?? 'default', name: m.metadata.name })
+export const refOf = (m: Manifest): ObjectRef => ({
+  apiVersion: m.apiVersion,
+  kind: m.kind,
+  namespace: m.metadata.namespace ?? 'default',
+  name: m.metadata.name,
+})

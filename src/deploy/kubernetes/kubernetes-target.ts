@@ -9,8 +9,20 @@ import { bringUp, type EndpointScope, retire, switchRouter, type Undo, undoRollo
 import type { KubernetesApi } from './kube-api.js'
 import type { KubernetesDeployer, KubernetesRollRequest } from './kubernetes-deployer.js'
 import {
-  buildAutoscaler, buildConfigSecret, buildDisruptionBudget, buildEndpointService, buildIngress, buildKeysSecret, buildPullSecret,
-  buildRouterDeployment, buildVersionDeployment, buildVersionService, type EndpointInput, imageOf, type Manifest, servePort,
+  buildAutoscaler,
+  buildConfigSecret,
+  buildDisruptionBudget,
+  buildEndpointService,
+  buildIngress,
+  buildKeysSecret,
+  buildPullSecret,
+  buildRouterDeployment,
+  buildVersionDeployment,
+  buildVersionService,
+  type EndpointInput,
+  imageOf,
+  type Manifest,
+  servePort,
 } from './manifests.js'
 import { EndpointNames } from './names.js'
 import { OwnedObjects } from './owned-objects.js'
@@ -35,7 +47,6 @@ const asKubernetes = (env: Environment): KubernetesEnvironment => {
   if (env.target !== 'kubernetes') throw new MlflowError('INVALID_STATE', `environment '${env.name}' is not a kubernetes environment`)
   return env
 }
-
 
 /**
  * The kubernetes target: every version of an endpoint is its own Deployment and Service, and Wharf's
@@ -78,7 +89,8 @@ export class KubernetesTarget implements KubernetesDeployer {
       await scope.objects.apply(m)
       applied.push(`${m.kind}/${m.metadata.name}`)
     }
-    if (!scope.input.env.ingress) await scope.objects.delete({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: scope.env.namespace, name: scope.names.base })
+    if (!scope.input.env.ingress)
+      await scope.objects.delete({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: scope.env.namespace, name: scope.names.base })
     const undo: Undo = { created: [], scaled: [], replacedTemplates: [] }
     const started = Date.now()
     try {
@@ -87,7 +99,11 @@ export class KubernetesTarget implements KubernetesDeployer {
       await undoRollout(scope, undo)
       const isFirst = liveVersionOf(request.before) === undefined
       if (isFirst) await this.undeploy(request).catch(() => {})
-      throw new MlflowError('INVALID_STATE', `${(err as Error).message}; rolled back: ${isFirst ? 'nothing of the endpoint is left' : 'the endpoint serves as before'}`, { cause: err })
+      throw new MlflowError(
+        'INVALID_STATE',
+        `${(err as Error).message}; rolled back: ${isFirst ? 'nothing of the endpoint is left' : 'the endpoint serves as before'}`,
+        { cause: err },
+      )
     }
     try {
       await switchRouter(scope, request.after, undo, started, applied, () => this.#harvest.collect(scope.api, scope.env, scope.names))
@@ -108,8 +124,12 @@ export class KubernetesTarget implements KubernetesDeployer {
     const scope = await this.#scope(request.env, request.modelName)
     const ns = scope.env.namespace
     const kinds = [
-      ['networking.k8s.io/v1', 'Ingress'], ['v1', 'Service'], ['autoscaling/v2', 'HorizontalPodAutoscaler'], ['apps/v1', 'Deployment'],
-      ['policy/v1', 'PodDisruptionBudget'], ['v1', 'Secret'],
+      ['networking.k8s.io/v1', 'Ingress'],
+      ['v1', 'Service'],
+      ['autoscaling/v2', 'HorizontalPodAutoscaler'],
+      ['apps/v1', 'Deployment'],
+      ['policy/v1', 'PodDisruptionBudget'],
+      ['v1', 'Secret'],
     ] as const
     for (const [apiVersion, kind] of kinds) {
       for (const o of await scope.objects.list(apiVersion, kind, ns)) await scope.api.delete({ apiVersion, kind, namespace: ns, name: o.metadata.name })
@@ -147,21 +167,37 @@ export class KubernetesTarget implements KubernetesDeployer {
     const env = asKubernetes(rawEnv)
     const kubeconfig = env.kubeconfig ?? this.#o.defaultKubeconfig
     if (!kubeconfig) {
-      throw new MlflowError('INVALID_STATE', `environment '${env.name}' (kubernetes) has no cluster: set kubeconfig in wharf.yaml or KUBECONFIG for the server (wharf deploy --dry-run prints the manifests without one)`)
+      throw new MlflowError(
+        'INVALID_STATE',
+        `environment '${env.name}' (kubernetes) has no cluster: set kubeconfig in wharf.yaml or KUBECONFIG for the server (wharf deploy --dry-run prints the manifests without one)`,
+      )
     }
-    const connect = this.#o.connect ?? (async (file: string, context: string | undefined) => (await import('./client-node-api.js')).connectKubernetes(file, context))
+    const connect =
+      this.#o.connect ?? (async (file: string, context: string | undefined) => (await import('./client-node-api.js')).connectKubernetes(file, context))
     const api = await connect(kubeconfig, env.context)
     const names = new EndpointNames(env.name, modelName)
     // An unreachable cluster fails here, before an image is built and pushed for nothing.
     if (version !== undefined) await api.list('apps/v1', 'Deployment', env.namespace, names.selector)
     const template = await this.#template(env, names, modelName, version)
-    return { env, api, names, objects: new OwnedObjects(api, names), template, pollMs: this.#o.pollMs, input: { env, names, wharfVersion: this.#o.wharfVersion, pullSecret: this.#pullSecretName(env, names) } }
+    return {
+      env,
+      api,
+      names,
+      objects: new OwnedObjects(api, names),
+      template,
+      pollMs: this.#o.pollMs,
+      input: { env, names, wharfVersion: this.#o.wharfVersion, pullSecret: this.#pullSecretName(env, names) },
+    }
   }
 
   /** The image of the endpoint's versions: the environment's, or Wharf's own build pushed to its registry. */
   async #template(env: KubernetesEnvironment, names: EndpointNames, modelName: string, version: string | undefined): Promise<string> {
     if (env.image) return env.image
-    if (!env.registry) throw new MlflowError('INVALID_STATE', `environment '${env.name}' (kubernetes) needs an image or a registry to push Wharf's images to; set one in wharf.yaml`)
+    if (!env.registry)
+      throw new MlflowError(
+        'INVALID_STATE',
+        `environment '${env.name}' (kubernetes) needs an image or a registry to push Wharf's images to; set one in wharf.yaml`,
+      )
     const template = `${env.registry}/wharf-{model}:v{version}`
     if (version !== undefined) {
       if (!this.#o.publishImage) throw new MlflowError('INVALID_STATE', 'this server cannot build images (no podman or docker)')
@@ -177,9 +213,10 @@ export class KubernetesTarget implements KubernetesDeployer {
 
   #sharedObjects(input: EndpointInput, keyDigests: readonly string[], withPullSecret: boolean): Manifest[] {
     const { env } = input
-    const pull = withPullSecret && env.registry && !env.imagePullSecret && this.#o.registryCredentials
-      ? buildPullSecret(input, env.registry.split('/')[0]!, this.#o.registryCredentials.username, this.#o.registryCredentials.password)
-      : undefined
+    const pull =
+      withPullSecret && env.registry && !env.imagePullSecret && this.#o.registryCredentials
+        ? buildPullSecret(input, env.registry.split('/')[0]!, this.#o.registryCredentials.username, this.#o.registryCredentials.password)
+        : undefined
     return [
       env.authMode === 'key' ? buildKeysSecret(input, keyDigests) : undefined,
       buildConfigSecret(input),

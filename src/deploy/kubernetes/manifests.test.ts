@@ -11,8 +11,18 @@ import { Secret } from 'kubernetes-models/v1/Secret'
 import { Service } from 'kubernetes-models/v1/Service'
 import { parseEnvironments, type KubernetesEnvironment } from '../environments.js'
 import {
-  buildAutoscaler, buildConfigSecret, buildDisruptionBudget, buildEndpointService, buildIngress, buildKeysSecret, buildPullSecret, buildRouterDeployment,
-  buildVersionDeployment, buildVersionService, type EndpointInput, type Manifest,
+  buildAutoscaler,
+  buildConfigSecret,
+  buildDisruptionBudget,
+  buildEndpointService,
+  buildIngress,
+  buildKeysSecret,
+  buildPullSecret,
+  buildRouterDeployment,
+  buildVersionDeployment,
+  buildVersionService,
+  type EndpointInput,
+  type Manifest,
 } from './manifests.js'
 import { EndpointNames, ownerAnnotation } from './names.js'
 
@@ -41,20 +51,32 @@ const validators: Record<string, (m: Manifest) => void> = {
   Ingress: (m) => new Ingress(m as never).validate(),
 }
 
-const input = (env: KubernetesEnvironment, modelName = 'Fraud Detector'): EndpointInput => ({ env, names: new EndpointNames(env.name, modelName), wharfVersion: '0.1.0', pullSecret: 'pull' })
+const input = (env: KubernetesEnvironment, modelName = 'Fraud Detector'): EndpointInput => ({
+  env,
+  names: new EndpointNames(env.name, modelName),
+  wharfVersion: '0.1.0',
+  pullSecret: 'pull',
+})
 const podOf = (deployment: Manifest) => (deployment.spec as any).template.spec
 const template = 'myacr.azurecr.io/ml/wharf-{model}:v{version}'
 
 describe('Kubernetes manifests', () => {
   const i = input(production)
   const manifests = [
-    buildKeysSecret(i, ['a'.repeat(64), 'b'.repeat(64)]), buildPullSecret(i, 'myacr.azurecr.io', 'u', 'p'), buildDisruptionBudget(i, 'serve'), buildDisruptionBudget(i, 'router'),
-    buildEndpointService(i), buildIngress(i)!, buildVersionDeployment(i, '7', template), buildVersionService(i, '7'),
-    buildRouterDeployment(i, 'myacr.azurecr.io/ml/wharf-x:v7', { targets: [{ version: '7', host: '10.96.0.10', port: 8080, weight: 100 }] }), buildAutoscaler(i, '7')!,
+    buildKeysSecret(i, ['a'.repeat(64), 'b'.repeat(64)]),
+    buildPullSecret(i, 'myacr.azurecr.io', 'u', 'p'),
+    buildDisruptionBudget(i, 'serve'),
+    buildDisruptionBudget(i, 'router'),
+    buildEndpointService(i),
+    buildIngress(i)!,
+    buildVersionDeployment(i, '7', template),
+    buildVersionService(i, '7'),
+    buildRouterDeployment(i, 'myacr.azurecr.io/ml/wharf-x:v7', { targets: [{ version: '7', host: '10.96.0.10', port: 8080, weight: 100 }] }),
+    buildAutoscaler(i, '7')!,
   ]
 
   it('renders every object of an endpoint as in the snapshot', async () => {
-    const rendered = JSON.stringify(manifests, null, 2) + '\n'
+    const rendered = `${JSON.stringify(manifests, null, 2)}\n`
     const expected = await readFile(snapshotPath, 'utf8').catch(() => undefined)
     if (expected === undefined) await writeFile(snapshotPath, rendered)
     else assert.equal(rendered, expected, `manifests changed; if on purpose, delete ${snapshotPath} and run the test again`)
@@ -90,12 +112,20 @@ describe('Kubernetes manifests', () => {
     assert.equal(serve.livenessProbe.httpGet.path, '/v2/health/live', 'liveness answers while the model loads')
     assert.equal(serve.readinessProbe.httpGet.path, '/v2/health/ready')
     assert.ok(serve.startupProbe.periodSeconds * serve.startupProbe.failureThreshold >= 300, 'five minutes to download and load a model')
-    assert.deepEqual(serve.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } })
+    assert.deepEqual(serve.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    })
     assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' })
     assert.equal(pod.automountServiceAccountToken, false)
     assert.equal(serve.resources.limits.cpu, '1')
     assert.equal(serve.resources.requests.cpu, '500m')
-    assert.deepEqual(pod.volumes.map((v: any) => v.name), ['tmp', 'model-cache', 'keys'])
+    assert.deepEqual(
+      pod.volumes.map((v: any) => v.name),
+      ['tmp', 'model-cache', 'keys'],
+    )
     assert.ok(pod.volumes.find((v: any) => v.name === 'model-cache').emptyDir, 'the model cache is an emptyDir')
     assert.equal((manifests[6]!.spec as any).replicas, undefined, 'replicas are set through the scale subresource, never applied')
     assert.deepEqual(pod.imagePullSecrets, [{ name: 'pull' }])
@@ -111,7 +141,10 @@ describe('Kubernetes manifests', () => {
     assert.deepEqual(serve.env.find((e: any) => e.name === 'WHARF_TRACKING_URI').valueFrom.secretKeyRef.key, 'WHARF_TRACKING_URI')
     assert.equal((buildConfigSecret(input(env))!.stringData as any).WHARF_TRACKING_URI, env.trackingUri)
     const plain = { ...env, trackingUri: 'https://mlflow.example.com' }
-    assert.equal(podOf(buildVersionDeployment(input(plain), '3', env.image)).containers[0].env.find((e: any) => e.name === 'WHARF_TRACKING_URI').value, plain.trackingUri)
+    assert.equal(
+      podOf(buildVersionDeployment(input(plain), '3', env.image)).containers[0].env.find((e: any) => e.name === 'WHARF_TRACKING_URI').value,
+      plain.trackingUri,
+    )
     assert.equal(buildConfigSecret(input(plain)), undefined)
   })
 

@@ -7,7 +7,12 @@ import type { RouteConfig } from './route-config.js'
 export interface Manifest {
   readonly apiVersion: string
   readonly kind: string
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> }
+  readonly metadata: {
+    readonly name: string
+    readonly namespace?: string
+    readonly labels?: Record<string, string>
+    readonly annotations?: Record<string, string>
+  }
   readonly spec?: Record<string, unknown>
   readonly [field: string]: unknown
 }
@@ -40,7 +45,9 @@ export const hasCredentials = (uri: string) => {
 
 function metadata(input: EndpointInput, name: string, component: 'serve' | 'router' | 'endpoint', extraLabels: Record<string, string> = {}) {
   return {
-    name, namespace: input.env.namespace, labels: { ...input.names.labels(component), ...extraLabels },
+    name,
+    namespace: input.env.namespace,
+    labels: { ...input.names.labels(component), ...extraLabels },
     annotations: { [ownerAnnotation]: input.names.owner, 'wharf.io/model': input.names.modelName, 'wharf.io/wharf-version': input.wharfVersion },
   }
 }
@@ -79,9 +86,11 @@ function serveEnv(input: EndpointInput, modelInImage: boolean) {
   ]
   if (env.authMode === 'key') vars.push({ name: 'WHARF_SERVE_API_KEYS_FILE', value: `${keysDir}/keys` })
   if (env.trackingUri && !modelInImage) {
-    vars.push(hasCredentials(env.trackingUri)
-      ? { name: 'WHARF_TRACKING_URI', valueFrom: { secretKeyRef: { name: input.names.configSecret, key: 'WHARF_TRACKING_URI' } } }
-      : { name: 'WHARF_TRACKING_URI', value: env.trackingUri })
+    vars.push(
+      hasCredentials(env.trackingUri)
+        ? { name: 'WHARF_TRACKING_URI', valueFrom: { secretKeyRef: { name: input.names.configSecret, key: 'WHARF_TRACKING_URI' } } }
+        : { name: 'WHARF_TRACKING_URI', value: env.trackingUri },
+    )
   }
   return vars
 }
@@ -99,8 +108,14 @@ export function buildVersionDeployment(input: EndpointInput, version: string, im
   const command = modelInImage
     ? undefined
     : ['node', '/opt/wharf/bin/wharf.js', 'serve', '--model-uri', `models:/${names.modelName}/${version}`, '--host', '0.0.0.0', '--port', String(servePort)]
-  const mounts = [{ name: 'tmp', mountPath: '/tmp' }, { name: 'model-cache', mountPath: '/var/cache/wharf' }]
-  const volumes: unknown[] = [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }, { name: 'model-cache', emptyDir: { sizeLimit: '4Gi' } }]
+  const mounts = [
+    { name: 'tmp', mountPath: '/tmp' },
+    { name: 'model-cache', mountPath: '/var/cache/wharf' },
+  ]
+  const volumes: unknown[] = [
+    { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+    { name: 'model-cache', emptyDir: { sizeLimit: '4Gi' } },
+  ]
   if (env.authMode === 'key') {
     mounts.push({ name: 'keys', mountPath: keysDir, readOnly: true } as never)
     volumes.push({ name: 'keys', secret: { secretName: names.keysSecret, defaultMode: 0o440, items: [{ key: 'keys', path: 'keys' }] } })
@@ -129,7 +144,10 @@ export function buildVersionDeployment(input: EndpointInput, version: string, im
       progressDeadlineSeconds: env.rolloutTimeoutSeconds,
       selector: { matchLabels: { 'app.kubernetes.io/instance': names.base, 'app.kubernetes.io/component': 'serve', ...versionLabels } },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-      template: { metadata: { labels: { ...names.labels('serve'), ...versionLabels }, annotations: { 'wharf.io/model': names.modelName } }, spec: podSpec(input, [container], volumes) },
+      template: {
+        metadata: { labels: { ...names.labels('serve'), ...versionLabels }, annotations: { 'wharf.io/model': names.modelName } },
+        spec: podSpec(input, [container], volumes),
+      },
     },
   }
 }
@@ -142,7 +160,11 @@ export function buildVersionService(input: EndpointInput, version: string): Mani
     apiVersion: 'v1',
     kind: 'Service',
     metadata: metadata(input, names.version(version), 'serve', versionLabels),
-    spec: { type: 'ClusterIP', selector: { 'app.kubernetes.io/instance': names.base, 'app.kubernetes.io/component': 'serve', ...versionLabels }, ports: [{ name: 'http', port: servePort, targetPort: 'http', protocol: 'TCP' }] },
+    spec: {
+      type: 'ClusterIP',
+      selector: { 'app.kubernetes.io/instance': names.base, 'app.kubernetes.io/component': 'serve', ...versionLabels },
+      ports: [{ name: 'http', port: servePort, targetPort: 'http', protocol: 'TCP' }],
+    },
   }
 }
 
@@ -161,8 +183,14 @@ export function buildRouterDeployment(input: EndpointInput, image: string, confi
     name: 'router',
     image,
     command: ['node', '/opt/wharf/bin/wharf.js', 'route', '--port', String(servePort), '--health-port', String(routerHealthPort)],
-    ports: [{ name: 'http', containerPort: servePort, protocol: 'TCP' }, { name: 'health', containerPort: routerHealthPort, protocol: 'TCP' }],
-    env: [{ name: 'HOME', value: '/tmp' }, { name: 'WHARF_ROUTE_CONFIG', value: JSON.stringify(config) }],
+    ports: [
+      { name: 'http', containerPort: servePort, protocol: 'TCP' },
+      { name: 'health', containerPort: routerHealthPort, protocol: 'TCP' },
+    ],
+    env: [
+      { name: 'HOME', value: '/tmp' },
+      { name: 'WHARF_ROUTE_CONFIG', value: JSON.stringify(config) },
+    ],
     readinessProbe: { httpGet: { path: '/ready', port: 'health' }, initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 2 },
     livenessProbe: { httpGet: { path: '/live', port: 'health' }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
     lifecycle: drainFirst,
@@ -179,7 +207,10 @@ export function buildRouterDeployment(input: EndpointInput, image: string, confi
       progressDeadlineSeconds: env.rolloutTimeoutSeconds,
       selector: { matchLabels: { 'app.kubernetes.io/instance': names.base, 'app.kubernetes.io/component': 'router' } },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-      template: { metadata: { labels: { ...names.labels('router'), ...hash } }, spec: podSpec(input, [container], [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]) },
+      template: {
+        metadata: { labels: { ...names.labels('router'), ...hash } },
+        spec: podSpec(input, [container], [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]),
+      },
     },
   }
 }
@@ -187,7 +218,13 @@ export function buildRouterDeployment(input: EndpointInput, image: string, confi
 /** The endpoint's Service (ClusterIP, NodePort or LoadBalancer as the environment says), in front of the router. */
 export function buildEndpointService(input: EndpointInput): Manifest {
   const { env, names } = input
-  const port = { name: 'http', port: env.servicePort, targetPort: 'http', protocol: 'TCP', ...(env.service.type !== 'ClusterIP' && env.service.nodePort ? { nodePort: env.service.nodePort } : {}) }
+  const port = {
+    name: 'http',
+    port: env.servicePort,
+    targetPort: 'http',
+    protocol: 'TCP',
+    ...(env.service.type !== 'ClusterIP' && env.service.nodePort ? { nodePort: env.service.nodePort } : {}),
+  }
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -250,7 +287,7 @@ export function buildKeysSecret(input: EndpointInput, digests: readonly string[]
     kind: 'Secret',
     metadata: metadata(input, input.names.keysSecret, 'serve'),
     type: 'Opaque',
-    stringData: { keys: digests.map((d) => `sha256:${d}`).join('\n') + '\n' },
+    stringData: { keys: `${digests.map((d) => `sha256:${d}`).join('\n')}\n` },
   }
 }
 
@@ -258,7 +295,13 @@ export function buildKeysSecret(input: EndpointInput, digests: readonly string[]
 export function buildConfigSecret(input: EndpointInput): Manifest | undefined {
   const uri = input.env.trackingUri
   if (!uri || !hasCredentials(uri) || isModelInImage(input.env.image ?? '{version}')) return undefined
-  return { apiVersion: 'v1', kind: 'Secret', metadata: metadata(input, input.names.configSecret, 'serve'), type: 'Opaque', stringData: { WHARF_TRACKING_URI: uri } }
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: metadata(input, input.names.configSecret, 'serve'),
+    type: 'Opaque',
+    stringData: { WHARF_TRACKING_URI: uri },
+  }
 }
 
 /** A registry login for the kubelet (kubernetes.io/dockerconfigjson). */

@@ -14,8 +14,16 @@ export class EndpointNames {
   readonly base: string
   readonly owner: string
 
-  constructor(readonly environment: string, readonly modelName: string) {
-    const slug = modelName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 30).replace(/-+$/, '')
+  constructor(
+    readonly environment: string,
+    readonly modelName: string,
+  ) {
+    const slug = modelName
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 30)
+      .replace(/-+$/, '')
     const hash = createHash('sha256').update(`${environment}\u0000${modelName}`).digest('hex').slice(0, 8)
     this.base = `wharf-${slug || 'model'}-${hash}`
     this.owner = `${environment}/${modelName}`
@@ -44,7 +52,12 @@ export class EndpointNames {
 
   /** Labels every object of the endpoint carries (selectors use `instance` and `component`). */
   labels(component: 'serve' | 'router' | 'endpoint'): Record<string, string> {
-    return { 'app.kubernetes.io/name': 'wharf', 'app.kubernetes.io/instance': this.base, 'app.kubernetes.io/component': component, 'app.kubernetes.io/managed-by': 'wharf' }
+    return {
+      'app.kubernetes.io/name': 'wharf',
+      'app.kubernetes.io/instance': this.base,
+      'app.kubernetes.io/component': component,
+      'app.kubernetes.io/managed-by': 'wharf',
+    }
   }
 
   get selector(): string {

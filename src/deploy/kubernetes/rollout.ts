@@ -11,23 +11,33 @@ export function rolloutStatus(live: LiveObject): RolloutStatus {
   const status = live.status ?? {}
   const generation = live.metadata.generation ?? 0
   const wanted = spec.replicas ?? 1
-  const stalled = (status.conditions ?? []).find((c: any) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded')
+  const stalled = (status.conditions ?? []).find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded')
   if (stalled) return { state: 'failed', message: stalled.message ?? 'progress deadline exceeded' }
   if ((status.observedGeneration ?? 0) < generation) return { state: 'progressing', message: 'waiting for the rollout to be observed' }
   if ((status.updatedReplicas ?? 0) < wanted) return { state: 'progressing', message: `${status.updatedReplicas ?? 0} of ${wanted} replicas updated` }
-  if ((status.replicas ?? 0) > (status.updatedReplicas ?? 0)) return { state: 'progressing', message: `${status.replicas - status.updatedReplicas} old replicas pending termination` }
-  if ((status.availableReplicas ?? 0) < wanted) return { state: 'progressing', message: `${status.availableReplicas ?? 0} of ${wanted} updated replicas available` }
+  if ((status.replicas ?? 0) > (status.updatedReplicas ?? 0))
+    return { state: 'progressing', message: `${(status.replicas ?? 0) - (status.updatedReplicas ?? 0)} old replicas pending termination` }
+  if ((status.availableReplicas ?? 0) < wanted)
+    return { state: 'progressing', message: `${status.availableReplicas ?? 0} of ${wanted} updated replicas available` }
   return { state: 'ready', message: `${wanted} of ${wanted} replicas ready` }
 }
 
 /** Container states that will not get better by waiting (image pulls keep failing after their first back-off). */
-const hopeless = new Set(['ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CrashLoopBackOff', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError'])
+const hopeless = new Set([
+  'ImagePullBackOff',
+  'ErrImageNeverPull',
+  'InvalidImageName',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+])
 
 /** Why a pod of the rollout cannot become ready, if it cannot: its container's waiting reason and message. */
 export function podFailure(pod: LiveObject): string | undefined {
-  for (const c of (pod.status?.containerStatuses ?? []) as any[]) {
+  for (const c of pod.status?.containerStatuses ?? []) {
     const waiting = c.state?.waiting
-    if (waiting && hopeless.has(waiting.reason)) {
+    if (waiting?.reason && hopeless.has(waiting.reason)) {
       const last = c.lastState?.terminated
       const exit = waiting.reason === 'CrashLoopBackOff' && last ? ` (exit code ${last.exitCode}${last.reason ? `, ${last.reason}` : ''})` : ''
       return `${waiting.reason}${exit}: ${waiting.message ?? ''}`.trim().replace(/:$/, '')
@@ -91,7 +101,10 @@ export async function watchRollout(api: KubernetesApi, options: WatchOptions): P
     if (refused) return { state: 'failed', message: refused }
     if (last.state === 'failed' || Date.now() > deadline) {
       const why = warnings.slice(-3).join('; ')
-      return { state: 'failed', message: `${last.state === 'failed' ? last.message : `not ready within ${Math.round(options.timeoutMs / 1000)} s (${last.message})`}${why ? `: ${why}` : ''}` }
+      return {
+        state: 'failed',
+        message: `${last.state === 'failed' ? last.message : `not ready within ${Math.round(options.timeoutMs / 1000)} s (${last.message})`}${why ? `: ${why}` : ''}`,
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000))
   }
@@ -101,6 +114,10 @@ export async function watchRollout(api: KubernetesApi, options: WatchOptions): P
 async function crashOutput(api: KubernetesApi, namespace: string, pod: LiveObject, failure: string): Promise<string> {
   if (!failure.startsWith('CrashLoopBackOff')) return ''
   const log = await api.podLog(namespace, pod.metadata.name, { previous: true, tailLines: 5 }).catch(() => '')
-  const lines = log.trim().split('\n').filter((l) => l.trim() !== '').slice(-3)
+  const lines = log
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-3)
   return lines.length > 0 ? `; its last output: ${lines.join(' | ').slice(0, 600)}` : ''
 }

@@ -20,7 +20,8 @@ export function parseRouteConfig(text: string): RouterTraffic {
     throw new Error(`the route configuration is not JSON: ${(err as Error).message}`, { cause: err })
   }
   const parsed = routeConfigSchema.safeParse(raw)
-  if (!parsed.success) throw new Error(`the route configuration is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  if (!parsed.success)
+    throw new Error(`the route configuration is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
   return parsed.data
 }
 
