@@ -15,7 +15,7 @@ import type { StepFunctions } from './step-context.js'
 const unused = async () => {
   throw new Error('not used in this test')
 }
-const steps: StepFunctions = { train: unused, register: unused, deploy: unused, test: unused, gate: unused, promote: unused, command: commandStep }
+const steps: StepFunctions = { train: unused, register: unused, deploy: unused, test: unused, gate: unused, promote: unused, command: commandStep, databricks: unused }
 
 async function setup(yaml: string) {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-runner-'))

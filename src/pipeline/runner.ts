@@ -6,8 +6,10 @@ import type { ServerConnection } from './pipeline-client.js'
 import { parseStepSpec, type PipelineDef, type StageDef, type StepDef, type StepKind } from './pipeline-file.js'
 import type { RunRecorder } from './run-recorder.js'
 import type { Masker } from './secrets.js'
+import { bindNotebookParameters } from './notebook-parameters.js'
 import { bindStepShellText } from './shell-values.js'
 import type { StepContext, StepFunction, StepFunctions } from './step-context.js'
+import { environmentOf } from './variable-names.js'
 
 export interface RunnerOptions {
   readonly pipeline: PipelineDef
@@ -73,6 +75,7 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
   let failure: string | undefined
   try {
     for (const stage of o.pipeline.stages) {
+      if (isCancelled()) break
       const recorded = stageStatus[stage.name]?.status
       if (recorded === 'succeeded') {
         out(`✓ stage ${stage.name} (finished before)`)
@@ -94,11 +97,26 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
     await logs.flush()
   }
 
+  /** Cancelled (SIGINT/SIGTERM to `wharf pipeline run`, a CI job cancelled): no further step starts. */
+  function isCancelled(): boolean {
+    if (!o.signal?.aborted) return false
+    if (failure === undefined || !failure.startsWith('cancelled')) {
+      const reason = o.signal.reason instanceof Error ? o.signal.reason.message : String(o.signal.reason ?? '')
+      failure = `cancelled${reason ? ` (${reason})` : ''}${failure ? `; ${failure}` : ''}`
+      out(`✗ ${failure}`)
+    }
+    return true
+  }
+
   async function runStage(stage: StageDef): Promise<'succeeded' | 'failed'> {
     const stageStarted = Date.now()
     await o.recorder.setStage(runId, stage.name, 'running')
     out(`▶ stage ${stage.name}`)
     for (const step of stage.steps) {
+      if (isCancelled()) {
+        await o.recorder.setStage(runId, stage.name, 'failed')
+        return 'failed'
+      }
       const record = records.get(step.name)
       if (record?.status === 'succeeded' || record?.status === 'skipped') {
         out(`  ✓ ${step.name} (finished before)`)
@@ -134,9 +152,11 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
     }
     try {
       const where = `${o.pipeline.file}: ${step.path}.${step.kind}`
+      const valueOf = (expr: string) => expressionText(expr, context(), where)
       // Shell text gets its values through the environment, never pasted into it (shell-values.ts).
-      const shell = bindStepShellText(step.kind, step.raw, (expr) => expressionText(expr, context(), where))
-      const spec = parseStepSpec(step.kind, interpolate(shell.raw, context(), where), `${o.pipeline.file}: ${step.path}`)
+      const shell = bindStepShellText(step.kind, step.raw, valueOf)
+      const raw = bindNotebookParameters(step.kind, shell.raw, valueOf)
+      const spec = parseStepSpec(step.kind, interpolate(raw, context(), where), `${o.pipeline.file}: ${step.path}`)
       const fn = o.steps[step.kind] as StepFunction<StepKind>
       const result = o.masker.maskValue(await fn(spec as never, stepContext(stage, step, log, shell.env)))
       await logs.flush()
@@ -158,7 +178,7 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
   function stepContext(stage: StageDef, step: StepDef, log: (line: string) => void, shellValues: Readonly<Record<string, string>>): StepContext {
     const before = o.pipeline.stages.flatMap((s) => s.steps).findIndex((s) => s.name === step.name)
     const env: Record<string, string> = {
-      ...(o.env ?? {}), ...variables, ...o.secrets,
+      ...(o.env ?? {}), ...environmentOf(variables), ...environmentOf(o.secrets),
       WHARF_PIPELINE: o.pipeline.name, WHARF_PIPELINE_RUN_ID: runId, WHARF_PIPELINE_STAGE: stage.name, WHARF_PIPELINE_STEP: step.name,
       ...(o.connection.trackingUri ? { MLFLOW_TRACKING_URI: o.connection.trackingUri, WHARF_TRACKING_URI: o.connection.trackingUri } : {}),
       ...(o.connection.token ? { MLFLOW_TRACKING_TOKEN: o.connection.token, WHARF_TRACKING_TOKEN: o.connection.token } : {}),
@@ -166,9 +186,10 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
     }
     return {
       runId, pipeline: o.pipeline, stage: stage.name, step: step.name, dir: dirname(o.pipeline.file), log, env, connection: o.connection, outputs,
+      mask: (value) => o.masker.maskValue(value),
       latestTrainOutputs: () => {
         const earlier = o.pipeline.stages.flatMap((s) => s.steps).slice(0, before).reverse()
-        return earlier.map((s) => (s.kind === 'train' ? outputs[s.name] : undefined)).find((x) => x?.run_id !== undefined)
+        return earlier.map((s) => (s.kind === 'train' || s.kind === 'databricks' ? outputs[s.name] : undefined)).find((x) => x?.run_id !== undefined)
       },
       latestTrainRun() {
         return this.latestTrainOutputs()?.run_id

@@ -1,5 +1,6 @@
 import type { StepFunctions } from '../step-context.js'
 import { commandStep } from './command-step.js'
+import { databricksStep } from './databricks-step.js'
 import { deployStep, promoteStep } from './deploy-step.js'
 import { gateStep } from './gate-step.js'
 import { registerStep } from './register-step.js'
@@ -8,5 +9,5 @@ import { trainStep } from './train-step.js'
 
 /** The step kinds of wharf.yaml and the async function each runs. */
 export const builtInSteps: StepFunctions = {
-  train: trainStep, register: registerStep, deploy: deployStep, test: testStep, gate: gateStep, promote: promoteStep, command: commandStep,
+  train: trainStep, register: registerStep, deploy: deployStep, test: testStep, gate: gateStep, promote: promoteStep, command: commandStep, databricks: databricksStep,
 }
