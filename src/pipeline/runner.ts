@@ -92,6 +92,7 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
       stageStatus[stage.name] = { status: result }
       if (result === 'failed') hasFailed = true
     }
+    isCancelled() // a cancel that stopped the last step is recorded as one
   } finally {
     clearInterval(heartbeat)
     await logs.flush()

@@ -8,6 +8,7 @@ import { modelUriOf, runIdFromLines, runIdFromTag } from './tracking-run.js'
 /** How long a cancelled run may take to reach a terminal state before the step stops watching it. */
 const cancelWaitMs = 60_000
 const maxResultChars = 2000
+const databricksTimeoutMarginSeconds = 60
 
 class StepTimeout extends Error {}
 
@@ -95,7 +96,8 @@ function submitBody(spec: DatabricksSpec, ctx: StepContext, parameters: Record<s
   }
   return {
     run_name: `${ctx.pipeline.name}/${ctx.step} (wharf run ${ctx.runId})`,
-    timeout_seconds: Math.ceil(spec.timeout / 1000),
+    // The step cancels the run at its timeout; Databricks' own, a minute later, ends it if this runner is gone by then.
+    timeout_seconds: Math.ceil(spec.timeout / 1000) + databricksTimeoutMarginSeconds,
     idempotency_token: idempotencyToken,
     ...(spec.git_source ? { git_source: spec.git_source } : {}),
     tasks: [{ task_key: 'wharf_notebook', notebook_task: { notebook_path: spec.notebook, base_parameters: parameters, ...(spec.source ? { source: spec.source } : {}) }, ...cluster }],

@@ -40,8 +40,16 @@ export async function modelUriOf(ctx: StepContext, runId: string, lines: readonl
   const printed = [...lines].reverse().map((l) => /WHARF_MODEL_URI=(\S+)/.exec(l)?.[1]).find((u) => u !== undefined)
   if (printed) return printed
   const client = new ServerClient(ctx.connection)
-  const { run } = await client.get('mlflow/runs/get', { run_id: runId })
-  const found = await client.post('mlflow/logged-models/search', { experiment_ids: [run.info.experiment_id], filter: `source_run_id = '${runId}'`, max_results: 2 })
+  const fallback = `runs:/${runId}/model`
+  let experimentId: string
+  try {
+    experimentId = (await client.get('mlflow/runs/get', { run_id: runId })).run.info.experiment_id
+  } catch (err) {
+    // A run this server does not know: the register step after this one says so.
+    if ((err as { status?: number }).status === 404) return fallback
+    throw err
+  }
+  const found = await client.post('mlflow/logged-models/search', { experiment_ids: [experimentId], filter: `source_run_id = '${runId}'`, max_results: 2 })
   const models = (found.models ?? []) as { info: { model_id: string } }[]
-  return models.length === 1 ? `models:/${models[0]!.info.model_id}` : `runs:/${runId}/model`
+  return models.length === 1 ? `models:/${models[0]!.info.model_id}` : fallback
 }
