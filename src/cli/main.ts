@@ -218,6 +218,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     .description('Write the same stages as a CI file whose jobs call `wharf`: Azure Pipelines or GitHub Actions, environments for approvals, secrets in the CI\'s syntax.')
     .requiredOption('--format <format>', 'azure-pipelines or github-actions')
     .option('--output <path>', 'write here instead of printing')
+    .option('--install <from>', 'how jobs get this wharf version: registry (npm) or tarball (npm pack of a Wharf checkout in the repo)', 'registry')
+    .option('--wharf-dir <dir>', 'with --install tarball: the Wharf checkout, relative to the repository root', '.')
     .action(async (file: string | undefined, flags) => (await import('./pipeline.js')).exportCommand(file ?? loadConfig().projectFile, flags))
 
   await program.parseAsync([...argv])

@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path'
 import { type Config, readEnvironmentVariables } from '../config.js'
 import {
-  definedOnly, exportFormats, exportPipeline, HttpRunRecorder, inheritedVariables, loadPipeline, loadSecrets, Masker, runPipeline, secretVariables, ServerClient,
-  type ExportFormat, type PipelineDef, type ServerConnection, type WireRun,
+  definedOnly, exportFormats, exportPipeline, HttpRunRecorder, inheritedVariables, installSources, loadPipeline, loadSecrets, Masker, registryInstall, runPipeline, secretVariables,
+  ServerClient, type ExportFormat, type PipelineDef, type ServerConnection, type WharfInstall, type WireRun,
 } from '../pipeline/index.js'
 
 export interface RunFlags {
@@ -170,15 +170,20 @@ export async function decide(runId: string, decision: 'approved' | 'rejected', f
   out(`${decision} step '${step}' of run ${runId}, recorded as ${actor ?? 'unknown'} (Wharf has no user accounts yet: the server records who authenticated, not WHARF_USER)`)
 }
 
-/** `wharf pipeline export --format F [FILE] [--output PATH]`. */
-export async function exportCommand(file: string, flags: { format: string; output?: string }, out: Out = stdout): Promise<void> {
+/** `wharf pipeline export --format F [FILE] [--output PATH] [--install registry|tarball] [--wharf-dir DIR]`. */
+export async function exportCommand(file: string, flags: { format: string; output?: string; install?: string; wharfDir?: string }, out: Out = stdout): Promise<void> {
   if (!(exportFormats as readonly string[]).includes(flags.format)) throw new Error(`--format must be one of ${exportFormats.join(', ')}, got '${flags.format}'`)
+  const from = flags.install ?? 'registry'
+  if (!(installSources as readonly string[]).includes(from)) throw new Error(`--install must be one of ${installSources.join(', ')}, got '${from}'`)
+  const wharfDir = flags.wharfDir ?? '.'
+  if (isAbsolute(wharfDir) || normalize(wharfDir).split(sep).includes('..')) throw new Error(`--wharf-dir must be a folder inside the repository, relative to its root, got '${wharfDir}'`)
+  const install = { ...registryInstall, from: from as WharfInstall['from'], dir: wharfDir }
   const pipeline = await loadPipeline(resolve(file))
   // Secret values are not needed to export; those that are set still feed the masker, as a second guard.
   const envNames = Object.values(pipeline.secrets).flatMap((s) => ('env' in s ? [s.env] : []))
   const optional = { ...pipeline, secrets: Object.fromEntries(Object.entries(pipeline.secrets).map(([k, s]) => [k, { ...s, optional: true }])) }
   const masker = new Masker(Object.values(await loadSecrets(optional, readEnvironmentVariables(envNames))))
-  const text = exportPipeline(pipeline, flags.format as ExportFormat, process.cwd(), masker)
+  const text = exportPipeline(pipeline, flags.format as ExportFormat, process.cwd(), masker, install)
   if (flags.output === undefined) return out(text.trimEnd())
   await mkdir(dirname(resolve(flags.output)), { recursive: true })
   await writeFile(flags.output, text)
