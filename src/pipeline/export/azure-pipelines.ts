@@ -55,7 +55,8 @@ function stepsOf(plan: CiPlan, s: CiStage) {
   const fileSecrets = plan.secrets.filter((x) => x.file !== undefined)
   for (const secret of plan.secrets) if (secret.env) env[secret.env] = `$(${secret.name})`
   const vars = plan.variables.flatMap(({ name }) => ['--var', `${name}=$(${name})`])
-  const command = ['wharf', 'pipeline', 'run', plan.file, ...s.args, '--run-key', '$(Build.BuildId)', ...vars].map((a) => (/^[\w./:=$()-]+$/.test(a) ? a : quote(a))).join(' ')
+  // exec: wharf itself gets the signal the agent sends when the job is cancelled, and cancels what its step started.
+  const command = ['exec', 'wharf', 'pipeline', 'run', plan.file, ...s.args, '--run-key', '$(Build.BuildId)', ...vars].map((a) => (/^[\w./:=$()-]+$/.test(a) ? a : quote(a))).join(' ')
   return [
     { task: 'NodeTool@0', inputs: { versionSpec: '20.x' }, displayName: 'Node.js 20' },
     { script: installScript(plan.install, '$(Agent.TempDirectory)'), displayName: `Install ${plan.install.package}@${plan.install.version}` },

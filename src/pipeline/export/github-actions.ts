@@ -43,7 +43,8 @@ function jobOf(plan: CiPlan, s: CiStage) {
   const env: Record<string, string> = { WHARF_TRACKING_TOKEN: '${{ secrets.WHARF_TRACKING_TOKEN }}' }
   for (const secret of plan.secrets) if (secret.env) env[secret.env] = `\${{ secrets.${secret.ciName} }}`
   const vars = plan.variables.flatMap(({ name, ciName }) => ['--var', `${name}="$${ciName}"`])
-  const command = ['wharf', 'pipeline', 'run', plan.file, ...s.args, '--run-key', '"${{ github.run_id }}"', ...vars].join(' ')
+  // exec: wharf itself gets the signal the runner sends when the job is cancelled, and cancels what its step started.
+  const command = ['exec', 'wharf', 'pipeline', 'run', plan.file, ...s.args, '--run-key', '"${{ github.run_id }}"', ...vars].join(' ')
   return {
     name: s.displayName,
     'runs-on': 'ubuntu-latest',
