@@ -38,6 +38,7 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
   let standIn: DatabricksJobsStandIn
   const outputs: string[] = []
   let okRun = ''
+  let unavailable = false
 
   const start = (args: readonly string[]) => {
     const child = spawn(process.execPath, [wharfBin, ...args], { cwd: dir, env: { ...process.env, WHARF_TRACKING_URI: server.url, DATABRICKS_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -58,7 +59,11 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
 
   before(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'wharf-databricks-step-')))
-    standIn = new DatabricksJobsStandIn({ token, script: (task) => scripts[task.notebook_path]!, jobs: { 41: { notebook_path: '/Repos/ml/ok' } }, secrets: { 'wharf/tracking-token': 'resolved-on-the-cluster' }, echoAuthorization: true, pendingMs: 200 })
+    standIn = new DatabricksJobsStandIn({
+      token, script: (task) => scripts[task.notebook_path]!, jobs: { 41: { notebook_path: '/Repos/ml/ok' } }, secrets: { 'wharf/tracking-token': 'resolved-on-the-cluster' }, echoAuthorization: true, pendingMs: 200,
+      // A workspace that stops answering runs/get once the run is RUNNING: the step cannot watch it any more.
+      fault: (method, path) => (unavailable && method === 'GET' && path === '/api/2.1/jobs/runs/get' ? { status: 503, body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The service is temporarily unavailable.' } } : undefined),
+    })
     const host = await standIn.start()
     const pipeline = (name: string, step: string) =>
       `pipeline: ${name}\nvariables: { databricks.host: "${host}", alpha: 0.5 }\nsecrets: { databricks.token: { env: DATABRICKS_TOKEN } }\n` +
@@ -69,7 +74,8 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
     await writeFile(join(dir, 'slow.yaml'), pipeline('slow', 'notebook: /Repos/ml/hangs, timeout: 2s'))
     await writeFile(join(dir, 'hangs.yaml'), pipeline('hangs', 'notebook: /Repos/ml/hangs'))
     await writeFile(join(dir, 'nojob.yaml'), pipeline('nojob', 'job_id: 404'))
-    const files = ['ok', 'job', 'fails', 'slow', 'hangs', 'nojob'].map((n) => join(dir, `${n}.yaml`)).join(',')
+    await writeFile(join(dir, 'lost.yaml'), pipeline('lost', 'notebook: /Repos/ml/hangs'))
+    const files = ['ok', 'job', 'fails', 'slow', 'hangs', 'nojob', 'lost'].map((n) => join(dir, `${n}.yaml`)).join(',')
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'data', 'wharf.db')}`, '--artifacts-destination', join(dir, 'data', 'artifacts'), '--pipelines', files])
   })
 
@@ -158,6 +164,20 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
     assert.equal(wharfRun.status, 'failed')
     assert.match(wharfRun.error, /cancelled \(SIGINT received\)/)
     assert.equal(wharfRun.steps[0].error, `Databricks run ${runId} was cancelled: the pipeline run was cancelled`)
+  })
+
+  it('cancels the Databricks run when it cannot be watched any more (runs/get keeps failing), leaving none behind', async () => {
+    const runner = start(['pipeline', 'run', 'lost.yaml'])
+    for (let i = 0; i < 300 && !/Databricks run \d+: RUNNING/.test(runner.stdout()); i++) await sleep(100)
+    unavailable = true
+    const done = await runner.done
+    unavailable = false
+    assert.equal(done.code, 1)
+    const runId = Number(/Databricks run (\d+) started/.exec(done.stdout)![1])
+    assert.ok(standIn.calls.some((c) => c.path === '/api/2.1/jobs/runs/cancel' && (c.body as any).run_id === runId))
+    assert.equal(standIn.run(runId)!.state.result_state, 'CANCELED')
+    const step = await stepOf(done.stdout)
+    assert.match(step.error, new RegExp(`^Databricks run ${runId} was cancelled: watching it failed: Databricks GET /api/2.1/jobs/runs/get answered 503 TEMPORARILY_UNAVAILABLE`))
   })
 
   it('never lets the token appear: not in output, stored logs, errors, nor a server echoing the Authorization header', async () => {

@@ -17,8 +17,9 @@ class StepTimeout extends Error {}
  * the Jobs API 2.1, polls `runs/get` until the run ends, and reads the task's `runs/get-output`.
  * The job is told where Wharf's tracking server is (docs/databricks.md: notebook parameters, and
  * the environment of a new cluster), so a notebook that logs with mlflow logs to Wharf, and the run
- * it made is found as for a training command. When the step runs past its timeout, or the pipeline
- * run is cancelled, the Databricks run is cancelled (`runs/cancel`) before the step fails.
+ * it made is found as for a training command. When the step runs past its timeout, the pipeline
+ * run is cancelled, or the run cannot be watched any more, the Databricks run is cancelled
+ * (`runs/cancel`) before the step fails.
  */
 export const databricksStep: StepFunction<'databricks'> = async (spec, ctx) => {
   const client = new DatabricksJobsClient(spec.host, spec.token, ctx.signal)
@@ -35,8 +36,8 @@ export const databricksStep: StepFunction<'databricks'> = async (spec, ctx) => {
   try {
     run = await waitForEnd(client, runId, deadline, spec, ctx)
   } catch (err) {
-    const why = ctx.signal.aborted ? 'the pipeline run was cancelled' : err instanceof StepTimeout ? err.message : undefined
-    if (why === undefined) throw err
+    // Whatever stopped the watching, leave no run behind that nobody waits for.
+    const why = ctx.signal.aborted ? 'the pipeline run was cancelled' : err instanceof StepTimeout ? err.message : `watching it failed: ${(err as Error).message}`
     await cancelRun(new DatabricksJobsClient(spec.host, spec.token), runId, spec, ctx)
     throw new Error(`Databricks run ${runId} was cancelled: ${why}`)
   }
@@ -125,6 +126,11 @@ async function cancelRun(client: DatabricksJobsClient, runId: number, spec: Data
   ctx.log(`cancelling Databricks run ${runId}`)
   try {
     await client.cancel(runId)
+  } catch (err) {
+    ctx.log(`could not cancel Databricks run ${runId}: ${(err as Error).message}; cancel it at ${client.host}`)
+    return
+  }
+  try {
     const until = Date.now() + cancelWaitMs
     while (Date.now() < until) {
       const state = (await client.getRun(runId)).state ?? {}
@@ -136,7 +142,7 @@ async function cancelRun(client: DatabricksJobsClient, runId: number, spec: Data
     }
     ctx.log(`Databricks run ${runId} has not ended ${cancelWaitMs / 1000} s after the cancel request; check it at ${client.host}`)
   } catch (err) {
-    ctx.log(`could not cancel Databricks run ${runId}: ${(err as Error).message}`)
+    ctx.log(`Databricks run ${runId} was asked to cancel; its state could not be read: ${(err as Error).message}`)
   }
 }
 
