@@ -8,14 +8,21 @@ const notebook = (cells: { tags?: string[]; source: string }[], minor = 5) =>
     nbformat: 4,
     nbformat_minor: minor,
     metadata: {},
-    cells: cells.map((c, i) => ({ cell_type: 'code', id: `c${i}`, execution_count: null, metadata: c.tags ? { tags: c.tags } : {}, outputs: [], source: c.source })),
+    cells: cells.map((c, i) => ({
+      cell_type: 'code',
+      id: `c${i}`,
+      execution_count: null,
+      metadata: c.tags ? { tags: c.tags } : {},
+      outputs: [],
+      source: c.source,
+    })),
   })
 
 /** Strings that broke parameter rendering elsewhere: quotes, backslashes before quotes, triple quotes, newlines, code. */
 const hostile = [
   '"); import os; os.system("touch pwned") #',
   '\\"; __import__("os").system("touch pwned"); "',
-  "'''\"\"\"\\\n\r\t",
+  '\'\'\'"""\\\n\r\t',
   'line1\nline2\u2028\u2029',
   '\u0000\u001f\u007f',
   'ünïcødé ✓ 😀',
@@ -45,9 +52,17 @@ describe('notebook parameters', () => {
   })
 
   it('inserts the injected cell after the cell tagged parameters, replacing one left by an earlier run', () => {
-    const text = notebook([{ source: 'import x' }, { tags: ['parameters'], source: 'alpha = 1' }, { tags: ['injected-parameters'], source: 'alpha = 9' }, { source: 'fit(alpha)' }])
+    const text = notebook([
+      { source: 'import x' },
+      { tags: ['parameters'], source: 'alpha = 1' },
+      { tags: ['injected-parameters'], source: 'alpha = 9' },
+      { source: 'fit(alpha)' },
+    ])
     const out = injectParameters(text, { alpha: 0.5 }, 'nb.ipynb')
-    assert.deepEqual(out.cells.map((c) => (c.source as string[] | string).toString()), ['import x', 'alpha = 1', '# Parameters\n,alpha = 0.5\n', 'fit(alpha)'])
+    assert.deepEqual(
+      out.cells.map((c) => (c.source as string[] | string).toString()),
+      ['import x', 'alpha = 1', '# Parameters\n,alpha = 0.5\n', 'fit(alpha)'],
+    )
     assert.deepEqual(out.cells[2]!.metadata, { tags: ['injected-parameters'] })
     assert.match(String(out.cells[2]!.id), /^wharf-[0-9a-f]{8}$/)
   })
@@ -64,11 +79,32 @@ describe('notebook parameters', () => {
   })
 
   it('types a parameter that is one ${{ }} as papermill -p does, and leaves other text as text', () => {
-    assert.deepEqual([typedValue('0.01'), typedValue('42'), typedValue('-1e-3'), typedValue('true'), typedValue('False'), typedValue('1.2.3'), typedValue('00x'), typedValue('')], [0.01, 42, -0.001, true, false, '1.2.3', '00x', ''])
+    assert.deepEqual(
+      [
+        typedValue('0.01'),
+        typedValue('42'),
+        typedValue('-1e-3'),
+        typedValue('true'),
+        typedValue('False'),
+        typedValue('1.2.3'),
+        typedValue('00x'),
+        typedValue(''),
+      ],
+      [0.01, 42, -0.001, true, false, '1.2.3', '00x', ''],
+    )
     const raw = { notebook: 'n.ipynb', parameters: { alpha: '${{ variables.alpha }}', label: 'v${{ variables.alpha }}', fixed: 2 } }
-    assert.deepEqual(bindNotebookParameters('train', raw, () => '0.5'), { ...raw, parameters: { alpha: 0.5, label: 'v${{ variables.alpha }}', fixed: 2 } })
-    assert.equal(bindNotebookParameters('command', raw, () => '0.5'), raw)
-    assert.deepEqual(bindNotebookParameters('train', { command: 'x' }, () => '0.5'), { command: 'x' })
+    assert.deepEqual(
+      bindNotebookParameters('train', raw, () => '0.5'),
+      { ...raw, parameters: { alpha: 0.5, label: 'v${{ variables.alpha }}', fixed: 2 } },
+    )
+    assert.equal(
+      bindNotebookParameters('command', raw, () => '0.5'),
+      raw,
+    )
+    assert.deepEqual(
+      bindNotebookParameters('train', { command: 'x' }, () => '0.5'),
+      { command: 'x' },
+    )
   })
 
   it('gives Python exactly the values, with no code of theirs run, for strings built to escape the literal', () => {

@@ -2,8 +2,41 @@ import { randomBytes } from 'node:crypto'
 
 /** Python 3's reserved words (`keyword.kwlist`): they cannot be assigned to. */
 export const pythonKeywords: ReadonlySet<string> = new Set([
-  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except',
-  'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
+  'False',
+  'None',
+  'True',
+  'and',
+  'as',
+  'assert',
+  'async',
+  'await',
+  'break',
+  'class',
+  'continue',
+  'def',
+  'del',
+  'elif',
+  'else',
+  'except',
+  'finally',
+  'for',
+  'from',
+  'global',
+  'if',
+  'import',
+  'in',
+  'is',
+  'lambda',
+  'nonlocal',
+  'not',
+  'or',
+  'pass',
+  'raise',
+  'return',
+  'try',
+  'while',
+  'with',
+  'yield',
 ])
 
 const maxDepth = 32
@@ -31,17 +64,21 @@ export function pythonLiteral(value: unknown, depth = 0): string {
     return JSON.stringify(value)
   }
   if (Array.isArray(value)) return `[${value.map((v) => pythonLiteral(v, depth + 1)).join(', ')}]`
-  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${pythonLiteral(k)}: ${pythonLiteral(v, depth + 1)}`).join(', ')}}`
+  if (typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${pythonLiteral(k)}: ${pythonLiteral(v, depth + 1)}`)
+      .join(', ')}}`
   throw new Error(`a notebook parameter cannot be ${typeof value}`)
 }
 
 /** The source of the injected cell: papermill's `# Parameters` heading, then one assignment per line. */
 export function parametersSource(parameters: Readonly<Record<string, unknown>>): string {
   const lines = Object.entries(parameters).map(([name, value]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || pythonKeywords.has(name)) throw new Error(`'${name}' cannot name a notebook parameter: it is not a Python name`)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || pythonKeywords.has(name))
+      throw new Error(`'${name}' cannot name a notebook parameter: it is not a Python name`)
     return `${name} = ${pythonLiteral(value)}`
   })
-  return ['# Parameters', ...lines].join('\n') + '\n'
+  return `${['# Parameters', ...lines].join('\n')}\n`
 }
 
 interface NotebookCell {
@@ -111,13 +148,15 @@ export function typedValue(text: string): string | number | boolean {
  * typed value, before interpolate() fills the rest (which keeps text as text). Other steps, and
  * other fields, are returned as they are.
  */
-export function bindNotebookParameters(kind: string, raw: unknown, valueOf: (expr: string) => string): unknown {
+export function bindNotebookParameters(kind: string, raw: unknown, textOf: (expr: string) => string): unknown {
   if (kind !== 'train' || raw === null || typeof raw !== 'object' || !('notebook' in raw)) return raw
   const parameters = (raw as { parameters?: unknown }).parameters
   if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) return raw
-  const typed = Object.fromEntries(Object.entries(parameters).map(([k, v]) => {
-    const m = typeof v === 'string' ? wholeExpression.exec(v) : null
-    return [k, m ? typedValue(valueOf(m[1]!)) : v]
-  }))
+  const typed = Object.fromEntries(
+    Object.entries(parameters).map(([k, v]) => {
+      const m = typeof v === 'string' ? wholeExpression.exec(v) : null
+      return [k, m ? typedValue(textOf(m[1]!)) : v]
+    }),
+  )
   return { ...raw, parameters: typed }
 }

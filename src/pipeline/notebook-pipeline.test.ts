@@ -16,9 +16,16 @@ import { notebookPython } from './fixtures/notebook-venv.js'
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const token = `dapi-${Math.random().toString(36).slice(2)}`
 const model = 'diabetes-databricks'
-const row = { columns: ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'], data: [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176]] }
+const row = {
+  columns: ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'],
+  data: [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176]],
+}
 
-interface Done { code: number | null; stdout: string; stderr: string }
+interface Done {
+  code: number | null
+  stdout: string
+  stderr: string
+}
 
 /**
  * examples/databricks end to end: its notebook as the training step (scikit-learn, mlflow and
@@ -33,14 +40,19 @@ describe('the examples/databricks pipeline: a notebook trains, Wharf registers, 
   let server: RunningServer
   let standIn: DatabricksJobsStandIn
 
-  const wharf = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => new Promise<Done>((resolve) => {
-    const child = spawn(process.execPath, [wharfBin, ...args], { cwd: example, env: { ...process.env, WHARF_TRACKING_URI: server.url, WHARF_PIPELINE_MODEL_CACHE_DIR: join(work, 'models'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  const wharf = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
+    new Promise<Done>((resolve) => {
+      const child = spawn(process.execPath, [wharfBin, ...args], {
+        cwd: example,
+        env: { ...process.env, WHARF_TRACKING_URI: server.url, WHARF_PIPELINE_MODEL_CACHE_DIR: join(work, 'models'), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.once('close', (code) => resolve({ code, stdout, stderr }))
+    })
   const api = async (path: string) => {
     const res = await fetch(`${server.url}/api/2.0/${path}`)
     return { status: res.status, body: (await res.json()) as any }
@@ -50,7 +62,10 @@ describe('the examples/databricks pipeline: a notebook trains, Wharf registers, 
   /** POST /invocations, with the endpoint's key when its environment hands out keys. */
   async function predict(url: string): Promise<number> {
     const keys = await api(`wharf/deployments/keys?environment=production&model_name=${model}`)
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(keys.status === 200 && keys.body.primary_key ? { authorization: `Bearer ${keys.body.primary_key}` } : {}) }
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...(keys.status === 200 && keys.body.primary_key ? { authorization: `Bearer ${keys.body.primary_key}` } : {}),
+    }
     const res = await fetch(`${url}/invocations`, { method: 'POST', headers, body: JSON.stringify({ dataframe_split: row }) })
     assert.equal(res.status, 200, await res.clone().text())
     return ((await res.json()) as { predictions: number[] }).predictions[0]!
@@ -93,13 +108,32 @@ describe('the examples/databricks pipeline: a notebook trains, Wharf registers, 
       },
     })
     await standIn.start()
-    server = await startServer(['--backend-store-uri', `sqlite:///${join(work, 'data', 'wharf.db')}`, '--artifacts-destination', join(work, 'data', 'artifacts'), '--pipelines', join(example, 'wharf.yaml')])
+    server = await startServer([
+      '--backend-store-uri',
+      `sqlite:///${join(work, 'data', 'wharf.db')}`,
+      '--artifacts-destination',
+      join(work, 'data', 'artifacts'),
+      '--pipelines',
+      join(example, 'wharf.yaml'),
+    ])
   })
 
   after(async () => {
     // Serving processes outlive the server on purpose (it adopts them on restart): stop them here.
-    const listed = server ? await api('wharf/deployments/list').then((r) => r.body, () => ({ endpoints: [] })) : { endpoints: [] }
-    for (const e of listed.endpoints ?? []) for (const i of e.instances ?? []) if (i.pid) try { process.kill(i.pid, 'SIGTERM') } catch { /* gone */ }
+    const listed = server
+      ? await api('wharf/deployments/list').then(
+          (r) => r.body,
+          () => ({ endpoints: [] }),
+        )
+      : { endpoints: [] }
+    for (const e of listed.endpoints ?? [])
+      for (const i of e.instances ?? [])
+        if (i.pid)
+          try {
+            process.kill(i.pid, 'SIGTERM')
+          } catch {
+            /* gone */
+          }
     await server?.stop()
     await standIn?.stop()
     await sleep(300)
@@ -115,7 +149,7 @@ describe('the examples/databricks pipeline: a notebook trains, Wharf registers, 
     await promotedAnswers('1')
   })
 
-  it('trains with the same notebook as a Databricks job (the seed\'s way), logging to Wharf, and promotes that version', async () => {
+  it("trains with the same notebook as a Databricks job (the seed's way), logging to Wharf, and promotes that version", async () => {
     const run = await wharf(['pipeline', 'run', 'wharf.yaml', '--var', `databricks.host=${standIn.url}`], { DATABRICKS_TOKEN: token })
     assert.equal(run.code, 0, run.stdout + run.stderr)
     assert.match(run.stdout, /- train_local skipped/)

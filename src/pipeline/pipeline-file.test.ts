@@ -19,8 +19,14 @@ describe('wharf.yaml pipelines', () => {
   it('reads the quickstart pipeline: stages in order, steps with their kinds, variables, triggers', async () => {
     const p = parsePipeline(await readFile(example, 'utf8'), example)
     assert.equal(p.name, 'diabetes')
-    assert.deepEqual(p.stages.map((s) => s.name), ['train', 'staging', 'gate', 'production'])
-    assert.deepEqual(p.stages.flatMap((s) => s.steps.map((st) => st.kind)), ['train', 'register', 'deploy', 'test', 'gate', 'promote'])
+    assert.deepEqual(
+      p.stages.map((s) => s.name),
+      ['train', 'staging', 'gate', 'production'],
+    )
+    assert.deepEqual(
+      p.stages.flatMap((s) => s.steps.map((st) => st.kind)),
+      ['train', 'register', 'deploy', 'test', 'gate', 'promote'],
+    )
     assert.equal(p.variables.alpha, '0.01')
     assert.deepEqual(p.triggers[0]?.stages, ['staging', 'gate'])
   })
@@ -31,7 +37,10 @@ describe('wharf.yaml pipelines', () => {
 
   it('names a value of the wrong type', () => {
     assert.match(refusal('stages: [{ name: s, steps: [{ gate: { approval: sometimes } }] }]'), /stages\[0\]\.steps\[0\]\.gate\.approval/)
-    assert.match(refusal('stages: [{ name: s, steps: [{ test: { model: m, version: 1, environment: e, data: d, target: t, tolerance: lots } }] }]'), /test\.tolerance: expected a number/)
+    assert.match(
+      refusal('stages: [{ name: s, steps: [{ test: { model: m, version: 1, environment: e, data: d, target: t, tolerance: lots } }] }]'),
+      /test\.tolerance: expected a number/,
+    )
   })
 
   it('refuses a step with two kinds, an unknown key, or a repeated name', () => {
@@ -46,7 +55,10 @@ describe('wharf.yaml pipelines', () => {
   })
 
   it('accepts ${{ }} where a number goes and checks it when the step runs', () => {
-    const p = parsePipeline('stages: [{ name: s, steps: [{ test: { model: m, version: "${{ steps.x.outputs.v }}", environment: e, data: d, target: t, tolerance: "${{ variables.tol }}" } }] }]', 'wharf.yaml')
+    const p = parsePipeline(
+      'stages: [{ name: s, steps: [{ test: { model: m, version: "${{ steps.x.outputs.v }}", environment: e, data: d, target: t, tolerance: "${{ variables.tol }}" } }] }]',
+      'wharf.yaml',
+    )
     assert.equal(p.stages[0]?.steps[0]?.kind, 'test')
   })
 
@@ -55,36 +67,54 @@ describe('wharf.yaml pipelines', () => {
   })
 
   it("accepts the seed's names: variables and secrets with dots, lower case, misspelt", () => {
-    const p = parsePipeline(`
+    const p = parsePipeline(
+      `
 variables: { databricks.host: "https://adb-1.azuredatabricks.net", databricks.notebook.path: /Shared/MLFlow }
 secrets:
   databricks.token: { env: DATABRICKS_TOKEN }
   clinet_id: { env: CLINET_ID }
   client_secret: { env: CLIENT_SECRET }
 stages: [{ name: s, steps: [{ command: "echo $DATABRICKS_HOST" }] }]
-`, 'wharf.yaml')
+`,
+      'wharf.yaml',
+    )
     assert.deepEqual(Object.keys(p.variables), ['databricks.host', 'databricks.notebook.path'])
     assert.deepEqual(Object.keys(p.secrets), ['databricks.token', 'clinet_id', 'client_secret'])
   })
 
   it('refuses names CI would merge, and names that are not letters, digits and _ joined by dots', () => {
-    assert.match(refusal('variables: { databricks.token: a }\nsecrets: { DATABRICKS_TOKEN: { env: X } }\nstages: [{ name: s, steps: [{ command: a }] }]'), /'DATABRICKS_TOKEN' and 'databricks\.token' are the same name in CI/)
+    assert.match(
+      refusal('variables: { databricks.token: a }\nsecrets: { DATABRICKS_TOKEN: { env: X } }\nstages: [{ name: s, steps: [{ command: a }] }]'),
+      /'DATABRICKS_TOKEN' and 'databricks\.token' are the same name in CI/,
+    )
     assert.match(refusal('variables: { alpha: 1, ALPHA: 2 }\nstages: [{ name: s, steps: [{ command: a }] }]'), /same name in CI \(ALPHA\)/)
-    assert.match(refusal('secrets: { "databricks..token": { env: X } }\nstages: [{ name: s, steps: [{ command: a }] }]'), /secret names are letters, digits and _, in parts joined by dots/)
+    assert.match(
+      refusal('secrets: { "databricks..token": { env: X } }\nstages: [{ name: s, steps: [{ command: a }] }]'),
+      /secret names are letters, digits and _, in parts joined by dots/,
+    )
     assert.match(refusal('variables: { "a-b": 1 }\nstages: [{ name: s, steps: [{ command: a }] }]'), /variable names are/)
   })
 
   it('checks a notebook train step: parameters are Python names, values any JSON', () => {
-    const p = parsePipeline('stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, python: .venv/bin/python, parameters: { alpha: 0.01, tags: [a, b], cfg: { depth: 3 } }, experiment: e } }] }]', 'wharf.yaml')
+    const p = parsePipeline(
+      'stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, python: .venv/bin/python, parameters: { alpha: 0.01, tags: [a, b], cfg: { depth: 3 } }, experiment: e } }] }]',
+      'wharf.yaml',
+    )
     assert.equal(p.stages[0]?.steps[0]?.kind, 'train')
-    assert.match(refusal('stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, parameters: { "a b": 1 } } }] }]'), /train\.parameters\.a b: a notebook parameter is a Python name/)
+    assert.match(
+      refusal('stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, parameters: { "a b": 1 } } }] }]'),
+      /train\.parameters\.a b: a notebook parameter is a Python name/,
+    )
     assert.match(refusal('stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, parameters: { lambda: 1 } } }] }]'), /Python keyword/)
     assert.match(refusal('stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, pyhton: p } }] }]'), /unknown key 'pyhton'/)
   })
 
   it('checks a databricks step: one of notebook and job_id, and a token that comes from a secret', () => {
     const step = (body: string) => `secrets: { databricks.token: { env: T } }\nstages: [{ name: s, steps: [{ databricks: { host: "https://h", ${body} } }] }]`
-    assert.equal(parsePipeline(step(`token: "\${{ secrets['databricks.token'] }}", notebook: /Repos/x/train`), 'wharf.yaml').stages[0]?.steps[0]?.kind, 'databricks')
+    assert.equal(
+      parsePipeline(step(`token: "\${{ secrets['databricks.token'] }}", notebook: /Repos/x/train`), 'wharf.yaml').stages[0]?.steps[0]?.kind,
+      'databricks',
+    )
     assert.equal(parsePipeline(step('token: "${{ secrets.T }}", job_id: 12'), 'wharf.yaml').stages[0]?.steps[0]?.kind, 'databricks')
     assert.match(refusal(step('token: dapi123, notebook: /n')), /databricks\.token: the token must come from a secret/)
     assert.match(refusal(step('token: "${{ variables.t }}", notebook: /n')), /the token must come from a secret/)

@@ -14,10 +14,27 @@ import { checkDistinctNames } from './variable-names.js'
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, "expected a name of letters, digits, '_' and '-', starting with a letter")
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String)
 /** Numbers may come as strings, since `${{ variables.x }}` is filled in as text. */
-const numeric = (n: z.ZodNumber) => z.union([n, z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'expected a number').transform(Number).pipe(n)])
+const numeric = (n: z.ZodNumber) =>
+  z.union([
+    n,
+    z
+      .string()
+      .regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'expected a number')
+      .transform(Number)
+      .pipe(n),
+  ])
 const text = z.union([z.string(), z.number()]).transform(String)
 /** A duration such as 90s, 10m, 1h or a number of seconds. */
-const duration = z.union([z.number().positive().transform((s) => s * 1000), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as 30s, 10m or 1h').transform(toMs)])
+const duration = z.union([
+  z
+    .number()
+    .positive()
+    .transform((s) => s * 1000),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as 30s, 10m or 1h')
+    .transform(toMs),
+])
 
 function toMs(raw: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw)!
@@ -56,9 +73,14 @@ const notebookTrainStep = z.strictObject({
 
 const trainStep = z.union([
   z.strictObject({
-    data: z.string().min(1), target: z.string().min(1), model: z.string().min(1),
-    params: z.record(z.string(), scalar).default({}), experiment: z.string().default('Default'), run_name: z.string().optional(),
-    test_size: numeric(z.number().gt(0).lt(1)).optional(), seed: numeric(z.number().int().min(0)).optional(),
+    data: z.string().min(1),
+    target: z.string().min(1),
+    model: z.string().min(1),
+    params: z.record(z.string(), scalar).default({}),
+    experiment: z.string().default('Default'),
+    run_name: z.string().optional(),
+    test_size: numeric(z.number().gt(0).lt(1)).optional(),
+    seed: numeric(z.number().int().min(0)).optional(),
   }),
   z.strictObject({ command: z.string().min(1), experiment: z.string().optional(), timeout: duration.optional() }),
   notebookTrainStep,
@@ -66,8 +88,12 @@ const trainStep = z.union([
 const registerStep = z.strictObject({ model: z.string().min(1), run: z.string().optional(), artifact_path: z.string().default('model') })
 const deployStep = z.strictObject({ model: z.string().min(1), version: text, environment: z.string().min(1) })
 const testStep = z.strictObject({
-  model: z.string().min(1), version: text, environment: z.string().min(1), ...holdout,
-  tolerance: numeric(z.number().min(0)).default(1e-6), max_latency_ms: numeric(z.number().positive()).default(1000),
+  model: z.string().min(1),
+  version: text,
+  environment: z.string().min(1),
+  ...holdout,
+  tolerance: numeric(z.number().min(0)).default(1e-6),
+  max_latency_ms: numeric(z.number().positive()).default(1000),
 })
 const metricBound = z.strictObject({ min: numeric(z.number()).optional(), max: numeric(z.number()).optional() })
 const gateStep = z.strictObject({
@@ -75,7 +101,10 @@ const gateStep = z.strictObject({
   metrics: z.record(z.string(), metricBound).default({}),
   compare: z
     .strictObject({
-      model: z.string().min(1), version: text, against: z.string().default('production'), ...holdout,
+      model: z.string().min(1),
+      version: text,
+      against: z.string().default('production'),
+      ...holdout,
       metric: z.enum(['rmse', 'mae', 'accuracy']).default('rmse'),
       /** Relative: 0.05 lets the challenger be up to 5% worse than the champion. */
       margin: numeric(z.number().min(0)).default(0),
@@ -105,33 +134,44 @@ const databricksStep = z
     parameters: z.record(z.string().min(1), scalar).default({}),
     experiment: z.string().optional(),
     /** `SCOPE/KEY` of a Databricks secret holding Wharf's tracking token, handed to new clusters as MLFLOW_TRACKING_TOKEN. */
-    tracking_token_secret: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected SCOPE/KEY of a Databricks secret').optional(),
+    tracking_token_secret: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, 'expected SCOPE/KEY of a Databricks secret')
+      .optional(),
     timeout: duration.default(7_200_000),
     poll_interval: duration.default(10_000),
   })
   .superRefine((d, issues) => {
-    if ((d.notebook === undefined) === (d.job_id === undefined)) issues.addIssue({ code: 'custom', message: 'name exactly one of notebook (runs/submit) and job_id (run-now)' })
-    if (d.job_id !== undefined && (d.existing_cluster_id !== undefined || d.new_cluster !== undefined || d.source !== undefined || d.git_source !== undefined)) {
-      issues.addIssue({ code: 'custom', message: 'a job (job_id) brings its own cluster and source; existing_cluster_id, new_cluster, source and git_source go with notebook' })
+    if ((d.notebook === undefined) === (d.job_id === undefined))
+      issues.addIssue({ code: 'custom', message: 'name exactly one of notebook (runs/submit) and job_id (run-now)' })
+    if (
+      d.job_id !== undefined &&
+      (d.existing_cluster_id !== undefined || d.new_cluster !== undefined || d.source !== undefined || d.git_source !== undefined)
+    ) {
+      issues.addIssue({
+        code: 'custom',
+        message: 'a job (job_id) brings its own cluster and source; existing_cluster_id, new_cluster, source and git_source go with notebook',
+      })
     }
-    if (d.existing_cluster_id !== undefined && d.new_cluster !== undefined) issues.addIssue({ code: 'custom', message: 'name at most one of existing_cluster_id and new_cluster' })
+    if (d.existing_cluster_id !== undefined && d.new_cluster !== undefined)
+      issues.addIssue({ code: 'custom', message: 'name at most one of existing_cluster_id and new_cluster' })
   })
 
 const commandStep = z.union([z.string().min(1), z.strictObject({ run: z.string().min(1), timeout: duration.optional(), cwd: z.string().optional() })])
 
 const stepKinds = {
-  train: trainStep, register: registerStep, deploy: deployStep, test: testStep, gate: gateStep, promote: promoteStep, command: commandStep, databricks: databricksStep,
+  train: trainStep,
+  register: registerStep,
+  deploy: deployStep,
+  test: testStep,
+  gate: gateStep,
+  promote: promoteStep,
+  command: commandStep,
+  databricks: databricksStep,
 } as const
 export type StepKind = keyof typeof stepKinds
-export const stepKindNames = Object.keys(stepKinds) as StepKind[]
+const stepKindNames = Object.keys(stepKinds) as StepKind[]
 
-export type TrainSpec = z.infer<typeof trainStep>
-export type RegisterSpec = z.infer<typeof registerStep>
-export type DeploySpec = z.infer<typeof deployStep>
-export type TestSpec = z.infer<typeof testStep>
-export type GateSpec = z.infer<typeof gateStep>
-export type PromoteSpec = z.infer<typeof promoteStep>
-export type CommandSpec = z.infer<typeof commandStep>
 export type NotebookTrainSpec = z.infer<typeof notebookTrainStep>
 export type DatabricksSpec = z.infer<typeof databricksStep>
 
@@ -198,8 +238,12 @@ const fileSchema = z.looseObject({
 const messageOf = (issue: z.core.$ZodIssue): string => (issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message)
 
 function issueText(file: string, issue: z.core.$ZodIssue): string {
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
-  if (issue.code === 'unrecognized_keys') return `${file}: ${path ? path + ': ' : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+  const path = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '')
+  if (issue.code === 'unrecognized_keys')
+    return `${file}: ${path ? `${path}: ` : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
   return `${file}: ${path || '(top level)'}: ${messageOf(issue)}`
 }
 
@@ -209,7 +253,8 @@ export function parseStepSpec<K extends StepKind>(kind: K, raw: unknown, where: 
   if (parsed.success) return parsed.data as z.infer<(typeof stepKinds)[K]>
   const [inner, innerPath] = mostTelling(parsed.error.issues, [])
   const path = [kind, ...innerPath].map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
-  const message = inner.code === 'unrecognized_keys' ? `unknown key${inner.keys.length > 1 ? 's' : ''} ${inner.keys.map((k) => `'${k}'`).join(', ')}` : messageOf(inner)
+  const message =
+    inner.code === 'unrecognized_keys' ? `unknown key${inner.keys.length > 1 ? 's' : ''} ${inner.keys.map((k) => `'${k}'`).join(', ')}` : messageOf(inner)
   throw invalidParameter(`${where}${path}: ${message}`)
 }
 
@@ -236,7 +281,10 @@ export function parsePipeline(textIn: string, file: string): PipelineDef {
   const parsed = fileSchema.safeParse(doc ?? {})
   if (!parsed.success) throw invalidParameter(issueText(file, parsed.error.issues[0]!))
   const d = parsed.data
-  checkDistinctNames(file, [...Object.keys(d.variables).map((n) => ({ kind: 'variables' as const, name: n })), ...Object.keys(d.secrets).map((n) => ({ kind: 'secrets' as const, name: n }))])
+  checkDistinctNames(file, [
+    ...Object.keys(d.variables).map((n) => ({ kind: 'variables' as const, name: n })),
+    ...Object.keys(d.secrets).map((n) => ({ kind: 'secrets' as const, name: n })),
+  ])
   const seen = new Set<string>()
   const stages: StageDef[] = d.stages.map((stage, i) => {
     if (seen.has(`stage:${stage.name}`)) throw invalidParameter(`${file}: stages[${i}].name: stage '${stage.name}' is declared twice`)
@@ -294,7 +342,8 @@ export async function loadPipeline(path: string): Promise<PipelineDef> {
   try {
     textIn = await readFile(path, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw invalidParameter(`no pipeline file at ${path}: write a wharf.yaml (see examples/diabetes/wharf.yaml)`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw invalidParameter(`no pipeline file at ${path}: write a wharf.yaml (see examples/diabetes/wharf.yaml)`)
     throw err
   }
   return parsePipeline(textIn, path)

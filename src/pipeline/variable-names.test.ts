@@ -16,7 +16,19 @@ describe('variable and secret names in CI', () => {
   })
 
   it('refuses two names that meet in CI, naming both', () => {
-    assert.throws(() => checkDistinctNames('w.yaml', [{ kind: 'variables', name: 'a.b' }, { kind: 'secrets', name: 'A_B' }]), /w\.yaml: secrets\.A_B: 'A_B' and 'a\.b' are the same name in CI \(A_B\)/)
-    assert.doesNotThrow(() => checkDistinctNames('w.yaml', [{ kind: 'variables', name: 'a.b' }, { kind: 'secrets', name: 'a.c' }]))
+    assert.throws(
+      () =>
+        checkDistinctNames('w.yaml', [
+          { kind: 'variables', name: 'a.b' },
+          { kind: 'secrets', name: 'A_B' },
+        ]),
+      /w\.yaml: secrets\.A_B: 'A_B' and 'a\.b' are the same name in CI \(A_B\)/,
+    )
+    assert.doesNotThrow(() =>
+      checkDistinctNames('w.yaml', [
+        { kind: 'variables', name: 'a.b' },
+        { kind: 'secrets', name: 'a.c' },
+      ]),
+    )
   })
 })

@@ -59,7 +59,11 @@ describe("exported CI files against the CI systems' published schemas", () => {
 
   it('keeps examples/databricks/azure-pipelines.yml as wharf exports it now', async () => {
     const committed = await readFile(join(root, 'examples/databricks/azure-pipelines.yml'), 'utf8')
-    assert.equal(committed, await exported('examples/databricks/wharf.yaml', 'azure-pipelines'), 'run: wharf pipeline export examples/databricks/wharf.yaml --format azure-pipelines --output examples/databricks/azure-pipelines.yml')
+    assert.equal(
+      committed,
+      await exported('examples/databricks/wharf.yaml', 'azure-pipelines'),
+      'run: wharf pipeline export examples/databricks/wharf.yaml --format azure-pipelines --output examples/databricks/azure-pipelines.yml',
+    )
   })
 })
 
@@ -71,7 +75,10 @@ describe('what exported jobs install', () => {
     assert.equal(packed!.name, packageName)
     assert.equal(packed!.version, version)
     for (const format of ['azure-pipelines', 'github-actions'] as const) {
-      assert.ok((await exported(examples[0]!, format)).includes(`npm install --global ${packed!.name}@${packed!.version}\n`), `${format} installs ${packed!.name}@${packed!.version} from the registry`)
+      assert.ok(
+        (await exported(examples[0]!, format)).includes(`npm install --global ${packed!.name}@${packed!.version}\n`),
+        `${format} installs ${packed!.name}@${packed!.version} from the registry`,
+      )
       const fromTarball = await exported(examples[0]!, format, tarball)
       assert.equal(tarballNameOf(packageName, version), packed!.filename)
       assert.match(fromTarball, new RegExp(`npm install --global "\\$(\\(Agent\\.TempDirectory\\)|RUNNER_TEMP)/${packed!.filename.replace(/\./g, '\\.')}"`))

@@ -22,7 +22,11 @@ export const terminalStates: ReadonlySet<string> = new Set(['TERMINATED', 'SKIPP
 
 /** An error answer of the Jobs API: `{"error_code": "...", "message": "..."}` with its HTTP status. */
 export class DatabricksError extends Error {
-  constructor(readonly status: number, readonly errorCode: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+  ) {
     super(message)
   }
 }
@@ -100,7 +104,9 @@ export class DatabricksJobsClient {
           await sleep(500 * 2 ** attempt, undefined, signal ? { signal } : {})
           continue
         }
-        throw new Error(`${method} ${path.split('?')[0]} on ${this.#base} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`)
+        throw new Error(
+          `${method} ${path.split('?')[0]} on ${this.#base} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+        )
       }
       const text = await response.text()
       if (response.ok) return (text ? JSON.parse(text) : {}) as T

@@ -25,7 +25,11 @@ const scripts: Record<string, TaskScript> = {
   '/Repos/ml/hangs': { hang: true },
 }
 
-interface Done { code: number | null; stdout: string; stderr: string }
+interface Done {
+  code: number | null
+  stdout: string
+  stderr: string
+}
 
 /**
  * The databricks step against a local stand-in of the Jobs API 2.1 (there is no workspace here),
@@ -41,15 +45,21 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
   let unavailable = false
 
   const start = (args: readonly string[]) => {
-    const child = spawn(process.execPath, [wharfBin, ...args], { cwd: dir, env: { ...process.env, WHARF_TRACKING_URI: server.url, DATABRICKS_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [wharfBin, ...args], {
+      cwd: dir,
+      env: { ...process.env, WHARF_TRACKING_URI: server.url, DATABRICKS_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-    const done = new Promise<Done>((resolve) => child.once('close', (code) => {
-      outputs.push(stdout, stderr)
-      resolve({ code, stdout, stderr })
-    }))
+    const done = new Promise<Done>((resolve) =>
+      child.once('close', (code) => {
+        outputs.push(stdout, stderr)
+        resolve({ code, stdout, stderr })
+      }),
+    )
     return { child: child as ChildProcess, done, stdout: () => stdout }
   }
   const wharf = (args: readonly string[]) => start(args).done
@@ -60,15 +70,29 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
   before(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'wharf-databricks-step-')))
     standIn = new DatabricksJobsStandIn({
-      token, script: (task) => scripts[task.notebook_path]!, jobs: { 41: { notebook_path: '/Repos/ml/ok' } }, secrets: { 'wharf/tracking-token': 'resolved-on-the-cluster' }, echoAuthorization: true, pendingMs: 200,
+      token,
+      script: (task) => scripts[task.notebook_path]!,
+      jobs: { 41: { notebook_path: '/Repos/ml/ok' } },
+      secrets: { 'wharf/tracking-token': 'resolved-on-the-cluster' },
+      echoAuthorization: true,
+      pendingMs: 200,
       // A workspace that stops answering runs/get once the run is RUNNING: the step cannot watch it any more.
-      fault: (method, path) => (unavailable && method === 'GET' && path === '/api/2.1/jobs/runs/get' ? { status: 503, body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The service is temporarily unavailable.' } } : undefined),
+      fault: (method, path) =>
+        unavailable && method === 'GET' && path === '/api/2.1/jobs/runs/get'
+          ? { status: 503, body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The service is temporarily unavailable.' } }
+          : undefined,
     })
     const host = await standIn.start()
     const pipeline = (name: string, step: string) =>
       `pipeline: ${name}\nvariables: { databricks.host: "${host}", alpha: 0.5 }\nsecrets: { databricks.token: { env: DATABRICKS_TOKEN } }\n` +
       `stages: [{ name: train, steps: [{ name: train, databricks: { host: "\${{ variables['databricks.host'] }}", token: "\${{ secrets['databricks.token'] }}", poll_interval: 100ms, ${step} } }] }]\n`
-    await writeFile(join(dir, 'ok.yaml'), pipeline('ok', 'notebook: /Repos/ml/ok, new_cluster: { spark_version: 15.4.x-cpu-ml-scala2.12, num_workers: 1, spark_env_vars: { KEEP: me } }, tracking_token_secret: wharf/tracking-token, experiment: /Shared/diabetes, parameters: { alpha: "${{ variables.alpha }}" }'))
+    await writeFile(
+      join(dir, 'ok.yaml'),
+      pipeline(
+        'ok',
+        'notebook: /Repos/ml/ok, new_cluster: { spark_version: 15.4.x-cpu-ml-scala2.12, num_workers: 1, spark_env_vars: { KEEP: me } }, tracking_token_secret: wharf/tracking-token, experiment: /Shared/diabetes, parameters: { alpha: "${{ variables.alpha }}" }',
+      ),
+    )
     await writeFile(join(dir, 'job.yaml'), pipeline('job', 'job_id: 41, parameters: { alpha: "0.3" }'))
     await writeFile(join(dir, 'fails.yaml'), pipeline('fails', 'notebook: /Repos/ml/fails, existing_cluster_id: 0123-456789-abcdefgh'))
     await writeFile(join(dir, 'slow.yaml'), pipeline('slow', 'notebook: /Repos/ml/hangs, timeout: 2s'))
@@ -76,7 +100,14 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
     await writeFile(join(dir, 'nojob.yaml'), pipeline('nojob', 'job_id: 404'))
     await writeFile(join(dir, 'lost.yaml'), pipeline('lost', 'notebook: /Repos/ml/hangs'))
     const files = ['ok', 'job', 'fails', 'slow', 'hangs', 'nojob', 'lost'].map((n) => join(dir, `${n}.yaml`)).join(',')
-    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'data', 'wharf.db')}`, '--artifacts-destination', join(dir, 'data', 'artifacts'), '--pipelines', files])
+    server = await startServer([
+      '--backend-store-uri',
+      `sqlite:///${join(dir, 'data', 'wharf.db')}`,
+      '--artifacts-destination',
+      join(dir, 'data', 'artifacts'),
+      '--pipelines',
+      files,
+    ])
   })
 
   after(async () => {
@@ -94,9 +125,18 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
     assert.equal(submit.authorization, `Bearer ${token}`)
     const task = body.tasks[0]
     assert.equal(task.notebook_task.notebook_path, '/Repos/ml/ok')
-    assert.deepEqual(task.notebook_task.base_parameters, { alpha: '0.5', wharf_tracking_uri: server.url, wharf_pipeline_run: okRun, wharf_experiment: '/Shared/diabetes' })
+    assert.deepEqual(task.notebook_task.base_parameters, {
+      alpha: '0.5',
+      wharf_tracking_uri: server.url,
+      wharf_pipeline_run: okRun,
+      wharf_experiment: '/Shared/diabetes',
+    })
     assert.deepEqual(task.new_cluster.spark_env_vars, {
-      KEEP: 'me', MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_TOKEN: '{{secrets/wharf/tracking-token}}', MLFLOW_EXPERIMENT_NAME: '/Shared/diabetes', WHARF_PIPELINE_RUN_ID: okRun,
+      KEEP: 'me',
+      MLFLOW_TRACKING_URI: server.url,
+      MLFLOW_TRACKING_TOKEN: '{{secrets/wharf/tracking-token}}',
+      MLFLOW_EXPERIMENT_NAME: '/Shared/diabetes',
+      WHARF_PIPELINE_RUN_ID: okRun,
     })
     assert.equal(body.timeout_seconds, 7260, 'Databricks ends the run a minute after the step would, should the runner be gone')
     assert.ok(typeof body.idempotency_token === 'string' && body.idempotency_token.length <= 64)
@@ -104,7 +144,10 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
     assert.ok(standIn.calls.some((c) => c.path === `/api/2.1/jobs/runs/get?run_id=${runId}`))
     // get-output takes a task run: the multi-task run's own id is refused by Databricks.
     const getOutput = standIn.calls.filter((c) => c.path.startsWith('/api/2.1/jobs/runs/get-output'))
-    assert.deepEqual(getOutput.map((c) => c.path), [`/api/2.1/jobs/runs/get-output?run_id=${Number(runId) + 1}`])
+    assert.deepEqual(
+      getOutput.map((c) => c.path),
+      [`/api/2.1/jobs/runs/get-output?run_id=${Number(runId) + 1}`],
+    )
     assert.match(run.stdout, new RegExp(`Databricks run ${runId}: PENDING \\(Waiting for cluster\\)`))
     assert.match(run.stdout, new RegExp(`Databricks run ${runId}: TERMINATED/SUCCESS`))
     const step = await stepOf(run.stdout)
@@ -134,12 +177,17 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
     assert.equal(body.tasks[0].existing_cluster_id, '0123-456789-abcdefgh')
   })
 
-  it("cancels the Databricks run when the step runs past its timeout", async () => {
+  it('cancels the Databricks run when the step runs past its timeout', async () => {
     const run = await wharf(['pipeline', 'run', 'slow.yaml'])
     assert.equal(run.code, 1)
     const runId = Number(/Databricks run (\d+) started/.exec(run.stdout)![1])
     assert.ok(standIn.calls.some((c) => c.path === '/api/2.1/jobs/runs/cancel' && (c.body as any).run_id === runId))
-    assert.deepEqual(standIn.run(runId)!.state, { life_cycle_state: 'TERMINATED', result_state: 'CANCELED', state_message: 'Run cancelled.', user_cancelled_or_timedout: true })
+    assert.deepEqual(standIn.run(runId)!.state, {
+      life_cycle_state: 'TERMINATED',
+      result_state: 'CANCELED',
+      state_message: 'Run cancelled.',
+      user_cancelled_or_timedout: true,
+    })
     const step = await stepOf(run.stdout)
     assert.equal(step.error, `Databricks run ${runId} was cancelled: it ran past the step's timeout of 2 s`)
     assert.match(run.stdout, new RegExp(`Databricks run ${runId}: TERMINATED/CANCELED \\(Run cancelled\\.\\)`))
@@ -177,14 +225,20 @@ describe('the databricks step (Jobs API 2.1 stand-in)', { concurrency: false }, 
     assert.ok(standIn.calls.some((c) => c.path === '/api/2.1/jobs/runs/cancel' && (c.body as any).run_id === runId))
     assert.equal(standIn.run(runId)!.state.result_state, 'CANCELED')
     const step = await stepOf(done.stdout)
-    assert.match(step.error, new RegExp(`^Databricks run ${runId} was cancelled: watching it failed: Databricks GET /api/2.1/jobs/runs/get answered 503 TEMPORARILY_UNAVAILABLE`))
+    assert.match(
+      step.error,
+      new RegExp(`^Databricks run ${runId} was cancelled: watching it failed: Databricks GET /api/2.1/jobs/runs/get answered 503 TEMPORARILY_UNAVAILABLE`),
+    )
   })
 
   it('never lets the token appear: not in output, stored logs, errors, nor a server echoing the Authorization header', async () => {
     const run = await wharf(['pipeline', 'run', 'nojob.yaml'])
     assert.equal(run.code, 1)
     const step = await stepOf(run.stdout)
-    assert.match(step.error, /Databricks POST \/api\/2\.1\/jobs\/run-now answered 400 INVALID_PARAMETER_VALUE: Job 404 does not exist\. \(request had Authorization: Bearer \*\*\*\)/)
+    assert.match(
+      step.error,
+      /Databricks POST \/api\/2\.1\/jobs\/run-now answered 400 INVALID_PARAMETER_VALUE: Job 404 does not exist\. \(request had Authorization: Bearer \*\*\*\)/,
+    )
     for (const id of [okRun, runOf(run.stdout)]) {
       await wharf(['pipeline', 'logs', id])
       await wharf(['pipeline', 'logs', id, '--json'])

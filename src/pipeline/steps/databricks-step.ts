@@ -37,7 +37,11 @@ export const databricksStep: StepFunction<'databricks'> = async (spec, ctx) => {
     run = await waitForEnd(client, runId, deadline, spec, ctx)
   } catch (err) {
     // Whatever stopped the watching, leave no run behind that nobody waits for.
-    const why = ctx.signal.aborted ? 'the pipeline run was cancelled' : err instanceof StepTimeout ? err.message : `watching it failed: ${(err as Error).message}`
+    const why = ctx.signal.aborted
+      ? 'the pipeline run was cancelled'
+      : err instanceof StepTimeout
+        ? err.message
+        : `watching it failed: ${(err as Error).message}`
     await cancelRun(new DatabricksJobsClient(spec.host, spec.token), runId, spec, ctx)
     throw new Error(`Databricks run ${runId} was cancelled: ${why}`)
   }
@@ -57,7 +61,9 @@ export const databricksStep: StepFunction<'databricks'> = async (spec, ctx) => {
   const outputs: Record<string, string> = { databricks_run_id: String(runId), run_page_url: run.run_page_url ?? '', result: result.slice(0, maxResultChars) }
   const trackingRun = trackingRunOf(result) ?? runIdFromLines([result]) ?? (await runIdFromTag(ctx))
   if (trackingRun === undefined) {
-    ctx.log('no MLflow run of this pipeline run was found (fine for a job that trains nothing; a training notebook sets the tag wharf.pipeline_run to the wharf_pipeline_run parameter)')
+    ctx.log(
+      'no MLflow run of this pipeline run was found (fine for a job that trains nothing; a training notebook sets the tag wharf.pipeline_run to the wharf_pipeline_run parameter)',
+    )
     return outputs
   }
   return { ...outputs, run_id: trackingRun, model_uri: modelUriFromResult(result) ?? (await modelUriOf(ctx, trackingRun, [result])) }
@@ -101,7 +107,13 @@ function submitBody(spec: DatabricksSpec, ctx: StepContext, parameters: Record<s
     timeout_seconds: Math.ceil(spec.timeout / 1000) + databricksTimeoutMarginSeconds,
     idempotency_token: idempotencyToken,
     ...(spec.git_source ? { git_source: spec.git_source } : {}),
-    tasks: [{ task_key: 'wharf_notebook', notebook_task: { notebook_path: spec.notebook, base_parameters: parameters, ...(spec.source ? { source: spec.source } : {}) }, ...cluster }],
+    tasks: [
+      {
+        task_key: 'wharf_notebook',
+        notebook_task: { notebook_path: spec.notebook, base_parameters: parameters, ...(spec.source ? { source: spec.source } : {}) },
+        ...cluster,
+      },
+    ],
   }
 }
 
@@ -171,6 +183,8 @@ function warnWhenUnreachable(host: string, ctx: StepContext): void {
   if (!tracking) return
   const isLoopback = (url: string) => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(new URL(url).hostname)
   if (isLoopback(tracking) && !isLoopback(host)) {
-    ctx.log(`warning: the job is told to log to ${tracking}, a loopback address, which on a Databricks cluster is the cluster itself; run wharf with WHARF_TRACKING_URI set to an address the workspace reaches`)
+    ctx.log(
+      `warning: the job is told to log to ${tracking}, a loopback address, which on a Databricks cluster is the cluster itself; run wharf with WHARF_TRACKING_URI set to an address the workspace reaches`,
+    )
   }
 }

@@ -4,7 +4,10 @@ import { reachableEndpointUrl } from './endpoint-url.js'
 
 describe('the URL the test step calls', () => {
   it("is the deployment's own URL when it is external, wherever the runner is", () => {
-    assert.equal(reachableEndpointUrl('https://diabetes.ml.example.com', 'https://wharf.example.com', 'production', 'diabetes'), 'https://diabetes.ml.example.com')
+    assert.equal(
+      reachableEndpointUrl('https://diabetes.ml.example.com', 'https://wharf.example.com', 'production', 'diabetes'),
+      'https://diabetes.ml.example.com',
+    )
     assert.equal(reachableEndpointUrl('http://10.0.0.7:30080', 'http://127.0.0.1:5000', 'staging', 'diabetes'), 'http://10.0.0.7:30080')
   })
 

@@ -42,12 +42,15 @@ export async function runNotebook(
     const script = join(scratch, 'wharf_notebook_runner.py')
     await writeFile(input, JSON.stringify(injectParameters(text, parameters, notebookPath), null, 1))
     await writeFile(script, notebookRunnerScript)
-    let result
+    let result: Awaited<ReturnType<typeof runProcess>>
     try {
       result = await runProcess(python, [script, input, output, options.workingDir ?? dirname(resolve(notebookPath))], options)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' || code === 'EACCES') throw new Error(`cannot run the notebook's Python '${python}' (${code}): create the environment, e.g. python3 -m venv .venv && .venv/bin/pip install ${notebookRunnerPackages.join(' ')} mlflow`)
+      if (code === 'ENOENT' || code === 'EACCES')
+        throw new Error(
+          `cannot run the notebook's Python '${python}' (${code}): create the environment, e.g. python3 -m venv .venv && .venv/bin/pip install ${notebookRunnerPackages.join(' ')} mlflow`,
+        )
       throw err
     }
     const executed = await readFile(output, 'utf8').catch(() => undefined)
@@ -58,13 +61,22 @@ export async function runNotebook(
   }
 }
 
-function failureOf(result: { exitCode: number | null; signal: NodeJS.Signals | null; lines: readonly string[]; timedOut: boolean }, python: string, timeoutMs: number | undefined): string | undefined {
+function failureOf(
+  result: { exitCode: number | null; signal: NodeJS.Signals | null; lines: readonly string[]; timedOut: boolean },
+  python: string,
+  timeoutMs: number | undefined,
+): string | undefined {
   if (result.exitCode === 0) return undefined
-  const marker = (name: string) => [...result.lines].reverse().map((l) => new RegExp(`^${name}=(.*)$`).exec(l)?.[1]).find((v) => v !== undefined)
+  const marker = (name: string) =>
+    [...result.lines]
+      .reverse()
+      .map((l) => new RegExp(`^${name}=(.*)$`).exec(l)?.[1])
+      .find((v) => v !== undefined)
   if (result.timedOut) return `the notebook ran past its timeout of ${Math.round((timeoutMs ?? 0) / 1000)} s and was stopped`
   if (result.signal) return `the notebook's Python was stopped by ${result.signal}`
   const missing = marker('WHARF_NOTEBOOK_MISSING')
-  if (missing !== undefined) return `the Python environment of '${python}' lacks ${missing.split(',').join(', ')}: install them with ${python} -m pip install ${notebookRunnerPackages.join(' ')}`
+  if (missing !== undefined)
+    return `the Python environment of '${python}' lacks ${missing.split(',').join(', ')}: install them with ${python} -m pip install ${notebookRunnerPackages.join(' ')}`
   const failed = marker('WHARF_NOTEBOOK_FAILED')
   if (failed !== undefined) return `a cell raised ${failed} (its traceback is in the log above)`
   const error = marker('WHARF_NOTEBOOK_ERROR')

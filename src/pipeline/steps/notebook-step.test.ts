@@ -12,10 +12,21 @@ const secret = `nb-secret-${Math.random().toString(36).slice(2, 12)}`
 /** Built to break out of a string literal: quotes, a backslash before a quote, a newline, code. */
 const hostile = '\\"); import os; os.system("touch pwned") #\'\'\'\n"""ünï ✓'
 
-const cell = (source: string, tags?: string[]) => ({ cell_type: 'code', execution_count: null, id: `c${Math.random().toString(36).slice(2, 8)}`, metadata: tags ? { tags } : {}, outputs: [], source })
+const cell = (source: string, tags?: string[]) => ({
+  cell_type: 'code',
+  execution_count: null,
+  id: `c${Math.random().toString(36).slice(2, 8)}`,
+  metadata: tags ? { tags } : {},
+  outputs: [],
+  source,
+})
 const notebookOf = (...cells: object[]) => JSON.stringify({ cells, metadata: {}, nbformat: 4, nbformat_minor: 5 })
 
-interface Done { code: number | null; stdout: string; stderr: string }
+interface Done {
+  code: number | null
+  stdout: string
+  stderr: string
+}
 
 /**
  * The notebook step with a real `wharf server`, real `wharf pipeline run` processes and a real
@@ -27,14 +38,19 @@ describe('the notebook train step', { concurrency: false }, () => {
   let python: string
   const files = ['probe', 'failing', 'bare', 'absent'].map((n) => `${n}.yaml`)
 
-  const wharf = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => new Promise<Done>((resolve) => {
-    const child = spawn(process.execPath, [wharfBin, ...args], { cwd: dir, env: { ...process.env, WHARF_TRACKING_URI: server.url, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  const wharf = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
+    new Promise<Done>((resolve) => {
+      const child = spawn(process.execPath, [wharfBin, ...args], {
+        cwd: dir,
+        env: { ...process.env, WHARF_TRACKING_URI: server.url, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.once('close', (code) => resolve({ code, stdout, stderr }))
+    })
   const api = async (path: string) => {
     const res = await fetch(`${server.url}/api/2.0/${path}`)
     assert.equal(res.status, 200, path)
@@ -46,34 +62,52 @@ describe('the notebook train step', { concurrency: false }, () => {
     python = await notebookPython()
     dir = await realpath(await mkdtemp(join(tmpdir(), 'wharf-notebook-step-')))
     await mkdir(join(dir, 'notebooks'))
-    await writeFile(join(dir, 'notebooks', 'probe.ipynb'), notebookOf(
-      cell('text = "default"\nnumber = 0.5\nlabel = "x"', ['parameters']),
-      cell([
-        'import json, os, mlflow',
-        'print("TEXT=" + json.dumps(text))',
-        'print("NUMBER=" + type(number).__name__ + " " + repr(number))',
-        'print("LABEL=" + type(label).__name__ + " " + label)',
-        'print("CWD=" + os.getcwd())',
-        'print("secret is " + os.environ["PROBE_SECRET"])',
-        'mlflow.set_experiment(os.environ["MLFLOW_EXPERIMENT_NAME"])',
-        'with mlflow.start_run(tags={"wharf.pipeline_run": os.environ["WHARF_PIPELINE_RUN_ID"]}) as run:',
-        '    mlflow.log_param("text_length", len(text))',
-        'print("RUN=" + run.info.run_id)',
-      ].join('\n')),
-    ))
-    await writeFile(join(dir, 'notebooks', 'failing.ipynb'), notebookOf(
-      cell('print("loading")'),
-      cell('def check(rows):\n    raise ValueError(f"bad data: {rows} rows")\ncheck(42)'),
-      cell('print("never printed")'),
-    ))
-    const pipeline = (name: string, train: string) => `pipeline: ${name}\nvariables: { n: 7, hostile: ${JSON.stringify(hostile)} }\nsecrets: { PROBE_SECRET: { env: PROBE_SECRET } }\nstages: [{ name: train, steps: [{ name: train, train: ${train} }] }]\n`
-    await writeFile(join(dir, 'probe.yaml'), pipeline('probe', `{ notebook: notebooks/probe.ipynb, python: ${python}, experiment: probe, parameters: { text: "\${{ variables.hostile }}", number: "\${{ variables.n }}", label: "v\${{ variables.n }}" } }`))
+    await writeFile(
+      join(dir, 'notebooks', 'probe.ipynb'),
+      notebookOf(
+        cell('text = "default"\nnumber = 0.5\nlabel = "x"', ['parameters']),
+        cell(
+          [
+            'import json, os, mlflow',
+            'print("TEXT=" + json.dumps(text))',
+            'print("NUMBER=" + type(number).__name__ + " " + repr(number))',
+            'print("LABEL=" + type(label).__name__ + " " + label)',
+            'print("CWD=" + os.getcwd())',
+            'print("secret is " + os.environ["PROBE_SECRET"])',
+            'mlflow.set_experiment(os.environ["MLFLOW_EXPERIMENT_NAME"])',
+            'with mlflow.start_run(tags={"wharf.pipeline_run": os.environ["WHARF_PIPELINE_RUN_ID"]}) as run:',
+            '    mlflow.log_param("text_length", len(text))',
+            'print("RUN=" + run.info.run_id)',
+          ].join('\n'),
+        ),
+      ),
+    )
+    await writeFile(
+      join(dir, 'notebooks', 'failing.ipynb'),
+      notebookOf(cell('print("loading")'), cell('def check(rows):\n    raise ValueError(f"bad data: {rows} rows")\ncheck(42)'), cell('print("never printed")')),
+    )
+    const pipeline = (name: string, train: string) =>
+      `pipeline: ${name}\nvariables: { n: 7, hostile: ${JSON.stringify(hostile)} }\nsecrets: { PROBE_SECRET: { env: PROBE_SECRET } }\nstages: [{ name: train, steps: [{ name: train, train: ${train} }] }]\n`
+    await writeFile(
+      join(dir, 'probe.yaml'),
+      pipeline(
+        'probe',
+        `{ notebook: notebooks/probe.ipynb, python: ${python}, experiment: probe, parameters: { text: "\${{ variables.hostile }}", number: "\${{ variables.n }}", label: "v\${{ variables.n }}" } }`,
+      ),
+    )
     await writeFile(join(dir, 'failing.yaml'), pipeline('failing', `{ notebook: notebooks/failing.ipynb, python: ${python} }`))
     // An environment without the runner's modules: a bare venv.
     assert.equal(spawnSync('python3', ['-m', 'venv', '--without-pip', join(dir, 'bare')]).status, 0)
     await writeFile(join(dir, 'bare.yaml'), pipeline('bare', '{ notebook: notebooks/probe.ipynb, python: bare/bin/python }'))
     await writeFile(join(dir, 'absent.yaml'), pipeline('absent', '{ notebook: notebooks/probe.ipynb, python: nowhere/bin/python }'))
-    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'data', 'wharf.db')}`, '--artifacts-destination', join(dir, 'data', 'artifacts'), '--pipelines', files.map((f) => join(dir, f)).join(',')])
+    server = await startServer([
+      '--backend-store-uri',
+      `sqlite:///${join(dir, 'data', 'wharf.db')}`,
+      '--artifacts-destination',
+      join(dir, 'data', 'artifacts'),
+      '--pipelines',
+      files.map((f) => join(dir, f)).join(','),
+    ])
   })
 
   after(async () => {
@@ -98,7 +132,9 @@ describe('the notebook train step', { concurrency: false }, () => {
     assert.equal(outputs.notebook_uri, `runs:/${mlflowRun}/notebooks/probe.ipynb`)
     const { run: logged } = await api(`mlflow/runs/get?run_id=${mlflowRun}`)
     assert.equal(logged.data.params.find((p: any) => p.key === 'text_length').value, String(hostile.length))
-    const artifact = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${logged.info.artifact_uri.replace(/^mlflow-artifacts:\//, '')}/notebooks/probe.ipynb`)
+    const artifact = await fetch(
+      `${server.url}/api/2.0/mlflow-artifacts/artifacts/${logged.info.artifact_uri.replace(/^mlflow-artifacts:\//, '')}/notebooks/probe.ipynb`,
+    )
     assert.equal(artifact.status, 200)
     const executed = await artifact.text()
     assert.ok(!executed.includes(secret), 'the stored notebook has the secret masked')

@@ -30,7 +30,9 @@ export async function trainWithNotebook(spec: NotebookTrainSpec, ctx: StepContex
     if (runId !== undefined && run.executed !== undefined) notebookUri = await logExecutedNotebook(ctx, runId, basename(notebook), run.executed)
     if (run.failure !== undefined) throw new Error(`${spec.notebook}: ${run.failure}${notebookUri ? `; the executed notebook is ${notebookUri}` : ''}`)
     if (runId === undefined) {
-      throw new Error(`cannot tell which run ${spec.notebook} made: end a run with mlflow (it prints the run's URL), print 'WHARF_RUN_ID=<run id>', or set the tag wharf.pipeline_run to the WHARF_PIPELINE_RUN_ID environment variable`)
+      throw new Error(
+        `cannot tell which run ${spec.notebook} made: end a run with mlflow (it prints the run's URL), print 'WHARF_RUN_ID=<run id>', or set the tag wharf.pipeline_run to the WHARF_PIPELINE_RUN_ID environment variable`,
+      )
     }
     return { run_id: runId, model_uri: await modelUriOf(ctx, runId, run.lines), notebook_uri: notebookUri ?? '' }
   } finally {

@@ -39,8 +39,7 @@ export function runProcess(file: string, args: readonly string[], options: Proce
       return {
         push: (chunk: Buffer) => {
           pending += chunk.toString('utf8')
-          let at: number
-          while ((at = pending.indexOf('\n')) >= 0) {
+          for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
             const line = pending.slice(0, at).replace(/\r$/, '')
             pending = pending.slice(at + 1)
             lines.push(line)
@@ -68,11 +67,13 @@ export function runProcess(file: string, args: readonly string[], options: Proce
       }
     }
     let timedOut = false
-    const timer = options.timeoutMs ? setTimeout(() => {
-      options.log(`timed out after ${options.timeoutMs} ms; stopping the command`)
-      timedOut = true
-      kill()
-    }, options.timeoutMs) : undefined
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          options.log(`timed out after ${options.timeoutMs} ms; stopping the command`)
+          timedOut = true
+          kill()
+        }, options.timeoutMs)
+      : undefined
     options.signal?.addEventListener('abort', kill, { once: true })
     if (options.signal?.aborted) kill()
     child.once('error', (err) => {

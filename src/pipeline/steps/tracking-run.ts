@@ -37,7 +37,10 @@ export async function runIdFromTag(ctx: StepContext): Promise<string | undefined
  * (MLflow 3 logs models outside the run's artifacts, as `models:/m-...`), else the run's `model` folder.
  */
 export async function modelUriOf(ctx: StepContext, runId: string, lines: readonly string[]): Promise<string> {
-  const printed = [...lines].reverse().map((l) => /WHARF_MODEL_URI=(\S+)/.exec(l)?.[1]).find((u) => u !== undefined)
+  const printed = [...lines]
+    .reverse()
+    .map((l) => /WHARF_MODEL_URI=(\S+)/.exec(l)?.[1])
+    .find((u) => u !== undefined)
   if (printed) return printed
   const client = new ServerClient(ctx.connection)
   const fallback = `runs:/${runId}/model`
