@@ -7,6 +7,9 @@ import { modelVersionRoutes, mountRegistryRoutes, registeredModelRoutes, wharfRe
 import { experimentRoutes } from '../tracking/experiment-routes.js'
 import { loggedModelRoutes } from '../tracking/logged-model-routes.js'
 import { runRoutes } from '../tracking/run-routes.js'
+import { runViewRoutes } from '../tracking/run-view-routes.js'
+import { isUiRequest, mountUi } from '../ui/index.js'
+import { uiAppDir } from '../app-paths.js'
 import { version } from '../version.js'
 import type { AppEnv } from './app-env.js'
 import { errorResponse, notFoundResponse } from './error-response.js'
@@ -16,6 +19,8 @@ import type { Services } from './services.js'
 
 export interface AppOptions extends GuardOptions {
   readonly logger?: Logger | undefined
+  /** The built web UI to serve at `/`; default: dist/ui-app. */
+  readonly uiDir?: string | undefined
 }
 
 // The client calls /api/2.0; the UI uses /ajax-api/2.0; endpoints new in MLflow 3 may come under 3.0.
@@ -31,12 +36,13 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   const app = new Hono<AppEnv>({ strict: true })
   app.onError(errorResponse(options.logger))
   app.notFound(notFoundResponse)
-  app.use(guards(options))
+  app.use(guards({ ...options, isPublic: isUiRequest }))
   app.get('/health', (c) => c.text('OK'))
   app.get('/version', (c) => c.text(version))
   mountRoutes(app, apiPrefixes, [...experimentRoutes, ...runRoutes, ...loggedModelRoutes, ...artifactListRoutes], () => services)
   mountRegistryRoutes(app, apiPrefixes, [...registeredModelRoutes, ...modelVersionRoutes], services.registry)
   mountRegistryRoutes(app, wharfPrefixes, wharfRegistryRoutes, services.registry)
+  mountRoutes(app, wharfPrefixes, runViewRoutes, () => services)
   // Deployment handlers get the actor the same way registry handlers do.
   if (services.deployments) mountRegistryRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), services.registry)
   if (services.pipelines) {
@@ -44,5 +50,7 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
     mountRegistryRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store), services.registry)
   }
   mountArtifactProxy(app, services, artifactPrefixes)
+  // Last: every GET that no API route answered is a page of the web UI.
+  mountUi(app, options.uiDir ?? uiAppDir)
   return app
 }

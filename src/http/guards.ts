@@ -9,6 +9,8 @@ export interface GuardOptions {
   readonly authToken?: string | undefined
   readonly allowedHosts: readonly string[]
   readonly corsAllowedOrigins: readonly string[]
+  /** Requests that need no token (the web UI's page loads); the Host check still applies. */
+  readonly isPublic?: ((method: string, path: string) => boolean) | undefined
 }
 
 /** Probes must work without credentials and from any Host (SECURITY.md §3.8, §3.9). */
@@ -51,11 +53,16 @@ function isAllowedHost(hostHeader: string | undefined, options: GuardOptions): b
   return wildcard && privateRanges.check(name, ipFamily(name))
 }
 
-/** CSRF guard: state-changing API calls from a page on another origin are refused. */
-function isAllowedOrigin(origin: string, options: GuardOptions): boolean {
+/**
+ * CSRF guard: state-changing API calls from a page on another origin are refused. The server's own
+ * pages (the web UI) are same-origin: their Origin names the Host the request was sent to, which
+ * has passed the Host check.
+ */
+function isAllowedOrigin(origin: string, hostHeader: string | undefined, options: GuardOptions): boolean {
   if (options.corsAllowedOrigins.includes(origin) || options.corsAllowedOrigins.includes('*')) return true
   try {
-    const { protocol, hostname } = new URL(origin)
+    const { protocol, hostname, host } = new URL(origin)
+    if ((protocol === 'http:' || protocol === 'https:') && hostHeader !== undefined && host === hostHeader.toLowerCase()) return true
     return (protocol === 'http:' || protocol === 'https:') && ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
   } catch {
     return false
@@ -114,11 +121,15 @@ export function guards(options: GuardOptions): MiddlewareHandler<AppEnv> {
       return deny(c, 403, 'PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected')
     }
     const origin = c.req.header('origin')
-    if (origin !== undefined && c.req.method !== 'GET' && c.req.method !== 'HEAD' && !isAllowedOrigin(origin, options)) {
+    if (origin !== undefined && c.req.method !== 'GET' && c.req.method !== 'HEAD' && !isAllowedOrigin(origin, c.req.header('host'), options)) {
       return deny(c, 403, 'PERMISSION_DENIED', 'Cross-origin request blocked')
     }
-    if (options.authToken !== undefined && !signedPaths.has(path) && !isAuthorized(c.req.header('authorization'), options.authToken)) {
-      c.header('WWW-Authenticate', 'Bearer realm="wharf", Basic realm="wharf"')
+    const isPublic = options.isPublic?.(c.req.method, path) ?? false
+    if (options.authToken !== undefined && !signedPaths.has(path) && !isPublic && !isAuthorized(c.req.header('authorization'), options.authToken)) {
+      // A Basic challenge makes a browser pop up its own login box over the web UI, which asks
+      // for the token itself; its requests say who they are with X-Requested-With.
+      const isPage = c.req.header('x-requested-with') !== undefined
+      c.header('WWW-Authenticate', isPage ? 'Bearer realm="wharf"' : 'Bearer realm="wharf", Basic realm="wharf"')
       return deny(c, 401, 'UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN).')
     }
     return next()

@@ -1,0 +1,1 @@
+export { contentSecurityPolicy, isUiRequest, mountUi } from './ui-routes.js'
