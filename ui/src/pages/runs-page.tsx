@@ -1,0 +1,193 @@
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import type { RunRow } from '../api/types.js'
+import { experiments, runs } from '../api/wharf-api.js'
+import { PageHeader } from '../components/layout.js'
+import { Empty, ErrorMessage, Loading, StatusBadge } from '../components/states.js'
+import { type Column, VirtualTable } from '../components/virtual-table.js'
+import { formatDuration, formatNumber, formatTime } from '../format.js'
+import { useAsync, useStoredState } from '../hooks.js'
+import { Link, navigate, setQuery, useLocation } from '../router.js'
+import { type ChosenColumns, ColumnChooser } from './column-chooser.js'
+
+const firstPageSize = 200
+const pageSize = 5000
+const defaultColumnCount = 4
+
+/** An order_by term in MLflow syntax; keys are quoted so any key works. */
+const orderTerm = (kind: string, key: string, dir: 'ASC' | 'DESC') => `${kind}.\`${key.replace(/`/g, '')}\` ${dir}`
+
+interface SortState {
+  kind: 'attributes' | 'metrics' | 'params' | 'tags'
+  key: string
+  dir: 'ASC' | 'DESC'
+}
+
+function parseSort(value: string | null): SortState | undefined {
+  const m = /^(attributes|metrics|params|tags):(ASC|DESC):(.+)$/.exec(value ?? '')
+  return m ? { kind: m[1] as SortState['kind'], dir: m[2] as SortState['dir'], key: m[3]! } : undefined
+}
+
+/** Loads the table in pages: the first small, so rows show at once, then the rest in the background. */
+function useRunRows(experimentId: string, filter: string, sort: SortState | undefined, columns: ChosenColumns | undefined) {
+  const [state, setState] = useState<{ rows: RunRow[]; isComplete: boolean; error?: Error }>({ rows: [], isComplete: false })
+  const [isLoading, setLoading] = useState(true)
+  const columnsKey = JSON.stringify(columns)
+  useEffect(() => {
+    if (columns === undefined) return
+    const controller = new AbortController()
+    setLoading(true)
+    const orderBy = sort ? [orderTerm(sort.kind, sort.key, sort.dir)] : undefined
+    const load = async () => {
+      let rows: RunRow[] = []
+      let pageToken: string | undefined
+      let size = firstPageSize
+      do {
+        const page = await runs.table({ experimentIds: [experimentId], filter, orderBy, ...columns, maxResults: size, pageToken }, controller.signal)
+        if (controller.signal.aborted) return
+        rows = rows.concat(page.runs ?? [])
+        pageToken = page.next_page_token
+        setState({ rows, isComplete: !pageToken })
+        setLoading(false)
+        size = pageSize
+      } while (pageToken)
+    }
+    load().catch((error: Error) => {
+      if (controller.signal.aborted) return
+      setState((s) => ({ ...s, rows: [], isComplete: true, error }))
+      setLoading(false)
+    })
+    return () => controller.abort()
+  }, [experimentId, filter, sort?.kind, sort?.key, sort?.dir, columnsKey])
+  return { ...state, isLoading }
+}
+
+export function RunsPage({ experimentId }: { experimentId: string }) {
+  const { query } = useLocation()
+  const filter = query.get('filter') ?? ''
+  const sort = parseSort(query.get('sort'))
+  const [draft, setDraft] = useState(filter)
+  useEffect(() => setDraft(filter), [filter])
+  const experiment = useAsync(() => experiments.get(experimentId), [experimentId])
+  const keys = useAsync(() => runs.keys([experimentId]), [experimentId])
+  const [stored, setStored] = useStoredState<ChosenColumns | null>(`wharf.columns.${experimentId}`, null)
+  const columns: ChosenColumns = useMemo(
+    () => stored ?? { metrics: keys.data?.metric_keys.slice(0, defaultColumnCount) ?? [], params: keys.data?.param_keys.slice(0, defaultColumnCount) ?? [], tags: [] },
+    [stored, keys.data],
+  )
+  // Columns come from the stored choice, else from the keys (default: the first few): wait for one.
+  const isReady = stored !== null || keys.data !== undefined || keys.error !== undefined
+  const table = useRunRows(experimentId, filter, sort, isReady ? columns : undefined)
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
+  const [isChoosing, setChoosing] = useState(false)
+
+  const toggle = (id: string) => {
+    const next = new Set(selected)
+    if (next.has(id)) next.delete(id)
+    else next.add(id)
+    setSelected(next)
+  }
+  const sortBy = (kind: SortState['kind'], key: string) => {
+    const dir = sort?.kind === kind && sort.key === key && sort.dir === 'DESC' ? 'ASC' : 'DESC'
+    setQuery({ sort: `${kind}:${dir}:${key}` })
+  }
+  const sortHeader = (kind: SortState['kind'], key: string, label: string) => {
+    const isActive = sort?.kind === kind && sort.key === key
+    return (
+      <button type="button" class="sort" onClick={() => sortBy(kind, key)} aria-label={`Sort by ${label}`} aria-sort={isActive ? (sort.dir === 'ASC' ? 'ascending' : 'descending') : undefined} title={label}>
+        {label}
+        <span aria-hidden="true">{isActive ? (sort.dir === 'ASC' ? ' ▲' : ' ▼') : ''}</span>
+      </button>
+    )
+  }
+
+  const allShownSelected = table.rows.length > 0 && table.rows.every((r) => selected.has(r.run_id))
+  const tableColumns: Column<RunRow>[] = [
+    {
+      id: 'select', width: 40, label: 'Select',
+      header: <input type="checkbox" aria-label="Select all runs" checked={allShownSelected} onChange={() => setSelected(allShownSelected ? new Set() : new Set(table.rows.map((r) => r.run_id)))} />,
+      render: (r) => <input type="checkbox" aria-label={`Select ${r.run_name ?? r.run_id}`} checked={selected.has(r.run_id)} onChange={() => toggle(r.run_id)} />,
+    },
+    { id: 'name', width: 220, header: sortHeader('attributes', 'run_name', 'Run'), render: (r) => <Link href={`/runs/${r.run_id}`}>{r.run_name || r.run_id}</Link>, title: (r) => r.run_name },
+    { id: 'status', width: 100, header: sortHeader('attributes', 'status', 'Status'), render: (r) => <StatusBadge status={r.status} /> },
+    { id: 'user', width: 110, header: sortHeader('attributes', 'user_id', 'User'), render: (r) => r.user_id ?? '', title: (r) => r.user_id },
+    { id: 'start', width: 170, header: sortHeader('attributes', 'start_time', 'Started'), render: (r) => formatTime(r.start_time) },
+    { id: 'duration', width: 100, align: 'right', header: 'Duration', render: (r) => formatDuration(r.start_time && r.end_time ? r.end_time - r.start_time : undefined) },
+    ...columns.metrics.map((k): Column<RunRow> => ({ id: `m:${k}`, width: 120, align: 'right', header: sortHeader('metrics', k, k), render: (r) => formatNumber(r.metrics[k]), title: (r) => String(r.metrics[k] ?? '') })),
+    ...columns.params.map((k): Column<RunRow> => ({ id: `p:${k}`, width: 120, header: sortHeader('params', k, k), render: (r) => r.params[k] ?? '', title: (r) => r.params[k] })),
+    ...columns.tags.map((k): Column<RunRow> => ({ id: `t:${k}`, width: 140, header: sortHeader('tags', k, k), render: (r) => r.tags[k] ?? '', title: (r) => r.tags[k] })),
+  ]
+
+  const compareHref = `/compare?experiment=${encodeURIComponent(experimentId)}&runs=${[...selected].join(',')}`
+  return (
+    <section class="runs-page">
+      <PageHeader title={experiment.data?.experiment.name ?? `Experiment ${experimentId}`} crumbs={[{ href: '/experiments', label: 'Experiments' }]}>
+        <button type="button" onClick={() => setChoosing(true)} disabled={!keys.data}>Columns</button>
+        <button type="button" class="primary" disabled={selected.size < 2} onClick={() => navigate(compareHref)}>
+          Compare{selected.size ? ` (${selected.size})` : ''}
+        </button>
+      </PageHeader>
+      {experiment.error && <ErrorMessage error={experiment.error} />}
+      <form
+        class="toolbar"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault()
+          setQuery({ filter: draft.trim() })
+        }}
+      >
+        <label class="grow">
+          <span class="visually-hidden">Filter runs (MLflow search syntax)</span>
+          <input
+            type="search"
+            class="mono"
+            placeholder="metrics.rmse < 1 and params.model = 'gbdt'"
+            value={draft}
+            onInput={(e) => setDraft(e.currentTarget.value)}
+            aria-invalid={table.error ? true : undefined}
+            aria-describedby={table.error ? 'filter-error' : undefined}
+            spellcheck={false}
+          />
+        </label>
+        <button type="submit">Apply</button>
+        {filter && (
+          <button type="button" onClick={() => setQuery({ filter: undefined })}>Clear</button>
+        )}
+      </form>
+      {table.error && (
+        <div id="filter-error">
+          <ErrorMessage error={table.error} />
+        </div>
+      )}
+      {!table.error && table.isLoading && table.rows.length === 0 && <Loading what="runs" />}
+      {!table.error && !table.isLoading && table.rows.length === 0 && (
+        <Empty>{filter ? 'No run matches this filter.' : 'No runs in this experiment yet. Log one with the MLflow client or `wharf train`.'}</Empty>
+      )}
+      {table.rows.length > 0 && (
+        <VirtualTable
+          label="Runs"
+          rows={table.rows}
+          columns={tableColumns}
+          rowKey={(r) => r.run_id}
+          isRowSelected={(r) => selected.has(r.run_id)}
+          footer={
+            <span class="run-count" aria-live="polite">
+              {table.rows.length.toLocaleString()} run{table.rows.length === 1 ? '' : 's'}
+              {table.isComplete ? '' : ' (loading more…)'}
+              {selected.size > 0 ? ` · ${selected.size} selected` : ''}
+            </span>
+          }
+        />
+      )}
+      {isChoosing && keys.data && (
+        <ColumnChooser
+          keys={keys.data}
+          chosen={columns}
+          onClose={(next) => {
+            setChoosing(false)
+            if (next) setStored(next)
+          }}
+        />
+      )}
+    </section>
+  )
+}
