@@ -39,6 +39,7 @@ export function launchBrowser(): Promise<Browser> {
 export class WatchedPage {
   readonly errors: string[] = []
   readonly #expected: RegExp[] = []
+  readonly #allowed: RegExp[] = []
 
   constructor(readonly page: Page) {
     page.on('console', (m) => {
@@ -46,7 +47,7 @@ export class WatchedPage {
       const text = `${m.text()} ${m.location().url ?? ''}`
       const i = this.#expected.findIndex((re) => re.test(text))
       if (i >= 0) this.#expected.splice(i, 1)
-      else this.errors.push(text)
+      else if (!this.#allowed.some((re) => re.test(text))) this.errors.push(text)
     })
     page.on('pageerror', (e) => this.errors.push(`uncaught: ${e.message}`))
   }
@@ -54,6 +55,11 @@ export class WatchedPage {
   /** The next console error matching `pattern` is expected (once). */
   expectConsoleError(pattern: RegExp): void {
     this.#expected.push(pattern)
+  }
+
+  /** Every console error matching `pattern` is expected (a server that asks for a token answers 401). */
+  allowConsoleErrors(pattern: RegExp): void {
+    this.#allowed.push(pattern)
   }
 
   assertNoConsoleErrors(): void {

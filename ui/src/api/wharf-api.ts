@@ -100,7 +100,7 @@ export const deployments = {
 
 export const pipelines = {
   list: () => getJson<{ runs: PipelineRun[] }>(`${wharf}/pipelines/runs/list`, { max_results: 200 }),
-  get: (runId: string) => getJson<{ run: PipelineRun }>(`${wharf}/pipelines/runs/get`, { run_id: runId }),
+  get: (runId: string, signal?: AbortSignal) => getJson<{ run: PipelineRun }>(`${wharf}/pipelines/runs/get`, { run_id: runId }, signal),
   logs: (runId: string, after?: number) => getJson<{ lines: LogLine[]; next_after?: number }>(`${wharf}/pipelines/logs`, { run_id: runId, after, max_results: 10_000 }),
   decide: (runId: string, step: string, decision: 'approved' | 'rejected', comment?: string) =>
     sendJson('POST', `${wharf}/pipelines/runs/decide`, { run_id: runId, step, decision, comment: comment || undefined }),

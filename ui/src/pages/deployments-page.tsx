@@ -74,7 +74,7 @@ export function DeploymentsPage() {
               <tbody>
                 {changes.map((c) => (
                   <tr key={c.change_id}>
-                    <td>{formatTime(c.time)}</td>
+                    <td class="time">{formatTime(c.time)}</td>
                     <td>{c.action}</td>
                     <td>{c.environment}</td>
                     <td>{c.model_name}</td>

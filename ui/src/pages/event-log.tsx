@@ -26,7 +26,7 @@ export function EventLog({ model, refreshKey }: { model: string | undefined; ref
             <tbody>
               {list.map((e) => (
                 <tr key={e.event_id}>
-                  <td>{formatTime(e.time)}</td>
+                  <td class="time">{formatTime(e.time)}</td>
                   <td class="mono">{e.event}</td>
                   {model === undefined && (
                     <td><Link href={`/models/${encodeURIComponent(e.model)}`}>{e.model}</Link></td>
@@ -34,7 +34,7 @@ export function EventLog({ model, refreshKey }: { model: string | undefined; ref
                   <td>{e.version ? `v${e.version}` : ''}</td>
                   <td>{e.alias ? `@${e.alias}` : ''}</td>
                   <td>{e.actor}</td>
-                  <td class="hide-narrow mono small-text">{e.data && Object.keys(e.data).length ? JSON.stringify(e.data) : ''}</td>
+                  <td class="hide-narrow mono small-text details" title={e.data ? JSON.stringify(e.data) : undefined}>{e.data && Object.keys(e.data).length ? JSON.stringify(e.data) : ''}</td>
                 </tr>
               ))}
             </tbody>

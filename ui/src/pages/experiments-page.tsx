@@ -63,8 +63,8 @@ export function ExperimentsPage() {
                   <tr key={e.experiment_id}>
                     <td><Link href={`/experiments/${e.experiment_id}`}>{e.name}</Link></td>
                     <td class="num">{e.experiment_id}</td>
-                    <td class="hide-narrow">{formatTime(e.creation_time)}</td>
-                    <td>{formatTime(e.last_update_time)}</td>
+                    <td class="hide-narrow time">{formatTime(e.creation_time)}</td>
+                    <td class="time">{formatTime(e.last_update_time)}</td>
                     <td class="row-actions">
                       <button type="button" class="small" onClick={() => setRenaming(e)} aria-label={`Rename ${e.name}`}>Rename</button>
                       <button type="button" class="small danger" onClick={() => setDeleting(e)} aria-label={`Delete ${e.name}`}>Delete</button>

@@ -70,7 +70,7 @@ function VersionTable({ versions }: { versions: ModelVersion[] }) {
               <td>{v.current_stage ?? ''}</td>
               <td>{v.status && <StatusBadge status={v.status} />}</td>
               <td>{v.run_id ? <Link href={`/runs/${v.run_id}`} class="mono">{v.run_id.slice(0, 8)}</Link> : '—'}</td>
-              <td class="hide-narrow">{formatTime(v.creation_timestamp)}</td>
+              <td class="hide-narrow time">{formatTime(v.creation_timestamp)}</td>
               <td class="hide-narrow">{(v.tags ?? []).map((t) => `${t.key}=${t.value}`).join(', ')}</td>
             </tr>
           ))}

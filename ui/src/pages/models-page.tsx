@@ -60,7 +60,7 @@ export function ModelsPage() {
                           <span key={a.alias} class="alias">@{a.alias} → v{a.version}</span>
                         ))}
                       </td>
-                      <td class="hide-narrow">{formatTime(m.last_updated_timestamp)}</td>
+                      <td class="hide-narrow time">{formatTime(m.last_updated_timestamp)}</td>
                     </tr>
                   )
                 })}

@@ -15,7 +15,11 @@ const isActive = (r: PipelineRun) => r.status === 'running' || r.steps.some((s) 
 const waitingSteps = (r: PipelineRun) => r.steps.filter((s) => s.status === 'waiting')
 
 export function PipelinesPage() {
-  const list = useAsync(() => pipelines.list(), [])
+  // The list has no stages or steps: those of runs still going are fetched, to show what waits.
+  const list = useAsync(async (signal) => {
+    const { runs } = await pipelines.list()
+    return { runs: await Promise.all(runs.map((r) => (r.status === 'running' ? pipelines.get(r.run_id, signal).then((x) => x.run) : r))) }
+  }, [])
   useInterval(list.reload, list.data?.runs.some(isActive) ? refreshMs : 10_000)
   if (list.error instanceof ApiError && list.error.code === 'ENDPOINT_NOT_FOUND') {
     return (
@@ -59,7 +63,7 @@ export function PipelinesPage() {
                         ))}
                       </span>
                     </td>
-                    <td class="hide-narrow">{formatTime(r.start_time)}</td>
+                    <td class="hide-narrow time">{formatTime(r.start_time)}</td>
                     <td class="num hide-narrow">{formatDuration((r.end_time ?? Date.now()) - r.start_time)}</td>
                     <td class="hide-narrow">{r.actor}</td>
                   </tr>
