@@ -42,7 +42,7 @@ export interface MetricSampleQuery {
 export interface MetricSample {
   readonly steps: readonly number[]
   readonly values: readonly number[]
-  /** Points in the range before thinning. */
+  /** Points in the range before thinning (NaN values, which are not drawn, not counted). */
   readonly totalPoints: number
   readonly isSampled: boolean
   /** The whole history's first and last step, for a chart's full extent. */

@@ -8,7 +8,7 @@ import { listRunKeys, sampleMetricHistory, searchRunTable } from './run-views.js
 import { parseFilter, parseOrderBy } from './search/filter-parser.js'
 import { runGrammar } from './search/grammars.js'
 import { limits } from './validation.js'
-import { toWireDouble, toWireRunInfo } from './wire.js'
+import { toWireDouble } from './wire.js'
 
 /** Columns one table may ask for, and runs one chart may overlay. */
 const maxColumns = 200
@@ -29,8 +29,14 @@ const runTable = z.object({
   tags: keyList,
 })
 
+// A table row carries what the table shows: thousands of rows, so no artifact URI or duplicate id.
 const toWireSummary = (s: RunSummary) => ({
-  ...toWireRunInfo(s.info),
+  run_id: s.info.runId,
+  run_name: s.info.runName,
+  status: s.info.status,
+  user_id: s.info.userId,
+  start_time: s.info.startTime,
+  end_time: s.info.endTime ?? undefined,
   metrics: Object.fromEntries(Object.entries(s.metrics).map(([k, v]) => [k, toWireDouble(v)])),
   params: s.params,
   tags: s.tags,

@@ -57,8 +57,8 @@ export async function sampleMetricHistory(store: TrackingStore, q: MetricSampleQ
       firstStep = firstStep === undefined ? m.step : Math.min(firstStep, m.step)
       lastStep = lastStep === undefined ? m.step : Math.max(lastStep, m.step)
       if ((q.minStep !== undefined && m.step < q.minStep) || (q.maxStep !== undefined && m.step > q.maxStep)) continue
-      totalPoints++
       if (Number.isNaN(m.value)) continue
+      totalPoints++
       steps.push(m.step)
       values.push(m.value)
     }

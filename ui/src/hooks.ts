@@ -12,13 +12,15 @@ export interface Async<T> {
  * newer one. `reload` runs it again keeping the data shown meanwhile (no flash of "loading"), as
  * does any change of `deps` with `keepData` (a chart zoom asking for finer points).
  */
-export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[], options: { keepData?: boolean } = {}): Async<T> {
+export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[], options: { keepData?: boolean; isEnabled?: boolean } = {}): Async<T> {
   const [state, setState] = useState<{ data?: T; error?: Error; isLoading: boolean }>({ isLoading: true })
   const [tick, setTick] = useState(0)
   const loadRef = useRef(load)
   loadRef.current = load
   const lastTick = useRef(tick)
+  const isEnabled = options.isEnabled ?? true
   useEffect(() => {
+    if (!isEnabled) return
     const controller = new AbortController()
     const isReload = tick !== lastTick.current
     lastTick.current = tick
@@ -28,7 +30,7 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: rea
       (error: unknown) => controller.signal.aborted || setState({ error: error instanceof Error ? error : new Error(String(error)), isLoading: false }),
     )
     return () => controller.abort()
-  }, [...deps, tick])
+  }, [...deps, tick, isEnabled])
   const reload = useCallback(() => setTick((t) => t + 1), [])
   return { data: state.data, error: state.error, isLoading: state.isLoading, reload }
 }

@@ -27,7 +27,7 @@ export class SqliteTrackingViews {
   readonly #firstStep: Statement
   readonly #lastStep: Statement
   readonly #points: Statement
-  readonly #buckets: Statement
+  readonly #bucket: Statement
 
   constructor(db: Database) {
     this.#db = db
@@ -38,19 +38,15 @@ export class SqliteTrackingViews {
     this.#params = chosen('params')
     this.#tags = chosen('tags')
     const history = 'FROM metrics WHERE run_uuid = ? AND key = ?'
-    // COUNT and the step bounds come from the (run_uuid, key, step, timestamp) index alone.
-    this.#range = db.prepare(`SELECT COUNT(*) AS n ${history} AND step BETWEEN ? AND ?`)
+    // Counts no further than it needs to: is the range small enough to send whole?
+    this.#range = db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 ${history} AND step BETWEEN ? AND ? LIMIT ?)`)
     this.#firstStep = db.prepare(`SELECT MIN(step) AS step ${history}`)
     this.#lastStep = db.prepare(`SELECT MAX(step) AS step ${history}`)
     this.#points = db.prepare(`SELECT step, value ${history} AND step BETWEEN ? AND ? AND is_nan = 0 ORDER BY step, timestamp`).raw()
-    // One pass in index order: each bucket's extremes and the steps it spans. (Which step holds
-    // the minimum is not available in the same pass; see sampleMetricHistory.)
-    this.#buckets = db
-      .prepare(
-        `SELECT CAST((step - ?) * ? / (? - ? + 1) AS INTEGER) AS b, MIN(step), MAX(step), MIN(value), MAX(value)
-         ${history} AND step BETWEEN ? AND ? AND is_nan = 0 GROUP BY b ORDER BY b`,
-      )
-      .raw()
+    // One bucket's extremes and the steps it spans, read from the history index alone (migrations.ts, 5).
+    // One range query per bucket: a GROUP BY on a computed bucket sorts every row in a temporary
+    // B-tree first, which took three times as long on a 1,000,000-point history.
+    this.#bucket = db.prepare(`SELECT MIN(step), MAX(step), MIN(value), MAX(value), COUNT(*) ${history} AND step BETWEEN ? AND ? AND is_nan = 0`).raw()
   }
 
   summarize(rows: readonly RunRow[], columns: RunColumns): RunSummary[] {
@@ -83,24 +79,33 @@ export class SqliteTrackingViews {
     const hi = Math.min(q.maxStep ?? lastStep.step, lastStep.step)
     const bounds = { firstStep: firstStep.step, lastStep: lastStep.step }
     if (lo > hi) return { ...empty, ...bounds }
-    const { n } = this.#range.get(q.runId, q.key, lo, hi) as { n: number }
+    const { n } = this.#range.get(q.runId, q.key, lo, hi, q.maxPoints + 1) as { n: number }
     if (n <= q.maxPoints) {
       const rows = this.#points.all(q.runId, q.key, lo, hi) as [number, number][]
-      return { steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]), totalPoints: n, isSampled: false, ...bounds }
+      return { steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]), totalPoints: rows.length, isSampled: false, ...bounds }
     }
-    const buckets = bucketCount(q.maxPoints)
-    const rows = this.#buckets.all(lo, buckets, hi, lo, q.runId, q.key, lo, hi) as [number, number, number, number, number][]
+    const span = hi - lo + 1
+    const buckets = Math.min(bucketCount(q.maxPoints), span)
     // A bucket is one pixel column at the resolution asked for: its extremes are drawn as one
     // stroke, so they are placed at its first and last step, in the order that continues the line.
     let previous: number | undefined
-    const placed = rows.map(([, first, last, min, max]): Bucket => {
+    let total = 0
+    const placed: Bucket[] = []
+    for (let b = 0; b < buckets; b++) {
+      const from = lo + Math.ceil((b * span) / buckets)
+      const to = lo + Math.ceil(((b + 1) * span) / buckets) - 1
+      const [first, last, min, max, count] = this.#bucket.get(q.runId, q.key, from, to) as [number | null, number, number, number, number]
+      total += count
+      if (first === null) continue
       const isMaxFirst = previous !== undefined && Math.abs(previous - max) < Math.abs(previous - min)
       previous = isMaxFirst ? min : max
-      return isMaxFirst
-        ? { firstStep: first, lastStep: last, min, max, minStep: last, maxStep: first }
-        : { firstStep: first, lastStep: last, min, max, minStep: first, maxStep: last }
-    })
+      placed.push(
+        isMaxFirst
+          ? { firstStep: first, lastStep: last, min, max, minStep: last, maxStep: first }
+          : { firstStep: first, lastStep: last, min, max, minStep: first, maxStep: last },
+      )
+    }
     const { steps, values } = flattenBuckets(placed)
-    return { steps, values, totalPoints: n, isSampled: true, ...bounds }
+    return { steps, values, totalPoints: total, isSampled: true, ...bounds }
   }
 }

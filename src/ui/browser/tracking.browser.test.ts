@@ -86,7 +86,9 @@ describe('web UI: experiments, runs, charts, artifacts, compare', { skip, timeou
     const table = page.getByRole('table', { name: 'Runs' })
     await table.getByRole('link', { name: 'alpha-run' }).waitFor()
     const rowOf = (name: string) => table.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) })
-    // Default columns: the first metric and param keys; rmse is among them.
+    // Default columns: the first metric and param keys (rmse among them), once the keys are listed.
+    await table.getByRole('button', { name: 'Sort by rmse' }).waitFor()
+    await eventually('the rmse values', async () => ((await rowOf('alpha-run').getByRole('cell').allInnerTexts()).includes('0.42') ? true : undefined))
     for (const r of runs) {
       const cells = await rowOf(r.name).getByRole('cell').allInnerTexts()
       assert.ok(cells.includes(String(r.rmse)), `${r.name}: ${cells.join(' | ')}`)

@@ -45,8 +45,14 @@ export interface Run {
   inputs?: { dataset_inputs?: { dataset: { name: string; digest: string; source_type?: string }; tags?: KeyValue[] }[] }
 }
 
-/** One row of `/wharf/runs/table`: the run's info and only the chosen columns. */
-export interface RunRow extends RunInfo {
+/** One row of `/wharf/runs/table`: what the table shows of the run, and only the chosen columns. */
+export interface RunRow {
+  run_id: string
+  run_name?: string
+  status: RunStatus
+  user_id?: string
+  start_time?: number
+  end_time?: number
   metrics: Record<string, WireNumber>
   params: Record<string, string>
   tags: Record<string, string>

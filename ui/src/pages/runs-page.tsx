@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import type { RunRow } from '../api/types.js'
 import { experiments, runs } from '../api/wharf-api.js'
 import { PageHeader } from '../components/layout.js'
@@ -28,12 +28,11 @@ function parseSort(value: string | null): SortState | undefined {
 }
 
 /** Loads the table in pages: the first small, so rows show at once, then the rest in the background. */
-function useRunRows(experimentId: string, filter: string, sort: SortState | undefined, columns: ChosenColumns | undefined) {
+function useRunRows(experimentId: string, filter: string, sort: SortState | undefined, columns: ChosenColumns) {
   const [state, setState] = useState<{ rows: RunRow[]; isComplete: boolean; error?: Error }>({ rows: [], isComplete: false })
   const [isLoading, setLoading] = useState(true)
   const columnsKey = JSON.stringify(columns)
   useEffect(() => {
-    if (columns === undefined) return
     const controller = new AbortController()
     setLoading(true)
     const orderBy = sort ? [orderTerm(sort.kind, sort.key, sort.dir)] : undefined
@@ -68,15 +67,17 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
   const [draft, setDraft] = useState(filter)
   useEffect(() => setDraft(filter), [filter])
   const experiment = useAsync(() => experiments.get(experimentId), [experimentId])
-  const keys = useAsync(() => runs.keys([experimentId]), [experimentId])
   const [stored, setStored] = useStoredState<ChosenColumns | null>(`wharf.columns.${experimentId}`, null)
-  const columns: ChosenColumns = useMemo(
-    () => stored ?? { metrics: keys.data?.metric_keys.slice(0, defaultColumnCount) ?? [], params: keys.data?.param_keys.slice(0, defaultColumnCount) ?? [], tags: [] },
-    [stored, keys.data],
-  )
-  // Columns come from the stored choice, else from the keys (default: the first few): wait for one.
-  const isReady = stored !== null || keys.data !== undefined || keys.error !== undefined
-  const table = useRunRows(experimentId, filter, sort, isReady ? columns : undefined)
+  const [defaults, setDefaults] = useState<ChosenColumns>({ metrics: [], params: [], tags: [] })
+  const columns = stored ?? defaults
+  // Rows load at once; listing the keys (thousands, in some experiments) waits for the first page,
+  // since the server answers one request at a time; default columns fill in when the keys arrive.
+  const table = useRunRows(experimentId, filter, sort, columns)
+  const isFirstPageIn = table.rows.length > 0 || table.isComplete
+  const keys = useAsync(() => runs.keys([experimentId]), [experimentId], { isEnabled: isFirstPageIn })
+  useEffect(() => {
+    if (keys.data) setDefaults({ metrics: keys.data.metric_keys.slice(0, defaultColumnCount), params: keys.data.param_keys.slice(0, defaultColumnCount), tags: [] })
+  }, [keys.data])
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
   const [isChoosing, setChoosing] = useState(false)
 
