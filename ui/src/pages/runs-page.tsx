@@ -27,11 +27,16 @@ function parseSort(value: string | null): SortState | undefined {
   return m ? { kind: m[1] as SortState['kind'], dir: m[2] as SortState['dir'], key: m[3]! } : undefined
 }
 
-/** Loads the table in pages: the first small, so rows show at once, then the rest in the background. */
+/**
+ * Loads the table in pages: the first small, so rows show at once, then the rest in the
+ * background. When only the columns change (same runs, same order), the rows already shown stay
+ * until their reloaded versions replace them, so the table neither shrinks nor jumps.
+ */
 function useRunRows(experimentId: string, filter: string, sort: SortState | undefined, columns: ChosenColumns) {
-  const [state, setState] = useState<{ rows: RunRow[]; isComplete: boolean; error?: Error }>({ rows: [], isComplete: false })
+  const [state, setState] = useState<{ rows: RunRow[]; query: string; isComplete: boolean; error?: Error }>({ rows: [], query: '', isComplete: false })
   const [isLoading, setLoading] = useState(true)
   const columnsKey = JSON.stringify(columns)
+  const query = JSON.stringify([experimentId, filter, sort])
   useEffect(() => {
     const controller = new AbortController()
     setLoading(true)
@@ -45,18 +50,20 @@ function useRunRows(experimentId: string, filter: string, sort: SortState | unde
         if (controller.signal.aborted) return
         rows = rows.concat(page.runs ?? [])
         pageToken = page.next_page_token
-        setState({ rows, isComplete: !pageToken })
+        const fresh = rows
+        const isComplete = !pageToken
+        setState((s) => ({ rows: !isComplete && s.query === query ? fresh.concat(s.rows.slice(fresh.length)) : fresh, query, isComplete }))
         setLoading(false)
         size = pageSize
       } while (pageToken)
     }
     load().catch((error: Error) => {
       if (controller.signal.aborted) return
-      setState((s) => ({ ...s, rows: [], isComplete: true, error }))
+      setState({ rows: [], query, isComplete: true, error })
       setLoading(false)
     })
     return () => controller.abort()
-  }, [experimentId, filter, sort?.kind, sort?.key, sort?.dir, columnsKey])
+  }, [query, columnsKey])
   return { ...state, isLoading }
 }
 
