@@ -61,6 +61,11 @@ const positiveInt: Parser<number> = (raw, name) => {
   return Number(raw)
 }
 
+const byteCount: Parser<number> = (raw, name) => {
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) throw new ConfigError(`${name} must be a number of bytes of at least 1, got '${raw}'`)
+  return Number(raw)
+}
+
 const durability: Parser<'full' | 'normal'> = (raw, name) => {
   if (raw !== 'full' && raw !== 'normal') throw new ConfigError(`${name} must be 'full' or 'normal', got '${raw}'`)
   return raw
@@ -126,6 +131,12 @@ const settings = {
     fallback: 'wharf-data/artifacts',
     why: 'where the artifact proxy keeps files',
   } as Setting<string>,
+  maxArtifactBytes: {
+    env: ['WHARF_MAX_ARTIFACT_BYTES'],
+    parse: byteCount,
+    fallback: 10 * 1024 ** 3,
+    why: 'larger artifact uploads get 413 (they stream to the store, so this bounds disk, not memory)',
+  } as Setting<number>,
   authToken: {
     env: ['WHARF_AUTH_TOKEN'],
     parse: optionalText,
@@ -199,6 +210,12 @@ const settings = {
   deployReadyTimeoutMs: { env: ['WHARF_DEPLOY_READY_TIMEOUT_MS'], parse: positiveInt, fallback: 120000, why: 'how long a new version may take to become ready before a deploy fails' } as Setting<number>,
   containerRuntime: { env: ['WHARF_CONTAINER_RUNTIME'], parse: containerRuntime, fallback: undefined, why: 'podman or docker for images and the container target; default: whichever is installed' } as Setting<'podman' | 'docker' | undefined>,
   // Pipelines (src/pipeline): `wharf pipeline` and the webhook receiver in `wharf server`.
+  pipelines: {
+    env: ['WHARF_PIPELINES'],
+    parse: list,
+    fallback: [],
+    why: 'wharf.yaml files (besides WHARF_PROJECT_FILE) whose pipelines the server may start and record runs of; never a path from a request',
+  } as Setting<readonly string[]>,
   pipelineWebhookSecret: { env: ['WHARF_PIPELINE_WEBHOOK_SECRET'], parse: optionalText, fallback: undefined, why: 'HMAC secret of registry webhooks that start pipeline runs; triggers are off without it' } as Setting<string | undefined>,
   pipelineLockTimeoutMs: { env: ['WHARF_PIPELINE_LOCK_TIMEOUT_MS'], parse: positiveInt, fallback: 15000, why: "a runner whose heartbeat is older than this no longer holds its pipeline's lock" } as Setting<number>,
   pipelineHeartbeatMs: { env: ['WHARF_PIPELINE_HEARTBEAT_MS'], parse: positiveInt, fallback: 2000, why: 'how often a running pipeline tells the server it is alive' } as Setting<number>,

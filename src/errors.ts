@@ -10,10 +10,12 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'RESOURCE_ALREADY_EXISTS'
   | 'RESOURCE_DOES_NOT_EXIST'
+  | 'RESOURCE_CONFLICT'
   | 'ENDPOINT_NOT_FOUND'
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'REQUEST_LIMIT_EXCEEDED'
+  | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_STATE'
   | 'NOT_IMPLEMENTED'
   | 'TEMPORARILY_UNAVAILABLE'
@@ -25,10 +27,13 @@ const statusByCode: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
   RESOURCE_ALREADY_EXISTS: 400,
   RESOURCE_DOES_NOT_EXIST: 404,
+  RESOURCE_CONFLICT: 409,
   ENDPOINT_NOT_FOUND: 404,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
   REQUEST_LIMIT_EXCEEDED: 429,
+  // Wharf's own: MLflow has no code for a body over the limit (its uploads answer a plain 413).
+  PAYLOAD_TOO_LARGE: 413,
   INVALID_STATE: 500,
   NOT_IMPLEMENTED: 501,
   TEMPORARILY_UNAVAILABLE: 503,
@@ -63,3 +68,8 @@ export const missingParameter = (name: string) =>
   invalidParameter(`Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`)
 
 export const invalidPath = () => invalidParameter('Invalid path')
+
+/** The state forbids the change (a pipeline another runner holds, a decided gate): 409, as MLflow maps RESOURCE_CONFLICT. */
+export const conflict = (message: string) => new MlflowError('RESOURCE_CONFLICT', message)
+
+export const payloadTooLarge = (maxBytes: number) => new MlflowError('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${maxBytes} bytes.`)

@@ -31,7 +31,7 @@ function rawPathAfter(c: Context<AppEnv>, marker: string): string {
  * The artifact proxy (`/api/2.0/mlflow-artifacts/...`, PROTOCOLS.md §2). Uploads stream straight
  * to the store, never buffered or parsed, whatever content type the client names.
  */
-export function mountArtifactProxy(app: Hono<AppEnv>, services: Services, prefixes: readonly string[]): void {
+export function mountArtifactProxy(app: Hono<AppEnv>, services: Services, prefixes: readonly string[], maxUploadBytes: number): void {
   for (const prefix of prefixes) {
     const marker = `${prefix}/artifacts/`
     // Before the wildcard routes: Hono's `/artifacts/*` also matches `/artifacts` itself.
@@ -43,7 +43,7 @@ export function mountArtifactProxy(app: Hono<AppEnv>, services: Services, prefix
     app.put(`${marker}*`, async (c) => {
       const path = safeArtifactPath(rawPathAfter(c, marker))
       if (path === '') throw invalidParameter('An artifact upload needs a file path.')
-      await services.artifacts.put(path, requestBodyStream(c))
+      await services.artifacts.put(path, requestBodyStream(c, maxUploadBytes))
       return c.json({})
     })
     app.get(`${marker}*`, async (c) => {

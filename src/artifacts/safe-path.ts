@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { invalidPath } from '../errors.js'
+import { invalidParameter, invalidPath } from '../errors.js'
 
 // MLflow's `_decode` in mlflow/utils/uri.py gives up after 10 passes (and answers 500); we answer 400.
 const maxDecodePasses = 10
@@ -10,6 +10,10 @@ const slashLookAlikes = new Set([0x2044, 0x2215, 0x2216, 0x29f5, 0x29f8, 0x29f9]
 const bidiControls = new Set([0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069])
 const pathLikeAscii = /[./\\]/
 const windowsReservedName = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i
+// Linux PATH_MAX and NAME_MAX: a longer path can never be a file, and the file system would answer
+// ENAMETOOLONG, which reached clients as a 500.
+const maxPathBytes = 4096
+const maxNameBytes = 255
 
 export interface SafePathOptions {
   /** Also apply Windows file-name rules (reserved device names, `:`, trailing dot or space). */
@@ -36,6 +40,9 @@ export function safeArtifactPath(
   const segments = decoded.split('/')
   if (segments.includes('..')) throw invalidPath()
   const kept = segments.filter(isKeptSegment)
+  if (Buffer.byteLength(decoded) > maxPathBytes || kept.some((s) => Buffer.byteLength(s) > maxNameBytes)) {
+    throw invalidParameter(`Invalid path: longer than ${maxPathBytes} bytes, or a name in it longer than ${maxNameBytes}`)
+  }
   if (windowsRules && kept.some(isUnsafeOnWindows)) throw invalidPath()
   return kept.join('/')
 }

@@ -17,11 +17,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--port <port>', 'port (default 5000; WHARF_PORT)')
     .option('--backend-store-uri <uri>', 'sqlite:///relative.db or sqlite:////absolute.db (default sqlite:///wharf-data/wharf.db)')
     .option('--artifacts-destination <path>', 'folder for artifacts (default wharf-data/artifacts)')
-    .option('--auth-token <token>', 'require Authorization: Bearer <token> (WHARF_AUTH_TOKEN); health routes stay open')
+    .option('--auth-token <token>', 'require Authorization: Bearer <token>; health routes stay open. A flag is visible to other users in ps: prefer setting WHARF_AUTH_TOKEN')
     .option('--allowed-hosts <list>', 'extra Host names accepted, comma-separated (WHARF_ALLOWED_HOSTS)')
     .option('--cors-allowed-origins <list>', 'extra browser origins allowed to write (WHARF_CORS_ALLOWED_ORIGINS)')
     .option('--durability <mode>', "'full' (fsync every commit, default) or 'normal'")
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
+    .option('--pipelines <files>', 'wharf.yaml files, comma-separated, whose pipelines webhooks may start and runs may be recorded for, besides WHARF_PROJECT_FILE (WHARF_PIPELINES)')
     .action(async (flags) => {
       const { runServer } = await import('./server.js')
       await runServer(loadConfig(flags))
@@ -185,12 +186,12 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = await runPipelineCommand(file ?? config.projectFile, flags, config)
     })
   pipeline
-    .command('resume <run>')
-    .description('Continue an interrupted or failed run from the step that did not finish; finished steps are never run again.')
-    .action(async (runId: string) => {
+    .command('resume <run> [file]')
+    .description('Continue an interrupted or failed run from the step that did not finish; finished steps are never run again. FILE: this machine\'s copy of the wharf.yaml (default: the file the server has configured for the pipeline).')
+    .action(async (runId: string, file: string | undefined) => {
       const config = loadConfig()
       const { runPipelineCommand } = await import('./pipeline.js')
-      process.exitCode = await runPipelineCommand('', {}, config, { resumeRunId: runId })
+      process.exitCode = await runPipelineCommand(file ?? '', {}, config, { resumeRunId: runId })
     })
   pipeline
     .command('runs')

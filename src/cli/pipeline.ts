@@ -3,7 +3,8 @@ import { tmpdir, userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { type Config, readEnvironmentVariables } from '../config.js'
 import {
-  exportFormats, exportPipeline, HttpRunRecorder, loadPipeline, loadSecrets, Masker, runPipeline, ServerClient, type ExportFormat, type PipelineDef, type ServerConnection, type WireRun,
+  definedOnly, exportFormats, exportPipeline, HttpRunRecorder, inheritedVariables, loadPipeline, loadSecrets, Masker, runPipeline, secretVariables, ServerClient,
+  type ExportFormat, type PipelineDef, type ServerConnection, type WireRun,
 } from '../pipeline/index.js'
 
 export interface RunFlags {
@@ -29,11 +30,24 @@ function parseVars(pairs: readonly string[] = []): Record<string, string> {
   return out
 }
 
-async function prepare(file: string): Promise<{ pipeline: PipelineDef; secrets: Record<string, string>; masker: Masker }> {
+/**
+ * Every credential this process holds, masked like the pipeline's secrets: a step is given the
+ * tracking token (to reach the server) and may print it, and the others must never show either.
+ */
+function runnerCredentials(config: Config): string[] {
+  const values = [config.trackingToken, config.authToken, config.pipelineWebhookSecret, config.serveApiKey, config.serveApiKeySecondary]
+  try {
+    values.push(decodeURIComponent(new URL(config.trackingUri ?? '').password))
+  } catch {
+    // not a URL: nothing in it to mask
+  }
+  return values.filter((v): v is string => v !== undefined && v !== '')
+}
+
+async function prepare(file: string, config: Config): Promise<{ pipeline: PipelineDef; secrets: Record<string, string>; masker: Masker }> {
   const pipeline = await loadPipeline(resolve(file))
-  const envNames = Object.values(pipeline.secrets).flatMap((s) => ('env' in s ? [s.env] : []))
-  const secrets = await loadSecrets(pipeline, readEnvironmentVariables(envNames))
-  return { pipeline, secrets, masker: new Masker(Object.values(secrets)) }
+  const secrets = await loadSecrets(pipeline, readEnvironmentVariables(secretVariables(pipeline.secrets)))
+  return { pipeline, secrets, masker: new Masker([...Object.values(secrets), ...runnerCredentials(config)]) }
 }
 
 const modelCacheDirOf = (config: Config) => config.pipelineModelCacheDir ?? join(tmpdir(), `wharf-pipeline-models-${safeUser()}`)
@@ -56,8 +70,8 @@ export async function runPipelineCommand(file: string, flags: RunFlags, config: 
   const connection = connectionOf(config)
   const client = new ServerClient(connection)
   let target = file
-  if (options.resumeRunId !== undefined) target = (await client.getRun(options.resumeRunId)).file
-  const { pipeline, secrets, masker } = await prepare(target)
+  if (options.resumeRunId !== undefined && file === '') target = (await client.getRun(options.resumeRunId)).file
+  const { pipeline, secrets, masker } = await prepare(target, config)
   try {
     if (flags.approvals !== undefined && flags.approvals !== 'ask' && flags.approvals !== 'ci') throw new Error(`--approvals must be ask or ci, got '${flags.approvals}'`)
     const { builtInSteps } = await import('../pipeline/steps/index.js') // models and ONNX Runtime load only when a run starts
@@ -66,7 +80,7 @@ export async function runPipelineCommand(file: string, flags: RunFlags, config: 
       pipeline, secrets, masker, recorder: new HttpRunRecorder(client), steps: builtInSteps, connection, out,
       resumeRunId: options.resumeRunId, runKey: flags.runKey, stages: flags.stage?.length ? flags.stage : undefined,
       trigger: flags.trigger ? (JSON.parse(flags.trigger) as Record<string, unknown>) : undefined, variables: parseVars(flags.var),
-      heartbeatMs: config.pipelineHeartbeatMs, modelCacheDir: modelCacheDirOf(config), approvals: (flags.approvals as 'ask' | 'ci' | undefined) ?? 'ask', signal: controller.signal,
+      env: definedOnly(readEnvironmentVariables(inheritedVariables)), heartbeatMs: config.pipelineHeartbeatMs, modelCacheDir: modelCacheDirOf(config), approvals: (flags.approvals as 'ask' | 'ci' | undefined) ?? 'ask', signal: controller.signal,
     })
     return result.status === 'succeeded' ? 0 : 1
   } catch (err) {
@@ -140,8 +154,8 @@ export async function decide(runId: string, decision: 'approved' | 'rejected', f
     if (gates.length !== 1) throw new Error(gates.length === 0 ? `run ${runId} has no gate waiting for a decision` : `run ${runId} has several gates; name one with --step`)
     step = gates[0]!.step
   }
-  await client.post('wharf/pipelines/runs/decide', { run_id: runId, step, decision, ...(flags.comment ? { comment: flags.comment } : {}) })
-  out(`${decision} step '${step}' of run ${runId}`)
+  const { actor } = await client.post('wharf/pipelines/runs/decide', { run_id: runId, step, decision, ...(flags.comment ? { comment: flags.comment } : {}) })
+  out(`${decision} step '${step}' of run ${runId}, recorded as ${actor ?? 'unknown'} (Wharf has no user accounts yet: the server records who authenticated, not WHARF_USER)`)
 }
 
 /** `wharf pipeline export --format F [FILE] [--output PATH]`. */

@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import type { Config } from '../config.js'
 import { startControlPlane } from '../deploy/index.js'
+import { ServerAuthority } from '../artifacts/server-authority.js'
 import { buildApp } from '../http/app.js'
 import { startPipelines } from '../pipeline/index.js'
 import { serveApp } from '../http/serve.js'
@@ -22,22 +23,27 @@ export async function runServer(config: Config): Promise<void> {
     pollMs: Math.min(1000, config.webhookRetryBaseMs),
     logger,
   })
-  const registry = new RegistryService(stores.registry, stores.tracking, { onChange: () => dispatcher.wake() })
+  // mlflow-artifacts:// URIs may name only this server (clients send their token there); known once it listens.
+  const authority = new ServerAuthority({ bindHost: config.host, allowedHosts: config.allowedHosts })
+  const isOwnArtifactAuthority = (a: string) => authority.isOwn(a)
+  const registry = new RegistryService(stores.registry, stores.tracking, { onChange: () => dispatcher.wake(), isOwnArtifactAuthority })
   // Deployments: environments from wharf.yaml, supervised serving processes, traffic routers.
   const controlPlane = await startControlPlane(config, registry, logger)
   // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
   const pipelines = await startPipelines(config, logger)
   const app = buildApp(
-    { tracking: new TrackingService(stores.tracking), artifacts, registry, deployments: controlPlane?.plane, pipelines },
+    { tracking: new TrackingService(stores.tracking, Date.now, isOwnArtifactAuthority), artifacts, registry, deployments: controlPlane?.plane, pipelines },
     {
       logger,
       bindHost: config.host,
       authToken: config.authToken,
       allowedHosts: config.allowedHosts,
       corsAllowedOrigins: config.corsAllowedOrigins,
+      maxArtifactBytes: config.maxArtifactBytes,
     },
   )
   const { server, port } = await serveApp(app, config.host, config.port)
+  authority.listening(port)
   const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   await controlPlane?.start(`http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`)
   pipelines?.start(`http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`)

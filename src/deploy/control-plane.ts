@@ -24,6 +24,8 @@ export interface ControlPlaneOptions {
   readonly imageFor?: (modelName: string, version: string, env: Environment) => Promise<string>
   readonly kubernetes?: KubernetesDeployer
   readonly routerHost?: string
+  /** What endpoint routers accept besides their own names and localhost origins, and their body limit. */
+  readonly routerGuard?: { readonly allowedHosts: readonly string[]; readonly allowedOrigins: readonly string[]; readonly maxBodyBytes: number }
   readonly readyTimeoutMs?: number
   readonly drainTimeoutMs?: number
   readonly supervisor?: SupervisorOptions

@@ -124,7 +124,7 @@ export class EndpointRuntimes {
     }
     const shadowLog = new ShadowLog(join(this.#o.deployDir, 'shadow', safeName(environment), `${safeName(modelName)}.jsonl`))
     await shadowLog.open()
-    const router = new TrafficRouter({ host: this.#o.routerHost ?? '127.0.0.1', port: endpoint.routerPort ?? 0, shadowLog })
+    const router = new TrafficRouter({ host: this.#o.routerHost ?? '127.0.0.1', port: endpoint.routerPort ?? 0, shadowLog, ...this.#o.routerGuard })
     const routerPort = await router.listen()
     const runtime = new EndpointRuntime(router, shadowLog, routerPort)
     const instances = await this.#o.store.listInstances(environment, modelName)

@@ -27,8 +27,8 @@ export class LocalRunner implements Runner {
   }
 
   async start(spec: RunSpec): Promise<RunHandle> {
-    mkdirSync(dirname(spec.logFile), { recursive: true })
-    const fd = openSync(spec.logFile, 'a')
+    mkdirSync(dirname(spec.logFile), { recursive: true, mode: 0o700 })
+    const fd = openSync(spec.logFile, 'a', 0o600)
     const [program, ...args] = this.#options.command
     try {
       const child = spawn(program!, [...args, '--model-uri', spec.modelUri, '--host', '127.0.0.1', '--port', String(spec.port)], {

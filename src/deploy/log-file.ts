@@ -24,6 +24,7 @@ export async function readLogTail(path: string, maxLines: number): Promise<strin
 
 /** Appends one supervisor line to a deployment's log. */
 export async function appendLogLine(path: string, line: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  await appendFile(path, `[wharf] ${new Date().toISOString()} ${line}\n`)
+  // Deployment logs are private to the server's user, as its other data files are.
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await appendFile(path, `[wharf] ${new Date().toISOString()} ${line}\n`, { mode: 0o600 })
 }

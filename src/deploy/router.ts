@@ -1,5 +1,8 @@
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { MlflowError } from '../errors.js'
+import { readRequestBody } from '../http/request-body.js'
+import { RequestGuard } from '../serving/index.js'
 import { comparePredictions } from './agreement.js'
 import type { ShadowLog } from './shadow-log.js'
 
@@ -21,6 +24,12 @@ export interface RouterOptions {
   /** How long a request may wait for a backend that refuses connections (one restarting). */
   readonly retryBudgetMs?: number
   readonly random?: () => number
+  /** Host names besides its own the router answers (--allowed-hosts), as `wharf serve` takes them. */
+  readonly allowedHosts?: readonly string[]
+  /** Browser origins besides localhost allowed to POST (--cors-allowed-origins). */
+  readonly allowedOrigins?: readonly string[]
+  /** Larger request bodies get 413 (default 10 MiB, `wharf serve`'s limit). */
+  readonly maxBodyBytes?: number
 }
 
 interface Upstream {
@@ -33,6 +42,11 @@ const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'trans
 const forwardable = (headers: IncomingHttpHeaders) => Object.fromEntries(Object.entries(headers).filter(([k]) => !hopByHop.has(k)))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Refusals as the tracking server words them: `{error_code, message}` with the code's status. */
+function refuse(res: ServerResponse, err: MlflowError): void {
+  res.writeHead(err.status, { 'content-type': 'application/json', ...(err.status === 413 ? { connection: 'close' } : {}) }).end(JSON.stringify({ error_code: err.code, message: err.message }))
+}
+
 /**
  * The HTTP router in front of an endpoint's versions (node:http, keep-alive agents): picks a
  * version by weight for each request, retries on another pick when a backend refuses the
@@ -41,6 +55,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  */
 export class TrafficRouter {
   readonly #options: RouterOptions
+  readonly #guard: RequestGuard
   readonly #agents = new Map<number, Agent>()
   readonly #inFlight = new Map<number, number>()
   #traffic: RouterTraffic = { targets: [] }
@@ -48,6 +63,9 @@ export class TrafficRouter {
 
   constructor(options: RouterOptions) {
     this.#options = options
+    // The same DNS-rebinding and cross-origin checks `wharf serve` makes: a page in a browser must
+    // not reach an endpoint on localhost through a name it controls.
+    this.#guard = new RequestGuard({ bindHost: options.host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [] })
   }
 
   get traffic(): RouterTraffic {
@@ -104,9 +122,15 @@ export class TrafficRouter {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const body = Buffer.concat(chunks)
+    if (!this.#guard.isAllowedHost(req.headers.host)) return refuse(res, new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
+    if (!this.#guard.isAllowedOrigin(req.headers.origin)) return refuse(res, new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked'))
+    let body: Buffer
+    try {
+      body = await readRequestBody(req, this.#options.maxBodyBytes ?? 10 * 1024 * 1024)
+    } catch (err) {
+      if (err instanceof MlflowError) return refuse(res, err)
+      return void res.destroy() // the client went away mid-body
+    }
     const shadow = this.#traffic.shadow
     const isShadowed = shadow !== undefined && req.method === 'POST' && (this.#options.random ?? Math.random)() * 100 < shadow.percent
     const deadline = Date.now() + (this.#options.retryBudgetMs ?? 5000)

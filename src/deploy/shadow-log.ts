@@ -34,7 +34,7 @@ export class ShadowLog {
   }
 
   async open(): Promise<void> {
-    mkdirSync(dirname(this.#path), { recursive: true })
+    mkdirSync(dirname(this.#path), { recursive: true, mode: 0o700 })
     try {
       const lines = createInterface({ input: createReadStream(this.#path, 'utf8'), crlfDelay: Infinity })
       for await (const line of lines) {
@@ -47,7 +47,7 @@ export class ShadowLog {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
-    this.#out = createWriteStream(this.#path, { flags: 'a' })
+    this.#out = createWriteStream(this.#path, { flags: 'a', mode: 0o600 })
   }
 
   append(record: ShadowRecord): void {

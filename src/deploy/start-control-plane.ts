@@ -64,6 +64,7 @@ export async function startControlPlane(config: Config, registry: RegistryServic
   const { KubernetesTarget } = await import('./kubernetes/kubernetes-target.js')
   const plane = new ControlPlane({
     store, registry, environments, deployDir, runnerFor, logger, readyTimeoutMs: config.deployReadyTimeoutMs, imageFor: imageBuilder, kubernetes: new KubernetesTarget(),
+    routerGuard: { allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.serveMaxBodyBytes },
   })
   return {
     plane,

@@ -19,6 +19,8 @@ import type { Services } from './services.js'
 
 export interface AppOptions extends GuardOptions {
   readonly logger?: Logger | undefined
+  /** Artifact uploads larger than this are refused with 413 (default: 10 GiB). */
+  readonly maxArtifactBytes?: number | undefined
   /** The built web UI to serve at `/`; default: dist/ui-app. */
   readonly uiDir?: string | undefined
 }
@@ -47,9 +49,12 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   if (services.deployments) mountRegistryRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), services.registry)
   if (services.pipelines) {
     mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)
-    mountRegistryRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store), services.registry)
+    // Approvals are recorded with who was authenticated, never a user name the client claims. Until
+    // Wharf has user accounts that is whoever holds the server's token, or nobody in particular.
+    const actor = options.authToken !== undefined ? 'token holder' : 'anonymous'
+    mountRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store, services.pipelines.catalog), () => ({ actor }))
   }
-  mountArtifactProxy(app, services, artifactPrefixes)
+  mountArtifactProxy(app, services, artifactPrefixes, options.maxArtifactBytes ?? 10 * 1024 ** 3)
   // Last: every GET that no API route answered is a page of the web UI.
   mountUi(app, options.uiDir ?? uiAppDir)
   return app

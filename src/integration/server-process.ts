@@ -6,6 +6,8 @@ export interface RunningServer {
   readonly process: ChildProcess
   /** Everything the server wrote to stderr so far, for failure messages. */
   stderr(): string
+  /** Everything it wrote to stdout so far: its start line and its (pino) log. */
+  stdout(): string
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
@@ -16,9 +18,9 @@ export async function startServer(args: readonly string[], env: NodeJS.ProcessEn
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
+  let stdout = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const url = await new Promise<string>((resolve, reject) => {
-    let stdout = ''
     const timer = setTimeout(() => reject(new Error(`server did not start in 20 s: ${stderr}`)), 20_000)
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString()
@@ -37,6 +39,7 @@ export async function startServer(args: readonly string[], env: NodeJS.ProcessEn
     url,
     process: child,
     stderr: () => stderr,
+    stdout: () => stdout,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve()

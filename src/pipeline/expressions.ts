@@ -127,18 +127,19 @@ export function isConditionMet(condition: string, context: ExpressionContext): b
   return isTruthy(evaluate(inner, context))
 }
 
+/** The text one `${{ expr }}` stands for; an expression with no value is an error naming it. */
+export function expressionText(expr: string, context: ExpressionContext, where: string): string {
+  const v = evaluate(expr, context)
+  if (v === undefined || v === null) throw invalidParameter(`${where}: '\${{${expr}}}' has no value here`)
+  return String(v)
+}
+
 /**
  * Fills every `${{ expr }}` in strings, recursively through objects and arrays. A reference that
  * resolves to nothing is an error naming it, so a typo never turns into an empty argument.
  */
 export function interpolate(value: unknown, context: ExpressionContext, where: string): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{\{(.*?)\}\}/gs, (_, expr: string) => {
-      const v = evaluate(expr, context)
-      if (v === undefined || v === null) throw invalidParameter(`${where}: '\${{${expr}}}' has no value here`)
-      return String(v)
-    })
-  }
+  if (typeof value === 'string') return value.replace(/\$\{\{(.*?)\}\}/gs, (_, expr: string) => expressionText(expr, context, where))
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, context, `${where}[${i}]`))
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, context, `${where}.${k}`)]))
   return value

@@ -12,7 +12,8 @@ type Json = Record<string, any>
 /**
  * JSON over HTTP to a wharf server: the pipeline API (`/api/2.0/wharf/pipelines/...`) and the few
  * MLflow endpoints the steps read (runs, aliases). Sends HTTP Basic credentials with the user name
- * and the token as password, as the deploy client does, so approvals are recorded with who gave them.
+ * and the token as password, as the deploy client does; the server checks the token and records
+ * approvals with the identity that proved, not the user name.
  */
 export class ServerClient {
   readonly base: string

@@ -1,11 +1,14 @@
 import { z } from 'zod'
 import { type Route, routeBuilders } from '../http/route.js'
+import { missingParameter } from '../errors.js'
 import { int64 } from '../http/wire-schema.js'
+import type { PipelineCatalog } from './pipeline-catalog.js'
 import type { PipelineStore } from './pipeline-store.js'
 import { toWireLog, toWireRun } from './pipeline-wire.js'
 
-/** Pipeline handlers learn who is asking, as registry handlers do: approvals are recorded with it. */
+/** Pipeline handlers learn who is asking: approvals are recorded with it. */
 export interface PipelineContext {
+  /** The authenticated identity: 'token holder' on a server with a token, else 'anonymous' (http/app.ts). */
   readonly actor: string
 }
 
@@ -22,18 +25,22 @@ const strings = z.record(z.string(), z.string())
  * `/api/2.0/wharf/pipelines/...`: what `wharf pipeline` calls. The runner records each stage and
  * step as it goes; its text arrives already masked (secrets never leave the runner).
  */
-export function pipelineRoutes(store: PipelineStore, now: () => number = Date.now): Route<PipelineContext>[] {
+export function pipelineRoutes(store: PipelineStore, catalog: PipelineCatalog, now: () => number = Date.now): Route<PipelineContext>[] {
   return [
+    // A run names a configured pipeline; the file recorded (and resumed from) is the configured one.
     post(
       '/pipelines/runs/create',
       z.object({
-        pipeline: name, file: z.string().min(1), run_key: name.optional(), trigger: z.record(z.string(), z.unknown()).default({}),
+        pipeline: name.optional(), file: z.string().min(1).max(4096).optional(), run_key: name.optional(), trigger: z.record(z.string(), z.unknown()).default({}),
         stages: z.array(name).optional(), variables: strings.default({}), ...owner,
         plan: z.array(z.object({ stage: name, steps: z.array(z.object({ step: name, kind: name })) })).min(1),
       }),
-      async (b, { actor }) => ({
-        run: toWireRun(await store.createRun({ pipeline: b.pipeline, file: b.file, runKey: b.run_key, trigger: b.trigger, stages: b.stages, variables: b.variables, actor, plan: b.plan, owner: toOwner(b) }, now())),
-      }),
+      async (b, { actor }) => {
+        if (b.pipeline === undefined && b.file === undefined) throw missingParameter('pipeline')
+        const pipeline = await catalog.findForRun(b.pipeline, b.file)
+        const run = await store.createRun({ pipeline: pipeline.name, file: pipeline.file, runKey: b.run_key, trigger: b.trigger, stages: b.stages, variables: b.variables, actor, plan: b.plan, owner: toOwner(b) }, now())
+        return { run: toWireRun(run) }
+      },
     ),
     post('/pipelines/runs/claim', z.object({ run_id: runId, ...owner }), async (b) => ({ run: toWireRun(await store.claimRun(b.run_id, toOwner(b), now())) })),
     post('/pipelines/runs/heartbeat', z.object({ run_id: runId, ...owner }), async (b) => {
@@ -78,7 +85,7 @@ export function pipelineRoutes(store: PipelineStore, now: () => number = Date.no
     }),
     post('/pipelines/runs/decide', z.object({ run_id: runId, step: name, decision: z.enum(['approved', 'rejected']), comment: z.string().max(4096).optional() }), async (b, { actor }) => {
       await store.decide(b.run_id, { step: b.step, decision: b.decision, actor, comment: b.comment, time: now() })
-      return {}
+      return { actor }
     }),
     get('/pipelines/runs/decision', z.object({ run_id: runId, step: name }), async (q) => {
       const d = await store.getDecision(q.run_id, q.step)

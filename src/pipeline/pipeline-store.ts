@@ -5,15 +5,13 @@ import type { ApprovalRecord, Decision, LogLine, NewRun, PipelineRun, RunOwner, 
  * lock (one per pipeline) is taken by `createRun` / `claimRun` and let go by `finishRun`.
  */
 export interface PipelineStore {
-  /** Records the run and its plan and takes the pipeline's lock; INVALID_STATE if a live runner holds it. */
+  /** Records the run and its plan and takes the pipeline's lock; RESOURCE_CONFLICT if a live runner holds it. */
   createRun(run: NewRun, time: number): Promise<PipelineRun>
   /** Takes the lock again for an unfinished run (resume, or the next CI job of the same run key). */
   claimRun(runId: string, owner: RunOwner, time: number): Promise<PipelineRun>
   /** The run holding the pipeline's lock, if its owner is alive. */
   lockHolder(pipeline: string, time: number): Promise<string | undefined>
-  /** The file the newest run of a pipeline came from. */
-  latestFile(pipeline: string): Promise<string | undefined>
-  /** Keeps the lock fresh; INVALID_STATE if another owner took it. */
+  /** Keeps the lock fresh; RESOURCE_CONFLICT if another owner took it. */
   heartbeat(runId: string, owner: RunOwner, time: number): Promise<void>
   /** RESOURCE_DOES_NOT_EXIST if unknown. */
   getRun(runId: string): Promise<PipelineRun>
@@ -28,7 +26,7 @@ export interface PipelineStore {
   finishStep(runId: string, step: string, result: { status: StepStatus; outputs: Readonly<Record<string, string>>; error?: string | undefined }, time: number): Promise<void>
   appendLogs(runId: string, lines: readonly Omit<LogLine, 'logId'>[]): Promise<void>
   listLogs(runId: string, query: { afterId?: number | undefined; limit: number }): Promise<LogLine[]>
-  /** INVALID_STATE if the run has finished or the step is already decided. */
+  /** RESOURCE_CONFLICT if the run has finished or the step is already decided. */
   decide(runId: string, approval: Omit<ApprovalRecord, 'decision'> & { decision: Decision }): Promise<void>
   getDecision(runId: string, step: string): Promise<ApprovalRecord | undefined>
   /** Sets the final status and releases the lock. */

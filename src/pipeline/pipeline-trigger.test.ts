@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { signDelivery } from '../registry/index.js'
 import { openSqlite } from '../store/sqlite/database.js'
+import { PipelineCatalog } from './pipeline-catalog.js'
 import { PipelineTrigger } from './pipeline-trigger.js'
 import { SqlitePipelineStore } from './sqlite-pipeline-store.js'
 
@@ -22,14 +23,17 @@ stages:
 `)
   const store = new SqlitePipelineStore(openSqlite(':memory:', { durability: 'normal' }), { ownsDb: true, isOwnerAlive: () => true })
   const started: (readonly string[])[] = []
-  const trigger = new PipelineTrigger({ store, secret, projectFile: file, trackingUri: () => 'http://127.0.0.1:1', token: undefined, startRunner: (args) => started.push(args) })
+  const trigger = new PipelineTrigger({ store, secret, catalog: new PipelineCatalog({ files: [file], artifactRoot: undefined }), trackingUri: () => 'http://127.0.0.1:1', token: undefined, runnerEnvironment: () => ({}), startRunner: (args) => started.push(args) })
   return { trigger, started }
 }
 
-const delivery = (body: object, options: { secret?: string; timestamp?: string; pipeline?: string } = {}) => {
+const delivery = (body: object, options: { secret?: string; timestamp?: string; pipeline?: string; signedTarget?: string } = {}) => {
   const text = JSON.stringify(body)
   const timestamp = options.timestamp ?? String(Math.floor(Date.now() / 1000))
-  return { body: text, timestamp, signature: signDelivery(options.secret ?? secret, timestamp, text), pipeline: options.pipeline ?? 'hooked', stages: undefined }
+  const pipeline = options.pipeline ?? 'hooked'
+  const target = `/api/2.0/wharf/pipelines/trigger?pipeline=${pipeline}`
+  const signature = signDelivery(options.secret ?? secret, { timestamp, method: 'POST', target: options.signedTarget ?? target, body: text })
+  return { method: 'POST', target, body: text, timestamp, signature, pipeline, stages: undefined }
 }
 
 describe('the pipeline webhook receiver', () => {
@@ -50,10 +54,24 @@ describe('the pipeline webhook receiver', () => {
     assert.equal(started.length, 0)
   })
 
+  it('refuses a delivery whose signature covers another path or query', async () => {
+    const { trigger, started } = await setup()
+    for (const signedTarget of ['/api/2.0/wharf/pipelines/trigger?pipeline=other', '/api/2.0/wharf/pipelines/trigger?pipeline=hooked&stages=test', '/hook']) {
+      await assert.rejects(trigger.handle(delivery({ delivery_id: 'd6', event: 'model_version.created', model: 'fraud' }, { signedTarget })), /bad X-Wharf-Signature/)
+    }
+    assert.equal(started.length, 0)
+  })
+
   it('ignores events no trigger asks for', async () => {
     const { trigger, started } = await setup()
     const result = await trigger.handle(delivery({ delivery_id: 'd4', event: 'model_version.created', model: 'other' }))
     assert.equal(result.accepted, false)
+    assert.equal(started.length, 0)
+  })
+
+  it('refuses a delivery for a pipeline no configured file defines, starting nothing', async () => {
+    const { trigger, started } = await setup()
+    await assert.rejects(trigger.handle(delivery({ delivery_id: 'd5', event: 'model_version.created', model: 'fraud' }, { pipeline: 'elsewhere' })), /no pipeline named 'elsewhere' is configured/)
     assert.equal(started.length, 0)
   })
 })

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
-import { resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { wharfBin } from '../app-paths.js'
-import { MlflowError, invalidParameter, notFound } from '../errors.js'
+import { MlflowError, invalidParameter } from '../errors.js'
 import { isValidSignature } from '../registry/index.js'
-import { loadPipeline, type PipelineDef } from './pipeline-file.js'
+import type { PipelineCatalog } from './pipeline-catalog.js'
+import type { PipelineDef } from './pipeline-file.js'
 import type { PipelineStore } from './pipeline-store.js'
 
 /** Deliveries older than this are refused, so a captured one cannot be replayed later. */
@@ -14,11 +14,16 @@ export interface TriggerOptions {
   readonly store: PipelineStore
   /** The HMAC secret the registry webhook was created with (WHARF_PIPELINE_WEBHOOK_SECRET). */
   readonly secret: string | undefined
-  /** The server's wharf.yaml, where named pipelines are looked for first. */
-  readonly projectFile: string
+  /** The pipelines the operator configured; a delivery can only start one of these. */
+  readonly catalog: PipelineCatalog
   /** The server's own URL, handed to the runner it starts. */
   readonly trackingUri: () => string
   readonly token: string | undefined
+  /**
+   * What the runner gets of the server's environment: the inherited basics (step-environment.ts)
+   * and the variables the pipeline's secrets are read from. Never the rest of it.
+   */
+  readonly runnerEnvironment: (pipeline: PipelineDef) => Readonly<Record<string, string>>
   readonly logger?: Logger | undefined
   readonly now?: () => number
   /** Starts a runner; by default a detached `wharf pipeline run` process. */
@@ -26,6 +31,9 @@ export interface TriggerOptions {
 }
 
 export interface Delivery {
+  readonly method: string
+  /** The request target as received (raw path and query): the signature covers it. */
+  readonly target: string
   readonly body: string
   readonly timestamp: string | undefined
   readonly signature: string | undefined
@@ -55,13 +63,23 @@ export class PipelineTrigger {
     this.#o = options
   }
 
-  async handle(d: Delivery): Promise<TriggerResult> {
+  /** PERMISSION_DENIED when no secret is set: then no delivery can be checked, so none is read. */
+  assertEnabled(): void {
+    this.#secret()
+  }
+
+  #secret(): string {
     if (this.#o.secret === undefined) throw new MlflowError('PERMISSION_DENIED', 'pipeline triggers are off: start the server with WHARF_PIPELINE_WEBHOOK_SECRET set')
+    return this.#o.secret
+  }
+
+  async handle(d: Delivery): Promise<TriggerResult> {
+    const secret = this.#secret()
     const now = (this.#o.now ?? Date.now)()
     if (d.timestamp === undefined || !/^\d{1,12}$/.test(d.timestamp) || Math.abs(now - Number(d.timestamp) * 1000) > maxSkewMs) {
       throw new MlflowError('UNAUTHENTICATED', 'missing or stale X-Wharf-Timestamp')
     }
-    if (!isValidSignature(this.#o.secret, d.timestamp, d.body, d.signature)) throw new MlflowError('UNAUTHENTICATED', 'bad X-Wharf-Signature')
+    if (!isValidSignature(secret, { timestamp: d.timestamp, method: d.method, target: d.target, body: d.body }, d.signature)) throw new MlflowError('UNAUTHENTICATED', 'bad X-Wharf-Signature')
     if (!d.pipeline) throw invalidParameter("name the pipeline in the webhook URL: ...?pipeline=NAME")
     let event: { delivery_id?: unknown; event?: unknown; model?: unknown; version?: unknown; alias?: unknown }
     try {
@@ -71,7 +89,7 @@ export class PipelineTrigger {
     }
     const deliveryId = typeof event.delivery_id === 'string' ? event.delivery_id : undefined
     if (!deliveryId) throw invalidParameter('the delivery has no delivery_id')
-    const pipeline = await this.#find(d.pipeline)
+    const pipeline = await this.#o.catalog.find(d.pipeline)
     const stages = this.#stagesFor(pipeline, d.stages, String(event.event ?? ''), typeof event.model === 'string' ? event.model : undefined)
     if (!stages) return { accepted: false, pipeline: pipeline.name, reason: `no trigger of pipeline '${pipeline.name}' matches ${String(event.event)} on '${String(event.model)}'` }
     const runKey = `webhook-${deliveryId}`
@@ -80,20 +98,12 @@ export class PipelineTrigger {
     if (holder) throw new MlflowError('TEMPORARILY_UNAVAILABLE', `pipeline '${pipeline.name}' is running (run ${holder}); deliver again later`)
     const trigger = { kind: 'webhook', delivery_id: deliveryId, event: event.event, model_name: event.model, version: event.version, alias: event.alias }
     const args = ['pipeline', 'run', pipeline.file, '--run-key', runKey, '--trigger', JSON.stringify(trigger), ...stages.flatMap((s) => ['--stage', s])]
-    const env: Record<string, string> = { WHARF_TRACKING_URI: this.#o.trackingUri(), ...(this.#o.token ? { WHARF_TRACKING_TOKEN: this.#o.token } : {}) }
+    const env: Record<string, string> = {
+      ...this.#o.runnerEnvironment(pipeline), WHARF_TRACKING_URI: this.#o.trackingUri(), ...(this.#o.token ? { WHARF_TRACKING_TOKEN: this.#o.token } : {}),
+    }
     ;(this.#o.startRunner ?? startDetached)(args, env)
     this.#o.logger?.info({ pipeline: pipeline.name, stages, run_key: runKey }, 'pipeline run started by webhook')
     return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages }
-  }
-
-  async #find(name: string): Promise<PipelineDef> {
-    const candidates = [resolve(this.#o.projectFile), await this.#o.store.latestFile(name)]
-    for (const file of candidates) {
-      if (!file) continue
-      const def = await loadPipeline(file).catch(() => undefined)
-      if (def?.name === name) return def
-    }
-    throw notFound(`no pipeline named '${name}' (in ${this.#o.projectFile} or a file it ran from before)`)
   }
 
   #stagesFor(pipeline: PipelineDef, fromUrl: string | undefined, event: string, model: string | undefined): readonly string[] | undefined {
@@ -109,6 +119,6 @@ export class PipelineTrigger {
 }
 
 function startDetached(args: readonly string[], env: Record<string, string>): void {
-  const child = spawn(process.execPath, [wharfBin, ...args], { env: { ...process.env, ...env }, stdio: 'ignore', detached: true })
+  const child = spawn(process.execPath, [wharfBin, ...args], { env, stdio: 'ignore', detached: true })
   child.unref()
 }

@@ -29,8 +29,9 @@ export class HttpRunRecorder implements RunRecorder {
   }
 
   async create(run: Omit<NewRun, 'actor'>): Promise<PipelineRun> {
+    // No file: the server records the one its operator configured for this pipeline.
     const body = {
-      pipeline: run.pipeline, file: run.file, run_key: run.runKey, trigger: run.trigger, stages: run.stages, variables: run.variables,
+      pipeline: run.pipeline, run_key: run.runKey, trigger: run.trigger, stages: run.stages, variables: run.variables,
       owner_pid: run.owner.pid, owner_host: run.owner.host, plan: run.plan,
     }
     return fromWireRun((await this.#client.post('wharf/pipelines/runs/create', JSON.parse(JSON.stringify(body)) as Record<string, unknown>)).run as WireRun)

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os'
 import { dirname } from 'node:path'
 import type { PipelineRun, RunOwner, RunStatus, StepRecord } from './entities.js'
-import { type ExpressionContext, interpolate, isConditionMet } from './expressions.js'
+import { type ExpressionContext, expressionText, interpolate, isConditionMet } from './expressions.js'
 import type { ServerConnection } from './pipeline-client.js'
 import { parseStepSpec, type PipelineDef, type StageDef, type StepDef, type StepKind } from './pipeline-file.js'
 import type { RunRecorder } from './run-recorder.js'
 import type { Masker } from './secrets.js'
+import { bindStepShellText } from './shell-values.js'
 import type { StepContext, StepFunction, StepFunctions } from './step-context.js'
 
 export interface RunnerOptions {
@@ -26,6 +27,7 @@ export interface RunnerOptions {
   readonly trigger?: Readonly<Record<string, unknown>> | undefined
   /** `--var k=v` overrides of wharf.yaml variables. */
   readonly variables?: Readonly<Record<string, string>> | undefined
+  /** What command steps inherit from the runner's environment (step-environment.ts); nothing else of it reaches them. */
   readonly env?: Readonly<Record<string, string>> | undefined
   readonly heartbeatMs?: number
   readonly modelCacheDir: string
@@ -131,9 +133,12 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
       logs.add(stage.name, step.name, masked)
     }
     try {
-      const spec = parseStepSpec(step.kind, interpolate(step.raw, context(), `${o.pipeline.file}: ${step.path}.${step.kind}`), `${o.pipeline.file}: ${step.path}`)
+      const where = `${o.pipeline.file}: ${step.path}.${step.kind}`
+      // Shell text gets its values through the environment, never pasted into it (shell-values.ts).
+      const shell = bindStepShellText(step.kind, step.raw, (expr) => expressionText(expr, context(), where))
+      const spec = parseStepSpec(step.kind, interpolate(shell.raw, context(), where), `${o.pipeline.file}: ${step.path}`)
       const fn = o.steps[step.kind] as StepFunction<StepKind>
-      const result = o.masker.maskValue(await fn(spec as never, stepContext(stage, step, log)))
+      const result = o.masker.maskValue(await fn(spec as never, stepContext(stage, step, log, shell.env)))
       await logs.flush()
       await o.recorder.finishStep(runId, step.name, { status: 'succeeded', outputs: result })
       outputs[step.name] = result
@@ -150,13 +155,14 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
     }
   }
 
-  function stepContext(stage: StageDef, step: StepDef, log: (line: string) => void): StepContext {
+  function stepContext(stage: StageDef, step: StepDef, log: (line: string) => void, shellValues: Readonly<Record<string, string>>): StepContext {
     const before = o.pipeline.stages.flatMap((s) => s.steps).findIndex((s) => s.name === step.name)
     const env: Record<string, string> = {
-      ...variables, ...o.secrets, ...(o.env ?? {}),
+      ...(o.env ?? {}), ...variables, ...o.secrets,
       WHARF_PIPELINE: o.pipeline.name, WHARF_PIPELINE_RUN_ID: runId, WHARF_PIPELINE_STAGE: stage.name, WHARF_PIPELINE_STEP: step.name,
       ...(o.connection.trackingUri ? { MLFLOW_TRACKING_URI: o.connection.trackingUri, WHARF_TRACKING_URI: o.connection.trackingUri } : {}),
       ...(o.connection.token ? { MLFLOW_TRACKING_TOKEN: o.connection.token, WHARF_TRACKING_TOKEN: o.connection.token } : {}),
+      ...shellValues,
     }
     return {
       runId, pipeline: o.pipeline, stage: stage.name, step: step.name, dir: dirname(o.pipeline.file), log, env, connection: o.connection, outputs,

@@ -19,6 +19,16 @@ describe('secrets and masking', () => {
     assert.equal(masker.mask(Buffer.from('hunter2-xyz').toString('base64')), '***=')
   })
 
+  it('masks base64 of a secret inside longer encoded text, at each of the three byte alignments', () => {
+    for (const prefix of ['', 'u', 'us', 'use', 'user:']) {
+      const encoded = Buffer.from(`${prefix}hunter2-xyz and more`).toString('base64')
+      const masked = masker.mask(encoded)
+      assert.ok(masked.includes('***'), `${prefix}: ${masked}`)
+      // What is left cannot be decoded back to the secret.
+      assert.ok(!Buffer.from(masked.replace('***', ''), 'base64').toString('latin1').includes('hunter2'), `${prefix}: ${masked}`)
+    }
+  })
+
   it('masks strings inside stored values and error messages', () => {
     assert.deepEqual(masker.maskValue({ a: ['x hunter2-xyz'], n: 1 }), { a: ['x ***'], n: 1 })
     const err = masker.maskError(new Error('could not log in with hunter2-xyz'))

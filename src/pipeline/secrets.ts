@@ -22,7 +22,7 @@ export class Masker {
       needles.add(v)
       needles.add(JSON.stringify(v).slice(1, -1))
       needles.add(encodeURIComponent(v))
-      if (v.length >= 4) needles.add(Buffer.from(v).toString('base64').replace(/=+$/, ''))
+      if (v.length >= 4) for (const form of base64Forms(v)) needles.add(form)
       for (const line of v.split(/\r?\n/)) if (line.trim().length >= 4) needles.add(line)
     }
     this.#needles = [...needles].sort((a, b) => b.length - a.length)
@@ -54,6 +54,22 @@ export class Masker {
     if (err instanceof Error && err.stack) masked.stack = this.mask(err.stack)
     return masked
   }
+}
+
+/**
+ * The value's base64 on its own, and inside longer encoded text (`user:TOKEN` piped to base64):
+ * at each of the three byte offsets the value can start at, the characters that depend on its
+ * bytes alone. The one or two characters at either end that mix in neighbouring bytes stay.
+ */
+function base64Forms(value: string): string[] {
+  const bytes = Buffer.from(value)
+  const forms = [bytes.toString('base64').replace(/=+$/, '')]
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64')
+    const form = encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes.length)) / 6))
+    if (form.length >= 4) forms.push(form)
+  }
+  return forms
 }
 
 /**

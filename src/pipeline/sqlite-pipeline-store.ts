@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from 'better-sqlite3'
-import { MlflowError, notFound } from '../errors.js'
+import { MlflowError, conflict, notFound } from '../errors.js'
 import type { ApprovalRecord, LogLine, NewRun, PipelineRun, RunOwner, RunStatus, StageRecord, StageStatus, StepRecord, StepStatus } from './entities.js'
 import type { PipelineStore } from './pipeline-store.js'
 
@@ -34,7 +34,7 @@ export interface SqlitePipelineStoreOptions {
 }
 
 const busy = (lock: LockRow) =>
-  new MlflowError('INVALID_STATE', `pipeline '${lock.pipeline}' is already running (run ${lock.run_id}, pid ${lock.owner_pid} on ${lock.owner_host}); wait for it, or resume that run`)
+  conflict(`pipeline '${lock.pipeline}' is already running (run ${lock.run_id}, pid ${lock.owner_pid} on ${lock.owner_host}); wait for it, or resume that run`)
 
 /** Pipeline runs on the server's SQLite database. Lock checks and writes share one transaction. */
 export class SqlitePipelineStore implements PipelineStore {
@@ -91,16 +91,11 @@ export class SqlitePipelineStore implements PipelineStore {
     return lock && this.#o.isOwnerAlive({ pid: lock.owner_pid, host: lock.owner_host }, lock.heartbeat_time, time) ? lock.run_id : undefined
   }
 
-  async latestFile(pipeline: string): Promise<string | undefined> {
-    const row = this.#db.prepare('SELECT file FROM pipeline_runs WHERE pipeline = ? ORDER BY start_time DESC, rowid DESC LIMIT 1').get(pipeline) as { file: string } | undefined
-    return row?.file
-  }
-
   async heartbeat(runId: string, owner: RunOwner, time: number): Promise<void> {
     const result = this.#db
       .prepare('UPDATE pipeline_locks SET heartbeat_time = ? WHERE run_id = ? AND owner_pid = ? AND owner_host = ?')
       .run(time, runId, owner.pid, owner.host)
-    if (result.changes === 0) throw new MlflowError('INVALID_STATE', `run ${runId} no longer holds its pipeline's lock`)
+    if (result.changes === 0) throw conflict(`run ${runId} no longer holds its pipeline's lock`)
   }
 
   #runRow(runId: string): RunRow {
@@ -170,11 +165,11 @@ export class SqlitePipelineStore implements PipelineStore {
   async decide(runId: string, a: ApprovalRecord): Promise<void> {
     this.#db.transaction(() => {
       const run = this.#runRow(runId)
-      if (run.status === 'succeeded' || run.status === 'failed') throw new MlflowError('INVALID_STATE', `pipeline run ${runId} has finished (${run.status})`)
+      if (run.status === 'succeeded' || run.status === 'failed') throw conflict(`pipeline run ${runId} has finished (${run.status})`)
       const step = this.#db.prepare('SELECT status, kind FROM pipeline_steps WHERE run_id = ? AND step = ?').get(runId, a.step) as { status: string; kind: string } | undefined
       if (!step || step.kind !== 'gate') throw notFound(`pipeline run ${runId} has no gate step '${a.step}'`)
       const existing = this.#db.prepare('SELECT decision FROM pipeline_approvals WHERE run_id = ? AND step = ?').get(runId, a.step) as { decision: string } | undefined
-      if (existing) throw new MlflowError('INVALID_STATE', `step '${a.step}' of run ${runId} is already ${existing.decision}`)
+      if (existing) throw conflict(`step '${a.step}' of run ${runId} is already ${existing.decision}`)
       this.#db.prepare('INSERT INTO pipeline_approvals (run_id, step, decision, actor, comment, time) VALUES (?, ?, ?, ?, ?, ?)').run(runId, a.step, a.decision, a.actor, a.comment ?? null, a.time)
     })()
   }

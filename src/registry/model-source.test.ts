@@ -131,13 +131,16 @@ describe('model version source validation', () => {
     await assertRefused({ source: `mlflow-artifacts:/${'a/'.repeat(300)}` })
   })
 
+  it("refuses an mlflow-artifacts authority that is not this server's (clients would send it their token)", async () => {
+    for (const source of ['mlflow-artifacts://host:9000/models', 'mlflow-artifacts://127.0.0.1:5000/models', 'mlflow-artifacts://localhost/models']) await assertRefused({ source })
+  })
+
   it('accepts proxied locations and stores their normalised form as the download location', async () => {
     const cases: [string, string][] = [
       ['mlflow-artifacts:/models', 'mlflow-artifacts:/models'],
       ['mlflow-artifacts:/models/', 'mlflow-artifacts:/models'],
       ['mlflow-artifacts:/models///', 'mlflow-artifacts:/models'],
       ['mlflow-artifacts:/models/foo///bar', 'mlflow-artifacts:/models/foo/bar'],
-      ['mlflow-artifacts://host:9000/models', 'mlflow-artifacts://host:9000/models'],
       ['mlflow-artifacts:/models/artifact/..../', 'mlflow-artifacts:/models/artifact/....'],
       ['mlflow-artifacts:/models/a..b', 'mlflow-artifacts:/models/a..b'],
     ]

@@ -25,6 +25,8 @@ export interface SourceRequest {
 
 export interface SourceLookups {
   readonly tracking: TrackingStore
+  /** Whether an `mlflow-artifacts://` authority is this server: clients send their token to it. */
+  readonly isOwnAuthority: (authority: string) => boolean
   /** Resolves `models:/name/version` (or `@alias`, stage, latest) to a registered version. */
   readonly resolveVersion: (ref: Exclude<ModelReference, { kind: 'logged-model' }>) => Promise<ModelVersion>
 }
@@ -67,6 +69,9 @@ export async function resolveVersionSource(request: SourceRequest, lookups: Sour
   if (uri === undefined) throw refuse(source, where)
   if (scheme === 'mlflow-artifacts') {
     if (uri.path === '') throw refuse(source, 'It names the root of the artifact store.')
+    if (uri.authority !== undefined && !lookups.isOwnAuthority(uri.authority)) {
+      throw refuse(source, `It names another server ('${uri.authority}'): clients would send their credentials there. Use mlflow-artifacts:/<path>.`)
+    }
     await checkLineage(request, uri, lookups, false)
     return { source, storageLocation: formatUri(uri), runId: request.runId || undefined, modelId: request.modelId || undefined }
   }

@@ -1,3 +1,4 @@
+import { noOwnAuthority } from '../artifacts/server-authority.js'
 import { invalidParameter } from '../errors.js'
 import type { RegistryStore, RegistrySearchQuery } from '../store/registry-store.js'
 import type { TrackingStore } from '../store/tracking-store.js'
@@ -17,6 +18,8 @@ export interface RegistryServiceOptions extends WebhookServiceOptions {
   readonly now?: () => number
   /** Called after every committed change, e.g. to wake the webhook dispatcher. */
   readonly onChange?: () => void
+  /** Whether an `mlflow-artifacts://` authority is this server; by default none is (only `mlflow-artifacts:/path`). */
+  readonly isOwnArtifactAuthority?: (authority: string) => boolean
 }
 
 export interface SearchRequest {
@@ -44,6 +47,7 @@ export class RegistryService {
   readonly webhooks: WebhookService
   readonly #now: () => number
   readonly #onChange: () => void
+  readonly #isOwnArtifactAuthority: (authority: string) => boolean
 
   constructor(
     readonly store: RegistryStore,
@@ -52,6 +56,7 @@ export class RegistryService {
   ) {
     this.#now = options.now ?? Date.now
     this.#onChange = options.onChange ?? (() => {})
+    this.#isOwnArtifactAuthority = options.isOwnArtifactAuthority ?? noOwnAuthority
     this.webhooks = new WebhookService(store, { ...options, now: this.#now })
   }
 
@@ -138,6 +143,7 @@ export class RegistryService {
     await this.store.getRegisteredModel(request.name)
     const resolved = await resolveVersionSource(request, {
       tracking: this.tracking,
+      isOwnAuthority: this.#isOwnArtifactAuthority,
       resolveVersion: (ref) => resolveModelReference(this.store, ref),
     })
     return this.#change(actor, (c) =>

@@ -14,7 +14,12 @@ export const registryLimits = {
   searchVersionsMaxResults: 200_000,
 } as const
 
-/** MLflow's `_validate_model_name`, plus a length cap (its column is VARCHAR(256)). */
+/**
+ * MLflow 3's `_validate_model_name` (mlflow/utils/validation.py): not blank, no '/' or ':', and
+ * not a path that normalises to another ('.', a leading '..'); plus no control characters and a
+ * length cap (its column is VARCHAR(256)). Nothing more permissive. Names may hold shell
+ * metacharacters, as in MLflow: pipelines hand them to commands as environment variables.
+ */
 export function validateModelName(name: string, field = 'name'): void {
   if (name.trim() === '') throw missingParameter(field)
   if (name.includes('/') || name.includes(':')) throw invalidParameter(`Invalid model name '${name}'. Names cannot contain '/' or ':'.`)

@@ -3,7 +3,7 @@ import { version as wharfVersion } from '../version.js'
 import type { DueDelivery } from './entities.js'
 import { toDeliveryBody } from './wharf-wire.js'
 import { type SendResult, sendWebhook } from './webhook-sender.js'
-import { signDelivery } from './webhook-signature.js'
+import { requestTarget, signDelivery } from './webhook-signature.js'
 
 export interface DispatcherOptions {
   /** The first retry waits this long; each later one twice as long as the one before. */
@@ -97,7 +97,7 @@ export class WebhookDispatcher {
       'x-wharf-event': d.event.type,
       'x-wharf-delivery': d.deliveryId,
       'x-wharf-timestamp': timestamp,
-      'x-wharf-signature': signDelivery(d.secret, timestamp, body),
+      'x-wharf-signature': signDelivery(d.secret, { timestamp, method: 'POST', target: requestTarget(d.url), body }),
     }, body, timeoutMs)
     const attempt = d.attemptsMade + 1
     const isSuccess = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300
@@ -109,7 +109,8 @@ export class WebhookDispatcher {
         : ({ status: 'pending', nextAttemptTime: finished + retryBaseMs * 2 ** (attempt - 1) } as const)
     if (!isSuccess) {
       // The URL may carry a token in its query, and the secret never leaves the store: log ids only.
-      this.#options.logger?.warn({ webhook_id: d.webhookId, delivery_id: d.deliveryId, attempt, status: result.statusCode, error: result.error }, 'webhook delivery failed')
+      // The detail (ECONNREFUSED ::1:port, ...) stays here; clients see only the generic error.
+      this.#options.logger?.warn({ webhook_id: d.webhookId, delivery_id: d.deliveryId, attempt, status: result.statusCode, error: result.detail ?? result.error }, 'webhook delivery failed')
     }
     await this.#store.recordAttempt(d.deliveryId, { attempt, time: started, statusCode: result.statusCode, error: result.error, latencyMs: finished - started }, outcome)
   }

@@ -12,12 +12,12 @@ const secret = 'restart-test-secret'
 
 /** A receiver on 127.0.0.1:0; `answer` decides each request's fate (a status, or 'hang'). */
 async function startReceiver(answer: (n: number) => number | 'hang') {
-  const received: { headers: IncomingMessage['headers']; body: string }[] = []
+  const received: { headers: IncomingMessage['headers']; body: string; target: string }[] = []
   const server = createServer((req, res) => {
     let body = ''
     req.on('data', (c: Buffer) => (body += c))
     req.on('end', () => {
-      received.push({ headers: req.headers, body })
+      received.push({ headers: req.headers, body, target: req.url ?? '' })
       const status = answer(received.length)
       if (status !== 'hang') res.writeHead(status).end()
     })
@@ -88,7 +88,7 @@ describe('webhook deliveries across a server restart', () => {
       assert.equal(receiver.received.length, 2)
       for (const r of receiver.received) {
         assert.equal(r.headers['x-wharf-delivery'], delivery.delivery_id)
-        assert.ok(isValidSignature(secret, String(r.headers['x-wharf-timestamp']), r.body, String(r.headers['x-wharf-signature'])))
+        assert.ok(isValidSignature(secret, { timestamp: String(r.headers['x-wharf-timestamp']), method: 'POST', target: r.target, body: r.body }, String(r.headers['x-wharf-signature'])))
         assert.equal(JSON.parse(r.body).model, 'survivor')
       }
       const events = await wharfJson(url, 'GET', 'registry/events?model=survivor')

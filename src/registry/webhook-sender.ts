@@ -6,8 +6,18 @@ import { isBlockedAddress, resolveAll } from './webhook-url.js'
 
 export interface SendResult {
   readonly statusCode?: number | undefined
+  /**
+   * What clients are shown of a failure: 'connection failed', 'refused: blocked address' or
+   * 'invalid url'. Never which of refused, reset, unreachable or timed out it was, nor an address
+   * or port: that would map the server's network for whoever can create a webhook.
+   */
   readonly error?: string | undefined
+  /** The full reason, for the server's log only. */
+  readonly detail?: string | undefined
 }
+
+const connectionFailed = 'connection failed'
+const blockedAddress = 'refused: blocked address'
 
 /**
  * Resolves like dns.lookup but refuses (fails closed) when any address is blocked, so the address
@@ -43,7 +53,7 @@ export function sendWebhook(url: string, headers: Readonly<Record<string, string
       return resolve({ error: 'invalid url' })
     }
     const host = target.hostname.replace(/^\[|\]$/g, '')
-    if (isIP(host) && isBlockedAddress(host)) return resolve({ error: 'refused: blocked address' })
+    if (isIP(host) && isBlockedAddress(host)) return resolve({ error: blockedAddress, detail: `refused: ${host} is a blocked address` })
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest
     const req = send(target, {
       method: 'POST',
@@ -61,7 +71,7 @@ export function sendWebhook(url: string, headers: Readonly<Record<string, string
     req.on('socket', (socket: Socket) => {
       const check = () => {
         if (socket.remoteAddress && isBlockedAddress(socket.remoteAddress)) {
-          finish({ error: 'refused: connected peer is a blocked address' })
+          finish({ error: blockedAddress, detail: `refused: connected peer ${socket.remoteAddress} is a blocked address` })
           req.destroy()
           return
         }
@@ -71,10 +81,13 @@ export function sendWebhook(url: string, headers: Readonly<Record<string, string
       else socket.once('connect', check)
     })
     req.on('timeout', () => {
-      finish({ error: `timeout after ${timeoutMs} ms` })
+      finish({ error: connectionFailed, detail: `timeout after ${timeoutMs} ms` })
       req.destroy()
     })
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ error: (err.code ? `${err.code}: ` : '') + err.message.slice(0, 200) }))
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const detail = (err.code ? `${err.code}: ` : '') + err.message.slice(0, 200)
+      finish({ error: err.code === 'EBLOCKED' ? blockedAddress : connectionFailed, detail })
+    })
     req.on('response', (res) => {
       res.resume()
       res.on('end', () => finish({ statusCode: res.statusCode }))

@@ -30,6 +30,11 @@ const show = (v: unknown) => {
   return text.length > 40 ? text.slice(0, 37) + '...' : text
 }
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v)
+/**
+ * JSON and CSV readers turn a number too large for a double (1e400) into Infinity; scored, it came
+ * back as a null prediction. Refused instead, as a bad value (issue #12).
+ */
+const overflow = (col: ExpectedColumn, row: number) => badRequest(`column '${col.name}' has a number that overflows a double (row ${row})`)
 
 /**
  * Checks tabular input against the model's column schema and turns it into typed columns. Every
@@ -190,10 +195,13 @@ export class InputSchema {
     const col = this.columns[c]!
     switch (col.kind) {
       case 'number':
-        if (typeof v === 'number') (out[c] as Float64Array)[row] = v
-        else if (v !== null) throw this.#wrongType(col, row, v)
+        if (typeof v === 'number') {
+          if (v === Infinity || v === -Infinity) throw overflow(col, row)
+          ;(out[c] as Float64Array)[row] = v
+        } else if (v !== null) throw this.#wrongType(col, row, v)
         return
       case 'integer':
+        if (v === Infinity || v === -Infinity) throw overflow(col, row)
         if (typeof v !== 'number' || !Number.isInteger(v)) throw this.#wrongType(col, row, v)
         break
       case 'string':

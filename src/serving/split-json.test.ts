@@ -83,7 +83,7 @@ describe('readNumericSplit', () => {
       const text = `${rng() < 0.5 ? '-' : ''}${mantissa.slice(0, point) || '0'}.${mantissa.slice(point)}`
       numbers.push(rng() < 0.5 ? text : `${text}e${Math.floor(rng() * 160) - 80}`)
     }
-    numbers.push('0', '-0', '0e400', '1e400', '-1e400', '1e-400', '5e-324', '2.2250738585072011e-308', '1.7976931348623157e308')
+    numbers.push('0', '-0', '0e400', '1e-400', '5e-324', '2.2250738585072011e-308', '1.7976931348623157e308')
     numbers.push('9007199254740993', '9007199254740995', '0.000000000000000000001234567890123456789', '123456789012345678901234567890')
     numbers.push('1E5', '1e+5', '1.5E-5', '0.1', '0.3', String(2 ** 63), String(2 ** 64 + 2 ** 12))
     const text = `{"dataframe_split": {"columns": ["x"], "data": [${numbers.map((n) => `[${n}]`).join(',')}]}}`
@@ -93,6 +93,12 @@ describe('readNumericSplit', () => {
     const expected = viaJsonParse(text).values
     const got = valuesOf(split)
     for (let i = 0; i < numbers.length; i++) assert.ok(Object.is(got[i], expected[i]), `${numbers[i]}: ${got[i]} != ${expected[i]}`)
+  })
+
+  it('leaves a number that overflows a double to the general reader, which refuses it', () => {
+    for (const n of ['1e400', '-1e400', '1.8e308', '123456789012345678901234567890e300']) {
+      assert.equal(read(`{"dataframe_split": {"columns": ["x"], "data": [[1], [${n}]]}}`), undefined, n)
+    }
   })
 
   it('reads a large body, and small ones after it', () => {

@@ -60,6 +60,8 @@ export function checkTensor(info: TensorInfo, t: Tensor): Tensor {
   const numeric = info.dtype !== 'object' && info.dtype !== 'str' && info.dtype !== 'bool'
   for (let i = 0; i < t.data.length; i++) {
     const v = t.data[i]
+    // A number too large for a double arrives as Infinity (JSON has no other way to write one).
+    if (v === Infinity || v === -Infinity) throw badRequest(`tensor '${info.name}' has a number that overflows a double at flat index ${i}`)
     const ok = numeric ? typeof v === 'number' && (!info.dtype.includes('int') || Number.isInteger(v)) : info.dtype === 'bool' ? typeof v === 'boolean' : typeof v === 'string'
     if (!ok) throw badRequest(`tensor '${info.name}' expects ${info.dtype}, got ${v === null ? 'null' : typeof v} at flat index ${i}`)
   }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
+import { noOwnAuthority } from '../artifacts/server-authority.js'
 import { invalidParameter } from '../errors.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 import type { DatasetInput, Experiment, Metric, Run, RunBatch, RunInfo, RunStatus, Tag } from './entities.js'
@@ -31,11 +32,13 @@ export class TrackingService {
   constructor(
     readonly store: TrackingStore,
     readonly now: () => number = Date.now,
+    /** Whether an `mlflow-artifacts://` authority is this server (artifacts/server-authority.ts). */
+    readonly isOwnArtifactAuthority: (authority: string) => boolean = noOwnAuthority,
   ) {}
 
   async createExperiment(name: string, artifactLocation: string | undefined, tags: readonly Tag[]): Promise<Experiment> {
     validateExperimentName(name)
-    if (artifactLocation !== undefined && artifactLocation !== '') validateArtifactLocation(artifactLocation)
+    if (artifactLocation !== undefined && artifactLocation !== '') validateArtifactLocation(artifactLocation, this.isOwnArtifactAuthority)
     for (const t of tags) validateTag(t, limits.experimentTagValueLength)
     return this.store.createExperiment({ name, artifactLocation: artifactLocation || undefined, tags, time: this.now() })
   }

@@ -1,3 +1,4 @@
+import { mlflowArtifactsAuthority } from '../artifacts/server-authority.js'
 import { invalidParameter } from '../errors.js'
 import type { Metric, RunBatch, Tag } from './entities.js'
 
@@ -107,8 +108,12 @@ export function validateRunId(runId: string): void {
 /** Only the schemes whose bytes the client moves itself, or our proxy; never a server-side fetch. */
 const allowedArtifactSchemes = ['mlflow-artifacts:', 's3:', 'gs:', 'wasbs:', 'abfss:']
 
-/** An experiment's artifact_location (SECURITY.md §3.3), stricter than MLflow: no local or http roots. */
-export function validateArtifactLocation(location: string): void {
+/**
+ * An experiment's artifact_location (SECURITY.md §3.3), stricter than MLflow: no local or http roots,
+ * and an `mlflow-artifacts://` authority only if it is this server (`isOwnAuthority`), since MLflow's
+ * client sends its token to that host.
+ */
+export function validateArtifactLocation(location: string, isOwnAuthority: (authority: string) => boolean): void {
   if (location.length > limits.artifactLocationLength) throw invalidParameter(`'artifact_location' is longer than ${limits.artifactLocationLength} characters.`)
   if (/^runs:/i.test(location)) throw invalidParameter('Artifact location cannot be a runs:/ URI.')
   if (location.includes('#') || location.includes(';')) throw invalidParameter("'artifact_location' URL can't include fragments or params.")
@@ -129,5 +134,9 @@ export function validateArtifactLocation(location: string): void {
   const scheme = allowedArtifactSchemes.find((s) => location.toLowerCase().startsWith(s))
   if (!scheme) {
     throw invalidParameter(`'artifact_location' must use one of the schemes ${allowedArtifactSchemes.join(' ')}; local paths and http(s) roots are refused.`)
+  }
+  const authority = mlflowArtifactsAuthority(location)
+  if (authority !== undefined && !isOwnAuthority(authority)) {
+    throw invalidParameter(`'artifact_location' names another server ('${authority}'): clients would send their credentials there. Use mlflow-artifacts:/<path>.`)
   }
 }

@@ -232,7 +232,12 @@ impl Reader<'_> {
         match magnitude {
             Some(v) => Ok(if negative { -v } else { v }),
             // Safety: bytes[start..p] are ASCII (sign, digits, '.', 'e', 'E', '+').
-            None => unsafe { core::str::from_utf8_unchecked(&self.bytes[start..p]) }.parse::<f64>().map_err(|_| OUTSIDE),
+            None => match unsafe { core::str::from_utf8_unchecked(&self.bytes[start..p]) }.parse::<f64>() {
+                // A number too large for a double (1e400) reads as infinity: left to the general
+                // reader, which refuses it with a message instead of scoring it into a null.
+                Ok(v) if v.is_finite() => Ok(v),
+                _ => Err(OUTSIDE),
+            },
         }
     }
 
@@ -261,6 +266,26 @@ impl Reader<'_> {
             }
             *w = w.wrapping_mul(10).wrapping_add(d as u64);
             p += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<(usize, u32, u32), i32> {
+        let mut out = [0f64; 16];
+        Reader { bytes: text.as_bytes(), pos: 0, out: &mut out, count: 0 }.rows()
+    }
+
+    #[test]
+    fn numbers_that_overflow_a_double_are_outside() {
+        for text in ["[[1e400]]", "[[-1e400]]", "[[1.8e308]]", "[[123456789012345678901234567890e300]]", "[[0,1e309]]"] {
+            assert_eq!(read(text), Err(OUTSIDE), "{text}");
+        }
+        for text in ["[[1.7976931348623157e308]]", "[[-1.7e308]]", "[[4.9e-324]]", "[[1e-400]]", "[[null]]"] {
+            assert!(read(text).is_ok(), "{text}");
         }
     }
 }

@@ -10,13 +10,14 @@ export interface ShellResult {
  * Runs a command line with `sh -c` (what `script:` and `run:` do in Azure Pipelines and GitHub
  * Actions), streaming stdout and stderr to `log` one whole line at a time, so a secret is never
  * split across two log lines where masking could miss it. Kills the process group on timeout or abort.
+ * The command gets `env` and nothing else: never this process's own environment.
  */
 export function runShell(
   command: string,
   options: { cwd: string; env: Readonly<Record<string, string>>; log: (line: string) => void; timeoutMs?: number | undefined; signal?: AbortSignal },
 ): Promise<ShellResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const child = spawn('sh', ['-c', command], { cwd: options.cwd, env: { ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     const lines: string[] = []
     const reader = () => {
       let pending = ''

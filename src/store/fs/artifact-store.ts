@@ -7,6 +7,9 @@ import { invalidParameter, invalidPath, MlflowError, notFound } from '../../erro
 import type { FileInfo } from '../../tracking/entities.js'
 import type { ArtifactStore } from '../artifact-store.js'
 
+// Artifacts are readable by the server's user only, whatever the umask (issue #12).
+const privateFolder = 0o700
+const privateFile = 0o600
 // `.<name>.<16 hex>.tmp`, written next to the target and renamed over it; never listed.
 const tempFilePattern = /^\..*\.[0-9a-f]{16}\.tmp$/
 const tempNameMaxChars = 40 // keeps the temp name under NAME_MAX even for a 255-byte target name
@@ -28,7 +31,7 @@ export class FsArtifactStore implements ArtifactStore {
 
   constructor(root: string) {
     // Once, at startup; every containment check compares against this real path.
-    mkdirSync(root, { recursive: true })
+    mkdirSync(root, { recursive: true, mode: privateFolder })
     this.#root = realpathSync.native(root)
   }
 
@@ -42,9 +45,10 @@ export class FsArtifactStore implements ArtifactStore {
     }
     const folder = path.dirname(target.real)
     try {
-      await fs.mkdir(folder, { recursive: true })
+      await fs.mkdir(folder, { recursive: true, mode: privateFolder })
     } catch (err) {
       if (hasCode(err, 'EEXIST', 'ENOTDIR')) throw invalidParameter(`Cannot write file '${rel}': a file exists where a folder is needed`, { cause: err })
+      if (hasCode(err, 'ENAMETOOLONG')) throw tooLong(rel, err)
       throw err
     }
     // Narrows the window in which a folder could have been swapped for a symlink since #locate.
@@ -57,6 +61,7 @@ export class FsArtifactStore implements ArtifactStore {
     } catch (err) {
       await fs.rm(temp, { force: true })
       if (hasCode(err, 'EISDIR')) throw invalidParameter(`Cannot write file '${rel}': a folder exists at that path`, { cause: err })
+      if (hasCode(err, 'ENAMETOOLONG')) throw tooLong(rel, err)
       throw err
     }
     await syncFolder(folder)
@@ -161,7 +166,7 @@ export class FsArtifactStore implements ArtifactStore {
 
 /** Streams `body` into a new file (O_EXCL, so never through a symlink) and fsyncs it. */
 async function writeDurably(file: string, body: Readable): Promise<void> {
-  const handle = await fs.open(file, 'wx')
+  const handle = await fs.open(file, 'wx', privateFile)
   try {
     for await (const chunk of body) {
       const bytes: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array)
@@ -194,6 +199,9 @@ async function isSymlink(file: string): Promise<boolean> {
     return false
   }
 }
+
+// The store's own folder counts towards PATH_MAX too, so a path the API accepted can still be too long here.
+const tooLong = (rel: string, cause: unknown) => invalidParameter(`Invalid path: '${rel.slice(0, 100)}...' is too long for the artifact store's file system`, { cause })
 
 function hasCode(err: unknown, ...codes: string[]): boolean {
   return err instanceof Error && codes.includes((err as NodeJS.ErrnoException).code ?? '')

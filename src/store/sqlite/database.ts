@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { migrate } from './migrations.js'
@@ -14,7 +14,12 @@ export interface SqliteOptions {
  * the server) wait instead of failing with "database is locked".
  */
 export function openSqlite(path: string, options: SqliteOptions): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') {
+    // Private to the server's user whatever the umask (issue #12); SQLite gives the -wal and -shm
+    // files the database file's permissions.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    closeSync(openSync(path, 'a', 0o600))
+  }
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
   db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`)
