@@ -57,11 +57,15 @@ export function PipelinesPage() {
                       {waitingSteps(r).length > 0 && <span class="badge badge-warn">waiting for approval</span>}
                     </td>
                     <td>
-                      <span class="stage-dots" aria-label={r.stages.map((s) => `${s.stage} ${s.status}`).join(', ')}>
-                        {r.stages.map((s) => (
-                          <span key={s.stage} class={`dot dot-${s.status}`} title={`${s.stage}: ${s.status}`} />
-                        ))}
-                      </span>
+                      {r.stages.length === 0 ? (
+                        <span class="muted">—</span>
+                      ) : (
+                        <span class="stage-dots" role="img" aria-label={r.stages.map((s) => `${s.stage} ${s.status}`).join(', ')}>
+                          {r.stages.map((s) => (
+                            <span key={s.stage} class={`dot dot-${s.status}`} title={`${s.stage}: ${s.status}`} />
+                          ))}
+                        </span>
+                      )}
                     </td>
                     <td class="hide-narrow time">{formatTime(r.start_time)}</td>
                     <td class="num hide-narrow">{formatDuration((r.end_time ?? Date.now()) - r.start_time)}</td>
