@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes podman usable on a Debian CI machine (see shared/CONTAINERS.md): installs podman and runc
+# Makes podman usable on a Debian CI machine (see docs/containers.md): installs podman and runc
 # if missing, and writes a containers.conf selecting the runc runtime, the cgroupfs cgroup manager
 # and no default ulimits (crun refuses the hybrid cgroup layout here; raising ulimits is not allowed).
 # Idempotent: safe to run on every CI run.

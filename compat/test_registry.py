@@ -1,8 +1,8 @@
-"""The model registry through the MLflow client's own calls (PROTOCOLS.md section 3).
+"""The model registry through the MLflow client's own calls (docs/protocols.md §3).
 
 Register from a run (versions 1, 2, 3), aliases set/moved/deleted, stage transitions with
 archive_existing_versions, search with filters/order/pages, rename, delete, loading
-`models:/name@alias` with mlflow.pyfunc, and malicious version sources refused (SECURITY.md 3.2).
+`models:/name@alias` with mlflow.pyfunc, and malicious version sources refused (docs/security.md §3.2).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Path traversal against the artifact routes (SECURITY.md section 3.1), via raw HTTP.
+"""Path traversal against the artifact routes (docs/security.md §3.1), via raw HTTP.
 
 Every vector is sent byte-for-byte (http.client; `requests` would normalise `..` and re-encode
 `\\` and malformed `%`), against:
@@ -88,7 +88,7 @@ V = [
     ("rtl-override", "a%E2%80%AEtxt.exe", "lookalike"),
 ]
 
-# MLflow (the reference) is laxer than SECURITY.md on POSIX for these; Wharf must refuse them.
+# MLflow (the reference) is laxer than docs/security.md on POSIX for these; Wharf must refuse them.
 STRICTER_THAN_MLFLOW = {
     "windows-drive-relative", "unc", "unc-device", "backslash-dotdot", "backslash-inner",
     "pct-backslash", "pct-backslash-lead", "pct-malformed-zz", "pct-malformed-bare",

@@ -96,7 +96,8 @@ const command: Parser<readonly string[] | undefined> = (raw, name) => {
     } catch {
       throw new ConfigError(`${name} must be a JSON array of strings or a space-separated command, got '${raw}'`)
     }
-    if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string')) throw new ConfigError(`${name} must be a non-empty JSON array of strings`)
+    if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string'))
+      throw new ConfigError(`${name} must be a non-empty JSON array of strings`)
     return parsed as string[]
   }
   return raw.trim().split(/\s+/)
@@ -167,8 +168,18 @@ const settings = {
     fallback: 1000,
     why: 'wait before the first webhook retry; each later retry waits twice as long',
   } as Setting<number>,
-  webhookMaxAttempts: { env: ['WHARF_WEBHOOK_MAX_ATTEMPTS'], parse: positiveInt, fallback: 8, why: 'attempts per webhook delivery before it is marked failed' } as Setting<number>,
-  webhookTimeoutMs: { env: ['WHARF_WEBHOOK_TIMEOUT_MS'], parse: positiveInt, fallback: 10000, why: 'how long one webhook delivery attempt may take' } as Setting<number>,
+  webhookMaxAttempts: {
+    env: ['WHARF_WEBHOOK_MAX_ATTEMPTS'],
+    parse: positiveInt,
+    fallback: 8,
+    why: 'attempts per webhook delivery before it is marked failed',
+  } as Setting<number>,
+  webhookTimeoutMs: {
+    env: ['WHARF_WEBHOOK_TIMEOUT_MS'],
+    parse: positiveInt,
+    fallback: 10000,
+    why: 'how long one webhook delivery attempt may take',
+  } as Setting<number>,
   logLevel: { env: ['WHARF_LOG_LEVEL'], parse: logLevel, fallback: 'info', why: 'pino log level' } as Setting<string>,
   trackingUri: {
     env: ['WHARF_TRACKING_URI', 'MLFLOW_TRACKING_URI'],
@@ -183,32 +194,119 @@ const settings = {
     why: 'bearer token clients send to an authenticated server',
   } as Setting<string | undefined>,
   // `wharf serve` (src/serving). Host comes from `host`; the port has its own default.
-  modelUri: { env: ['WHARF_MODEL_URI'], parse: optionalText, fallback: undefined, why: 'model to serve: a directory, runs:/ or models:/ URI' } as Setting<string | undefined>,
+  modelUri: { env: ['WHARF_MODEL_URI'], parse: optionalText, fallback: undefined, why: 'model to serve: a directory, runs:/ or models:/ URI' } as Setting<
+    string | undefined
+  >,
   servePort: { env: ['WHARF_SERVE_PORT'], parse: port, fallback: 8080, why: 'scoring port (KServe and Azure ML containers listen on 8080)' } as Setting<number>,
-  serveWorkers: { env: ['WHARF_SERVE_WORKERS'], parse: positiveInt, fallback: 1, why: 'worker processes (node:cluster), one per core to use' } as Setting<number>,
-  serveMaxBodyBytes: { env: ['WHARF_SERVE_MAX_BODY_BYTES'], parse: positiveInt, fallback: 10 * 1024 * 1024, why: 'larger request bodies get 413 (10 MiB as MLflow caps uploads)' } as Setting<number>,
-  serveModelName: { env: ['WHARF_SERVE_MODEL_NAME'], parse: optionalText, fallback: undefined, why: 'name in KServe routes; default: the registered name or the folder name' } as Setting<string | undefined>,
-  serveBackend: { env: ['WHARF_SERVE_BACKEND'], parse: backendChoice, fallback: 'auto', why: 'auto: native evaluator for Wharf models, ONNX Runtime otherwise' } as Setting<'auto' | 'native' | 'onnxruntime'>,
-  serveApiKey: { env: ['WHARF_SERVE_API_KEY'], parse: optionalText, fallback: undefined, why: 'primary key (Authorization: Bearer KEY); health routes stay open' } as Setting<string | undefined>,
-  serveApiKeySecondary: { env: ['WHARF_SERVE_API_KEY_SECONDARY'], parse: optionalText, fallback: undefined, why: 'secondary key, so keys rotate without downtime (as Azure ML)' } as Setting<string | undefined>,
-  serveApiKeysFile: { env: ['WHARF_SERVE_API_KEYS_FILE'], parse: optionalText, fallback: undefined, why: 'file with one key per line (primary, secondary), re-read when it changes' } as Setting<string | undefined>,
-  serveAccessLogSampleRate: { env: ['WHARF_SERVE_ACCESS_LOG_SAMPLE_RATE'], parse: fraction, fallback: 0, why: 'share of requests written as JSON access-log lines (errors always are)' } as Setting<number>,
-  servePollIntervalMs: { env: ['WHARF_SERVE_POLL_INTERVAL_MS'], parse: positiveInt, fallback: 2000, why: 'how often a models:/NAME@ALIAS server asks the registry where the alias points' } as Setting<number>,
-  serveModelCacheDir: { env: ['WHARF_SERVE_MODEL_CACHE_DIR'], parse: text, fallback: 'wharf-data/model-cache', why: 'downloaded models, keyed by storage location and checked by sha256' } as Setting<string>,
-  serveBatchMaxRows: { env: ['WHARF_SERVE_BATCH_MAX_ROWS'], parse: nonNegativeInt, fallback: 0, why: 'ONNX micro-batching: most rows per session run (0 turns it off)' } as Setting<number>,
-  serveBatchMaxWaitUs: { env: ['WHARF_SERVE_BATCH_MAX_WAIT_US'], parse: nonNegativeInt, fallback: 500, why: 'ONNX micro-batching: longest wait for more requests, in microseconds' } as Setting<number>,
-  serveDrainTimeoutMs: { env: ['WHARF_SERVE_DRAIN_TIMEOUT_MS'], parse: positiveInt, fallback: 30000, why: 'on SIGTERM, how long in-flight requests may take before exit' } as Setting<number>,
+  serveWorkers: {
+    env: ['WHARF_SERVE_WORKERS'],
+    parse: positiveInt,
+    fallback: 1,
+    why: 'worker processes (node:cluster), one per core to use',
+  } as Setting<number>,
+  serveMaxBodyBytes: {
+    env: ['WHARF_SERVE_MAX_BODY_BYTES'],
+    parse: positiveInt,
+    fallback: 10 * 1024 * 1024,
+    why: 'larger request bodies get 413 (10 MiB as MLflow caps uploads)',
+  } as Setting<number>,
+  serveModelName: {
+    env: ['WHARF_SERVE_MODEL_NAME'],
+    parse: optionalText,
+    fallback: undefined,
+    why: 'name in KServe routes; default: the registered name or the folder name',
+  } as Setting<string | undefined>,
+  serveBackend: {
+    env: ['WHARF_SERVE_BACKEND'],
+    parse: backendChoice,
+    fallback: 'auto',
+    why: 'auto: native evaluator for Wharf models, ONNX Runtime otherwise',
+  } as Setting<'auto' | 'native' | 'onnxruntime'>,
+  serveApiKey: {
+    env: ['WHARF_SERVE_API_KEY'],
+    parse: optionalText,
+    fallback: undefined,
+    why: 'primary key (Authorization: Bearer KEY); health routes stay open',
+  } as Setting<string | undefined>,
+  serveApiKeySecondary: {
+    env: ['WHARF_SERVE_API_KEY_SECONDARY'],
+    parse: optionalText,
+    fallback: undefined,
+    why: 'secondary key, so keys rotate without downtime (as Azure ML)',
+  } as Setting<string | undefined>,
+  serveApiKeysFile: {
+    env: ['WHARF_SERVE_API_KEYS_FILE'],
+    parse: optionalText,
+    fallback: undefined,
+    why: 'file with one key per line (primary, secondary), re-read when it changes',
+  } as Setting<string | undefined>,
+  serveAccessLogSampleRate: {
+    env: ['WHARF_SERVE_ACCESS_LOG_SAMPLE_RATE'],
+    parse: fraction,
+    fallback: 0,
+    why: 'share of requests written as JSON access-log lines (errors always are)',
+  } as Setting<number>,
+  servePollIntervalMs: {
+    env: ['WHARF_SERVE_POLL_INTERVAL_MS'],
+    parse: positiveInt,
+    fallback: 2000,
+    why: 'how often a models:/NAME@ALIAS server asks the registry where the alias points',
+  } as Setting<number>,
+  serveModelCacheDir: {
+    env: ['WHARF_SERVE_MODEL_CACHE_DIR'],
+    parse: text,
+    fallback: 'wharf-data/model-cache',
+    why: 'downloaded models, keyed by storage location and checked by sha256',
+  } as Setting<string>,
+  serveBatchMaxRows: {
+    env: ['WHARF_SERVE_BATCH_MAX_ROWS'],
+    parse: nonNegativeInt,
+    fallback: 0,
+    why: 'ONNX micro-batching: most rows per session run (0 turns it off)',
+  } as Setting<number>,
+  serveBatchMaxWaitUs: {
+    env: ['WHARF_SERVE_BATCH_MAX_WAIT_US'],
+    parse: nonNegativeInt,
+    fallback: 500,
+    why: 'ONNX micro-batching: longest wait for more requests, in microseconds',
+  } as Setting<number>,
+  serveDrainTimeoutMs: {
+    env: ['WHARF_SERVE_DRAIN_TIMEOUT_MS'],
+    parse: positiveInt,
+    fallback: 30000,
+    why: 'on SIGTERM, how long in-flight requests may take before exit',
+  } as Setting<number>,
   // Deployments (src/deploy): the control plane inside `wharf server` and the deploy commands.
-  projectFile: { env: ['WHARF_PROJECT_FILE'], parse: text, fallback: 'wharf.yaml', why: 'wharf.yaml: environments (and pipelines); without it, local staging and production' } as Setting<string>,
-  deployDir: { env: ['WHARF_DEPLOY_DIR'], parse: optionalText, fallback: undefined, why: 'deployment logs and shadow logs; default: deployments/ beside the SQLite store' } as Setting<string | undefined>,
+  projectFile: {
+    env: ['WHARF_PROJECT_FILE'],
+    parse: text,
+    fallback: 'wharf.yaml',
+    why: 'wharf.yaml: environments (and pipelines); without it, local staging and production',
+  } as Setting<string>,
+  deployDir: {
+    env: ['WHARF_DEPLOY_DIR'],
+    parse: optionalText,
+    fallback: undefined,
+    why: 'deployment logs and shadow logs; default: deployments/ beside the SQLite store',
+  } as Setting<string | undefined>,
   serveCommand: {
     env: ['WHARF_SERVE_COMMAND'],
     parse: command,
     fallback: undefined,
-    why: 'command the local target runs instead of this wharf\'s `serve` (JSON array or words); flags are appended',
+    why: "command the local target runs instead of this wharf's `serve` (JSON array or words); flags are appended",
   } as Setting<readonly string[] | undefined>,
-  deployReadyTimeoutMs: { env: ['WHARF_DEPLOY_READY_TIMEOUT_MS'], parse: positiveInt, fallback: 120000, why: 'how long a new version may take to become ready before a deploy fails' } as Setting<number>,
-  containerRuntime: { env: ['WHARF_CONTAINER_RUNTIME'], parse: containerRuntime, fallback: undefined, why: 'podman or docker for images and the container target; default: whichever is installed' } as Setting<'podman' | 'docker' | undefined>,
+  deployReadyTimeoutMs: {
+    env: ['WHARF_DEPLOY_READY_TIMEOUT_MS'],
+    parse: positiveInt,
+    fallback: 120000,
+    why: 'how long a new version may take to become ready before a deploy fails',
+  } as Setting<number>,
+  containerRuntime: {
+    env: ['WHARF_CONTAINER_RUNTIME'],
+    parse: containerRuntime,
+    fallback: undefined,
+    why: 'podman or docker for images and the container target; default: whichever is installed',
+  } as Setting<'podman' | 'docker' | undefined>,
   // Pipelines (src/pipeline): `wharf pipeline` and the webhook receiver in `wharf server`.
   pipelines: {
     env: ['WHARF_PIPELINES'],
@@ -216,18 +314,43 @@ const settings = {
     fallback: [],
     why: 'wharf.yaml files (besides WHARF_PROJECT_FILE) whose pipelines the server may start and record runs of; never a path from a request',
   } as Setting<readonly string[]>,
-  pipelineWebhookSecret: { env: ['WHARF_PIPELINE_WEBHOOK_SECRET'], parse: optionalText, fallback: undefined, why: 'HMAC secret of registry webhooks that start pipeline runs; triggers are off without it' } as Setting<string | undefined>,
-  pipelineLockTimeoutMs: { env: ['WHARF_PIPELINE_LOCK_TIMEOUT_MS'], parse: positiveInt, fallback: 15000, why: "a runner whose heartbeat is older than this no longer holds its pipeline's lock" } as Setting<number>,
-  pipelineHeartbeatMs: { env: ['WHARF_PIPELINE_HEARTBEAT_MS'], parse: positiveInt, fallback: 2000, why: 'how often a running pipeline tells the server it is alive' } as Setting<number>,
-  pipelineModelCacheDir: { env: ['WHARF_PIPELINE_MODEL_CACHE_DIR'], parse: optionalText, fallback: undefined, why: 'models the test and gate steps download for offline predictions; default: a folder in the system temp dir' } as Setting<string | undefined>,
-  user: { env: ['WHARF_USER'], parse: text, fallback: currentUser(), why: 'who the CLI says it is; deployment changes are recorded with it' } as Setting<string>,
+  pipelineWebhookSecret: {
+    env: ['WHARF_PIPELINE_WEBHOOK_SECRET'],
+    parse: optionalText,
+    fallback: undefined,
+    why: 'HMAC secret of registry webhooks that start pipeline runs; triggers are off without it',
+  } as Setting<string | undefined>,
+  pipelineLockTimeoutMs: {
+    env: ['WHARF_PIPELINE_LOCK_TIMEOUT_MS'],
+    parse: positiveInt,
+    fallback: 15000,
+    why: "a runner whose heartbeat is older than this no longer holds its pipeline's lock",
+  } as Setting<number>,
+  pipelineHeartbeatMs: {
+    env: ['WHARF_PIPELINE_HEARTBEAT_MS'],
+    parse: positiveInt,
+    fallback: 2000,
+    why: 'how often a running pipeline tells the server it is alive',
+  } as Setting<number>,
+  pipelineModelCacheDir: {
+    env: ['WHARF_PIPELINE_MODEL_CACHE_DIR'],
+    parse: optionalText,
+    fallback: undefined,
+    why: 'models the test and gate steps download for offline predictions; default: a folder in the system temp dir',
+  } as Setting<string | undefined>,
+  user: {
+    env: ['WHARF_USER'],
+    parse: text,
+    fallback: currentUser(),
+    why: 'who the CLI says it is; deployment changes are recorded with it',
+  } as Setting<string>,
 } as const
 
 type Settings = typeof settings
 export type Config = { readonly [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never }
 export type ConfigFlags = { readonly [K in keyof Settings]?: string | undefined }
 
-const flagName = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
 /** Reads flags, then the environment, then defaults; throws a ConfigError naming the bad setting. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -242,11 +365,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     out[key] = envName ? setting.parse(env[envName] as string, envName) : setting.fallback
   }
   return Object.freeze(out) as Config
-}
-
-/** One line per setting, for `--help` texts and the README. */
-export function describeSettings(): string[] {
-  return Object.entries(settings).map(([key, s]) => `${flagName(key)} / ${s.env.join(' or ')}: ${s.why}`)
 }
 
 /**

@@ -1,4 +1,4 @@
-// The limit (PERFORMANCE.md): reads the body, answers a fixed 25-byte JSON; no parsing, no model.
+// The limit (docs/performance.md): reads the body, answers a fixed 25-byte JSON; no parsing, no model.
 import { createServer } from 'node:http'
 
 const body = Buffer.from('{"predictions":[151.125]}')

@@ -86,6 +86,6 @@ out.append(f"- p99 at 32 connections: {med(runs('wharf', 'single-c32', 'p99_ms')
 out.append(f"- 1,000-row batches: {batch['wharf']:,.0f} rows/s with one worker, {batch['wharf-2-workers']:,.0f} with two (target 1,000,000); "
            "the body's 10,000 numbers are read by WebAssembly (src/serving/numeric-rows.ts).")
 out.append(f"- Ready: {ready:.3f} s for a local model folder (target 0.5).")
-out.append("\nTargets (PERFORMANCE.md): ≥ 0.6 × the limit and ≥ 10 × mlflow models serve at 32 connections; p99 ≤ 2 ms at 32 connections; "
+out.append("\nTargets (docs/performance.md): ≥ 0.6 × the limit and ≥ 10 × mlflow models serve at 32 connections; p99 ≤ 2 ms at 32 connections; "
            "p99 ≤ 0.5 ms at one connection; ≥ 1,000,000 rows/s in 1,000-row batches; ready ≤ 0.5 s.")
 print("\n".join(out))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serving benchmark (shared PERFORMANCE.md), one command, all servers started here in one run:
+# Serving benchmark (docs/performance.md), one command, all servers started here in one run:
 #   the limit (bare node:http, fixed 25-byte answer), `wharf serve` (1 worker and --workers 2) on the
 #   diabetes elastic net, `mlflow models serve` on the same model logged with the sklearn flavor, and a
 #   Flask + gunicorn (2 workers) + pandas app in the style of the Azure ML inference server.

@@ -7,13 +7,28 @@ import { createServer } from 'node:http'
 
 const port = Number(process.argv[2] ?? 5903)
 const now = Date.now()
-const runInfo = (id) => ({ run_id: id, run_uuid: id, run_name: 'floor', experiment_id: '1', user_id: 'u', status: 'RUNNING', start_time: now, artifact_uri: `mlflow-artifacts:/1/${id}/artifacts`, lifecycle_stage: 'active' })
+const runInfo = (id) => ({
+  run_id: id,
+  run_uuid: id,
+  run_name: 'floor',
+  experiment_id: '1',
+  user_id: 'u',
+  status: 'RUNNING',
+  start_time: now,
+  artifact_uri: `mlflow-artifacts:/1/${id}/artifacts`,
+  lifecycle_stage: 'active',
+})
 const run = (id, metrics = []) => ({ info: runInfo(id), data: metrics.length ? { metrics } : {}, inputs: {} })
 const hex = (i) => i.toString(16).padStart(32, '0')
 
 const history = JSON.stringify({ metrics: Array.from({ length: 100_000 }, (_, i) => ({ key: 'd', value: i % 1000, timestamp: now, step: i })) })
 const searchPage = JSON.stringify({
-  runs: Array.from({ length: 100 }, (_, i) => run(hex(i), [{ key: 'rmse', value: i / 1000, timestamp: now, step: 0 }, { key: 'mae', value: 1 - i / 100, timestamp: now, step: 0 }])),
+  runs: Array.from({ length: 100 }, (_, i) =>
+    run(hex(i), [
+      { key: 'rmse', value: i / 1000, timestamp: now, step: 0 },
+      { key: 'mae', value: 1 - i / 100, timestamp: now, step: 0 },
+    ]),
+  ),
 })
 let nextId = 1
 const answers = {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tracking benchmark (shared PERFORMANCE.md): the same MLflow-client workload against `wharf server`
+# Tracking benchmark (docs/performance.md): the same MLflow-client workload against `wharf server`
 # and `mlflow server` (PyPI, SQLite backend, default workers), both started by this script in one run.
 # Usage: bash bench/tracking/run.sh [ROUNDS] [SEED_RUNS]   (needs `npm install`; creates bench/.venv)
 set -euo pipefail

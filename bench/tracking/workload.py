@@ -1,4 +1,4 @@
-"""Tracking workload of shared PERFORMANCE.md, driven by the real MLflow Python client.
+"""Tracking workload of docs/performance.md, driven by the real MLflow Python client.
 
 Usage: python workload.py TRACKING_URI ROUNDS SEED_RUNS > result.json
 Prints one JSON object: for each workload the per-round rates (operations per second).

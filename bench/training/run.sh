@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Training benchmark (shared PERFORMANCE.md, "Training"): Wharf's built-in trainers against LightGBM
+# Training benchmark (docs/performance.md, "Training"): Wharf's built-in trainers against LightGBM
 # and scikit-learn on the same generated data (1,000,000 x 20; regression and binary), single thread,
 # same hyperparameters (bench/training/models.json), all in one run. Writes bench/results/training.md.
 #

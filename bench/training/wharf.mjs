@@ -54,4 +54,4 @@ if (predOut) {
   const pred = evaluator.width === 1 ? out : Float64Array.from({ length: meta.test_rows }, (_, i) => out[i * evaluator.width + 1])
   writeFileSync(predOut, new Uint8Array(pred.buffer, pred.byteOffset, pred.byteLength))
 }
-process.stdout.write(JSON.stringify({ engine: 'wharf', model, seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, iterations: trained.iterations }) + '\n')
+process.stdout.write(`${JSON.stringify({ engine: 'wharf', model, seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, iterations: trained.iterations })}\n`)

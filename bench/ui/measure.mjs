@@ -15,7 +15,16 @@ const chromiumPath = process.env.WHARF_CHROMIUM_PATH ?? '/usr/bin/chromium'
 const browser = await chromium.launch({
   executablePath: chromiumPath,
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 })
 
 // Long tasks (main thread busy > 50 ms) from navigation on: the page's responsiveness while loading.
@@ -57,7 +66,9 @@ const metricPage = (runIds, experimentId) =>
 function isShown(probe) {
   let ok = false
   if (probe.text !== undefined) {
-    ok = [...document.querySelectorAll('a, span, div')].some((e) => e.childElementCount === 0 && e.textContent === probe.text && e.getBoundingClientRect().height > 0)
+    ok = [...document.querySelectorAll('a, span, div')].some(
+      (e) => e.childElementCount === 0 && e.textContent === probe.text && e.getBoundingClientRect().height > 0,
+    )
   } else if (probe.chart !== undefined) {
     const c = document.querySelector(probe.chart)
     ok = !!c && !!c.querySelector('canvas') && Number(c.dataset.points) > 0
@@ -72,7 +83,10 @@ const scenarios = {
   wharf: {
     runs10k: (p) => timeTo(p, `${base}/experiments/${ids.runs10k}`, { text: 'run-09999' }),
     keys5k: (p) => timeTo(p, `${base}/experiments/${ids.keys5k}`, { text: 'wide-09999' }),
-    compare200: (p) => timeTo(p, `${base}/compare?experiment=${ids.compare}&metric=loss&runs=${ids.compareRuns.join(',')}`, { chart: '.metric-panel .chart[data-series-count="200"]' }),
+    compare200: (p) =>
+      timeTo(p, `${base}/compare?experiment=${ids.compare}&metric=loss&runs=${ids.compareRuns.join(',')}`, {
+        chart: '.metric-panel .chart[data-series-count="200"]',
+      }),
     history1m: (p) => timeTo(p, `${base}/runs/${ids.historyRun}?tab=charts&metric=loss`, { chart: '.chart[data-points]' }),
     zoomTarget: '.chart .u-over',
   },
@@ -89,7 +103,8 @@ const scenarios = {
 /** Records every frame's duration in the page from now on. */
 const startFrameLog = (page) =>
   page.evaluate(() => {
-    const generation = (window.__frameLog = (window.__frameLog ?? 0) + 1)
+    const generation = (window.__frameLog ?? 0) + 1
+    window.__frameLog = generation
     window.__frames = []
     let last = performance.now()
     const tick = (now) => {
@@ -107,7 +122,12 @@ async function frameStats(page) {
   const frames = await page.evaluate(() => window.__frames.slice(1))
   const sorted = [...frames].sort((a, b) => a - b)
   // At 60 Hz a frame is 16.7 ms; one that takes over two is a dropped frame.
-  return { frames: frames.length, dropped: frames.filter((f) => f > 33.4).length, p95FrameMs: Math.round(sorted[Math.floor(sorted.length * 0.95)] ?? 0), maxFrameMs: Math.round(sorted.at(-1) ?? 0) }
+  return {
+    frames: frames.length,
+    dropped: frames.filter((f) => f > 33.4).length,
+    p95FrameMs: Math.round(sorted[Math.floor(sorted.length * 0.95)] ?? 0),
+    maxFrameMs: Math.round(sorted.at(-1) ?? 0),
+  }
 }
 
 /**
@@ -142,7 +162,10 @@ async function zoomFrames(page, selector) {
 /** Zooming a chart whose page freezes for seconds per input event could take hours: bounded. */
 const zoomDeadlineMs = 180_000
 const withDeadline = (promise, ms) =>
-  Promise.race([promise.catch((err) => ({ error: String(err.message ?? err).split('\n')[0] })), new Promise((resolve) => setTimeout(() => resolve({ error: `the page did not finish zooming in ${ms / 1000} s` }), ms))])
+  Promise.race([
+    promise.catch((err) => ({ error: String(err.message ?? err).split('\n')[0] })),
+    new Promise((resolve) => setTimeout(() => resolve({ error: `the page did not finish zooming in ${ms / 1000} s` }), ms)),
+  ])
 
 const results = {}
 for (const name of ['runs10k', 'keys5k', 'compare200', 'history1m']) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Web UI benchmark (PERFORMANCE.md rules: one run, both measured by this script, ratios reported):
+# Web UI benchmark (docs/performance.md rules: one run, both measured by this script, ratios reported):
 # wharf's UI against MLflow's (`mlflow server` from PyPI) on the same data in headless Chromium.
 # Times to a rendered runs table (10,000 runs; 10,000 runs over 5,000 metric keys), to 200 runs'
 # overlaid curves, to a drawn 1,000,000-point history, and frame times while zooming that chart.
@@ -66,5 +66,7 @@ echo "== measuring mlflow"
 node bench/ui/measure.mjs mlflow "$mlflow_url" "$work/mlflow-ids.json" "$rounds" > "$work/mlflow.json"
 
 node bench/ui/report.mjs "$work/wharf.json" "$work/mlflow.json" "$rounds" "$seed_s" "$load_start" "$(load)" \
-  "$("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)')" "$("$chromium" --version)" > bench/results/ui.md
+  "$("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)')" "$("$chromium" --version)" "$(git rev-parse --short HEAD)" > bench/results/ui.md
+# The raw figures, every round, beside the summary.
+node -e 'const fs = require("fs"); fs.writeFileSync("bench/results/ui.json", JSON.stringify({ wharf: JSON.parse(fs.readFileSync(process.argv[1])), mlflow: JSON.parse(fs.readFileSync(process.argv[2])) }, null, 1) + "\n")' "$work/wharf.json" "$work/mlflow.json"
 cat bench/results/ui.md

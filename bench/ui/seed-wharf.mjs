@@ -25,9 +25,11 @@ async function post(path, body) {
 
 async function parallel(count, concurrency, fn) {
   let next = 0
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await fn(next++)
-  }))
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await fn(next++)
+    }),
+  )
 }
 
 const t0 = Date.now()
@@ -37,12 +39,21 @@ const ids = {}
 // 1. 10,000 runs, five params, five metrics and three tags each.
 ids.runs10k = (await post('experiments/create', { name: 'bench-10k-runs' })).experiment_id
 await parallel(runCount, 16, async (i) => {
-  const { run } = await post('runs/create', { experiment_id: ids.runs10k, run_name: `run-${String(i).padStart(5, '0')}`, start_time: start + i * 1000, user_id: 'bench' })
+  const { run } = await post('runs/create', {
+    experiment_id: ids.runs10k,
+    run_name: `run-${String(i).padStart(5, '0')}`,
+    start_time: start + i * 1000,
+    user_id: 'bench',
+  })
   await post('runs/log-batch', {
     run_id: run.info.run_id,
     params: Array.from({ length: 5 }, (_, j) => ({ key: `p${j}`, value: String((i * 7 + j * 13) % 97) })),
     metrics: Array.from({ length: 5 }, (_, j) => ({ key: `m${j}`, value: Math.sin(i * 0.37 + j), timestamp: start + i * 1000, step: 0 })),
-    tags: [{ key: 'team', value: ['vision', 'speech', 'tabular'][i % 3] }, { key: 'stage', value: 'bench' }, { key: 'seed', value: String(i % 10) }],
+    tags: [
+      { key: 'team', value: ['vision', 'speech', 'tabular'][i % 3] },
+      { key: 'stage', value: 'bench' },
+      { key: 'seed', value: String(i % 10) },
+    ],
   })
   await post('runs/update', { run_id: run.info.run_id, status: 'FINISHED', end_time: start + i * 1000 + 60_000 + (i % 600) * 100 })
 })
@@ -51,11 +62,24 @@ console.error(`10k runs: ${((Date.now() - t0) / 1000).toFixed(0)} s`)
 // 2. 10,000 runs over 5,000 metric keys: each run logs 50 of them, every key is in 100 runs.
 ids.keys5k = (await post('experiments/create', { name: 'bench-5000-metric-keys' })).experiment_id
 await parallel(runCount, 16, async (i) => {
-  const { run } = await post('runs/create', { experiment_id: ids.keys5k, run_name: `wide-${String(i).padStart(5, '0')}`, start_time: start + i * 1000, user_id: 'bench' })
+  const { run } = await post('runs/create', {
+    experiment_id: ids.keys5k,
+    run_name: `wide-${String(i).padStart(5, '0')}`,
+    start_time: start + i * 1000,
+    user_id: 'bench',
+  })
   await post('runs/log-batch', {
     run_id: run.info.run_id,
-    params: [{ key: 'lr', value: String(10 ** -(1 + (i % 4))) }, { key: 'depth', value: String(2 + (i % 8)) }],
-    metrics: Array.from({ length: keysPerRun }, (_, j) => ({ key: `metric_${String((i * keysPerRun + j) % keyPool).padStart(4, '0')}`, value: ((i + 1) * (j + 3)) % 1000 / 1000, timestamp: start, step: 0 })),
+    params: [
+      { key: 'lr', value: String(10 ** -(1 + (i % 4))) },
+      { key: 'depth', value: String(2 + (i % 8)) },
+    ],
+    metrics: Array.from({ length: keysPerRun }, (_, j) => ({
+      key: `metric_${String((i * keysPerRun + j) % keyPool).padStart(4, '0')}`,
+      value: (((i + 1) * (j + 3)) % 1000) / 1000,
+      timestamp: start,
+      step: 0,
+    })),
   })
 })
 console.error(`5000 keys: ${((Date.now() - t0) / 1000).toFixed(0)} s`)
@@ -64,12 +88,28 @@ console.error(`5000 keys: ${((Date.now() - t0) / 1000).toFixed(0)} s`)
 ids.compare = (await post('experiments/create', { name: 'bench-compare-200' })).experiment_id
 ids.compareRuns = []
 await parallel(compareRuns, 8, async (i) => {
-  const { run } = await post('runs/create', { experiment_id: ids.compare, run_name: `curve-${String(i).padStart(3, '0')}`, start_time: start + i * 1000, user_id: 'bench' })
+  const { run } = await post('runs/create', {
+    experiment_id: ids.compare,
+    run_name: `curve-${String(i).padStart(3, '0')}`,
+    start_time: start + i * 1000,
+    user_id: 'bench',
+  })
   ids.compareRuns[i] = run.info.run_id
   const rate = 100 + (i % 50) * 10
-  const metrics = Array.from({ length: compareSteps }, (_, step) => ({ key: 'loss', value: (1 + (i % 7) / 7) * Math.exp(-step / rate) + 0.02 * Math.sin(step / 9 + i), timestamp: start + step, step }))
+  const metrics = Array.from({ length: compareSteps }, (_, step) => ({
+    key: 'loss',
+    value: (1 + (i % 7) / 7) * Math.exp(-step / rate) + 0.02 * Math.sin(step / 9 + i),
+    timestamp: start + step,
+    step,
+  }))
   await post('runs/log-batch', { run_id: run.info.run_id, metrics })
-  await post('runs/log-batch', { run_id: run.info.run_id, params: [{ key: 'lr', value: String(rate) }, { key: 'batch', value: String(16 << (i % 4)) }] })
+  await post('runs/log-batch', {
+    run_id: run.info.run_id,
+    params: [
+      { key: 'lr', value: String(rate) },
+      { key: 'batch', value: String(16 << (i % 4)) },
+    ],
+  })
 })
 console.error(`compare: ${((Date.now() - t0) / 1000).toFixed(0)} s`)
 
@@ -80,7 +120,12 @@ ids.historyRun = run.info.run_id
 await parallel(Math.ceil(historyPoints / 1000), 4, async (b) => {
   const metrics = []
   for (let step = b * 1000; step < Math.min(historyPoints, (b + 1) * 1000); step++) {
-    metrics.push({ key: 'loss', value: Math.exp(-step / 200_000) + 0.05 * Math.sin(step / 50) + (step % 100_003 === 0 ? 0.5 : 0), timestamp: start + step, step })
+    metrics.push({
+      key: 'loss',
+      value: Math.exp(-step / 200_000) + 0.05 * Math.sin(step / 50) + (step % 100_003 === 0 ? 0.5 : 0),
+      timestamp: start + step,
+      step,
+    })
   }
   await post('runs/log-batch', { run_id: ids.historyRun, metrics })
 })

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { serve } from '@hono/node-server'
-import { type RegistryApp, makeRegistryApp } from '../registry/test-registry-app.js'
+import { type RegistryApp, makeRegistryApp } from '../server/test-registry-app.js'
 import { listEvents, listModels, listVersions, setAlias, showModel } from './models.js'
+import { tempDir } from '../testing/fixtures.js'
 
 describe('wharf models', () => {
   let dir: string
@@ -22,7 +22,7 @@ describe('wharf models', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-cli-models-'))
+    dir = await tempDir('cli-models')
     w = makeRegistryApp(join(dir, 'artifacts'))
     server = serve({ fetch: w.app.fetch, hostname: '127.0.0.1', port: 0 })
     await new Promise<void>((resolve) => server.once('listening', () => resolve()))
@@ -65,10 +65,13 @@ describe('wharf models', () => {
     assert.match(text, /registered_model\.created/)
     assert.match(text, /client:wharf-cli\s+alias\.set\s+2\s+champion\s+\{"previous_version":"1"\}/)
     const json = JSON.parse(await output(() => listEvents('fraud', { ...options(), json: true, limit: '2' })))
-    assert.deepEqual(json.map((e: { event: string }) => e.event), ['registered_model.created', 'model_version.created'])
+    assert.deepEqual(
+      json.map((e: { event: string }) => e.event),
+      ['registered_model.created', 'model_version.created'],
+    )
   })
 
-  it('reports the server\'s error code and message, and a missing tracking URI', async () => {
+  it("reports the server's error code and message, and a missing tracking URI", async () => {
     await assert.rejects(showModel('ghost', options()), /RESOURCE_DOES_NOT_EXIST: Registered Model with name=ghost not found/)
     await assert.rejects(setAlias('fraud', 'latest', '1', options()), /INVALID_PARAMETER_VALUE/)
     await assert.rejects(listModels({ trackingUri: undefined }), /WHARF_TRACKING_URI or MLFLOW_TRACKING_URI/)

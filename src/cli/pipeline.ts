@@ -1,109 +1,106 @@
 import { mkdir, writeFile } from 'node:fs/promises'
-import { tmpdir, userInfo } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { type Config, readEnvironmentVariables } from '../config.js'
-import {
-  definedOnly, exportFormats, exportPipeline, HttpRunRecorder, inheritedVariables, loadPipeline, loadSecrets, Masker, runPipeline, secretVariables, ServerClient,
-  type ExportFormat, type PipelineDef, type ServerConnection, type WireRun,
-} from '../pipeline/index.js'
-
-export interface RunFlags {
-  readonly stage?: readonly string[]
-  readonly var?: readonly string[]
-  readonly runKey?: string
-  readonly trigger?: string
-  readonly approvals?: string
-}
+import { dirname, resolve } from 'node:path'
+import type { Command } from 'commander'
+import { type Config, loadConfig, readEnvironmentVariables } from '../config.js'
+import type { ExportFormat, RunFlags, ServerClient, WireRun } from '../pipeline/index.js'
+import { formatTable, repeatable } from './output.js'
 
 type Out = (line: string) => void
-const stdout: Out = (line) => process.stdout.write(line + '\n')
+const stdout: Out = (line) => process.stdout.write(`${line}\n`)
 
-export const connectionOf = (config: Config): ServerConnection => ({ trackingUri: config.trackingUri, token: config.trackingToken, user: config.user })
-
-function parseVars(pairs: readonly string[] = []): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const pair of pairs) {
-    const at = pair.indexOf('=')
-    if (at <= 0) throw new Error(`--var must be NAME=VALUE, got '${pair}'`)
-    out[pair.slice(0, at)] = pair.slice(at + 1)
-  }
-  return out
-}
-
-/**
- * Every credential this process holds, masked like the pipeline's secrets: a step is given the
- * tracking token (to reach the server) and may print it, and the others must never show either.
- */
-function runnerCredentials(config: Config): string[] {
-  const values = [config.trackingToken, config.authToken, config.pipelineWebhookSecret, config.serveApiKey, config.serveApiKeySecondary]
-  try {
-    values.push(decodeURIComponent(new URL(config.trackingUri ?? '').password))
-  } catch {
-    // not a URL: nothing in it to mask
-  }
-  return values.filter((v): v is string => v !== undefined && v !== '')
-}
-
-async function prepare(file: string, config: Config): Promise<{ pipeline: PipelineDef; secrets: Record<string, string>; masker: Masker }> {
-  const pipeline = await loadPipeline(resolve(file))
-  const secrets = await loadSecrets(pipeline, readEnvironmentVariables(secretVariables(pipeline.secrets)))
-  return { pipeline, secrets, masker: new Masker([...Object.values(secrets), ...runnerCredentials(config)]) }
-}
-
-const modelCacheDirOf = (config: Config) => config.pipelineModelCacheDir ?? join(tmpdir(), `wharf-pipeline-models-${safeUser()}`)
-
-function safeUser(): string {
-  try {
-    return userInfo().username.replace(/[^\w-]/g, '_')
-  } catch {
-    return 'user'
-  }
-}
-
-/**
- * `wharf pipeline run [FILE]` and `wharf pipeline resume RUN`: runs the stages with live progress,
- * recording everything in the server; resolves with the exit code (1 when the run failed).
- * Every line printed or stored goes through the run's masker first.
- */
-export async function runPipelineCommand(file: string, flags: RunFlags, config: Config, options: { resumeRunId?: string; out?: Out } = {}): Promise<number> {
-  const out = options.out ?? stdout
-  const connection = connectionOf(config)
-  const client = new ServerClient(connection)
-  let target = file
-  if (options.resumeRunId !== undefined && file === '') target = (await client.getRun(options.resumeRunId)).file
-  const { pipeline, secrets, masker } = await prepare(target, config)
-  try {
-    if (flags.approvals !== undefined && flags.approvals !== 'ask' && flags.approvals !== 'ci') throw new Error(`--approvals must be ask or ci, got '${flags.approvals}'`)
-    const { builtInSteps } = await import('../pipeline/steps/index.js') // models and ONNX Runtime load only when a run starts
-    const controller = new AbortController()
-    const result = await runPipeline({
-      pipeline, secrets, masker, recorder: new HttpRunRecorder(client), steps: builtInSteps, connection, out,
-      resumeRunId: options.resumeRunId, runKey: flags.runKey, stages: flags.stage?.length ? flags.stage : undefined,
-      trigger: flags.trigger ? (JSON.parse(flags.trigger) as Record<string, unknown>) : undefined, variables: parseVars(flags.var),
-      env: definedOnly(readEnvironmentVariables(inheritedVariables)), heartbeatMs: config.pipelineHeartbeatMs, modelCacheDir: modelCacheDirOf(config), approvals: (flags.approvals as 'ask' | 'ci' | undefined) ?? 'ask', signal: controller.signal,
+/** Pipelines: wharf.yaml stages run by this process, recorded in the server (src/pipeline). */
+export function register(program: Command): void {
+  const pipeline = program
+    .command('pipeline')
+    .description('Run wharf.yaml pipelines (train → register → deploy → test → gate → promote), see their runs and logs, approve gates, export to CI.')
+  pipeline
+    .command('run [file]')
+    .description('Run the pipeline with live progress; each stage and step, its timings, outputs and logs are stored in the server. Exits 1 if a stage fails.')
+    .option('--stage <name>', 'run only this stage (repeatable); the others stay pending', repeatable)
+    .option('--var <name=value>', 'override a variable of wharf.yaml (repeatable)', repeatable)
+    .option('--run-key <key>', 'join the run with this key if there is one (CI jobs of one build pass the build id)')
+    .option('--approvals <mode>', "'ask' (default): manual gates wait for `wharf pipeline approve`; 'ci': the CI environment approved already")
+    .option('--trigger <json>', 'what started the run (set by the webhook receiver)')
+    .action(async (file: string | undefined, flags: RunFlags) => {
+      const config = loadConfig()
+      process.exitCode = await runPipelineCommand(file ?? config.projectFile, flags, config)
     })
-    return result.status === 'succeeded' ? 0 : 1
-  } catch (err) {
-    throw masker.maskError(err)
+  pipeline
+    .command('resume <run> [file]')
+    .description(
+      "Continue an interrupted or failed run from the step that did not finish; finished steps are never run again. FILE: this machine's copy of the wharf.yaml (default: the file the server has configured for the pipeline).",
+    )
+    .action(async (runId: string, file: string | undefined) => {
+      process.exitCode = await runPipelineCommand(file ?? '', {}, loadConfig(), runId)
+    })
+  pipeline
+    .command('runs')
+    .description('Pipeline runs, newest first.')
+    .option('--pipeline <name>', 'only this pipeline')
+    .option('--json', 'print JSON')
+    .action((flags) => listRuns(flags, loadConfig()))
+  pipeline
+    .command('logs <run>')
+    .description("A run's stages and steps (status, timings, outputs) and its stored log lines.")
+    .option('--follow', 'keep printing new lines until the run ends')
+    .option('--json', 'print JSON')
+    .action((runId: string, flags) => showLogs(runId, flags, loadConfig()))
+  for (const [verb, decision] of [
+    ['approve', 'approved'],
+    ['reject', 'rejected'],
+  ] as const) {
+    pipeline
+      .command(`${verb} <run>`)
+      .description(`${verb === 'approve' ? 'Approve' : 'Reject'} the gate of a run that waits for a manual decision.`)
+      .option('--step <name>', 'the gate step (default: the one waiting)')
+      .option('--comment <text>', 'recorded with the decision')
+      .action((runId: string, flags) => decide(runId, decision, flags, loadConfig()))
   }
+  pipeline
+    .command('export [file]')
+    .description(
+      "Write the same stages as a CI file whose jobs call `wharf`: Azure Pipelines or GitHub Actions, environments for approvals, secrets in the CI's syntax.",
+    )
+    .requiredOption('--format <format>', 'azure-pipelines or github-actions')
+    .option('--output <path>', 'write here instead of printing')
+    .action((file: string | undefined, flags) => exportCommand(file ?? loadConfig().projectFile, flags))
+}
+
+/** `wharf pipeline run [FILE]` / `resume RUN` (pipeline/run-pipeline-file.ts); resolves with the exit code. */
+async function runPipelineCommand(file: string, flags: RunFlags, config: Config, resumeRunId?: string): Promise<number> {
+  const { runPipelineFile } = await import('../pipeline/index.js')
+  return runPipelineFile(file, flags, config, { out: stdout, ...(resumeRunId === undefined ? {} : { resumeRunId }) })
+}
+
+async function clientOf(config: Config): Promise<ServerClient> {
+  const { ServerClient, connectionOf } = await import('../pipeline/index.js')
+  return new ServerClient(connectionOf(config))
 }
 
 /** `wharf pipeline runs`: newest first. */
-export async function listRuns(flags: { pipeline?: string; json?: boolean }, config: Config, out: Out = stdout): Promise<void> {
-  const runs = await new ServerClient(connectionOf(config)).listRuns(flags.pipeline)
+async function listRuns(flags: { pipeline?: string; json?: boolean }, config: Config, out: Out = stdout): Promise<void> {
+  const runs = await (await clientOf(config)).listRuns(flags.pipeline)
   if (flags.json) return out(JSON.stringify(runs, null, 2))
   if (runs.length === 0) return out('no pipeline runs')
   const rows = [['RUN', 'PIPELINE', 'STATUS', 'STARTED', 'DURATION', 'TRIGGER', 'STAGES']]
   for (const r of runs) {
     const duration = r.end_time ? `${((r.end_time - r.start_time) / 1000).toFixed(1)} s` : '-'
-    rows.push([r.run_id, r.pipeline, r.status, new Date(r.start_time).toISOString(), duration, String(r.trigger.kind ?? '-'), (r.selected_stages ?? ['all']).join(',')])
+    rows.push([
+      r.run_id,
+      r.pipeline,
+      r.status,
+      new Date(r.start_time).toISOString(),
+      duration,
+      String(r.trigger.kind ?? '-'),
+      (r.selected_stages ?? ['all']).join(','),
+    ])
   }
-  printTable(rows, out)
+  for (const line of formatTable(rows[0]!, rows.slice(1))) out(line)
 }
 
 /** `wharf pipeline logs RUN`: each stage and step with status and timing, then the stored log lines. */
-export async function showLogs(runId: string, flags: { json?: boolean; follow?: boolean }, config: Config, out: Out = stdout): Promise<void> {
-  const client = new ServerClient(connectionOf(config))
+async function showLogs(runId: string, flags: { json?: boolean; follow?: boolean }, config: Config, out: Out = stdout): Promise<void> {
+  const client = await clientOf(config)
   const run = await client.getRun(runId)
   if (flags.json) {
     const lines = await allLogs(client, runId)
@@ -113,8 +110,12 @@ export async function showLogs(runId: string, flags: { json?: boolean; follow?: 
   for (const stage of run.stages) {
     out(`${mark(stage.status)} stage ${stage.stage}: ${stage.status}${timing(stage)}`)
     for (const step of run.steps.filter((s) => s.stage === stage.stage)) {
-      const outputs = Object.entries(step.outputs).map(([k, v]) => `${k}=${v}`).join(' ')
-      out(`  ${mark(step.status)} ${step.step} (${step.kind}): ${step.status}${timing(step)}${step.attempts > 1 ? `, ${step.attempts} attempts` : ''}${outputs ? `  ${outputs}` : ''}${step.error ? `  error: ${step.error}` : ''}`)
+      const outputs = Object.entries(step.outputs)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+      out(
+        `  ${mark(step.status)} ${step.step} (${step.kind}): ${step.status}${timing(step)}${step.attempts > 1 ? `, ${step.attempts} attempts` : ''}${outputs ? `  ${outputs}` : ''}${step.error ? `  error: ${step.error}` : ''}`,
+      )
     }
   }
   out('')
@@ -141,26 +142,38 @@ async function allLogs(client: ServerClient, runId: string) {
 }
 
 const mark = (status: string) => ({ succeeded: '✓', failed: '✗', running: '▶', waiting: '…', skipped: '-', pending: ' ' })[status] ?? '?'
-const timing = (r: { start_time: number | null; end_time: number | null }) => (r.start_time && r.end_time ? `, ${((r.end_time - r.start_time) / 1000).toFixed(1)} s` : '')
+const timing = (r: { start_time: number | null; end_time: number | null }) =>
+  r.start_time && r.end_time ? `, ${((r.end_time - r.start_time) / 1000).toFixed(1)} s` : ''
 
 /** `wharf pipeline approve|reject RUN [--step NAME]`: the waiting gate unless one is named. */
-export async function decide(runId: string, decision: 'approved' | 'rejected', flags: { step?: string; comment?: string }, config: Config, out: Out = stdout): Promise<void> {
-  const client = new ServerClient(connectionOf(config))
+async function decide(
+  runId: string,
+  decision: 'approved' | 'rejected',
+  flags: { step?: string; comment?: string },
+  config: Config,
+  out: Out = stdout,
+): Promise<void> {
+  const client = await clientOf(config)
   let step = flags.step
   if (step === undefined) {
     const run: WireRun = await client.getRun(runId)
     const waiting = run.steps.filter((s) => s.kind === 'gate' && s.status === 'waiting')
     const gates = waiting.length > 0 ? waiting : run.steps.filter((s) => s.kind === 'gate' && (s.status === 'pending' || s.status === 'running'))
-    if (gates.length !== 1) throw new Error(gates.length === 0 ? `run ${runId} has no gate waiting for a decision` : `run ${runId} has several gates; name one with --step`)
+    if (gates.length !== 1)
+      throw new Error(gates.length === 0 ? `run ${runId} has no gate waiting for a decision` : `run ${runId} has several gates; name one with --step`)
     step = gates[0]!.step
   }
   const { actor } = await client.post('wharf/pipelines/runs/decide', { run_id: runId, step, decision, ...(flags.comment ? { comment: flags.comment } : {}) })
-  out(`${decision} step '${step}' of run ${runId}, recorded as ${actor ?? 'unknown'} (Wharf has no user accounts yet: the server records who authenticated, not WHARF_USER)`)
+  out(
+    `${decision} step '${step}' of run ${runId}, recorded as ${actor ?? 'unknown'} (Wharf has no user accounts yet: the server records who authenticated, not WHARF_USER)`,
+  )
 }
 
 /** `wharf pipeline export --format F [FILE] [--output PATH]`. */
-export async function exportCommand(file: string, flags: { format: string; output?: string }, out: Out = stdout): Promise<void> {
-  if (!(exportFormats as readonly string[]).includes(flags.format)) throw new Error(`--format must be one of ${exportFormats.join(', ')}, got '${flags.format}'`)
+async function exportCommand(file: string, flags: { format: string; output?: string }, out: Out = stdout): Promise<void> {
+  const { exportFormats, exportPipeline, loadPipeline, loadSecrets, Masker } = await import('../pipeline/index.js')
+  if (!(exportFormats as readonly string[]).includes(flags.format))
+    throw new Error(`--format must be one of ${exportFormats.join(', ')}, got '${flags.format}'`)
   const pipeline = await loadPipeline(resolve(file))
   // Secret values are not needed to export; those that are set still feed the masker, as a second guard.
   const envNames = Object.values(pipeline.secrets).flatMap((s) => ('env' in s ? [s.env] : []))
@@ -171,9 +184,4 @@ export async function exportCommand(file: string, flags: { format: string; outpu
   await mkdir(dirname(resolve(flags.output)), { recursive: true })
   await writeFile(flags.output, text)
   out(`wrote ${flags.output}`)
-}
-
-function printTable(rows: string[][], out: Out): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  for (const r of rows) out(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
 }

@@ -1,137 +1,49 @@
-import cluster from 'node:cluster'
-import type { Config } from '../config.js'
-import { renderMetrics, resolveModel, startServing, type MetricsSnapshot, type ResolvedModel, type RunningServing, type ServeOptions } from '../serving/index.js'
-import { version } from '../version.js'
+import type { Command } from 'commander'
+import { loadConfig } from '../config.js'
 
-type Message =
-  | { type: 'wharf-hello' }
-  | { type: 'wharf-start'; resolved: ResolvedModel }
-  | { type: 'wharf-ready'; url: string; name: string; version: string | undefined }
-  | { type: 'wharf-metrics-request'; id: number }
-  | { type: 'wharf-metrics-collect'; id: number }
-  | { type: 'wharf-metrics-snapshot'; id: number; snapshot: MetricsSnapshot }
-  | { type: 'wharf-metrics-reply'; id: number; text: string }
-
-function serveOptions(config: Config): ServeOptions {
-  if (config.modelUri === undefined) throw new Error('--model-uri is required (a model directory, runs:/RUN/PATH or models:/NAME/VERSION|STAGE|@ALIAS)')
-  return {
-    modelUri: config.modelUri, host: config.host, port: config.servePort, modelName: config.serveModelName,
-    maxBodyBytes: config.serveMaxBodyBytes, backend: config.serveBackend, batchMaxRows: config.serveBatchMaxRows, batchMaxWaitUs: config.serveBatchMaxWaitUs,
-    apiKeys: [config.serveApiKey, config.serveApiKeySecondary], apiKeysFile: config.serveApiKeysFile, accessLogSampleRate: config.serveAccessLogSampleRate,
-    pollIntervalMs: config.servePollIntervalMs, cacheDir: config.serveModelCacheDir, trackingUri: config.trackingUri, token: config.trackingToken,
-    allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins,
-  }
-}
-
-const readyLine = (m: { url: string; name: string; version: string | undefined }) => `Wharf ${version} serving ${m.name}${m.version ? ` version ${m.version}` : ''} at ${m.url}\n`
-
-/** `wharf serve`: one process, or with --workers N a node:cluster primary and N workers on one port. */
-export async function runServe(config: Config): Promise<void> {
-  const options = serveOptions(config)
-  if (cluster.isWorker) return runWorker(options, config.serveDrainTimeoutMs)
-  if (config.serveWorkers <= 1) {
-    const serving = await startServing(options)
-    process.stdout.write(readyLine({ url: serving.url, name: serving.slot.name, version: serving.slot.current?.version }))
-    return stopOnSignals(serving, config.serveDrainTimeoutMs)
-  }
-  return runPrimary(options, config.serveWorkers)
-}
-
-function runPrimary(options: ServeOptions, workers: number): Promise<void> {
-  return resolveModel(options.modelUri, options).then((resolved) => {
-    let stopping = false
-    let announced = false
-    const ready = new Set<number>()
-    const pending = new Map<number, { from: number; expected: number; snapshots: MetricsSnapshot[]; timer: NodeJS.Timeout }>()
-    const finish = (id: number) => {
-      const p = pending.get(id)
-      if (p === undefined) return
-      pending.delete(id)
-      clearTimeout(p.timer)
-      cluster.workers?.[p.from]?.send({ type: 'wharf-metrics-reply', id, text: renderMetrics(p.snapshots) } satisfies Message)
-    }
-    let nextId = 0
-    const fork = () => cluster.fork()
-    cluster.on('message', (worker, msg: Message) => {
-      // Workers say hello once they listen for messages: anything sent earlier would be lost.
-      if (msg.type === 'wharf-hello') worker.send({ type: 'wharf-start', resolved } satisfies Message)
-      else if (msg.type === 'wharf-ready') {
-        ready.add(worker.id)
-        if (ready.size === workers && !announced) {
-          announced = true
-          process.stdout.write(readyLine(msg))
-        }
-      } else if (msg.type === 'wharf-metrics-request') {
-        const id = ++nextId
-        const all = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined)
-        // A worker that does not answer within a second is left out of this scrape.
-        pending.set(id, { from: worker.id, expected: all.length, snapshots: [], timer: setTimeout(() => finish(id), 1000) })
-        for (const w of all) w.send({ type: 'wharf-metrics-collect', id } satisfies Message)
-      } else if (msg.type === 'wharf-metrics-snapshot') {
-        const p = pending.get(msg.id)
-        if (p === undefined) return
-        p.snapshots.push(msg.snapshot)
-        if (p.snapshots.length === p.expected) finish(msg.id)
-      }
+/** `wharf serve`: one model over the MLflow, KServe and Azure ML scoring protocols (serving/). */
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('Serve a model over HTTP: MLflow scoring (/invocations), KServe V1/V2 (/v1, /v2) and Azure ML (/score), with /metrics.')
+    .option('--model-uri <uri>', 'a model directory, runs:/RUN/PATH, models:/NAME/VERSION, models:/NAME/STAGE or models:/NAME@ALIAS (WHARF_MODEL_URI)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1; WHARF_HOST)')
+    .option('--port <port>', 'port (default 8080; WHARF_SERVE_PORT)')
+    .option('--workers <n>', 'worker processes sharing the port, e.g. one per core (default 1; WHARF_SERVE_WORKERS)')
+    .option('--model-name <name>', 'name in KServe routes (default: the registered name or the folder name)')
+    .option('--backend <backend>', 'auto (native evaluator for Wharf models, else ONNX Runtime), native or onnxruntime')
+    .option('--max-body-bytes <n>', 'larger bodies get 413 (default 10485760; WHARF_SERVE_MAX_BODY_BYTES)')
+    .option('--batch-max-rows <n>', 'ONNX models: micro-batch concurrent requests up to n rows (default 0, off)')
+    .option('--batch-max-wait-us <us>', 'ONNX models: longest wait to fill a micro-batch, microseconds (default 500)')
+    .option('--poll-interval-ms <ms>', 'with models:/NAME@ALIAS, poll the registry this often and hot-swap when the alias moves (default 2000)')
+    .option(
+      '--api-keys-file <file>',
+      'one key per line (primary, secondary), re-read on change; also WHARF_SERVE_API_KEY / _SECONDARY. Sent as Authorization: Bearer KEY',
+    )
+    .option('--access-log-sample-rate <r>', 'share of requests logged as JSON lines, 0 to 1 (default 0; 5xx always)')
+    .option('--model-cache-dir <dir>', 'where downloaded models are kept (default wharf-data/model-cache)')
+    .addHelpText(
+      'after',
+      '\nModels come from MLFLOW_TRACKING_URI / WHARF_TRACKING_URI (bearer token: MLFLOW_TRACKING_TOKEN). Health routes (/ping, /health, /v2/health/*) need no key. SIGTERM drains in-flight requests.',
+    )
+    .action(async (flags: Record<string, string | undefined>) => {
+      const { runServe } = await import('../serving/index.js')
+      await runServe(
+        loadConfig({
+          modelUri: flags['modelUri'],
+          host: flags['host'],
+          servePort: flags['port'],
+          serveWorkers: flags['workers'],
+          serveModelName: flags['modelName'],
+          serveBackend: flags['backend'],
+          serveMaxBodyBytes: flags['maxBodyBytes'],
+          serveBatchMaxRows: flags['batchMaxRows'],
+          serveBatchMaxWaitUs: flags['batchMaxWaitUs'],
+          servePollIntervalMs: flags['pollIntervalMs'],
+          serveApiKeysFile: flags['apiKeysFile'],
+          serveAccessLogSampleRate: flags['accessLogSampleRate'],
+          serveModelCacheDir: flags['modelCacheDir'],
+        }),
+      )
     })
-    cluster.on('exit', (worker, code, signal) => {
-      ready.delete(worker.id)
-      if (stopping) return
-      process.stderr.write(`wharf serve: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`)
-      fork()
-    })
-    for (let i = 0; i < workers; i++) fork()
-    const stop = () => {
-      stopping = true
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM')
-      const check = setInterval(() => {
-        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
-      }, 50)
-      check.unref()
-    }
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
-  })
-}
-
-function runWorker(options: ServeOptions, drainMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let nextId = 0
-    const waiting = new Map<number, (text: string) => void>()
-    let serving: RunningServing | undefined
-    process.on('message', (msg: Message) => {
-      if (msg.type === 'wharf-start') {
-        const renderAll = () => new Promise<string>((done) => {
-          const id = ++nextId
-          waiting.set(id, done)
-          process.send!({ type: 'wharf-metrics-request', id } satisfies Message)
-        })
-        startServing({ ...options, resolved: msg.resolved, renderMetrics: renderAll }).then((s) => {
-          serving = s
-          process.send!({ type: 'wharf-ready', url: s.url, name: s.slot.name, version: s.slot.current?.version } satisfies Message)
-          stopOnSignals(s, drainMs).then(resolve, reject)
-        }, reject)
-      } else if (msg.type === 'wharf-metrics-collect' && serving !== undefined) {
-        process.send!({ type: 'wharf-metrics-snapshot', id: msg.id, snapshot: serving.metrics.snapshot() } satisfies Message)
-      } else if (msg.type === 'wharf-metrics-reply') {
-        waiting.get(msg.id)?.(msg.text)
-        waiting.delete(msg.id)
-      }
-    })
-    process.send!({ type: 'wharf-hello' } satisfies Message)
-  })
-}
-
-/** SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to drainMs), exit 0. */
-function stopOnSignals(serving: RunningServing, drainMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      serving.close(drainMs).then(() => {
-        resolve()
-        process.exit(0)
-      }, () => process.exit(1))
-    }
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
-  })
 }

@@ -1,17 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-
-/** An error answered by the tracking server, with MLflow's `error_code` and message. */
-export class TrackingError extends Error {
-  constructor(
-    readonly errorCode: string,
-    message: string,
-    readonly status: number,
-  ) {
-    super(`${errorCode}: ${message}`)
-    this.name = 'TrackingError'
-  }
-}
+import { ApiClient, TrackingError } from './fetch-json.js'
 
 export interface RunInfo {
   readonly run_id: string
@@ -43,39 +32,32 @@ export interface KeyValue {
 export interface TrackingClientOptions {
   /** Tracking server base URL, e.g. http://127.0.0.1:5000 (a path prefix is kept). */
   readonly trackingUri: string
-  readonly token?: string
-  readonly fetch?: typeof fetch
+  readonly token?: string | undefined
 }
 
 /** MLflow's per-request limits for runs/log-batch (mlflow/utils/validation.py). */
-export const logBatchLimits = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const
+const logBatchLimits = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const
 
 /**
- * A small typed client of the MLflow REST API (PROTOCOLS.md sections 1–3): what `wharf train`
+ * A small typed client of the MLflow REST API (docs/protocols.md §1–3): what `wharf train`
  * needs to log a run, upload its artifacts through the artifact proxy, and register the model.
  */
 export class TrackingClient {
-  readonly #base: string
-  readonly #token: string | undefined
-  readonly #fetch: typeof fetch
+  readonly #api: ApiClient
 
   constructor(options: TrackingClientOptions) {
-    const uri = new URL(options.trackingUri)
-    if (uri.protocol !== 'http:' && uri.protocol !== 'https:') throw new Error(`tracking URI must be http(s), got '${options.trackingUri}'`)
-    this.#base = options.trackingUri.replace(/\/+$/, '')
-    this.#token = options.token
-    this.#fetch = options.fetch ?? fetch
+    this.#api = new ApiClient({ trackingUri: options.trackingUri, token: options.token })
   }
 
   async getOrCreateExperiment(name: string): Promise<string> {
     try {
-      const found = await this.#get<{ experiment: { experiment_id: string } }>('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: name })
+      const found = await this.#get<{ experiment: { experiment_id: string } }>('mlflow/experiments/get-by-name', { experiment_name: name })
       return found.experiment.experiment_id
     } catch (err) {
       if (!(err instanceof TrackingError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw err
     }
     try {
-      const created = await this.#post<{ experiment_id: string }>('/api/2.0/mlflow/experiments/create', { name })
+      const created = await this.#post<{ experiment_id: string }>('mlflow/experiments/create', { name })
       return created.experiment_id
     } catch (err) {
       // Another client created it between our two calls (MLflow's set_experiment does the same).
@@ -85,13 +67,18 @@ export class TrackingClient {
   }
 
   async createRun(experimentId: string, options: { runName?: string; tags?: readonly KeyValue[]; startTime?: number } = {}): Promise<RunInfo> {
-    const body = { experiment_id: experimentId, start_time: options.startTime ?? Date.now(), tags: options.tags ?? [], ...(options.runName ? { run_name: options.runName } : {}) }
-    const { run } = await this.#post<{ run: { info: RunInfo } }>('/api/2.0/mlflow/runs/create', body)
+    const body = {
+      experiment_id: experimentId,
+      start_time: options.startTime ?? Date.now(),
+      tags: options.tags ?? [],
+      ...(options.runName ? { run_name: options.runName } : {}),
+    }
+    const { run } = await this.#post<{ run: { info: RunInfo } }>('mlflow/runs/create', body)
     return run.info
   }
 
   async getRun(runId: string): Promise<RunInfo> {
-    const { run } = await this.#get<{ run: { info: RunInfo } }>('/api/2.0/mlflow/runs/get', { run_id: runId })
+    const { run } = await this.#get<{ run: { info: RunInfo } }>('mlflow/runs/get', { run_id: runId })
     return run.info
   }
 
@@ -99,12 +86,12 @@ export class TrackingClient {
   async logBatch(runId: string, batch: { metrics?: readonly Metric[]; params?: readonly KeyValue[]; tags?: readonly KeyValue[] }): Promise<void> {
     for (const chunk of chunkBatch(batch)) {
       const metrics = chunk.metrics.map((m) => ({ ...m, value: wireDouble(m.value) }))
-      await this.#post('/api/2.0/mlflow/runs/log-batch', { run_id: runId, ...chunk, metrics })
+      await this.#post('mlflow/runs/log-batch', { run_id: runId, ...chunk, metrics })
     }
   }
 
   async updateRun(runId: string, status: 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED', endTime = Date.now()): Promise<void> {
-    await this.#post('/api/2.0/mlflow/runs/update', { run_id: runId, run_uuid: runId, status, end_time: endTime })
+    await this.#post('mlflow/runs/update', { run_id: runId, run_uuid: runId, status, end_time: endTime })
   }
 
   /**
@@ -122,56 +109,37 @@ export class TrackingClient {
       return
     }
     const target = [root, artifactPath].filter((s) => s !== '').join('/')
-    const url = `${this.#base}/api/2.0/mlflow-artifacts/artifacts/${target.split('/').map(encodeURIComponent).join('/')}`
-    const response = await this.#fetch(url, { method: 'PUT', headers: { ...this.#auth(), 'Content-Type': 'application/octet-stream' }, body: await readFile(localPath) })
-    await this.#parse(response)
+    const url = this.#api.url(`/api/2.0/mlflow-artifacts/artifacts/${target.split('/').map(encodeURIComponent).join('/')}`)
+    await this.#api.send(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: await readFile(localPath) })
   }
 
   async createRegisteredModel(name: string): Promise<void> {
     try {
-      await this.#post('/api/2.0/mlflow/registered-models/create', { name })
+      await this.#post('mlflow/registered-models/create', { name })
     } catch (err) {
       if (!(err instanceof TrackingError && err.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw err
     }
   }
 
   async createModelVersion(name: string, source: string, runId?: string): Promise<ModelVersion> {
-    const { model_version } = await this.#post<{ model_version: ModelVersion }>('/api/2.0/mlflow/model-versions/create', { name, source, ...(runId ? { run_id: runId } : {}) })
+    const { model_version } = await this.#post<{ model_version: ModelVersion }>('mlflow/model-versions/create', {
+      name,
+      source,
+      ...(runId ? { run_id: runId } : {}),
+    })
     return model_version
   }
 
-  #auth(): Record<string, string> {
-    return this.#token ? { Authorization: `Bearer ${this.#token}` } : {}
-  }
-
   async #get<T>(path: string, query: Record<string, string>): Promise<T> {
-    const response = await this.#fetch(`${this.#base}${path}?${new URLSearchParams(query)}`, { headers: this.#auth() })
-    return this.#parse<T>(response)
+    return (await this.#api.get(path, query)) as T
   }
 
-  async #post<T = unknown>(path: string, body: unknown): Promise<T> {
-    const response = await this.#fetch(`${this.#base}${path}`, { method: 'POST', headers: { ...this.#auth(), 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
-    return this.#parse<T>(response)
-  }
-
-  async #parse<T>(response: Response): Promise<T> {
-    const text = await response.text()
-    let json: unknown
-    try {
-      json = text === '' ? {} : JSON.parse(text)
-    } catch {
-      json = undefined
-    }
-    if (!response.ok) {
-      const body = (json ?? {}) as { error_code?: string; message?: string }
-      throw new TrackingError(body.error_code ?? `HTTP_${response.status}`, body.message ?? (text.slice(0, 200) || response.statusText), response.status)
-    }
-    if (json === undefined) throw new TrackingError('INVALID_RESPONSE', `tracking server answered ${response.url} with a body that is not JSON`, response.status)
-    return json as T
+  async #post<T = unknown>(path: string, body: Record<string, unknown>): Promise<T> {
+    return (await this.#api.post(path, body)) as T
   }
 }
 
-/** Protobuf JSON spells non-finite doubles as strings (PROTOCOLS.md section 0); JSON.stringify would send null. */
+/** Protobuf JSON spells non-finite doubles as strings (docs/protocols.md §0); JSON.stringify would send null. */
 function wireDouble(value: number): number | string {
   if (Number.isNaN(value)) return 'NaN'
   if (value === Infinity) return 'Infinity'
@@ -182,7 +150,8 @@ function wireDouble(value: number): number | string {
 /** The store-relative path of a proxied artifact URI (`mlflow-artifacts:/1/abc/artifacts` → `1/abc/artifacts`). */
 export function proxiedPath(artifactUri: string): string {
   const match = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(artifactUri)
-  if (match === null) throw new Error(`artifact URI '${artifactUri}' is not proxied (mlflow-artifacts:/...); Wharf's client uploads through the tracking server only`)
+  if (match === null)
+    throw new Error(`artifact URI '${artifactUri}' is not proxied (mlflow-artifacts:/...); Wharf's client uploads through the tracking server only`)
   const path = match[1]!.replace(/\/+$/, '')
   if (path.split('/').some((s) => s === '..')) throw new Error(`artifact URI '${artifactUri}' contains '..'`)
   return path

@@ -10,8 +10,18 @@ describe('agreement between live and shadow answers', () => {
 
   it('compares class labels and probabilities of object rows', () => {
     const c = comparePredictions(
-      { predictions: [{ label: 'a', probability_a: 0.9 }, { label: 'b', probability_a: 0.2 }] },
-      { predictions: [{ label: 'a', probability_a: 0.8 }, { label: 'a', probability_a: 0.6 }] },
+      {
+        predictions: [
+          { label: 'a', probability_a: 0.9 },
+          { label: 'b', probability_a: 0.2 },
+        ],
+      },
+      {
+        predictions: [
+          { label: 'a', probability_a: 0.8 },
+          { label: 'a', probability_a: 0.6 },
+        ],
+      },
     )
     assert.equal(c?.labelRows, 2)
     assert.equal(c?.labelsEqual, 1)
@@ -27,7 +37,13 @@ describe('agreement between live and shadow answers', () => {
     stats.add(comparePredictions({ predictions: [1, 2] }, { predictions: [1, 3] }), false)
     stats.add(undefined, true)
     assert.deepEqual(stats.report(), {
-      liveVersion: '1', shadowVersion: '2', shadowedRequests: 2, shadowErrors: 1, comparedRows: 2, labelAgreement: 0.5, meanAbsoluteDifference: 0.5,
+      liveVersion: '1',
+      shadowVersion: '2',
+      shadowedRequests: 2,
+      shadowErrors: 1,
+      comparedRows: 2,
+      labelAgreement: 0.5,
+      meanAbsoluteDifference: 0.5,
     })
     assert.equal(new AgreementStats().report().labelAgreement, null)
   })

@@ -60,8 +60,9 @@ function labelOf(row: unknown): string | undefined {
 function valuesOf(row: unknown): Map<string, number> {
   const out = new Map<string, number>()
   if (typeof row === 'number') out.set('', row)
-  else if (Array.isArray(row)) row.forEach((v, i) => typeof v === 'number' && out.set(String(i), v))
-  else if (row && typeof row === 'object') {
+  else if (Array.isArray(row)) {
+    for (const [i, v] of row.entries()) if (typeof v === 'number') out.set(String(i), v)
+  } else if (row && typeof row === 'object') {
     for (const [k, v] of Object.entries(row as Record<string, unknown>)) if (typeof v === 'number' && k !== 'label') out.set(k, v)
   }
   return out
@@ -72,7 +73,10 @@ export function comparePredictions(live: unknown, shadow: unknown): Comparison |
   const a = rowsOf(live)
   const b = rowsOf(shadow)
   if (!a || !b) return undefined
-  let labelRows = 0, labelsEqual = 0, valuePairs = 0, absDiffSum = 0
+  let labelRows = 0,
+    labelsEqual = 0,
+    valuePairs = 0,
+    absDiffSum = 0
   const rows = Math.min(a.length, b.length)
   for (let i = 0; i < rows; i++) {
     const [la, lb] = [labelOf(a[i]), labelOf(b[i])]
@@ -101,7 +105,10 @@ export class AgreementStats {
   #valuePairs = 0
   #absDiffSum = 0
 
-  constructor(readonly liveVersion?: string, readonly shadowVersion?: string) {}
+  constructor(
+    readonly liveVersion?: string,
+    readonly shadowVersion?: string,
+  ) {}
 
   add(comparison: Comparison | undefined, isShadowError: boolean): void {
     this.#requests++

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -11,18 +9,25 @@ import { stringify } from 'yaml'
 import { type RunningServer, startServer } from '../integration/server-process.js'
 import { isOnPath, runContainerCommand } from './container/container-cli.js'
 import type { KubernetesEnvironment } from './environments.js'
-import { waitFor } from './fixtures/deploy-harness.js'
 import { deployApi } from './fixtures/registry-fixture.js'
-import { findFreePort } from './free-port.js'
 import { buildDeployment } from './kubernetes/manifests.js'
+import { freePort, tempDir, waitFor } from '../testing/fixtures.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const wharfBin = join(root, 'bin/wharf.js')
 const run = promisify(execFile)
 const hasPodman = isOnPath('podman')
-const hasServe = existsSync(join(root, 'dist/cli/serve.js'))
-const skip = !hasPodman ? 'podman is not installed (.ci/install-podman.sh installs it)' : !hasServe ? 'wharf serve is not built in this tree yet' : false
+// CI (GitHub Actions, Azure Pipelines and .ci/run set CI) must test the container target: there a
+// missing podman is a failure, not a skip. Elsewhere the suite is skipped and says why.
+const isCi = !['', '0', 'false'].includes((process.env['CI'] ?? '').toLowerCase())
+const skip = hasPodman ? false : isCi ? 'podman is missing (see the failing test above)' : 'podman is not installed (.ci/install-podman.sh installs it)'
 if (skip) process.stdout.write(`# skipping the container target tests: ${skip}\n`)
+
+if (isCi) {
+  it('finds podman, which CI runs the container target tests with', () => {
+    assert.ok(hasPodman, 'podman is not on PATH; .ci/install-podman.sh installs it')
+  })
+}
 
 const columns = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6']
 const scoringBody = JSON.stringify({ dataframe_split: { columns, data: [[0.03, 0.05, 0.06, 0.02, -0.04, -0.03, -0.04, 0.0, 0.02, -0.02]] } })
@@ -44,14 +49,24 @@ describe('the container target and real wharf serve processes', { skip }, () => 
   const endpoint = async (environment: string) => (await api('GET', 'list', { environment })).endpoints.find((e: any) => e.model_name === model)
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-container-'))
-    await writeFile(join(dir, 'wharf.yaml'), stringify({ environments: { staging: { target: 'local' }, qa: { target: 'container' }, production: { target: 'kubernetes', namespace: 'ml', replicas: 2 } } }))
+    dir = await tempDir('container')
+    await writeFile(
+      join(dir, 'wharf.yaml'),
+      stringify({
+        environments: { staging: { target: 'local' }, qa: { target: 'container' }, production: { target: 'kubernetes', namespace: 'ml', replicas: 2 } },
+      }),
+    )
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
-      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'), WHARF_DEPLOY_DIR: join(dir, 'deployments'),
+      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
+      WHARF_DEPLOY_DIR: join(dir, 'deployments'),
     })
-    await run(process.execPath, [wharfBin, 'train', '--data', join(root, 'data/diabetes.csv'), '--target', 'progression', '--model', 'ridge', '--register', model], {
-      env: { ...process.env, WHARF_TRACKING_URI: server.url },
-    })
+    await run(
+      process.execPath,
+      [wharfBin, 'train', '--data', join(root, 'data/diabetes.csv'), '--target', 'progression', '--model', 'ridge', '--register', model],
+      {
+        env: { ...process.env, WHARF_TRACKING_URI: server.url },
+      },
+    )
   })
 
   after(async () => {
@@ -86,25 +101,28 @@ describe('the container target and real wharf serve processes', { skip }, () => 
     assert.match(ports, /^8080\/tcp -> 127\.0\.0\.1:\d+/)
   })
 
-  it('brings a killed container back, healthy, within 5 s', async () => {
+  it('brings a killed container back, healthy', async () => {
     const qa = await endpoint('qa')
     await runContainerCommand('podman', ['kill', qa.instances[0].container_name])
-    const tookMs = await waitFor(async () => {
-      const e = await endpoint('qa')
-      return e.instances[0].restarts >= 1 && e.instances[0].health === 'ready' && (await score(e.url)).status === 200
-    }, 5000, 'container back and healthy')
-    assert.ok(tookMs < 5000)
+    await waitFor(
+      'the container back and healthy',
+      async () => {
+        const e = await endpoint('qa')
+        return e.instances[0].restarts >= 1 && e.instances[0].health === 'ready' && (await score(e.url)).status === 200
+      },
+      60_000,
+    )
   })
 
   it('runs the rendered Deployment with podman kube play and gets predictions from the pod', async () => {
-    const hostPort = await findFreePort()
+    const hostPort = await freePort()
     const env: KubernetesEnvironment = { name: 'kube-play', target: 'kubernetes', namespace: 'default', replicas: 1, servicePort: 80 }
     const deployment = buildDeployment({ env, modelName: model, version: '1', image: `localhost/wharf-{model}:v{version}`, hostPort, wharfVersion: '0' })
     const file = join(dir, 'deployment.yaml')
     await writeFile(file, stringify(deployment))
     try {
       await runContainerCommand('podman', ['kube', 'play', file], { timeoutMs: 120_000 })
-      await waitFor(async () => (await score(`http://127.0.0.1:${hostPort}`)).status === 200, 30_000, 'pod answering')
+      await waitFor('the pod answering', async () => (await score(`http://127.0.0.1:${hostPort}`)).status === 200, 60_000)
       const answer = await score(`http://127.0.0.1:${hostPort}`)
       assert.equal(answer.body.predictions.length, 1)
     } finally {
@@ -113,7 +131,9 @@ describe('the container target and real wharf serve processes', { skip }, () => 
   })
 
   it('prints the Kubernetes manifests of a deploy with --dry-run instead of applying them', async () => {
-    const { stdout } = await run(process.execPath, [wharfBin, 'deploy', model, '--version', '1', '--env', 'production', '--dry-run'], { env: { ...process.env, WHARF_TRACKING_URI: server.url } })
+    const { stdout } = await run(process.execPath, [wharfBin, 'deploy', model, '--version', '1', '--env', 'production', '--dry-run'], {
+      env: { ...process.env, WHARF_TRACKING_URI: server.url },
+    })
     const kinds = [...stdout.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1])
     assert.deepEqual(kinds, ['Deployment', 'Service', 'PodDisruptionBudget'], stdout)
     assert.match(stdout, /namespace: ml/)

@@ -1,36 +1,16 @@
-import type { Logger } from 'pino'
 import { invalidParameter, MlflowError, notFound } from '../errors.js'
 import type { RegistryService } from '../registry/index.js'
 import { rollbackTarget } from './deploy-history.js'
-import type { DeploymentStore } from './deployment-store.js'
-import { EndpointRuntimes } from './endpoint-runtimes.js'
+import { EndpointPool, type EndpointPoolOptions } from './endpoint-pool.js'
 import { type DeployAction, type DeployChange, type Endpoint, liveVersionOf, type Traffic } from './entities.js'
 import type { Environment } from './environments.js'
-import type { Runner } from './runner.js'
 import { nextTraffic, validPercent, validWeights } from './traffic-plan.js'
-import type { SupervisorOptions } from './supervisor.js'
 import { describeEndpoint, type EndpointStatus } from './endpoint-status.js'
 import type { KubernetesDeployer } from './kubernetes/kubernetes-deployer.js'
 
-export interface ControlPlaneOptions {
-  readonly store: DeploymentStore
+export interface ControlPlaneOptions extends EndpointPoolOptions {
   readonly registry: RegistryService
-  readonly environments: ReadonlyMap<string, Environment>
-  /** Logs and shadow logs go under this folder. */
-  readonly deployDir: string
-  /** The runner for an environment's target (local or container). */
-  readonly runnerFor: (env: Environment) => Runner
-  /** Builds (or finds) the serving image of a version, for the container target. */
-  readonly imageFor?: (modelName: string, version: string, env: Environment) => Promise<string>
   readonly kubernetes?: KubernetesDeployer
-  readonly routerHost?: string
-  /** What endpoint routers accept besides their own names and localhost origins, and their body limit. */
-  readonly routerGuard?: { readonly allowedHosts: readonly string[]; readonly allowedOrigins: readonly string[]; readonly maxBodyBytes: number }
-  readonly readyTimeoutMs?: number
-  readonly drainTimeoutMs?: number
-  readonly supervisor?: SupervisorOptions
-  readonly logger?: Logger
-  readonly now?: () => number
 }
 
 export interface DeployRequest {
@@ -61,27 +41,27 @@ export interface TrafficRequest {
  * only to ready instances, draining the old ones before stopping them.
  */
 export class ControlPlane {
-  readonly #o: ControlPlaneOptions
-  readonly #runtimes: EndpointRuntimes
+  readonly #options: ControlPlaneOptions
+  readonly #endpoints: EndpointPool
   #isStarted = false
 
   constructor(options: ControlPlaneOptions) {
-    this.#o = options
-    this.#runtimes = new EndpointRuntimes(options)
+    this.#options = options
+    this.#endpoints = new EndpointPool(options)
   }
 
   get environments(): ReadonlyMap<string, Environment> {
-    return this.#o.environments
+    return this.#options.environments
   }
 
   /** Finds the stored endpoints again: opens their routers, adopts live instances, restarts the rest. */
   async start(): Promise<void> {
-    for (const endpoint of await this.#o.store.listEndpoints()) {
+    for (const endpoint of await this.#options.store.listEndpoints()) {
       if (endpoint.target === 'kubernetes') continue
       try {
-        await this.#runtimes.get(endpoint.environment, endpoint.modelName)
+        await this.#endpoints.get(endpoint.environment, endpoint.modelName)
       } catch (err) {
-        this.#o.logger?.error({ err, environment: endpoint.environment, model: endpoint.modelName }, 'could not restore endpoint')
+        this.#options.logger?.error({ err, environment: endpoint.environment, model: endpoint.modelName }, 'could not restore endpoint')
       }
     }
     this.#isStarted = true
@@ -90,26 +70,40 @@ export class ControlPlane {
   /** Stops supervising and routing; serving instances keep running for the next start to adopt. */
   async close(): Promise<void> {
     this.#isStarted = false
-    await this.#runtimes.closeAll()
+    await this.#endpoints.closeAll()
   }
 
-  async deploy(request: DeployRequest, action: DeployAction = 'deploy', extra: Record<string, unknown> = {}): Promise<{ change: DeployChange; endpoint: EndpointStatus }> {
+  async deploy(
+    request: DeployRequest,
+    action: DeployAction = 'deploy',
+    extra: Record<string, unknown> = {},
+  ): Promise<{ change: DeployChange; endpoint: EndpointStatus }> {
     const env = this.#environment(request.environment)
     const version = await this.#resolveVersion(request.modelName, request.version, request.alias)
     if (env.target === 'kubernetes') {
-      if (request.weight !== undefined || request.shadowPercent !== undefined) throw invalidParameter(`environment '${env.name}' (kubernetes) rolls out one version; weights and shadow traffic need a local or container environment`)
-      if (!this.#o.kubernetes) throw new MlflowError('INVALID_STATE', 'the kubernetes target is not available in this server')
-      return this.#o.kubernetes.deploy({ env, modelName: request.modelName, version, actor: request.actor, action, store: this.#o.store, now: this.#now(), extra })
+      if (request.weight !== undefined || request.shadowPercent !== undefined)
+        throw invalidParameter(`environment '${env.name}' (kubernetes) rolls out one version; weights and shadow traffic need a local or container environment`)
+      if (!this.#options.kubernetes) throw new MlflowError('INVALID_STATE', 'the kubernetes target is not available in this server')
+      return this.#options.kubernetes.deploy({
+        env,
+        modelName: request.modelName,
+        version,
+        actor: request.actor,
+        action,
+        store: this.#options.store,
+        now: this.#now(),
+        extra,
+      })
     }
     this.#assertStarted()
-    const runtime = await this.#runtimes.get(env.name, request.modelName, env)
+    const runtime = await this.#endpoints.get(env.name, request.modelName, env)
     return runtime.serialize(async () => {
-      const endpoint = (await this.#o.store.getEndpoint(env.name, request.modelName))!
+      const endpoint = (await this.#options.store.getEndpoint(env.name, request.modelName))!
       const before = endpoint.traffic
       const live = liveVersionOf(before)
       const traffic = nextTraffic(before, version, live, request)
-      await this.#runtimes.ensureInstance(runtime, env, request.modelName, version)
-      await this.#runtimes.switchTraffic(runtime, endpoint, traffic, live)
+      await this.#endpoints.ensureInstance(runtime, env, request.modelName, version)
+      await this.#endpoints.switchTraffic(runtime, endpoint, traffic, live)
       const change = await this.#record(action, request.actor, endpoint, live, liveVersionOf(traffic), { version, traffic, ...extra })
       return { change, endpoint: await this.#status(endpoint.environment, endpoint.modelName) }
     })
@@ -117,12 +111,15 @@ export class ControlPlane {
 
   /** Moves `alias` to the version live in `from` and rolls `to` to it. */
   async promote(request: { modelName: string; from: string; to: string; alias?: string | undefined; actor: string }) {
-    const source = await this.#o.store.getEndpoint(this.#environment(request.from).name, request.modelName)
+    const source = await this.#options.store.getEndpoint(this.#environment(request.from).name, request.modelName)
     const version = source && liveVersionOf(source.traffic)
     if (!version) throw notFound(`model '${request.modelName}' is not deployed in environment '${request.from}'`)
     const alias = request.alias ?? 'production'
-    await this.#o.registry.setAlias(request.modelName, alias, version, request.actor)
-    return this.deploy({ modelName: request.modelName, environment: request.to, version, actor: request.actor }, 'promote', { fromEnvironment: request.from, alias })
+    await this.#options.registry.setAlias(request.modelName, alias, version, request.actor)
+    return this.deploy({ modelName: request.modelName, environment: request.to, version, actor: request.actor }, 'promote', {
+      fromEnvironment: request.from,
+      alias,
+    })
   }
 
   /** The Kubernetes objects a deploy would apply, without applying or recording anything. */
@@ -137,7 +134,7 @@ export class ControlPlane {
   /** Goes back to the version that was live before the current one. */
   async rollback(request: { modelName: string; environment: string; actor: string }) {
     const env = this.#environment(request.environment)
-    const changes = await this.#o.store.listChanges({ environment: env.name, modelName: request.modelName })
+    const changes = await this.#options.store.listChanges({ environment: env.name, modelName: request.modelName })
     const version = rollbackTarget(changes)
     if (!version) throw new MlflowError('INVALID_STATE', `model '${request.modelName}' has no earlier version in environment '${env.name}' to roll back to`)
     return this.deploy({ modelName: request.modelName, environment: env.name, version, actor: request.actor }, 'rollback')
@@ -149,10 +146,10 @@ export class ControlPlane {
     this.#assertStarted()
     const endpoint = await this.#endpoint(env.name, request.modelName)
     if (endpoint.target === 'kubernetes') throw invalidParameter(`environment '${env.name}' (kubernetes) has no traffic router`)
-    const runtime = await this.#runtimes.get(env.name, request.modelName)
+    const runtime = await this.#endpoints.get(env.name, request.modelName)
     return runtime.serialize(async () => {
-      const current = (await this.#o.store.getEndpoint(env.name, request.modelName))!
-      const running = new Set((await this.#o.store.listInstances(env.name, request.modelName)).map((i) => i.version))
+      const current = (await this.#options.store.getEndpoint(env.name, request.modelName))!
+      const running = new Set((await this.#options.store.listInstances(env.name, request.modelName)).map((i) => i.version))
       const weights = request.weights ? validWeights(request.weights, running) : current.traffic.weights
       let shadow = current.traffic.shadow
       if (request.shadowPercent !== undefined) {
@@ -163,7 +160,7 @@ export class ControlPlane {
       if (shadow && (weights[shadow.version] ?? 0) > 0) shadow = undefined
       const traffic: Traffic = { weights, shadow }
       const live = liveVersionOf(current.traffic)
-      await this.#runtimes.switchTraffic(runtime, current, traffic, live)
+      await this.#endpoints.switchTraffic(runtime, current, traffic, live)
       const change = await this.#record('traffic', request.actor, current, live, liveVersionOf(traffic), { traffic })
       return { change, endpoint: await this.#status(env.name, request.modelName) }
     })
@@ -173,72 +170,109 @@ export class ControlPlane {
   async undeploy(request: { modelName: string; environment: string; actor: string }): Promise<{ change: DeployChange }> {
     const endpoint = await this.#endpoint(request.environment, request.modelName)
     if (endpoint.target === 'kubernetes') {
-      if (!this.#o.kubernetes) throw new MlflowError('INVALID_STATE', 'the kubernetes target is not available in this server')
-      await this.#o.kubernetes.undeploy({ env: this.#environment(request.environment), modelName: request.modelName })
+      if (!this.#options.kubernetes) throw new MlflowError('INVALID_STATE', 'the kubernetes target is not available in this server')
+      await this.#options.kubernetes.undeploy({ env: this.#environment(request.environment), modelName: request.modelName })
     } else {
-      const runtime = await this.#runtimes.get(request.environment, request.modelName)
+      const runtime = await this.#endpoints.get(request.environment, request.modelName)
       await runtime.serialize(async () => {
         await Promise.all([...runtime.supervisors.values()].map((s) => s.stop(2000)))
         await runtime.close()
       })
-      this.#runtimes.forget(request.environment, request.modelName)
+      this.#endpoints.forget(request.environment, request.modelName)
     }
-    await this.#o.store.deleteEndpoint(endpoint.environment, endpoint.modelName)
+    await this.#options.store.deleteEndpoint(endpoint.environment, endpoint.modelName)
     return { change: await this.#record('undeploy', request.actor, endpoint, liveVersionOf(endpoint.traffic), undefined, {}) }
   }
 
   async list(environment?: string): Promise<EndpointStatus[]> {
     if (environment !== undefined) this.#environment(environment)
-    const endpoints = await this.#o.store.listEndpoints(environment)
+    const endpoints = await this.#options.store.listEndpoints(environment)
     return Promise.all(endpoints.map((e) => this.#status(e.environment, e.modelName)))
   }
 
   async history(query: { environment?: string | undefined; modelName?: string | undefined; limit?: number | undefined }): Promise<DeployChange[]> {
-    return this.#o.store.listChanges(query)
+    return this.#options.store.listChanges(query)
   }
 
   async agreement(environment: string, modelName: string) {
     await this.#endpoint(environment, modelName)
-    const runtime = this.#runtimes.peek(environment, modelName)
+    const runtime = this.#endpoints.peek(environment, modelName)
     return runtime ? runtime.shadowLog.reports() : []
   }
 
   async logs(query: { environment: string; modelName: string; version: string; maxLines: number }): Promise<string> {
     const env = this.#environment(query.environment)
-    const instance = (await this.#o.store.listInstances(env.name, query.modelName)).find((i) => i.version === query.version)
-    const spec = this.#runtimes.specFor(env.name, query.modelName, query.version, instance?.modelUri ?? '', instance?.port ?? 0, instance?.instanceId ?? '', instance?.image)
-    return this.#o.runnerFor(env).readLog(spec, instance && { pid: instance.pid, containerName: instance.containerName }, query.maxLines)
+    const instance = (await this.#options.store.listInstances(env.name, query.modelName)).find((i) => i.version === query.version)
+    const spec = this.#endpoints.specFor(
+      env.name,
+      query.modelName,
+      query.version,
+      instance?.modelUri ?? '',
+      instance?.port ?? 0,
+      instance?.instanceId ?? '',
+      instance?.image,
+    )
+    return this.#options.runnerFor(env).readLog(spec, instance && { pid: instance.pid, containerName: instance.containerName }, query.maxLines)
   }
 
   async #status(environment: string, modelName: string): Promise<EndpointStatus> {
     const endpoint = await this.#endpoint(environment, modelName)
-    const instances = await this.#o.store.listInstances(environment, modelName)
-    const changes = await this.#o.store.listChanges({ environment, modelName, limit: 200 })
-    const runtime = this.#runtimes.peek(environment, modelName)
-    const host = this.#o.routerHost ?? '127.0.0.1'
-    return describeEndpoint(endpoint, instances, changes, (id) => runtime?.supervisors.get(id)?.status(), host, this.#o.kubernetes?.urlOf(this.#environment(environment), modelName))
+    const instances = await this.#options.store.listInstances(environment, modelName)
+    const changes = await this.#options.store.listChanges({ environment, modelName, limit: 200 })
+    const runtime = this.#endpoints.peek(environment, modelName)
+    const host = this.#options.routerHost ?? '127.0.0.1'
+    return describeEndpoint(
+      endpoint,
+      instances,
+      changes,
+      (id) => runtime?.supervisors.get(id)?.status(),
+      host,
+      this.#options.kubernetes?.urlOf(this.#environment(environment), modelName),
+    )
   }
 
   async #resolveVersion(modelName: string, version: string | undefined, alias: string | undefined): Promise<string> {
     if ((version === undefined) === (alias === undefined)) throw invalidParameter('give exactly one of version and alias')
-    const found = version !== undefined ? await this.#o.registry.getModelVersion(modelName, version) : await this.#o.registry.getVersionByAlias(modelName, alias!)
+    const found =
+      version !== undefined
+        ? await this.#options.registry.getModelVersion(modelName, version)
+        : await this.#options.registry.getVersionByAlias(modelName, alias!)
     return String(found.version)
   }
 
   #environment(name: string): Environment {
-    const env = this.#o.environments.get(name)
-    if (!env) throw notFound(`environment '${name}' is not defined (known: ${[...this.#o.environments.keys()].join(', ') || 'none'}); declare it under environments: in wharf.yaml`)
+    const env = this.#options.environments.get(name)
+    if (!env)
+      throw notFound(
+        `environment '${name}' is not defined (known: ${[...this.#options.environments.keys()].join(', ') || 'none'}); declare it under environments: in wharf.yaml`,
+      )
     return env
   }
 
   async #endpoint(environment: string, modelName: string): Promise<Endpoint> {
-    const endpoint = await this.#o.store.getEndpoint(environment, modelName)
+    const endpoint = await this.#options.store.getEndpoint(environment, modelName)
     if (!endpoint) throw notFound(`model '${modelName}' is not deployed in environment '${environment}'`)
     return endpoint
   }
 
-  #record(action: DeployAction, actor: string, endpoint: Endpoint, fromVersion: string | undefined, toVersion: string | undefined, data: Record<string, unknown>) {
-    return this.#o.store.recordChange({ time: this.#now(), actor, action, environment: endpoint.environment, modelName: endpoint.modelName, fromVersion, toVersion, data })
+  #record(
+    action: DeployAction,
+    actor: string,
+    endpoint: Endpoint,
+    fromVersion: string | undefined,
+    toVersion: string | undefined,
+    data: Record<string, unknown>,
+  ) {
+    return this.#options.store.recordChange({
+      time: this.#now(),
+      actor,
+      action,
+      environment: endpoint.environment,
+      modelName: endpoint.modelName,
+      fromVersion,
+      toVersion,
+      data,
+    })
   }
 
   #assertStarted(): void {
@@ -246,7 +280,6 @@ export class ControlPlane {
   }
 
   #now(): number {
-    return (this.#o.now ?? Date.now)()
+    return (this.#options.now ?? Date.now)()
   }
 }
-

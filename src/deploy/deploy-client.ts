@@ -1,4 +1,5 @@
-import { fetchJson } from '../client/index.js'
+import { ApiClient, type JsonObject } from '../client/index.js'
+
 /**
  * The deployment REST API from the command line (`/api/2.0/wharf/deployments/...` on the server
  * named by WHARF_TRACKING_URI / MLFLOW_TRACKING_URI). The CLI sends HTTP Basic credentials with the
@@ -11,34 +12,23 @@ export interface DeployClientOptions {
   readonly user: string
 }
 
-export type Json = Record<string, any>
+export type Json = JsonObject
 
 export class DeployClient {
-  readonly #base: string
-  readonly #headers: Record<string, string>
+  readonly #api: ApiClient
+  readonly #notFoundHint: string
 
   constructor(options: DeployClientOptions) {
-    if (!options.trackingUri) throw new Error('no tracking server: set WHARF_TRACKING_URI or MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000)')
-    if (!/^https?:\/\//.test(options.trackingUri)) throw new Error(`the tracking URI must be http(s)://..., got '${options.trackingUri}'`)
-    this.#base = options.trackingUri.replace(/\/+$/, '')
-    const credentials = Buffer.from(`${options.user.replace(/:/g, '_')}:${options.token ?? ''}`).toString('base64')
-    this.#headers = { 'user-agent': 'wharf-cli', authorization: `Basic ${credentials}` }
+    this.#api = new ApiClient({ ...options, userAgent: 'wharf-cli' })
+    this.#notFoundHint = `the server at ${this.#api.baseUri} has no deployment API (is it a wharf server with a SQLite store?)`
   }
 
   get(path: string, query: Record<string, string | number | undefined> = {}): Promise<Json> {
-    const url = new URL(`${this.#base}/api/2.0/wharf/deployments/${path}`)
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v))
-    return this.#call(url, { method: 'GET', headers: this.#headers })
+    return this.#api.get(`wharf/deployments/${path}`, query, this.#notFoundHint)
   }
 
   post(path: string, body: Record<string, unknown>): Promise<Json> {
-    const url = new URL(`${this.#base}/api/2.0/wharf/deployments/${path}`)
-    const fields = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined))
-    return this.#call(url, { method: 'POST', headers: { ...this.#headers, 'content-type': 'application/json' }, body: JSON.stringify(fields) })
-  }
-
-  #call(url: URL, init: RequestInit): Promise<Json> {
-    return fetchJson(this.#base, url, init, `the server at ${this.#base} has no deployment API (is it a wharf server with a SQLite store?)`)
+    return this.#api.post(`wharf/deployments/${path}`, body, this.#notFoundHint)
   }
 }
 
@@ -62,10 +52,26 @@ export function formatEndpoints(endpoints: readonly Json[]): string[] {
   if (endpoints.length === 0) return ['no deployments']
   const rows = [['ENVIRONMENT', 'MODEL', 'TARGET', 'LIVE', 'SINCE', 'HEALTH', 'TRAFFIC', 'ENDPOINT']]
   for (const e of endpoints) {
-    const weights = Object.entries(e.traffic.weights as Record<string, number>).filter(([, w]) => w > 0).map(([v, w]) => `v${v}:${w}%`)
+    const weights = Object.entries(e.traffic.weights as Record<string, number>)
+      .filter(([, w]) => w > 0)
+      .map(([v, w]) => `v${v}:${w}%`)
     if (e.traffic.shadow) weights.push(`shadow v${e.traffic.shadow.version}:${e.traffic.shadow.percent}%`)
-    rows.push([e.environment, e.model_name, e.target, e.live_version ? `v${e.live_version}` : '-', e.since ? ago(e.since) : '-', e.health, weights.join(' ') || '-', e.url ?? '-'])
+    rows.push([
+      e.environment,
+      e.model_name,
+      e.target,
+      e.live_version ? `v${e.live_version}` : '-',
+      e.since ? ago(e.since) : '-',
+      e.health,
+      weights.join(' ') || '-',
+      e.url ?? '-',
+    ])
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+  return rows.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  )
 }

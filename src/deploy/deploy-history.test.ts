@@ -5,7 +5,15 @@ import type { DeployAction, DeployChange } from './entities.js'
 
 let id = 0
 const change = (action: DeployAction, fromVersion: string | undefined, toVersion: string | undefined): DeployChange => ({
-  changeId: ++id, time: id, actor: 'a', action, environment: 'e', modelName: 'm', fromVersion, toVersion, data: {},
+  changeId: ++id,
+  time: id,
+  actor: 'a',
+  action,
+  environment: 'e',
+  modelName: 'm',
+  fromVersion,
+  toVersion,
+  data: {},
 })
 
 describe('rollback targets from the change history', () => {
@@ -24,6 +32,9 @@ describe('rollback targets from the change history', () => {
   })
 
   it('starts over after an undeploy', () => {
-    assert.equal(rollbackTarget([change('deploy', undefined, '1'), change('deploy', '1', '2'), change('undeploy', '2', undefined), change('deploy', undefined, '3')]), undefined)
+    assert.equal(
+      rollbackTarget([change('deploy', undefined, '1'), change('deploy', '1', '2'), change('undeploy', '2', undefined), change('deploy', undefined, '3')]),
+      undefined,
+    )
   })
 })

@@ -17,28 +17,63 @@ const { get, post } = routeBuilders<DeployContext>()
 const name = z.string().min(1).max(256)
 const version = z.union([z.string().regex(/^\d+$/, 'expected a version number'), z.number().int().min(1).transform(String)])
 
-export const toWireChange = (c: DeployChange) => ({
-  change_id: c.changeId, time: c.time, actor: c.actor, action: c.action, environment: c.environment, model_name: c.modelName,
-  from_version: c.fromVersion ?? null, to_version: c.toVersion ?? null, data: c.data,
+const toWireChange = (c: DeployChange) => ({
+  change_id: c.changeId,
+  time: c.time,
+  actor: c.actor,
+  action: c.action,
+  environment: c.environment,
+  model_name: c.modelName,
+  from_version: c.fromVersion ?? null,
+  to_version: c.toVersion ?? null,
+  data: c.data,
 })
 
-export const toWireEndpoint = (e: EndpointStatus) => ({
-  environment: e.environment, model_name: e.modelName, target: e.target, url: e.url ?? null, live_version: e.liveVersion ?? null,
-  since: e.since ?? null, health: e.health, traffic: { weights: e.traffic.weights, shadow: e.traffic.shadow ?? null },
+const toWireEndpoint = (e: EndpointStatus) => ({
+  environment: e.environment,
+  model_name: e.modelName,
+  target: e.target,
+  url: e.url ?? null,
+  live_version: e.liveVersion ?? null,
+  since: e.since ?? null,
+  health: e.health,
+  traffic: { weights: e.traffic.weights, shadow: e.traffic.shadow ?? null },
   instances: e.instances.map((i) => ({
-    version: i.version, role: i.role, weight: i.weight, port: i.port, url: i.url, pid: i.pid ?? null, container_name: i.containerName ?? null,
-    image: i.image ?? null, health: i.health, restarts: i.restarts, start_time: i.startTime,
+    version: i.version,
+    role: i.role,
+    weight: i.weight,
+    port: i.port,
+    url: i.url,
+    pid: i.pid ?? null,
+    container_name: i.containerName ?? null,
+    image: i.image ?? null,
+    health: i.health,
+    restarts: i.restarts,
+    start_time: i.startTime,
   })),
 })
 
 const toWireReport = (r: AgreementReport) => ({
-  live_version: r.liveVersion ?? null, shadow_version: r.shadowVersion ?? null, shadowed_requests: r.shadowedRequests, shadow_errors: r.shadowErrors,
-  compared_rows: r.comparedRows, label_agreement: r.labelAgreement, mean_absolute_difference: r.meanAbsoluteDifference,
+  live_version: r.liveVersion ?? null,
+  shadow_version: r.shadowVersion ?? null,
+  shadowed_requests: r.shadowedRequests,
+  shadow_errors: r.shadowErrors,
+  compared_rows: r.comparedRows,
+  label_agreement: r.labelAgreement,
+  mean_absolute_difference: r.meanAbsoluteDifference,
 })
 
 const toWireTraffic = (t: InstanceTraffic) => ({
-  version: t.version, role: t.role, url: t.url, requests_per_second: t.requestsPerSecond ?? null, errors_per_second: t.errorsPerSecond ?? null,
-  p50_ms: t.p50Ms ?? null, p99_ms: t.p99Ms ?? null, requests_total: t.requestsTotal ?? null, window_seconds: t.windowSeconds ?? null, error: t.error ?? null,
+  version: t.version,
+  role: t.role,
+  url: t.url,
+  requests_per_second: t.requestsPerSecond ?? null,
+  errors_per_second: t.errorsPerSecond ?? null,
+  p50_ms: t.p50Ms ?? null,
+  p99_ms: t.p99Ms ?? null,
+  requests_total: t.requestsTotal ?? null,
+  window_seconds: t.windowSeconds ?? null,
+  error: t.error ?? null,
 })
 
 const outcome = (r: { change: DeployChange; endpoint: EndpointStatus }) => ({ change: toWireChange(r.change), endpoint: toWireEndpoint(r.endpoint) })
@@ -52,9 +87,26 @@ export function deploymentRoutes(plane: ControlPlane, meter = new TrafficMeter()
     get('/deployments/list', z.object({ environment: name.optional() }), async (q) => ({ endpoints: (await plane.list(q.environment)).map(toWireEndpoint) })),
     post(
       '/deployments/deploy',
-      z.object({ model_name: name, environment: name, version: version.optional(), alias: name.optional(), weight: double.optional(), shadow_percent: double.optional() }),
+      z.object({
+        model_name: name,
+        environment: name,
+        version: version.optional(),
+        alias: name.optional(),
+        weight: double.optional(),
+        shadow_percent: double.optional(),
+      }),
       async (b, { actor }) =>
-        outcome(await plane.deploy({ modelName: b.model_name, environment: b.environment, version: b.version, alias: b.alias, weight: b.weight, shadowPercent: b.shadow_percent, actor })),
+        outcome(
+          await plane.deploy({
+            modelName: b.model_name,
+            environment: b.environment,
+            version: b.version,
+            alias: b.alias,
+            weight: b.weight,
+            shadowPercent: b.shadow_percent,
+            actor,
+          }),
+        ),
     ),
     post('/deployments/render', z.object({ model_name: name, environment: name, version: version.optional(), alias: name.optional() }), async (b) => ({
       manifests: await plane.render({ modelName: b.model_name, environment: b.environment, version: b.version, alias: b.alias }),
@@ -68,7 +120,8 @@ export function deploymentRoutes(plane: ControlPlane, meter = new TrafficMeter()
     post(
       '/deployments/traffic',
       z.object({ model_name: name, environment: name, weights: z.record(z.string(), double).optional(), shadow_percent: double.optional() }),
-      async (b, { actor }) => outcome(await plane.setTraffic({ modelName: b.model_name, environment: b.environment, weights: b.weights, shadowPercent: b.shadow_percent, actor })),
+      async (b, { actor }) =>
+        outcome(await plane.setTraffic({ modelName: b.model_name, environment: b.environment, weights: b.weights, shadowPercent: b.shadow_percent, actor })),
     ),
     post('/deployments/undeploy', z.object({ model_name: name, environment: name }), async (b, { actor }) => ({
       change: toWireChange((await plane.undeploy({ modelName: b.model_name, environment: b.environment, actor })).change),

@@ -50,17 +50,41 @@ export function describeEndpoint(
   const rows = instances.map((i): InstanceStatus => {
     const s = supervision(i.instanceId)
     return {
-      version: i.version, role: roleOf(endpoint.traffic, live, i.version), weight: endpoint.traffic.weights[i.version] ?? 0, port: i.port,
-      url: `http://${host}:${i.port}`, pid: s?.pid ?? i.pid, containerName: s?.containerName ?? i.containerName, image: i.image,
-      health: s?.health ?? 'unknown', restarts: s?.restarts ?? 0, startTime: i.startTime,
+      version: i.version,
+      role: roleOf(endpoint.traffic, live, i.version),
+      weight: endpoint.traffic.weights[i.version] ?? 0,
+      port: i.port,
+      url: `http://${host}:${i.port}`,
+      pid: s?.pid ?? i.pid,
+      containerName: s?.containerName ?? i.containerName,
+      image: i.image,
+      health: s?.health ?? 'unknown',
+      restarts: s?.restarts ?? 0,
+      startTime: i.startTime,
     }
   })
   const serving = rows.filter((r) => r.weight > 0)
   const readyCount = serving.filter((r) => r.health === 'ready').length
-  const health = endpoint.target === 'kubernetes' ? 'unknown' : serving.length === 0 ? 'down' : readyCount === serving.length ? 'ready' : readyCount > 0 ? 'degraded' : 'down'
+  const health =
+    endpoint.target === 'kubernetes'
+      ? 'unknown'
+      : serving.length === 0
+        ? 'down'
+        : readyCount === serving.length
+          ? 'ready'
+          : readyCount > 0
+            ? 'degraded'
+            : 'down'
   const url = endpoint.target === 'kubernetes' ? externalUrl : endpoint.routerPort === undefined ? undefined : `http://${host}:${endpoint.routerPort}`
   return {
-    environment: endpoint.environment, modelName: endpoint.modelName, target: endpoint.target, url, liveVersion: live,
-    since: live === undefined ? undefined : liveSince(changes, live) ?? endpoint.creationTime, health, traffic: endpoint.traffic, instances: rows,
+    environment: endpoint.environment,
+    modelName: endpoint.modelName,
+    target: endpoint.target,
+    url,
+    liveVersion: live,
+    since: live === undefined ? undefined : (liveSince(changes, live) ?? endpoint.creationTime),
+    health,
+    traffic: endpoint.traffic,
+    instances: rows,
   }
 }

@@ -31,7 +31,7 @@ export interface Instance {
   readonly startTime: number
 }
 
-export const deployActions = ['deploy', 'promote', 'rollback', 'traffic', 'undeploy'] as const
+const deployActions = ['deploy', 'promote', 'rollback', 'traffic', 'undeploy'] as const
 export type DeployAction = (typeof deployActions)[number]
 
 /** One recorded change: who, when, what, from which live version to which. */

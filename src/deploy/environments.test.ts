@@ -56,7 +56,10 @@ environments:
   })
 
   it('lists the targets when one is unknown', () => {
-    assert.equal(refusal('environments:\n  staging: { target: aci }'), 'wharf.yaml: environments.staging.target: expected one of local, container, kubernetes, got "aci"')
+    assert.equal(
+      refusal('environments:\n  staging: { target: aci }'),
+      'wharf.yaml: environments.staging.target: expected one of local, container, kubernetes, got "aci"',
+    )
   })
 
   it('refuses a port out of range and a namespace that is not a DNS label', () => {

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
 
-export const targetKinds = ['local', 'container', 'kubernetes'] as const
+const targetKinds = ['local', 'container', 'kubernetes'] as const
 export type TargetKind = (typeof targetKinds)[number]
 
 const port = z.number().int().min(1).max(65535)
@@ -29,7 +29,10 @@ const containerSchema = z.strictObject({
 
 const kubernetesSchema = z.strictObject({
   target: z.literal('kubernetes'),
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a DNS label such as ml-prod').default('default'),
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a DNS label such as ml-prod')
+    .default('default'),
   replicas: z.number().int().min(0).default(2),
   kubeconfig: z.string().min(1).optional(),
   context: z.string().min(1).optional(),
@@ -59,7 +62,7 @@ export type Environment = LocalEnvironment | ContainerEnvironment | KubernetesEn
 const schemaByTarget = { local: localSchema, container: containerSchema, kubernetes: kubernetesSchema } as const
 
 /** Without a wharf.yaml (or without its `environments` key) there are two local environments. */
-export const defaultEnvironments: ReadonlyMap<string, Environment> = new Map<string, Environment>([
+const defaultEnvironments: ReadonlyMap<string, Environment> = new Map<string, Environment>([
   ['staging', { name: 'staging', target: 'local' }],
   ['production', { name: 'production', target: 'local' }],
 ])
@@ -68,7 +71,8 @@ const envName = /^[a-z][a-z0-9-]{0,39}$/
 
 function describeIssue(file: string, prefix: readonly (string | number)[], issue: z.core.$ZodIssue): string {
   const path = [...prefix, ...issue.path.map(String)].join('.')
-  if (issue.code === 'unrecognized_keys') return `${file}: ${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+  if (issue.code === 'unrecognized_keys')
+    return `${file}: ${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
   return `${file}: ${path}: ${issue.message}`
 }
 
@@ -88,7 +92,8 @@ export function parseEnvironments(text: string, file = 'wharf.yaml'): Map<string
   if (typeof doc !== 'object' || Array.isArray(doc)) throw invalidParameter(`${file}: expected a mapping at the top level`)
   const section = (doc as Record<string, unknown>).environments
   if (section === undefined || section === null) return new Map(defaultEnvironments)
-  if (typeof section !== 'object' || Array.isArray(section)) throw invalidParameter(`${file}: environments: expected a mapping of environment names to settings`)
+  if (typeof section !== 'object' || Array.isArray(section))
+    throw invalidParameter(`${file}: environments: expected a mapping of environment names to settings`)
   const out = new Map<string, Environment>()
   for (const [name, raw] of Object.entries(section as Record<string, unknown>)) {
     if (!envName.test(name)) throw invalidParameter(`${file}: environments.${name}: names are lower-case letters, digits and '-', starting with a letter`)

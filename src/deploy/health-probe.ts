@@ -1,7 +1,7 @@
 import { request } from 'node:http'
 
 /** The serving readiness route (KServe V2 / Open Inference Protocol); 200 once the model is loaded. */
-export const readinessPath = '/v2/health/ready'
+const readinessPath = '/v2/health/ready'
 
 /** GETs the readiness route on loopback; true on a 200 within `timeoutMs`. Never throws. */
 export function probeReady(port: number, timeoutMs = 1000, host = '127.0.0.1'): Promise<boolean> {

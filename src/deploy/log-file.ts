@@ -1,9 +1,9 @@
-import { appendFile, mkdir, open } from 'node:fs/promises'
+import { appendFile, type FileHandle, mkdir, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 /** The last `maxLines` lines of a log file (reads at most the last 256 KiB); '' if it does not exist. */
 export async function readLogTail(path: string, maxLines: number): Promise<string> {
-  let handle
+  let handle: FileHandle
   try {
     handle = await open(path, 'r')
   } catch {

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { invoke, startLoad, waitFor } from './fixtures/deploy-harness.js'
-import { findFreePort } from './free-port.js'
+import { invoke, startLoad } from './fixtures/deploy-harness.js'
 import { TrafficRouter } from './router.js'
 import { ShadowLog } from './shadow-log.js'
+import { freePort, tempDir, waitFor } from '../testing/fixtures.js'
 
 /** A backend answering every row with `value`, and saying which version it is. */
 async function backend(version: string, value: number): Promise<{ server: Server; port: number; hits: () => number }> {
@@ -33,7 +32,7 @@ describe('TrafficRouter', () => {
   let green: Awaited<ReturnType<typeof backend>>
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-router-'))
+    dir = await tempDir('router')
     ;[blue, green] = await Promise.all([backend('1', 1), backend('2', 1.5)])
     log = new ShadowLog(join(dir, 'shadow.jsonl'))
     await log.open()
@@ -56,7 +55,12 @@ describe('TrafficRouter', () => {
   })
 
   it('splits requests between two versions by weight', async () => {
-    router.setTraffic({ targets: [{ version: '1', port: blue.port, weight: 90 }, { version: '2', port: green.port, weight: 10 }] })
+    router.setTraffic({
+      targets: [
+        { version: '1', port: blue.port, weight: 90 },
+        { version: '2', port: green.port, weight: 10 },
+      ],
+    })
     const counts = new Map<string, number>()
     for (let i = 0; i < 400; i++) {
       const v = (await invoke(url)).version!
@@ -68,8 +72,14 @@ describe('TrafficRouter', () => {
   it('switches weights under load without a failed request', async () => {
     const load = startLoad(url, 4)
     for (const weight of [0, 100, 50, 0]) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      router.setTraffic({ targets: [{ version: '1', port: blue.port, weight: 100 - weight }, { version: '2', port: green.port, weight }] })
+      const target = load.answered() + 15
+      await waitFor('requests at the previous weights', () => load.answered() >= target)
+      router.setTraffic({
+        targets: [
+          { version: '1', port: blue.port, weight: 100 - weight },
+          { version: '2', port: green.port, weight },
+        ],
+      })
     }
     const result = await load.stop()
     assert.deepEqual(result.failures, [])
@@ -77,7 +87,7 @@ describe('TrafficRouter', () => {
   })
 
   it('retries on the current pick when a backend refuses connections', async () => {
-    const closedPort = await findFreePort()
+    const closedPort = await freePort()
     router.setTraffic({ targets: [{ version: '9', port: closedPort, weight: 100 }] })
     const pending = invoke(url)
     await new Promise((resolve) => setTimeout(resolve, 150))
@@ -89,9 +99,15 @@ describe('TrafficRouter', () => {
     router.setTraffic({ targets: [{ version: '1', port: blue.port, weight: 100 }], shadow: { version: '2', port: green.port, percent: 100 } })
     const greenBefore = green.hits()
     for (let i = 0; i < 10; i++) assert.deepEqual(JSON.parse((await invoke(url)).body), { predictions: [1, 1] })
-    await waitFor(() => green.hits() - greenBefore === 10 && log.reports().length === 1 && log.reports()[0]!.shadowedRequests === 10, 2000, 'shadow copies')
+    await waitFor('the shadow copies', () => green.hits() - greenBefore === 10 && log.reports().length === 1 && log.reports()[0]!.shadowedRequests === 10)
     assert.deepEqual(log.reports()[0], {
-      liveVersion: '1', shadowVersion: '2', shadowedRequests: 10, shadowErrors: 0, comparedRows: 20, labelAgreement: null, meanAbsoluteDifference: 0.5,
+      liveVersion: '1',
+      shadowVersion: '2',
+      shadowedRequests: 10,
+      shadowErrors: 0,
+      comparedRows: 20,
+      labelAgreement: null,
+      meanAbsoluteDifference: 0.5,
     })
     const lines = (await readFile(join(dir, 'shadow.jsonl'), 'utf8')).trim().split('\n')
     assert.equal(lines.length, 10)

@@ -1,8 +1,8 @@
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { MlflowError } from '../errors.js'
+import { errorBody, MlflowError, unavailable } from '../errors.js'
+import { HostGuard } from '../http/host-guard.js'
 import { readRequestBody } from '../http/request-body.js'
-import { RequestGuard } from '../serving/index.js'
 import { comparePredictions } from './agreement.js'
 import type { ShadowLog } from './shadow-log.js'
 
@@ -38,13 +38,25 @@ interface Upstream {
   readonly stream: IncomingMessage
 }
 
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length'])
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'host',
+  'content-length',
+])
 const forwardable = (headers: IncomingHttpHeaders) => Object.fromEntries(Object.entries(headers).filter(([k]) => !hopByHop.has(k)))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Refusals as the tracking server words them: `{error_code, message}` with the code's status. */
+/** Refusals in the shape of the tracking and scoring servers: `{error_code, message}` with the code's status. */
 function refuse(res: ServerResponse, err: MlflowError): void {
-  res.writeHead(err.status, { 'content-type': 'application/json', ...(err.status === 413 ? { connection: 'close' } : {}) }).end(JSON.stringify({ error_code: err.code, message: err.message }))
+  res.writeHead(err.status, { 'content-type': 'application/json', ...(err.status === 413 ? { connection: 'close' } : {}) }).end(JSON.stringify(errorBody(err)))
 }
 
 /**
@@ -55,7 +67,7 @@ function refuse(res: ServerResponse, err: MlflowError): void {
  */
 export class TrafficRouter {
   readonly #options: RouterOptions
-  readonly #guard: RequestGuard
+  readonly #guard: HostGuard
   readonly #agents = new Map<number, Agent>()
   readonly #inFlight = new Map<number, number>()
   #traffic: RouterTraffic = { targets: [] }
@@ -65,7 +77,12 @@ export class TrafficRouter {
     this.#options = options
     // The same DNS-rebinding and cross-origin checks `wharf serve` makes: a page in a browser must
     // not reach an endpoint on localhost through a name it controls.
-    this.#guard = new RequestGuard({ bindHost: options.host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [] })
+    this.#guard = new HostGuard({
+      bindHost: options.host,
+      allowedHosts: options.allowedHosts ?? [],
+      allowedOrigins: options.allowedOrigins ?? [],
+      hostCheck: 'loopback',
+    })
   }
 
   get traffic(): RouterTraffic {
@@ -117,12 +134,16 @@ export class TrafficRouter {
     const targets = this.#traffic.targets.filter((t) => t.weight > 0)
     const total = targets.reduce((sum, t) => sum + t.weight, 0)
     let r = (this.#options.random ?? Math.random)() * total
-    for (const t of targets) if ((r -= t.weight) < 0) return t
+    for (const t of targets) {
+      r -= t.weight
+      if (r < 0) return t
+    }
     return targets.at(-1)
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.#guard.isAllowedHost(req.headers.host)) return refuse(res, new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
+    if (!this.#guard.isAllowedHost(req.headers.host))
+      return refuse(res, new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
     if (!this.#guard.isAllowedOrigin(req.headers.origin)) return refuse(res, new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked'))
     let body: Buffer
     try {
@@ -136,7 +157,7 @@ export class TrafficRouter {
     const deadline = Date.now() + (this.#options.retryBudgetMs ?? 5000)
     for (let attempt = 0; ; attempt++) {
       const target = this.#pick()
-      if (!target) return void res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'no version is deployed behind this endpoint' }))
+      if (!target) return refuse(res, unavailable('no version is deployed behind this endpoint'))
       this.#inFlight.set(target.port, this.inFlight(target.port) + 1)
       try {
         const upstream = await this.#send(target.port, req.method ?? 'GET', req.url ?? '/', req.headers, body)
@@ -156,7 +177,7 @@ export class TrafficRouter {
         return
       } catch (err) {
         if (Date.now() > deadline || res.headersSent) {
-          if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: `no version answered: ${(err as Error).message}` }))
+          if (!res.headersSent) refuse(res, new MlflowError('BAD_GATEWAY', `no version answered: ${(err as Error).message}`))
           else res.destroy()
           return
         }
@@ -169,14 +190,24 @@ export class TrafficRouter {
 
   #agent(port: number): Agent {
     let agent = this.#agents.get(port)
-    if (!agent) this.#agents.set(port, (agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, timeout: 60_000 })))
+    if (!agent) {
+      agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, timeout: 60_000 })
+      this.#agents.set(port, agent)
+    }
     return agent
   }
 
   #send(port: number, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Upstream> {
     return new Promise((resolve, reject) => {
       const upstream = request(
-        { host: '127.0.0.1', port, method, path, agent: this.#agent(port), headers: { ...forwardable(headers), host: `127.0.0.1:${port}`, 'content-length': String(body.length) } },
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          agent: this.#agent(port),
+          headers: { ...forwardable(headers), host: `127.0.0.1:${port}`, 'content-length': String(body.length) },
+        },
         (res) => resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }),
       )
       upstream.once('error', reject)
@@ -184,7 +215,14 @@ export class TrafficRouter {
     })
   }
 
-  async #shadow(shadow: NonNullable<RouterTraffic['shadow']>, liveVersion: string, req: IncomingMessage, body: Buffer, liveStatus: number, liveAnswer: Buffer): Promise<void> {
+  async #shadow(
+    shadow: NonNullable<RouterTraffic['shadow']>,
+    liveVersion: string,
+    req: IncomingMessage,
+    body: Buffer,
+    liveStatus: number,
+    liveAnswer: Buffer,
+  ): Promise<void> {
     const log = this.#options.shadowLog
     let shadowStatus: number | undefined, shadowAnswer: Buffer | undefined, shadowError: string | undefined
     try {
@@ -197,8 +235,16 @@ export class TrafficRouter {
     const isComparable = liveStatus === 200 && shadowStatus === 200 && shadowAnswer !== undefined
     const comparison = isComparable ? comparePredictions(parseJson(liveAnswer), parseJson(shadowAnswer!)) : undefined
     log?.append({
-      time: Date.now(), liveVersion, shadowVersion: shadow.version, liveStatus, shadowStatus, shadowError,
-      request: body.toString('utf8'), live: liveAnswer.toString('utf8'), shadow: shadowAnswer?.toString('utf8'), comparison,
+      time: Date.now(),
+      liveVersion,
+      shadowVersion: shadow.version,
+      liveStatus,
+      shadowStatus,
+      shadowError,
+      request: body.toString('utf8'),
+      live: liveAnswer.toString('utf8'),
+      shadow: shadowAnswer?.toString('utf8'),
+      comparison,
     })
   }
 }

@@ -17,7 +17,7 @@ export interface ShadowRecord {
 }
 
 const maxLoggedChars = 4096
-const clip = (s: string) => (s.length > maxLoggedChars ? s.slice(0, maxLoggedChars) + '…' : s)
+const clip = (s: string) => (s.length > maxLoggedChars ? `${s.slice(0, maxLoggedChars)}…` : s)
 
 /**
  * Shadowed requests of one endpoint, one JSON line each (request, both answers, their comparison),
@@ -52,7 +52,7 @@ export class ShadowLog {
 
   append(record: ShadowRecord): void {
     this.#count(record)
-    this.#out?.write(JSON.stringify({ ...record, request: clip(record.request), live: clip(record.live), shadow: record.shadow && clip(record.shadow) }) + '\n')
+    this.#out?.write(`${JSON.stringify({ ...record, request: clip(record.request), live: clip(record.live), shadow: record.shadow && clip(record.shadow) })}\n`)
   }
 
   /** One report per (live, shadow) pair seen, newest pair last. */
@@ -69,7 +69,10 @@ export class ShadowLog {
   #count(r: ShadowRecord): void {
     const key = `${r.liveVersion}→${r.shadowVersion}`
     let stats = this.#stats.get(key)
-    if (!stats) this.#stats.set(key, (stats = new AgreementStats(r.liveVersion, r.shadowVersion)))
+    if (!stats) {
+      stats = new AgreementStats(r.liveVersion, r.shadowVersion)
+      this.#stats.set(key, stats)
+    }
     const isError = r.shadowError !== undefined || (r.shadowStatus !== undefined && (r.shadowStatus < 200 || r.shadowStatus > 299))
     stats.add(r.comparison, isError)
   }

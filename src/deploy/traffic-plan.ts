@@ -9,11 +9,17 @@ export function validPercent(value: number, name: string): number {
 }
 
 /** The traffic after deploying `version`: all of it, a weight beside the live version, or a shadow. */
-export function nextTraffic(before: Traffic, version: string, live: string | undefined, request: { readonly weight?: number | undefined; readonly shadowPercent?: number | undefined }): Traffic {
+export function nextTraffic(
+  before: Traffic,
+  version: string,
+  live: string | undefined,
+  request: { readonly weight?: number | undefined; readonly shadowPercent?: number | undefined },
+): Traffic {
   const keepShadow = before.shadow && before.shadow.version !== version ? before.shadow : undefined
   if (request.shadowPercent !== undefined) {
     if (!live) throw new MlflowError('INVALID_STATE', 'a shadow version needs a live version beside it; deploy one first')
-    if (live === version || (before.weights[version] ?? 0) > 0) throw invalidParameter(`version ${version} already takes live traffic; a shadow must be another version`)
+    if (live === version || (before.weights[version] ?? 0) > 0)
+      throw invalidParameter(`version ${version} already takes live traffic; a shadow must be another version`)
     return { weights: before.weights, shadow: { version, percent: validPercent(request.shadowPercent, 'shadow_percent') } }
   }
   if (request.weight !== undefined) {
@@ -28,7 +34,8 @@ export function nextTraffic(before: Traffic, version: string, live: string | und
 export function validWeights(weights: Readonly<Record<string, number>>, running: ReadonlySet<string>): Record<string, number> {
   const out: Record<string, number> = {}
   for (const [version, weight] of Object.entries(weights)) {
-    if (!running.has(version)) throw invalidParameter(`version ${version} is not running in this environment; deploy it first (running: ${[...running].join(', ') || 'none'})`)
+    if (!running.has(version))
+      throw invalidParameter(`version ${version} is not running in this environment; deploy it first (running: ${[...running].join(', ') || 'none'})`)
     out[version] = validPercent(weight, `weights.${version}`)
   }
   const total = Object.values(out).reduce((a, b) => a + b, 0)

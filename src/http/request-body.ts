@@ -5,7 +5,7 @@ import { invalidParameter, payloadTooLarge } from '../errors.js'
 import type { AppEnv } from './app-env.js'
 
 // log-inputs may carry a 16 MB dataset profile (MLflow's limit) plus its JSON overhead.
-export const maxJsonBytes = 20 * 1024 * 1024
+const maxJsonBytes = 20 * 1024 * 1024
 // MLflow's messages nest a few levels; a deeper body is an attack on whatever walks it recursively.
 const maxJsonDepth = 64
 // How long a refused body may keep arriving (and be thrown away) before the connection is closed.
@@ -17,7 +17,7 @@ const lingerMs = 2000
  * or lying about its length) is refused as soon as it does, so no body costs more memory than the
  * limit. Either way 413 PAYLOAD_TOO_LARGE.
  */
-export function refuseDeclaredOverLimit(c: Context<AppEnv>, maxBytes: number): void {
+function refuseDeclaredOverLimit(c: Context<AppEnv>, maxBytes: number): void {
   const declared = c.req.header('content-length')
   if (declared === undefined || !(Number(declared) > maxBytes)) return
   if (c.env?.incoming) discardRest(c.env.incoming)
@@ -114,7 +114,8 @@ function isNestedDeeperThan(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (inString) {
-      if (c === 0x5c) i++ // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++ // backslash: skip the escaped character
       else if (c === 0x22) inString = false
     } else if (c === 0x22) inString = true
     else if (c === 0x7b || c === 0x5b) {

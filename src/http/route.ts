@@ -2,7 +2,6 @@ import type { Context, Hono } from 'hono'
 import type { z } from 'zod'
 import type { AppEnv } from './app-env.js'
 import { queryFields, readJsonBody } from './request-body.js'
-import type { Services } from './services.js'
 import { parseInput } from './wire-schema.js'
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
@@ -36,9 +35,6 @@ export function routeBuilders<C>() {
     getOrPost: define<C>(['GET', 'POST']),
   }
 }
-
-export type ServiceRoute = Route<Services>
-export const { get, post, patch, del, getOrPost } = routeBuilders<Services>()
 
 /** Mounts routes under each prefix, e.g. `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`. */
 export function mountRoutes<C>(app: Hono<AppEnv>, prefixes: readonly string[], routes: readonly Route<C>[], contextOf: (c: Context<AppEnv>) => C): void {

@@ -2,9 +2,10 @@ import { getRequestListener } from '@hono/node-server'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Hono } from 'hono'
+import { errorBody, invalidParameter, invalidPath } from '../errors.js'
 import type { AppEnv } from './app-env.js'
 
-const invalidUrlBody = JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' })
+const invalidUrlBody = JSON.stringify(errorBody(invalidPath()))
 
 /**
  * Serves a Hono app on node:http. URLs that the adapter would refuse with an empty 400 (a raw
@@ -26,7 +27,7 @@ export async function serveApp(app: Hono<AppEnv>, host: string, port: number): P
   server.keepAliveTimeout = 65_000
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy()
-    const body = JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: err.code === 'HPE_INVALID_URL' ? 'Invalid path' : 'Malformed request' })
+    const body = JSON.stringify(errorBody(err.code === 'HPE_INVALID_URL' ? invalidPath() : invalidParameter('Malformed request')))
     socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   })
   await new Promise<void>((resolve, reject) => {

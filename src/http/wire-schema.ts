@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { invalidParameter, missingParameter } from '../errors.js'
 
 /**
- * Zod building blocks for MLflow's request encoding (PROTOCOLS.md §0): int64 as a number or a
+ * Zod building blocks for MLflow's request encoding (docs/protocols.md §0): int64 as a number or a
  * numeric string, doubles with "NaN"/"Infinity" spelled as strings, enums by name or number,
  * repeated GET keys as one value or many. Unknown fields are dropped, as the MLflow parser does.
  */
@@ -14,7 +14,14 @@ export const int64 = z.union([
     .transform(Number),
 ])
 
-const specialDoubles: Record<string, number> = { NaN: Number.NaN, Infinity: Infinity, '-Infinity': -Infinity, nan: Number.NaN, inf: Infinity, '-inf': -Infinity }
+const specialDoubles: Record<string, number> = {
+  NaN: Number.NaN,
+  Infinity: Infinity,
+  '-Infinity': -Infinity,
+  nan: Number.NaN,
+  inf: Infinity,
+  '-inf': -Infinity,
+}
 
 export const double = z.union([
   z.number(),
@@ -36,24 +43,27 @@ export const bool = z.union([z.boolean(), z.enum(['true', 'false', 'True', 'Fals
 export function protoEnum<const T extends readonly [string, ...string[]]>(names: T, numbers: Readonly<Record<number, T[number]>>) {
   return z.union([
     z.enum(names),
-    z
-      .union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)])
-      .transform((n, ctx) => {
-        const name = numbers[n]
-        if (name === undefined) {
-          ctx.addIssue({ code: 'custom', message: `expected one of ${names.join(', ')}` })
-          return z.NEVER
-        }
-        return name
-      }),
+    z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).transform((n, ctx) => {
+      const name = numbers[n]
+      if (name === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected one of ${names.join(', ')}` })
+        return z.NEVER
+      }
+      return name
+    }),
   ])
 }
 
 /** A query key that may be repeated (`run_ids=a&run_ids=b`) or a JSON list. */
-export const repeated = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(item))
+export const repeated = <T extends z.ZodType>(item: T) => z.preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(item))
 
-export const keyValue = z.object({ key: z.string(), value: z.string().nullish().transform((v) => v ?? '') })
+const keyValue = z.object({
+  key: z.string(),
+  value: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
+})
 export const keyValues = z
   .array(keyValue)
   .nullish()
@@ -64,7 +74,10 @@ export function parseInput<S extends z.ZodType>(schema: S, data: unknown): z.inf
   const result = schema.safeParse(data ?? {})
   if (result.success) return result.data
   const issue = result.error.issues[0]!
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replaceAll('.[', '[')
+  const path = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replaceAll('.[', '[')
   if (valueAt(data, issue.path) === undefined) throw missingParameter(path)
   throw invalidParameter(`Invalid value for parameter '${path}': ${issue.message}`)
 }

@@ -32,7 +32,17 @@ describe('approvals record an authenticated identity', () => {
   })
 
   async function start(name: string, env: NodeJS.ProcessEnv) {
-    const server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, name, 'wharf.db')}`, '--artifacts-destination', join(dir, name, 'artifacts'), '--pipelines', join(dir, 'wharf.yaml')], env)
+    const server = await startServer(
+      [
+        '--backend-store-uri',
+        `sqlite:///${join(dir, name, 'wharf.db')}`,
+        '--artifacts-destination',
+        join(dir, name, 'artifacts'),
+        '--pipelines',
+        join(dir, 'wharf.yaml'),
+      ],
+      env,
+    )
     servers.push(server)
     return server
   }
@@ -47,7 +57,12 @@ describe('approvals record an authenticated identity', () => {
 
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
   const newRun = async (server: RunningServer, authorization: string | undefined) => {
-    const created = await call(server, 'runs/create', authorization, { pipeline: 'gated', owner_pid: process.pid, owner_host: hostname(), plan: [{ stage: 'review', steps: [{ step: 'gate', kind: 'gate' }] }] })
+    const created = await call(server, 'runs/create', authorization, {
+      pipeline: 'gated',
+      owner_pid: process.pid,
+      owner_host: hostname(),
+      plan: [{ stage: 'review', steps: [{ step: 'gate', kind: 'gate' }] }],
+    })
     assert.equal(created.status, 200, JSON.stringify(created.body))
     return created.body.run.run_id as string
   }
@@ -64,7 +79,9 @@ describe('approvals record an authenticated identity', () => {
 
     await call(server, 'runs/finish', `Bearer ${token}`, { run_id: runId, status: 'succeeded' })
     const second = await newRun(server, `Bearer ${token}`)
-    const cli = await run(process.execPath, [wharfBin, 'pipeline', 'reject', second, '--step', 'gate'], { env: { ...process.env, WHARF_TRACKING_URI: server.url, WHARF_TRACKING_TOKEN: token, WHARF_USER: 'the-ceo' } })
+    const cli = await run(process.execPath, [wharfBin, 'pipeline', 'reject', second, '--step', 'gate'], {
+      env: { ...process.env, WHARF_TRACKING_URI: server.url, WHARF_TRACKING_TOKEN: token, WHARF_USER: 'the-ceo' },
+    })
     assert.match(cli.stdout, /rejected step 'gate' of run [0-9a-f]{16}, recorded as token holder \(Wharf has no user accounts yet/)
     assert.equal((await call(server, `runs/decision?run_id=${second}&step=gate`, `Bearer ${token}`)).body.actor, 'token holder')
   })

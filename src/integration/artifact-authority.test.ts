@@ -29,7 +29,9 @@ describe('mlflow-artifacts authorities', () => {
     })
     await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve))
     listenerPort = (listener.address() as { port: number }).port
-    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], { WHARF_AUTH_TOKEN: token })
+    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
+      WHARF_AUTH_TOKEN: token,
+    })
   })
 
   after(async () => {
@@ -40,15 +42,20 @@ describe('mlflow-artifacts authorities', () => {
 
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${server.url}/api/2.0/mlflow/${path}`, {
-      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
     return { status: res.status, body: (await res.json()) as any }
   }
 
   const foreign = () => [
-    `mlflow-artifacts://127.0.0.1:${listenerPort}/stolen`, `mlflow-artifacts://localhost:${listenerPort}/stolen`, `mlflow-artifacts://127.0.0.2:${listenerPort}/stolen`,
-    `mlflow-artifacts://[::1]:${listenerPort}/stolen`, 'mlflow-artifacts://attacker.example/stolen', 'MLFLOW-ARTIFACTS://attacker.example:443/stolen',
+    `mlflow-artifacts://127.0.0.1:${listenerPort}/stolen`,
+    `mlflow-artifacts://localhost:${listenerPort}/stolen`,
+    `mlflow-artifacts://127.0.0.2:${listenerPort}/stolen`,
+    `mlflow-artifacts://[::1]:${listenerPort}/stolen`,
+    'mlflow-artifacts://attacker.example/stolen',
+    'MLFLOW-ARTIFACTS://attacker.example:443/stolen',
   ]
 
   it('refuses an experiment whose artifact location names another host, and creates nothing', async () => {
@@ -65,7 +72,10 @@ describe('mlflow-artifacts authorities', () => {
     assert.equal((await api('POST', 'registered-models/create', { name: 'target' })).status, 200)
     const run = (await api('POST', 'runs/create', { experiment_id: '0' })).body.run.info
     for (const source of foreign()) {
-      for (const body of [{ name: 'target', source }, { name: 'target', source: `${source}/model`, run_id: run.run_id }]) {
+      for (const body of [
+        { name: 'target', source },
+        { name: 'target', source: `${source}/model`, run_id: run.run_id },
+      ]) {
         const res = await api('POST', 'model-versions/create', body)
         assert.equal(res.status, 400, `${JSON.stringify(body)}: ${JSON.stringify(res.body)}`)
         assert.equal(res.body.error_code, 'INVALID_PARAMETER_VALUE')
@@ -78,7 +88,12 @@ describe('mlflow-artifacts authorities', () => {
 
   it("accepts the server's own authority and none, as MLflow's own URIs have", async () => {
     const own = new URL(server.url).host
-    for (const [i, location] of [`mlflow-artifacts://${own}/mine`, `mlflow-artifacts://localhost:${new URL(server.url).port}/mine`, 'mlflow-artifacts:/mine', 'mlflow-artifacts:///mine'].entries()) {
+    for (const [i, location] of [
+      `mlflow-artifacts://${own}/mine`,
+      `mlflow-artifacts://localhost:${new URL(server.url).port}/mine`,
+      'mlflow-artifacts:/mine',
+      'mlflow-artifacts:///mine',
+    ].entries()) {
       const res = await api('POST', 'experiments/create', { name: `own-${i}`, artifact_location: location })
       assert.equal(res.status, 200, `${location}: ${JSON.stringify(res.body)}`)
     }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { getJson, postJson, startServer } from './server-process.js'
+import { tempDir, waitFor } from '../testing/fixtures.js'
 
 const clients = 8
 const metricsPerBatch = 100
@@ -15,7 +15,7 @@ describe('durability of acknowledged writes', () => {
   })
 
   it('keeps every acknowledged log-batch whole after SIGKILL, never half a batch, never "database is locked"', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'wharf-durability-'))
+    const dir = await tempDir('durability')
     dirs.push(dir)
     const args = ['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')]
     const server = await startServer(args)
@@ -33,7 +33,12 @@ describe('durability of acknowledged writes', () => {
     let stopping = false
     const client = async (c: number) => {
       for (let batch = 0; !stopping; batch++) {
-        const metrics = Array.from({ length: metricsPerBatch }, (_, i) => ({ key: 'loss', value: batch + i / 1000, timestamp: Date.now(), step: batch * metricsPerBatch + i }))
+        const metrics = Array.from({ length: metricsPerBatch }, (_, i) => ({
+          key: 'loss',
+          value: batch + i / 1000,
+          timestamp: Date.now(),
+          step: batch * metricsPerBatch + i,
+        }))
         try {
           const res = await postJson(server.url, 'runs/log-batch', { run_id: runIds[c], metrics, params: [{ key: `batch_${batch}`, value: String(batch) }] })
           if (res.status === 200) acknowledged[c]!.add(batch)
@@ -45,12 +50,16 @@ describe('durability of acknowledged writes', () => {
     }
     const load = Promise.all(runIds.map((_, c) => client(c)))
     // Kill once plenty of batches are in, while all eight clients are still writing.
-    while (acknowledged.reduce((n, s) => n + s.size, 0) < 200) await new Promise((r) => setTimeout(r, 20))
+    await waitFor('200 acknowledged batches', () => acknowledged.reduce((n, s) => n + s.size, 0) >= 200, 60_000, 20)
     await server.stop('SIGKILL')
     stopping = true
     await load
 
-    assert.deepEqual(refusals.filter((r) => /locked/i.test(r)), [], 'no client saw database is locked')
+    assert.deepEqual(
+      refusals.filter((r) => /locked/i.test(r)),
+      [],
+      'no client saw database is locked',
+    )
     assert.deepEqual(refusals, [], 'no batch was refused before the kill')
 
     const restarted = await startServer(args)

@@ -4,7 +4,8 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { fakeServeCommand, isAlive } from '../deploy/fixtures/deploy-harness.js'
+import { fakeServeCommand } from '../deploy/fixtures/deploy-harness.js'
+import { isAlive } from '../testing/fixtures.js'
 import { deployApi, registerVersions } from '../deploy/fixtures/registry-fixture.js'
 import { type RunningServer, startServer } from './server-process.js'
 
@@ -52,7 +53,8 @@ describe("a local endpoint's traffic router", () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-router-guard-'))
     await writeFile(join(dir, 'wharf.yaml'), 'environments:\n  staging: { target: local }\n')
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
-      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'), WHARF_SERVE_COMMAND: JSON.stringify(fakeServeCommand),
+      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
+      WHARF_SERVE_COMMAND: JSON.stringify(fakeServeCommand),
     })
     await registerVersions(server.url, 'guarded', 1)
     const deployed = await deployApi(server.url, 'POST', 'deploy', { model_name: 'guarded', version: '1', environment: 'staging' })

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import { wharfBin } from '../app-paths.js'
-import { fakeServeCommand, isAlive } from '../deploy/fixtures/deploy-harness.js'
+import { fakeServeCommand } from '../deploy/fixtures/deploy-harness.js'
+import { isAlive } from '../testing/fixtures.js'
 import { deployApi, registerVersions } from '../deploy/fixtures/registry-fixture.js'
 import { type RunningServer, startServer } from './server-process.js'
 
@@ -41,7 +42,8 @@ describe('files the server creates', () => {
     const previous = process.umask(0o022)
     try {
       server = await startServer(['--backend-store-uri', `sqlite:///${join(data, 'wharf.db')}`, '--artifacts-destination', join(data, 'artifacts')], {
-        WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'), WHARF_SERVE_COMMAND: JSON.stringify(fakeServeCommand),
+        WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
+        WHARF_SERVE_COMMAND: JSON.stringify(fakeServeCommand),
       })
     } finally {
       process.umask(previous)
@@ -66,8 +68,12 @@ describe('files the server creates', () => {
 
     const entries = await modesUnder(data)
     const names = entries.map((e) => e.path.slice(data.length + 1))
-    for (const expected of ['wharf.db', 'wharf.db-wal', 'artifacts/1/run/artifacts/model/MLmodel']) assert.ok(names.includes(expected), `${expected} in ${names.join(', ')}`)
-    assert.ok(names.some((n) => n.startsWith('deployments/') && !entries.find((e) => e.path.endsWith(n))!.isDir), `a deployment log in ${names.join(', ')}`)
+    for (const expected of ['wharf.db', 'wharf.db-wal', 'artifacts/1/run/artifacts/model/MLmodel'])
+      assert.ok(names.includes(expected), `${expected} in ${names.join(', ')}`)
+    assert.ok(
+      names.some((n) => n.startsWith('deployments/') && !entries.find((e) => e.path.endsWith(n))!.isDir),
+      `a deployment log in ${names.join(', ')}`,
+    )
     for (const e of [{ path: data, mode: (await stat(data)).mode & 0o777, isDir: true }, ...entries]) {
       assert.equal(e.mode, e.isDir ? 0o700 : 0o600, `${e.path} is ${e.mode.toString(8)}`)
     }

@@ -41,7 +41,9 @@ describe('credentials the runner holds never reach step logs', () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'wharf-credentials-')))
     // base64 of the token at the three alignments, and of the declared secret.
     const b64 = (prefix: string, variable: string) => `          printf '${prefix}%s' "$${variable}" | base64 -w0; echo`
-    await writeFile(join(dir, 'wharf.yaml'), `
+    await writeFile(
+      join(dir, 'wharf.yaml'),
+      `
 pipeline: leaky
 secrets:
   DEMO: { env: DEMO_SECRET, optional: true }
@@ -53,9 +55,17 @@ stages:
       - name: base64
         command: |
 ${[b64('', 'WHARF_TRACKING_TOKEN'), b64('x', 'WHARF_TRACKING_TOKEN'), b64('xy', 'WHARF_TRACKING_TOKEN'), b64('x', 'DEMO')].join('\n')}
-`)
+`,
+    )
     server = await startServer(
-      ['--backend-store-uri', `sqlite:///${join(dir, 'data', 'wharf.db')}`, '--artifacts-destination', join(dir, 'data', 'artifacts'), '--pipelines', join(dir, 'wharf.yaml')],
+      [
+        '--backend-store-uri',
+        `sqlite:///${join(dir, 'data', 'wharf.db')}`,
+        '--artifacts-destination',
+        join(dir, 'data', 'artifacts'),
+        '--pipelines',
+        join(dir, 'wharf.yaml'),
+      ],
       { WHARF_AUTH_TOKEN: authToken, WHARF_PIPELINE_WEBHOOK_SECRET: webhookSecret, SERVER_ONLY_CREDENTIAL: serverOnly, DEMO_SECRET: demoSecret },
     )
   })
@@ -86,14 +96,21 @@ ${[b64('', 'WHARF_TRACKING_TOKEN'), b64('x', 'WHARF_TRACKING_TOKEN'), b64('xy', 
   function assertNoCredential(text: string, where: string): void {
     for (const [i, credential] of credentials.entries()) {
       assert.ok(!text.includes(credential), `credential ${i} appears in the ${where}`)
-      for (const [k, form] of base64Forms(credential).entries()) assert.ok(!text.includes(form), `base64 of credential ${i} at alignment ${k} appears in the ${where}`)
+      for (const [k, form] of base64Forms(credential).entries())
+        assert.ok(!text.includes(form), `base64 of credential ${i} at alignment ${k} appears in the ${where}`)
     }
   }
   const has = (text: string, pattern: RegExp) => pattern.test(text)
 
   it('masks the tracking token, the webhook secret and a secret in a CLI run whose step prints env and base64', async () => {
     const runner = spawn(process.execPath, [wharfBin, 'pipeline', 'run', join(dir, 'wharf.yaml')], {
-      env: { ...process.env, WHARF_TRACKING_URI: server.url, WHARF_TRACKING_TOKEN: authToken, WHARF_PIPELINE_WEBHOOK_SECRET: webhookSecret, DEMO_SECRET: demoSecret },
+      env: {
+        ...process.env,
+        WHARF_TRACKING_URI: server.url,
+        WHARF_TRACKING_TOKEN: authToken,
+        WHARF_PIPELINE_WEBHOOK_SECRET: webhookSecret,
+        DEMO_SECRET: demoSecret,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let terminal = ''
@@ -111,7 +128,11 @@ ${[b64('', 'WHARF_TRACKING_TOKEN'), b64('x', 'WHARF_TRACKING_TOKEN'), b64('xy', 
   })
 
   it("gives a webhook-started run none of the server's environment, and masks what it holds", async () => {
-    await api('wharf/registry/webhooks', { url: `${server.url}/api/2.0/wharf/pipelines/trigger?pipeline=leaky`, events: ['model_version.created'], secret: webhookSecret })
+    await api('wharf/registry/webhooks', {
+      url: `${server.url}/api/2.0/wharf/pipelines/trigger?pipeline=leaky`,
+      events: ['model_version.created'],
+      secret: webhookSecret,
+    })
     await api('mlflow/registered-models/create', { name: 'hooked' })
     await api('mlflow/model-versions/create', { name: 'hooked', source: 'mlflow-artifacts:/models/x' })
     let run: any

@@ -23,7 +23,9 @@ describe('expressions in command steps', () => {
 
   before(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'wharf-expressions-')))
-    await writeFile(join(dir, 'wharf.yaml'), `
+    await writeFile(
+      join(dir, 'wharf.yaml'),
+      `
 pipeline: shellsafe
 variables:
   note: "${note}"
@@ -39,9 +41,17 @@ stages:
         command: echo 'single=\${{ trigger.model_name }} note=\${{ variables.note }}'
       - name: train
         train: { command: "echo WHARF_RUN_ID=r1 train=\${{ trigger.model_name }}" }
-`)
+`,
+    )
     server = await startServer(
-      ['--backend-store-uri', `sqlite:///${join(dir, 'data', 'wharf.db')}`, '--artifacts-destination', join(dir, 'data', 'artifacts'), '--pipelines', join(dir, 'wharf.yaml')],
+      [
+        '--backend-store-uri',
+        `sqlite:///${join(dir, 'data', 'wharf.db')}`,
+        '--artifacts-destination',
+        join(dir, 'data', 'artifacts'),
+        '--pipelines',
+        join(dir, 'wharf.yaml'),
+      ],
       { WHARF_PIPELINE_WEBHOOK_SECRET: secret },
     )
   })
@@ -52,7 +62,10 @@ stages:
   })
 
   const api = async (path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/2.0/${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const res = await fetch(
+      `${server.url}/api/2.0/${path}`,
+      body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    )
     const json = (await res.json()) as any
     assert.ok(res.ok, `${path}: ${res.status} ${JSON.stringify(json)}`)
     return json
@@ -68,13 +81,20 @@ stages:
       run = (await api('wharf/pipelines/runs/list?pipeline=shellsafe')).runs[0]
     }
     assert.ok(run, 'the webhook started no run')
-    const lines = ((await api(`wharf/pipelines/logs?run_id=${run.run_id}`)).lines as { step: string; line: string }[])
-    const said = (step: string) => lines.filter((l) => l.step === step).map((l) => l.line).join('\n')
+    const lines = (await api(`wharf/pipelines/logs?run_id=${run.run_id}`)).lines as { step: string; line: string }[]
+    const said = (step: string) =>
+      lines
+        .filter((l) => l.step === step)
+        .map((l) => l.line)
+        .join('\n')
     assert.equal(run.status, 'succeeded', JSON.stringify(lines))
     assert.equal(said('unquoted'), `unquoted=${modelName} note=${note}`)
     assert.equal(said('double'), `double=${modelName} note=${note}`)
     assert.equal(said('single'), `single=${modelName} note=${note}`)
     assert.match(said('train'), new RegExp(`train=${modelName.replace(/[$()'{}]/g, '\\$&')}$`))
-    assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('pwned')), [])
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.startsWith('pwned')),
+      [],
+    )
   })
 })

@@ -41,7 +41,8 @@ describe('the server loads only pipeline files its operator configured', () => {
     servers.push(server)
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${server.url}/api/2.0/${path}`, {
-        method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
       })
       const text = await res.text()
       return { status: res.status, body: text ? JSON.parse(text) : {} }
@@ -66,16 +67,30 @@ describe('the server loads only pipeline files its operator configured', () => {
     throw new Error('the webhook was never delivered')
   }
 
-  const markerExists = () => stat(marker).then(() => true, () => false)
+  const markerExists = () =>
+    stat(marker).then(
+      () => true,
+      () => false,
+    )
 
   it('refuses a run that points at an uploaded file, and the webhook then starts nothing', async () => {
     const { server, api } = await start('uploaded')
-    await api('POST', 'wharf/registry/webhooks', { url: `${server.url}/api/2.0/wharf/pipelines/trigger?pipeline=nightly`, events: ['model_version.created'], secret })
+    await api('POST', 'wharf/registry/webhooks', {
+      url: `${server.url}/api/2.0/wharf/pipelines/trigger?pipeline=nightly`,
+      events: ['model_version.created'],
+      secret,
+    })
     const put = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/evil/wharf.yaml`, { method: 'PUT', body: evil('nightly') })
     assert.equal(put.status, 200)
     const uploaded = join(dir, 'uploaded', 'artifacts', 'evil', 'wharf.yaml')
 
-    const created = await api('POST', 'wharf/pipelines/runs/create', { pipeline: 'nightly', file: uploaded, owner_pid: process.pid, owner_host: hostname(), plan })
+    const created = await api('POST', 'wharf/pipelines/runs/create', {
+      pipeline: 'nightly',
+      file: uploaded,
+      owner_pid: process.pid,
+      owner_host: hostname(),
+      plan,
+    })
     assert.ok(created.status === 403 || created.status === 404, `runs/create answered ${created.status}: ${JSON.stringify(created.body)}`)
     assert.deepEqual((await api('GET', 'wharf/pipelines/runs/list')).body.runs, [])
 
@@ -88,7 +103,11 @@ describe('the server loads only pipeline files its operator configured', () => {
   it('refuses a configured path that is a symlink into the artifact root, for runs and for the webhook', async () => {
     const link = join(dir, 'linked.yaml')
     const { server, api, artifacts } = await start('symlinked', ['--pipelines', link])
-    await api('POST', 'wharf/registry/webhooks', { url: `${server.url}/api/2.0/wharf/pipelines/trigger?pipeline=linked`, events: ['model_version.created'], secret })
+    await api('POST', 'wharf/registry/webhooks', {
+      url: `${server.url}/api/2.0/wharf/pipelines/trigger?pipeline=linked`,
+      events: ['model_version.created'],
+      secret,
+    })
     assert.equal((await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/up/wharf.yaml`, { method: 'PUT', body: evil('linked') })).status, 200)
     await symlink(join(artifacts, 'up', 'wharf.yaml'), link)
 
@@ -108,17 +127,34 @@ describe('the server loads only pipeline files its operator configured', () => {
     assert.equal(byName.body.run.file, configured)
     await api('POST', 'wharf/pipelines/runs/finish', { run_id: byName.body.run.run_id, status: 'succeeded' })
 
-    const byBoth = await api('POST', 'wharf/pipelines/runs/create', { pipeline: 'benign', file: configured, owner_pid: process.pid, owner_host: hostname(), plan })
+    const byBoth = await api('POST', 'wharf/pipelines/runs/create', {
+      pipeline: 'benign',
+      file: configured,
+      owner_pid: process.pid,
+      owner_host: hostname(),
+      plan,
+    })
     assert.equal(byBoth.status, 200, JSON.stringify(byBoth.body))
     await api('POST', 'wharf/pipelines/runs/finish', { run_id: byBoth.body.run.run_id, status: 'succeeded' })
-    const byPath = await api('POST', 'wharf/pipelines/runs/create', { file: join(dir, 'configured', '.', 'wharf.yaml'), owner_pid: process.pid, owner_host: hostname(), plan })
+    const byPath = await api('POST', 'wharf/pipelines/runs/create', {
+      file: join(dir, 'configured', '.', 'wharf.yaml'),
+      owner_pid: process.pid,
+      owner_host: hostname(),
+      plan,
+    })
     assert.equal(byPath.status, 200, JSON.stringify(byPath.body))
     assert.equal(byPath.body.run.pipeline, 'benign')
     await api('POST', 'wharf/pipelines/runs/finish', { run_id: byPath.body.run.run_id, status: 'succeeded' })
 
     const elsewhere = join(dir, 'elsewhere.yaml')
     await writeFile(elsewhere, evil('benign'))
-    const other = await api('POST', 'wharf/pipelines/runs/create', { pipeline: 'benign', file: elsewhere, owner_pid: process.pid, owner_host: hostname(), plan })
+    const other = await api('POST', 'wharf/pipelines/runs/create', {
+      pipeline: 'benign',
+      file: elsewhere,
+      owner_pid: process.pid,
+      owner_host: hostname(),
+      plan,
+    })
     assert.equal(other.status, 403, JSON.stringify(other.body))
     assert.equal(other.body.error_code, 'PERMISSION_DENIED')
     const otherByPath = await api('POST', 'wharf/pipelines/runs/create', { file: elsewhere, owner_pid: process.pid, owner_host: hostname(), plan })

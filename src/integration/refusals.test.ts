@@ -17,10 +17,9 @@ describe('answers to inputs that used to fail with 500', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-refusals-'))
     await writeFile(pipelineFile(), 'pipeline: nightly\nstages:\n  - { name: build, steps: [{ command: "true" }] }\n')
-    server = await startServer(
-      ['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')],
-      { WHARF_PROJECT_FILE: pipelineFile() },
-    )
+    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
+      WHARF_PROJECT_FILE: pipelineFile(),
+    })
   })
 
   after(async () => {
@@ -36,7 +35,7 @@ describe('answers to inputs that used to fail with 500', () => {
 
   it('answers 400 for an artifact path longer than PATH_MAX, on every artifact route, and writes nothing', async () => {
     // 25 segments of 200 bytes: each under NAME_MAX, together over PATH_MAX (4096).
-    const long = Array.from({ length: 25 }, (_, i) => `${i}`.padEnd(200, 'a')).join('/') + '/model.onnx'
+    const long = `${Array.from({ length: 25 }, (_, i) => `${i}`.padEnd(200, 'a')).join('/')}/model.onnx`
     const cases = [
       ['PUT', `/api/2.0/mlflow-artifacts/artifacts/${long}`, 'bytes'],
       ['GET', `/api/2.0/mlflow-artifacts/artifacts/${long}`],
@@ -53,7 +52,7 @@ describe('answers to inputs that used to fail with 500', () => {
   })
 
   it('answers 400 for deeply nested JSON in runs/create (tracking and pipelines), and records no run', async () => {
-    const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)
+    const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
     const pipelineRun = (trigger: string) =>
       `{"pipeline":"nightly","run_key":"deep","owner_pid":${process.pid},"owner_host":${JSON.stringify(hostname())},` +
       `"plan":[{"stage":"build","steps":[{"step":"command","kind":"command"}]}],"trigger":{"t":${trigger}}}`
@@ -72,10 +71,17 @@ describe('answers to inputs that used to fail with 500', () => {
 
   it('answers 409 RESOURCE_CONFLICT when the pipeline is already running, and keeps the first run', async () => {
     const create = (runKey: string) =>
-      send('POST', '/api/2.0/wharf/pipelines/runs/create', JSON.stringify({
-        pipeline: 'nightly', run_key: runKey, owner_pid: process.pid, owner_host: hostname(),
-        plan: [{ stage: 'build', steps: [{ step: 'command', kind: 'command' }] }],
-      }))
+      send(
+        'POST',
+        '/api/2.0/wharf/pipelines/runs/create',
+        JSON.stringify({
+          pipeline: 'nightly',
+          run_key: runKey,
+          owner_pid: process.pid,
+          owner_host: hostname(),
+          plan: [{ stage: 'build', steps: [{ step: 'command', kind: 'command' }] }],
+        }),
+      )
     const first = await create('first')
     assert.equal(first.status, 200, JSON.stringify(first.body))
     const second = await create('second')
@@ -83,6 +89,9 @@ describe('answers to inputs that used to fail with 500', () => {
     assert.equal(second.body.error_code, 'RESOURCE_CONFLICT')
     assert.match(second.body.message, /already running/)
     const runs = (await send('GET', '/api/2.0/wharf/pipelines/runs/list')).body.runs as { run_key: string }[]
-    assert.deepEqual(runs.map((r) => r.run_key), ['first'])
+    assert.deepEqual(
+      runs.map((r) => r.run_key),
+      ['first'],
+    )
   })
 })

@@ -15,7 +15,11 @@ async function peakRss(server: RunningServer): Promise<number> {
   return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]) * 1024
 }
 
-interface Answer { status: number; body: any; sentBytes: number }
+interface Answer {
+  status: number
+  body: any
+  sentBytes: number
+}
 
 /**
  * Streams `totalBytes` to the server in 1 MiB chunks (chunked, or with a Content-Length), without
@@ -107,12 +111,18 @@ describe('request bodies are bounded on every route that reads one', () => {
     const { server } = await start()
     for (const path of ['/api/2.0/mlflow/runs/create', '/api/2.0/mlflow/registered-models/create', '/api/2.0/wharf/pipelines/runs/create']) {
       for (const declareLength of [false, true]) {
-        const answer = await withinMemory(server, 96 * MiB, () => sendLarge(`${server.url}${path}`, { headers: { 'content-type': 'application/json' }, declareLength }))
+        const answer = await withinMemory(server, 96 * MiB, () =>
+          sendLarge(`${server.url}${path}`, { headers: { 'content-type': 'application/json' }, declareLength }),
+        )
         assert.equal(answer.status, 413, `${path} (declared: ${declareLength}): ${JSON.stringify(answer.body)}`)
         assert.equal(answer.body.error_code, 'PAYLOAD_TOO_LARGE')
       }
     }
-    const runs = await fetch(`${server.url}/api/2.0/mlflow/runs/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"experiment_ids":["0"]}' })
+    const runs = await fetch(`${server.url}/api/2.0/mlflow/runs/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"experiment_ids":["0"]}',
+    })
     assert.deepEqual(((await runs.json()) as { runs?: unknown[] }).runs ?? [], [])
   })
 
@@ -125,7 +135,10 @@ describe('request bodies are bounded on every route that reads one', () => {
       assert.equal(answer.body.error_code, 'PAYLOAD_TOO_LARGE')
     }
     const left = await readdir(join(dir, 'artifacts'), { recursive: true }).catch(() => [])
-    assert.deepEqual(left.filter((f) => f.endsWith('.bin') || f.endsWith('.tmp')), [])
+    assert.deepEqual(
+      left.filter((f) => f.endsWith('.bin') || f.endsWith('.tmp')),
+      [],
+    )
     const small = await fetch(url, { method: 'PUT', body: Buffer.alloc(MiB) })
     assert.equal(small.status, 200)
   })

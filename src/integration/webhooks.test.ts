@@ -18,10 +18,20 @@ describe('registry webhooks', () => {
   before(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'wharf-webhooks-')))
     for (const name of ['alpha', 'beta']) {
-      await writeFile(join(dir, `${name}.yaml`), `pipeline: ${name}\nstages:\n  - { name: build, steps: [{ name: b, command: "true" }] }\n  - { name: deploy, steps: [{ name: d, command: "true" }] }\n`)
+      await writeFile(
+        join(dir, `${name}.yaml`),
+        `pipeline: ${name}\nstages:\n  - { name: build, steps: [{ name: b, command: "true" }] }\n  - { name: deploy, steps: [{ name: d, command: "true" }] }\n`,
+      )
     }
     server = await startServer(
-      ['--backend-store-uri', `sqlite:///${join(dir, 'data', 'wharf.db')}`, '--artifacts-destination', join(dir, 'data', 'artifacts'), '--pipelines', `${join(dir, 'alpha.yaml')},${join(dir, 'beta.yaml')}`],
+      [
+        '--backend-store-uri',
+        `sqlite:///${join(dir, 'data', 'wharf.db')}`,
+        '--artifacts-destination',
+        join(dir, 'data', 'artifacts'),
+        '--pipelines',
+        `${join(dir, 'alpha.yaml')},${join(dir, 'beta.yaml')}`,
+      ],
       { WHARF_PIPELINE_WEBHOOK_SECRET: secret, WHARF_WEBHOOK_MAX_ATTEMPTS: '1' },
     )
   })
@@ -32,7 +42,10 @@ describe('registry webhooks', () => {
   })
 
   const api = async (path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/2.0/${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const res = await fetch(
+      `${server.url}/api/2.0/${path}`,
+      body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    )
     return { status: res.status, body: (await res.json()) as any }
   }
 
@@ -51,10 +64,19 @@ describe('registry webhooks', () => {
 
   it('refuses URLs at the Azure wire server, 192.0.0.0/24, and NAT64, IPv4-compatible and mapped forms of metadata addresses', async () => {
     const urls = [
-      'http://168.63.129.16/hook', 'http://192.0.0.192/hook', 'http://192.0.0.8/hook',
-      'http://[64:ff9b::a9fe:a9fe]/hook', 'http://[64:ff9b::169.254.169.254]/hook', 'http://[64:ff9b:1::a9fe:a9fe]/hook', 'http://[64:ff9b::a83f:8110]/hook',
-      'http://[::169.254.169.254]/hook', 'http://[::a9fe:a9fe]/hook', 'http://[::ffff:0:a9fe:a9fe]/hook', 'http://[::ffff:168.63.129.16]/hook',
-      'http://[2002:a9fe:a9fe::1]/hook', 'http://[64:ff9b::6464:64c8]/hook',
+      'http://168.63.129.16/hook',
+      'http://192.0.0.192/hook',
+      'http://192.0.0.8/hook',
+      'http://[64:ff9b::a9fe:a9fe]/hook',
+      'http://[64:ff9b::169.254.169.254]/hook',
+      'http://[64:ff9b:1::a9fe:a9fe]/hook',
+      'http://[64:ff9b::a83f:8110]/hook',
+      'http://[::169.254.169.254]/hook',
+      'http://[::a9fe:a9fe]/hook',
+      'http://[::ffff:0:a9fe:a9fe]/hook',
+      'http://[::ffff:168.63.129.16]/hook',
+      'http://[2002:a9fe:a9fe::1]/hook',
+      'http://[64:ff9b::6464:64c8]/hook',
     ]
     for (const url of urls) {
       const res = await api('wharf/registry/webhooks', { url, events: ['model_version.created'], secret })
@@ -72,7 +94,12 @@ describe('registry webhooks', () => {
       })
     })
     for (const [i, host] of ['127.0.0.1', '[::1]'].entries()) {
-      const created = await api('wharf/registry/webhooks', { url: `http://${host}:${closed}/hook`, events: ['model_version.created'], model_name: `closed-${i}`, secret })
+      const created = await api('wharf/registry/webhooks', {
+        url: `http://${host}:${closed}/hook`,
+        events: ['model_version.created'],
+        model_name: `closed-${i}`,
+        secret,
+      })
       assert.equal(created.status, 200, JSON.stringify(created.body))
       const attempt = await firstAttempt(created.body.webhook.webhook_id, `closed-${i}`)
       assert.equal(attempt.status_code, undefined)
@@ -96,16 +123,29 @@ describe('registry webhooks', () => {
     try {
       const target = '/api/2.0/wharf/pipelines/trigger?pipeline=alpha&stages=build'
       const created = await api('wharf/registry/webhooks', {
-        url: `http://127.0.0.1:${(capture.address() as AddressInfo).port}${target}`, events: ['model_version.created'], model_name: 'captured', secret,
+        url: `http://127.0.0.1:${(capture.address() as AddressInfo).port}${target}`,
+        events: ['model_version.created'],
+        model_name: 'captured',
+        secret,
       })
       assert.equal((await firstAttempt(created.body.webhook.webhook_id, 'captured')).status_code, 204)
       const delivery = captured[0]!
       assert.equal(delivery.url, target)
-      const replay = (to: string) => fetch(`${server.url}${to}`, {
-        method: 'POST', body: delivery.body,
-        headers: { 'content-type': 'application/json', 'x-wharf-timestamp': String(delivery.headers['x-wharf-timestamp']), 'x-wharf-signature': String(delivery.headers['x-wharf-signature']) },
-      })
-      for (const other of ['/api/2.0/wharf/pipelines/trigger?pipeline=beta&stages=build', '/api/2.0/wharf/pipelines/trigger?pipeline=alpha&stages=deploy', '/ajax-api/2.0/wharf/pipelines/trigger?pipeline=alpha&stages=build']) {
+      const replay = (to: string) =>
+        fetch(`${server.url}${to}`, {
+          method: 'POST',
+          body: delivery.body,
+          headers: {
+            'content-type': 'application/json',
+            'x-wharf-timestamp': String(delivery.headers['x-wharf-timestamp']),
+            'x-wharf-signature': String(delivery.headers['x-wharf-signature']),
+          },
+        })
+      for (const other of [
+        '/api/2.0/wharf/pipelines/trigger?pipeline=beta&stages=build',
+        '/api/2.0/wharf/pipelines/trigger?pipeline=alpha&stages=deploy',
+        '/ajax-api/2.0/wharf/pipelines/trigger?pipeline=alpha&stages=build',
+      ]) {
         const res = await replay(other)
         const answer = (await res.json()) as { error_code: string; message: string }
         assert.equal(res.status, 401, `${other}: ${JSON.stringify(answer)}`)

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { parse } from 'yaml'
 import { readModelDir, writeModelDir } from './model-dir.js'
 import { exportOnnx } from './onnx/export.js'
 import { linearRegression } from './test-models.js'
-
-const tempDir = () => mkdtemp(join(tmpdir(), 'wharf-model-dir-'))
+import { tempDir } from '../testing/fixtures.js'
 
 async function writeMlmodel(dir: string, flavors: Record<string, unknown>) {
   await mkdir(dir, { recursive: true })
@@ -18,9 +16,13 @@ async function writeMlmodel(dir: string, flavors: Record<string, unknown>) {
 
 describe('writeModelDir and readModelDir', () => {
   it('write an MLflow model directory that reads back with its signature and wharf spec', async () => {
-    const dir = await tempDir()
+    const dir = await tempDir('model-dir')
     await writeModelDir(dir, {
-      onnx: exportOnnx(linearRegression, 'test'), wharf: linearRegression, wharfVersion: 'test', runId: 'abc123', artifactPath: 'model',
+      onnx: exportOnnx(linearRegression, 'test'),
+      wharf: linearRegression,
+      wharfVersion: 'test',
+      runId: 'abc123',
+      artifactPath: 'model',
       signature: { inputs: [{ type: 'double', name: 'x1', required: true }], outputs: [{ type: 'double', name: 'prediction', required: true }] },
       inputExample: { columns: ['x1'], data: [[1], [null]] },
     })
@@ -30,7 +32,12 @@ describe('writeModelDir and readModelDir', () => {
     assert.equal(doc['run_id'], 'abc123')
     assert.match(doc['utc_time_created'], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/)
     assert.equal(typeof doc['signature'].inputs, 'string')
-    assert.deepEqual(doc['saved_input_example_info'], { artifact_path: 'input_example.json', pandas_orient: 'split', serving_input_path: 'serving_input_example.json', type: 'dataframe' })
+    assert.deepEqual(doc['saved_input_example_info'], {
+      artifact_path: 'input_example.json',
+      pandas_orient: 'split',
+      serving_input_path: 'serving_input_example.json',
+      type: 'dataframe',
+    })
     assert.match(await readFile(join(dir, 'requirements.txt'), 'utf8'), /onnxruntime/)
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'input_example.json'), 'utf8')), { columns: ['x1'], data: [[1], [null]] })
     const read = await readModelDir(dir)
@@ -39,27 +46,31 @@ describe('writeModelDir and readModelDir', () => {
   })
 
   it('names the flavors of a model without an onnx flavor', async () => {
-    const dir = await tempDir()
+    const dir = await tempDir('model-dir')
     await writeMlmodel(dir, { python_function: { loader_module: 'mlflow.sklearn', model_path: 'model.pkl' }, sklearn: { pickled_model: 'model.pkl' } })
     await assert.rejects(readModelDir(dir), { message: 'model has no onnx flavor (flavors: python_function, sklearn); Wharf serves ONNX models only' })
   })
 
   it('refuses a directory without MLmodel', async () => {
-    await assert.rejects(readModelDir(await tempDir()), /no MLmodel file/)
+    await assert.rejects(readModelDir(await tempDir('model-dir')), /no MLmodel file/)
   })
 
-  for (const [label, data] of [['a parent path', '../model.onnx'], ['an absolute path', '/etc/passwd'], ['a nested parent path', 'sub/../../x.onnx']] as const) {
+  for (const [label, data] of [
+    ['a parent path', '../model.onnx'],
+    ['an absolute path', '/etc/passwd'],
+    ['a nested parent path', 'sub/../../x.onnx'],
+  ] as const) {
     it(`refuses onnx data given as ${label}`, async () => {
-      const dir = await tempDir()
+      const dir = await tempDir('model-dir')
       await writeMlmodel(dir, { onnx: { data } })
       await assert.rejects(readModelDir(dir), /inside the model directory/)
     })
   }
 
   it('refuses onnx data that is a symbolic link out of the directory', async () => {
-    const outside = await tempDir()
+    const outside = await tempDir('model-dir')
     await writeFile(join(outside, 'secret.onnx'), 'x')
-    const dir = await tempDir()
+    const dir = await tempDir('model-dir')
     await writeMlmodel(dir, { onnx: { data: 'model.onnx' } })
     await symlink(join(outside, 'secret.onnx'), join(dir, 'model.onnx'))
     await assert.rejects(readModelDir(dir), /resolves outside the model directory/)
@@ -67,11 +78,16 @@ describe('writeModelDir and readModelDir', () => {
 
   it('refuses an ONNX file whose external data points outside the directory', async () => {
     const { ModelProto } = await import('./onnx/onnx-proto.js')
-    const bytes = ModelProto.encode(ModelProto.fromObject({
-      irVersion: 8,
-      graph: { name: 'g', initializer: [{ name: 'w', dims: [1], dataType: 1, dataLocation: 1, externalData: [{ key: 'location', value: '../../etc/passwd' }] }] },
-    })).finish()
-    const dir = await tempDir()
+    const bytes = ModelProto.encode(
+      ModelProto.fromObject({
+        irVersion: 8,
+        graph: {
+          name: 'g',
+          initializer: [{ name: 'w', dims: [1], dataType: 1, dataLocation: 1, externalData: [{ key: 'location', value: '../../etc/passwd' }] }],
+        },
+      }),
+    ).finish()
+    const dir = await tempDir('model-dir')
     await writeMlmodel(dir, { onnx: { data: 'model.onnx' } })
     await writeFile(join(dir, 'model.onnx'), bytes)
     await assert.rejects(readModelDir(dir), /ONNX external data location/)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Document, parse, stringify, type Scalar } from 'yaml'
 import { ModelFormatError } from './model-error.js'
 import { checkOnnxExternalData } from './onnx/inspect.js'
-import { resolveInsideModel } from './safe-path.js'
+import { resolveInsideModel } from './inside-model.js'
 import { signatureFromMlmodel, signatureToMlmodel, type Signature } from './signature.js'
 import { wharfModelFormat, type WharfModelSpec } from './wharf-model.js'
 
@@ -91,7 +91,7 @@ export interface ModelToWrite {
 }
 
 /** The MLflow version Wharf's MLmodel files claim compatibility with (the oldest line we test). */
-export const mlflowVersionWritten = '2.22.0'
+const mlflowVersionWritten = '2.22.0'
 const pythonVersion = '3.11.9'
 const requirements = ['mlflow', 'onnx', 'onnxruntime']
 
@@ -105,8 +105,11 @@ export async function writeModelDir(dir: string, model: ModelToWrite): Promise<M
   const flavors: Record<string, Record<string, unknown>> = {
     onnx: { code: null, data: 'model.onnx', onnx_version: model.onnxVersion ?? '1.17.0', providers: ['CPUExecutionProvider'], onnx_session_options: null },
     python_function: {
-      code: null, data: 'model.onnx', env: { conda: 'conda.yaml', virtualenv: 'python_env.yaml' },
-      loader_module: 'mlflow.onnx', python_version: pythonVersion,
+      code: null,
+      data: 'model.onnx',
+      env: { conda: 'conda.yaml', virtualenv: 'python_env.yaml' },
+      loader_module: 'mlflow.onnx',
+      python_version: pythonVersion,
     },
   }
   if (model.wharf !== undefined) {
@@ -121,7 +124,12 @@ export async function writeModelDir(dir: string, model: ModelToWrite): Promise<M
   mlmodel['model_uuid'] = randomUUID().replaceAll('-', '')
   if (model.runId !== undefined) mlmodel['run_id'] = model.runId
   if (model.inputExample !== undefined) {
-    mlmodel['saved_input_example_info'] = { artifact_path: 'input_example.json', pandas_orient: 'split', serving_input_path: 'serving_input_example.json', type: 'dataframe' }
+    mlmodel['saved_input_example_info'] = {
+      artifact_path: 'input_example.json',
+      pandas_orient: 'split',
+      serving_input_path: 'serving_input_example.json',
+      type: 'dataframe',
+    }
     await writeFile(join(dir, 'input_example.json'), JSON.stringify(model.inputExample))
     await writeFile(join(dir, 'serving_input_example.json'), JSON.stringify({ dataframe_split: model.inputExample }, null, 2))
   }
@@ -132,9 +140,12 @@ export async function writeModelDir(dir: string, model: ModelToWrite): Promise<M
   // Quoted as MLflow writes it: PyYAML would otherwise read the bare value as a datetime.
   ;(doc.get('utc_time_created', true) as Scalar).type = 'QUOTE_SINGLE'
   await writeFile(join(dir, 'MLmodel'), doc.toString())
-  await writeFile(join(dir, 'requirements.txt'), requirements.join('\n') + '\n')
+  await writeFile(join(dir, 'requirements.txt'), `${requirements.join('\n')}\n`)
   await writeFile(join(dir, 'python_env.yaml'), stringify({ python: pythonVersion, build_dependencies: ['pip'], dependencies: ['-r requirements.txt'] }))
-  await writeFile(join(dir, 'conda.yaml'), stringify({ channels: ['conda-forge'], dependencies: [`python=${pythonVersion}`, 'pip', { pip: requirements }], name: 'mlflow-env' }))
+  await writeFile(
+    join(dir, 'conda.yaml'),
+    stringify({ channels: ['conda-forge'], dependencies: [`python=${pythonVersion}`, 'pip', { pip: requirements }], name: 'mlflow-env' }),
+  )
   return mlmodel as MlModel
 }
 

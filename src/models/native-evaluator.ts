@@ -40,7 +40,10 @@ export class NativeEvaluator {
    */
   evaluate(columns: readonly ColumnValues[], rowCount: number, out: Float64Array): void {
     if (out.length < rowCount * this.width) throw new RangeError('output buffer too small')
-    if (this.#linearNumeric && columns.every((c) => c instanceof Float64Array)) return this.#evaluateLinear(columns as readonly Float64Array[], rowCount, out)
+    if (this.#linearNumeric && columns.every((c) => c instanceof Float64Array)) {
+      this.#evaluateLinear(columns as readonly Float64Array[], rowCount, out)
+      return
+    }
     for (let i = 0; i < rowCount; i++) {
       this.#fillFeatures(columns, i)
       this.#score()
@@ -69,7 +72,7 @@ export class NativeEvaluator {
         const w = est.coef[o * f + j]!
         for (let i = 0, at = o; i < n; i++, at += k) {
           let v = column[i]!
-          if (v !== v && impute !== null) v = impute
+          if (Number.isNaN(v) && impute !== null) v = impute
           z[at] = z[at]! + w * ((v - center) / scale)
         }
       }
@@ -92,7 +95,7 @@ export class NativeEvaluator {
       if (spec.kind === 'numeric') {
         let v = raw === null || raw === undefined ? Number.NaN : (raw as number)
         if (typeof v !== 'number') throw new InputError(`column '${spec.name}' row ${row}: expected a number, got ${JSON.stringify(raw)}`)
-        if (v !== v && spec.impute !== null) v = spec.impute
+        if (Number.isNaN(v) && spec.impute !== null) v = spec.impute
         x[j++] = (v - spec.center) / spec.scale
       } else {
         const k = spec.categories.length
@@ -146,7 +149,7 @@ function walk(tree: Tree, x: Float64Array): number {
   let node = 0
   while (tree.left[node]! >= 0) {
     const v = x[tree.feature[node]!]!
-    node = (v !== v ? tree.missingLeft[node] : v <= tree.threshold[node]!) ? tree.left[node]! : tree.right[node]!
+    node = (Number.isNaN(v) ? tree.missingLeft[node] : v <= tree.threshold[node]!) ? tree.left[node]! : tree.right[node]!
   }
   return tree.value[node]!
 }

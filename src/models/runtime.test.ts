@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { writeModelDir } from './model-dir.js'
 import { exportOnnx } from './onnx/export.js'
 import { loadModel } from './runtime.js'
 import { binaryLogistic, linearRegression, multiclassTrees } from './test-models.js'
 import type { WharfModelSpec } from './wharf-model.js'
+import { tempDir } from '../testing/fixtures.js'
 
 async function saved(spec: WharfModelSpec): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'wharf-runtime-'))
+  const dir = await tempDir('runtime')
   const inputs = spec.columns.map((c) => ({ type: c.kind === 'numeric' ? ('double' as const) : ('string' as const), name: c.name, required: true }))
   await writeModelDir(dir, { onnx: exportOnnx(spec, 'test'), signature: { inputs }, wharf: spec, wharfVersion: 'test' })
   return dir
@@ -18,7 +16,8 @@ async function saved(spec: WharfModelSpec): Promise<string> {
 
 function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-12) {
   assert.equal(a.length, b.length)
-  for (let i = 0; i < a.length; i++) assert.ok((Number.isNaN(a[i]!) && Number.isNaN(b[i]!)) || Math.abs(a[i]! - b[i]!) <= tol * Math.max(1, Math.abs(b[i]!)), `index ${i}: ${a[i]} vs ${b[i]}`)
+  for (let i = 0; i < a.length; i++)
+    assert.ok((Number.isNaN(a[i]!) && Number.isNaN(b[i]!)) || Math.abs(a[i]! - b[i]!) <= tol * Math.max(1, Math.abs(b[i]!)), `index ${i}: ${a[i]} vs ${b[i]}`)
 }
 
 describe('loadModel', () => {
@@ -43,7 +42,13 @@ describe('loadModel', () => {
     const dir = await saved(binaryLogistic)
     const onnx = await loadModel(dir, { backend: 'onnxruntime' })
     const native = await loadModel(dir, { backend: 'native' })
-    const input = { records: [{ a: 1, b: 0 }, { a: -2, b: 1 }, { a: null, b: 3 }] }
+    const input = {
+      records: [
+        { a: 1, b: 0 },
+        { a: -2, b: 1 },
+        { a: null, b: 3 },
+      ],
+    }
     const a = await onnx.predict(input)
     const b = await native.predict(input)
     assert.deepEqual(a.labels, [1, 0, 0])
@@ -58,7 +63,15 @@ describe('loadModel', () => {
     const dir = await saved(multiclassTrees)
     const onnx = await loadModel(dir, { backend: 'onnxruntime' })
     const native = await loadModel(dir)
-    const input = { columnNames: ['kind', 'petal'], data: [['a', 1], ['b', 3], [null, null], ['zzz', 2.5]] }
+    const input = {
+      columnNames: ['kind', 'petal'],
+      data: [
+        ['a', 1],
+        ['b', 3],
+        [null, null],
+        ['zzz', 2.5],
+      ],
+    }
     const a = await onnx.predict(input)
     const b = await native.predict(input)
     assert.deepEqual(a.labels, b.labels)

@@ -14,7 +14,7 @@ export interface LoadOptions {
   readonly intraOpNumThreads?: number
 }
 
-/** A model ready to predict. `predict` knows nothing about HTTP (see STYLE.md, serving). */
+/** A model ready to predict. `predict` knows nothing about HTTP (see docs/architecture.md, "Serving"). */
 export interface LoadedModel {
   readonly dir: string
   readonly mlmodel: MlModel
@@ -42,7 +42,13 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const base = { dir: model.dir, mlmodel: model.mlmodel, signature: model.signature, wharf: model.wharf }
   if (wanted !== 'onnxruntime' && model.wharf !== undefined) {
     const predictor = new NativePredictor(model.wharf)
-    return { ...base, inputNames: model.wharf.columns.map((c) => c.name), backend: 'native', predict: async (input) => predictor.predict(input), close: async () => {} }
+    return {
+      ...base,
+      inputNames: model.wharf.columns.map((c) => c.name),
+      backend: 'native',
+      predict: async (input) => predictor.predict(input),
+      close: async () => {},
+    }
   }
   const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: options.intraOpNumThreads ?? 1 }
   const runtime = await loadOnnxRuntime()
@@ -99,7 +105,8 @@ class OnnxPredictor {
     this.#fetches = session.outputMetadata.filter((m) => m.isTensor).map((m) => m.name)
     this.#signatureColumns = inputColumnNames(signature)
     this.#wharf = wharf
-    this.inputNames = this.#inputs.length > 1 ? this.#inputs.map((m) => m.name) : this.#signatureColumns ?? (isMatrix(this.#inputs[0]) ? undefined : [this.#inputs[0]!.name])
+    this.inputNames =
+      this.#inputs.length > 1 ? this.#inputs.map((m) => m.name) : (this.#signatureColumns ?? (isMatrix(this.#inputs[0]) ? undefined : [this.#inputs[0]!.name]))
   }
 
   async predict(input: ModelInput): Promise<Prediction> {
@@ -119,10 +126,20 @@ class OnnxPredictor {
     for (const meta of this.#inputs) {
       const t = tensors[meta.name]
       if (t === undefined) throw new InputError(`input is missing tensor '${meta.name}'`)
-      feeds[meta.name] = new this.#Tensor(meta.type, convert(meta.name, meta.type, t.data as ColumnValues), t.dims)
+      checkDims(meta, t.dims)
+      feeds[meta.name] = this.#tensor(meta.type, convert(meta.name, meta.type, t.data as ColumnValues), t.dims)
       rowCount = t.dims[0] ?? 1
     }
     return { feeds, rowCount }
+  }
+
+  /** A tensor from request data: ONNX Runtime refusing it (data length against dims) is the request's fault. */
+  #tensor(type: ort.Tensor.Type, data: FeedData, dims: readonly number[]): ort.Tensor {
+    try {
+      return new this.#Tensor(type, data, dims)
+    } catch (err) {
+      throw new InputError((err as Error).message)
+    }
   }
 
   #columnFeeds(columns: ColumnarInput) {
@@ -151,6 +168,18 @@ class OnnxPredictor {
   }
 }
 
+/**
+ * Refuses a tensor whose rank or fixed dimensions differ from the model's input, before the session
+ * runs: what the session then refuses is the model's fault, not the request's (a 500, not a 400).
+ */
+function checkDims(meta: TensorMeta, dims: readonly number[]): void {
+  const fixed = meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : undefined))
+  if (dims.length !== fixed.length || fixed.some((d, k) => d !== undefined && d !== dims[k])) {
+    const expected = fixed.map((d) => d ?? -1).join(', ')
+    throw new InputError(`tensor '${meta.name}' must have shape [${expected}], got [${dims.join(', ')}]`)
+  }
+}
+
 function isMatrix(meta: TensorMeta | undefined): boolean {
   return meta !== undefined && meta.shape.length === 2 && meta.shape[1] !== 1
 }
@@ -159,13 +188,20 @@ type FeedData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8
 
 function allocate(type: ort.Tensor.Type, n: number): FeedData {
   switch (type) {
-    case 'float32': return new Float32Array(n)
-    case 'float64': return new Float64Array(n)
-    case 'int64': return new BigInt64Array(n)
-    case 'int32': return new Int32Array(n)
-    case 'bool': return new Uint8Array(n)
-    case 'string': return new Array<string>(n).fill('')
-    default: throw new InputError(`ONNX input type ${type} is not supported`)
+    case 'float32':
+      return new Float32Array(n)
+    case 'float64':
+      return new Float64Array(n)
+    case 'int64':
+      return new BigInt64Array(n)
+    case 'int32':
+      return new Int32Array(n)
+    case 'bool':
+      return new Uint8Array(n)
+    case 'string':
+      return new Array<string>(n).fill('')
+    default:
+      throw new InputError(`ONNX input type ${type} is not supported`)
   }
 }
 

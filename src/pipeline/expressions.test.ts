@@ -21,7 +21,10 @@ describe('pipeline expressions', () => {
   })
 
   it('names a reference that has no value instead of leaving an empty string', () => {
-    assert.throws(() => interpolate('${{ steps.trian.outputs.run_id }}', context(), 'wharf.yaml: stages[0]'), /stages\[0\].*steps\.trian\.outputs\.run_id.*no value/)
+    assert.throws(
+      () => interpolate('${{ steps.trian.outputs.run_id }}', context(), 'wharf.yaml: stages[0]'),
+      /stages\[0\].*steps\.trian\.outputs\.run_id.*no value/,
+    )
   })
 
   it('evaluates succeeded(), failed() and always() against the run so far', () => {

@@ -141,6 +141,7 @@ export function expressionText(expr: string, context: ExpressionContext, where: 
 export function interpolate(value: unknown, context: ExpressionContext, where: string): unknown {
   if (typeof value === 'string') return value.replace(/\$\{\{(.*?)\}\}/gs, (_, expr: string) => expressionText(expr, context, where))
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, context, `${where}[${i}]`))
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, context, `${where}.${k}`)]))
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, context, `${where}.${k}`)]))
   return value
 }

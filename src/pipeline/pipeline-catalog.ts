@@ -48,7 +48,9 @@ export class PipelineCatalog {
     }
     if (refusal) throw refusal
     const broken = unreadable.length > 0 ? ` (configured files that do not load: ${unreadable.join('; ')})` : ''
-    throw notFound(`no pipeline named '${name}' is configured on this server: list its wharf.yaml in --pipelines (WHARF_PIPELINES) or WHARF_PROJECT_FILE${broken}`)
+    throw notFound(
+      `no pipeline named '${name}' is configured on this server: list its wharf.yaml in --pipelines (WHARF_PIPELINES) or WHARF_PROJECT_FILE${broken}`,
+    )
   }
 
   /**
@@ -59,7 +61,8 @@ export class PipelineCatalog {
     const real = file === undefined ? undefined : await realpath(resolve(file)).catch(() => undefined)
     if (name === undefined) {
       const configured = real === undefined ? undefined : await this.#configuredAt(real)
-      if (configured === undefined) throw denied(`${file} is not a pipeline file this server was configured with (--pipelines, WHARF_PROJECT_FILE); a request cannot name another`)
+      if (configured === undefined)
+        throw denied(`${file} is not a pipeline file this server was configured with (--pipelines, WHARF_PROJECT_FILE); a request cannot name another`)
       return this.find(configured.name)
     }
     const def = await this.find(name)

@@ -19,8 +19,14 @@ describe('wharf.yaml pipelines', () => {
   it('reads the quickstart pipeline: stages in order, steps with their kinds, variables, triggers', async () => {
     const p = parsePipeline(await readFile(example, 'utf8'), example)
     assert.equal(p.name, 'diabetes')
-    assert.deepEqual(p.stages.map((s) => s.name), ['train', 'staging', 'gate', 'production'])
-    assert.deepEqual(p.stages.flatMap((s) => s.steps.map((st) => st.kind)), ['train', 'register', 'deploy', 'test', 'gate', 'promote'])
+    assert.deepEqual(
+      p.stages.map((s) => s.name),
+      ['train', 'staging', 'gate', 'production'],
+    )
+    assert.deepEqual(
+      p.stages.flatMap((s) => s.steps.map((st) => st.kind)),
+      ['train', 'register', 'deploy', 'test', 'gate', 'promote'],
+    )
     assert.equal(p.variables.alpha, '0.01')
     assert.deepEqual(p.triggers[0]?.stages, ['staging', 'gate'])
   })
@@ -31,7 +37,10 @@ describe('wharf.yaml pipelines', () => {
 
   it('names a value of the wrong type', () => {
     assert.match(refusal('stages: [{ name: s, steps: [{ gate: { approval: sometimes } }] }]'), /stages\[0\]\.steps\[0\]\.gate\.approval/)
-    assert.match(refusal('stages: [{ name: s, steps: [{ test: { model: m, version: 1, environment: e, data: d, target: t, tolerance: lots } }] }]'), /test\.tolerance: expected a number/)
+    assert.match(
+      refusal('stages: [{ name: s, steps: [{ test: { model: m, version: 1, environment: e, data: d, target: t, tolerance: lots } }] }]'),
+      /test\.tolerance: expected a number/,
+    )
   })
 
   it('refuses a step with two kinds, an unknown key, or a repeated name', () => {
@@ -46,7 +55,10 @@ describe('wharf.yaml pipelines', () => {
   })
 
   it('accepts ${{ }} where a number goes and checks it when the step runs', () => {
-    const p = parsePipeline('stages: [{ name: s, steps: [{ test: { model: m, version: "${{ steps.x.outputs.v }}", environment: e, data: d, target: t, tolerance: "${{ variables.tol }}" } }] }]', 'wharf.yaml')
+    const p = parsePipeline(
+      'stages: [{ name: s, steps: [{ test: { model: m, version: "${{ steps.x.outputs.v }}", environment: e, data: d, target: t, tolerance: "${{ variables.tol }}" } }] }]',
+      'wharf.yaml',
+    )
     assert.equal(p.stages[0]?.steps[0]?.kind, 'test')
   })
 

@@ -12,10 +12,27 @@ import { invalidParameter } from '../errors.js'
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, "expected a name of letters, digits, '_' and '-', starting with a letter")
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String)
 /** Numbers may come as strings, since `${{ variables.x }}` is filled in as text. */
-const numeric = (n: z.ZodNumber) => z.union([n, z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'expected a number').transform(Number).pipe(n)])
+const numeric = (n: z.ZodNumber) =>
+  z.union([
+    n,
+    z
+      .string()
+      .regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'expected a number')
+      .transform(Number)
+      .pipe(n),
+  ])
 const text = z.union([z.string(), z.number()]).transform(String)
 /** A duration such as 90s, 10m, 1h or a number of seconds. */
-const duration = z.union([z.number().positive().transform((s) => s * 1000), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as 30s, 10m or 1h').transform(toMs)])
+const duration = z.union([
+  z
+    .number()
+    .positive()
+    .transform((s) => s * 1000),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as 30s, 10m or 1h')
+    .transform(toMs),
+])
 
 function toMs(raw: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw)!
@@ -38,17 +55,26 @@ const holdout = {
 
 const trainStep = z.union([
   z.strictObject({
-    data: z.string().min(1), target: z.string().min(1), model: z.string().min(1),
-    params: z.record(z.string(), scalar).default({}), experiment: z.string().default('Default'), run_name: z.string().optional(),
-    test_size: numeric(z.number().gt(0).lt(1)).optional(), seed: numeric(z.number().int().min(0)).optional(),
+    data: z.string().min(1),
+    target: z.string().min(1),
+    model: z.string().min(1),
+    params: z.record(z.string(), scalar).default({}),
+    experiment: z.string().default('Default'),
+    run_name: z.string().optional(),
+    test_size: numeric(z.number().gt(0).lt(1)).optional(),
+    seed: numeric(z.number().int().min(0)).optional(),
   }),
   z.strictObject({ command: z.string().min(1), experiment: z.string().optional(), timeout: duration.optional() }),
 ])
 const registerStep = z.strictObject({ model: z.string().min(1), run: z.string().optional(), artifact_path: z.string().default('model') })
 const deployStep = z.strictObject({ model: z.string().min(1), version: text, environment: z.string().min(1) })
 const testStep = z.strictObject({
-  model: z.string().min(1), version: text, environment: z.string().min(1), ...holdout,
-  tolerance: numeric(z.number().min(0)).default(1e-6), max_latency_ms: numeric(z.number().positive()).default(1000),
+  model: z.string().min(1),
+  version: text,
+  environment: z.string().min(1),
+  ...holdout,
+  tolerance: numeric(z.number().min(0)).default(1e-6),
+  max_latency_ms: numeric(z.number().positive()).default(1000),
 })
 const metricBound = z.strictObject({ min: numeric(z.number()).optional(), max: numeric(z.number()).optional() })
 const gateStep = z.strictObject({
@@ -56,7 +82,10 @@ const gateStep = z.strictObject({
   metrics: z.record(z.string(), metricBound).default({}),
   compare: z
     .strictObject({
-      model: z.string().min(1), version: text, against: z.string().default('production'), ...holdout,
+      model: z.string().min(1),
+      version: text,
+      against: z.string().default('production'),
+      ...holdout,
       metric: z.enum(['rmse', 'mae', 'accuracy']).default('rmse'),
       /** Relative: 0.05 lets the challenger be up to 5% worse than the champion. */
       margin: numeric(z.number().min(0)).default(0),
@@ -68,17 +97,17 @@ const gateStep = z.strictObject({
 const promoteStep = z.strictObject({ model: z.string().min(1), from: z.string().min(1), to: z.string().min(1), alias: z.string().optional() })
 const commandStep = z.union([z.string().min(1), z.strictObject({ run: z.string().min(1), timeout: duration.optional(), cwd: z.string().optional() })])
 
-const stepKinds = { train: trainStep, register: registerStep, deploy: deployStep, test: testStep, gate: gateStep, promote: promoteStep, command: commandStep } as const
+const stepKinds = {
+  train: trainStep,
+  register: registerStep,
+  deploy: deployStep,
+  test: testStep,
+  gate: gateStep,
+  promote: promoteStep,
+  command: commandStep,
+} as const
 export type StepKind = keyof typeof stepKinds
-export const stepKindNames = Object.keys(stepKinds) as StepKind[]
-
-export type TrainSpec = z.infer<typeof trainStep>
-export type RegisterSpec = z.infer<typeof registerStep>
-export type DeploySpec = z.infer<typeof deployStep>
-export type TestSpec = z.infer<typeof testStep>
-export type GateSpec = z.infer<typeof gateStep>
-export type PromoteSpec = z.infer<typeof promoteStep>
-export type CommandSpec = z.infer<typeof commandStep>
+const stepKindNames = Object.keys(stepKinds) as StepKind[]
 
 /** A step as written: its kind's settings are kept raw, because `${{ }}` is filled in only when the step runs. */
 export interface StepDef {
@@ -136,8 +165,12 @@ const fileSchema = z.looseObject({
 })
 
 function issueText(file: string, issue: z.core.$ZodIssue): string {
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
-  if (issue.code === 'unrecognized_keys') return `${file}: ${path ? path + ': ' : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+  const path = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '')
+  if (issue.code === 'unrecognized_keys')
+    return `${file}: ${path ? `${path}: ` : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
   return `${file}: ${path || '(top level)'}: ${issue.message}`
 }
 
@@ -147,7 +180,8 @@ export function parseStepSpec<K extends StepKind>(kind: K, raw: unknown, where: 
   if (parsed.success) return parsed.data as z.infer<(typeof stepKinds)[K]>
   const [inner, innerPath] = mostTelling(parsed.error.issues, [])
   const path = [kind, ...innerPath].map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
-  const message = inner.code === 'unrecognized_keys' ? `unknown key${inner.keys.length > 1 ? 's' : ''} ${inner.keys.map((k) => `'${k}'`).join(', ')}` : inner.message
+  const message =
+    inner.code === 'unrecognized_keys' ? `unknown key${inner.keys.length > 1 ? 's' : ''} ${inner.keys.map((k) => `'${k}'`).join(', ')}` : inner.message
   throw invalidParameter(`${where}${path}: ${message}`)
 }
 
@@ -222,7 +256,8 @@ export async function loadPipeline(path: string): Promise<PipelineDef> {
   try {
     textIn = await readFile(path, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw invalidParameter(`no pipeline file at ${path}: write a wharf.yaml (see examples/diabetes/wharf.yaml)`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw invalidParameter(`no pipeline file at ${path}: write a wharf.yaml (see examples/diabetes/wharf.yaml)`)
     throw err
   }
   return parsePipeline(textIn, path)

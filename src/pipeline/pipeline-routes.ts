@@ -2,13 +2,13 @@ import { z } from 'zod'
 import { type Route, routeBuilders } from '../http/route.js'
 import { missingParameter } from '../errors.js'
 import { int64 } from '../http/wire-schema.js'
+import type { PipelineStore } from '../store/pipeline-store.js'
 import type { PipelineCatalog } from './pipeline-catalog.js'
-import type { PipelineStore } from './pipeline-store.js'
 import { toWireLog, toWireRun } from './pipeline-wire.js'
 
 /** Pipeline handlers learn who is asking: approvals are recorded with it. */
 export interface PipelineContext {
-  /** The authenticated identity: 'token holder' on a server with a token, else 'anonymous' (http/app.ts). */
+  /** The authenticated identity: 'token holder' on a server with a token, else 'anonymous' (server/app.ts). */
   readonly actor: string
 }
 
@@ -31,14 +31,32 @@ export function pipelineRoutes(store: PipelineStore, catalog: PipelineCatalog, n
     post(
       '/pipelines/runs/create',
       z.object({
-        pipeline: name.optional(), file: z.string().min(1).max(4096).optional(), run_key: name.optional(), trigger: z.record(z.string(), z.unknown()).default({}),
-        stages: z.array(name).optional(), variables: strings.default({}), ...owner,
+        pipeline: name.optional(),
+        file: z.string().min(1).max(4096).optional(),
+        run_key: name.optional(),
+        trigger: z.record(z.string(), z.unknown()).default({}),
+        stages: z.array(name).optional(),
+        variables: strings.default({}),
+        ...owner,
         plan: z.array(z.object({ stage: name, steps: z.array(z.object({ step: name, kind: name })) })).min(1),
       }),
       async (b, { actor }) => {
         if (b.pipeline === undefined && b.file === undefined) throw missingParameter('pipeline')
         const pipeline = await catalog.findForRun(b.pipeline, b.file)
-        const run = await store.createRun({ pipeline: pipeline.name, file: pipeline.file, runKey: b.run_key, trigger: b.trigger, stages: b.stages, variables: b.variables, actor, plan: b.plan, owner: toOwner(b) }, now())
+        const run = await store.createRun(
+          {
+            pipeline: pipeline.name,
+            file: pipeline.file,
+            runKey: b.run_key,
+            trigger: b.trigger,
+            stages: b.stages,
+            variables: b.variables,
+            actor,
+            plan: b.plan,
+            owner: toOwner(b),
+          },
+          now(),
+        )
         return { run: toWireRun(run) }
       },
     ),
@@ -55,13 +73,21 @@ export function pipelineRoutes(store: PipelineStore, catalog: PipelineCatalog, n
     get('/pipelines/runs/list', z.object({ pipeline: name.optional(), max_results: int64.optional() }), async (q) => ({
       runs: (await store.listRuns({ pipeline: q.pipeline, limit: Math.min(q.max_results ?? 50, 1000) })).map(toWireRun),
     })),
-    post('/pipelines/runs/finish', z.object({ run_id: runId, status: z.enum(['succeeded', 'failed', 'interrupted']), error: z.string().optional() }), async (b) => ({
-      run: toWireRun(await store.finishRun(b.run_id, b.status, b.error, now())),
-    })),
-    post('/pipelines/stages/update', z.object({ run_id: runId, stage: name, status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped']) }), async (b) => {
-      await store.setStage(b.run_id, b.stage, b.status, now())
-      return {}
-    }),
+    post(
+      '/pipelines/runs/finish',
+      z.object({ run_id: runId, status: z.enum(['succeeded', 'failed', 'interrupted']), error: z.string().optional() }),
+      async (b) => ({
+        run: toWireRun(await store.finishRun(b.run_id, b.status, b.error, now())),
+      }),
+    ),
+    post(
+      '/pipelines/stages/update',
+      z.object({ run_id: runId, stage: name, status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped']) }),
+      async (b) => {
+        await store.setStage(b.run_id, b.stage, b.status, now())
+        return {}
+      },
+    ),
     post('/pipelines/steps/start', z.object({ run_id: runId, step: name }), async (b) => {
       await store.startStep(b.run_id, b.step, now())
       return {}
@@ -70,23 +96,35 @@ export function pipelineRoutes(store: PipelineStore, catalog: PipelineCatalog, n
       await store.setStepStatus(b.run_id, b.step, b.status)
       return {}
     }),
-    post('/pipelines/steps/finish', z.object({ run_id: runId, step: name, status: stepStatus, outputs: strings.default({}), error: z.string().optional() }), async (b) => {
-      await store.finishStep(b.run_id, b.step, { status: b.status, outputs: b.outputs, error: b.error }, now())
-      return {}
-    }),
-    post('/pipelines/logs/append', z.object({ run_id: runId, lines: z.array(z.object({ stage: z.string(), step: z.string(), time: int64, line: z.string().max(65536) })).max(10_000) }), async (b) => {
-      await store.appendLogs(b.run_id, b.lines)
-      return {}
-    }),
+    post(
+      '/pipelines/steps/finish',
+      z.object({ run_id: runId, step: name, status: stepStatus, outputs: strings.default({}), error: z.string().optional() }),
+      async (b) => {
+        await store.finishStep(b.run_id, b.step, { status: b.status, outputs: b.outputs, error: b.error }, now())
+        return {}
+      },
+    ),
+    post(
+      '/pipelines/logs/append',
+      z.object({ run_id: runId, lines: z.array(z.object({ stage: z.string(), step: z.string(), time: int64, line: z.string().max(65536) })).max(10_000) }),
+      async (b) => {
+        await store.appendLogs(b.run_id, b.lines)
+        return {}
+      },
+    ),
     get('/pipelines/logs', z.object({ run_id: runId, after: int64.optional(), max_results: int64.optional() }), async (q) => {
       const limit = Math.min(q.max_results ?? 1000, 10_000)
       const lines = await store.listLogs(q.run_id, { afterId: q.after, limit })
       return { lines: lines.map(toWireLog), ...(lines.length === limit ? { next_after: lines[lines.length - 1]!.logId } : {}) }
     }),
-    post('/pipelines/runs/decide', z.object({ run_id: runId, step: name, decision: z.enum(['approved', 'rejected']), comment: z.string().max(4096).optional() }), async (b, { actor }) => {
-      await store.decide(b.run_id, { step: b.step, decision: b.decision, actor, comment: b.comment, time: now() })
-      return { actor }
-    }),
+    post(
+      '/pipelines/runs/decide',
+      z.object({ run_id: runId, step: name, decision: z.enum(['approved', 'rejected']), comment: z.string().max(4096).optional() }),
+      async (b, { actor }) => {
+        await store.decide(b.run_id, { step: b.step, decision: b.decision, actor, comment: b.comment, time: now() })
+        return { actor }
+      },
+    ),
     get('/pipelines/runs/decision', z.object({ run_id: runId, step: name }), async (q) => {
       const d = await store.getDecision(q.run_id, q.step)
       return d ? { decision: d.decision, actor: d.actor, comment: d.comment ?? null, time: d.time } : {}

@@ -1,29 +1,40 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { signDelivery } from '../registry/index.js'
 import { openSqlite } from '../store/sqlite/database.js'
 import { PipelineCatalog } from './pipeline-catalog.js'
 import { PipelineTrigger } from './pipeline-trigger.js'
-import { SqlitePipelineStore } from './sqlite-pipeline-store.js'
+import { SqlitePipelineStore } from '../store/sqlite/pipeline-store.js'
+import { tempDir } from '../testing/fixtures.js'
 
 const secret = 'webhook-secret-for-tests'
 
 async function setup() {
-  const dir = await mkdtemp(join(tmpdir(), 'wharf-trigger-'))
+  const dir = await tempDir('trigger')
   const file = join(dir, 'wharf.yaml')
-  await writeFile(file, `
+  await writeFile(
+    file,
+    `
 pipeline: hooked
 triggers: [{ event: model_version.created, model: fraud, stages: [test] }]
 stages:
   - { name: build, steps: [{ command: "true" }] }
   - { name: test, steps: [{ name: t, command: "true" }] }
-`)
+`,
+  )
   const store = new SqlitePipelineStore(openSqlite(':memory:', { durability: 'normal' }), { ownsDb: true, isOwnerAlive: () => true })
   const started: (readonly string[])[] = []
-  const trigger = new PipelineTrigger({ store, secret, catalog: new PipelineCatalog({ files: [file], artifactRoot: undefined }), trackingUri: () => 'http://127.0.0.1:1', token: undefined, runnerEnvironment: () => ({}), startRunner: (args) => started.push(args) })
+  const trigger = new PipelineTrigger({
+    store,
+    secret,
+    catalog: new PipelineCatalog({ files: [file], artifactRoot: undefined }),
+    trackingUri: () => 'http://127.0.0.1:1',
+    token: undefined,
+    runnerEnvironment: () => ({}),
+    startRunner: (args) => started.push(args),
+  })
   return { trigger, started }
 }
 
@@ -57,7 +68,10 @@ describe('the pipeline webhook receiver', () => {
   it('refuses a delivery whose signature covers another path or query', async () => {
     const { trigger, started } = await setup()
     for (const signedTarget of ['/api/2.0/wharf/pipelines/trigger?pipeline=other', '/api/2.0/wharf/pipelines/trigger?pipeline=hooked&stages=test', '/hook']) {
-      await assert.rejects(trigger.handle(delivery({ delivery_id: 'd6', event: 'model_version.created', model: 'fraud' }, { signedTarget })), /bad X-Wharf-Signature/)
+      await assert.rejects(
+        trigger.handle(delivery({ delivery_id: 'd6', event: 'model_version.created', model: 'fraud' }, { signedTarget })),
+        /bad X-Wharf-Signature/,
+      )
     }
     assert.equal(started.length, 0)
   })
@@ -71,7 +85,10 @@ describe('the pipeline webhook receiver', () => {
 
   it('refuses a delivery for a pipeline no configured file defines, starting nothing', async () => {
     const { trigger, started } = await setup()
-    await assert.rejects(trigger.handle(delivery({ delivery_id: 'd5', event: 'model_version.created', model: 'fraud' }, { pipeline: 'elsewhere' })), /no pipeline named 'elsewhere' is configured/)
+    await assert.rejects(
+      trigger.handle(delivery({ delivery_id: 'd5', event: 'model_version.created', model: 'fraud' }, { pipeline: 'elsewhere' })),
+      /no pipeline named 'elsewhere' is configured/,
+    )
     assert.equal(started.length, 0)
   })
 })

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process'
-import type { Logger } from 'pino'
+import type { Logger } from '../logger.js'
 import { wharfBin } from '../app-paths.js'
 import { MlflowError, invalidParameter } from '../errors.js'
 import { isValidSignature } from '../registry/index.js'
+import type { PipelineStore } from '../store/pipeline-store.js'
 import type { PipelineCatalog } from './pipeline-catalog.js'
 import type { PipelineDef } from './pipeline-file.js'
-import type { PipelineStore } from './pipeline-store.js'
 
 /** Deliveries older than this are refused, so a captured one cannot be replayed later. */
 const maxSkewMs = 5 * 60_000
@@ -57,10 +57,10 @@ export interface TriggerResult {
  * the pipeline runs, it answers 503 and the registry retries later: deliveries queue, never interleave.
  */
 export class PipelineTrigger {
-  readonly #o: TriggerOptions
+  readonly #options: TriggerOptions
 
   constructor(options: TriggerOptions) {
-    this.#o = options
+    this.#options = options
   }
 
   /** PERMISSION_DENIED when no secret is set: then no delivery can be checked, so none is read. */
@@ -69,18 +69,20 @@ export class PipelineTrigger {
   }
 
   #secret(): string {
-    if (this.#o.secret === undefined) throw new MlflowError('PERMISSION_DENIED', 'pipeline triggers are off: start the server with WHARF_PIPELINE_WEBHOOK_SECRET set')
-    return this.#o.secret
+    if (this.#options.secret === undefined)
+      throw new MlflowError('PERMISSION_DENIED', 'pipeline triggers are off: start the server with WHARF_PIPELINE_WEBHOOK_SECRET set')
+    return this.#options.secret
   }
 
   async handle(d: Delivery): Promise<TriggerResult> {
     const secret = this.#secret()
-    const now = (this.#o.now ?? Date.now)()
+    const now = (this.#options.now ?? Date.now)()
     if (d.timestamp === undefined || !/^\d{1,12}$/.test(d.timestamp) || Math.abs(now - Number(d.timestamp) * 1000) > maxSkewMs) {
       throw new MlflowError('UNAUTHENTICATED', 'missing or stale X-Wharf-Timestamp')
     }
-    if (!isValidSignature(secret, { timestamp: d.timestamp, method: d.method, target: d.target, body: d.body }, d.signature)) throw new MlflowError('UNAUTHENTICATED', 'bad X-Wharf-Signature')
-    if (!d.pipeline) throw invalidParameter("name the pipeline in the webhook URL: ...?pipeline=NAME")
+    if (!isValidSignature(secret, { timestamp: d.timestamp, method: d.method, target: d.target, body: d.body }, d.signature))
+      throw new MlflowError('UNAUTHENTICATED', 'bad X-Wharf-Signature')
+    if (!d.pipeline) throw invalidParameter('name the pipeline in the webhook URL: ...?pipeline=NAME')
     let event: { delivery_id?: unknown; event?: unknown; model?: unknown; version?: unknown; alias?: unknown }
     try {
       event = JSON.parse(d.body) as typeof event
@@ -89,26 +91,37 @@ export class PipelineTrigger {
     }
     const deliveryId = typeof event.delivery_id === 'string' ? event.delivery_id : undefined
     if (!deliveryId) throw invalidParameter('the delivery has no delivery_id')
-    const pipeline = await this.#o.catalog.find(d.pipeline)
+    const pipeline = await this.#options.catalog.find(d.pipeline)
     const stages = this.#stagesFor(pipeline, d.stages, String(event.event ?? ''), typeof event.model === 'string' ? event.model : undefined)
-    if (!stages) return { accepted: false, pipeline: pipeline.name, reason: `no trigger of pipeline '${pipeline.name}' matches ${String(event.event)} on '${String(event.model)}'` }
+    if (!stages)
+      return {
+        accepted: false,
+        pipeline: pipeline.name,
+        reason: `no trigger of pipeline '${pipeline.name}' matches ${String(event.event)} on '${String(event.model)}'`,
+      }
     const runKey = `webhook-${deliveryId}`
-    if (await this.#o.store.findRunByKey(pipeline.name, runKey)) return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages, reason: 'already started for this delivery' }
-    const holder = await this.#o.store.lockHolder(pipeline.name, now)
+    if (await this.#options.store.findRunByKey(pipeline.name, runKey))
+      return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages, reason: 'already started for this delivery' }
+    const holder = await this.#options.store.lockHolder(pipeline.name, now)
     if (holder) throw new MlflowError('TEMPORARILY_UNAVAILABLE', `pipeline '${pipeline.name}' is running (run ${holder}); deliver again later`)
     const trigger = { kind: 'webhook', delivery_id: deliveryId, event: event.event, model_name: event.model, version: event.version, alias: event.alias }
     const args = ['pipeline', 'run', pipeline.file, '--run-key', runKey, '--trigger', JSON.stringify(trigger), ...stages.flatMap((s) => ['--stage', s])]
     const env: Record<string, string> = {
-      ...this.#o.runnerEnvironment(pipeline), WHARF_TRACKING_URI: this.#o.trackingUri(), ...(this.#o.token ? { WHARF_TRACKING_TOKEN: this.#o.token } : {}),
+      ...this.#options.runnerEnvironment(pipeline),
+      WHARF_TRACKING_URI: this.#options.trackingUri(),
+      ...(this.#options.token ? { WHARF_TRACKING_TOKEN: this.#options.token } : {}),
     }
-    ;(this.#o.startRunner ?? startDetached)(args, env)
-    this.#o.logger?.info({ pipeline: pipeline.name, stages, run_key: runKey }, 'pipeline run started by webhook')
+    ;(this.#options.startRunner ?? startDetached)(args, env)
+    this.#options.logger?.info({ pipeline: pipeline.name, stages, run_key: runKey }, 'pipeline run started by webhook')
     return { accepted: true, pipeline: pipeline.name, run_key: runKey, stages }
   }
 
   #stagesFor(pipeline: PipelineDef, fromUrl: string | undefined, event: string, model: string | undefined): readonly string[] | undefined {
     if (fromUrl) {
-      const stages = fromUrl.split(',').map((s) => s.trim()).filter((s) => s !== '')
+      const stages = fromUrl
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
       for (const s of stages) if (!pipeline.stages.some((st) => st.name === s)) throw invalidParameter(`pipeline '${pipeline.name}' has no stage '${s}'`)
       return stages
     }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { openSqlite } from '../store/sqlite/database.js'
@@ -8,9 +7,10 @@ import { parsePipeline } from './pipeline-file.js'
 import { StoreRunRecorder } from './run-recorder.js'
 import { runPipeline, type RunnerOptions } from './runner.js'
 import { Masker } from './secrets.js'
-import { SqlitePipelineStore } from './sqlite-pipeline-store.js'
+import { SqlitePipelineStore } from '../store/sqlite/pipeline-store.js'
 import { commandStep } from './steps/command-step.js'
 import type { StepFunctions } from './step-context.js'
+import { tempDir } from '../testing/fixtures.js'
 
 const unused = async () => {
   throw new Error('not used in this test')
@@ -18,20 +18,28 @@ const unused = async () => {
 const steps: StepFunctions = { train: unused, register: unused, deploy: unused, test: unused, gate: unused, promote: unused, command: commandStep }
 
 async function setup(yaml: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'wharf-runner-'))
+  const dir = await tempDir('runner')
   const file = join(dir, 'wharf.yaml')
   await writeFile(file, yaml)
   const store = new SqlitePipelineStore(openSqlite(':memory:', { durability: 'normal' }), { ownsDb: true, isOwnerAlive: () => false })
   const lines: string[] = []
   const options = (extra: Partial<RunnerOptions> = {}): RunnerOptions => ({
-    pipeline: parsePipeline(yaml, file), secrets: { TOKEN: 'tok-123456' }, masker: new Masker(['tok-123456']), recorder: new StoreRunRecorder(store),
-    steps, connection: { user: 'me' }, out: (l) => lines.push(l), modelCacheDir: dir, heartbeatMs: 60_000, ...extra,
+    pipeline: parsePipeline(yaml, file),
+    secrets: { TOKEN: 'tok-123456' },
+    masker: new Masker(['tok-123456']),
+    recorder: new StoreRunRecorder(store),
+    steps,
+    connection: { user: 'me' },
+    out: (l) => lines.push(l),
+    modelCacheDir: dir,
+    heartbeatMs: 60_000,
+    ...extra,
   })
   return { dir, store, lines, options }
 }
 
 describe('the pipeline runner', () => {
-  it('runs stages in order and hands one step\'s outputs to the next', async () => {
+  it("runs stages in order and hands one step's outputs to the next", async () => {
     const { store, options } = await setup(`
 stages:
   - name: one
@@ -57,7 +65,10 @@ stages:
     const { run, status } = await runPipeline(options())
     assert.equal(status, 'failed')
     const stored = await store.getRun(run.runId)
-    assert.deepEqual(stored.stageRecords.map((s) => s.status), ['failed', 'skipped', 'succeeded', 'skipped'])
+    assert.deepEqual(
+      stored.stageRecords.map((s) => s.status),
+      ['failed', 'skipped', 'succeeded', 'skipped'],
+    )
     assert.match(stored.error ?? '', /a\/command: the command exited with code 3/)
   })
 
@@ -94,7 +105,13 @@ stages:
     const { readFile } = await import('node:fs/promises')
     assert.equal(await readFile(join(dir, 'count.txt'), 'utf8'), 'x\n')
     const stored = await store.getRun(first.run.runId)
-    assert.deepEqual(stored.stepRecords.map((s) => [s.step, s.attempts]), [['count', 1], ['flaky', 2]])
+    assert.deepEqual(
+      stored.stepRecords.map((s) => [s.step, s.attempts]),
+      [
+        ['count', 1],
+        ['flaky', 2],
+      ],
+    )
   })
 
   it('runs only the stages asked for and joins a run by its key', async () => {
@@ -104,7 +121,10 @@ stages:
   - { name: b, steps: [{ name: b1, command: "echo WHARF_OUTPUT w=\${{ steps.a1.outputs.v }}" }] }
 `)
     const first = await runPipeline(options({ stages: ['a'], runKey: 'build-1' }))
-    assert.deepEqual((await store.getRun(first.run.runId)).stageRecords.map((s) => s.status), ['succeeded', 'pending'])
+    assert.deepEqual(
+      (await store.getRun(first.run.runId)).stageRecords.map((s) => s.status),
+      ['succeeded', 'pending'],
+    )
     const second = await runPipeline(options({ stages: ['b'], runKey: 'build-1' }))
     assert.equal(second.run.runId, first.run.runId)
     assert.equal((await store.getRun(first.run.runId)).stepRecords[1]!.outputs.w, '1')

@@ -50,37 +50,47 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
  * runner moves on, and a step's end is recorded together with its outputs, so a resumed run picks
  * up exactly where the last one stopped and never runs a finished step again.
  */
-export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
-  const owner = o.owner ?? { pid: process.pid, host: hostname() }
-  const out = (line: string) => o.out(o.masker.mask(line))
-  let run = await openRun(o, owner)
+export async function runPipeline(options: RunnerOptions): Promise<RunnerResult> {
+  const owner = options.owner ?? { pid: process.pid, host: hostname() }
+  const out = (line: string) => options.out(options.masker.mask(line))
+  let run = await openRun(options, owner)
   const runId = run.runId
-  out(`pipeline ${o.pipeline.name}: run ${runId} (logs: wharf pipeline logs ${runId})`)
-  const variables = { ...o.pipeline.variables, ...run.variables }
+  out(`pipeline ${options.pipeline.name}: run ${runId} (logs: wharf pipeline logs ${runId})`)
+  const variables = { ...options.pipeline.variables, ...run.variables }
   const outputs: Record<string, Record<string, string>> = {}
   const records = new Map<string, StepRecord>(run.stepRecords.map((s) => [s.step, s]))
   for (const s of run.stepRecords) if (s.status === 'succeeded') outputs[s.step] = { ...s.outputs }
   const stageStatus: Record<string, { status: string }> = Object.fromEntries(run.stageRecords.map((s) => [s.stage, { status: s.status }]))
   let hasFailed = false
   const context = (): ExpressionContext => ({
-    values: { variables, secrets: o.secrets, steps: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { outputs: v }])), stages: stageStatus, trigger: run.trigger, run: { id: runId } },
+    values: {
+      variables,
+      secrets: options.secrets,
+      steps: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { outputs: v }])),
+      stages: stageStatus,
+      trigger: run.trigger,
+      run: { id: runId },
+    },
     hasFailed,
   })
-  const logs = new LogBuffer(o.recorder, runId, o.masker)
-  const heartbeat = setInterval(() => void o.recorder.heartbeat(runId, owner).catch((err) => out(`warning: heartbeat failed: ${(err as Error).message}`)), o.heartbeatMs ?? 2000)
+  const logs = new LogBuffer(options.recorder, runId, options.masker)
+  const heartbeat = setInterval(
+    () => void options.recorder.heartbeat(runId, owner).catch((err) => out(`warning: heartbeat failed: ${(err as Error).message}`)),
+    options.heartbeatMs ?? 2000,
+  )
   heartbeat.unref()
   const started = Date.now()
   let failure: string | undefined
   try {
-    for (const stage of o.pipeline.stages) {
+    for (const stage of options.pipeline.stages) {
       const recorded = stageStatus[stage.name]?.status
       if (recorded === 'succeeded') {
         out(`✓ stage ${stage.name} (finished before)`)
         continue
       }
-      if (o.stages && !o.stages.includes(stage.name)) continue
+      if (options.stages && !options.stages.includes(stage.name)) continue
       if (!isConditionMet(stage.when, context())) {
-        await o.recorder.setStage(runId, stage.name, 'skipped')
+        await options.recorder.setStage(runId, stage.name, 'skipped')
         stageStatus[stage.name] = { status: 'skipped' }
         out(`- stage ${stage.name} skipped (when: ${stage.when})`)
         continue
@@ -96,7 +106,7 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
 
   async function runStage(stage: StageDef): Promise<'succeeded' | 'failed'> {
     const stageStarted = Date.now()
-    await o.recorder.setStage(runId, stage.name, 'running')
+    await options.recorder.setStage(runId, stage.name, 'running')
     out(`▶ stage ${stage.name}`)
     for (const step of stage.steps) {
       const record = records.get(step.name)
@@ -105,19 +115,19 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
         continue
       }
       if (step.when !== undefined && !isConditionMet(step.when, context())) {
-        await o.recorder.finishStep(runId, step.name, { status: 'skipped', outputs: {} })
+        await options.recorder.finishStep(runId, step.name, { status: 'skipped', outputs: {} })
         out(`  - ${step.name} skipped (when: ${step.when})`)
         continue
       }
       const error = await runStep(stage, step)
       if (error !== undefined) {
         failure = `${stage.name}/${step.name}: ${error}`
-        await o.recorder.setStage(runId, stage.name, 'failed')
+        await options.recorder.setStage(runId, stage.name, 'failed')
         out(`✗ stage ${stage.name} failed after ${seconds(Date.now() - stageStarted)}: ${error}`)
         return 'failed'
       }
     }
-    await o.recorder.setStage(runId, stage.name, 'succeeded')
+    await options.recorder.setStage(runId, stage.name, 'succeeded')
     out(`✓ stage ${stage.name} ${seconds(Date.now() - stageStarted)}`)
     return 'succeeded'
   }
@@ -125,83 +135,109 @@ export async function runPipeline(o: RunnerOptions): Promise<RunnerResult> {
   /** Runs one step; the masked error message when it fails. */
   async function runStep(stage: StageDef, step: StepDef): Promise<string | undefined> {
     const stepStarted = Date.now()
-    await o.recorder.startStep(runId, step.name)
+    await options.recorder.startStep(runId, step.name)
     out(`  ▶ ${stage.name}/${step.name} (${step.kind})`)
     const log = (line: string) => {
-      const masked = o.masker.mask(line)
-      o.out(`    ${masked}`)
+      const masked = options.masker.mask(line)
+      options.out(`    ${masked}`)
       logs.add(stage.name, step.name, masked)
     }
     try {
-      const where = `${o.pipeline.file}: ${step.path}.${step.kind}`
+      const where = `${options.pipeline.file}: ${step.path}.${step.kind}`
       // Shell text gets its values through the environment, never pasted into it (shell-values.ts).
       const shell = bindStepShellText(step.kind, step.raw, (expr) => expressionText(expr, context(), where))
-      const spec = parseStepSpec(step.kind, interpolate(shell.raw, context(), where), `${o.pipeline.file}: ${step.path}`)
-      const fn = o.steps[step.kind] as StepFunction<StepKind>
-      const result = o.masker.maskValue(await fn(spec as never, stepContext(stage, step, log, shell.env)))
+      const spec = parseStepSpec(step.kind, interpolate(shell.raw, context(), where), `${options.pipeline.file}: ${step.path}`)
+      const fn = options.steps[step.kind] as StepFunction<StepKind>
+      const result = options.masker.maskValue(await fn(spec as never, stepContext(stage, step, log, shell.env)))
       await logs.flush()
-      await o.recorder.finishStep(runId, step.name, { status: 'succeeded', outputs: result })
+      await options.recorder.finishStep(runId, step.name, { status: 'succeeded', outputs: result })
       outputs[step.name] = result
-      const shown = Object.entries(result).slice(0, 4).map(([k, v]) => `${k}=${v.length > 60 ? v.slice(0, 57) + '...' : v}`).join(' ')
-      out(`  ✓ ${step.name} ${seconds(Date.now() - stepStarted)}${shown ? '  ' + shown : ''}`)
+      const shown = Object.entries(result)
+        .slice(0, 4)
+        .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
+        .join(' ')
+      out(`  ✓ ${step.name} ${seconds(Date.now() - stepStarted)}${shown ? `  ${shown}` : ''}`)
       return undefined
     } catch (err) {
-      const message = o.masker.mask(err instanceof Error ? err.message : String(err))
+      const message = options.masker.mask(err instanceof Error ? err.message : String(err))
       log(`error: ${message}`)
       await logs.flush()
-      await o.recorder.finishStep(runId, step.name, { status: 'failed', outputs: {}, error: message })
+      await options.recorder.finishStep(runId, step.name, { status: 'failed', outputs: {}, error: message })
       out(`  ✗ ${step.name} ${seconds(Date.now() - stepStarted)}: ${message}`)
       return message
     }
   }
 
   function stepContext(stage: StageDef, step: StepDef, log: (line: string) => void, shellValues: Readonly<Record<string, string>>): StepContext {
-    const before = o.pipeline.stages.flatMap((s) => s.steps).findIndex((s) => s.name === step.name)
+    const before = options.pipeline.stages.flatMap((s) => s.steps).findIndex((s) => s.name === step.name)
     const env: Record<string, string> = {
-      ...(o.env ?? {}), ...variables, ...o.secrets,
-      WHARF_PIPELINE: o.pipeline.name, WHARF_PIPELINE_RUN_ID: runId, WHARF_PIPELINE_STAGE: stage.name, WHARF_PIPELINE_STEP: step.name,
-      ...(o.connection.trackingUri ? { MLFLOW_TRACKING_URI: o.connection.trackingUri, WHARF_TRACKING_URI: o.connection.trackingUri } : {}),
-      ...(o.connection.token ? { MLFLOW_TRACKING_TOKEN: o.connection.token, WHARF_TRACKING_TOKEN: o.connection.token } : {}),
+      ...(options.env ?? {}),
+      ...variables,
+      ...options.secrets,
+      WHARF_PIPELINE: options.pipeline.name,
+      WHARF_PIPELINE_RUN_ID: runId,
+      WHARF_PIPELINE_STAGE: stage.name,
+      WHARF_PIPELINE_STEP: step.name,
+      ...(options.connection.trackingUri ? { MLFLOW_TRACKING_URI: options.connection.trackingUri, WHARF_TRACKING_URI: options.connection.trackingUri } : {}),
+      ...(options.connection.token ? { MLFLOW_TRACKING_TOKEN: options.connection.token, WHARF_TRACKING_TOKEN: options.connection.token } : {}),
       ...shellValues,
     }
     return {
-      runId, pipeline: o.pipeline, stage: stage.name, step: step.name, dir: dirname(o.pipeline.file), log, env, connection: o.connection, outputs,
+      runId,
+      pipeline: options.pipeline,
+      stage: stage.name,
+      step: step.name,
+      dir: dirname(options.pipeline.file),
+      log,
+      env,
+      connection: options.connection,
+      outputs,
       latestTrainOutputs: () => {
-        const earlier = o.pipeline.stages.flatMap((s) => s.steps).slice(0, before).reverse()
+        const earlier = options.pipeline.stages
+          .flatMap((s) => s.steps)
+          .slice(0, before)
+          .reverse()
         return earlier.map((s) => (s.kind === 'train' ? outputs[s.name] : undefined)).find((x) => x?.run_id !== undefined)
       },
       latestTrainRun() {
         return this.latestTrainOutputs()?.run_id
       },
-      markWaiting: () => o.recorder.setStepStatus(runId, step.name, 'waiting'),
-      decision: () => o.recorder.decision(runId, step.name),
-      modelCacheDir: o.modelCacheDir,
-      isApprovedByCi: o.approvals === 'ci',
-      signal: o.signal ?? new AbortController().signal,
+      markWaiting: () => options.recorder.setStepStatus(runId, step.name, 'waiting'),
+      decision: () => options.recorder.decision(runId, step.name),
+      modelCacheDir: options.modelCacheDir,
+      isApprovedByCi: options.approvals === 'ci',
+      signal: options.signal ?? new AbortController().signal,
     }
   }
 
   const status: RunStatus = failure !== undefined ? 'failed' : 'succeeded'
-  run = await o.recorder.finish(runId, status, failure)
+  run = await options.recorder.finish(runId, status, failure)
   out(`${status === 'succeeded' ? '✓' : '✗'} run ${runId} ${status} in ${seconds(Date.now() - started)}${failure ? `: ${failure}` : ''}`)
   return { run, status }
 }
 
-async function openRun(o: RunnerOptions, owner: RunOwner): Promise<PipelineRun> {
-  if (o.resumeRunId !== undefined) {
-    const run = await o.recorder.claim(o.resumeRunId, owner)
-    if (run.pipeline !== o.pipeline.name) throw new Error(`run ${o.resumeRunId} belongs to pipeline '${run.pipeline}', not '${o.pipeline.name}'`)
+async function openRun(options: RunnerOptions, owner: RunOwner): Promise<PipelineRun> {
+  if (options.resumeRunId !== undefined) {
+    const run = await options.recorder.claim(options.resumeRunId, owner)
+    if (run.pipeline !== options.pipeline.name)
+      throw new Error(`run ${options.resumeRunId} belongs to pipeline '${run.pipeline}', not '${options.pipeline.name}'`)
     return run
   }
-  if (o.runKey !== undefined) {
-    const existing = await o.recorder.findByKey(o.pipeline.name, o.runKey)
-    if (existing) return o.recorder.claim(existing.runId, owner)
+  if (options.runKey !== undefined) {
+    const existing = await options.recorder.findByKey(options.pipeline.name, options.runKey)
+    if (existing) return options.recorder.claim(existing.runId, owner)
   }
-  for (const s of o.stages ?? []) if (!o.pipeline.stages.some((st) => st.name === s)) throw new Error(`pipeline '${o.pipeline.name}' has no stage '${s}'`)
-  return o.recorder.create({
-    pipeline: o.pipeline.name, file: o.pipeline.file, runKey: o.runKey, trigger: o.masker.maskValue(o.trigger ?? { kind: 'cli' }), stages: o.stages,
-    variables: o.masker.maskValue({ ...(o.variables ?? {}) }), owner,
-    plan: o.pipeline.stages.map((s) => ({ stage: s.name, steps: s.steps.map((st) => ({ step: st.name, kind: st.kind })) })),
+  for (const s of options.stages ?? [])
+    if (!options.pipeline.stages.some((st) => st.name === s)) throw new Error(`pipeline '${options.pipeline.name}' has no stage '${s}'`)
+  return options.recorder.create({
+    pipeline: options.pipeline.name,
+    file: options.pipeline.file,
+    runKey: options.runKey,
+    trigger: options.masker.maskValue(options.trigger ?? { kind: 'cli' }),
+    stages: options.stages,
+    variables: options.masker.maskValue({ ...(options.variables ?? {}) }),
+    owner,
+    plan: options.pipeline.stages.map((s) => ({ stage: s.name, steps: s.steps.map((st) => ({ step: st.name, kind: st.kind })) })),
   })
 }
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { parsePipeline } from './pipeline-file.js'
 import { loadSecrets, Masker } from './secrets.js'
+import { tempDir } from '../testing/fixtures.js'
 
 describe('secrets and masking', () => {
   const masker = new Masker(['hunter2-xyz', 'pa ss/wörd"q'])
@@ -37,10 +37,13 @@ describe('secrets and masking', () => {
   })
 
   it('reads secrets from environment variables and files, and names a missing one without a value', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'wharf-secrets-'))
+    const dir = await tempDir('secrets')
     await writeFile(join(dir, 'key.txt'), 'from-file-secret\n')
     const file = join(dir, 'wharf.yaml')
-    const pipeline = parsePipeline('secrets: { A: { env: A_VAR }, B: { file: key.txt }, C: { env: C_VAR, optional: true } }\nstages: [{ name: s, steps: [{ command: x }] }]', file)
+    const pipeline = parsePipeline(
+      'secrets: { A: { env: A_VAR }, B: { file: key.txt }, C: { env: C_VAR, optional: true } }\nstages: [{ name: s, steps: [{ command: x }] }]',
+      file,
+    )
     assert.deepEqual(await loadSecrets(pipeline, { A_VAR: 'from-env' }), { A: 'from-env', B: 'from-file-secret' })
     await assert.rejects(loadSecrets(pipeline, {}), /secrets\.A: environment variable A_VAR is not set/)
   })

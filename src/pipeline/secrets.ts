@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { invalidParameter } from '../errors.js'
 import type { PipelineDef } from './pipeline-file.js'
 
-export const maskText = '***'
+const maskText = '***'
 
 /**
  * Replaces every secret value with ***. One function, applied wherever text leaves the runner
@@ -83,11 +83,16 @@ export async function loadSecrets(pipeline: PipelineDef, env: Readonly<Record<st
     if ('env' in source) value = env[source.env] === '' ? undefined : env[source.env]
     else {
       const path = resolve(dirname(pipeline.file), source.file)
-      value = await readFile(path, 'utf8').then((t) => t.replace(/\r?\n$/, ''), () => undefined)
+      value = await readFile(path, 'utf8').then(
+        (t) => t.replace(/\r?\n$/, ''),
+        () => undefined,
+      )
     }
     if (value === undefined) {
       if (source.optional) continue
-      throw invalidParameter(`${pipeline.file}: secrets.${name}: ${'env' in source ? `environment variable ${source.env} is not set` : `file ${source.file} cannot be read`}`)
+      throw invalidParameter(
+        `${pipeline.file}: secrets.${name}: ${'env' in source ? `environment variable ${source.env} is not set` : `file ${source.file} cannot be read`}`,
+      )
     }
     out[name] = value
   }

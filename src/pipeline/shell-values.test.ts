@@ -21,9 +21,7 @@ async function shell(command: string, values: Record<string, string>): Promise<{
   }
 }
 
-const hostile = [
-  "$(touch pwned)", '`touch pwned`', "'; touch pwned; '", '"; touch pwned; "', 'a b  c', '*', '\\', 'line1\nline2', '${HOME}', '$((1+1))', '',
-]
+const hostile = ['$(touch pwned)', '`touch pwned`', "'; touch pwned; '", '"; touch pwned; "', 'a b  c', '*', '\\', 'line1\nline2', '${HOME}', '$((1+1))', '']
 
 describe('values of ${{ }} in shell text', () => {
   it('reach the command exactly, unquoted, in double quotes and in single quotes, and never run', async () => {
@@ -40,17 +38,23 @@ describe('values of ${{ }} in shell text', () => {
   it('reads quotes the way sh does: escaped quotes, quotes of the other kind, and several values', async () => {
     const values = { a: "it's", b: 'say "hi"' }
     assert.equal((await shell('printf %s \\"${{ a }}\\"', values)).stdout, '"it\'s"')
-    assert.equal((await shell('printf %s "${{ a }} \'x\' ${{ b }}"', values)).stdout, 'it\'s \'x\' say "hi"')
+    assert.equal((await shell('printf %s "${{ a }} \'x\' ${{ b }}"', values)).stdout, "it's 'x' say \"hi\"")
     assert.equal((await shell('printf %s \'"${{ a }}"\' ${{ b }}', values)).stdout, '"it\'s"say "hi"')
     assert.equal((await shell('printf "%s|%s" ${{ a }} ${{ b }}', values)).stdout, 'it\'s|say "hi"')
   })
 
   it('binds the shell text of command and train steps only, leaving other fields to interpolation', () => {
-    const valueOf = () => 'v'
-    assert.deepEqual(bindStepShellText('command', 'echo ${{ x }}', valueOf), { raw: 'echo "${WHARF_EXPR_0}"', env: { WHARF_EXPR_0: 'v' } })
-    assert.deepEqual(bindStepShellText('command', { run: 'echo ${{ x }}', cwd: '${{ y }}' }, valueOf), { raw: { run: 'echo "${WHARF_EXPR_0}"', cwd: '${{ y }}' }, env: { WHARF_EXPR_0: 'v' } })
-    assert.deepEqual(bindStepShellText('train', { command: 'python t.py ${{ x }}', experiment: '${{ y }}' }, valueOf), { raw: { command: 'python t.py "${WHARF_EXPR_0}"', experiment: '${{ y }}' }, env: { WHARF_EXPR_0: 'v' } })
+    const valueOfExpression = () => 'v'
+    assert.deepEqual(bindStepShellText('command', 'echo ${{ x }}', valueOfExpression), { raw: 'echo "${WHARF_EXPR_0}"', env: { WHARF_EXPR_0: 'v' } })
+    assert.deepEqual(bindStepShellText('command', { run: 'echo ${{ x }}', cwd: '${{ y }}' }, valueOfExpression), {
+      raw: { run: 'echo "${WHARF_EXPR_0}"', cwd: '${{ y }}' },
+      env: { WHARF_EXPR_0: 'v' },
+    })
+    assert.deepEqual(bindStepShellText('train', { command: 'python t.py ${{ x }}', experiment: '${{ y }}' }, valueOfExpression), {
+      raw: { command: 'python t.py "${WHARF_EXPR_0}"', experiment: '${{ y }}' },
+      env: { WHARF_EXPR_0: 'v' },
+    })
     const deploy = { model: '${{ x }}', version: 1, environment: 'staging' }
-    assert.deepEqual(bindStepShellText('deploy', deploy, valueOf), { raw: deploy, env: {} })
+    assert.deepEqual(bindStepShellText('deploy', deploy, valueOfExpression), { raw: deploy, env: {} })
   })
 })

@@ -6,7 +6,7 @@ export interface ShellBinding {
   readonly env: Readonly<Record<string, string>>
 }
 
-export const expressionVariablePrefix = 'WHARF_EXPR_'
+const expressionVariablePrefix = 'WHARF_EXPR_'
 
 /**
  * Turns every `${{ expr }}` in a command line into a reference to an environment variable that
@@ -17,7 +17,7 @@ export const expressionVariablePrefix = 'WHARF_EXPR_'
  * double quotes, and `'"${V}"'` inside single quotes (closing and reopening them). Inside a
  * here-document the quotes would print: use a variable (`$NAME`) there instead.
  */
-export function bindShellExpressions(command: string, valueOf: (expr: string) => string): ShellBinding {
+export function bindShellExpressions(command: string, valueOfExpression: (expr: string) => string): ShellBinding {
   const env: Record<string, string> = {}
   let out = ''
   let quote: 'none' | 'single' | 'double' = 'none'
@@ -27,7 +27,7 @@ export function bindShellExpressions(command: string, valueOf: (expr: string) =>
     const end = command.startsWith('${{', i) ? command.indexOf('}}', i + 3) : -1
     if (end >= 0) {
       const name = `${expressionVariablePrefix}${index++}`
-      env[name] = valueOf(command.slice(i + 3, end))
+      env[name] = valueOfExpression(command.slice(i + 3, end))
       out += quote === 'double' ? `\${${name}}` : quote === 'single' ? `'"\${${name}}"'` : `"\${${name}}"`
       i = end + 2
       continue
@@ -53,13 +53,17 @@ export function bindShellExpressions(command: string, valueOf: (expr: string) =>
  * The step settings with the shell text of `command` steps (and train steps given a command)
  * bound as above; other kinds and fields are returned as they are, for interpolate() to fill.
  */
-export function bindStepShellText(kind: StepKind, raw: unknown, valueOf: (expr: string) => string): { raw: unknown; env: Readonly<Record<string, string>> } {
+export function bindStepShellText(
+  kind: StepKind,
+  raw: unknown,
+  valueOfExpression: (expr: string) => string,
+): { raw: unknown; env: Readonly<Record<string, string>> } {
   if (kind === 'command' && typeof raw === 'string') {
-    const bound = bindShellExpressions(raw, valueOf)
+    const bound = bindShellExpressions(raw, valueOfExpression)
     return { raw: bound.command, env: bound.env }
   }
   const field = kind === 'command' ? 'run' : kind === 'train' ? 'command' : undefined
   if (field === undefined || raw === null || typeof raw !== 'object' || typeof (raw as Record<string, unknown>)[field] !== 'string') return { raw, env: {} }
-  const bound = bindShellExpressions((raw as Record<string, string>)[field]!, valueOf)
+  const bound = bindShellExpressions((raw as Record<string, string>)[field]!, valueOfExpression)
   return { raw: { ...raw, [field]: bound.command }, env: bound.env }
 }

@@ -18,7 +18,13 @@ export function mountPipelineTrigger(app: Hono<AppEnv>, prefixes: readonly strin
       const body = (await readBodyBytes(c, maxBodyBytes)).toString('utf8')
       const url = new URL(c.req.url)
       const result = await trigger.handle({
-        method: c.req.method, target: c.env?.incoming?.url ?? url.pathname + url.search, body, timestamp: c.req.header('x-wharf-timestamp'), signature: c.req.header('x-wharf-signature'), pipeline: c.req.query('pipeline'), stages: c.req.query('stages'),
+        method: c.req.method,
+        target: c.env?.incoming?.url ?? url.pathname + url.search,
+        body,
+        timestamp: c.req.header('x-wharf-timestamp'),
+        signature: c.req.header('x-wharf-signature'),
+        pipeline: c.req.query('pipeline'),
+        stages: c.req.query('stages'),
       })
       return c.json(result, result.accepted ? 202 : 200)
     })

@@ -1,11 +1,12 @@
+import type { Stage } from '../models/model-uri.js'
 import type { Tag } from '../tracking/entities.js'
 
 /**
  * Model registry entities as the code sees them (camelCase). The wire form is produced only by
  * `registry/wire.ts` (MLflow model_registry.proto) and `registry/wharf-wire.ts` (events, webhooks).
  */
-export type Stage = 'None' | 'Staging' | 'Production' | 'Archived'
-export const stages: readonly Stage[] = ['None', 'Staging', 'Production', 'Archived']
+// Stages are part of the models:/ URI grammar, which serving parses too.
+export { type Stage, stages } from '../models/model-uri.js'
 
 export type ModelVersionStatus = 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION' | 'READY'
 

@@ -1,15 +1,19 @@
 /** The model registry, as other parts of Wharf (HTTP app, server, serving, deployments) use it. */
 export type {
-  ChangeContext, DeliveryAttempt, ModelAlias, ModelVersion, RegisteredModel, RegistryEvent, RegistryEventType, Stage, Webhook, WebhookDelivery,
+  ChangeContext,
+  DeliveryAttempt,
+  ModelAlias,
+  ModelVersion,
+  RegisteredModel,
+  RegistryEvent,
+  RegistryEventType,
+  Stage,
+  Webhook,
+  WebhookDelivery,
 } from './entities.js'
 export { registryEventTypes, stages } from './entities.js'
 export { RegistryService, type RegistryServiceOptions } from './registry-service.js'
 export { WebhookService } from './webhook-service.js'
 export { WebhookDispatcher, startWebhookDispatcher, type DispatcherOptions } from './webhook-dispatcher.js'
-export { resolveModelUri, resolveModelReference, type ResolvedModel } from './model-resolver.js'
-export { parseModelUri, type ModelReference } from './model-uri.js'
+export { resolveModelUri, resolveModelReference, type ModelLocation } from './model-resolver.js'
 export { isValidSignature, requestTarget, signDelivery, type SignedRequest } from './webhook-signature.js'
-export { mountRegistryRoutes } from './registry-route.js'
-export { registeredModelRoutes } from './registered-model-routes.js'
-export { modelVersionRoutes } from './model-version-routes.js'
-export { wharfRegistryRoutes } from './wharf-routes.js'

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { MlflowError } from '../errors.js'
 import { SqliteRegistryStore } from '../store/sqlite/registry-store.js'
 import { SqliteTrackingStore } from '../store/sqlite/tracking-store.js'
-import { parseModelUri } from './model-uri.js'
+import { parseModelUri } from '../models/index.js'
 import { RegistryService } from './registry-service.js'
 
 describe('models:/ URI parsing', () => {
@@ -17,8 +17,24 @@ describe('models:/ URI parsing', () => {
   })
 
   it('refuses malformed URIs with INVALID_PARAMETER_VALUE', () => {
-    for (const uri of ['models:/', 'models://host/x/1', 'models:/a/b/c', 'models:/fraud/', 'models:/fraud/Retired', 'models:/@x', 'models:/fraud@', 'models:/fraud', 'runs:/x/y', 'models:/x/1?y', 'models:/x/1#y']) {
-      assert.throws(() => parseModelUri(uri), (err) => err instanceof MlflowError && err.code === 'INVALID_PARAMETER_VALUE', uri)
+    for (const uri of [
+      'models:/',
+      'models://host/x/1',
+      'models:/a/b/c',
+      'models:/fraud/',
+      'models:/fraud/Retired',
+      'models:/@x',
+      'models:/fraud@',
+      'models:/fraud',
+      'runs:/x/y',
+      'models:/x/1?y',
+      'models:/x/1#y',
+    ]) {
+      assert.throws(
+        () => parseModelUri(uri),
+        (err) => err instanceof MlflowError && err.code === 'INVALID_PARAMETER_VALUE',
+        uri,
+      )
     }
   })
 })
@@ -33,7 +49,8 @@ describe('server-side model URI resolution', () => {
     const run = await tracking.createRun({ runId: 'b'.repeat(32), experimentId: '0', runName: 'r', userId: 'u', startTime: 1, tags: [] })
     runUri = run.info.artifactUri
     await registry.createRegisteredModel({ name: 'fraud', tags: [] }, 'test')
-    for (const path of ['v1', 'v2', 'v3']) await registry.createModelVersion({ name: 'fraud', source: `${runUri}/${path}`, runId: run.info.runId, tags: [] }, 'test')
+    for (const path of ['v1', 'v2', 'v3'])
+      await registry.createModelVersion({ name: 'fraud', source: `${runUri}/${path}`, runId: run.info.runId, tags: [] }, 'test')
     await registry.transitionStage('fraud', '1', 'Production', false, 'test')
     await registry.setAlias('fraud', 'champion', '2', 'test')
   })
@@ -43,7 +60,13 @@ describe('server-side model URI resolution', () => {
   })
 
   it('resolves a version, an alias, a stage and latest to the version and its storage location', async () => {
-    const cases: [string, number][] = [['models:/fraud/1', 1], ['models:/fraud@champion', 2], ['models:/fraud/Production', 1], ['models:/fraud/latest', 3], ['models:/fraud@latest', 3]]
+    const cases: [string, number][] = [
+      ['models:/fraud/1', 1],
+      ['models:/fraud@champion', 2],
+      ['models:/fraud/Production', 1],
+      ['models:/fraud/latest', 3],
+      ['models:/fraud@latest', 3],
+    ]
     for (const [uri, version] of cases) {
       const resolved = await registry.resolveModelUri(uri)
       assert.equal(resolved.version?.version, version, uri)
@@ -59,7 +82,13 @@ describe('server-side model URI resolution', () => {
   })
 
   it('answers RESOURCE_DOES_NOT_EXIST when the URI names nothing', async () => {
-    for (const uri of ['models:/fraud/9', 'models:/fraud@nobody', 'models:/fraud/Staging', 'models:/ghost/latest', 'models:/m-22222222222222222222222222222222']) {
+    for (const uri of [
+      'models:/fraud/9',
+      'models:/fraud@nobody',
+      'models:/fraud/Staging',
+      'models:/ghost/latest',
+      'models:/m-22222222222222222222222222222222',
+    ]) {
       await assert.rejects(registry.resolveModelUri(uri), (err) => err instanceof MlflowError && err.code === 'RESOURCE_DOES_NOT_EXIST', uri)
     }
   })

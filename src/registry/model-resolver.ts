@@ -3,10 +3,10 @@ import type { RegistryStore } from '../store/registry-store.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 import type { LoggedModel } from '../tracking/entities.js'
 import type { ModelVersion } from './entities.js'
-import { type ModelReference, parseModelUri } from './model-uri.js'
+import { type ModelReference, parseModelUri } from '../models/index.js'
 
 /** A model URI resolved to where its files are, and the registered version or logged model behind it. */
-export interface ResolvedModel {
+export interface ModelLocation {
   /** The `mlflow-artifacts:` (or object store) URI of the model directory, as get-download-uri answers. */
   readonly storageLocation: string
   readonly version?: ModelVersion | undefined
@@ -43,7 +43,7 @@ function newest(versions: readonly ModelVersion[], name: string, stageText: stri
  * and `models:/m-<id>` server-side, for serving and deployments. INVALID_PARAMETER_VALUE for a
  * malformed URI, RESOURCE_DOES_NOT_EXIST when it names nothing.
  */
-export async function resolveModelUri(uri: string, stores: { registry: RegistryStore; tracking: TrackingStore }): Promise<ResolvedModel> {
+export async function resolveModelUri(uri: string, stores: { registry: RegistryStore; tracking: TrackingStore }): Promise<ModelLocation> {
   const ref = parseModelUri(uri)
   if (ref.kind === 'logged-model') {
     const loggedModel = await stores.tracking.getLoggedModel(ref.modelId)

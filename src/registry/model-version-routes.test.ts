@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type RegistryApp, makeRegistryApp } from './test-registry-app.js'
+import { type RegistryApp, makeRegistryApp } from '../server/test-registry-app.js'
+import { assertErrorAnswer, tempDir } from '../testing/fixtures.js'
 
 describe('model version endpoints', () => {
   let dir: string
@@ -11,7 +11,7 @@ describe('model version endpoints', () => {
   let runId: string
   let runUri: string
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-registry-'))
+    dir = await tempDir('registry')
     w = makeRegistryApp(join(dir, 'artifacts'))
     const run = await w.tracking.createRun({ experimentId: '0', tags: [] })
     runId = run.info.runId
@@ -34,17 +34,29 @@ describe('model version endpoints', () => {
     assert.deepEqual(
       { ...v1, creation_timestamp: 0, last_updated_timestamp: 0 },
       {
-        name: 'numbered', version: '1', creation_timestamp: 0, last_updated_timestamp: 0, current_stage: 'None', description: 'first',
-        source: `${runUri}/model`, run_id: runId, status: 'READY', tags: [{ key: 'k', value: 'v' }], run_link: 'http://ci/run/1',
+        name: 'numbered',
+        version: '1',
+        creation_timestamp: 0,
+        last_updated_timestamp: 0,
+        current_stage: 'None',
+        description: 'first',
+        source: `${runUri}/model`,
+        run_id: runId,
+        status: 'READY',
+        tags: [{ key: 'k', value: 'v' }],
+        run_link: 'http://ci/run/1',
       },
     )
     assert.equal((await version('numbered')).version, '2')
     assert.equal((await version('numbered')).version, '3')
     const rm = (await w.get('registered-models/get', { name: 'numbered' })).body.registered_model
-    assert.deepEqual(rm.latest_versions.map((v: { version: string }) => v.version), ['3'])
+    assert.deepEqual(
+      rm.latest_versions.map((v: { version: string }) => v.version),
+      ['3'],
+    )
   })
 
-  it('resolves a runs:/ source to the run\'s artifact location and fills run_id', async () => {
+  it("resolves a runs:/ source to the run's artifact location and fills run_id", async () => {
     await model('from-run')
     const v = await version('from-run', { source: `runs:/${runId}/model`, run_id: undefined })
     assert.equal(v.source, `runs:/${runId}/model`)
@@ -52,9 +64,17 @@ describe('model version endpoints', () => {
     assert.equal((await w.get('model-versions/get-download-uri', { name: 'from-run', version: '1' })).body.artifact_uri, `${runUri}/model`)
   })
 
-  it('resolves a models:/<model_id> source to the logged model\'s artifacts and fills run_id and model_id', async () => {
+  it("resolves a models:/<model_id> source to the logged model's artifacts and fills run_id and model_id", async () => {
     await model('from-logged-model')
-    const lm = await w.trackingStore.createLoggedModel({ modelId: 'm-0123456789abcdef0123456789abcdef', experimentId: '0', name: 'model', sourceRunId: runId, params: [], tags: [], time: 1 })
+    const lm = await w.trackingStore.createLoggedModel({
+      modelId: 'm-0123456789abcdef0123456789abcdef',
+      experimentId: '0',
+      name: 'model',
+      sourceRunId: runId,
+      params: [],
+      tags: [],
+      time: 1,
+    })
     const v = await version('from-logged-model', { source: `models:/${lm.modelId}`, run_id: undefined, model_id: lm.modelId })
     assert.equal(v.model_id, lm.modelId)
     assert.equal(v.run_id, runId)
@@ -87,17 +107,17 @@ describe('model version endpoints', () => {
     const bad = await w.get('model-versions/get', { name: 'lifecycle', version: 'one' })
     assert.equal(bad.status, 400)
     assert.equal(bad.body.error_code, 'INVALID_PARAMETER_VALUE')
-    assert.equal((await w.get('model-versions/get', { name: 'lifecycle' })).status, 400)
+    assertErrorAnswer(await w.get('model-versions/get', { name: 'lifecycle' }), 400, 'INVALID_PARAMETER_VALUE')
     assert.deepEqual((await w.del('model-versions/delete', { name: 'lifecycle', version: '1' })).body, {})
-    assert.equal((await w.get('model-versions/get', { name: 'lifecycle', version: '1' })).status, 404)
+    assertErrorAnswer(await w.get('model-versions/get', { name: 'lifecycle', version: '1' }), 404, 'RESOURCE_DOES_NOT_EXIST')
   })
 
-  it('drops a deleted version\'s aliases', async () => {
+  it("drops a deleted version's aliases", async () => {
     await model('alias-drop')
     await version('alias-drop')
     await w.post('registered-models/alias', { name: 'alias-drop', alias: 'champion', version: '1' })
     await w.del('model-versions/delete', { name: 'alias-drop', version: '1' })
-    assert.equal((await w.get('registered-models/alias', { name: 'alias-drop', alias: 'champion' })).status, 404)
+    assertErrorAnswer(await w.get('registered-models/alias', { name: 'alias-drop', alias: 'champion' }), 404, 'RESOURCE_DOES_NOT_EXIST')
     assert.equal((await w.get('registered-models/get', { name: 'alias-drop' })).body.registered_model.aliases, undefined)
   })
 
@@ -113,11 +133,11 @@ describe('model version endpoints', () => {
     const stageOf = async (v: string) => (await w.get('model-versions/get', { name: 'stages', version: v })).body.model_version.current_stage
     assert.deepEqual([await stageOf('1'), await stageOf('2'), await stageOf('3')], ['Archived', 'Archived', 'Production'])
     const refused = await move('1', 'Archived', true)
-    assert.equal(refused.status, 400)
+    assertErrorAnswer(refused, 400, 'INVALID_PARAMETER_VALUE')
     assert.match(refused.body.message, /not an Active stage/)
-    assert.equal((await move('1', 'Retired', false)).status, 400)
+    assertErrorAnswer(await move('1', 'Retired', false), 400, 'INVALID_PARAMETER_VALUE')
     const missing = await w.post('model-versions/transition-stage', { name: 'stages', version: '1', stage: 'None' })
-    assert.equal(missing.status, 400)
+    assertErrorAnswer(missing, 400, 'INVALID_PARAMETER_VALUE')
     assert.match(missing.body.message, /archive_existing_versions/)
   })
 
@@ -135,10 +155,16 @@ describe('model version endpoints', () => {
     assert.deepEqual(await versions({ filter: "name = 'searched' AND tags.good = 'yes'" }), ['3', '1'])
     assert.deepEqual(await versions({ filter: "name = 'searched'", order_by: ['version_number ASC'] }), ['1', '2', '3'])
     const page = await w.get('model-versions/search', { filter: "name = 'searched'", max_results: 2 })
-    assert.deepEqual(page.body.model_versions.map((v: { version: string }) => v.version), ['3', '2'])
+    assert.deepEqual(
+      page.body.model_versions.map((v: { version: string }) => v.version),
+      ['3', '2'],
+    )
     const rest = await w.get('model-versions/search', { filter: "name = 'searched'", max_results: 2, page_token: page.body.next_page_token })
-    assert.deepEqual(rest.body.model_versions.map((v: { version: string }) => v.version), ['1'])
-    assert.equal((await w.get('model-versions/search', { filter: "stage = 'x'" })).status, 400)
+    assert.deepEqual(
+      rest.body.model_versions.map((v: { version: string }) => v.version),
+      ['1'],
+    )
+    assertErrorAnswer(await w.get('model-versions/search', { filter: "stage = 'x'" }), 400, 'INVALID_PARAMETER_VALUE')
   })
 
   it('copies a version from models:/<name>/<version> with its storage location', async () => {

@@ -22,8 +22,15 @@ export const modelVersionRoutes: readonly RegistryRoute[] = [
     }),
     async (b, { registry, actor }) => {
       const created = await registry.createModelVersion(
-        { name: b.name, source: b.source, runId: b.run_id || undefined, modelId: b.model_id || undefined, runLink: b.run_link || undefined,
-          description: b.description || undefined, tags: b.tags },
+        {
+          name: b.name,
+          source: b.source,
+          runId: b.run_id || undefined,
+          modelId: b.model_id || undefined,
+          runLink: b.run_link || undefined,
+          description: b.description || undefined,
+          tags: b.tags,
+        },
         actor,
       )
       return { model_version: toWireModelVersion(created) }
@@ -47,13 +54,9 @@ export const modelVersionRoutes: readonly RegistryRoute[] = [
       return { model_versions: page.items.map(toWireModelVersion), next_page_token: page.nextPageToken }
     },
   ),
-  post(
-    '/model-versions/transition-stage',
-    z.object({ ...ref, stage: z.string(), archive_existing_versions: bool }),
-    async (b, { registry, actor }) => ({
-      model_version: toWireModelVersion(await registry.transitionStage(b.name, b.version, b.stage, b.archive_existing_versions, actor)),
-    }),
-  ),
+  post('/model-versions/transition-stage', z.object({ ...ref, stage: z.string(), archive_existing_versions: bool }), async (b, { registry, actor }) => ({
+    model_version: toWireModelVersion(await registry.transitionStage(b.name, b.version, b.stage, b.archive_existing_versions, actor)),
+  })),
   get('/model-versions/get-download-uri', z.object(ref), async (q, { registry }) => ({
     artifact_uri: await registry.getDownloadUri(q.name, q.version),
   })),
@@ -66,4 +69,3 @@ export const modelVersionRoutes: readonly RegistryRoute[] = [
     return {}
   }),
 ]
-

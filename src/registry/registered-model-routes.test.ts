@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type RegistryApp, makeRegistryApp } from './test-registry-app.js'
+import { type RegistryApp, makeRegistryApp } from '../server/test-registry-app.js'
+import { assertErrorAnswer, tempDir } from '../testing/fixtures.js'
 
 describe('registered model endpoints', () => {
   let dir: string
@@ -11,7 +11,7 @@ describe('registered model endpoints', () => {
   let source: string
   let runId: string
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-registry-'))
+    dir = await tempDir('registry')
     w = makeRegistryApp(join(dir, 'artifacts'))
     const run = await w.tracking.createRun({ experimentId: '0', tags: [] })
     runId = run.info.runId
@@ -26,7 +26,7 @@ describe('registered model endpoints', () => {
     for (let i = 0; i < versions; i++) assert.equal((await w.post('model-versions/create', { name, source, run_id: runId })).status, 200)
   }
 
-  it('creates and gets a registered model in MLflow\'s shape under /api and /ajax-api', async () => {
+  it("creates and gets a registered model in MLflow's shape under /api and /ajax-api", async () => {
     const created = await w.post('registered-models/create', { name: 'shape', description: 'd', tags: [{ key: 'team', value: 'ml' }] })
     assert.equal(created.status, 200)
     const rm = created.body.registered_model
@@ -51,7 +51,7 @@ describe('registered model endpoints', () => {
 
   it('refuses a missing or invalid name with INVALID_PARAMETER_VALUE', async () => {
     const missing = await w.post('registered-models/create', {})
-    assert.equal(missing.status, 400)
+    assertErrorAnswer(missing, 400, 'INVALID_PARAMETER_VALUE')
     assert.match(missing.body.message, /Missing value for required parameter 'name'/)
     for (const name of ['a/b', 'a:b', '  ', '..', 'x'.repeat(300)]) {
       const res = await w.post('registered-models/create', { name })
@@ -91,7 +91,7 @@ describe('registered model endpoints', () => {
     assert.equal((await w.get('registered-models/get', { name: 'before' })).status, 404)
     const clash = await w.post('registered-models/rename', { name: 'after', new_name: 'dup' })
     assert.equal(clash.body.error_code, 'RESOURCE_ALREADY_EXISTS')
-    assert.equal((await w.post('registered-models/rename', { name: 'after', new_name: 'bad/name' })).status, 400)
+    assertErrorAnswer(await w.post('registered-models/rename', { name: 'after', new_name: 'bad/name' }), 400, 'INVALID_PARAMETER_VALUE')
   })
 
   it('updates the description with PATCH and deletes with DELETE carrying a JSON body', async () => {
@@ -99,8 +99,8 @@ describe('registered model endpoints', () => {
     const updated = await w.patch('registered-models/update', { name: 'doomed', description: 'new' })
     assert.equal(updated.body.registered_model.description, 'new')
     assert.deepEqual((await w.del('registered-models/delete', { name: 'doomed' })).body, {})
-    assert.equal((await w.get('registered-models/get', { name: 'doomed' })).status, 404)
-    assert.equal((await w.get('model-versions/get', { name: 'doomed', version: '1' })).status, 404)
+    assertErrorAnswer(await w.get('registered-models/get', { name: 'doomed' }), 404, 'RESOURCE_DOES_NOT_EXIST')
+    assertErrorAnswer(await w.get('model-versions/get', { name: 'doomed', version: '1' }), 404, 'RESOURCE_DOES_NOT_EXIST')
   })
 
   it('sets and deletes model tags, validating keys', async () => {
@@ -109,12 +109,16 @@ describe('registered model endpoints', () => {
     assert.deepEqual((await w.get('registered-models/get', { name: 'tagged' })).body.registered_model.tags, [{ key: 'k', value: 'v' }])
     assert.deepEqual((await w.del('registered-models/delete-tag', { name: 'tagged', key: 'k' })).body, {})
     assert.equal((await w.get('registered-models/get', { name: 'tagged' })).body.registered_model.tags, undefined)
-    assert.equal((await w.post('registered-models/set-tag', { name: 'tagged', key: '../x', value: 'v' })).status, 400)
-    assert.equal((await w.post('registered-models/set-tag', { name: 'tagged', key: 'k', value: 'v'.repeat(100_001) })).status, 400)
+    assertErrorAnswer(await w.post('registered-models/set-tag', { name: 'tagged', key: '../x', value: 'v' }), 400, 'INVALID_PARAMETER_VALUE')
+    assertErrorAnswer(await w.post('registered-models/set-tag', { name: 'tagged', key: 'k', value: 'v'.repeat(100_001) }), 400, 'INVALID_PARAMETER_VALUE')
   })
 
   it('searches with filter, order_by and pages, and refuses a bad filter or max_results', async () => {
-    for (const [n, tier] of [['s-b', 'gold'], ['s-a', 'gold'], ['s-c', 'bronze']]) {
+    for (const [n, tier] of [
+      ['s-b', 'gold'],
+      ['s-a', 'gold'],
+      ['s-c', 'bronze'],
+    ]) {
       await w.post('registered-models/create', { name: n, tags: [{ key: 'tier', value: tier! }] })
     }
     const names = (res: { body: any }) => (res.body.registered_models ?? []).map((m: { name: string }) => m.name)
@@ -126,10 +130,10 @@ describe('registered model endpoints', () => {
     const second = await w.get('registered-models/search', { filter: "name LIKE 's-%'", max_results: 2, page_token: first.body.next_page_token })
     assert.deepEqual(names(second), ['s-c'])
     assert.equal(second.body.next_page_token, undefined)
-    assert.equal((await w.get('registered-models/search', { filter: "name = 's-a' OR name = 's-b'" })).status, 400)
-    assert.equal((await w.get('registered-models/search', { filter: "run_id = 'x'" })).status, 400)
-    assert.equal((await w.get('registered-models/search', { max_results: 1001 })).status, 400)
-    assert.equal((await w.get('registered-models/search', { page_token: 'garbage' })).status, 400)
+    assertErrorAnswer(await w.get('registered-models/search', { filter: "name = 's-a' OR name = 's-b'" }), 400, 'INVALID_PARAMETER_VALUE')
+    assertErrorAnswer(await w.get('registered-models/search', { filter: "run_id = 'x'" }), 400, 'INVALID_PARAMETER_VALUE')
+    assertErrorAnswer(await w.get('registered-models/search', { max_results: 1001 }), 400, 'INVALID_PARAMETER_VALUE')
+    assertErrorAnswer(await w.get('registered-models/search', { page_token: 'garbage' }), 400, 'INVALID_PARAMETER_VALUE')
   })
 
   it('hides prompts from searches as the MLflow 3 client expects, unless the filter asks for them', async () => {
@@ -145,7 +149,11 @@ describe('registered model endpoints', () => {
   it('sets, moves, reads and deletes aliases, refusing reserved and malformed names', async () => {
     await createModel('aliased', 3)
     assert.deepEqual((await w.post('registered-models/alias', { name: 'aliased', alias: 'champion', version: '1' })).body, {})
-    assert.deepEqual((await w.post('registered-models/alias', { name: 'aliased', alias: 'champion', version: 3 })).body, {}, 'a numeric version is accepted too')
+    assert.deepEqual(
+      (await w.post('registered-models/alias', { name: 'aliased', alias: 'champion', version: 3 })).body,
+      {},
+      'a numeric version is accepted too',
+    )
     const got = await w.get('registered-models/alias', { name: 'aliased', alias: 'champion' })
     assert.equal(got.body.model_version.version, '3')
     assert.deepEqual(got.body.model_version.aliases, ['champion'])
@@ -156,24 +164,28 @@ describe('registered model endpoints', () => {
       assert.equal(res.status, 400, alias)
       assert.equal(res.body.error_code, 'INVALID_PARAMETER_VALUE', alias)
     }
-    assert.equal((await w.post('registered-models/alias', { name: 'aliased', alias: 'x', version: '9' })).status, 404)
-    assert.equal((await w.post('registered-models/alias', { name: 'aliased', alias: 'x', version: 'one' })).status, 400)
-    assert.equal((await w.get('registered-models/alias', { name: 'aliased', alias: 'nope' })).status, 404)
+    assertErrorAnswer(await w.post('registered-models/alias', { name: 'aliased', alias: 'x', version: '9' }), 404, 'RESOURCE_DOES_NOT_EXIST')
+    assertErrorAnswer(await w.post('registered-models/alias', { name: 'aliased', alias: 'x', version: 'one' }), 400, 'INVALID_PARAMETER_VALUE')
+    assertErrorAnswer(await w.get('registered-models/alias', { name: 'aliased', alias: 'nope' }), 404, 'RESOURCE_DOES_NOT_EXIST')
     assert.deepEqual((await w.del('registered-models/alias', { name: 'aliased', alias: 'champion' })).body, {})
-    assert.equal((await w.get('registered-models/alias', { name: 'aliased', alias: 'champion' })).status, 404)
+    assertErrorAnswer(await w.get('registered-models/alias', { name: 'aliased', alias: 'champion' }), 404, 'RESOURCE_DOES_NOT_EXIST')
   })
 
   it('answers get-latest-versions over POST and GET, per stage, with stage names in any case', async () => {
     await createModel('staged', 3)
     await w.post('model-versions/transition-stage', { name: 'staged', version: '1', stage: 'production', archive_existing_versions: false })
     await w.post('model-versions/transition-stage', { name: 'staged', version: '2', stage: 'STAGING', archive_existing_versions: false })
-    const versions = (res: { body: any }) => (res.body.model_versions ?? []).map((v: { version: string; current_stage: string }) => `${v.current_stage}:${v.version}`)
+    const versions = (res: { body: any }) =>
+      (res.body.model_versions ?? []).map((v: { version: string; current_stage: string }) => `${v.current_stage}:${v.version}`)
     assert.deepEqual(versions(await w.post('registered-models/get-latest-versions', { name: 'staged' })), ['None:3', 'Staging:2', 'Production:1'])
     assert.deepEqual(versions(await w.post('registered-models/get-latest-versions', { name: 'staged', stages: ['Production'] })), ['Production:1'])
     assert.deepEqual(versions(await w.get('registered-models/get-latest-versions', { name: 'staged', stages: ['staging', 'none'] })), ['Staging:2', 'None:3'])
     assert.deepEqual((await w.post('registered-models/get-latest-versions', { name: 'staged', stages: ['Archived'] })).body, {})
-    assert.equal((await w.post('registered-models/get-latest-versions', { name: 'staged', stages: ['Prod'] })).status, 400)
+    assertErrorAnswer(await w.post('registered-models/get-latest-versions', { name: 'staged', stages: ['Prod'] }), 400, 'INVALID_PARAMETER_VALUE')
     const latest = (await w.get('registered-models/get', { name: 'staged' })).body.registered_model.latest_versions
-    assert.deepEqual(latest.map((v: { version: string }) => v.version), ['3', '2', '1'])
+    assert.deepEqual(
+      latest.map((v: { version: string }) => v.version),
+      ['3', '2', '1'],
+    )
   })
 })

@@ -9,7 +9,9 @@ const versionText = z.union([z.string(), z.number().int()]).transform(String)
 /** Registered models and aliases: MLflow model_registry.proto CreateRegisteredModel ... GetModelVersionByAlias. */
 export const registeredModelRoutes: readonly RegistryRoute[] = [
   post('/registered-models/create', z.object({ name, tags: keyValues, description: z.string().nullish() }), async (b, { registry, actor }) => ({
-    registered_model: toWireRegisteredModel(await registry.createRegisteredModel({ name: b.name, description: b.description ?? undefined, tags: b.tags }, actor)),
+    registered_model: toWireRegisteredModel(
+      await registry.createRegisteredModel({ name: b.name, description: b.description ?? undefined, tags: b.tags }, actor),
+    ),
   })),
   get('/registered-models/get', z.object({ name }), async (q, { registry }) => ({
     registered_model: toWireRegisteredModel(await registry.getRegisteredModel(q.name)),
@@ -32,7 +34,7 @@ export const registeredModelRoutes: readonly RegistryRoute[] = [
       return { registered_models: page.items.map(toWireRegisteredModel), next_page_token: page.nextPageToken }
     },
   ),
-  // The client POSTs, and falls back to GET on ENDPOINT_NOT_FOUND (PROTOCOLS.md §3.2).
+  // The client POSTs, and falls back to GET on ENDPOINT_NOT_FOUND (docs/protocols.md §3.2).
   getOrPost('/registered-models/get-latest-versions', z.object({ name, stages: repeated(z.string()).optional() }), async (b, { registry }) => {
     const versions = await registry.getLatestVersions(b.name, b.stages ?? [])
     return versions.length ? { model_versions: versions.map(toWireModelVersion) } : {}

@@ -1,5 +1,6 @@
-import { noOwnAuthority } from '../artifacts/server-authority.js'
+import { noOwnAuthority } from '../http/server-authority.js'
 import { invalidParameter } from '../errors.js'
+import { parseStage, parseVersion } from '../models/index.js'
 import type { RegistryStore, RegistrySearchQuery } from '../store/registry-store.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 import type { Page, Tag } from '../tracking/entities.js'
@@ -7,11 +8,9 @@ import type { SearchClause } from '../tracking/search/filter-ast.js'
 import { parseFilter, parseOrderBy } from '../tracking/search/filter-parser.js'
 import { type SearchGrammar, modelVersionGrammar, registeredModelGrammar } from '../tracking/search/grammars.js'
 import type { ChangeContext, ModelVersion, RegisteredModel, RegistryEvent } from './entities.js'
-import { type ResolvedModel, resolveModelReference, resolveModelUri } from './model-resolver.js'
-import { promptTagKey, resolveVersionSource } from './model-source.js'
-import {
-  parseStage, parseVersion, registryLimits, validateAlias, validateDescription, validateModelName, validateRegistryTag,
-} from './validation.js'
+import { type ModelLocation, resolveModelReference, resolveModelUri } from './model-resolver.js'
+import { promptTagKey, resolveVersionSource } from './version-source.js'
+import { registryLimits, validateAlias, validateDescription, validateModelName, validateRegistryTag } from './validation.js'
 import { WebhookService, type WebhookServiceOptions } from './webhook-service.js'
 
 export interface RegistryServiceOptions extends WebhookServiceOptions {
@@ -41,7 +40,7 @@ export interface NewVersionRequest {
 
 /**
  * Registry operations with MLflow's validation on top of the store's primitives, for the HTTP
- * routes and in-process callers (serving, deployments). `actor` is who asked (see `actor.ts`).
+ * routes and in-process callers (serving, deployments). `actor` is who asked (see `http/actor.ts`).
  */
 export class RegistryService {
   readonly webhooks: WebhookService
@@ -206,7 +205,7 @@ export class RegistryService {
   }
 
   /** `models:/...` to a version (or logged model) and its storage location; for serving and deployments. */
-  resolveModelUri(uri: string): Promise<ResolvedModel> {
+  resolveModelUri(uri: string): Promise<ModelLocation> {
     return resolveModelUri(uri, { registry: this.store, tracking: this.tracking })
   }
 

@@ -6,7 +6,11 @@ import { validateModelName } from './validation.js'
 describe('registered model names', () => {
   it("refuses what MLflow 3's _validate_model_name refuses: blank, '/', ':', '.', and a leading '..'", () => {
     for (const name of ['', '  ', 'a/b', 'a:b', 'models:/x', '.', '..', '..x']) {
-      assert.throws(() => validateModelName(name), (err: unknown) => err instanceof MlflowError && err.code === 'INVALID_PARAMETER_VALUE', JSON.stringify(name))
+      assert.throws(
+        () => validateModelName(name),
+        (err: unknown) => err instanceof MlflowError && err.code === 'INVALID_PARAMETER_VALUE',
+        JSON.stringify(name),
+      )
     }
   })
 

@@ -1,7 +1,6 @@
 import { invalidParameter, missingParameter } from '../errors.js'
 import type { Tag } from '../tracking/entities.js'
 import { validateKey } from '../tracking/validation.js'
-import { type Stage, stages } from './entities.js'
 
 /** Limits as MLflow 3 enforces them (mlflow/utils/validation.py). */
 export const registryLimits = {
@@ -35,7 +34,8 @@ const aliasPattern = /^[A-Za-z0-9_-]+$/
 /** Alias names: `[A-Za-z0-9_-]`, at most 255 characters; setting one may not use a reserved name. */
 export function validateAlias(alias: string, { isBeingSet }: { isBeingSet: boolean }): void {
   if (alias === '') throw invalidParameter('Registered model alias name cannot be empty.')
-  if (!aliasPattern.test(alias)) throw invalidParameter(`Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`)
+  if (!aliasPattern.test(alias))
+    throw invalidParameter(`Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`)
   if (alias.length > registryLimits.aliasLength) {
     throw invalidParameter(`Registered model alias name had length ${alias.length}, which exceeded length limit of ${registryLimits.aliasLength}`)
   }
@@ -43,20 +43,6 @@ export function validateAlias(alias: string, { isBeingSet }: { isBeingSet: boole
   // `models:/name@latest` and `@v3` already mean something (mlflow/utils/validation.py).
   if (alias.toLowerCase() === 'latest') throw invalidParameter("'latest' alias name (case insensitive) is reserved.")
   if (/^[vV]\d+$/.test(alias)) throw invalidParameter(`Version alias name '${alias}' is reserved.`)
-}
-
-/** Stage names are case-insensitive on input and canonical on output (MLflow's get_canonical_stage). */
-export function parseStage(stage: string): Stage {
-  const found = stages.find((s) => s.toLowerCase() === stage.toLowerCase())
-  if (!found) throw invalidParameter(`Invalid Model Version stage: ${stage}. Value must be one of ${stages.join(', ')}.`)
-  return found
-}
-
-/** Version numbers travel as strings ("1", "2"); MLflow int()s them. */
-export function parseVersion(version: string | number): number {
-  const text = String(version).trim()
-  if (!/^\d{1,15}$/.test(text)) throw invalidParameter(`Parameter 'version' must be an integer, got '${String(version).slice(0, 40)}'.`)
-  return Number(text)
 }
 
 export function validateRegistryTag(tag: Tag): void {

@@ -9,6 +9,7 @@ import { RegistryService } from './registry-service.js'
 import { WebhookDispatcher } from './webhook-dispatcher.js'
 import { sendWebhook } from './webhook-sender.js'
 import { isValidSignature } from './webhook-signature.js'
+import { waitFor } from '../testing/fixtures.js'
 
 interface Received {
   readonly headers: IncomingMessage['headers']
@@ -32,16 +33,6 @@ async function startReceiver(plan: number[], respond?: (res: import('node:http')
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise<void>((r) => server.close(() => r())) }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 describe('webhook dispatcher', () => {
@@ -81,7 +72,10 @@ describe('webhook dispatcher', () => {
       await registry.setAlias('signed', 'champion', '1', 'alice')
       const delivery: WebhookDelivery = await waitFor('the delivery to settle', settled(webhook.webhookId))
       assert.equal(delivery.status, 'succeeded')
-      assert.deepEqual(delivery.attempts.map((a) => a.statusCode), [500, 503, 200])
+      assert.deepEqual(
+        delivery.attempts.map((a) => a.statusCode),
+        [500, 503, 200],
+      )
       assert.ok(delivery.attempts.every((a) => a.latencyMs >= 0 && a.error === undefined))
       const gaps = delivery.attempts.slice(1).map((a, i) => a.time - delivery.attempts[i]!.time)
       assert.ok(gaps[0]! >= 30 && gaps[1]! >= 60, `backoff doubles: ${gaps.join(', ')}`)
@@ -101,9 +95,20 @@ describe('webhook dispatcher', () => {
         assert.equal(r.headers['x-wharf-event'], 'alias.set')
       }
       const body = JSON.parse(receiver.received[2]!.body)
-      assert.deepEqual({ ...body, time: 0, event_id: 0 }, {
-        delivery_id: delivery.deliveryId, event_id: 0, event: 'alias.set', model: 'signed', version: '1', alias: 'champion', time: 0, actor: 'alice', data: {},
-      })
+      assert.deepEqual(
+        { ...body, time: 0, event_id: 0 },
+        {
+          delivery_id: delivery.deliveryId,
+          event_id: 0,
+          event: 'alias.set',
+          model: 'signed',
+          version: '1',
+          alias: 'champion',
+          time: 0,
+          actor: 'alice',
+          data: {},
+        },
+      )
     } finally {
       await receiver.close()
     }
@@ -112,7 +117,12 @@ describe('webhook dispatcher', () => {
   it('gives up after the last attempt and marks the delivery failed', async () => {
     const receiver = await startReceiver([500, 500, 500, 500])
     try {
-      const { webhook } = await registry.webhooks.create({ url: receiver.url, events: ['registered_model.created'], modelName: 'hopeless', secret: 'secret-123' })
+      const { webhook } = await registry.webhooks.create({
+        url: receiver.url,
+        events: ['registered_model.created'],
+        modelName: 'hopeless',
+        secret: 'secret-123',
+      })
       await registry.createRegisteredModel({ name: 'hopeless', tags: [] }, 'alice')
       const delivery = await waitFor('the delivery to fail', settled(webhook.webhookId))
       assert.equal(delivery.status, 'failed')
@@ -127,11 +137,24 @@ describe('webhook dispatcher', () => {
     const target = await startReceiver([])
     const redirecting = await startReceiver([302, 302, 302], (res, status) => res.writeHead(status, { location: target.url }).end())
     try {
-      const { webhook } = await registry.webhooks.create({ url: redirecting.url, events: ['registered_model.created'], modelName: 'redirected', secret: 'secret-123' })
-      const closed = await registry.webhooks.create({ url: 'http://127.0.0.1:1/nothing-listens', events: ['registered_model.created'], modelName: 'redirected', secret: 'secret-123' })
+      const { webhook } = await registry.webhooks.create({
+        url: redirecting.url,
+        events: ['registered_model.created'],
+        modelName: 'redirected',
+        secret: 'secret-123',
+      })
+      const closed = await registry.webhooks.create({
+        url: 'http://127.0.0.1:1/nothing-listens',
+        events: ['registered_model.created'],
+        modelName: 'redirected',
+        secret: 'secret-123',
+      })
       await registry.createRegisteredModel({ name: 'redirected', tags: [] }, 'alice')
       const delivery = await waitFor('the redirected delivery to fail', settled(webhook.webhookId))
-      assert.deepEqual(delivery.attempts.map((a) => a.statusCode), [302, 302, 302])
+      assert.deepEqual(
+        delivery.attempts.map((a) => a.statusCode),
+        [302, 302, 302],
+      )
       assert.equal(target.received.length, 0, 'the redirect target was never called')
       const refused = await waitFor('the refused delivery to fail', settled(closed.webhook.webhookId))
       assert.equal(refused.attempts[0]!.error, 'connection failed')
@@ -141,7 +164,15 @@ describe('webhook dispatcher', () => {
   })
 
   it('refuses to send to a link-local or metadata address even if one was stored', async () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:169.254.169.254]/', 'http://[fd00:ec2::254]/', 'http://100.100.100.200/', 'http://168.63.129.16/', 'http://[64:ff9b::a9fe:a9fe]/', 'http://[::a9fe:a9fe]/']) {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://[fd00:ec2::254]/',
+      'http://100.100.100.200/',
+      'http://168.63.129.16/',
+      'http://[64:ff9b::a9fe:a9fe]/',
+      'http://[::a9fe:a9fe]/',
+    ]) {
       const result = await sendWebhook(url, {}, '{}', 500)
       assert.equal(result.statusCode, undefined, url)
       assert.match(result.error ?? '', /refused/, url)

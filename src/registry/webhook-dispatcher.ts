@@ -91,14 +91,19 @@ export class WebhookDispatcher {
     const body = toDeliveryBody(d.deliveryId, d.event)
     const started = now()
     const timestamp = String(Math.floor(started / 1000))
-    const result = await send(d.url, {
-      'content-type': 'application/json',
-      'user-agent': `wharf-webhooks/${wharfVersion}`,
-      'x-wharf-event': d.event.type,
-      'x-wharf-delivery': d.deliveryId,
-      'x-wharf-timestamp': timestamp,
-      'x-wharf-signature': signDelivery(d.secret, { timestamp, method: 'POST', target: requestTarget(d.url), body }),
-    }, body, timeoutMs)
+    const result = await send(
+      d.url,
+      {
+        'content-type': 'application/json',
+        'user-agent': `wharf-webhooks/${wharfVersion}`,
+        'x-wharf-event': d.event.type,
+        'x-wharf-delivery': d.deliveryId,
+        'x-wharf-timestamp': timestamp,
+        'x-wharf-signature': signDelivery(d.secret, { timestamp, method: 'POST', target: requestTarget(d.url), body }),
+      },
+      body,
+      timeoutMs,
+    )
     const attempt = d.attemptsMade + 1
     const isSuccess = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300
     const finished = now()
@@ -110,9 +115,16 @@ export class WebhookDispatcher {
     if (!isSuccess) {
       // The URL may carry a token in its query, and the secret never leaves the store: log ids only.
       // The detail (ECONNREFUSED ::1:port, ...) stays here; clients see only the generic error.
-      this.#options.logger?.warn({ webhook_id: d.webhookId, delivery_id: d.deliveryId, attempt, status: result.statusCode, error: result.detail ?? result.error }, 'webhook delivery failed')
+      this.#options.logger?.warn(
+        { webhook_id: d.webhookId, delivery_id: d.deliveryId, attempt, status: result.statusCode, error: result.detail ?? result.error },
+        'webhook delivery failed',
+      )
     }
-    await this.#store.recordAttempt(d.deliveryId, { attempt, time: started, statusCode: result.statusCode, error: result.error, latencyMs: finished - started }, outcome)
+    await this.#store.recordAttempt(
+      d.deliveryId,
+      { attempt, time: started, statusCode: result.statusCode, error: result.error, latencyMs: finished - started },
+      outcome,
+    )
   }
 }
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { type IncomingMessage, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { postJson, startServer } from '../integration/server-process.js'
 import { isValidSignature } from './webhook-signature.js'
+import { tempDir, waitFor } from '../testing/fixtures.js'
 
 const secret = 'restart-test-secret'
 
@@ -26,7 +26,11 @@ async function startReceiver(answer: (n: number) => number | 'hang') {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     received,
-    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
   }
 }
 
@@ -39,16 +43,6 @@ async function wharfJson(base: string, method: string, path: string, body?: unkn
   return { status: res.status, body: (await res.json()) as any }
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 describe('webhook deliveries across a server restart', () => {
   const dirs: string[] = []
   after(async () => {
@@ -56,7 +50,7 @@ describe('webhook deliveries across a server restart', () => {
   })
 
   async function setUp(name: string, receiverUrl: string, env: NodeJS.ProcessEnv) {
-    const dir = await mkdtemp(join(tmpdir(), 'wharf-webhook-restart-'))
+    const dir = await tempDir('webhook-restart')
     dirs.push(dir)
     const args = ['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')]
     const server = await startServer(args, env)
@@ -75,24 +69,40 @@ describe('webhook deliveries across a server restart', () => {
     let restarted: Awaited<ReturnType<typeof startServer>> | undefined
     try {
       // Kill between the recorded failure and its retry (due 1.5 s later).
-      await waitFor('the first attempt to be recorded', async () => ((await deliveriesAt(server.url, webhookId))[0]?.attempts?.length === 1 ? true : undefined))
+      await waitFor('the first attempt to be recorded', async () => (await deliveriesAt(server.url, webhookId))[0]?.attempts?.length === 1, 20_000)
       await server.stop('SIGKILL')
       assert.equal(receiver.received.length, 1)
       restarted = await startServer(args, env)
       const url = restarted.url
-      const delivery = await waitFor('the retry after restart', async () => {
-        const [d] = await deliveriesAt(url, webhookId)
-        return d?.status === 'succeeded' ? d : undefined
-      })
-      assert.deepEqual(delivery.attempts.map((a: { status_code: number }) => a.status_code), [500, 200])
+      const delivery = await waitFor(
+        'the retry after restart',
+        async () => {
+          const [d] = await deliveriesAt(url, webhookId)
+          return d?.status === 'succeeded' ? d : undefined
+        },
+        20_000,
+      )
+      assert.deepEqual(
+        delivery.attempts.map((a: { status_code: number }) => a.status_code),
+        [500, 200],
+      )
       assert.equal(receiver.received.length, 2)
       for (const r of receiver.received) {
         assert.equal(r.headers['x-wharf-delivery'], delivery.delivery_id)
-        assert.ok(isValidSignature(secret, { timestamp: String(r.headers['x-wharf-timestamp']), method: 'POST', target: r.target, body: r.body }, String(r.headers['x-wharf-signature'])))
+        assert.ok(
+          isValidSignature(
+            secret,
+            { timestamp: String(r.headers['x-wharf-timestamp']), method: 'POST', target: r.target, body: r.body },
+            String(r.headers['x-wharf-signature']),
+          ),
+        )
         assert.equal(JSON.parse(r.body).model, 'survivor')
       }
       const events = await wharfJson(url, 'GET', 'registry/events?model=survivor')
-      assert.deepEqual(events.body.events.map((e: { event: string }) => e.event), ['registered_model.created'])
+      assert.deepEqual(
+        events.body.events.map((e: { event: string }) => e.event),
+        ['registered_model.created'],
+      )
     } finally {
       await server.stop()
       await restarted?.stop()
@@ -106,16 +116,23 @@ describe('webhook deliveries across a server restart', () => {
     const { server, args, webhookId } = await setUp('in-flight', receiver.url, env)
     let restarted: Awaited<ReturnType<typeof startServer>> | undefined
     try {
-      await waitFor('the first request to arrive', async () => (receiver.received.length === 1 ? true : undefined))
+      await waitFor('the first request to arrive', () => receiver.received.length === 1, 20_000)
       await server.stop('SIGKILL')
       restarted = await startServer(args, env)
       const url = restarted.url
-      const delivery = await waitFor('the delivery after the lease', async () => {
-        const [d] = await deliveriesAt(url, webhookId)
-        return d?.status === 'succeeded' ? d : undefined
-      })
+      const delivery = await waitFor(
+        'the delivery after the lease',
+        async () => {
+          const [d] = await deliveriesAt(url, webhookId)
+          return d?.status === 'succeeded' ? d : undefined
+        },
+        20_000,
+      )
       // The attempt cut short by the kill was never recorded; the one after restart was.
-      assert.deepEqual(delivery.attempts.map((a: { status_code: number }) => a.status_code), [204])
+      assert.deepEqual(
+        delivery.attempts.map((a: { status_code: number }) => a.status_code),
+        [204],
+      )
       assert.equal(receiver.received.length, 2)
       assert.equal(receiver.received[0]!.headers['x-wharf-delivery'], receiver.received[1]!.headers['x-wharf-delivery'])
     } finally {

@@ -23,7 +23,7 @@ export interface SignedRequest {
  */
 export function signDelivery(secret: string, request: SignedRequest): string {
   const text = `${request.timestamp}\n${request.method.toUpperCase()}\n${request.target}\n${request.body}`
-  return 'sha256=' + createHmac('sha256', secret).update(text).digest('hex')
+  return `sha256=${createHmac('sha256', secret).update(text).digest('hex')}`
 }
 
 /** For receivers (and tests): compares in constant time. */

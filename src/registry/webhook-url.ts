@@ -3,7 +3,7 @@ import { BlockList, isIP } from 'node:net'
 import { invalidParameter } from '../errors.js'
 
 /**
- * Where webhooks may not point (SECURITY.md §3.4): cloud metadata services and the link-local
+ * Where webhooks may not point (docs/security.md §3.4): cloud metadata services and the link-local
  * ranges they live in, plus addresses that are not a single host, also when an IPv6 address
  * carries one of them (mapped, compatible, NAT64, 6to4). Loopback and private ranges stay
  * allowed on purpose: webhook receivers in tests, CI and pipelines run on 127.0.0.1 or inside the
@@ -28,8 +28,9 @@ const blockedNames = new Set(['metadata.google.internal', 'metadata.goog', 'meta
 
 /** The 16 bytes of an IPv6 address (zone id dropped, a trailing dotted quad read as its 4 bytes). */
 function ipv6Bytes(ip: string): number[] {
-  const text = ip.split('%')[0]!.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) =>
-    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`)
+  const text = ip
+    .split('%')[0]!
+    .replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) => `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`)
   const [head = '', tail] = text.split('::')
   const groups = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : [])
   const left = groups(head)
@@ -55,7 +56,8 @@ function embeddedIPv4(ip: string): string[] {
   if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b) {
     if (zeros(b, 4, 12)) return [quad(b, 12, 13, 14, 15)]
     // Local-use NAT64: the /96 layout when the middle is empty, else the /48, /56 and /64 ones.
-    if (b[4] === 0x00 && b[5] === 0x01) return zeros(b, 6, 12) ? [quad(b, 12, 13, 14, 15)] : [quad(b, 6, 7, 9, 10), quad(b, 7, 9, 10, 11), quad(b, 9, 10, 11, 12)]
+    if (b[4] === 0x00 && b[5] === 0x01)
+      return zeros(b, 6, 12) ? [quad(b, 12, 13, 14, 15)] : [quad(b, 6, 7, 9, 10), quad(b, 7, 9, 10, 11), quad(b, 9, 10, 11, 12)]
   }
   if (b[0] === 0x20 && b[1] === 0x02) return [quad(b, 2, 3, 4, 5)]
   return []
@@ -91,7 +93,10 @@ export async function validateWebhookUrl(raw: string, resolve: Resolver = resolv
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse('only http and https URLs are allowed.')
   if (url.username !== '' || url.password !== '') throw refuse('credentials in the URL are not allowed; use the webhook secret.')
-  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase()
+  const host = url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase()
   if (isIP(host)) {
     if (isBlockedAddress(host)) throw refuse('it points at a link-local or metadata address.')
     return url.href

@@ -5,17 +5,13 @@ import { toWireDelivery, toWireEvent, toWireWebhook } from './wharf-wire.js'
 
 /** Wharf's own registry endpoints, mounted under `/api/2.0/wharf`: the event log and webhooks. */
 export const wharfRegistryRoutes: readonly RegistryRoute[] = [
-  get(
-    '/registry/events',
-    z.object({ model: z.string().optional(), after: int64.optional(), max_results: int64.optional() }),
-    async (q, { registry }) => {
-      const maxResults = q.max_results ?? 1000
-      const events = await registry.listEvents({ model: q.model, afterId: q.after, maxResults })
-      // A full page may have more behind it: ask again with after=next_after.
-      const nextAfter = events.length === maxResults ? events[events.length - 1]?.eventId : undefined
-      return nextAfter === undefined ? { events: events.map(toWireEvent) } : { events: events.map(toWireEvent), next_after: nextAfter }
-    },
-  ),
+  get('/registry/events', z.object({ model: z.string().optional(), after: int64.optional(), max_results: int64.optional() }), async (q, { registry }) => {
+    const maxResults = q.max_results ?? 1000
+    const events = await registry.listEvents({ model: q.model, afterId: q.after, maxResults })
+    // A full page may have more behind it: ask again with after=next_after.
+    const nextAfter = events.length === maxResults ? events[events.length - 1]?.eventId : undefined
+    return nextAfter === undefined ? { events: events.map(toWireEvent) } : { events: events.map(toWireEvent), next_after: nextAfter }
+  }),
   post(
     '/registry/webhooks',
     z.object({
@@ -27,7 +23,11 @@ export const wharfRegistryRoutes: readonly RegistryRoute[] = [
     }),
     async (b, { registry }) => {
       const { webhook, generatedSecret } = await registry.webhooks.create({
-        url: b.url, events: b.events, modelName: b.model_name || undefined, description: b.description || undefined, secret: b.secret ?? undefined,
+        url: b.url,
+        events: b.events,
+        modelName: b.model_name || undefined,
+        description: b.description || undefined,
+        secret: b.secret ?? undefined,
       })
       // A secret Wharf generated is shown this once; one the caller chose is never echoed.
       return generatedSecret ? { webhook: toWireWebhook(webhook), secret: generatedSecret } : { webhook: toWireWebhook(webhook) }

@@ -16,7 +16,14 @@ export const toDeliveryBody = (deliveryId: string, e: RegistryEvent): string => 
 
 /** Never includes the secret. */
 export const toWireWebhook = (w: Webhook): Json =>
-  compact({ webhook_id: w.webhookId, url: w.url, events: w.events, model_name: w.modelName, description: w.description, creation_timestamp: w.creationTimestamp })
+  compact({
+    webhook_id: w.webhookId,
+    url: w.url,
+    events: w.events,
+    model_name: w.modelName,
+    description: w.description,
+    creation_timestamp: w.creationTimestamp,
+  })
 
 const toWireAttempt = (a: DeliveryAttempt): Json =>
   compact({ attempt: a.attempt, time: a.time, status_code: a.statusCode, error: a.error, latency_ms: a.latencyMs })

@@ -4,7 +4,7 @@ import type { ModelVersion, RegisteredModel } from './entities.js'
 
 /**
  * Registry entities to MLflow's JSON (model_registry.proto as MLflow's server emits it): snake_case,
- * int64 as numbers, versions as strings, unset or empty fields left out (PROTOCOLS.md §0, §3.1).
+ * int64 as numbers, versions as strings, unset or empty fields left out (docs/protocols.md §0, §3.1).
  */
 type Json = Record<string, unknown>
 

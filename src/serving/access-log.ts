@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
+import type { Logger } from '../logger.js'
 
 export interface AccessLogEntry {
-  readonly id: string
+  readonly requestId: string
   readonly method: string
   readonly route: string
   readonly status: number
-  readonly ms: number
+  readonly durationMs: number
   readonly version: string | undefined
   readonly bytesIn: number
   readonly error?: string
@@ -14,20 +15,20 @@ export interface AccessLogEntry {
 const incomingId = /^[A-Za-z0-9._:-]{1,64}$/
 
 /**
- * JSON access-log lines with request ids, written for a sampled share of requests (5xx always),
- * so the hot path pays for a log line only when asked to.
+ * Access-log lines with request ids, written for a sampled share of requests (5xx always), so the
+ * hot path pays for a log line only when asked to. The lines are Wharf's log lines (logger.ts):
+ * `msg: "request"` with request_id, method, route, status, duration_ms, model, version, bytes_in.
  */
 export class AccessLog {
   readonly #sampleRate: number
-  readonly #write: (line: string) => void
-  readonly #model: string
-  readonly #prefix = randomBytes(4).toString('hex') + '-'
+  readonly #logger: Logger
+  readonly #prefix = `${randomBytes(4).toString('hex')}-`
   #counter = 0
 
-  constructor(model: string, sampleRate: number, write: (line: string) => void = (l) => process.stdout.write(l)) {
-    this.#model = model
+  /** `logger` should carry the model (a child logger with `model`). */
+  constructor(logger: Logger, sampleRate: number) {
+    this.#logger = logger
     this.#sampleRate = sampleRate
-    this.#write = write
   }
 
   /** The client's `x-request-id` when it is a sane token, else a new process-unique id. */
@@ -43,9 +44,19 @@ export class AccessLog {
 
   /** Writes the line; callers check `isSampled` first. */
   record(entry: AccessLogEntry): void {
+    const fields = {
+      request_id: entry.requestId,
+      method: entry.method,
+      route: entry.route,
+      status: entry.status,
+      duration_ms: entry.durationMs,
+      version: entry.version,
+      bytes_in: entry.bytesIn,
+      ...(entry.error === undefined ? {} : { error: entry.error }),
+    }
     // 503 is "not loaded yet" or draining: expected during start and stop, not an error.
-    const level = entry.status === 503 ? 'warn' : entry.status >= 500 ? 'error' : 'info'
-    const line = { time: new Date().toISOString(), level, model: this.#model, ...entry }
-    this.#write(JSON.stringify(line) + '\n')
+    if (entry.status === 503) this.#logger.warn(fields, 'request')
+    else if (entry.status >= 500) this.#logger.error(fields, 'request')
+    else this.#logger.info(fields, 'request')
   }
 }

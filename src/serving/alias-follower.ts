@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.js'
 import type { RegistryClient } from './registry-client.js'
 
 export interface AliasFollowerOptions {
@@ -7,7 +8,7 @@ export interface AliasFollowerOptions {
   readonly intervalMs: number
   /** Downloads, loads, warms up and swaps in `version`; resolves once it serves. */
   readonly switchTo: (version: string) => Promise<void>
-  readonly onError: (message: string) => void
+  readonly logger: Logger
 }
 
 /**
@@ -52,7 +53,9 @@ export class AliasFollower {
     if (this.#stopped) return
     this.#timer = setTimeout(() => {
       this.poll()
-        .catch((err: unknown) => this.#options.onError(`following ${this.#options.name}@${this.#options.alias}: ${(err as Error).message}`))
+        .catch((err: unknown) =>
+          this.#options.logger.warn({ err, alias: this.#options.alias }, 'could not follow the alias; still serving the current version'),
+        )
         .finally(() => this.#schedule())
     }, this.#options.intervalMs)
     this.#timer.unref()

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { RunningServing } from './serve-model.js'
 import { diabetesColumns, diabetesRows, postJson, request, serveDir, trainDiabetes } from './test-fixtures.js'
+import { tempDir, waitFor } from '../testing/fixtures.js'
 
 describe('Azure ML online endpoint protocol', () => {
   let serving: RunningServing
@@ -15,7 +14,7 @@ describe('Azure ML online endpoint protocol', () => {
   const auth = (key: string) => ({ authorization: `Bearer ${key}` })
 
   before(async () => {
-    keysFile = join(await mkdtemp(join(tmpdir(), 'wharf-keys-')), 'keys')
+    keysFile = join(await tempDir('keys'), 'keys')
     await writeFile(keysFile, 'file-primary\nfile-secondary\n')
     serving = await serveDir(await trainDiabetes(), { apiKeys: ['env-primary', 'env-secondary'], apiKeysFile: keysFile })
     url = serving.url
@@ -42,18 +41,17 @@ describe('Azure ML online endpoint protocol', () => {
       }
     }
     assert.equal((await request(`${url}/metrics`)).status, 401)
-    for (const path of ['/', '/ping', '/health', '/version', '/v2/health/live', '/v2/health/ready']) assert.equal((await request(`${url}${path}`)).status, 200, path)
+    for (const path of ['/', '/ping', '/health', '/version', '/v2/health/live', '/v2/health/ready'])
+      assert.equal((await request(`${url}${path}`)).status, 200, path)
   })
 
   it('rotates keys when the keys file is rewritten', async () => {
     assert.equal((await postJson(`${url}/score`, { data: rows }, auth('file-primary'))).status, 200)
     await writeFile(keysFile, 'file-secondary\nfile-new\n')
-    let status = 200
-    for (let i = 0; i < 50 && status === 200; i++) {
-      await sleep(100)
-      status = (await postJson(`${url}/score`, { data: rows }, auth('file-primary'))).status
-    }
-    assert.equal(status, 401, 'the old primary key is refused after rotation')
+    await waitFor(
+      'the old primary key to be refused after rotation',
+      async () => (await postJson(`${url}/score`, { data: rows }, auth('file-primary'))).status === 401,
+    )
     assert.equal((await postJson(`${url}/score`, { data: rows }, auth('file-new'))).status, 200)
     assert.equal((await postJson(`${url}/score`, { data: rows }, auth('file-secondary'))).status, 200)
     assert.equal((await postJson(`${url}/score`, { data: rows }, auth('env-primary'))).status, 200)

@@ -4,21 +4,29 @@ import { parseJsonBody, requestFromInstances, requestFromSplit, runRequest, type
 import { predictionsJson } from './prediction-json.js'
 import type { Predictor } from './predictor.js'
 import { jsonReply, textReply, type Reply, type RequestContext, type Route } from './route.js'
-import { badRequest, type ServingError } from './serving-error.js'
+import { badRequest, type MlflowError } from '../errors.js'
 
-const azureCodes: Readonly<Record<number, string>> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 413: 'PayloadTooLarge', 415: 'UnsupportedMediaType', 503: 'ServiceUnavailable' }
+const azureCodes: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  503: 'ServiceUnavailable',
+}
 
 /** Azure ML's REST error envelope: `{"error": {"code", "message"}}`. */
-export const azureError = (err: ServingError): Reply =>
+export const azureError = (err: MlflowError): Reply =>
   jsonReply(err.status, JSON.stringify({ error: { code: azureCodes[err.status] ?? 'InternalServerError', message: err.message } }))
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /**
- * An Azure ML `/score` body (PROTOCOLS.md §8): `{"data": rows or records}` as scoring scripts
+ * An Azure ML `/score` body (docs/protocols.md §8): `{"data": rows or records}` as scoring scripts
  * take it, or an MLflow no-code deployment's `{"input_data": split DataFrame or list}`.
  */
-export function parseScore(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
+function parseScore(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
   mediaTypeOf(contentType, false)
   const doc = parseJsonBody(body.toString('utf8'))
   if (!isObject(doc)) throw badRequest("the request must be a JSON object with 'data' or 'input_data'")

@@ -5,7 +5,10 @@ import { InputSchema } from './input-schema.js'
 
 describe('parseCsv', () => {
   it('reads quoted fields with commas, doubled quotes and CRLF line ends', () => {
-    assert.deepEqual(parseCsv('a,b\r\n"x,1","say ""hi"""\r\n'), [['a', 'b'], ['x,1', 'say "hi"']])
+    assert.deepEqual(parseCsv('a,b\r\n"x,1","say ""hi"""\r\n'), [
+      ['a', 'b'],
+      ['x,1', 'say "hi"'],
+    ])
   })
   it('refuses an unterminated quote', () => {
     assert.throws(() => parseCsv('a\n"open'), /not closed/)
@@ -13,7 +16,10 @@ describe('parseCsv', () => {
 })
 
 describe('batchFromCsv', () => {
-  const schema = new InputSchema([{ name: 'x', type: 'double', kind: 'number', required: true }, { name: 's', type: 'string', kind: 'string', required: true }])
+  const schema = new InputSchema([
+    { name: 'x', type: 'double', kind: 'number', required: true },
+    { name: 's', type: 'string', kind: 'string', required: true },
+  ])
   it('converts cells by column type, an empty numeric cell being missing', () => {
     const b = batchFromCsv('s,x\nred,1.5\nblue,\n', schema)
     assert.deepEqual(Array.from(b.columns[0] as Float64Array), [1.5, Number.NaN])

@@ -1,5 +1,5 @@
 import type { InputSchema, ColumnBatch } from './input-schema.js'
-import { badRequest } from './serving-error.js'
+import { badRequest } from '../errors.js'
 
 /**
  * Parses a `text/csv` scoring body as pandas.read_csv would for MLflow (header row, RFC 4180
@@ -24,7 +24,8 @@ function convertCell(cell: string, kind: string, name: string, row: number): unk
   if (kind === 'number' || kind === 'integer') {
     if (cell.trim() === '') return null
     const n = Number(cell)
-    if (Number.isNaN(n) && cell.trim().toLowerCase() !== 'nan') throw badRequest(`column '${name}' expects a number, got ${JSON.stringify(cell.slice(0, 40))} (row ${row})`)
+    if (Number.isNaN(n) && cell.trim().toLowerCase() !== 'nan')
+      throw badRequest(`column '${name}' expects a number, got ${JSON.stringify(cell.slice(0, 40))} (row ${row})`)
     return n
   }
   if (kind === 'boolean') {

@@ -4,7 +4,6 @@ import { createRng } from '../train/index.js'
 import type { RunningServing } from './serve-model.js'
 import { diabetesColumns, diabetesRows, postJson, request, serveDir, trainDiabetes } from './test-fixtures.js'
 
-
 const seed = 20261126
 const rows = diabetesRows(2)
 const valid = [
@@ -17,8 +16,31 @@ const valid = [
   { input_data: { columns: diabetesColumns, data: rows } },
 ].map((b) => JSON.stringify(b))
 const paths = ['/invocations', '/v2/models/model/infer', '/v1/models/model:predict', '/score']
-const junk = ['null', 'true', '[]', '{}', '""', '1e999', '-0', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]', '\u0000', '\ud800', '{"a":' + '['.repeat(5000)]
-const contentTypes = ['application/json', 'application/json; charset=utf-8', 'text/csv', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', '']
+const junk = [
+  'null',
+  'true',
+  '[]',
+  '{}',
+  '""',
+  '1e999',
+  '-0',
+  '{"__proto__":{"x":1}}',
+  '{"constructor":{"prototype":{}}}',
+  '[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]',
+  '\u0000',
+  '\ud800',
+  `{"a":${'['.repeat(5000)}`,
+]
+const contentTypes = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/csv',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=utf-16',
+  '',
+]
 
 function randomBody(r: () => number): string | Buffer {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!
@@ -65,7 +87,7 @@ describe('fuzzing the scoring routes', () => {
         assert.ok(res.status === 200 || (res.status >= 400 && res.status < 500), `${res.status} for ${where}: ${res.text}`)
         if (res.status === 200) {
           const json = res.json()
-          const values = Array.isArray(json) ? json : json.predictions ?? json.outputs?.[0]?.data
+          const values = Array.isArray(json) ? json : (json.predictions ?? json.outputs?.[0]?.data)
           assert.ok(Array.isArray(values) && values.every((v: unknown) => typeof v === 'number' || v === null), where)
         } else if (res.status === 415) assert.match(res.text, /only supports the following content types/, where)
         else {
@@ -79,7 +101,9 @@ describe('fuzzing the scoring routes', () => {
     await Promise.all(Array.from({ length: concurrency }, worker))
     assert.equal((await request(`${serving.url}/ping`)).status, 200)
     assert.equal((await postJson(`${serving.url}/invocations`, valid[0]!)).text, expected)
-    const errors = Object.entries(counts).filter(([s]) => s !== '200').reduce((n, [, c]) => n + c, 0)
+    const errors = Object.entries(counts)
+      .filter(([s]) => s !== '200')
+      .reduce((n, [, c]) => n + c, 0)
     assert.ok(errors > total * 0.8, `most fuzz bodies must be refused: ${JSON.stringify(counts)}`)
   })
 })

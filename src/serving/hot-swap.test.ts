@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Predictor } from './predictor.js'
 import type { RunningServing } from './serve-model.js'
 import { diabetesColumns, diabetesRows, registryWithTwoVersions, serveDir, type RegistryFixture } from './test-fixtures.js'
+import { waitFor } from '../testing/fixtures.js'
 
 describe('hot swap of models:/NAME@ALIAS under load', () => {
   let registry: RegistryFixture
@@ -47,24 +47,27 @@ describe('hot swap of models:/NAME@ALIAS under load', () => {
       }
     }
     const clients = Array.from({ length: 16 }, client)
-    const waitFor = async (version: string) => {
+    const firstAnswerBy = (version: string) => {
       const from = seen.length
-      for (let i = 0; i < 200; i++) {
-        await sleep(50)
-        const first = seen.indexOf(version, from)
-        if (first !== -1) return first
-      }
-      throw new Error(`version ${version} never answered`)
+      return waitFor(`version ${version} to answer`, () => (seen.indexOf(version, from) === -1 ? undefined : seen.indexOf(version, from)), 60_000)
     }
-    await sleep(300)
-    await registry.setAlias('champion', '2')
-    const at2 = await waitFor('2')
-    await sleep(300)
-    await registry.setAlias('champion', '1')
-    const at1 = await waitFor('1')
-    await sleep(300)
-    stop = true
-    await Promise.all(clients)
+    // More answers than the clients can have in flight, so each stretch below has requests of its own.
+    const answersBeyond = (index: number) => waitFor('more answers', () => seen.length >= index + 16 + 40, 60_000)
+    let at2: number
+    let at1: number
+    try {
+      await answersBeyond(0)
+      await registry.setAlias('champion', '2')
+      at2 = await firstAnswerBy('2')
+      await answersBeyond(at2)
+      await registry.setAlias('champion', '1')
+      at1 = await firstAnswerBy('1')
+      await answersBeyond(at1)
+    } finally {
+      // Also when a wait fails: clients left sending would keep the test process alive.
+      stop = true
+      await Promise.all(clients)
+    }
     assert.deepEqual(failures.slice(0, 5), [])
     assert.ok(seen.length > 100, `only ${seen.length} requests were made`)
     // Once a new version has answered, later requests do not go back to the old one (one reference swap).

@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
+import { badRequest, MlflowError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { InputError } from '../models/index.js'
 import type { AccessLog } from './access-log.js'
 import type { ApiKeys } from './api-keys.js'
 import { azureError, azuremlRoutes } from './azureml-protocol.js'
@@ -8,21 +11,20 @@ import { renderMetrics, type ServingMetrics } from './metrics.js'
 import { mlflowError, mlflowRoutes } from './mlflow-protocol.js'
 import type { ModelEntry, ModelSlot } from './model-slot.js'
 import { readBody } from './request-body.js'
-import type { RequestGuard } from './request-guard.js'
-import { type ErrorFormat, type Reply, type RequestContext, type Route } from './route.js'
-import { ServingError } from './serving-error.js'
+import type { HostGuard } from '../http/host-guard.js'
+import type { ErrorFormat, Reply, RequestContext, Route } from './route.js'
 
 export interface ServingHttpOptions {
   readonly slot: ModelSlot
   readonly metrics: ServingMetrics
-  readonly log: AccessLog
+  readonly accessLog: AccessLog
   readonly keys: ApiKeys
-  readonly guard: RequestGuard
+  readonly guard: HostGuard
   readonly maxBodyBytes: number
   /** /metrics text; the cluster primary sums every worker's (default: this process only). */
   readonly renderMetrics?: () => Promise<string>
-  /** Unexpected errors (answered 500 with no detail); default: stderr. */
-  readonly onError?: (err: unknown) => void
+  /** Where unexpected errors (answered 500 with no detail) are logged. */
+  readonly logger: Logger
 }
 
 export interface ServingServer {
@@ -31,15 +33,17 @@ export interface ServingServer {
   drain(timeoutMs: number): Promise<void>
 }
 
-/** Only an error the core raised on purpose says what went wrong; anything else is a 500. */
-function toServingError(err: unknown, onError: (err: unknown) => void): ServingError {
-  if (err instanceof ServingError) return err
-  if (err instanceof Error && err.name === 'InputError') return new ServingError('BAD_REQUEST', err.message)
-  onError(err)
-  return new ServingError('INTERNAL_ERROR', 'internal error')
+/** Only an error raised on purpose says what went wrong; anything else is a 500 with no detail. */
+function toServingError(err: unknown, logger: Logger): MlflowError {
+  if (err instanceof MlflowError) return err
+  // The models layer raises InputError for anything wrong with the request's data (models/model-input.ts).
+  if (err instanceof InputError) return badRequest(err.message.slice(0, 300))
+  logger.error({ err }, 'request failed')
+  return new MlflowError('INTERNAL_ERROR', 'internal error')
 }
 
-const errorsForPath = (path: string): ErrorFormat => (path.startsWith('/v1/') || path.startsWith('/v2') ? kserveError : path === '/score' ? azureError : mlflowError)
+const errorsForPath = (path: string): ErrorFormat =>
+  path.startsWith('/v1/') || path.startsWith('/v2') ? kserveError : path === '/score' ? azureError : mlflowError
 
 /**
  * The scoring server on raw node:http: every route is found by exact string match in a table built
@@ -47,40 +51,56 @@ const errorsForPath = (path: string): ErrorFormat => (path.startsWith('/v1/') ||
  * strings the protocols wrote, and a request uses the model entry it took at its start.
  */
 export function createServingServer(options: ServingHttpOptions): ServingServer {
-  const { slot, metrics, log, keys, guard, maxBodyBytes } = options
-  const onError = options.onError ?? ((err: unknown) => process.stderr.write(`wharf serve: ${(err as Error)?.stack ?? String(err)}\n`))
+  const { slot, metrics, accessLog, keys, guard, maxBodyBytes, logger } = options
   const metricsText = options.renderMetrics ?? (async () => renderMetrics([metrics.snapshot()]))
-  const metricsRoute: Route = { method: 'GET', path: '/metrics', label: '/metrics', isOpen: false, needsModel: false, errors: mlflowError, handle: async () => ({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: await metricsText() }) }
+  const metricsRoute: Route = {
+    method: 'GET',
+    path: '/metrics',
+    label: '/metrics',
+    isOpen: false,
+    needsModel: false,
+    errors: mlflowError,
+    handle: async () => ({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: await metricsText() }),
+  }
   const routes = [...mlflowRoutes(), ...kserveRoutes(slot.name), ...azuremlRoutes(), metricsRoute]
   const exact = { GET: new Map<string, Route>(), POST: new Map<string, Route>() }
   const prefixed = routes.filter((r) => r.isPrefix)
   for (const r of routes) if (!r.isPrefix) exact[r.method].set(r.path, r)
   let draining = false
 
-  const find = (method: string | undefined, path: string): Route | ServingError => {
+  const find = (method: string | undefined, path: string): Route | MlflowError => {
     const table = method === 'POST' ? exact.POST : method === 'GET' ? exact.GET : undefined
     const hit = table?.get(path) ?? prefixed.find((r) => r.method === method && path.startsWith(r.path))
     if (hit !== undefined) return hit
     const elsewhere = exact.GET.has(path) || exact.POST.has(path) || prefixed.some((r) => path.startsWith(r.path))
-    return elsewhere ? new ServingError('METHOD_NOT_ALLOWED', 'method not allowed on this route') : new ServingError('NOT_FOUND', 'no such route')
+    return elsewhere ? new MlflowError('METHOD_NOT_ALLOWED', 'method not allowed on this route') : new MlflowError('ENDPOINT_NOT_FOUND', 'no such route')
   }
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now()
     metrics.inflight++
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
-    const id = log.requestId(req.headers['x-request-id'] as string | undefined)
+    const id = accessLog.requestId(req.headers['x-request-id'] as string | undefined)
     const found = find(req.method, path)
-    const route = found instanceof ServingError ? undefined : found
+    const route = found instanceof MlflowError ? undefined : found
     const label = route?.label ?? 'unmatched'
     const errors = route?.errors ?? errorsForPath(path)
     let entry: ModelEntry | undefined
     let bytesIn = 0
 
     const send = (reply: Reply, errorMessage?: string) => {
-      const headers = ['content-type', reply.contentType, 'content-length', String(Buffer.byteLength(reply.body)), 'x-request-id', id, 'x-content-type-options', 'nosniff']
+      const headers = [
+        'content-type',
+        reply.contentType,
+        'content-length',
+        String(Buffer.byteLength(reply.body)),
+        'x-request-id',
+        id,
+        'x-content-type-options',
+        'nosniff',
+      ]
       if (entry?.version !== undefined) headers.push('x-wharf-model-version', entry.version)
       if (reply.status === 401) headers.push('www-authenticate', 'Bearer')
       if (draining || reply.status === 413) headers.push('connection', 'close')
@@ -89,11 +109,21 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
       metrics.inflight--
       const seconds = (performance.now() - started) / 1000
       metrics.observe(label, entry?.version ?? slot.current?.version, reply.status, seconds)
-      if (log.isSampled(reply.status)) log.record({ id, method: req.method ?? '', route: label, status: reply.status, ms: seconds * 1000, version: entry?.version, bytesIn, ...(errorMessage ? { error: errorMessage } : {}) })
+      if (accessLog.isSampled(reply.status))
+        accessLog.record({
+          requestId: id,
+          method: req.method ?? '',
+          route: label,
+          status: reply.status,
+          durationMs: seconds * 1000,
+          version: entry?.version,
+          bytesIn,
+          ...(errorMessage ? { error: errorMessage } : {}),
+        })
       if (route?.needsModel && entry !== undefined) slot.release(entry)
     }
     const fail = (err: unknown) => {
-      const e = toServingError(err, onError)
+      const e = toServingError(err, logger)
       send(errors(e), e.message)
     }
     const run = (ctx: RequestContext) => {
@@ -108,12 +138,14 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
     }
 
     if (route === undefined) return fail(found)
-    if (!guard.isAllowedHost(req.headers.host)) return fail(new ServingError('FORBIDDEN', 'Invalid Host header - possible DNS rebinding attack detected'))
-    if (!guard.isAllowedOrigin(req.headers.origin)) return fail(new ServingError('FORBIDDEN', 'Cross-origin request blocked'))
-    if (!route.isOpen && !keys.check(req.headers.authorization)) return fail(new ServingError('UNAUTHENTICATED', 'a valid API key is required: Authorization: Bearer <key>'))
+    if (!guard.isAllowedHost(req.headers.host))
+      return fail(new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
+    if (!guard.isAllowedOrigin(req.headers.origin)) return fail(new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked'))
+    if (!route.isOpen && !keys.check(req.headers.authorization))
+      return fail(new MlflowError('UNAUTHENTICATED', 'a valid API key is required: Authorization: Bearer <key>'))
     if (route.needsModel) {
       entry = slot.acquire()
-      if (entry === undefined || !entry.predictor.isReady) return fail(new ServingError('NOT_READY', 'the model is not loaded yet'))
+      if (entry === undefined || !entry.predictor.isReady) return fail(new MlflowError('TEMPORARILY_UNAVAILABLE', 'the model is not loaded yet'))
     } else entry = slot.current
     if (req.method !== 'POST') return run({ entry, slot, path, body: undefined, contentType: undefined })
     readBody(req, maxBodyBytes, (err, body) => {

@@ -3,4 +3,4 @@ export { startServing, type RunningServing, type ServeOptions } from './serve-mo
 export { resolveModel, type ResolvedModel, type SourceOptions } from './model-source.js'
 export { Predictor, type PredictorOptions } from './predictor.js'
 export { renderMetrics, type MetricsSnapshot } from './metrics.js'
-export { RequestGuard } from './request-guard.js'
+export { runServe } from './serve-workers.js'

@@ -1,5 +1,5 @@
 import type { ColumnValues } from '../models/index.js'
-import { badRequest } from './serving-error.js'
+import { badRequest } from '../errors.js'
 import { NumericSplitReader, type NumericSplit } from './split-json.js'
 
 /** How a column's values are checked: MLflow column types folded to what JSON can carry. */
@@ -20,14 +20,19 @@ export interface ColumnBatch {
 }
 
 const kindByType: Readonly<Record<string, ValueKind>> = {
-  double: 'number', float: 'number', integer: 'integer', long: 'integer', boolean: 'boolean', string: 'string',
+  double: 'number',
+  float: 'number',
+  integer: 'integer',
+  long: 'integer',
+  boolean: 'boolean',
+  string: 'string',
 }
 
-export const kindOfType = (type: unknown): ValueKind => (typeof type === 'string' ? kindByType[type] ?? 'any' : 'any')
+export const kindOfType = (type: unknown): ValueKind => (typeof type === 'string' ? (kindByType[type] ?? 'any') : 'any')
 
 const show = (v: unknown) => {
   const text = v === undefined ? 'nothing' : JSON.stringify(v)
-  return text.length > 40 ? text.slice(0, 37) + '...' : text
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
 }
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v)
 /**
@@ -120,7 +125,8 @@ export class InputSchema {
     const out = this.#allocate(n)
     for (let i = 0; i < n; i++) {
       const record = records[i]
-      if (record === null || typeof record !== 'object' || Array.isArray(record)) throw badRequest(`record ${i} must be an object of column values, got ${typeName(record)}`)
+      if (record === null || typeof record !== 'object' || Array.isArray(record))
+        throw badRequest(`record ${i} must be an object of column values, got ${typeName(record)}`)
       let seen = 0
       for (const key in record) {
         const c = this.#index.get(key)
@@ -151,12 +157,15 @@ export class InputSchema {
 
   /** Rows given by position (`instances: [[...], ...]`, V1 predict, Azure `data`): schema order. */
   fromRows(rows: readonly unknown[]): ColumnBatch {
-    return this.fromSplit(this.columns.map((c) => c.name), rows)
+    return this.fromSplit(
+      this.columns.map((c) => c.name),
+      rows,
+    )
   }
 
   #names(): string {
     const names = this.columns.map((c) => c.name)
-    return names.length > 12 ? names.slice(0, 12).join(', ') + ', ...' : names.join(', ')
+    return names.length > 12 ? `${names.slice(0, 12).join(', ')}, ...` : names.join(', ')
   }
 
   #positions(columnNames: readonly unknown[]): number[] {

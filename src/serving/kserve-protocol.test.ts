@@ -45,7 +45,10 @@ describe('KServe V2 (Open Inference Protocol) and V1', () => {
     const res = await postJson(`${url}/v2/models/diabetes/infer`, matrix)
     assert.equal(res.status, 200, res.text)
     assert.deepEqual(res.json(), { model_name: 'diabetes', id: 'req-1', outputs: [{ name: 'prediction', shape: [2, 1], datatype: 'FP64', data: expected }] })
-    const perColumn = { inputs: diabetesColumns.map((name, j) => ({ name, shape: [2], datatype: 'FP64', data: rows.map((r) => r[j]) })), outputs: [{ name: 'prediction' }] }
+    const perColumn = {
+      inputs: diabetesColumns.map((name, j) => ({ name, shape: [2], datatype: 'FP64', data: rows.map((r) => r[j]) })),
+      outputs: [{ name: 'prediction' }],
+    }
     const res2 = await postJson(`${url}/v2/models/diabetes/infer`, perColumn)
     assert.equal(res2.status, 200, res2.text)
     assert.deepEqual(res2.json().outputs[0].data, expected)

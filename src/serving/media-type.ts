@@ -1,15 +1,15 @@
-import { ServingError } from './serving-error.js'
+import { MlflowError } from '../errors.js'
 
 export type MediaType = 'json' | 'csv'
 
 const unsupported = (accepted: string) =>
-  // The header is not echoed: MLflow's echo was an XSS vector (SECURITY.md §3.6–3.7).
-  new ServingError('UNSUPPORTED_MEDIA_TYPE', `This predictor only supports the following content types: ${accepted}.`)
+  // The header is not echoed: MLflow's echo was an XSS vector (docs/security.md §3.6–3.7).
+  new MlflowError('UNSUPPORTED_MEDIA_TYPE', `This predictor only supports the following content types: ${accepted}.`)
 
 /**
  * The body's media type, as `mlflow models serve` accepts it: `application/json` or `text/csv`,
- * with at most a `charset=utf-8` parameter (PROTOCOLS.md §6). A missing header is refused too: a
- * browser can send that cross-origin without a preflight (SECURITY.md §3.8).
+ * with at most a `charset=utf-8` parameter (docs/protocols.md §6). A missing header is refused too: a
+ * browser can send that cross-origin without a preflight (docs/security.md §3.8).
  */
 export function mediaTypeOf(header: string | undefined, allowCsv: boolean): MediaType {
   if (header === 'application/json') return 'json'

@@ -8,23 +8,40 @@ import { diabetesColumns, diabetesRows, postJson, serveDir, trainDiabetes } from
 describe('MicroBatcher', () => {
   it('scores concurrent requests in one run and gives each its own rows', async () => {
     const runs: number[] = []
-    const batcher = new MicroBatcher(async (b) => {
-      runs.push(b.rowCount)
-      const values = Float64Array.from(b.columns[0] as Float64Array, (v) => v * 10)
-      return { rowCount: b.rowCount, task: 'regression', values, outputs: { prediction: { dims: [b.rowCount, 1], data: values } } } satisfies Prediction
-    }, 64, 200)
+    const batcher = new MicroBatcher(
+      async (b) => {
+        runs.push(b.rowCount)
+        const values = Float64Array.from(b.columns[0] as Float64Array, (v) => v * 10)
+        return { rowCount: b.rowCount, task: 'regression', values, outputs: { prediction: { dims: [b.rowCount, 1], data: values } } } satisfies Prediction
+      },
+      64,
+      200,
+    )
     const batches = [1, 2, 3].map((k) => ({ rowCount: k, columns: [Float64Array.from({ length: k }, (_, i) => k * 100 + i)] }))
     const results = await Promise.all(batches.map((b) => batcher.submit(b)))
     assert.deepEqual(runs, [6])
-    assert.deepEqual(results.map((r) => Array.from(r.values!)), [[1000], [2000, 2010], [3000, 3010, 3020]])
+    assert.deepEqual(
+      results.map((r) => Array.from(r.values!)),
+      [[1000], [2000, 2010], [3000, 3010, 3020]],
+    )
     assert.deepEqual(results[2]!.outputs['prediction']!.dims, [3, 1])
   })
 
   it('concatenates numeric and text columns and slices every output along rows', () => {
-    const c = concatBatches([{ rowCount: 1, columns: [Float64Array.of(1), ['a']] }, { rowCount: 2, columns: [Float64Array.of(2, 3), ['b', 'c']] }])
+    const c = concatBatches([
+      { rowCount: 1, columns: [Float64Array.of(1), ['a']] },
+      { rowCount: 2, columns: [Float64Array.of(2, 3), ['b', 'c']] },
+    ])
     assert.deepEqual(Array.from(c.columns[0] as Float64Array), [1, 2, 3])
     assert.deepEqual(c.columns[1], ['a', 'b', 'c'])
-    const p: Prediction = { rowCount: 3, task: 'classification', labels: [0, 1, 1], probabilities: Float64Array.of(0.9, 0.1, 0.2, 0.8, 0.3, 0.7), classes: [0, 1], outputs: { label: { dims: [3], data: [0, 1, 1] } } }
+    const p: Prediction = {
+      rowCount: 3,
+      task: 'classification',
+      labels: [0, 1, 1],
+      probabilities: Float64Array.of(0.9, 0.1, 0.2, 0.8, 0.3, 0.7),
+      classes: [0, 1],
+      outputs: { label: { dims: [3], data: [0, 1, 1] } },
+    }
     const s = slicePrediction(p, 1, 2)
     assert.deepEqual(s.labels, [1, 1])
     assert.deepEqual(Array.from(s.probabilities!), [0.2, 0.8, 0.3, 0.7])
@@ -54,7 +71,7 @@ describe('serving an ONNX model with micro-batching', () => {
       const x = a[i]!.json().predictions as number[]
       const y = b[i]!.json().predictions as number[]
       assert.equal(x.length, y.length)
-      x.forEach((v, k) => assert.ok(Math.abs(v - y[k]!) < 1e-9 * Math.max(1, Math.abs(y[k]!)), `request ${i} row ${k}: ${v} vs ${y[k]}`))
+      for (const [k, v] of x.entries()) assert.ok(Math.abs(v - y[k]!) < 1e-9 * Math.max(1, Math.abs(y[k]!)), `request ${i} row ${k}: ${v} vs ${y[k]}`)
     }
   })
 })

@@ -62,14 +62,20 @@ describe('MLflow scoring protocol', () => {
   })
 
   it('answers a text/csv body with a header row', async () => {
-    const csv = [diabetesColumns.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n'
+    const csv = `${[diabetesColumns.join(','), ...rows.map((r) => r.join(','))].join('\n')}\n`
     const res = await request(`${url}/invocations`, { body: csv, contentType: 'text/csv; charset=utf-8' })
     assert.equal(res.status, 200, res.text)
     assert.deepEqual(res.json(), { predictions: expected })
   })
 
   it('refuses other content types with a plain-text 415 that does not echo the header', async () => {
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin-1', 'application/vnd.bentoml+pickle', 'text/html<script>alert(1)</script>']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=latin-1',
+      'application/vnd.bentoml+pickle',
+      'text/html<script>alert(1)</script>',
+    ]) {
       const res = await request(`${url}/invocations`, { body: '{}', contentType: type })
       assert.equal(res.status, 415, type)
       assert.match(res.headers.get('content-type')!, /^text\/plain/)

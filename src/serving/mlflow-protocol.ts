@@ -6,18 +6,18 @@ import { parseJsonBody, requestFromInputs, requestFromInstances, requestFromReco
 import { predictionsJson } from './prediction-json.js'
 import type { Predictor } from './predictor.js'
 import { jsonReply, textReply, type Reply, type RequestContext, type Route } from './route.js'
-import { badRequest, type ServingError } from './serving-error.js'
+import { badRequest, errorBody, type MlflowError } from '../errors.js'
 
 const formatKeys = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const
 
-/** MLflow's scoring-server error body (PROTOCOLS.md §6); 415 is plain text, as MLflow answers it. */
-export function mlflowError(err: ServingError): Reply {
+/** MLflow's scoring-server error body (docs/protocols.md §6); 415 is plain text, as MLflow answers it. */
+export function mlflowError(err: MlflowError): Reply {
   if (err.status === 415) return textReply(415, err.message)
-  return jsonReply(err.status, JSON.stringify({ error_code: err.mlflowCode, message: err.message }))
+  return jsonReply(err.status, JSON.stringify(errorBody(err)))
 }
 
 /** Turns an `/invocations` body into a validated request for the model. */
-export function parseInvocation(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
+function parseInvocation(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
   const media = mediaTypeOf(contentType, true)
   const reader = predictor.schema?.splitReader
   if (media !== 'csv' && reader !== undefined) {
@@ -55,15 +55,18 @@ export function parseInvocation(predictor: Predictor, body: Buffer, contentType:
   }
 }
 
-function wrongKeys(keys: readonly string[]): ServingError {
-  const shown = keys.slice(0, 10).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')
+function wrongKeys(keys: readonly string[]): MlflowError {
+  const shown = keys
+    .slice(0, 10)
+    .map((k) => JSON.stringify(k.slice(0, 40)))
+    .join(', ')
   return badRequest(
     `The input must be a JSON object with exactly one of the input fields ${formatKeys.join(', ')} (and optionally params). ` +
       `Received an object with the fields [${shown}]. Note: the MLflow scoring protocol changed in MLflow 2.0.`,
   )
 }
 
-export const invocationReply = (p: Prediction): Reply => jsonReply(200, '{"predictions":' + predictionsJson(p) + '}')
+const invocationReply = (p: Prediction): Reply => jsonReply(200, `{"predictions":${predictionsJson(p)}}`)
 
 function invoke(ctx: RequestContext): Reply | Promise<Reply> {
   const predictor = ctx.entry!.predictor

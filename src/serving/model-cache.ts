@@ -17,7 +17,7 @@ export interface Manifest {
 
 const limits = { files: 1000, depth: 8, totalBytes: 4 * 1024 ** 3 }
 
-/** A name from a remote listing, used as one path segment: a plain file name or nothing (SECURITY.md §3.5). */
+/** A name from a remote listing, used as one path segment: a plain file name or nothing (docs/security.md §3.5). */
 export function safeEntryName(listed: string): string {
   const name = posix.basename(listed.replace(/\\/g, '/'))
   let decoded: string
@@ -75,7 +75,8 @@ async function download(client: RegistryClient, root: string, into: string): Pro
       }
       if (files.length >= limits.files) throw new Error(`the model has more than ${limits.files} files`)
       const file = await downloadFile(client, `${root}/${child}`, join(into, ...child.split('/')))
-      if (entry.file_size !== undefined && Number(entry.file_size) !== file.size) throw new Error(`'${child}' is ${file.size} bytes, but the server listed ${entry.file_size}`)
+      if (entry.file_size !== undefined && Number(entry.file_size) !== file.size)
+        throw new Error(`'${child}' is ${file.size} bytes, but the server listed ${entry.file_size}`)
       total += file.size
       if (total > limits.totalBytes) throw new Error('the model is larger than 4 GiB')
       files.push({ path: child, ...file })
@@ -113,7 +114,7 @@ async function isVerified(dir: string, storageLocation: string): Promise<boolean
 }
 
 /** Throws unless every file the manifest lists is there, a regular file, with its size and sha256, and nothing else is. */
-export async function verifyManifest(dir: string, storageLocation?: string): Promise<void> {
+async function verifyManifest(dir: string, storageLocation?: string): Promise<void> {
   const manifest = JSON.parse(await readFile(join(dir, manifestName), 'utf8')) as Manifest
   if (storageLocation !== undefined && manifest.storageLocation !== storageLocation) throw new Error(`cached model at ${dir} is for another location`)
   const listed = new Set(manifest.files.map((f) => f.path))

@@ -1,7 +1,7 @@
 import type { Prediction } from '../models/index.js'
 import type { ColumnBatch } from './input-schema.js'
 import type { Predictor } from './predictor.js'
-import { badRequest } from './serving-error.js'
+import { badRequest } from '../errors.js'
 import type { NumericSplit } from './split-json.js'
 import { tensorsFromJson, type Tensor } from './tensor-input.js'
 
@@ -71,7 +71,10 @@ function pivot(predictor: Predictor, records: readonly unknown[], what: string):
   const columns: Record<string, unknown[]> = {}
   for (const [i, r] of records.entries()) {
     if (!isObject(r)) throw badRequest(`${what}: record ${i} must be an object`)
-    for (const [k, v] of Object.entries(r)) (columns[k] ??= []).push(v)
+    for (const [k, v] of Object.entries(r)) {
+      columns[k] ??= []
+      columns[k]!.push(v)
+    }
   }
   return tensorsFromJson(predictor.tensors!, columns)
 }

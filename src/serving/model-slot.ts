@@ -29,7 +29,7 @@ export class ModelSlot {
   }
 
   get isReady(): boolean {
-    return this.#current !== undefined && this.#current.predictor.isReady
+    return this.#current?.predictor.isReady === true
   }
 
   /** Serves `predictor` from the next request on; the previous entry is released when idle. */

@@ -39,7 +39,9 @@ describe('resolving models through a real wharf server', () => {
 
   it('resolves models:/NAME/STAGE with get-latest-versions', async () => {
     const res = await fetch(`${registry.server.url}/api/2.0/mlflow/model-versions/transition-stage`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'diabetes', version: '1', stage: 'Staging', archive_existing_versions: false }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'diabetes', version: '1', stage: 'Staging', archive_existing_versions: false }),
     })
     assert.equal(res.status, 200)
     assert.equal((await resolveModel('models:/diabetes/Staging', options())).version, '1')
@@ -64,7 +66,9 @@ describe('resolving models through a real wharf server', () => {
   })
 
   it('serves models:/NAME/VERSION end to end with `wharf serve`, with the version header, and exits 0 on SIGTERM', async () => {
-    const serve = await startServeProcess(['--model-uri', 'models:/diabetes/1', '--model-cache-dir', registry.cacheDir], { MLFLOW_TRACKING_URI: registry.server.url })
+    const serve = await startServeProcess(['--model-uri', 'models:/diabetes/1', '--model-cache-dir', registry.cacheDir], {
+      MLFLOW_TRACKING_URI: registry.server.url,
+    })
     try {
       const rows = diabetesRows(2)
       const res = await postJson(`${serve.url}/invocations`, { dataframe_split: { columns: diabetesColumns, data: rows } })
@@ -80,7 +84,9 @@ describe('resolving models through a real wharf server', () => {
   })
 
   it('serves with --workers 2 on one port and sums /metrics across workers', async () => {
-    const serve = await startServeProcess(['--model-uri', 'models:/diabetes@champion', '--workers', '2', '--model-cache-dir', registry.cacheDir], { MLFLOW_TRACKING_URI: registry.server.url })
+    const serve = await startServeProcess(['--model-uri', 'models:/diabetes@champion', '--workers', '2', '--model-cache-dir', registry.cacheDir], {
+      MLFLOW_TRACKING_URI: registry.server.url,
+    })
     try {
       const body = { instances: diabetesRows(1) }
       for (let i = 0; i < 20; i++) assert.equal((await postJson(`${serve.url}/invocations`, body)).status, 200)
@@ -95,7 +101,8 @@ describe('resolving models through a real wharf server', () => {
 
 describe('artifact listings from the server', () => {
   it('refuses names that could leave the model folder', () => {
-    for (const bad of ['..', '.', '', '%2e%2e', 'a\\..', 'x\u0000y', 'C:evil', manifestName, 'a\nb']) assert.throws(() => safeEntryName(bad), /refusing artifact name/, JSON.stringify(bad))
+    for (const bad of ['..', '.', '', '%2e%2e', 'a\\..', 'x\u0000y', 'C:evil', manifestName, 'a\nb'])
+      assert.throws(() => safeEntryName(bad), /refusing artifact name/, JSON.stringify(bad))
     assert.equal(safeEntryName('dir/MLmodel'), 'MLmodel') // basenames only
     assert.equal(safeEntryName('../../etc/passwd'), 'passwd')
   })

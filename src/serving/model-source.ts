@@ -1,7 +1,8 @@
 import { realpath, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { safeArtifactPath } from '../artifacts/safe-path.js'
+import { parseModelUri } from '../models/index.js'
+import { safeArtifactPath } from '../store/artifact-path.js'
 import { fetchModel } from './model-cache.js'
 import { RegistryClient } from './registry-client.js'
 
@@ -22,7 +23,8 @@ export interface SourceOptions {
   readonly cacheDir: string
 }
 
-const needsServer = (uri: string) => new Error(`'${uri.slice(0, 200)}' is resolved through the tracking server: set MLFLOW_TRACKING_URI (or WHARF_TRACKING_URI)`)
+const needsServer = (uri: string) =>
+  new Error(`'${uri.slice(0, 200)}' is resolved through the tracking server: set MLFLOW_TRACKING_URI (or WHARF_TRACKING_URI)`)
 
 export function registryClient(uri: string, options: SourceOptions): RegistryClient {
   if (options.trackingUri === undefined) throw needsServer(uri)
@@ -30,7 +32,7 @@ export function registryClient(uri: string, options: SourceOptions): RegistryCli
 }
 
 /**
- * Resolves a model URI the way `mlflow.pyfunc.load_model` does (PROTOCOLS.md §3.4): models:/ through
+ * Resolves a model URI the way `mlflow.pyfunc.load_model` does (docs/protocols.md §3.4): models:/ through
  * the registry (alias, get-download-uri, get-latest-versions), runs:/ through runs/get, then
  * downloads the files through the artifact proxy into the verified cache. A local directory is
  * used in place. Nothing in the URI ever reaches a shell.
@@ -45,7 +47,8 @@ export async function resolveModel(uri: string, options: SourceOptions): Promise
     const location = `${(await client.runArtifactUri(match[1]!)).replace(/\/+$/, '')}/${path}`
     return { dir: await fetchModel(client, location, options.cacheDir), name: basename(path), version: undefined, alias: undefined }
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !/^file:/i.test(uri)) throw new Error(`unsupported model URI scheme in '${uri.slice(0, 200)}': use a directory, runs:/ or models:/`)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !/^file:/i.test(uri))
+    throw new Error(`unsupported model URI scheme in '${uri.slice(0, 200)}': use a directory, runs:/ or models:/`)
   const dir = await realpath(/^file:/i.test(uri) ? fileURLToPath(uri) : uri).catch(() => {
     throw new Error(`model directory '${uri}' does not exist`)
   })
@@ -54,8 +57,6 @@ export async function resolveModel(uri: string, options: SourceOptions): Promise
 }
 
 async function resolveRegistered(uri: string, options: SourceOptions): Promise<ResolvedModel> {
-  // Lazy: the registry folder is only needed for models:/ URIs.
-  const { parseModelUri } = await import('../registry/index.js')
   const ref = parseModelUri(uri)
   const client = registryClient(uri, options)
   if (ref.kind === 'logged-model') {

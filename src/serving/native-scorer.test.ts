@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { runTrain } from '../cli/train.js'
+import { runTrain } from '../train/run-train.js'
 import type { Prediction } from '../models/index.js'
 import { Predictor } from './predictor.js'
 import { dataDir, diabetesRows, trainDiabetes } from './test-fixtures.js'
+import { tempDir } from '../testing/fixtures.js'
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b))
 
@@ -26,11 +25,15 @@ describe('native evaluator versus ONNX Runtime', () => {
   })
 
   it('predicts a classifier the same way natively and through ONNX Runtime', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'wharf-serve-iris-')), 'model')
+    const out = join(await tempDir('serve-iris'), 'model')
     await runTrain({ data: join(dataDir, 'iris.csv'), target: 'species', model: 'logistic', output: out, log: () => {} })
     const native = await Predictor.load(out)
     const onnx = await Predictor.load(out, { backend: 'onnxruntime' })
-    const rows = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 4.4, 1.4], [7.7, 3.0, 6.1, 2.3]]
+    const rows = [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.7, 3.1, 4.4, 1.4],
+      [7.7, 3.0, 6.1, 2.3],
+    ]
     const a = (await native.predict(native.schema!.fromRows(rows))) as Prediction
     const b = await onnx.predict(onnx.schema!.fromRows(rows))
     assert.deepEqual(a.labels, b.labels)

@@ -49,7 +49,7 @@ declare namespace WebAssembly {
 let compiled: WebAssembly.Module | undefined
 
 /** Bodies up to this size are read here; larger ones (a raised body limit) by the general parser. */
-export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+const DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 /** The module's stack and statics sit below this (its heap_base is checked against it). */
 const RESERVED = 1024 * 1024
 const PAGE = 65536

@@ -54,7 +54,10 @@ describe('wharf serve refuses numbers that overflow a double', () => {
 
   it('still scores the largest finite doubles and nulls', async () => {
     for (const n of ['1.7976931348623157e308', '-1.7e308', 'null', '4.9e-324', '1e-400']) {
-      const answer = await request(`${serve.url}/invocations`, { body: `{"dataframe_split":{"columns":${columns},"data":[${row(n)}]}}`, contentType: 'application/json' })
+      const answer = await request(`${serve.url}/invocations`, {
+        body: `{"dataframe_split":{"columns":${columns},"data":[${row(n)}]}}`,
+        contentType: 'application/json',
+      })
       assert.equal(answer.status, 200, `${n}: ${answer.text}`)
     }
   })

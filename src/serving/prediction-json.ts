@@ -5,11 +5,11 @@ import { datatypeOf } from './tensor-input.js'
  * Writes predictions as JSON text by hand: for the one-row hot path this is several times faster
  * than building arrays for JSON.stringify. Non-finite numbers become null, as pandas writes NaN.
  */
-export function numbersJson(values: ArrayLike<number | bigint | string | boolean>, start = 0, end = values.length): string {
-  if (end - start === 1) return '[' + scalarJson(values[start]!) + ']'
+function numbersJson(values: ArrayLike<number | bigint | string | boolean>, start = 0, end = values.length): string {
+  if (end - start === 1) return `[${scalarJson(values[start]!)}]`
   let s = '['
   for (let i = start; i < end; i++) s += (i === start ? '' : ',') + scalarJson(values[i]!)
-  return s + ']'
+  return `${s}]`
 }
 
 function scalarJson(v: number | bigint | string | boolean): string {
@@ -19,7 +19,7 @@ function scalarJson(v: number | bigint | string | boolean): string {
 }
 
 /** A tensor as nested lists, row-major, following `dims`. */
-export function tensorJson(t: OutputTensor): string {
+function tensorJson(t: OutputTensor): string {
   const dims = t.dims.length === 0 ? [t.data.length] : t.dims
   const data = t.data as ArrayLike<number | bigint | string>
   const nest = (depth: number, at: number): string => {
@@ -27,7 +27,7 @@ export function tensorJson(t: OutputTensor): string {
     const stride = dims.slice(depth + 1).reduce((a, b) => a * b, 1)
     const parts: string[] = []
     for (let i = 0; i < dims[depth]!; i++) parts.push(nest(depth + 1, at + i * stride))
-    return '[' + parts.join(',') + ']'
+    return `[${parts.join(',')}]`
   }
   return nest(0, 0)
 }
@@ -39,7 +39,9 @@ export function tensorJson(t: OutputTensor): string {
 export function predictionsJson(p: Prediction): string {
   if (p.task === 'regression' && p.values !== undefined) return numbersJson(p.values)
   if (p.task === 'classification' && p.labels !== undefined) return numbersJson(p.labels)
-  return '{' + Object.entries(p.outputs).map(([name, t]) => JSON.stringify(name) + ':' + tensorJson(t)).join(',') + '}'
+  return `{${Object.entries(p.outputs)
+    .map(([name, t]) => `${JSON.stringify(name)}:${tensorJson(t)}`)
+    .join(',')}}`
 }
 
 function datatypeOfData(data: OutputTensor['data']): string {
@@ -55,9 +57,11 @@ function datatypeOfData(data: OutputTensor['data']): string {
 /** Open Inference Protocol output tensors: every output (or the ones named), flat row-major data. */
 export function v2OutputsJson(p: Prediction, wanted?: readonly string[]): string {
   const names = wanted ?? Object.keys(p.outputs)
-  return '[' + names.map((name) => {
-    const t = p.outputs[name]!
-    const shape = t.dims.length === 0 ? [t.data.length] : t.dims
-    return `{"name":${JSON.stringify(name)},"shape":[${shape.join(',')}],"datatype":"${datatypeOfData(t.data)}","data":${numbersJson(t.data as ArrayLike<number>)}}`
-  }).join(',') + ']'
+  return `[${names
+    .map((name) => {
+      const t = p.outputs[name]!
+      const shape = t.dims.length === 0 ? [t.data.length] : t.dims
+      return `{"name":${JSON.stringify(name)},"shape":[${shape.join(',')}],"datatype":"${datatypeOfData(t.data)}","data":${numbersJson(t.data as ArrayLike<number>)}}`
+    })
+    .join(',')}]`
 }

@@ -1,10 +1,20 @@
 import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
-import { isTensorSchema, loadModel, resolveInsideModel, type ColumnSpec, type ColumnValues, type LoadedModel, type Prediction, type Signature, type WharfModelSpec } from '../models/index.js'
+import {
+  isTensorSchema,
+  loadModel,
+  resolveInsideModel,
+  type ColumnSpec,
+  type ColumnValues,
+  type LoadedModel,
+  type Prediction,
+  type Signature,
+  type WharfModelSpec,
+} from '../models/index.js'
 import { ColumnScratch, InputSchema, kindOfType, type ColumnBatch, type ExpectedColumn } from './input-schema.js'
 import { MicroBatcher } from './micro-batcher.js'
 import { NativeScorer } from './native-scorer.js'
-import { badRequest, ServingError } from './serving-error.js'
+import { badRequest } from '../errors.js'
 import type { NumericSplit } from './split-json.js'
 import { tensorInfos, type Tensor, type TensorInfo } from './tensor-input.js'
 
@@ -88,13 +98,14 @@ export class Predictor {
 
   async predictTensors(tensors: Readonly<Record<string, Tensor>>): Promise<Prediction> {
     if (this.tensors === undefined) throw badRequest('this model takes columns, not named tensors')
-    return this.#model.predict({ tensors }).catch(asInputError)
+    return this.#model.predict({ tensors })
   }
 
   /** Predicts the saved input example (or one row of zeros) a few times, then marks the model ready. */
   async warmUp(): Promise<void> {
     if (this.schema !== undefined) {
-      const batch = (await this.#example()) ?? this.schema.fromRows([this.schema.columns.map((c) => (c.kind === 'string' ? '' : c.kind === 'boolean' ? false : 0))])
+      const batch =
+        (await this.#example()) ?? this.schema.fromRows([this.schema.columns.map((c) => (c.kind === 'string' ? '' : c.kind === 'boolean' ? false : 0))])
       for (let i = 0; i < 3; i++) await this.predict(batch)
     }
     this.#ready = true
@@ -107,8 +118,8 @@ export class Predictor {
 
   async #runOnnx(batch: ColumnBatch): Promise<Prediction> {
     const columns: Record<string, ColumnValues> = {}
-    this.schema!.columns.forEach((c, i) => (columns[c.name] = batch.columns[i]!))
-    return this.#model.predict({ columns }).catch(asInputError)
+    for (const [i, c] of this.schema!.columns.entries()) columns[c.name] = batch.columns[i]!
+    return this.#model.predict({ columns })
   }
 
   async #example(): Promise<ColumnBatch | undefined> {
@@ -124,18 +135,16 @@ export class Predictor {
   }
 }
 
-/** Runtime input errors (a tensor the session refuses) are the client's fault: 400, not 500. */
-function asInputError(err: unknown): never {
-  if (err instanceof ServingError) throw err
-  if (err instanceof Error && (err.name === 'InputError' || /input|tensor|shape|dims/i.test(err.message))) throw badRequest(err.message.slice(0, 300))
-  throw err
-}
-
 /**
  * The columns predict takes: the signature's, in spec order for the native evaluator (which reads
  * columns by position); from the spec when there is no signature; names only as a last resort.
  */
-function expectedColumns(signature: Signature | undefined, wharf: WharfModelSpec | undefined, inputNames: readonly string[] | undefined, native: boolean): ExpectedColumn[] {
+function expectedColumns(
+  signature: Signature | undefined,
+  wharf: WharfModelSpec | undefined,
+  inputNames: readonly string[] | undefined,
+  native: boolean,
+): ExpectedColumn[] {
   const specs = signature === undefined ? [] : (signature.inputs as readonly ColumnSpec[])
   const fromSignature = (s: ColumnSpec, i: number): ExpectedColumn => {
     const type = typeof s.type === 'string' ? s.type : s.type.type
@@ -145,7 +154,9 @@ function expectedColumns(signature: Signature | undefined, wharf: WharfModelSpec
     return wharf.columns.map((c) => {
       const declared = specs.find((s) => s.name === c.name)
       if (declared !== undefined) return fromSignature(declared, 0)
-      return c.kind === 'numeric' ? { name: c.name, type: 'double', kind: 'number', required: true } : { name: c.name, type: 'string', kind: 'string', required: true }
+      return c.kind === 'numeric'
+        ? { name: c.name, type: 'double', kind: 'number', required: true }
+        : { name: c.name, type: 'string', kind: 'string', required: true }
     })
   }
   if (specs.length > 0) return specs.map(fromSignature)

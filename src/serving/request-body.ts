@@ -1,18 +1,19 @@
 import type { IncomingMessage } from 'node:http'
-import { ServingError } from './serving-error.js'
+import { MlflowError } from '../errors.js'
 
-const tooLarge = (maxBytes: number) => new ServingError('PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${maxBytes} bytes`)
+const tooLarge = (maxBytes: number) => new MlflowError('PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${maxBytes} bytes`)
 
 /**
  * Reads a request body up to `maxBytes`, with callbacks rather than promises (this is the hot
  * path). A one-chunk body is used as is, without copying. Past the limit the callback gets a 413
  * at once and the rest of the body is discarded unread.
  */
-export function readBody(req: IncomingMessage, maxBytes: number, done: (err: ServingError | undefined, body: Buffer) => void): void {
+export function readBody(req: IncomingMessage, maxBytes: number, done: (err: MlflowError | undefined, body: Buffer) => void): void {
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > maxBytes) {
     req.resume()
-    return done(tooLarge(maxBytes), empty)
+    done(tooLarge(maxBytes), empty)
+    return
   }
   let first: Buffer | undefined
   let rest: Buffer[] | undefined
@@ -27,14 +28,17 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (err: Ser
       return done(tooLarge(maxBytes), empty)
     }
     if (first === undefined) first = chunk
-    else (rest ??= [first]).push(chunk)
+    else {
+      rest ??= [first]
+      rest.push(chunk)
+    }
   }
   req.on('data', onData)
   // on, not once: each fires at most once here, and once allocates a wrapper per listener.
   req.on('end', () => {
     if (finished) return
     finished = true
-    done(undefined, rest !== undefined ? Buffer.concat(rest, size) : first ?? empty)
+    done(undefined, rest !== undefined ? Buffer.concat(rest, size) : (first ?? empty))
   })
   // A client that goes away mid-body gets no answer, but the request must still end (in-flight
   // count, the model entry it holds). 'close' comes then, and after 'end' too, hence the flag. No
@@ -43,7 +47,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (err: Ser
   req.on('close', () => {
     if (finished) return
     finished = true
-    done(new ServingError('BAD_REQUEST', 'the request body could not be read'), empty)
+    done(new MlflowError('BAD_REQUEST', 'the request body could not be read'), empty)
   })
 }
 

@@ -1,5 +1,5 @@
 import type { ModelEntry, ModelSlot } from './model-slot.js'
-import type { ServingError } from './serving-error.js'
+import type { MlflowError } from '../errors.js'
 
 export interface Reply {
   readonly status: number
@@ -17,7 +17,7 @@ export interface RequestContext {
 }
 
 /** Each protocol writes errors its own way: MLflow `{error_code, message}`, KServe `{"error"}`. */
-export type ErrorFormat = (err: ServingError) => Reply
+export type ErrorFormat = (err: MlflowError) => Reply
 
 export interface Route {
   readonly method: 'GET' | 'POST'
@@ -26,7 +26,7 @@ export interface Route {
   readonly isPrefix?: boolean
   /** Metrics and access-log label: the path template. */
   readonly label: string
-  /** Health probes answer without credentials (SECURITY.md §3.9). */
+  /** Health probes answer without credentials (docs/security.md §3.9). */
   readonly isOpen: boolean
   /** Answer 503 in the route's own format until a model is loaded and warmed up. */
   readonly needsModel: boolean

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { createLogger, type Logger } from '../logger.js'
 import { AccessLog } from './access-log.js'
 import { AliasFollower } from './alias-follower.js'
 import { ApiKeys } from './api-keys.js'
@@ -8,7 +9,7 @@ import { ServingMetrics } from './metrics.js'
 import { fetchVersion, registryClient, resolveModel, type ResolvedModel } from './model-source.js'
 import { ModelSlot } from './model-slot.js'
 import { Predictor, type PredictorOptions } from './predictor.js'
-import { RequestGuard } from './request-guard.js'
+import { HostGuard } from '../http/host-guard.js'
 
 export interface ServeOptions extends PredictorOptions {
   readonly modelUri: string
@@ -29,8 +30,10 @@ export interface ServeOptions extends PredictorOptions {
   readonly resolved?: ResolvedModel
   /** /metrics text for the whole server (cluster workers ask the primary). */
   readonly renderMetrics?: () => Promise<string>
-  /** Status lines (loaded, switched, poll failures); default stderr. */
-  readonly log?: (line: string) => void
+  /** Status and errors (loaded, switched, poll failures); default: Wharf's log lines on stderr. */
+  readonly logger?: Logger | undefined
+  /** The access log's lines; default: on stdout. */
+  readonly accessLogger?: Logger | undefined
 }
 
 export interface RunningServing {
@@ -47,15 +50,25 @@ export interface RunningServing {
  * With models:/NAME@ALIAS, follows the alias and swaps versions without failing a request.
  */
 export async function startServing(options: ServeOptions): Promise<RunningServing> {
-  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'))
   const resolved = options.resolved ?? (await resolveModel(options.modelUri, options))
   const slot = new ModelSlot(options.modelName ?? resolved.name)
+  const logger = (options.logger ?? createLogger('wharf-serve', { destination: 2 })).child({ model: slot.name })
+  const accessLogger = (options.accessLogger ?? createLogger('wharf-serve')).child({ model: slot.name })
   const metrics = new ServingMetrics(slot.name)
-  const keys = new ApiKeys(options.apiKeys ?? [], options.apiKeysFile, log)
-  const guard = new RequestGuard({ bindHost: options.host, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [] })
+  const keys = new ApiKeys(options.apiKeys ?? [], options.apiKeysFile, logger)
+  const guard = new HostGuard({
+    bindHost: options.host,
+    allowedHosts: options.allowedHosts ?? [],
+    allowedOrigins: options.allowedOrigins ?? [],
+    hostCheck: 'loopback',
+  })
   const http = createServingServer({
-    slot, metrics, keys, guard,
-    log: new AccessLog(slot.name, options.accessLogSampleRate ?? 0),
+    slot,
+    metrics,
+    keys,
+    guard,
+    logger,
+    accessLog: new AccessLog(accessLogger, options.accessLogSampleRate ?? 0),
     maxBodyBytes: options.maxBodyBytes,
     ...(options.renderMetrics ? { renderMetrics: options.renderMetrics } : {}),
   })
@@ -71,7 +84,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServin
     await predictor.warmUp()
     slot.swap(predictor, version, dir)
     metrics.modelLoaded(version, predictor.backend, (performance.now() - started) / 1000)
-    log(`wharf serve: serving ${slot.name}${version ? ` version ${version}` : ''} (${predictor.backend}) from ${dir}`)
+    logger.info({ version, backend: predictor.backend, dir }, 'serving')
   }
   try {
     await load(resolved.dir, resolved.version)
@@ -85,7 +98,14 @@ export async function startServing(options: ServeOptions): Promise<RunningServin
     const client = registryClient(options.modelUri, options)
     const { name, alias } = resolved.alias
     follower = new AliasFollower(
-      { client, name, alias, intervalMs: options.pollIntervalMs, onError: log, switchTo: async (v) => load(await fetchVersion(client, name, v, options.cacheDir), v) },
+      {
+        client,
+        name,
+        alias,
+        intervalMs: options.pollIntervalMs,
+        logger,
+        switchTo: async (v) => load(await fetchVersion(client, name, v, options.cacheDir), v),
+      },
       resolved.version,
     )
     follower.start()

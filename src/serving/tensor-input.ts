@@ -1,5 +1,5 @@
 import type { TensorSpec } from '../models/index.js'
-import { badRequest } from './serving-error.js'
+import { badRequest } from '../errors.js'
 
 /** One named input tensor as a signature declares it: numpy dtype, shape with -1 for any size. */
 export interface TensorInfo {
@@ -13,10 +13,22 @@ export interface Tensor {
   readonly dims: number[]
 }
 
-/** numpy dtype ↔ Open Inference Protocol datatype (PROTOCOLS.md §7.1). */
+/** numpy dtype ↔ Open Inference Protocol datatype (docs/protocols.md §7.1). */
 const datatypeByDtype: Readonly<Record<string, string>> = {
-  bool: 'BOOL', uint8: 'UINT8', uint16: 'UINT16', uint32: 'UINT32', uint64: 'UINT64', int8: 'INT8', int16: 'INT16',
-  int32: 'INT32', int64: 'INT64', float16: 'FP16', float32: 'FP32', float64: 'FP64', object: 'BYTES', str: 'BYTES',
+  bool: 'BOOL',
+  uint8: 'UINT8',
+  uint16: 'UINT16',
+  uint32: 'UINT32',
+  uint64: 'UINT64',
+  int8: 'INT8',
+  int16: 'INT16',
+  int32: 'INT32',
+  int64: 'INT64',
+  float16: 'FP16',
+  float32: 'FP32',
+  float64: 'FP64',
+  object: 'BYTES',
+  str: 'BYTES',
 }
 export const datatypeOf = (dtype: string): string => datatypeByDtype[dtype] ?? 'BYTES'
 
@@ -62,7 +74,11 @@ export function checkTensor(info: TensorInfo, t: Tensor): Tensor {
     const v = t.data[i]
     // A number too large for a double arrives as Infinity (JSON has no other way to write one).
     if (v === Infinity || v === -Infinity) throw badRequest(`tensor '${info.name}' has a number that overflows a double at flat index ${i}`)
-    const ok = numeric ? typeof v === 'number' && (!info.dtype.includes('int') || Number.isInteger(v)) : info.dtype === 'bool' ? typeof v === 'boolean' : typeof v === 'string'
+    const ok = numeric
+      ? typeof v === 'number' && (!info.dtype.includes('int') || Number.isInteger(v))
+      : info.dtype === 'bool'
+        ? typeof v === 'boolean'
+        : typeof v === 'string'
     if (!ok) throw badRequest(`tensor '${info.name}' expects ${info.dtype}, got ${v === null ? 'null' : typeof v} at flat index ${i}`)
   }
   return t

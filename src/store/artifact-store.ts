@@ -3,7 +3,7 @@ import type { FileInfo } from '../tracking/entities.js'
 
 /**
  * Where artifact bytes live. Every `path` is a relative POSIX path that has already passed
- * `artifacts/safe-path.ts`; implementations still confine it to their root (defence in depth:
+ * `store/artifact-path.ts`; implementations still confine it to their root (defence in depth:
  * symlinks are resolved and checked before any read or write).
  */
 export interface ArtifactStore {

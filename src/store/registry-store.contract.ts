@@ -14,10 +14,20 @@ const by = (actor = 'alice'): ChangeContext => ({ time: ++clock, actor })
 let counter = 0
 const unique = (prefix: string) => `${prefix}-${++counter}-${Math.random().toString(36).slice(2, 8)}`
 const version = (name: string, extra: Partial<NewModelVersion> = {}): NewModelVersion => ({
-  name, source: 'mlflow-artifacts:/0/r/artifacts/model', storageLocation: 'mlflow-artifacts:/0/r/artifacts/model', runId: 'r', tags: [], ...extra,
+  name,
+  source: 'mlflow-artifacts:/0/r/artifacts/model',
+  storageLocation: 'mlflow-artifacts:/0/r/artifacts/model',
+  runId: 'r',
+  tags: [],
+  ...extra,
 })
-const query = (clauses: SearchClause[], extra: Partial<RegistrySearchQuery> = {}): RegistrySearchQuery =>
-  ({ clauses, orderBy: [], maxResults: 1000, prompts: 'exclude', ...extra })
+const query = (clauses: SearchClause[], extra: Partial<RegistrySearchQuery> = {}): RegistrySearchQuery => ({
+  clauses,
+  orderBy: [],
+  maxResults: 1000,
+  prompts: 'exclude',
+  ...extra,
+})
 const nameIs = (name: string): SearchClause => ({ entity: 'attribute', key: 'name', comparator: '=', value: name })
 
 /**
@@ -84,7 +94,14 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
     it('stores a version with its source, storage location, lineage, tags and READY status', async () => {
       const model = await newModel('stored')
       const v = await store.createModelVersion(
-        version(model, { source: 'models:/m-1', storageLocation: 'mlflow-artifacts:/1/models/m-1/artifacts', modelId: 'm-1', runLink: 'http://x', description: 'first', tags: [{ key: 'k', value: 'v' }] }),
+        version(model, {
+          source: 'models:/m-1',
+          storageLocation: 'mlflow-artifacts:/1/models/m-1/artifacts',
+          modelId: 'm-1',
+          runLink: 'http://x',
+          description: 'first',
+          tags: [{ key: 'k', value: 'v' }],
+        }),
         by(),
       )
       const got = await store.getModelVersion(model, v.version)
@@ -104,10 +121,20 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
       await store.transitionStage(model, 1, 'Production', false, by())
       await store.transitionStage(model, 2, 'Staging', false, by())
       const latest = (await store.getRegisteredModel(model)).latestVersions.map((v) => [v.currentStage, v.version])
-      assert.deepEqual(latest, [['None', 4], ['Staging', 2], ['Production', 1]])
+      assert.deepEqual(latest, [
+        ['None', 4],
+        ['Staging', 2],
+        ['Production', 1],
+      ])
       const asked = await store.getLatestVersions(model, ['Production', 'Staging', 'Archived'])
-      assert.deepEqual(asked.map((v) => v.version), [1, 2])
-      assert.deepEqual((await store.getLatestVersions(model, [])).map((v) => v.version), [4, 2, 1])
+      assert.deepEqual(
+        asked.map((v) => v.version),
+        [1, 2],
+      )
+      assert.deepEqual(
+        (await store.getLatestVersions(model, [])).map((v) => v.version),
+        [4, 2, 1],
+      )
     })
 
     it('archives the other versions in the target stage only when asked, and records each move', async () => {
@@ -116,12 +143,17 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
       await store.transitionStage(model, 2, 'Production', false, by())
       assert.equal((await store.getModelVersion(model, 1)).currentStage, 'Production')
       await store.transitionStage(model, 3, 'Production', true, by('bob'))
-      assert.deepEqual(
-        await Promise.all([1, 2, 3].map(async (n) => (await store.getModelVersion(model, n)).currentStage)),
-        ['Archived', 'Archived', 'Production'],
-      )
+      assert.deepEqual(await Promise.all([1, 2, 3].map(async (n) => (await store.getModelVersion(model, n)).currentStage)), [
+        'Archived',
+        'Archived',
+        'Production',
+      ])
       const moves = (await store.listEvents({ model, maxResults: 100 })).filter((e) => e.type === 'model_version.stage_transitioned')
-      assert.deepEqual(moves.map((e) => [e.version, e.data.to, e.actor]).slice(-3), [['1', 'Archived', 'bob'], ['2', 'Archived', 'bob'], ['3', 'Production', 'bob']])
+      assert.deepEqual(moves.map((e) => [e.version, e.data.to, e.actor]).slice(-3), [
+        ['1', 'Archived', 'bob'],
+        ['2', 'Archived', 'bob'],
+        ['3', 'Production', 'bob'],
+      ])
     })
 
     it('sets, moves and deletes aliases, and shows them on the model and its versions', async () => {
@@ -132,17 +164,23 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
       await store.setAlias(model, 'challenger', 2, by())
       assert.deepEqual((await store.getModelVersion(model, 2)).aliases, ['challenger', 'champion'])
       assert.deepEqual((await store.getModelVersion(model, 1)).aliases, [])
-      assert.deepEqual((await store.getRegisteredModel(model)).aliases, [{ alias: 'challenger', version: 2 }, { alias: 'champion', version: 2 }])
+      assert.deepEqual((await store.getRegisteredModel(model)).aliases, [
+        { alias: 'challenger', version: 2 },
+        { alias: 'champion', version: 2 },
+      ])
       await store.deleteAlias(model, 'challenger', by())
       await store.deleteAlias(model, 'never-set', by())
       await rejectsWith(store.getVersionByAlias(model, 'challenger'), 'RESOURCE_DOES_NOT_EXIST')
       const aliasEvents = (await store.listEvents({ model, maxResults: 100 })).filter((e) => e.type.startsWith('alias.'))
-      assert.deepEqual(aliasEvents.map((e) => [e.type, e.alias, e.version, e.data.previous_version]), [
-        ['alias.set', 'champion', '1', undefined],
-        ['alias.set', 'champion', '2', '1'],
-        ['alias.set', 'challenger', '2', undefined],
-        ['alias.deleted', 'challenger', '2', undefined],
-      ])
+      assert.deepEqual(
+        aliasEvents.map((e) => [e.type, e.alias, e.version, e.data.previous_version]),
+        [
+          ['alias.set', 'champion', '1', undefined],
+          ['alias.set', 'champion', '2', '1'],
+          ['alias.set', 'challenger', '2', undefined],
+          ['alias.deleted', 'challenger', '2', undefined],
+        ],
+      )
     })
 
     it('drops the aliases of a deleted version and records their deletion', async () => {
@@ -152,7 +190,13 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
       await rejectsWith(store.getVersionByAlias(model, 'champion'), 'RESOURCE_DOES_NOT_EXIST')
       assert.deepEqual((await store.getRegisteredModel(model)).aliases, [])
       const last = (await store.listEvents({ model, maxResults: 100 })).slice(-2)
-      assert.deepEqual(last.map((e) => [e.type, e.alias, e.data.reason]), [['alias.deleted', 'champion', 'version_deleted'], ['model_version.deleted', undefined, undefined]])
+      assert.deepEqual(
+        last.map((e) => [e.type, e.alias, e.data.reason]),
+        [
+          ['alias.deleted', 'champion', 'version_deleted'],
+          ['model_version.deleted', undefined, undefined],
+        ],
+      )
     })
 
     it('renames a model with its versions and aliases, and keeps its history under the new name', async () => {
@@ -164,7 +208,10 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
       assert.equal((await store.getVersionByAlias(renamed, 'champion')).name, renamed)
       await rejectsWith(store.getRegisteredModel(model), 'RESOURCE_DOES_NOT_EXIST')
       const events = await store.listEvents({ model: renamed, maxResults: 100 })
-      assert.deepEqual(events.map((e) => e.type), ['registered_model.created', 'model_version.created', 'alias.set', 'registered_model.renamed'])
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['registered_model.created', 'model_version.created', 'alias.set', 'registered_model.renamed'],
+      )
       assert.equal(events[0]!.model, model, 'history keeps the name the model had')
       assert.equal(events[3]!.data.previous_name, model)
     })
@@ -190,7 +237,13 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
       assert.deepEqual((await store.getRegisteredModel(model)).tags, [])
       assert.deepEqual((await store.getModelVersion(model, 1)).tags, [])
       const types = (await eventTypes(model)).filter((t) => t.includes('tag'))
-      assert.deepEqual(types, ['registered_model.tag_set', 'registered_model.tag_set', 'model_version.tag_set', 'registered_model.tag_deleted', 'model_version.tag_deleted'])
+      assert.deepEqual(types, [
+        'registered_model.tag_set',
+        'registered_model.tag_set',
+        'model_version.tag_set',
+        'registered_model.tag_deleted',
+        'model_version.tag_deleted',
+      ])
     })
 
     it('updates descriptions and the last-updated time', async () => {
@@ -204,20 +257,37 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
 
     it('searches registered models by name and tag, orders them and pages through them', async () => {
       const prefix = unique('search')
-      for (const [suffix, tier] of [['b', 'gold'], ['a', 'silver'], ['c', 'gold']] as const) {
+      for (const [suffix, tier] of [
+        ['b', 'gold'],
+        ['a', 'silver'],
+        ['c', 'gold'],
+      ] as const) {
         await store.createRegisteredModel({ name: `${prefix}-${suffix}`, tags: [{ key: 'tier', value: tier }] }, by())
       }
       const like: SearchClause = { entity: 'attribute', key: 'name', comparator: 'LIKE', value: `${prefix}-%` }
       const all = await store.searchRegisteredModels(query([like]))
-      assert.deepEqual(all.items.map((m) => m.name.slice(-1)), ['a', 'b', 'c'], 'default order is name ascending')
+      assert.deepEqual(
+        all.items.map((m) => m.name.slice(-1)),
+        ['a', 'b', 'c'],
+        'default order is name ascending',
+      )
       const gold = await store.searchRegisteredModels(query([like, { entity: 'tag', key: 'tier', comparator: '=', value: 'gold' }]))
-      assert.deepEqual(gold.items.map((m) => m.name.slice(-1)), ['b', 'c'])
+      assert.deepEqual(
+        gold.items.map((m) => m.name.slice(-1)),
+        ['b', 'c'],
+      )
       const newest = await store.searchRegisteredModels(query([like], { orderBy: [{ entity: 'attribute', key: 'last_updated_timestamp', ascending: false }] }))
-      assert.deepEqual(newest.items.map((m) => m.name.slice(-1)), ['c', 'a', 'b'])
+      assert.deepEqual(
+        newest.items.map((m) => m.name.slice(-1)),
+        ['c', 'a', 'b'],
+      )
       const first = await store.searchRegisteredModels(query([like], { maxResults: 2 }))
       assert.equal(first.items.length, 2)
       const second = await store.searchRegisteredModels(query([like], { maxResults: 2, pageToken: first.nextPageToken }))
-      assert.deepEqual(second.items.map((m) => m.name.slice(-1)), ['c'])
+      assert.deepEqual(
+        second.items.map((m) => m.name.slice(-1)),
+        ['c'],
+      )
       assert.equal(second.nextPageToken, undefined)
     })
 
@@ -248,14 +318,20 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
       await store.createModelVersion(version(model), { time: 6, actor: 'client:mlflow-python-client/3.1.0' })
       await store.setAlias(model, 'champion', 1, { time: 7, actor: 'bob' })
       const events = await store.listEvents({ model, maxResults: 100 })
-      assert.deepEqual(events.map((e) => [e.type, e.time, e.actor]), [
-        ['registered_model.created', 5, 'alice'],
-        ['model_version.created', 6, 'client:mlflow-python-client/3.1.0'],
-        ['alias.set', 7, 'bob'],
-      ])
+      assert.deepEqual(
+        events.map((e) => [e.type, e.time, e.actor]),
+        [
+          ['registered_model.created', 5, 'alice'],
+          ['model_version.created', 6, 'client:mlflow-python-client/3.1.0'],
+          ['alias.set', 7, 'bob'],
+        ],
+      )
       assert.equal(events[1]!.data.storage_location, 'mlflow-artifacts:/0/r/artifacts/model')
       const rest = await store.listEvents({ model, afterId: events[0]!.eventId, maxResults: 1 })
-      assert.deepEqual(rest.map((e) => e.type), ['model_version.created'])
+      assert.deepEqual(
+        rest.map((e) => e.type),
+        ['model_version.created'],
+      )
     })
 
     it('records nothing for a refused write', async () => {
@@ -290,7 +366,14 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
 
     it('leases due deliveries, records attempts and outcomes, and reports when the next one is due', async () => {
       const model = await newModel('queue')
-      const hook = await store.createWebhook({ webhookId: unique('wh'), url: 'http://127.0.0.1:9/', events: ['model_version.created'], modelName: model, secret: 's3cret-xx', time: 1 })
+      const hook = await store.createWebhook({
+        webhookId: unique('wh'),
+        url: 'http://127.0.0.1:9/',
+        events: ['model_version.created'],
+        modelName: model,
+        secret: 's3cret-xx',
+        time: 1,
+      })
       await store.createModelVersion(version(model), { time: 50_000_000, actor: 'a' })
       const [due, ...rest] = (await store.claimDueDeliveries(50_000_000, 1000, 100)).filter((d) => d.webhookId === hook.webhookId)
       assert.ok(due)
@@ -298,16 +381,35 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
       assert.equal(due.secret, 's3cret-xx')
       assert.equal(due.attemptsMade, 0)
       assert.equal(due.event.type, 'model_version.created')
-      assert.deepEqual((await store.claimDueDeliveries(50_000_000, 1000, 100)).filter((d) => d.webhookId === hook.webhookId), [], 'a leased delivery is not handed out twice')
-      await store.recordAttempt(due.deliveryId, { attempt: 1, time: 50_000_001, statusCode: 500, latencyMs: 3 }, { status: 'pending', nextAttemptTime: 50_000_100 })
+      assert.deepEqual(
+        (await store.claimDueDeliveries(50_000_000, 1000, 100)).filter((d) => d.webhookId === hook.webhookId),
+        [],
+        'a leased delivery is not handed out twice',
+      )
+      await store.recordAttempt(
+        due.deliveryId,
+        { attempt: 1, time: 50_000_001, statusCode: 500, latencyMs: 3 },
+        { status: 'pending', nextAttemptTime: 50_000_100 },
+      )
       const [again] = (await store.claimDueDeliveries(50_000_100, 1000, 100)).filter((d) => d.webhookId === hook.webhookId)
       assert.equal(again?.attemptsMade, 1)
-      await store.recordAttempt(due.deliveryId, { attempt: 2, time: 50_000_101, error: 'ECONNREFUSED', latencyMs: 1 }, { status: 'pending', nextAttemptTime: 50_000_300 })
+      await store.recordAttempt(
+        due.deliveryId,
+        { attempt: 2, time: 50_000_101, error: 'ECONNREFUSED', latencyMs: 1 },
+        { status: 'pending', nextAttemptTime: 50_000_300 },
+      )
       assert.ok(((await store.nextDeliveryTime()) ?? Infinity) <= 50_000_300)
       await store.recordAttempt(due.deliveryId, { attempt: 3, time: 50_000_301, statusCode: 204, latencyMs: 2 }, { status: 'succeeded' })
       const [delivery] = await store.listDeliveries(hook.webhookId, 10)
       assert.equal(delivery?.status, 'succeeded')
-      assert.deepEqual(delivery?.attempts.map((a) => [a.attempt, a.statusCode, a.error]), [[1, 500, undefined], [2, undefined, 'ECONNREFUSED'], [3, 204, undefined]])
+      assert.deepEqual(
+        delivery?.attempts.map((a) => [a.attempt, a.statusCode, a.error]),
+        [
+          [1, 500, undefined],
+          [2, undefined, 'ECONNREFUSED'],
+          [3, 204, undefined],
+        ],
+      )
       assert.equal(delivery?.nextAttemptTime, undefined)
     })
 

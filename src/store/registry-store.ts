@@ -1,5 +1,13 @@
 import type {
-  ChangeContext, DeliveryAttempt, DueDelivery, ModelVersion, RegisteredModel, RegistryEvent, Stage, Webhook, WebhookDelivery,
+  ChangeContext,
+  DeliveryAttempt,
+  DueDelivery,
+  ModelVersion,
+  RegisteredModel,
+  RegistryEvent,
+  Stage,
+  Webhook,
+  WebhookDelivery,
 } from '../registry/entities.js'
 import type { Page, Tag } from '../tracking/entities.js'
 import type { OrderTerm, SearchClause } from '../tracking/search/filter-ast.js'
@@ -11,7 +19,7 @@ export interface NewRegisteredModel {
   readonly tags: readonly Tag[]
 }
 
-/** A version whose source was already validated and resolved by `registry/model-source.ts`. */
+/** A version whose source was already validated and resolved by `registry/version-source.ts`. */
 export interface NewModelVersion {
   readonly name: string
   readonly source: string
@@ -54,9 +62,7 @@ export interface NewWebhook {
 }
 
 /** After an attempt: done (either way), or try again at `nextAttemptTime`. */
-export type DeliveryOutcome =
-  | { readonly status: 'succeeded' | 'failed' }
-  | { readonly status: 'pending'; readonly nextAttemptTime: number }
+export type DeliveryOutcome = { readonly status: 'succeeded' | 'failed' } | { readonly status: 'pending'; readonly nextAttemptTime: number }
 
 /**
  * The model registry store. Every write is one transaction that also appends its event(s) to the

@@ -28,12 +28,16 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
       await store.close()
     })
 
-    const newExperiment = async (prefix = 'exp') =>
-      (await store.createExperiment({ name: `${prefix}-${randomUUID()}`, tags: [], time: 1000 })).experimentId
+    const newExperiment = async (prefix = 'exp') => (await store.createExperiment({ name: `${prefix}-${randomUUID()}`, tags: [], time: 1000 })).experimentId
     const newRun = async (experimentId: string, overrides: { startTime?: number; runName?: string } = {}) =>
       (
         await store.createRun({
-          runId: runId(), experimentId, runName: overrides.runName ?? 'r', userId: 'u', startTime: overrides.startTime ?? 1000, tags: [],
+          runId: runId(),
+          experimentId,
+          runName: overrides.runName ?? 'r',
+          userId: 'u',
+          startTime: overrides.startTime ?? 1000,
+          tags: [],
         })
       ).info.runId
     const search = (experimentId: string, clauses: SearchClause[], extra: Partial<RunQuery> = {}) =>
@@ -92,7 +96,10 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
       await store.logBatch(run, {
         metrics: [metric('loss', 3, 0, 10), metric('loss', 1, 2, 5), metric('loss', 2, 1, 20), metric('nan', Number.NaN), metric('inf', Infinity)],
         params: [{ key: 'lr', value: '0.1' }],
-        tags: [{ key: 'team', value: 'a' }, { key: 'team', value: 'b' }],
+        tags: [
+          { key: 'team', value: 'a' },
+          { key: 'team', value: 'b' },
+        ],
       })
       const got = await store.getRun(run)
       const byKey = new Map(got.data.metrics.map((m) => [m.key, m]))
@@ -100,18 +107,31 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
       assert.ok(Number.isNaN(byKey.get('nan')?.value))
       assert.equal(byKey.get('inf')?.value, Infinity)
       assert.deepEqual(got.data.params, [{ key: 'lr', value: '0.1' }])
-      assert.deepEqual(got.data.tags.find((t) => t.key === 'team'), { key: 'team', value: 'b' })
+      assert.deepEqual(
+        got.data.tags.find((t) => t.key === 'team'),
+        { key: 'team', value: 'b' },
+      )
     })
 
     it('keeps every metric value in the history, repeated steps included, in step order', async () => {
       const run = await newRun(await newExperiment())
       await store.logBatch(run, { metrics: [metric('m', 1, 1), metric('m', 2, 1), metric('m', 0, 0)], params: [], tags: [] })
       const history = await store.getMetricHistory(run, 'm')
-      assert.deepEqual(history.items.map((m) => [m.step, m.value]), [[0, 0], [1, 1], [1, 2]])
+      assert.deepEqual(
+        history.items.map((m) => [m.step, m.value]),
+        [
+          [0, 0],
+          [1, 1],
+          [1, 2],
+        ],
+      )
       const page1 = await store.getMetricHistory(run, 'm', 2)
       assert.equal(page1.items.length, 2)
       const page2 = await store.getMetricHistory(run, 'm', 2, page1.nextPageToken)
-      assert.deepEqual(page2.items.map((m) => m.value), [2])
+      assert.deepEqual(
+        page2.items.map((m) => m.value),
+        [2],
+      )
       assert.equal(page2.nextPageToken, undefined)
     })
 
@@ -126,7 +146,10 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
       const got = await store.getRun(run)
       assert.deepEqual(got.data.params, [{ key: 'p', value: '1' }])
       assert.equal(got.data.metrics.length, 0)
-      assert.equal(got.data.tags.find((t) => t.key === 'side'), undefined)
+      assert.equal(
+        got.data.tags.find((t) => t.key === 'side'),
+        undefined,
+      )
     })
 
     it('refuses writes to a deleted run and allows them after restore', async () => {
@@ -144,7 +167,10 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
       assert.equal(info.endTime, 2000)
       const got = await store.getRun(run)
       assert.equal(got.info.runName, 'renamed')
-      assert.deepEqual(got.data.tags.find((t) => t.key === 'mlflow.runName'), { key: 'mlflow.runName', value: 'renamed' })
+      assert.deepEqual(
+        got.data.tags.find((t) => t.key === 'mlflow.runName'),
+        { key: 'mlflow.runName', value: 'renamed' },
+      )
     })
 
     it('deletes a tag and answers RESOURCE_DOES_NOT_EXIST for a missing one', async () => {
@@ -218,13 +244,30 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
       const names: string[] = []
       let token: string | undefined
       do {
-        const page = await store.searchExperiments({ clauses: [like], orderBy: [{ entity: 'attribute', key: 'name', ascending: true }], maxResults: 2, pageToken: token, viewType: 'ACTIVE_ONLY' })
+        const page = await store.searchExperiments({
+          clauses: [like],
+          orderBy: [{ entity: 'attribute', key: 'name', ascending: true }],
+          maxResults: 2,
+          pageToken: token,
+          viewType: 'ACTIVE_ONLY',
+        })
         names.push(...page.items.map((e) => e.name))
         token = page.nextPageToken
       } while (token)
-      assert.deepEqual(names, [0, 1, 2, 3, 4].map((i) => `${prefix}-${i}`))
-      const tagged = await store.searchExperiments({ clauses: [like, { entity: 'tag', key: 'i', comparator: '=', value: '3' }], orderBy: [], maxResults: 10, viewType: 'ACTIVE_ONLY' })
-      assert.deepEqual(tagged.items.map((e) => e.name), [`${prefix}-3`])
+      assert.deepEqual(
+        names,
+        [0, 1, 2, 3, 4].map((i) => `${prefix}-${i}`),
+      )
+      const tagged = await store.searchExperiments({
+        clauses: [like, { entity: 'tag', key: 'i', comparator: '=', value: '3' }],
+        orderBy: [],
+        maxResults: 10,
+        viewType: 'ACTIVE_ONLY',
+      })
+      assert.deepEqual(
+        tagged.items.map((e) => e.name),
+        [`${prefix}-3`],
+      )
     })
 
     it('records dataset inputs once per run with their tags', async () => {
@@ -246,8 +289,17 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
       const ready = await store.finalizeLoggedModel(id, 'LOGGED_MODEL_READY', 9)
       assert.equal(ready.status, 'LOGGED_MODEL_READY')
       assert.deepEqual(ready.tags, [{ key: 't', value: 'v' }])
-      const found = await store.searchLoggedModels({ experimentIds: [exp], clauses: [{ entity: 'attribute', key: 'name', comparator: '=', value: 'model' }], orderBy: [], maxResults: 10, viewType: 'ACTIVE_ONLY' })
-      assert.deepEqual(found.items.map((m) => m.modelId), [id])
+      const found = await store.searchLoggedModels({
+        experimentIds: [exp],
+        clauses: [{ entity: 'attribute', key: 'name', comparator: '=', value: 'model' }],
+        orderBy: [],
+        maxResults: 10,
+        viewType: 'ACTIVE_ONLY',
+      })
+      assert.deepEqual(
+        found.items.map((m) => m.modelId),
+        [id],
+      )
       await store.deleteLoggedModel(id)
       await rejectsWith(store.getLoggedModel(id), 'RESOURCE_DOES_NOT_EXIST')
     })

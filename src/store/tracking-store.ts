@@ -1,6 +1,18 @@
 import type {
-  Dataset, DatasetInput, Experiment, LifecycleStage, LoggedModel, LoggedModelStatus, Metric, Page, Run, RunBatch,
-  RunInfo, RunStatus, Tag, ViewType,
+  Dataset,
+  DatasetInput,
+  Experiment,
+  LifecycleStage,
+  LoggedModel,
+  LoggedModelStatus,
+  Metric,
+  Page,
+  Run,
+  RunBatch,
+  RunInfo,
+  RunStatus,
+  Tag,
+  ViewType,
 } from '../tracking/entities.js'
 import type { OrderTerm, SearchClause } from '../tracking/search/filter-ast.js'
 

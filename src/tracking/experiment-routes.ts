@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
-import { getOrPost, get, post, type ServiceRoute } from '../http/route.js'
+import { getOrPost, get, post, type TrackingRoute } from './tracking-route.js'
 import { int64, keyValues, protoEnum, repeated } from '../http/wire-schema.js'
 import { parseFilter, parseOrderBy } from './search/filter-parser.js'
 import { experimentGrammar } from './search/grammars.js'
@@ -19,12 +19,10 @@ const searchExperiments = z.object({
 })
 
 /** Experiments: MLflow service.proto CreateExperiment ... DeleteExperimentTag. */
-export const experimentRoutes: readonly ServiceRoute[] = [
-  post(
-    '/experiments/create',
-    z.object({ name: z.string(), artifact_location: z.string().optional(), tags: keyValues }),
-    async (b, { tracking }) => ({ experiment_id: (await tracking.createExperiment(b.name, b.artifact_location, b.tags)).experimentId }),
-  ),
+export const experimentRoutes: readonly TrackingRoute[] = [
+  post('/experiments/create', z.object({ name: z.string(), artifact_location: z.string().optional(), tags: keyValues }), async (b, { tracking }) => ({
+    experiment_id: (await tracking.createExperiment(b.name, b.artifact_location, b.tags)).experimentId,
+  })),
   get('/experiments/get', z.object({ experiment_id: experimentId }), async (q, { tracking }) => ({
     experiment: toWireExperiment(await tracking.store.getExperiment(q.experiment_id)),
   })),
@@ -34,7 +32,9 @@ export const experimentRoutes: readonly ServiceRoute[] = [
   getOrPost('/experiments/search', searchExperiments, async (b, { tracking }) => {
     const maxResults = b.max_results ?? 1000
     if (maxResults < 1 || maxResults > limits.searchExperimentsMaxResults) {
-      throw invalidParameter(`Invalid value ${maxResults} for parameter 'max_results' supplied. It must be between 1 and ${limits.searchExperimentsMaxResults}.`)
+      throw invalidParameter(
+        `Invalid value ${maxResults} for parameter 'max_results' supplied. It must be between 1 and ${limits.searchExperimentsMaxResults}.`,
+      )
     }
     const page = await tracking.store.searchExperiments({
       clauses: parseFilter(b.filter, experimentGrammar),
@@ -57,14 +57,10 @@ export const experimentRoutes: readonly ServiceRoute[] = [
     await tracking.store.setExperimentLifecycle(b.experiment_id, 'active', tracking.now())
     return {}
   }),
-  post(
-    '/experiments/set-experiment-tag',
-    z.object({ experiment_id: experimentId, key: z.string(), value: z.string().nullish() }),
-    async (b, { tracking }) => {
-      await tracking.setExperimentTag(b.experiment_id, { key: b.key, value: b.value ?? '' })
-      return {}
-    },
-  ),
+  post('/experiments/set-experiment-tag', z.object({ experiment_id: experimentId, key: z.string(), value: z.string().nullish() }), async (b, { tracking }) => {
+    await tracking.setExperimentTag(b.experiment_id, { key: b.key, value: b.value ?? '' })
+    return {}
+  }),
   post('/experiments/delete-experiment-tag', z.object({ experiment_id: experimentId, key: z.string() }), async (b, { tracking }) => {
     await tracking.store.deleteExperimentTag(b.experiment_id, b.key)
     return {}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
-import { del, get, patch, post, type ServiceRoute } from '../http/route.js'
+import { del, get, patch, post, type TrackingRoute } from './tracking-route.js'
 import { int64, keyValues, protoEnum, repeated } from '../http/wire-schema.js'
 import type { OrderTerm } from './search/filter-ast.js'
 import { parseFilter, parseOrderBy } from './search/filter-parser.js'
@@ -10,7 +10,9 @@ import { validateKey, validateTag } from './validation.js'
 import { toWireLoggedModel } from './wire.js'
 
 const status = protoEnum(['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'] as const, {
-  1: 'LOGGED_MODEL_PENDING', 2: 'LOGGED_MODEL_READY', 3: 'LOGGED_MODEL_UPLOAD_FAILED',
+  1: 'LOGGED_MODEL_PENDING',
+  2: 'LOGGED_MODEL_READY',
+  3: 'LOGGED_MODEL_UPLOAD_FAILED',
 })
 const modelId = z.string().regex(/^m-[0-9a-f]{32}$/, 'expected a logged model id (m-<32 hex digits>)')
 
@@ -20,14 +22,21 @@ function toOrderTerms(items: readonly z.infer<typeof orderItem>[] | undefined): 
   return (items ?? []).flatMap((o) => parseOrderBy([`${o.field_name} ${o.ascending === false ? 'DESC' : 'ASC'}`], loggedModelGrammar))
 }
 
-/** MLflow 3 logged models (PROTOCOLS.md §1.8), called by every 3.x `log_model`. */
-export const loggedModelRoutes: readonly ServiceRoute[] = [
+/** MLflow 3 logged models (docs/protocols.md §1.8), called by every 3.x `log_model`. */
+export const loggedModelRoutes: readonly TrackingRoute[] = [
   post(
     '/logged-models',
-    z.object({ experiment_id: z.string(), name: z.string().optional(), model_type: z.string().optional(), source_run_id: z.string().optional(), params: keyValues, tags: keyValues }),
+    z.object({
+      experiment_id: z.string(),
+      name: z.string().optional(),
+      model_type: z.string().optional(),
+      source_run_id: z.string().optional(),
+      params: keyValues,
+      tags: keyValues,
+    }),
     async (b, { tracking }) => {
-      b.params.forEach((p) => validateKey('param', p.key))
-      b.tags.forEach((t) => validateTag(t))
+      for (const p of b.params) validateKey('param', p.key)
+      for (const t of b.tags) validateTag(t)
       const id = `m-${randomUUID().replaceAll('-', '')}`
       const model = await tracking.store.createLoggedModel({
         modelId: id,
@@ -76,7 +85,7 @@ export const loggedModelRoutes: readonly ServiceRoute[] = [
     return {}
   }),
   patch('/logged-models/:model_id/tags', z.object({ model_id: modelId, tags: keyValues }), async (b, { tracking }) => {
-    b.tags.forEach((t) => validateTag(t))
+    for (const t of b.tags) validateTag(t)
     await tracking.store.setLoggedModelTags(b.model_id, b.tags, tracking.now())
     return { model: toWireLoggedModel(await tracking.store.getLoggedModel(b.model_id)) }
   }),
@@ -85,7 +94,7 @@ export const loggedModelRoutes: readonly ServiceRoute[] = [
     return {}
   }),
   post('/logged-models/:model_id/params', z.object({ model_id: modelId, params: keyValues }), async (b, { tracking }) => {
-    b.params.forEach((p) => validateKey('param', p.key))
+    for (const p of b.params) validateKey('param', p.key)
     await tracking.store.logLoggedModelParams(b.model_id, b.params)
     return {}
   }),

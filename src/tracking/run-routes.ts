@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { invalidParameter, missingParameter } from '../errors.js'
-import { get, post, type ServiceRoute } from '../http/route.js'
+import { get, post, type TrackingRoute } from './tracking-route.js'
 import { double, int64, keyValues, protoEnum, repeated } from '../http/wire-schema.js'
 import type { Metric } from './entities.js'
 import { viewType } from './experiment-routes.js'
@@ -10,10 +10,14 @@ import { limits } from './validation.js'
 import { toWireMetric, toWireRun, toWireRunInfo } from './wire.js'
 
 const runStatus = protoEnum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const, {
-  1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED',
+  1: 'RUNNING',
+  2: 'SCHEDULED',
+  3: 'FINISHED',
+  4: 'FAILED',
+  5: 'KILLED',
 })
 
-// Clients send run_id, run_uuid (deprecated) or both; run_id wins (PROTOCOLS.md §1.9).
+// Clients send run_id, run_uuid (deprecated) or both; run_id wins (docs/protocols.md §1.9).
 const runRef = { run_id: z.string().optional(), run_uuid: z.string().optional() }
 const runIdOf = (b: { run_id?: string | undefined; run_uuid?: string | undefined }): string => {
   const id = b.run_id || b.run_uuid
@@ -30,7 +34,15 @@ const metricFields = {
   dataset_name: z.string().optional(),
   dataset_digest: z.string().optional(),
 }
-const toMetric = (m: { key: string; value: number; timestamp: number; step?: number | undefined; model_id?: string | undefined; dataset_name?: string | undefined; dataset_digest?: string | undefined }): Metric => ({
+const toMetric = (m: {
+  key: string
+  value: number
+  timestamp: number
+  step?: number | undefined
+  model_id?: string | undefined
+  dataset_name?: string | undefined
+  dataset_digest?: string | undefined
+}): Metric => ({
   key: m.key,
   value: m.value,
   timestamp: m.timestamp,
@@ -62,10 +74,16 @@ const searchRuns = z.object({
 })
 
 /** Runs: MLflow service.proto CreateRun ... SearchRuns, GetMetricHistory. */
-export const runRoutes: readonly ServiceRoute[] = [
+export const runRoutes: readonly TrackingRoute[] = [
   post(
     '/runs/create',
-    z.object({ experiment_id: z.string().optional(), user_id: z.string().optional(), run_name: z.string().optional(), start_time: int64.optional(), tags: keyValues }),
+    z.object({
+      experiment_id: z.string().optional(),
+      user_id: z.string().optional(),
+      run_name: z.string().optional(),
+      start_time: int64.optional(),
+      tags: keyValues,
+    }),
     async (b, { tracking }) => ({
       run: toWireRun(
         await tracking.createRun({ experimentId: b.experiment_id ?? '0', userId: b.user_id, runName: b.run_name, startTime: b.start_time, tags: b.tags }),
@@ -120,9 +138,20 @@ export const runRoutes: readonly ServiceRoute[] = [
     async (b, { tracking }) => {
       const datasets = (b.datasets ?? []).map((d) => ({
         tags: d.tags,
-        dataset: { name: d.dataset.name, digest: d.dataset.digest, sourceType: d.dataset.source_type, source: d.dataset.source, schema: d.dataset.schema, profile: d.dataset.profile },
+        dataset: {
+          name: d.dataset.name,
+          digest: d.dataset.digest,
+          sourceType: d.dataset.source_type,
+          source: d.dataset.source,
+          schema: d.dataset.schema,
+          profile: d.dataset.profile,
+        },
       }))
-      await tracking.logInputs(b.run_id, datasets, (b.models ?? []).map((m) => m.model_id))
+      await tracking.logInputs(
+        b.run_id,
+        datasets,
+        (b.models ?? []).map((m) => m.model_id),
+      )
       return {}
     },
   ),
@@ -131,7 +160,10 @@ export const runRoutes: readonly ServiceRoute[] = [
     z.object({ run_id: z.string(), models: z.array(z.object({ model_id: z.string(), step: int64.optional() })).nullish() }),
     async (b, { tracking }) => {
       await tracking.getRun(b.run_id)
-      await tracking.store.logOutputs(b.run_id, (b.models ?? []).map((m) => ({ modelId: m.model_id, step: m.step ?? 0 })))
+      await tracking.store.logOutputs(
+        b.run_id,
+        (b.models ?? []).map((m) => ({ modelId: m.model_id, step: m.step ?? 0 })),
+      )
       return {}
     },
   ),

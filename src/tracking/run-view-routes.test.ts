@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import type { Hono } from 'hono'
 import type { AppEnv } from '../http/app-env.js'
-import { buildApp } from '../http/app.js'
+import { buildApp } from '../server/app.js'
 import { RegistryService } from '../registry/index.js'
 import { FsArtifactStore } from '../store/fs/artifact-store.js'
 import { SqliteRegistryStore } from '../store/sqlite/registry-store.js'
 import { SqliteTrackingStore } from '../store/sqlite/tracking-store.js'
+import { tempDir } from '../testing/fixtures.js'
 import { TrackingService } from './tracking-service.js'
 
 const headers = { 'content-type': 'application/json', host: '127.0.0.1:5000' }
@@ -25,27 +24,43 @@ describe('the web UI’s run table and chart routes', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-run-views-'))
+    dir = await tempDir('run-views')
     const store = new SqliteTrackingStore(':memory:', { durability: 'normal' })
     const registry = new RegistryService(new SqliteRegistryStore(':memory:', { durability: 'normal' }), store)
-    app = buildApp({ tracking: new TrackingService(store), artifacts: new FsArtifactStore(join(dir, 'a')), registry }, { bindHost: '127.0.0.1', allowedHosts: [], corsAllowedOrigins: [] })
+    app = buildApp(
+      { tracking: new TrackingService(store), artifacts: new FsArtifactStore(join(dir, 'a')), registry },
+      { bindHost: '127.0.0.1', allowedHosts: [], corsAllowedOrigins: [] },
+    )
     experimentId = (await call('POST', 'mlflow/experiments/create', { name: 'table' })).body.experiment_id
     for (let i = 0; i < 3; i++) {
       const { run } = (await call('POST', 'mlflow/runs/create', { experiment_id: experimentId, run_name: `run-${i}`, start_time: 1000 + i })).body
       runIds.push(run.info.run_id)
       const metrics = Array.from({ length: 50 }, (_, step) => ({ key: 'loss', value: (i + 1) / (step + 1), timestamp: step, step }))
       metrics.push({ key: 'acc', value: i === 2 ? Number.NaN : 0.5 + i / 10, timestamp: 0, step: 0 } as never)
-      await call('POST', 'mlflow/runs/log-batch', { run_id: run.info.run_id, metrics: metrics.map((m) => ({ ...m, value: Number.isNaN(m.value) ? 'NaN' : m.value })), params: [{ key: 'lr', value: String(i) }] })
+      await call('POST', 'mlflow/runs/log-batch', {
+        run_id: run.info.run_id,
+        metrics: metrics.map((m) => ({ ...m, value: Number.isNaN(m.value) ? 'NaN' : m.value })),
+        params: [{ key: 'lr', value: String(i) }],
+      })
     }
-  })
-  after(async () => {
-    await rm(dir, { recursive: true, force: true })
   })
 
   it('answers a table of the chosen columns, ordered and filtered in MLflow syntax', async () => {
-    const res = await call('POST', 'wharf/runs/table', { experiment_ids: [experimentId], filter: 'metrics.loss > 0.03', order_by: ['params.lr DESC'], metrics: ['acc'], params: ['lr'] })
+    const res = await call('POST', 'wharf/runs/table', {
+      experiment_ids: [experimentId],
+      filter: 'metrics.loss > 0.03',
+      order_by: ['params.lr DESC'],
+      metrics: ['acc'],
+      params: ['lr'],
+    })
     assert.equal(res.status, 200)
-    assert.deepEqual(res.body.runs.map((r: any) => [r.run_name, r.params.lr, r.metrics.acc]), [['run-2', '2', 'NaN'], ['run-1', '1', 0.6]])
+    assert.deepEqual(
+      res.body.runs.map((r: any) => [r.run_name, r.params.lr, r.metrics.acc]),
+      [
+        ['run-2', '2', 'NaN'],
+        ['run-1', '1', 0.6],
+      ],
+    )
     assert.equal(res.body.runs[0].status, 'RUNNING')
     assert.equal(res.body.runs[0].start_time, 1002)
     assert.deepEqual(res.body.runs[0].tags, {}, 'no tag column was asked for')

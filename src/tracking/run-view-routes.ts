@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
-import { get, post, type ServiceRoute } from '../http/route.js'
+import { get, post, type TrackingRoute } from './tracking-route.js'
 import { int64, repeated } from '../http/wire-schema.js'
 import type { RunSummary } from '../store/tracking-views.js'
 import { viewType } from './experiment-routes.js'
@@ -53,7 +53,7 @@ function checkColumns(lists: readonly (readonly string[] | undefined)[]): void {
  * histories thinned for charts. The table takes MLflow's filter and order syntax and answers its
  * errors in MLflow's words.
  */
-export const runViewRoutes: readonly ServiceRoute[] = [
+export const runViewRoutes: readonly TrackingRoute[] = [
   post('/runs/table', runTable, async (b, { tracking }) => {
     const maxResults = b.max_results ?? 1000
     if (maxResults < 1 || maxResults > limits.searchRunsMaxResults) {
@@ -89,14 +89,20 @@ export const runViewRoutes: readonly ServiceRoute[] = [
     }),
     async (q, { tracking }) => {
       const maxPoints = q.max_points ?? 2000
-      if (maxPoints < 4 || maxPoints > maxChartPoints) throw invalidParameter(`Invalid value ${maxPoints} for parameter 'max_points': it must be between 4 and ${maxChartPoints}.`)
+      if (maxPoints < 4 || maxPoints > maxChartPoints)
+        throw invalidParameter(`Invalid value ${maxPoints} for parameter 'max_points': it must be between 4 and ${maxChartPoints}.`)
       if (q.run_ids.length > maxChartRuns) throw invalidParameter(`At most ${maxChartRuns} runs per request; ${q.run_ids.length} were asked for.`)
       const series = []
       for (const runId of q.run_ids) {
         const s = await sampleMetricHistory(tracking.store, { runId, key: q.metric_key, minStep: q.min_step, maxStep: q.max_step, maxPoints })
         series.push({
-          run_id: runId, steps: s.steps, values: s.values.map(toWireDouble), total_points: s.totalPoints, sampled: s.isSampled,
-          first_step: s.firstStep ?? null, last_step: s.lastStep ?? null,
+          run_id: runId,
+          steps: s.steps,
+          values: s.values.map(toWireDouble),
+          total_points: s.totalPoints,
+          sampled: s.isSampled,
+          first_step: s.firstStep ?? null,
+          last_step: s.lastStep ?? null,
         })
       }
       return { metric_key: q.metric_key, series }

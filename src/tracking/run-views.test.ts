@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import type { TrackingStore } from '../store/tracking-store.js'
 import { SqliteTrackingStore } from '../store/sqlite/tracking-store.js'
 import { hasTrackingViews } from '../store/tracking-views.js'
-import { decimateMinMax } from './min-max-decimation.js'
+import { decimateMinMax } from '../store/min-max-decimation.js'
 import { listRunKeys, sampleMetricHistory, searchRunTable } from './run-views.js'
 import { parseFilter, parseOrderBy } from './search/filter-parser.js'
 import { runGrammar } from './search/grammars.js'
@@ -22,7 +22,14 @@ async function seed() {
   const experiment = await store.createExperiment({ name: 'views', tags: [], time: 1 })
   const runIds: string[] = []
   for (let i = 0; i < 30; i++) {
-    const run = await store.createRun({ runId: `run${String(i).padStart(2, '0')}`, experimentId: experiment.experimentId, runName: `r${i}`, userId: 'ana', startTime: 1000 + i, tags: [{ key: 'team', value: i % 2 ? 'odd' : 'even' }] })
+    const run = await store.createRun({
+      runId: `run${String(i).padStart(2, '0')}`,
+      experimentId: experiment.experimentId,
+      runName: `r${i}`,
+      userId: 'ana',
+      startTime: 1000 + i,
+      tags: [{ key: 'team', value: i % 2 ? 'odd' : 'even' }],
+    })
     runIds.push(run.info.runId)
     await store.logBatch(run.info.runId, {
       metrics: [
@@ -30,7 +37,10 @@ async function seed() {
         { key: `only_${i % 3}`, value: i, timestamp: 1, step: 0 },
         ...(i === 7 ? [{ key: 'loss', value: Number.NaN, timestamp: 2, step: 1 }] : []),
       ],
-      params: [{ key: 'alpha', value: String(i / 10) }, { key: 'seed', value: String(i) }],
+      params: [
+        { key: 'alpha', value: String(i / 10) },
+        { key: 'seed', value: String(i) },
+      ],
       tags: [],
     })
   }
@@ -42,20 +52,29 @@ describe('run views for the web UI', () => {
     const { store, experimentId } = await seed()
     assert.ok(hasTrackingViews(store))
     const query = {
-      experimentIds: [experimentId], clauses: parseFilter("params.alpha != '0.5' and tags.team = 'odd'", runGrammar),
-      orderBy: parseOrderBy(['metrics.loss ASC'], runGrammar), maxResults: 4, viewType: 'ACTIVE_ONLY' as const,
+      experimentIds: [experimentId],
+      clauses: parseFilter("params.alpha != '0.5' and tags.team = 'odd'", runGrammar),
+      orderBy: parseOrderBy(['metrics.loss ASC'], runGrammar),
+      maxResults: 4,
+      viewType: 'ACTIVE_ONLY' as const,
     }
     const columns = { metrics: ['loss', 'only_1'], params: ['alpha'], tags: [] }
     const fast = await searchRunTable(store, query, columns)
     const generic = await searchRunTable(withoutViews(store), query, columns)
     assert.deepEqual(fast, generic)
     assert.equal(fast.items.length, 4)
-    assert.deepEqual(fast.items.map((r) => r.info.runName), ['r29', 'r27', 'r25', 'r23'])
+    assert.deepEqual(
+      fast.items.map((r) => r.info.runName),
+      ['r29', 'r27', 'r25', 'r23'],
+    )
     assert.deepEqual(fast.items[0]!.params, { alpha: '2.9' })
     assert.deepEqual(Object.keys(fast.items[0]!.metrics).sort(), ['loss'], 'only_1 is absent from r29, and no other key is loaded')
     assert.deepEqual(fast.items[3]!.metrics, { loss: 1 / 24 })
     const next = await searchRunTable(store, { ...query, pageToken: fast.nextPageToken }, columns)
-    assert.deepEqual(next.items.map((r) => r.info.runName), ['r21', 'r19', 'r17', 'r15'])
+    assert.deepEqual(
+      next.items.map((r) => r.info.runName),
+      ['r21', 'r19', 'r17', 'r15'],
+    )
     const nan = await searchRunTable(store, { ...query, clauses: parseFilter("attributes.run_name = 'r7'", runGrammar) }, columns)
     assert.ok(Number.isNaN(nan.items[0]!.metrics.loss), 'the latest value is NaN')
   })
@@ -81,7 +100,10 @@ describe('run views for the web UI', () => {
     for (const s of [store, withoutViews(store)]) {
       const whole = await sampleMetricHistory(s, { runId, key: 'curve', minStep: 12_300, maxStep: 12_399, maxPoints: 500 })
       assert.equal(whole.isSampled, false)
-      assert.deepEqual(whole.steps, Array.from({ length: 100 }, (_, i) => 12_300 + i))
+      assert.deepEqual(
+        whole.steps,
+        Array.from({ length: 100 }, (_, i) => 12_300 + i),
+      )
       assert.equal(whole.values[45], 40)
       assert.equal(whole.firstStep, 0)
       assert.equal(whole.lastStep, n - 1)
@@ -92,7 +114,10 @@ describe('run views for the web UI', () => {
       assert.ok(thin.steps.length <= 1000 && thin.steps.length >= 900, String(thin.steps.length))
       assert.equal(Math.max(...thin.values), 40)
       assert.equal(Math.min(...thin.values), -25)
-      assert.ok(thin.values.every((v) => !Number.isNaN(v)), 'NaN is left out')
+      assert.ok(
+        thin.values.every((v) => !Number.isNaN(v)),
+        'NaN is left out',
+      )
       for (let i = 1; i < thin.steps.length; i++) assert.ok(thin.steps[i]! >= thin.steps[i - 1]!, 'steps ascend')
       // The spike sits in the bucket of its own step: within one bucket (20 steps) of where it was.
       const spikeAt = thin.steps[thin.values.indexOf(40)]!

@@ -1,9 +1,7 @@
 import type { RunQuery, TrackingStore } from '../store/tracking-store.js'
-import {
-  hasTrackingViews, type MetricSample, type MetricSampleQuery, type RunColumns, type RunKeys, type RunSummary,
-} from '../store/tracking-views.js'
+import { hasTrackingViews, type MetricSample, type MetricSampleQuery, type RunColumns, type RunKeys, type RunSummary } from '../store/tracking-views.js'
 import type { Page, Run, ViewType } from './entities.js'
-import { decimateMinMax } from './min-max-decimation.js'
+import { decimateMinMax } from '../store/min-max-decimation.js'
 
 /**
  * Reads for the web UI's run tables and charts. Stores that implement `TrackingViews` (SQLite)
@@ -23,7 +21,12 @@ export async function searchRunTable(store: TrackingStore, query: RunQuery, colu
 function summarize(run: Run, columns: RunColumns): RunSummary {
   const pick = <T>(entries: readonly { key: string; value: T }[], keys: readonly string[]) =>
     Object.fromEntries(entries.filter((e) => keys.includes(e.key)).map((e) => [e.key, e.value]))
-  return { info: run.info, metrics: pick(run.data.metrics, columns.metrics), params: pick(run.data.params, columns.params), tags: pick(run.data.tags, columns.tags) }
+  return {
+    info: run.info,
+    metrics: pick(run.data.metrics, columns.metrics),
+    params: pick(run.data.params, columns.params),
+    tags: pick(run.data.tags, columns.tags),
+  }
 }
 
 export async function listRunKeys(store: TrackingStore, experimentIds: readonly string[], viewType: ViewType): Promise<RunKeys> {

@@ -1,11 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { noOwnAuthority } from '../artifacts/server-authority.js'
+import { noOwnAuthority } from '../http/server-authority.js'
 import { invalidParameter } from '../errors.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 import type { DatasetInput, Experiment, Metric, Run, RunBatch, RunInfo, RunStatus, Tag } from './entities.js'
-import {
-  limits, validateArtifactLocation, validateBatch, validateExperimentName, validateKey, validateRunId, validateTag,
-} from './validation.js'
+import { limits, validateArtifactLocation, validateBatch, validateExperimentName, validateKey, validateRunId, validateTag } from './validation.js'
 
 const adjectives = ['able', 'bold', 'brave', 'calm', 'clever', 'crisp', 'eager', 'fair', 'gentle', 'keen', 'lucid', 'merry', 'nimble', 'quiet', 'swift', 'wise']
 const nouns = ['anchor', 'bay', 'buoy', 'current', 'dock', 'ferry', 'harbor', 'hull', 'keel', 'mast', 'pier', 'quay', 'sail', 'tide', 'wave', 'wharf']
@@ -32,7 +30,7 @@ export class TrackingService {
   constructor(
     readonly store: TrackingStore,
     readonly now: () => number = Date.now,
-    /** Whether an `mlflow-artifacts://` authority is this server (artifacts/server-authority.ts). */
+    /** Whether an `mlflow-artifacts://` authority is this server (http/server-authority.ts). */
     readonly isOwnArtifactAuthority: (authority: string) => boolean = noOwnAuthority,
   ) {}
 

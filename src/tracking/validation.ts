@@ -1,5 +1,6 @@
-import { mlflowArtifactsAuthority } from '../artifacts/server-authority.js'
+import { mlflowArtifactsAuthority } from '../http/server-authority.js'
 import { invalidParameter } from '../errors.js'
+import { decodePercentFully } from '../percent-decode.js'
 import type { Metric, RunBatch, Tag } from './entities.js'
 
 /** Limits as MLflow enforces them (mlflow/utils/validation.py, MLflow 3). */
@@ -33,7 +34,9 @@ export function validateKey(kind: 'metric' | 'param' | 'tag', key: string): void
     )
   }
   if (key.startsWith('/') || key.split('/').some((part) => part === '..' || part === '.')) {
-    throw invalidParameter(`Invalid ${kind} name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such.`)
+    throw invalidParameter(
+      `Invalid ${kind} name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such.`,
+    )
   }
 }
 
@@ -43,7 +46,7 @@ function validateValueLength(kind: string, key: string, value: string, max: numb
   }
 }
 
-export function validateMetric(m: Metric): void {
+function validateMetric(m: Metric): void {
   validateKey('metric', m.key)
   if (typeof m.value !== 'number') throw invalidParameter(`Got invalid value ${String(m.value)} for metric '${m.key}'. Please specify value as a number.`)
   if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0) {
@@ -52,7 +55,7 @@ export function validateMetric(m: Metric): void {
   if (!Number.isSafeInteger(m.step)) throw invalidParameter(`Got invalid step ${m.step} for metric '${m.key}'. Step must be an integer.`)
 }
 
-export function validateParam(p: Tag): void {
+function validateParam(p: Tag): void {
   validateKey('param', p.key)
   validateValueLength('Param', p.key, p.value, limits.paramValueLength)
 }
@@ -88,7 +91,7 @@ export function validateBatch(batch: RunBatch): void {
   }
   metrics.forEach(validateMetric)
   params.forEach(validateParam)
-  tags.forEach((t) => validateTag(t))
+  for (const t of tags) validateTag(t)
 }
 
 export function validateExperimentName(name: string): void {
@@ -109,7 +112,7 @@ export function validateRunId(runId: string): void {
 const allowedArtifactSchemes = ['mlflow-artifacts:', 's3:', 'gs:', 'wasbs:', 'abfss:']
 
 /**
- * An experiment's artifact_location (SECURITY.md §3.3), stricter than MLflow: no local or http roots,
+ * An experiment's artifact_location (docs/security.md §3.3), stricter than MLflow: no local or http roots,
  * and an `mlflow-artifacts://` authority only if it is this server (`isOwnAuthority`), since MLflow's
  * client sends its token to that host.
  */
@@ -117,17 +120,13 @@ export function validateArtifactLocation(location: string, isOwnAuthority: (auth
   if (location.length > limits.artifactLocationLength) throw invalidParameter(`'artifact_location' is longer than ${limits.artifactLocationLength} characters.`)
   if (/^runs:/i.test(location)) throw invalidParameter('Artifact location cannot be a runs:/ URI.')
   if (location.includes('#') || location.includes(';')) throw invalidParameter("'artifact_location' URL can't include fragments or params.")
-  let decoded = location
-  for (let i = 0; i < 10; i++) {
-    let next: string
-    try {
-      next = decodeURIComponent(decoded)
-    } catch {
-      throw invalidParameter("Invalid 'artifact_location': malformed percent-encoding.")
-    }
-    if (next === decoded) break
-    decoded = next
+  const decoding = decodePercentFully(location)
+  if ('refused' in decoding) {
+    throw invalidParameter(
+      `Invalid 'artifact_location': ${decoding.refused === 'malformed' ? 'malformed percent-encoding' : 'percent-encoded too many times'}.`,
+    )
   }
+  const decoded = decoding.forms.at(-1)!
   if (decoded.includes('?')) throw invalidParameter('Invalid query string')
   if (decoded.includes('#') || decoded.includes(';')) throw invalidParameter("'artifact_location' URL can't include fragments or params.")
   if (decoded.split(/[/\\]/).includes('..') || /[\u0000-\u001f\\]/.test(decoded)) throw invalidParameter(`Invalid 'artifact_location': '${location}'`)
@@ -137,6 +136,8 @@ export function validateArtifactLocation(location: string, isOwnAuthority: (auth
   }
   const authority = mlflowArtifactsAuthority(location)
   if (authority !== undefined && !isOwnAuthority(authority)) {
-    throw invalidParameter(`'artifact_location' names another server ('${authority}'): clients would send their credentials there. Use mlflow-artifacts:/<path>.`)
+    throw invalidParameter(
+      `'artifact_location' names another server ('${authority}'): clients would send their credentials there. Use mlflow-artifacts:/<path>.`,
+    )
   }
 }

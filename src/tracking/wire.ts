@@ -2,7 +2,7 @@ import type { DatasetInput, Experiment, FileInfo, LoggedModel, Metric, Run, RunI
 
 /**
  * Entities to MLflow's JSON (protobuf JSON as MLflow's server emits it): snake_case, int64 as
- * numbers, NaN/±Infinity as strings, and unset or empty fields left out (PROTOCOLS.md §0).
+ * numbers, NaN/±Infinity as strings, and unset or empty fields left out (docs/protocols.md §0).
  */
 type Json = Record<string, unknown>
 
@@ -15,8 +15,7 @@ export const compact = (o: Json): Json => {
   return o
 }
 
-export const toWireDouble = (v: number): number | string =>
-  Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v
+export const toWireDouble = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v)
 
 const tags = (list: readonly Tag[]) => list.map((t) => ({ key: t.key, value: t.value }))
 
@@ -79,9 +78,7 @@ export const toWireRun = (r: Run): Json =>
       dataset_inputs: r.inputs.datasetInputs.map(toWireDatasetInput),
       model_inputs: r.inputs.modelInputs.map((m) => ({ model_id: m.modelId })),
     }),
-    outputs: r.outputs.modelOutputs.length
-      ? { model_outputs: r.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) }
-      : undefined,
+    outputs: r.outputs.modelOutputs.length ? { model_outputs: r.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) } : undefined,
   })
 
 export const toWireFileInfo = (f: FileInfo): Json => compact({ path: f.path, is_dir: f.isDir, file_size: f.isDir ? undefined : f.fileSize })

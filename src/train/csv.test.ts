@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { CsvError, parseCsv, readCsvFile, scaleDecimal } from './csv.js'
+import { CsvError, parseCsv, readCsvFile } from './csv.js'
+import { scaleDecimal } from './decimal-to-double.js'
 import type { Column, Table } from './table.js'
+import { tempDir } from '../testing/fixtures.js'
 
 describe('parseCsv', () => {
   it('infers numeric and string columns and keeps empty cells as missing', () => {
@@ -35,7 +36,10 @@ describe('parseCsv', () => {
   })
 
   it('rejects a row of the wrong length naming its line', () => {
-    assert.throws(() => parseCsv('a,b\n1,2\n3\n'), (err: Error) => err instanceof CsvError && /line 3 has 1 fields, expected 2/.test(err.message))
+    assert.throws(
+      () => parseCsv('a,b\n1,2\n3\n'),
+      (err: Error) => err instanceof CsvError && /line 3 has 1 fields, expected 2/.test(err.message),
+    )
   })
 
   it('rejects a non-numeric value in a numeric column naming the line and column', () => {
@@ -49,7 +53,7 @@ describe('parseCsv', () => {
 
 let dir = ''
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'wharf-csv-'))
+  dir = await tempDir('csv')
 })
 after(async () => {
   await rm(dir, { recursive: true, force: true })
@@ -107,7 +111,10 @@ describe('readCsvFile', () => {
   it('reads a file like parseCsv reads its text', async () => {
     const file = await csvFile(text)
     assert.deepEqual(await fileOutcome(file), expected)
-    assert.deepEqual(await fileOutcome(file), outcome(() => parseCsv(text)))
+    assert.deepEqual(
+      await fileOutcome(file),
+      outcome(() => parseCsv(text)),
+    )
   })
 
   it('handles a chunk boundary inside a number', async () => {
@@ -132,13 +139,22 @@ describe('readCsvFile', () => {
   it('handles a chunk boundary between CR and LF', async () => {
     const crlf = 'a,b\r\n1,2\r\n3,4\r\n'
     const file = await csvFile(crlf)
-    const result = { rowCount: 2, columns: [{ name: 'a', kind: 'numeric', values: [1, 3] }, { name: 'b', kind: 'numeric', values: [2, 4] }] }
+    const result = {
+      rowCount: 2,
+      columns: [
+        { name: 'a', kind: 'numeric', values: [1, 3] },
+        { name: 'b', kind: 'numeric', values: [2, 4] },
+      ],
+    }
     assert.deepEqual(await fileOutcome(file, crlf.indexOf('\r') + 1), result)
     assert.deepEqual(await fileOutcome(file, crlf.indexOf('\r', 6) + 1), result)
     // A bare CR ends a line on its own: the line numbers in errors must not change with the chunking.
     const bad = await csvFile('a,b\r1,2\r\r\n3,x\r\n')
     for (let size = 1; size <= 16; size++) {
-      assert.deepEqual(await fileOutcome(bad, size), { error: 'CsvError', message: "line 4, column 'b': 'x' is not a number (the column is numeric from line 2)" })
+      assert.deepEqual(await fileOutcome(bad, size), {
+        error: 'CsvError',
+        message: "line 4, column 'b': 'x' is not a number (the column is numeric from line 2)",
+      })
     }
   })
 
@@ -166,7 +182,10 @@ describe('readCsvFile', () => {
 
   it('names the file in a parse error and passes file errors through', async () => {
     const file = await csvFile('x,y\n1,2\n3,oops\n')
-    await assert.rejects(readCsvFile(file), (err: Error) => err instanceof CsvError && err.message === `${file}: line 3, column 'y': 'oops' is not a number (the column is numeric from line 2)`)
+    await assert.rejects(
+      readCsvFile(file),
+      (err: Error) => err instanceof CsvError && err.message === `${file}: line 3, column 'y': 'oops' is not a number (the column is numeric from line 2)`,
+    )
     await assert.rejects(readCsvFile(await csvFile('')), /empty \(no header row\)/)
     await assert.rejects(readCsvFile(join(dir, 'missing.csv')), /ENOENT/)
   })
@@ -197,7 +216,7 @@ describe('readCsvFile', () => {
       }
       lines.push(cells.join(','))
     }
-    const file = await csvFile(lines.join('\n') + '\n')
+    const file = await csvFile(`${lines.join('\n')}\n`)
     const table = await readCsvFile(file)
     assert.equal(table.rowCount, rows)
     for (let j = 0; j < cols; j++) {
@@ -229,23 +248,42 @@ describe('number parsing', () => {
       const point = Math.floor(random() * (d.length + 1))
       const sign = ['', '-', '+'][i % 3]!
       switch (i % 6) {
-        case 0: cells.push(sign + d.slice(0, point) + '.' + d.slice(point)); break
-        case 1: cells.push(`${sign}0.${'0'.repeat(i % 9)}${d}`); break
-        case 2: cells.push(`${sign}${d[0]}.${d.slice(1)}e${Math.floor(random() * 60) - 30}`); break
-        case 3: cells.push(`${sign}${d}E+${i % 25}`); break
-        case 4: cells.push(String((random() - 0.5) * 10 ** Math.floor(random() * 40 - 20))); break
-        default: cells.push(nearTie(random)); break
+        case 0:
+          cells.push(`${sign + d.slice(0, point)}.${d.slice(point)}`)
+          break
+        case 1:
+          cells.push(`${sign}0.${'0'.repeat(i % 9)}${d}`)
+          break
+        case 2:
+          cells.push(`${sign}${d[0]}.${d.slice(1)}e${Math.floor(random() * 60) - 30}`)
+          break
+        case 3:
+          cells.push(`${sign}${d}E+${i % 25}`)
+          break
+        case 4:
+          cells.push(String((random() - 0.5) * 10 ** Math.floor(random() * 40 - 20)))
+          break
+        default:
+          cells.push(nearTie(random))
+          break
       }
     }
     cells.push('0', '-0', '0.000', '-0e5', '1e400', '-1e-400', '5e-324', '1.7976931348623157e308', '9007199254740993', '123456789012345678901234567890')
     cells.push(' 12 ', '\t-3.5\t', '007', '.5', '5.', '+.5e-3', '1E5', 'inf', '-Infinity', '+NaN', 'nan')
-    const column = parseCsv('v\n' + cells.join('\n') + '\n').columns[0]!
+    const column = parseCsv(`v\n${cells.join('\n')}\n`).columns[0]!
     assert.equal(column.kind, 'numeric')
     const got = column.values as Float64Array
     const bad: string[] = []
     cells.forEach((cell, i) => {
       const trimmed = cell.trim().toLowerCase().replace(/^\+/, '')
-      const want = trimmed.endsWith('inf') || trimmed.endsWith('infinity') ? (trimmed.startsWith('-') ? -Infinity : Infinity) : trimmed.endsWith('nan') ? Number.NaN : Number(cell)
+      const want =
+        trimmed.endsWith('inf') || trimmed.endsWith('infinity')
+          ? trimmed.startsWith('-')
+            ? -Infinity
+            : Infinity
+          : trimmed.endsWith('nan')
+            ? Number.NaN
+            : Number(cell)
       if (!Object.is(got[i], want)) bad.push(`${cell}: ${got[i]} is not ${want}`)
     })
     assert.deepEqual(bad, [])
@@ -255,7 +293,7 @@ describe('number parsing', () => {
     // 0.052925465486265116: the first quotient is an ulp off, the remainder corrects it.
     assert.equal(scaleDecimal(529254654e8, 86265116, -18), 0.052925465486265116)
     assert.equal(scaleDecimal(900719925e7, 4740993, 0), 9007199254740992) // a tie, to even
-    assert.equal(scaleDecimal(123456789e8, 12345678, 5), 1.2345678912345678e21)
+    assert.equal(scaleDecimal(123456789e8, 12345678, 5), 1.2345678912345677e21)
   })
 })
 
@@ -280,7 +318,31 @@ describe('parseCsv against the whole-text parser it replaced', () => {
       return seed / 4294967296
     }
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
-    const cellPool = ['1', '-2.5', '3e2', ' 4 ', '', ' ', 'x', 'y z', '"q"', '"a,b"', '"say ""hi"""', '"l1\nl2"', '"cr\rx"', '""', 'nan', 'Inf', '0x1', '1.2.3', '12345.678901234567', '\u00a07', 'é', '"7"x', 'a"b']
+    const cellPool = [
+      '1',
+      '-2.5',
+      '3e2',
+      ' 4 ',
+      '',
+      ' ',
+      'x',
+      'y z',
+      '"q"',
+      '"a,b"',
+      '"say ""hi"""',
+      '"l1\nl2"',
+      '"cr\rx"',
+      '""',
+      'nan',
+      'Inf',
+      '0x1',
+      '1.2.3',
+      '12345.678901234567',
+      '\u00a07',
+      'é',
+      '"7"x',
+      'a"b',
+    ]
     const ends = ['\n', '\r\n', '\r']
     for (let round = 0; round < 400; round++) {
       const cols = 1 + Math.floor(random() * 4)
@@ -298,7 +360,11 @@ describe('parseCsv against the whole-text parser it replaced', () => {
       }
       if (random() < 0.03) text += '"unclosed'
       const want = outcome(() => referenceParseCsv(text))
-      assert.deepEqual(outcome(() => parseCsv(text)), want, JSON.stringify(text))
+      assert.deepEqual(
+        outcome(() => parseCsv(text)),
+        want,
+        JSON.stringify(text),
+      )
       if (round % 4 === 0) {
         const file = await csvFile(text)
         assert.deepEqual(await fileOutcome(file, 1 + Math.floor(random() * 12)), want, JSON.stringify(text))
@@ -337,7 +403,8 @@ function referenceParseCsv(text: string): Table {
         continue
       }
       const value = referenceParseNumber(cell)
-      if (value === undefined) throw new CsvError(`line ${rows[i]!.line}, column '${name}': '${cell}' is not a number (the column is numeric from line ${first!.line})`)
+      if (value === undefined)
+        throw new CsvError(`line ${rows[i]!.line}, column '${name}': '${cell}' is not a number (the column is numeric from line ${first!.line})`)
       values[i] = value
     }
     return { name, kind: 'numeric', values }

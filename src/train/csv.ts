@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises'
-import { scaleExact } from '../decimal-to-double.js'
+import { exactPowersOfTen as pow10, scaleDecimal } from './decimal-to-double.js'
 import type { Column, Table } from './table.js'
 
 export class CsvError extends Error {
@@ -71,6 +71,8 @@ export function parseCsv(text: string): Table {
 }
 
 const QUOTE = 0x22
+/** ASCII whitespace as the cell trimming sees it: space, tab, newline, vertical tab, form feed, carriage return. */
+const isSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d)
 const COMMA = 0x2c
 const LF = 0x0a
 const CR = 0x0d
@@ -268,7 +270,10 @@ class CsvParser {
       const text = cellText(buf, s, e, quoted)
       if (text.trim() === '') {
         col.cur[row & this.blockMask] = Number.NaN
-        if (text !== '') (col.blanks ??= new Map()).set(row, text)
+        if (text !== '') {
+          col.blanks ??= new Map()
+          col.blanks.set(row, text)
+        }
         return
       }
       const v = parseNumber(text)
@@ -293,10 +298,9 @@ class CsvParser {
    * (ASCII whitespace) cell; undefined when the general path must decide (other characters, inf, nan...).
    */
   private fastNumber(buf: Buffer, s: number, e: number): number | undefined {
-    let c = 0
-    while (s < e && ((c = buf[s]!) === 0x20 || (c >= 0x09 && c <= 0x0d))) s++
+    while (s < e && isSpace(buf[s]!)) s++
     if (s === e) return Number.NaN
-    while ((c = buf[e - 1]!) === 0x20 || (c >= 0x09 && c <= 0x0d)) e--
+    while (isSpace(buf[e - 1]!)) e--
     const value = this.scanNumber(buf, s, e)
     return this.stop === e ? value : undefined
   }
@@ -422,8 +426,14 @@ class CsvParser {
     this.header = names
     const seen = new Set<string>()
     for (const name of names) {
-      if (name === '') return this.fail(new CsvError('the header has an empty column name'))
-      if (seen.has(name)) return this.fail(new CsvError(`the header names column '${name}' twice`))
+      if (name === '') {
+        this.fail(new CsvError('the header has an empty column name'))
+        return
+      }
+      if (seen.has(name)) {
+        this.fail(new CsvError(`the header names column '${name}' twice`))
+        return
+      }
       seen.add(name)
     }
     this.ncols = names.length
@@ -460,24 +470,6 @@ class CsvParser {
     this.columns = []
     return { columns, rowCount }
   }
-}
-
-const pow10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`))
-
-/**
- * (a + b) * 10^exponent rounded to the nearest double, for integers a (a multiple of 10^8, below
- * 10^17) and b (below 10^8) and |exponent| <= 22; undefined when the exact value is too close to a
- * tie between two doubles to decide here (the caller then uses Number). The scaling and the tie
- * check are the serving reader's (decimal-to-double.ts); here a + b is made exact first.
- */
-export function scaleDecimal(a: number, b: number, exponent: number): number | undefined {
-  // w = a + b exactly as s + err.
-  const s = a + b
-  const bv = s - a
-  const err = a - (s - bv) + (b - bv)
-  if (exponent === 0) return s // one IEEE addition of exact integers: already the nearest double
-  const value = scaleExact(s, err, exponent)
-  return value === value ? value : undefined
 }
 
 /** The text of a cell from its bytes: UTF-8, and for a quoted cell without the quotes and with "" as ". */

@@ -16,7 +16,7 @@ const atLeastOne = { check: (v: number) => v >= 1, rule: 'at least 1' }
 const linear = { standardize: { kind: 'bool', default: false }, impute: { kind: 'bool', default: true } } as const
 const cd = { tol: { kind: 'number', default: 1e-4, ...positive }, max_iter: { kind: 'int', default: 1000, ...atLeastOne } } as const
 
-export const paramDefs: Record<string, Record<string, ParamDef>> = {
+const paramDefs: Record<string, Record<string, ParamDef>> = {
   ols: { ...linear },
   ridge: { alpha: { kind: 'number', default: 1.0, ...nonNegative }, ...linear },
   lasso: { alpha: { kind: 'number', default: 1.0, ...nonNegative }, ...cd, ...linear },

@@ -14,7 +14,10 @@ const table: Table = {
 
 describe('fitTransformColumns', () => {
   it('holds the same values as transform, column by column', () => {
-    for (const options of [{ standardize: false, impute: true }, { standardize: true, impute: true }]) {
+    for (const options of [
+      { standardize: false, impute: true },
+      { standardize: true, impute: true },
+    ]) {
       const { pre, X: columns } = fitTransformColumns(table, options)
       assert.deepEqual(pre, fitPreprocessing(table, options))
       const matrix = transform(pre, table)

@@ -64,7 +64,10 @@ function columnStats(values: Float64Array, withStd: boolean, impute: boolean): {
   let sum = 0
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!
-    if (v === v) (n++, (sum += v)) // v === v is false only for NaN
+    if (!Number.isNaN(v)) {
+      n++
+      sum += v
+    }
   }
   const mean = n === 0 ? 0 : sum / n
   const missing = values.length - n
@@ -72,14 +75,9 @@ function columnStats(values: Float64Array, withStd: boolean, impute: boolean): {
   let ss = 0
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!
-    if (v === v) ss += (v - mean) ** 2
+    if (!Number.isNaN(v)) ss += (v - mean) ** 2
   }
   return { mean, std: Math.sqrt(ss / Math.max(1, impute ? values.length : n)), missing }
-}
-
-/** Names of the model features, e.g. `age`, `colour=red`. */
-export function featureNames(p: Preprocessing): string[] {
-  return p.columns.flatMap((c) => (c.kind === 'numeric' ? [c.name] : c.categories.map((k) => `${c.name}=${k}`)))
 }
 
 /**

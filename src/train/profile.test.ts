@@ -15,7 +15,10 @@ describe('profileTable', () => {
     assert.equal(x.min, 1)
     assert.equal(x.max, 4)
     assert.equal(x.quantiles!.p50, 2.5)
-    assert.equal(x.histogram!.counts.reduce((a, b) => a + b, 0), 4)
+    assert.equal(
+      x.histogram!.counts.reduce((a, b) => a + b, 0),
+      4,
+    )
     const c = p.columns[1]!
     assert.equal(c.type, 'string')
     if (c.type !== 'string') return

@@ -39,7 +39,10 @@ export function profileTable(table: Table): DataProfile {
       const counts = new Map<string, number>()
       let missing = 0
       for (const v of c.values) v === null ? missing++ : counts.set(v, (counts.get(v) ?? 0) + 1)
-      const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 50).map(([value, count]) => ({ value, count }))
+      const top = [...counts]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, 50)
+        .map(([value, count]) => ({ value, count }))
       return { name: c.name, type: 'string', count: c.values.length - missing, missing, distinct: counts.size, top }
     }
     const present = Float64Array.from(c.values.filter((v) => !Number.isNaN(v))).sort()
@@ -55,7 +58,14 @@ export function profileTable(table: Table): DataProfile {
     const max = present[count - 1]!
     const q = (p: number) => quantile(present, p)
     return {
-      name: c.name, type: 'numeric', count, missing, mean, std: Math.sqrt(ss / count), min, max,
+      name: c.name,
+      type: 'numeric',
+      count,
+      missing,
+      mean,
+      std: Math.sqrt(ss / count),
+      min,
+      max,
       quantiles: { p01: q(0.01), p05: q(0.05), p25: q(0.25), p50: q(0.5), p75: q(0.75), p95: q(0.95), p99: q(0.99) },
       histogram: histogram(present, min, max),
     }

@@ -15,7 +15,10 @@ describe('trainTestSplit', () => {
     const s = trainTestSplit(101, 0.25, 1)
     assert.equal(s.test.length, 26)
     const all = [...s.train, ...s.test].sort((x, y) => x - y)
-    assert.deepEqual(all, Array.from({ length: 101 }, (_, i) => i))
+    assert.deepEqual(
+      all,
+      Array.from({ length: 101 }, (_, i) => i),
+    )
   })
 
   it('rejects a test size outside (0, 1)', () => {
@@ -24,6 +27,9 @@ describe('trainTestSplit', () => {
   })
 
   it('shuffles into a permutation', () => {
-    assert.deepEqual([...shuffledIndices(50, 3)].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i))
+    assert.deepEqual(
+      [...shuffledIndices(50, 3)].sort((x, y) => x - y),
+      Array.from({ length: 50 }, (_, i) => i),
+    )
   })
 })

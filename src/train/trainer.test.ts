@@ -29,7 +29,10 @@ describe('trainModel', () => {
     it(`fits ${algorithm} with one-hot and imputation learned from the data`, () => {
       const m = trainModel(withoutClass, 'y', { algorithm, params: algorithm === 'ols' || algorithm === 'ridge' ? [] : ['alpha=0.001'] })
       assert.equal(m.task, 'regression')
-      assert.deepEqual(m.spec.columns.map((c) => c.kind), ['numeric', 'string', 'numeric', 'string'])
+      assert.deepEqual(
+        m.spec.columns.map((c) => c.kind),
+        ['numeric', 'string', 'numeric', 'string'],
+      )
       assert.ok(evaluateModel(m.spec, withoutClass, 'y')['r2']! > 0.9)
     })
   }

@@ -46,30 +46,64 @@ export function trainModel(table: Table, target: string, options: TrainOptions):
   if (algorithm === 'gbdt') {
     const pre = fitPreprocessing(features, preprocessing)
     const base = { format: wharfModelFormat, algorithm, columns: pre.columns } as const
-    const model = fitGbdt(transform(pre, features), y, task === 'regression' ? 'squared_error' : 'log_loss', classes?.length ?? 0, {
-      learningRate: params['learning_rate'] as number, maxIter: params['max_iter'] as number,
-      maxLeafNodes: params['max_leaf_nodes'] as number | null, maxDepth: params['max_depth'] as number | null,
-      minSamplesLeaf: params['min_samples_leaf'] as number, l2Regularization: params['l2_regularization'] as number,
-      maxBins: params['max_bins'] as number, earlyStopping: params['early_stopping'] as boolean | 'auto',
-      validationFraction: params['validation_fraction'] as number, nIterNoChange: params['n_iter_no_change'] as number,
-      tol: params['tol'] as number, seed: options.seed ?? 0,
-    }, options.onProgress)
-    const spec: WharfModelSpec = { ...base, link: linkFor(task, classes), outputs: model.outputs, ...(classes ? { classes } : {}), estimator: { kind: 'trees', baseline: model.baseline, trees: model.trees } }
+    const model = fitGbdt(
+      transform(pre, features),
+      y,
+      task === 'regression' ? 'squared_error' : 'log_loss',
+      classes?.length ?? 0,
+      {
+        learningRate: params['learning_rate'] as number,
+        maxIter: params['max_iter'] as number,
+        maxLeafNodes: params['max_leaf_nodes'] as number | null,
+        maxDepth: params['max_depth'] as number | null,
+        minSamplesLeaf: params['min_samples_leaf'] as number,
+        l2Regularization: params['l2_regularization'] as number,
+        maxBins: params['max_bins'] as number,
+        earlyStopping: params['early_stopping'] as boolean | 'auto',
+        validationFraction: params['validation_fraction'] as number,
+        nIterNoChange: params['n_iter_no_change'] as number,
+        tol: params['tol'] as number,
+        seed: options.seed ?? 0,
+      },
+      options.onProgress,
+    )
+    const spec: WharfModelSpec = {
+      ...base,
+      link: linkFor(task, classes),
+      outputs: model.outputs,
+      ...(classes ? { classes } : {}),
+      estimator: { kind: 'trees', baseline: model.baseline, trees: model.trees },
+    }
     return { spec, task, params, iterations: model.iterations }
   }
   // The linear solvers take columns, and reuse the table's own where nothing changes.
   const { pre, X } = fitTransformColumns(features, preprocessing)
   const base = { format: wharfModelFormat, algorithm, columns: pre.columns } as const
   if (algorithm === 'logistic') {
-    const fit = fitLogistic(X, Uint32Array.from(y), classes!.length, { C: params['C'] as number, maxIter: params['max_iter'] as number, tol: params['tol'] as number })
-    const spec: WharfModelSpec = { ...base, link: linkFor(task, classes), outputs: fit.rows, classes: classes!, estimator: { kind: 'linear', coef: Array.from(fit.coef), intercept: Array.from(fit.intercept) } }
+    const fit = fitLogistic(X, Uint32Array.from(y), classes!.length, {
+      C: params['C'] as number,
+      maxIter: params['max_iter'] as number,
+      tol: params['tol'] as number,
+    })
+    const spec: WharfModelSpec = {
+      ...base,
+      link: linkFor(task, classes),
+      outputs: fit.rows,
+      classes: classes!,
+      estimator: { kind: 'linear', coef: Array.from(fit.coef), intercept: Array.from(fit.intercept) },
+    }
     return { spec, task, params, iterations: fit.iterations }
   }
   const alpha = (params['alpha'] as number | undefined) ?? 0
   const fit =
     algorithm === 'ols' || algorithm === 'ridge'
       ? fitLeastSquares(X, y, algorithm === 'ols' ? 0 : alpha)
-      : fitElasticNet(X, y, { alpha, l1Ratio: algorithm === 'lasso' ? 1 : (params['l1_ratio'] as number), tol: params['tol'] as number, maxIter: params['max_iter'] as number })
+      : fitElasticNet(X, y, {
+          alpha,
+          l1Ratio: algorithm === 'lasso' ? 1 : (params['l1_ratio'] as number),
+          tol: params['tol'] as number,
+          maxIter: params['max_iter'] as number,
+        })
   const spec: WharfModelSpec = { ...base, link: 'identity', outputs: 1, estimator: { kind: 'linear', coef: Array.from(fit.coef), intercept: [fit.intercept] } }
   return { spec, task, params, iterations: fit.iterations }
 }
@@ -77,7 +111,8 @@ export function trainModel(table: Table, target: string, options: TrainOptions):
 function taskFor(algorithm: string, params: ResolvedParams, target: Column): Task {
   if (algorithm === 'logistic') return 'classification'
   if (algorithm !== 'gbdt') {
-    if (target.kind === 'string') throw new Error(`target column '${target.name}' holds strings; ${algorithm} is a regression model (use logistic or gbdt to classify)`)
+    if (target.kind === 'string')
+      throw new Error(`target column '${target.name}' holds strings; ${algorithm} is a regression model (use logistic or gbdt to classify)`)
     return 'regression'
   }
   if (params['task'] === 'regression' || params['task'] === 'classification') return params['task']
@@ -120,7 +155,7 @@ export function encodeTarget(target: Column, task: Task): { y: Float64Array; cla
 }
 
 function firstNaN(values: Float64Array): number {
-  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) return i
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) return i
   return -1
 }
 

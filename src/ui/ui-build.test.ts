@@ -22,8 +22,14 @@ describe('the built web UI', () => {
   it('loads only its own hashed files, with no inline script or style for the CSP to refuse', async () => {
     const html = await readFile(join(uiAppDir, 'index.html'), 'utf8')
     const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)
-    assert.ok(refs.some((r) => /^\/assets\/app-[A-Z0-9]+\.js$/.test(r)), refs.join(' '))
-    assert.ok(refs.some((r) => /^\/assets\/app-[A-Z0-9]+\.css$/.test(r)), refs.join(' '))
+    assert.ok(
+      refs.some((r) => /^\/assets\/app-[A-Z0-9]+\.js$/.test(r)),
+      refs.join(' '),
+    )
+    assert.ok(
+      refs.some((r) => /^\/assets\/app-[A-Z0-9]+\.css$/.test(r)),
+      refs.join(' '),
+    )
     for (const ref of refs) await readFile(join(uiAppDir, ref)) // each exists
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script')
     assert.doesNotMatch(html, /<style|style="/, 'no inline style')

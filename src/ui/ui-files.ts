@@ -51,7 +51,7 @@ export async function loadUiFiles(dir: string): Promise<ReadonlyMap<string, UiFi
     if (contentType === undefined) continue
     const body = await readFile(path)
     const gzip = compressible.has(ext) ? gzipSync(body, { level: 9 }) : undefined
-    const urlPath = '/' + relative(dir, path).split(sep).join('/')
+    const urlPath = `/${relative(dir, path).split(sep).join('/')}`
     files.set(urlPath, {
       body,
       gzip: gzip && gzip.length < body.length ? gzip : undefined,

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import type { Hono } from 'hono'
 import type { AppEnv } from '../http/app-env.js'
-import { buildApp } from '../http/app.js'
+import { buildApp } from '../server/app.js'
 import { RegistryService } from '../registry/index.js'
 import { FsArtifactStore } from '../store/fs/artifact-store.js'
 import { SqliteRegistryStore } from '../store/sqlite/registry-store.js'
 import { SqliteTrackingStore } from '../store/sqlite/tracking-store.js'
+import { tempDir } from '../testing/fixtures.js'
 import { TrackingService } from '../tracking/tracking-service.js'
 
 const token = 'ui-test-token'
@@ -24,7 +24,7 @@ describe('the web UI as wharf server serves it', () => {
   const get = (path: string, headers: Record<string, string> = {}) => app.request(path, { headers: { ...host, ...headers } })
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-ui-'))
+    dir = await tempDir('ui')
     const uiDir = join(dir, 'ui-app')
     await mkdir(join(uiDir, 'assets'), { recursive: true })
     await writeFile(join(uiDir, 'index.html'), indexHtml)
@@ -36,9 +36,6 @@ describe('the web UI as wharf server serves it', () => {
       { tracking: new TrackingService(store), artifacts: new FsArtifactStore(join(dir, 'artifacts')), registry },
       { bindHost: '127.0.0.1', allowedHosts: [], corsAllowedOrigins: [], authToken: token, uiDir },
     )
-  })
-  after(async () => {
-    await rm(dir, { recursive: true, force: true })
   })
 
   it('serves the app at / without a token, as HTML that must be revalidated, under a strict CSP', async () => {
@@ -97,9 +94,12 @@ describe('the web UI as wharf server serves it', () => {
 
   it('never lets an API path past the token check in another spelling', async () => {
     const spellings = [
-      '//api/2.0/mlflow/experiments/get?experiment_id=0', '/%61pi/2.0/mlflow/experiments/get?experiment_id=0',
-      '/%2561pi/2.0/mlflow/experiments/get?experiment_id=0', '/ajax-api%2F2.0/mlflow/experiments/get?experiment_id=0',
-      '/API/2.0/mlflow/experiments/get?experiment_id=0', '/%E0%A4%A/x',
+      '//api/2.0/mlflow/experiments/get?experiment_id=0',
+      '/%61pi/2.0/mlflow/experiments/get?experiment_id=0',
+      '/%2561pi/2.0/mlflow/experiments/get?experiment_id=0',
+      '/ajax-api%2F2.0/mlflow/experiments/get?experiment_id=0',
+      '/API/2.0/mlflow/experiments/get?experiment_id=0',
+      '/%E0%A4%A/x',
     ]
     for (const path of spellings) {
       const res = await get(path)
@@ -124,10 +124,16 @@ describe('the web UI as wharf server serves it', () => {
   it('lets the page write to the API from its own origin, and still refuses other origins', async () => {
     const headers = { ...host, authorization: `Bearer ${token}`, 'content-type': 'application/json' }
     const body = JSON.stringify({ name: 'from-the-page' })
-    const same = await app.request('/ajax-api/2.0/mlflow/experiments/create', { method: 'POST', headers: { ...headers, origin: 'http://127.0.0.1:5000' }, body })
+    const same = await app.request('/ajax-api/2.0/mlflow/experiments/create', {
+      method: 'POST',
+      headers: { ...headers, origin: 'http://127.0.0.1:5000' },
+      body,
+    })
     assert.equal(same.status, 200)
     const foreign = await app.request('/ajax-api/2.0/mlflow/experiments/create', {
-      method: 'POST', headers: { ...headers, origin: 'http://evil.example' }, body: JSON.stringify({ name: 'from-elsewhere' }),
+      method: 'POST',
+      headers: { ...headers, origin: 'http://evil.example' },
+      body: JSON.stringify({ name: 'from-elsewhere' }),
     })
     assert.equal(foreign.status, 403)
   })
@@ -135,8 +141,8 @@ describe('the web UI as wharf server serves it', () => {
 
 describe('the web UI without a build', () => {
   it('says how to build it instead of failing', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'wharf-ui-none-'))
-    try {
+    const dir = await tempDir('ui-none')
+    {
       const store = new SqliteTrackingStore(':memory:', { durability: 'normal' })
       const registry = new RegistryService(new SqliteRegistryStore(':memory:', { durability: 'normal' }), store)
       const app = buildApp(
@@ -146,8 +152,6 @@ describe('the web UI without a build', () => {
       const res = await app.request('/', { headers: host })
       assert.equal(res.status, 404)
       assert.match(await res.text(), /npm run build/)
-    } finally {
-      await rm(dir, { recursive: true, force: true })
     }
   })
 })

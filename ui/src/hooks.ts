@@ -12,7 +12,11 @@ export interface Async<T> {
  * newer one. `reload` runs it again keeping the data shown meanwhile (no flash of "loading"), as
  * does any change of `deps` with `keepData` (a chart zoom asking for finer points).
  */
-export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[], options: { keepData?: boolean; isEnabled?: boolean } = {}): Async<T> {
+export function useAsync<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  deps: readonly unknown[],
+  options: { keepData?: boolean; isEnabled?: boolean } = {},
+): Async<T> {
   const [state, setState] = useState<{ data?: T; error?: Error; isLoading: boolean }>({ isLoading: true })
   const [tick, setTick] = useState(0)
   const loadRef = useRef(load)

@@ -49,7 +49,11 @@ function App() {
     const params = matchPath(pattern, path)
     if (params) {
       // A new key per path: each page starts from its own state.
-      page = <div key={path} class="page">{view(params)}</div>
+      page = (
+        <div key={path} class="page">
+          {view(params)}
+        </div>
+      )
       break
     }
   }

@@ -6,7 +6,9 @@ import { useEffect, useState } from 'preact/hooks'
  * for any page path, so links can be shared and reloaded. Small enough not to need a library.
  */
 const listeners = new Set<() => void>()
-const notify = () => listeners.forEach((l) => l())
+const notify = () => {
+  for (const listener of listeners) listener()
+}
 window.addEventListener('popstate', notify)
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {

@@ -36,7 +36,7 @@ async function nativeAddons(): Promise<string[]> {
 }
 
 /**
- * Builds a Node.js runtime image without any registry (CONTAINERS.md): this machine's node binary,
+ * Builds a Node.js runtime image without any registry (docs/containers.md): this machine's node binary,
  * the shared libraries `ldd` lists for it and for the native addons (libstdc++ among them),
  * /etc/passwd with the non-root `wharf` user, and /tmp; imported with `podman|docker import`.
  * Reused when the tag exists.
@@ -65,8 +65,15 @@ export async function ensureBaseImage(runtime: ContainerRuntime, tag = defaultBa
     await chmod(join(rootfs, 'tmp'), 0o1777)
     await run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', rootfs, '-cf', join(root, 'rootfs.tar'), '.'], { maxBuffer: 16 * 1024 * 1024 })
     await runContainerCommand(runtime, [
-      'import', '--change', 'ENTRYPOINT ["/usr/bin/node"]', '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', '--change', `USER ${serveUid}:${serveUid}`,
-      join(root, 'rootfs.tar'), tag,
+      'import',
+      '--change',
+      'ENTRYPOINT ["/usr/bin/node"]',
+      '--change',
+      'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+      '--change',
+      `USER ${serveUid}:${serveUid}`,
+      join(root, 'rootfs.tar'),
+      tag,
     ])
     return tag
   } finally {

@@ -39,14 +39,20 @@ async function isLeftOut(path: string, devPackages: ReadonlySet<string>): Promis
   if (parts[0] === '..' || parts[0] === '') return false
   const name = parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!
   if (devPackages.has(name) || parts[0] === '@types' || parts[0] === '@kubernetes' || parts[0] === '@kubernetes-models' || parts[0] === '.bin') return true
-  if (name === 'onnxruntime-node' && parts[1] === 'bin' && parts.length >= 5) return parts[3] !== process.platform || (parts.length >= 5 && parts[4] !== process.arch)
-  if (name === 'better-sqlite3' && (parts[1] === 'deps' || parts[1] === 'src' || (parts[1] === 'build' && parts[2] !== 'Release' && parts.length > 2))) return true
+  if (name === 'onnxruntime-node' && parts[1] === 'bin' && parts.length >= 5)
+    return parts[3] !== process.platform || (parts.length >= 5 && parts[4] !== process.arch)
+  if (name === 'better-sqlite3' && (parts[1] === 'deps' || parts[1] === 'src' || (parts[1] === 'build' && parts[2] !== 'Release' && parts.length > 2)))
+    return true
   return false
 }
 
 async function modelFacts(request: BuildImageRequest): Promise<{ dir: string; name?: string; version?: string; runId?: string }> {
   const { resolveModel } = await import('../../serving/index.js')
-  const resolved = await resolveModel(request.modelUri, { trackingUri: request.trackingUri, token: request.token, cacheDir: join(request.outDir, '.model-cache') })
+  const resolved = await resolveModel(request.modelUri, {
+    trackingUri: request.trackingUri,
+    token: request.token,
+    cacheDir: join(request.outDir, '.model-cache'),
+  })
   let runId: string | undefined
   if (resolved.version !== undefined && request.trackingUri) {
     const url = new URL(`${request.trackingUri.replace(/\/+$/, '')}/api/2.0/mlflow/model-versions/get`)
@@ -78,15 +84,29 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
   // Everything `wharf serve` reads at run time; native/ only for its .wasm (not the Rust crate).
   for (const part of ['package.json', 'bin', 'dist', 'node_modules', relative(appRoot, numericRowsWasm)]) {
     await cp(join(appRoot, part), join(request.outDir, 'app', part), {
-      recursive: true, dereference: true, filter: async (src) => !src.endsWith('.map') && !/\.test\.js$/.test(src) && !(await isLeftOut(src, devPackages)),
+      recursive: true,
+      dereference: true,
+      filter: async (src) => !src.endsWith('.map') && !/\.test\.js$/.test(src) && !(await isLeftOut(src, devPackages)),
     })
   }
-  const base = request.base ?? (runtime ? await ensureBaseImage(runtime) : 'localhost/wharf-node-base:' + process.versions.node)
-  const containerfile = renderContainerfile({ base, modelUri: request.modelUri, modelName: model.name, modelVersion: model.version, runId: model.runId, wharfVersion })
+  const base = request.base ?? (runtime ? await ensureBaseImage(runtime) : `localhost/wharf-node-base:${process.versions.node}`)
+  const containerfile = renderContainerfile({
+    base,
+    modelUri: request.modelUri,
+    modelName: model.name,
+    modelVersion: model.version,
+    runId: model.runId,
+    wharfVersion,
+  })
   const containerfilePath = join(request.outDir, 'Containerfile')
   await writeFile(containerfilePath, containerfile)
   await writeFile(join(request.outDir, '.containerignore'), '.model-cache\n')
-  const labels = { 'io.wharf.model.uri': request.modelUri, 'io.wharf.model.name': model.name ?? '', 'io.wharf.model.version': model.version ?? '', 'io.wharf.model.run-id': model.runId ?? '' }
+  const labels = {
+    'io.wharf.model.uri': request.modelUri,
+    'io.wharf.model.name': model.name ?? '',
+    'io.wharf.model.version': model.version ?? '',
+    'io.wharf.model.run-id': model.runId ?? '',
+  }
   if (request.isBuildSkipped) return { tag: request.tag, containerfile: containerfilePath, labels }
   const format = runtime === 'podman' ? ['--format', 'docker'] : []
   await runContainerCommand(runtime!, ['build', ...format, '-f', containerfilePath, '-t', request.tag, request.outDir], { timeoutMs: 900_000 })

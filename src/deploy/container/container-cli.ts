@@ -18,7 +18,7 @@ export function isOnPath(program: string, path = process.env.PATH ?? ''): boolea
 
 /**
  * podman if installed, else docker. Here `docker` may be only a client with no engine behind it
- * (CONTAINERS.md), so podman wins when both are present.
+ * (docs/containers.md), so podman wins when both are present.
  */
 export function detectRuntime(preferred?: ContainerRuntime): ContainerRuntime | undefined {
   if (preferred) return isOnPath(preferred) ? preferred : undefined
@@ -27,7 +27,11 @@ export function detectRuntime(preferred?: ContainerRuntime): ContainerRuntime | 
 }
 
 export class ContainerCommandError extends Error {
-  constructor(message: string, readonly stderr: string, readonly exitCode: number | null) {
+  constructor(
+    message: string,
+    readonly stderr: string,
+    readonly exitCode: number | null,
+  ) {
     super(message)
     this.name = 'ContainerCommandError'
   }
@@ -38,8 +42,14 @@ export function runContainerCommand(runtime: ContainerRuntime, args: readonly st
   return new Promise((resolve, reject) => {
     const child = execFile(runtime, [...args], { timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
-        const code = typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null
-        reject(new ContainerCommandError(`${runtime} ${args.slice(0, 2).join(' ')} failed: ${stderr.trim().split('\n').slice(-3).join(' | ') || err.message}`, stderr, code))
+        const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null
+        reject(
+          new ContainerCommandError(
+            `${runtime} ${args.slice(0, 2).join(' ')} failed: ${stderr.trim().split('\n').slice(-3).join(' | ') || err.message}`,
+            stderr,
+            code,
+          ),
+        )
       } else resolve(stdout)
     })
     if (options.input !== undefined) child.stdin?.end(options.input)

@@ -7,7 +7,8 @@ import { type ContainerRuntime, detectRuntime, runContainerCommand } from './con
 export const containerServePort = 8080
 
 /** Container names carry the instance id, so tests and people can remove exactly what Wharf made. */
-export const containerNameOf = (spec: RunSpec) => `wharf-${spec.environment}-${spec.modelName.replace(/[^A-Za-z0-9_.-]/g, '_')}-v${spec.version}-${spec.instanceId}`
+export const containerNameOf = (spec: RunSpec) =>
+  `wharf-${spec.environment}-${spec.modelName.replace(/[^A-Za-z0-9_.-]/g, '_')}-v${spec.version}-${spec.instanceId}`
 
 /**
  * Runs a version's serving image with podman or docker, its port published on 127.0.0.1 only.
@@ -34,11 +35,25 @@ export class ContainerRunner implements Runner {
       await appendLogLine(spec.logFile, `started container ${name} again`)
       return { containerName: name }
     }
-    await runContainerCommand(this.runtime, [
-      'run', '-d', '--name', name, '--label', 'wharf.instance=' + spec.instanceId, '--label', `wharf.environment=${spec.environment}`,
-      // The supervisor probes readiness itself; the image's HEALTHCHECK would need systemd timers here.
-      '--no-healthcheck', '-p', `127.0.0.1:${spec.port}:${containerServePort}`, spec.image,
-    ], { timeoutMs: 120_000 })
+    await runContainerCommand(
+      this.runtime,
+      [
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--label',
+        `wharf.instance=${spec.instanceId}`,
+        '--label',
+        `wharf.environment=${spec.environment}`,
+        // The supervisor probes readiness itself; the image's HEALTHCHECK would need systemd timers here.
+        '--no-healthcheck',
+        '-p',
+        `127.0.0.1:${spec.port}:${containerServePort}`,
+        spec.image,
+      ],
+      { timeoutMs: 120_000 },
+    )
     await appendLogLine(spec.logFile, `started container ${name} from ${spec.image} on 127.0.0.1:${spec.port}`)
     return { containerName: name }
   }
@@ -57,7 +72,9 @@ export class ContainerRunner implements Runner {
 
   async stop(spec: RunSpec, handle: RunHandle, graceMs: number): Promise<void> {
     if (!handle.containerName) return
-    await runContainerCommand(this.runtime, ['rm', '-f', '-t', String(Math.ceil(graceMs / 1000)), handle.containerName], { timeoutMs: graceMs + 30_000 }).catch(() => {})
+    await runContainerCommand(this.runtime, ['rm', '-f', '-t', String(Math.ceil(graceMs / 1000)), handle.containerName], { timeoutMs: graceMs + 30_000 }).catch(
+      () => {},
+    )
     await appendLogLine(spec.logFile, `removed container ${handle.containerName}`)
   }
 

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { Logger } from '../../logger.js'
 import { MlflowError } from '../../errors.js'
 import type { ContainerRuntime } from './container-cli.js'
 
@@ -21,11 +21,18 @@ export async function imageForVersion(request: VersionImageRequest): Promise<str
   request.logger?.info({ tag }, 'building serving image')
   try {
     await buildImage({
-      modelUri: `models:/${request.modelName}/${request.version}`, tag, base: request.base, runtime: request.runtime,
-      trackingUri: request.trackingUri, token: request.token, outDir: request.workDir,
+      modelUri: `models:/${request.modelName}/${request.version}`,
+      tag,
+      base: request.base,
+      runtime: request.runtime,
+      trackingUri: request.trackingUri,
+      token: request.token,
+      outDir: request.workDir,
     })
   } catch (err) {
-    throw new MlflowError('INVALID_STATE', `could not build the image for ${request.modelName} version ${request.version}: ${(err as Error).message}`, { cause: err })
+    throw new MlflowError('INVALID_STATE', `could not build the image for ${request.modelName} version ${request.version}: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
   return tag
 }

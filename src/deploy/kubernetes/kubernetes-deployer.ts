@@ -1,4 +1,4 @@
-import type { DeploymentStore } from '../deployment-store.js'
+import type { DeploymentStore } from '../../store/deployment-store.js'
 import type { DeployAction, DeployChange } from '../entities.js'
 import type { EndpointStatus } from '../endpoint-status.js'
 import type { Environment } from '../environments.js'

@@ -40,7 +40,8 @@ export class KubernetesTarget implements KubernetesDeployer {
       const api = await this.#connect(env)
       const plan = await reconcile(manifests, api)
       const rollout = await watchRollout(api, manifests[0]!, this.#rolloutTimeoutMs)
-      if (rollout.state !== 'ready') throw new MlflowError('INVALID_STATE', `rollout of ${request.modelName} version ${request.version} in '${env.name}' failed: ${rollout.message}`)
+      if (rollout.state !== 'ready')
+        throw new MlflowError('INVALID_STATE', `rollout of ${request.modelName} version ${request.version} in '${env.name}' failed: ${rollout.message}`)
       applied = { plan: plan.map((p) => ({ action: p.action, kind: p.kind, name: p.name })), rollout: rollout.message }
     }
     const before = await request.store.getEndpoint(env.name, request.modelName)
@@ -49,8 +50,13 @@ export class KubernetesTarget implements KubernetesDeployer {
       request.now,
     )
     const change = await request.store.recordChange({
-      time: request.now, actor: request.actor, action: request.action, environment: env.name, modelName: request.modelName,
-      fromVersion: before && liveVersionOf(before.traffic), toVersion: request.version,
+      time: request.now,
+      actor: request.actor,
+      action: request.action,
+      environment: env.name,
+      modelName: request.modelName,
+      fromVersion: before && liveVersionOf(before.traffic),
+      toVersion: request.version,
       data: { ...request.extra, version: request.version, applied: applied !== undefined, ...(applied ?? { manifests }) },
     })
     const changes = await request.store.listChanges({ environment: env.name, modelName: request.modelName, limit: 200 })

@@ -32,11 +32,20 @@ const validators: Record<string, (m: Manifest) => void> = {
 }
 
 describe('Kubernetes manifests', () => {
-  const manifests = buildManifests({ env: production, modelName: 'Fraud Detector', version: '7', image: 'registry.example/wharf-{model}:v{version}', wharfVersion: '0.1.0' })
+  const manifests = buildManifests({
+    env: production,
+    modelName: 'Fraud Detector',
+    version: '7',
+    image: 'registry.example/wharf-{model}:v{version}',
+    wharfVersion: '0.1.0',
+  })
 
   it('renders a Deployment, a Service, an autoscaler and a disruption budget that match the snapshot', async () => {
-    assert.deepEqual(manifests.map((m) => m.kind), ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'])
-    const rendered = JSON.stringify(manifests, null, 2) + '\n'
+    assert.deepEqual(
+      manifests.map((m) => m.kind),
+      ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'],
+    )
+    const rendered = `${JSON.stringify(manifests, null, 2)}\n`
     const expected = await readFile(snapshotPath, 'utf8').catch(() => undefined)
     if (expected === undefined) await writeFile(snapshotPath, rendered)
     else assert.equal(rendered, expected, `manifests changed; if on purpose, delete ${snapshotPath} and run the test again`)
@@ -63,7 +72,13 @@ describe('Kubernetes manifests', () => {
   })
 
   it('downloads the model URI with credentials from the Secret when the image has no model inside', () => {
-    const [deployment] = buildManifests({ env: { ...production, autoscaling: undefined }, modelName: 'fraud', version: '3', image: 'registry.example/wharf:0.1.0', wharfVersion: '0.1.0' })
+    const [deployment] = buildManifests({
+      env: { ...production, autoscaling: undefined },
+      modelName: 'fraud',
+      version: '3',
+      image: 'registry.example/wharf:0.1.0',
+      wharfVersion: '0.1.0',
+    })
     const pod = (deployment!.spec as any).template.spec.containers[0]
     assert.deepEqual(pod.command.slice(2, 5), ['serve', '--model-uri', 'models:/fraud/3'])
     assert.deepEqual(pod.envFrom, [{ secretRef: { name: 'wharf-credentials', optional: false } }])

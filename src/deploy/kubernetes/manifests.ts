@@ -4,7 +4,12 @@ import type { KubernetesEnvironment } from '../environments.js'
 export interface Manifest {
   readonly apiVersion: string
   readonly kind: string
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> }
+  readonly metadata: {
+    readonly name: string
+    readonly namespace?: string
+    readonly labels?: Record<string, string>
+    readonly annotations?: Record<string, string>
+  }
   readonly spec: Record<string, unknown>
 }
 
@@ -23,7 +28,11 @@ export const servePort = 8080
 
 /** DNS-1123 name for the model: lower case, [a-z0-9-], at most 52 characters (room for suffixes). */
 export function resourceName(modelName: string): string {
-  const slug = modelName.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 46)
+  const slug = modelName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 46)
   return `wharf-${slug || 'model'}`
 }
 
@@ -40,7 +49,17 @@ function container(input: ManifestInput): Record<string, unknown> {
   const image = template.replaceAll('{model}', resourceName(input.modelName).slice('wharf-'.length)).replaceAll('{version}', input.version)
   const command = isModelInImage(template)
     ? undefined
-    : ['node', '/opt/wharf/bin/wharf.js', 'serve', '--model-uri', `models:/${input.modelName}/${input.version}`, '--host', '0.0.0.0', '--port', String(servePort)]
+    : [
+        'node',
+        '/opt/wharf/bin/wharf.js',
+        'serve',
+        '--model-uri',
+        `models:/${input.modelName}/${input.version}`,
+        '--host',
+        '0.0.0.0',
+        '--port',
+        String(servePort),
+      ]
   const resources = env.resources ?? { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } }
   return {
     name: 'serve',
@@ -48,7 +67,10 @@ function container(input: ManifestInput): Record<string, unknown> {
     ...(command ? { command } : {}),
     ports: [{ name: 'http', containerPort: servePort, protocol: 'TCP', ...(input.hostPort ? { hostPort: input.hostPort } : {}) }],
     ...(env.credentialsSecret ? { envFrom: [{ secretRef: { name: env.credentialsSecret, optional: false } }] } : {}),
-    env: [{ name: 'WHARF_SERVE_MODEL_CACHE_DIR', value: '/tmp/wharf-model-cache' }, ...(env.trackingUri ? [{ name: 'WHARF_TRACKING_URI', value: env.trackingUri }] : [])],
+    env: [
+      { name: 'WHARF_SERVE_MODEL_CACHE_DIR', value: '/tmp/wharf-model-cache' },
+      ...(env.trackingUri ? [{ name: 'WHARF_TRACKING_URI', value: env.trackingUri }] : []),
+    ],
     readinessProbe: { httpGet: { path: '/v2/health/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
     livenessProbe: { httpGet: { path: '/health', port: 'http' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
     resources,
@@ -64,7 +86,12 @@ export function buildDeployment(input: ManifestInput): Manifest {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: input.env.namespace, labels: podLabels, annotations: { 'wharf.io/model': input.modelName, 'wharf.io/wharf-version': input.wharfVersion } },
+    metadata: {
+      name,
+      namespace: input.env.namespace,
+      labels: podLabels,
+      annotations: { 'wharf.io/model': input.modelName, 'wharf.io/wharf-version': input.wharfVersion },
+    },
     spec: {
       // With an autoscaler the replica count is its to set; stating it here would undo its work on every apply.
       ...(input.env.autoscaling ? {} : { replicas: input.env.replicas }),
@@ -84,8 +111,16 @@ export function buildService(input: ManifestInput): Manifest {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: input.env.namespace, labels: { 'app.kubernetes.io/name': 'wharf-serve', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/managed-by': 'wharf' } },
-    spec: { type: 'ClusterIP', selector: { 'app.kubernetes.io/instance': name }, ports: [{ name: 'http', port: input.env.servicePort, targetPort: 'http', protocol: 'TCP' }] },
+    metadata: {
+      name,
+      namespace: input.env.namespace,
+      labels: { 'app.kubernetes.io/name': 'wharf-serve', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/managed-by': 'wharf' },
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: { 'app.kubernetes.io/instance': name },
+      ports: [{ name: 'http', port: input.env.servicePort, targetPort: 'http', protocol: 'TCP' }],
+    },
   }
 }
 

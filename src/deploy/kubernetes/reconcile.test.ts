@@ -5,7 +5,8 @@ import { buildManifests, type Manifest } from './manifests.js'
 import { type KubernetesApi, planChanges, reconcile, rolloutStatus, watchRollout } from './reconcile.js'
 
 const env: KubernetesEnvironment = { name: 'production', target: 'kubernetes', namespace: 'ml', replicas: 2, servicePort: 80 }
-const render = (version: string, e: KubernetesEnvironment = env) => buildManifests({ env: e, modelName: 'fraud', version, image: 'r/wharf-{model}:v{version}', wharfVersion: '0' })
+const render = (version: string, e: KubernetesEnvironment = env) =>
+  buildManifests({ env: e, modelName: 'fraud', version, image: 'r/wharf-{model}:v{version}', wharfVersion: '0' })
 
 /** An in-memory API server that adds what a real one adds (resourceVersion, defaults, status). */
 class FakeApi implements KubernetesApi {
@@ -20,7 +21,11 @@ class FakeApi implements KubernetesApi {
   }
   #put(verb: string, m: Manifest) {
     this.calls.push(`${verb} ${m.kind}`)
-    const live = structuredClone({ ...m, metadata: { ...m.metadata, resourceVersion: String(this.calls.length), generation: 1 }, spec: { ...m.spec, progressDeadlineSeconds: 600 } })
+    const live = structuredClone({
+      ...m,
+      metadata: { ...m.metadata, resourceVersion: String(this.calls.length), generation: 1 },
+      spec: { ...m.spec, progressDeadlineSeconds: 600 },
+    })
     this.objects.set(`${m.kind}/${m.metadata.namespace}/${m.metadata.name}`, live)
   }
 }
@@ -28,22 +33,37 @@ class FakeApi implements KubernetesApi {
 describe('reconciling Kubernetes objects', () => {
   it('creates what is missing, leaves what matches, updates what differs', async () => {
     const api = new FakeApi()
-    assert.deepEqual((await reconcile(render('1'), api)).map((p) => p.action), ['create', 'create', 'create'])
-    assert.deepEqual((await reconcile(render('1'), api)).map((p) => p.action), ['unchanged', 'unchanged', 'unchanged'])
+    assert.deepEqual(
+      (await reconcile(render('1'), api)).map((p) => p.action),
+      ['create', 'create', 'create'],
+    )
+    assert.deepEqual(
+      (await reconcile(render('1'), api)).map((p) => p.action),
+      ['unchanged', 'unchanged', 'unchanged'],
+    )
     const plan = await reconcile(render('2'), api)
-    assert.deepEqual(plan.map((p) => `${p.action} ${p.kind}`), ['update Deployment', 'unchanged Service', 'unchanged PodDisruptionBudget'])
+    assert.deepEqual(
+      plan.map((p) => `${p.action} ${p.kind}`),
+      ['update Deployment', 'unchanged Service', 'unchanged PodDisruptionBudget'],
+    )
   })
 
   it('deletes an autoscaler Wharf made once it is no longer wanted', async () => {
     const api = new FakeApi()
     await reconcile(render('1', { ...env, autoscaling: { minReplicas: 2, maxReplicas: 4, targetCpuUtilization: 70 } }), api)
     const plan = await reconcile(render('1'), api)
-    assert.deepEqual(plan.filter((p) => p.action !== 'unchanged').map((p) => `${p.action} ${p.kind}`), ['update Deployment', 'delete HorizontalPodAutoscaler'])
+    assert.deepEqual(
+      plan.filter((p) => p.action !== 'unchanged').map((p) => `${p.action} ${p.kind}`),
+      ['update Deployment', 'delete HorizontalPodAutoscaler'],
+    )
   })
 
   it('plans without calling anything', () => {
     const desired = render('1')
-    assert.deepEqual(planChanges(desired, [undefined, desired[1], desired[2]]).map((p) => p.action), ['create', 'unchanged', 'unchanged'])
+    assert.deepEqual(
+      planChanges(desired, [undefined, desired[1], desired[2]]).map((p) => p.action),
+      ['create', 'unchanged', 'unchanged'],
+    )
   })
 
   it('reads a rollout as kubectl rollout status does: progressing, ready, or failed', async () => {

@@ -36,17 +36,22 @@ export function isSubset(desired: unknown, live: unknown): boolean {
 export function planChanges(desired: readonly Manifest[], live: readonly (Manifest | undefined)[], formerlyManaged: readonly Manifest[] = []): PlannedChange[] {
   const plan: PlannedChange[] = desired.map((manifest, i) => {
     const current = live[i]
-    const action: ReconcileAction = current === undefined ? 'create' : isSubset({ metadata: { labels: manifest.metadata.labels }, spec: manifest.spec }, current) ? 'unchanged' : 'update'
+    const action: ReconcileAction =
+      current === undefined ? 'create' : isSubset({ metadata: { labels: manifest.metadata.labels }, spec: manifest.spec }, current) ? 'unchanged' : 'update'
     return { action, kind: manifest.kind, name: manifest.metadata.name, manifest }
   })
   for (const extra of formerlyManaged) {
-    if (!desired.some((d) => d.kind === extra.kind && d.metadata.name === extra.metadata.name)) plan.push({ action: 'delete', kind: extra.kind, name: extra.metadata.name, manifest: extra })
+    if (!desired.some((d) => d.kind === extra.kind && d.metadata.name === extra.metadata.name))
+      plan.push({ action: 'delete', kind: extra.kind, name: extra.metadata.name, manifest: extra })
   }
   return plan
 }
 
 /** Optional objects Wharf may have created earlier for an endpoint: read to find what to delete. */
-const optionalKinds = [{ kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2' }, { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1' }]
+const optionalKinds = [
+  { kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2' },
+  { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1' },
+]
 
 /** Reads live state, plans, then applies the plan; returns what it did. */
 export async function reconcile(desired: readonly Manifest[], api: KubernetesApi): Promise<PlannedChange[]> {
@@ -70,18 +75,31 @@ export interface RolloutStatus {
   readonly message: string
 }
 
+/** The fields of a Deployment's status that a rollout is judged by (apps/v1 DeploymentStatus). */
+interface DeploymentStatus {
+  readonly observedGeneration?: number
+  readonly replicas?: number
+  readonly updatedReplicas?: number
+  readonly readyReplicas?: number
+  readonly availableReplicas?: number
+  readonly unavailableReplicas?: number
+  readonly conditions?: readonly { readonly type?: string; readonly reason?: string; readonly message?: string }[]
+}
+
 /** Reads a Deployment's status the way `kubectl rollout status` does. */
 export function rolloutStatus(live: Manifest): RolloutStatus {
   const spec = live.spec as { replicas?: number }
-  const status = ((live as unknown as { status?: Record<string, any> }).status ?? {}) as Record<string, any>
+  const status = (live as unknown as { status?: DeploymentStatus }).status ?? {}
   const generation = (live.metadata as { generation?: number }).generation ?? 0
   const wanted = spec.replicas ?? 1
-  const stalled = (status.conditions ?? []).find((c: any) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded')
+  const stalled = (status.conditions ?? []).find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded')
   if (stalled) return { state: 'failed', message: stalled.message ?? 'progress deadline exceeded' }
   if ((status.observedGeneration ?? 0) < generation) return { state: 'progressing', message: 'waiting for the rollout to be observed' }
   if ((status.updatedReplicas ?? 0) < wanted) return { state: 'progressing', message: `${status.updatedReplicas ?? 0} of ${wanted} replicas updated` }
-  if ((status.replicas ?? 0) > (status.updatedReplicas ?? 0)) return { state: 'progressing', message: `${status.replicas - status.updatedReplicas} old replicas pending termination` }
-  if ((status.availableReplicas ?? 0) < wanted) return { state: 'progressing', message: `${status.availableReplicas ?? 0} of ${wanted} updated replicas available` }
+  if ((status.replicas ?? 0) > (status.updatedReplicas ?? 0))
+    return { state: 'progressing', message: `${(status.replicas ?? 0) - (status.updatedReplicas ?? 0)} old replicas pending termination` }
+  if ((status.availableReplicas ?? 0) < wanted)
+    return { state: 'progressing', message: `${status.availableReplicas ?? 0} of ${wanted} updated replicas available` }
   return { state: 'ready', message: `${wanted} replicas ready` }
 }
 

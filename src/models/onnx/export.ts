@@ -35,7 +35,9 @@ export function exportOnnx(spec: WharfModelSpec, producerVersion: string): Uint8
     const probabilities = classProbabilities(g, spec, scores)
     const index = g.node('ArgMax', [probabilities], { axis: { i: 1 }, keepdims: { i: 0 } })[0]!
     const numeric = spec.classes.every((c) => typeof c === 'number' && Number.isInteger(c))
-    const classes = numeric ? g.int64s(spec.classes as number[], [spec.classes.length], 'classes') : g.strings(spec.classes.map(String), [spec.classes.length], 'classes')
+    const classes = numeric
+      ? g.int64s(spec.classes as number[], [spec.classes.length], 'classes')
+      : g.strings(spec.classes.map(String), [spec.classes.length], 'classes')
     g.node('Gather', [classes, index], { axis: { i: 0 } }, { outputs: ['label'] })
     g.output('label', numeric ? DataType.INT64 : DataType.STRING, ['N'])
     const names = outputNamesOf(spec).slice(1)
@@ -66,7 +68,11 @@ function buildFeatures(g: GraphBuilder, spec: WharfModelSpec): string {
       const onehot = g.node('OneHotEncoder', [reshaped], { cats_strings: { strings: c.categories }, zeros: { i: 1 } }, { domain: 'ai.onnx.ml' })[0]!
       const flat = g.node('Reshape', [onehot, g.int64s([-1, k], [2], 'shape_nk')])[0]!
       blocks.push(g.node('Cast', [flat], { to: { i: DataType.DOUBLE } })[0]!)
-      for (let i = 0; i < k; i++) (impute.push(Number.NaN), center.push(0), scale.push(1))
+      for (let i = 0; i < k; i++) {
+        impute.push(Number.NaN)
+        center.push(0)
+        scale.push(1)
+      }
     }
   }
   let x = blocks.length === 1 ? blocks[0]! : g.node('Concat', blocks, { axis: { i: 1 } })[0]!
@@ -95,7 +101,20 @@ function linearScores(g: GraphBuilder, spec: WharfModelSpec, x: string): string 
 function treeScores(g: GraphBuilder, spec: WharfModelSpec, x: string): string {
   if (spec.estimator.kind !== 'trees') throw new Error('not a tree model')
   const k = spec.outputs
-  const a = { treeIds: [] as number[], nodeIds: [] as number[], featureIds: [] as number[], modes: [] as string[], values: [] as number[], trueIds: [] as number[], falseIds: [] as number[], missingTrue: [] as number[], targetTree: [] as number[], targetNode: [] as number[], targetId: [] as number[], weights: [] as number[] }
+  const a = {
+    treeIds: [] as number[],
+    nodeIds: [] as number[],
+    featureIds: [] as number[],
+    modes: [] as string[],
+    values: [] as number[],
+    trueIds: [] as number[],
+    falseIds: [] as number[],
+    missingTrue: [] as number[],
+    targetTree: [] as number[],
+    targetNode: [] as number[],
+    targetId: [] as number[],
+    weights: [] as number[],
+  }
   spec.estimator.trees.forEach((tree: Tree, t: number) => {
     for (let node = 0; node < tree.feature.length; node++) {
       const leaf = tree.left[node]! < 0
@@ -115,13 +134,29 @@ function treeScores(g: GraphBuilder, spec: WharfModelSpec, x: string): string {
       }
     }
   })
-  const raw = g.node('TreeEnsembleRegressor', [x], {
-    n_targets: { i: k }, aggregate_function: { s: 'SUM' }, post_transform: { s: 'NONE' }, base_values: { floats: new Array<number>(k).fill(0) },
-    nodes_treeids: { ints: a.treeIds }, nodes_nodeids: { ints: a.nodeIds }, nodes_featureids: { ints: a.featureIds },
-    nodes_modes: { strings: a.modes }, nodes_values: { floats: a.values }, nodes_truenodeids: { ints: a.trueIds },
-    nodes_falsenodeids: { ints: a.falseIds }, nodes_missing_value_tracks_true: { ints: a.missingTrue },
-    target_treeids: { ints: a.targetTree }, target_nodeids: { ints: a.targetNode }, target_ids: { ints: a.targetId }, target_weights: { floats: a.weights },
-  }, { domain: 'ai.onnx.ml' })[0]!
+  const raw = g.node(
+    'TreeEnsembleRegressor',
+    [x],
+    {
+      n_targets: { i: k },
+      aggregate_function: { s: 'SUM' },
+      post_transform: { s: 'NONE' },
+      base_values: { floats: new Array<number>(k).fill(0) },
+      nodes_treeids: { ints: a.treeIds },
+      nodes_nodeids: { ints: a.nodeIds },
+      nodes_featureids: { ints: a.featureIds },
+      nodes_modes: { strings: a.modes },
+      nodes_values: { floats: a.values },
+      nodes_truenodeids: { ints: a.trueIds },
+      nodes_falsenodeids: { ints: a.falseIds },
+      nodes_missing_value_tracks_true: { ints: a.missingTrue },
+      target_treeids: { ints: a.targetTree },
+      target_nodeids: { ints: a.targetNode },
+      target_ids: { ints: a.targetId },
+      target_weights: { floats: a.weights },
+    },
+    { domain: 'ai.onnx.ml' },
+  )[0]!
   const asDouble = g.node('Cast', [raw], { to: { i: DataType.DOUBLE } })[0]!
   // The baseline is added in double precision: base_values would round it to float32.
   return g.node('Add', [asDouble, g.doubles([...spec.estimator.baseline], [k], 'baseline')])[0]!

@@ -55,7 +55,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node and returns its output names (fresh unless given). */
-  node(opType: string, inputs: readonly string[], attributes: Record<string, Attribute> = {}, options: { domain?: string; outputs?: readonly string[] | number } = {}): string[] {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, Attribute> = {},
+    options: { domain?: string; outputs?: readonly string[] | number } = {},
+  ): string[] {
     const outs = Array.isArray(options.outputs)
       ? [...options.outputs]
       : Array.from({ length: typeof options.outputs === 'number' ? options.outputs : 1 }, () => this.fresh(opType.toLowerCase()))
@@ -70,7 +75,10 @@ export class GraphBuilder {
       producerName: 'wharf',
       producerVersion: meta.producerVersion,
       docString: meta.docString ?? '',
-      opsetImport: [{ domain: '', version: 15 }, { domain: 'ai.onnx.ml', version: 3 }],
+      opsetImport: [
+        { domain: '', version: 15 },
+        { domain: 'ai.onnx.ml', version: 3 },
+      ],
       metadataProps: Object.entries(meta.metadata ?? {}).map(([key, value]) => ({ key, value })),
       graph: { name: 'wharf', node: this.#nodes, initializer: this.#initializers, input: this.#inputs, output: this.#outputs },
     }

@@ -1,10 +1,17 @@
 import { dirname } from 'node:path'
 import { ModelFormatError } from '../model-error.js'
-import { resolveInsideModel } from '../safe-path.js'
+import { resolveInsideModel } from '../inside-model.js'
 import { ModelProto } from './onnx-proto.js'
 
-interface TensorLike { name?: string; externalData?: { key?: string; value?: string }[]; dataLocation?: number }
-interface GraphLike { initializer?: TensorLike[]; node?: { attribute?: { t?: TensorLike; tensors?: TensorLike[]; g?: GraphLike; graphs?: GraphLike[] }[] }[] }
+interface TensorLike {
+  name?: string
+  externalData?: { key?: string; value?: string }[]
+  dataLocation?: number
+}
+interface GraphLike {
+  initializer?: TensorLike[]
+  node?: { attribute?: { t?: TensorLike; tensors?: TensorLike[]; g?: GraphLike; graphs?: GraphLike[] }[] }[]
+}
 
 /**
  * ONNX tensors may keep their bytes in external files named by a path relative to the model file

@@ -43,7 +43,8 @@ function environmentOf(stage: StageDef): string | undefined {
   return undefined
 }
 
-const hasManualApproval = (stage: StageDef) => stage.steps.some((s) => s.kind === 'gate' && (s.raw as { approval?: unknown } | undefined)?.approval === 'manual')
+const hasManualApproval = (stage: StageDef) =>
+  stage.steps.some((s) => s.kind === 'gate' && (s.raw as { approval?: unknown } | undefined)?.approval === 'manual')
 
 /** Pure: the pipeline as CI stages, staging before production as wharf.yaml orders them. */
 export function ciPlanOf(pipeline: PipelineDef, repoRoot: string): CiPlan {

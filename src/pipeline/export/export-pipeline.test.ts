@@ -14,7 +14,7 @@ const repoRoot = resolve(dirname(example), '../..')
 async function pipelineWithSecrets() {
   const text = (await readFile(example, 'utf8'))
     .replace('secrets:\n', 'secrets:\n  REGISTRY_KEY: { file: registry.key }\n')
-    .replace("- name: gate\n        gate:\n", '- name: gate\n        gate:\n          approval: manual\n')
+    .replace('- name: gate\n        gate:\n', '- name: gate\n        gate:\n          approval: manual\n')
   return parsePipeline(text, example)
 }
 
@@ -22,8 +22,14 @@ describe('CI export', () => {
   it('writes an Azure Pipelines file with a stage per step group, in order, each calling wharf', async () => {
     const pipeline = await pipelineWithSecrets()
     const doc = parse(exportPipeline(pipeline, 'azure-pipelines', repoRoot, new Masker([])))
-    assert.deepEqual(doc.stages.map((s: any) => s.stage), ['train', 'staging', 'gate', 'production'])
-    assert.deepEqual(doc.stages.map((s: any) => s.dependsOn?.[0]), [undefined, 'train', 'staging', 'gate'])
+    assert.deepEqual(
+      doc.stages.map((s: any) => s.stage),
+      ['train', 'staging', 'gate', 'production'],
+    )
+    assert.deepEqual(
+      doc.stages.map((s: any) => s.dependsOn?.[0]),
+      [undefined, 'train', 'staging', 'gate'],
+    )
     for (const stage of doc.stages) {
       const job = stage.jobs[0]
       const steps = job.steps ?? job.strategy.runOnce.deploy.steps

@@ -28,7 +28,12 @@ export const deployStep: StepFunction<'deploy'> = async (spec, ctx) => {
 
 /** `promote`: moves the production alias to the version live in `from` and rolls `to` to it. */
 export const promoteStep: StepFunction<'promote'> = async (spec, ctx) => {
-  const { endpoint, change } = await deployClientOf(ctx).post('promote', { model_name: spec.model, from_environment: spec.from, to_environment: spec.to, alias: spec.alias })
+  const { endpoint, change } = await deployClientOf(ctx).post('promote', {
+    model_name: spec.model,
+    from_environment: spec.from,
+    to_environment: spec.to,
+    alias: spec.alias,
+  })
   ctx.log(`${spec.to} now serves ${spec.model} v${endpoint.live_version} (was v${change.from_version ?? '-'}) at ${endpoint.url}`)
   return { environment: spec.to, version: String(endpoint.live_version), previous_version: String(change.from_version ?? ''), url: String(endpoint.url ?? '') }
 }

@@ -58,7 +58,9 @@ export const testStep: StepFunction<'test'> = async (spec, ctx) => {
         if (!(d <= spec.tolerance * Math.max(1, Math.abs(o)))) disagreements++
       } else if (String(v) !== String(o)) disagreements++
     })
-    ctx.log(`${what}: ${online.length} predictions, ${disagreements} disagree with offline predictions (max |diff| ${worst.toPrecision(3)}, tolerance ${spec.tolerance})`)
+    ctx.log(
+      `${what}: ${online.length} predictions, ${disagreements} disagree with offline predictions (max |diff| ${worst.toPrecision(3)}, tolerance ${spec.tolerance})`,
+    )
     if (disagreements > 0) problems.push(`${what}: ${disagreements} predictions differ from offline ones by more than ${spec.tolerance}`)
     return worst
   }

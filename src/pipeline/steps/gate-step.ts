@@ -63,8 +63,13 @@ async function compareWithChampion(c: NonNullable<StepSpec<'gate'>['compare']>, 
   const isHigherBetter = c.metric === 'accuracy'
   const limit = isHigherBetter ? championScore * (1 - c.margin) : championScore * (1 + c.margin)
   const isOk = isHigherBetter ? challenger >= limit : challenger <= limit
-  ctx.log(`${isOk ? 'ok' : 'FAILED'}: challenger v${c.version} ${c.metric} ${challenger.toPrecision(5)} vs ${c.against} v${champion} ${championScore.toPrecision(5)} on ${holdout.rows.data.length} held-out rows (margin ${c.margin * 100}%)`)
-  if (!isOk) failures.push(`challenger v${c.version} ${c.metric} ${challenger.toPrecision(5)} is worse than ${c.against} v${champion} ${championScore.toPrecision(5)} by more than ${c.margin * 100}%`)
+  ctx.log(
+    `${isOk ? 'ok' : 'FAILED'}: challenger v${c.version} ${c.metric} ${challenger.toPrecision(5)} vs ${c.against} v${champion} ${championScore.toPrecision(5)} on ${holdout.rows.data.length} held-out rows (margin ${c.margin * 100}%)`,
+  )
+  if (!isOk)
+    failures.push(
+      `challenger v${c.version} ${c.metric} ${challenger.toPrecision(5)} is worse than ${c.against} v${champion} ${championScore.toPrecision(5)} by more than ${c.margin * 100}%`,
+    )
   return { champion_version: champion, [`challenger_${c.metric}`]: String(challenger), [`champion_${c.metric}`]: String(championScore) }
 }
 

@@ -8,5 +8,11 @@ import { trainStep } from './train-step.js'
 
 /** The step kinds of wharf.yaml and the async function each runs. */
 export const builtInSteps: StepFunctions = {
-  train: trainStep, register: registerStep, deploy: deployStep, test: testStep, gate: gateStep, promote: promoteStep, command: commandStep,
+  train: trainStep,
+  register: registerStep,
+  deploy: deployStep,
+  test: testStep,
+  gate: gateStep,
+  promote: promoteStep,
+  command: commandStep,
 }

@@ -21,7 +21,10 @@ export interface Holdout {
  * The rows `wharf train` held out of the same CSV (same test size and seed), so challenger and
  * champion, offline and online, are all judged on data the challenger did not see.
  */
-export async function readHoldout(ctx: StepContext, spec: { data: string; target: string; test_size: number; seed: number; max_rows: number }): Promise<Holdout> {
+export async function readHoldout(
+  ctx: StepContext,
+  spec: { data: string; target: string; test_size: number; seed: number; max_rows: number },
+): Promise<Holdout> {
   const table = await readCsvFile(resolve(ctx.dir, spec.data))
   if (!table.columns.some((c) => c.name === spec.target)) throw new Error(`target '${spec.target}' is not a column of ${spec.data}`)
   const split = trainTestSplit(table.rowCount, spec.test_size, spec.seed)
@@ -31,16 +34,22 @@ export async function readHoldout(ctx: StepContext, spec: { data: string; target
 }
 
 function toSplitRows(table: Table): SplitRows {
-  const data = Array.from({ length: table.rowCount }, (_, i) => table.columns.map((c) => {
-    const v = c.values[i]
-    return v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : v
-  }))
+  const data = Array.from({ length: table.rowCount }, (_, i) =>
+    table.columns.map((c) => {
+      const v = c.values[i]
+      return v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : v
+    }),
+  )
   return { columns: table.columns.map((c) => c.name), data }
 }
 
 /** Downloads a registered version through the server (verified cache) and loads it for offline predictions. */
 export async function loadVersion(ctx: StepContext, model: string, version: string): Promise<LoadedModel> {
-  const resolved = await resolveModel(`models:/${model}/${version}`, { trackingUri: ctx.connection.trackingUri, token: ctx.connection.token, cacheDir: ctx.modelCacheDir })
+  const resolved = await resolveModel(`models:/${model}/${version}`, {
+    trackingUri: ctx.connection.trackingUri,
+    token: ctx.connection.token,
+    cacheDir: ctx.modelCacheDir,
+  })
   return loadModel(resolved.dir)
 }
 
@@ -63,7 +72,11 @@ export async function predictRows(model: LoadedModel, rows: SplitRows): Promise<
 }
 
 /** RMSE / MAE for regression, accuracy for classification. */
-export function scorePredictions(metric: 'rmse' | 'mae' | 'accuracy', predicted: readonly (number | string)[], actual: readonly (number | string | null)[]): number {
+export function scorePredictions(
+  metric: 'rmse' | 'mae' | 'accuracy',
+  predicted: readonly (number | string)[],
+  actual: readonly (number | string | null)[],
+): number {
   const n = Math.min(predicted.length, actual.length)
   if (n === 0) throw new Error('no held-out rows to score')
   let sum = 0

@@ -24,8 +24,7 @@ export function runShell(
       return {
         push: (chunk: Buffer) => {
           pending += chunk.toString('utf8')
-          let at: number
-          while ((at = pending.indexOf('\n')) >= 0) {
+          for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
             const line = pending.slice(0, at).replace(/\r$/, '')
             pending = pending.slice(at + 1)
             lines.push(line)
@@ -52,10 +51,12 @@ export function runShell(
         child.kill('SIGKILL')
       }
     }
-    const timer = options.timeoutMs ? setTimeout(() => {
-      options.log(`timed out after ${options.timeoutMs} ms; stopping the command`)
-      kill()
-    }, options.timeoutMs) : undefined
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          options.log(`timed out after ${options.timeoutMs} ms; stopping the command`)
+          kill()
+        }, options.timeoutMs)
+      : undefined
     options.signal?.addEventListener('abort', kill, { once: true })
     child.once('error', (err) => {
       clearTimeout(timer)

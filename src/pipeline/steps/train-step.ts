@@ -13,15 +13,25 @@ import { runShell } from './shell-command.js'
 export const trainStep: StepFunction<'train'> = async (spec, ctx) => ('command' in spec ? trainWithCommand(spec, ctx) : trainBuiltIn(spec, ctx))
 
 async function trainBuiltIn(spec: Exclude<StepSpec<'train'>, { command: string }>, ctx: StepContext): Promise<Record<string, string>> {
-  const { runTrain } = await import('../../cli/train.js')
+  const { runTrain } = await import('../../train/run-train.js')
   const result = await runTrain({
-    data: resolve(ctx.dir, spec.data), target: spec.target, model: spec.model, param: Object.entries(spec.params).map(([k, v]) => `${k}=${v}`),
-    experiment: spec.experiment, runName: spec.run_name ?? `${ctx.pipeline.name}-${ctx.runId}`, testSize: spec.test_size, seed: spec.seed,
-    trackingUri: ctx.connection.trackingUri, token: ctx.connection.token, log: ctx.log,
+    data: resolve(ctx.dir, spec.data),
+    target: spec.target,
+    model: spec.model,
+    param: Object.entries(spec.params).map(([k, v]) => `${k}=${v}`),
+    experiment: spec.experiment,
+    runName: spec.run_name ?? `${ctx.pipeline.name}-${ctx.runId}`,
+    testSize: spec.test_size,
+    seed: spec.seed,
+    trackingUri: ctx.connection.trackingUri,
+    token: ctx.connection.token,
+    log: ctx.log,
   })
   if (!result.runId) throw new Error('the trainer logged no run (is the tracking server set?)')
   return {
-    run_id: result.runId, model_uri: result.modelUri ?? `runs:/${result.runId}/model`, experiment_id: result.experimentId ?? '',
+    run_id: result.runId,
+    model_uri: result.modelUri ?? `runs:/${result.runId}/model`,
+    experiment_id: result.experimentId ?? '',
     ...Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`metric_${k}`, String(v)])),
   }
 }
@@ -29,14 +39,19 @@ async function trainBuiltIn(spec: Exclude<StepSpec<'train'>, { command: string }
 async function trainWithCommand(spec: Extract<StepSpec<'train'>, { command: string }>, ctx: StepContext): Promise<Record<string, string>> {
   const env = { ...ctx.env, ...(spec.experiment ? { MLFLOW_EXPERIMENT_NAME: spec.experiment } : {}) }
   const result = await runShell(spec.command, { cwd: ctx.dir, env, log: ctx.log, timeoutMs: spec.timeout, signal: ctx.signal })
-  if (result.exitCode !== 0) throw new Error(result.signal ? `the training command was stopped by ${result.signal}` : `the training command exited with code ${result.exitCode}`)
+  if (result.exitCode !== 0)
+    throw new Error(result.signal ? `the training command was stopped by ${result.signal}` : `the training command exited with code ${result.exitCode}`)
   const runId = runIdFromLines(result.lines) ?? (await runIdFromTag(ctx))
-  if (!runId) throw new Error("cannot tell which run the command made: print 'WHARF_RUN_ID=<run id>', or set the tag wharf.pipeline_run to $WHARF_PIPELINE_RUN_ID")
-  const modelUri = [...result.lines].reverse().map((l) => /WHARF_MODEL_URI=(\S+)/.exec(l)?.[1]).find((u) => u !== undefined)
+  if (!runId)
+    throw new Error("cannot tell which run the command made: print 'WHARF_RUN_ID=<run id>', or set the tag wharf.pipeline_run to $WHARF_PIPELINE_RUN_ID")
+  const modelUri = [...result.lines]
+    .reverse()
+    .map((l) => /WHARF_MODEL_URI=(\S+)/.exec(l)?.[1])
+    .find((u) => u !== undefined)
   return { run_id: runId, model_uri: modelUri ?? `runs:/${runId}/model` }
 }
 
-export function runIdFromLines(lines: readonly string[]): string | undefined {
+function runIdFromLines(lines: readonly string[]): string | undefined {
   for (const line of [...lines].reverse()) {
     const explicit = /WHARF_RUN_ID=([0-9a-zA-Z_-]{1,64})/.exec(line)
     if (explicit) return explicit[1]

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { MlflowError } from '../../errors.js'
 import { FsArtifactStore } from './artifact-store.js'
+import { tempDir, waitFor } from '../../testing/fixtures.js'
 
 const isInvalidPath = (err: unknown) => err instanceof MlflowError && err.code === 'INVALID_PARAMETER_VALUE' && err.message === 'Invalid path'
 const isInvalidParameter = (err: unknown) => err instanceof MlflowError && err.code === 'INVALID_PARAMETER_VALUE'
@@ -40,7 +40,7 @@ describe('FsArtifactStore', () => {
   let store: FsArtifactStore
 
   before(async () => {
-    base = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-fs-artifacts-')))
+    base = await fs.realpath(await tempDir('fs-artifacts'))
     root = path.join(base, 'data')
     store = new FsArtifactStore(root)
   })
@@ -130,8 +130,7 @@ describe('FsArtifactStore', () => {
       const upload = store.put('slow/file.txt', body)
       body.write('new, first half ')
       const hasTempFile = async () => (await fs.readdir(path.join(root, 'slow'))).some((name) => name.endsWith('.tmp'))
-      for (let waitedMs = 0; !(await hasTempFile()) && waitedMs < 2000; waitedMs += 10) await new Promise((r) => setTimeout(r, 10))
-      assert.ok(await hasTempFile(), 'the temp file is on disk')
+      await waitFor('the temp file on disk', hasTempFile)
       assert.deepEqual(await store.list('slow'), [{ path: 'file.txt', isDir: false, fileSize: 3 }])
       assert.equal((await readAll((await store.get('slow/file.txt')).stream)).toString(), 'old')
       body.end('second half')
@@ -159,7 +158,10 @@ describe('FsArtifactStore', () => {
       await store.put('kept.txt', Readable.from(['original']))
       await assert.rejects(store.put('kept.txt', failingBody(Buffer.from('partial'))), /connection reset/)
       assert.equal((await readAll((await store.get('kept.txt')).stream)).toString(), 'original')
-      assert.deepEqual((await fs.readdir(root)).filter((name) => name.includes('kept')), ['kept.txt'])
+      assert.deepEqual(
+        (await fs.readdir(root)).filter((name) => name.includes('kept')),
+        ['kept.txt'],
+      )
     })
   })
 
@@ -193,8 +195,13 @@ describe('FsArtifactStore', () => {
       assert.equal(await exists(path.join(root, 'del/tree')), false)
     })
 
-    it('treats a missing path as already deleted', async () => {
-      await store.delete('del/never/there.txt')
+    it('treats a missing path as already deleted, and changes nothing', async () => {
+      await store.put('del/kept.txt', Readable.from(['k']))
+      const before = (await fs.readdir(root, { recursive: true })).sort()
+      await assert.doesNotReject(store.delete('del/never/there.txt'))
+      await assert.doesNotReject(store.delete('never/there'))
+      assert.deepEqual((await fs.readdir(root, { recursive: true })).sort(), before)
+      assert.equal(await exists(path.join(root, 'del/kept.txt')), true)
     })
 
     it('refuses to delete the root', async () => {

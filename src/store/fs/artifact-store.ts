@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { constants, mkdirSync, realpathSync } from 'node:fs'
+import { constants, mkdirSync, realpathSync, type Stats } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
@@ -140,7 +140,7 @@ export class FsArtifactStore implements ArtifactStore {
 
   /** One listing entry; symlinks are described by their target, or left out if it leaves the root. */
   async #describe(full: string, name: string): Promise<FileInfo | undefined> {
-    let stat
+    let stat: Stats
     try {
       const real = await fs.realpath(full)
       if (!this.#isInside(real)) return undefined
@@ -201,7 +201,8 @@ async function isSymlink(file: string): Promise<boolean> {
 }
 
 // The store's own folder counts towards PATH_MAX too, so a path the API accepted can still be too long here.
-const tooLong = (rel: string, cause: unknown) => invalidParameter(`Invalid path: '${rel.slice(0, 100)}...' is too long for the artifact store's file system`, { cause })
+const tooLong = (rel: string, cause: unknown) =>
+  invalidParameter(`Invalid path: '${rel.slice(0, 100)}...' is too long for the artifact store's file system`, { cause })
 
 function hasCode(err: unknown, ...codes: string[]): boolean {
   return err instanceof Error && codes.includes((err as NodeJS.ErrnoException).code ?? '')

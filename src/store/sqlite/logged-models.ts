@@ -9,15 +9,20 @@ const loggedModelTarget: SearchTarget = {
   alias: 'm',
   idColumn: 'model_id',
   attributes: {
-    name: 'name', model_id: 'model_id', model_type: 'model_type', status: 'status', source_run_id: 'source_run_id',
-    creation_timestamp: 'creation_timestamp_ms', last_updated_timestamp: 'last_updated_timestamp_ms',
+    name: 'name',
+    model_id: 'model_id',
+    model_type: 'model_type',
+    status: 'status',
+    source_run_id: 'source_run_id',
+    creation_timestamp: 'creation_timestamp_ms',
+    last_updated_timestamp: 'last_updated_timestamp_ms',
   },
   metricTable: 'search_logged_model_metrics',
   paramTable: 'search_logged_model_params',
   tagTable: 'search_logged_model_tags',
 }
 
-/** MLflow 3 logged models (PROTOCOLS.md §1.8), the part of the SQLite tracking store that holds them. */
+/** MLflow 3 logged models (docs/protocols.md §1.8), the part of the SQLite tracking store that holds them. */
 export class SqliteLoggedModels {
   readonly #db: Database
 
@@ -26,9 +31,7 @@ export class SqliteLoggedModels {
   }
 
   #row(modelId: string): LoggedModelRow {
-    const row = this.#db.prepare("SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'").get(modelId) as
-      | LoggedModelRow
-      | undefined
+    const row = this.#db.prepare("SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'").get(modelId) as LoggedModelRow | undefined
     if (!row) throw notFound(`Logged model with ID '${modelId}' not found.`)
     return row
   }
@@ -37,8 +40,12 @@ export class SqliteLoggedModels {
     if (rows.length === 0) return []
     const ids = JSON.stringify(rows.map((r) => r.model_id))
     const inIds = 'IN (SELECT value FROM json_each(?))'
-    const tags = groupByOwner(this.#db.prepare(`SELECT model_id AS owner, key, value FROM logged_model_tags WHERE model_id ${inIds} ORDER BY key`).all(ids) as KeyValueRow[])
-    const params = groupByOwner(this.#db.prepare(`SELECT model_id AS owner, key, value FROM logged_model_params WHERE model_id ${inIds} ORDER BY key`).all(ids) as KeyValueRow[])
+    const tags = groupByOwner(
+      this.#db.prepare(`SELECT model_id AS owner, key, value FROM logged_model_tags WHERE model_id ${inIds} ORDER BY key`).all(ids) as KeyValueRow[],
+    )
+    const params = groupByOwner(
+      this.#db.prepare(`SELECT model_id AS owner, key, value FROM logged_model_params WHERE model_id ${inIds} ORDER BY key`).all(ids) as KeyValueRow[],
+    )
     const metrics = groupByOwner(
       this.#db
         .prepare(
@@ -106,7 +113,7 @@ export class SqliteLoggedModels {
     const order = orderSql(loggedModelTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT m.* FROM logged_models m ${order.joins.sql}
-      WHERE m.lifecycle_stage = 'active' AND m.experiment_id IN (SELECT value FROM json_each(?)) ${where.sql ? 'AND ' + where.sql : ''}
+      WHERE m.lifecycle_stage = 'active' AND m.experiment_id IN (SELECT value FROM json_each(?)) ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'm.creation_timestamp_ms DESC', 'm.model_id ASC'].join(', ')} LIMIT ? OFFSET ?`
     const experimentIds = JSON.stringify(query.experimentIds.filter((id) => /^\d+$/.test(id)).map(Number))
     const rows = this.#db.prepare(sql).all(...order.joins.params, experimentIds, ...where.params, query.maxResults + 1, offset) as LoggedModelRow[]
@@ -121,7 +128,8 @@ export class SqliteLoggedModels {
     const insert = this.#db.prepare('INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?)')
     for (const p of params) {
       const existing = get.get(modelId, p.key) as { value: string } | undefined
-      if (existing && existing.value !== p.value) throw invalidParameter(`Changing param values is not allowed. Param '${p.key}' of logged model '${modelId}' is already '${existing.value}'.`)
+      if (existing && existing.value !== p.value)
+        throw invalidParameter(`Changing param values is not allowed. Param '${p.key}' of logged model '${modelId}' is already '${existing.value}'.`)
       if (!existing) insert.run(modelId, p.key, p.value)
     }
   }

@@ -6,7 +6,7 @@ import type { Database } from 'better-sqlite3'
  * Never edit a released entry: append a new one.
  */
 const migrations: readonly string[] = [
-  // 1: tracking. Indexes follow the queries MLflow users found slow (PROTOCOLS.md §9):
+  // 1: tracking. Indexes follow the queries MLflow users found slow (docs/protocols.md §9):
   // (run_uuid, key, step) for histories, latest_metrics for filters and ordering in search.
   `
   CREATE TABLE experiments (
@@ -141,7 +141,7 @@ const migrations: readonly string[] = [
     WHERE m.model_id IS NOT NULL
       AND m.seq = (SELECT max(seq) FROM metrics l WHERE l.model_id = m.model_id AND l.key = m.key);
   `,
-  // 2: model registry (PROTOCOLS.md §3), its event log and webhook deliveries. Models have a
+  // 2: model registry (docs/protocols.md §3), its event log and webhook deliveries. Models have a
   // surrogate key so a rename is one UPDATE and events survive it; AUTOINCREMENT keeps keys (and
   // event ids) from being reused after a delete. `next_version` keeps version numbers from being
   // reused either. Deliveries are queued rows written in the same transaction as their event.
@@ -355,8 +355,6 @@ const migrations: readonly string[] = [
   CREATE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp, value, is_nan);
   `,
 ]
-
-export const schemaVersion = migrations.length
 
 /** Brings the database to the newest schema; refuses a database newer than this Wharf. */
 export function migrate(db: Database): void {

@@ -12,7 +12,11 @@ const versionTarget: SearchTarget = {
   alias: 'v',
   idColumn: 'version_key',
   attributes: {
-    name: 'name', run_id: 'run_id', source_path: 'source', version_number: 'version', creation_timestamp: 'creation_time',
+    name: 'name',
+    run_id: 'run_id',
+    source_path: 'source',
+    version_number: 'version',
+    creation_timestamp: 'creation_time',
     last_updated_timestamp: 'last_updated_time',
   },
   tagTable: 'search_model_version_tags',
@@ -51,7 +55,9 @@ export class SqliteModelVersions {
     if (rows.length === 0) return []
     const keys = JSON.stringify(rows.map((r) => r.version_key))
     const tags = groupByOwner(
-      this.#db.prepare(`SELECT CAST(version_key AS TEXT) AS owner, key, value FROM model_version_tags WHERE version_key ${inJson} ORDER BY key`).all(keys) as KeyValueRow[],
+      this.#db
+        .prepare(`SELECT CAST(version_key AS TEXT) AS owner, key, value FROM model_version_tags WHERE version_key ${inJson} ORDER BY key`)
+        .all(keys) as KeyValueRow[],
     )
     const aliases = groupByOwner(
       this.#db
@@ -59,7 +65,11 @@ export class SqliteModelVersions {
         .all(keys) as { owner: string; alias: string }[],
     )
     return rows.map((r) =>
-      toModelVersion(r, (tags.get(String(r.version_key)) ?? []).map(toTag), (aliases.get(String(r.version_key)) ?? []).map((a) => a.alias)),
+      toModelVersion(
+        r,
+        (tags.get(String(r.version_key)) ?? []).map(toTag),
+        (aliases.get(String(r.version_key)) ?? []).map((a) => a.alias),
+      ),
     )
   }
 
@@ -86,8 +96,19 @@ export class SqliteModelVersions {
           `INSERT INTO model_versions (model_key, version, creation_time, last_updated_time, user_id, description, source, storage_location,
              run_id, run_link, model_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(modelKey, n, change.time, change.time, input.userId || null, input.description || null, input.source, input.storageLocation,
-          input.runId || null, input.runLink || null, input.modelId || null)
+        .run(
+          modelKey,
+          n,
+          change.time,
+          change.time,
+          input.userId || null,
+          input.description || null,
+          input.source,
+          input.storageLocation,
+          input.runId || null,
+          input.runLink || null,
+          input.modelId || null,
+        )
       const tag = this.#db.prepare('INSERT OR REPLACE INTO model_version_tags (version_key, key, value) VALUES (?, ?, ?)')
       for (const t of input.tags) tag.run(Number(info.lastInsertRowid), t.key, t.value)
       const data = { source: input.source, storage_location: input.storageLocation, run_id: input.runId, model_id: input.modelId }
@@ -100,7 +121,9 @@ export class SqliteModelVersions {
   setDescription(name: string, version: number, description: string, change: ChangeContext): ModelVersion {
     const row = this.row(name, version)
     this.#write(change, (record) => {
-      this.#db.prepare('UPDATE model_versions SET description = ?, last_updated_time = ? WHERE version_key = ?').run(description || null, change.time, row.version_key)
+      this.#db
+        .prepare('UPDATE model_versions SET description = ?, last_updated_time = ? WHERE version_key = ?')
+        .run(description || null, change.time, row.version_key)
       record({ type: 'model_version.description_set', modelKey: row.model_key, modelName: name, version, data: { description } })
     })
     return this.get(name, version)
@@ -134,7 +157,9 @@ export class SqliteModelVersions {
   delete(name: string, version: number, change: ChangeContext): void {
     const row = this.row(name, version)
     this.#write(change, (record) => {
-      const aliases = this.#db.prepare('SELECT alias FROM registered_model_aliases WHERE version_key = ? ORDER BY alias').all(row.version_key) as { alias: string }[]
+      const aliases = this.#db.prepare('SELECT alias FROM registered_model_aliases WHERE version_key = ? ORDER BY alias').all(row.version_key) as {
+        alias: string
+      }[]
       for (const { alias } of aliases) {
         record({ type: 'alias.deleted', modelKey: row.model_key, modelName: name, version, alias, data: { reason: 'version_deleted' } })
       }
@@ -168,7 +193,7 @@ export class SqliteModelVersions {
     const order = orderSql(versionTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT v.* FROM named_model_versions v ${order.joins.sql}
-      WHERE ${promptFilter(query.prompts, 'model_version_tags', 'version_key', 'v.version_key')} ${where.sql ? 'AND ' + where.sql : ''}
+      WHERE ${promptFilter(query.prompts, 'model_version_tags', 'version_key', 'v.version_key')} ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'v.name ASC', 'v.version DESC'].join(', ')} LIMIT ? OFFSET ?`
     const rows = this.#db.prepare(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as ModelVersionRow[]
     return {

@@ -4,9 +4,7 @@ import { notFound } from '../../errors.js'
 import type { ChangeContext, DeliveryAttempt, DueDelivery, RegistryEvent, RegistryEventType, Webhook, WebhookDelivery } from '../../registry/entities.js'
 import { matchesEventFilter } from '../../registry/event-filter.js'
 import type { DeliveryOutcome, EventQuery, NewWebhook } from '../registry-store.js'
-import {
-  type AttemptRow, type DeliveryRow, type EventRow, type WebhookRow, toAttempt, toDeliveryStatus, toEvent, toWebhook,
-} from './registry-rows.js'
+import { type AttemptRow, type DeliveryRow, type EventRow, type WebhookRow, toAttempt, toDeliveryStatus, toEvent, toWebhook } from './registry-rows.js'
 
 /** One change to record: which model (by key and current name), what, and its details. */
 export interface EventInput {
@@ -33,8 +31,16 @@ export class SqliteRegistryEvents {
   record(input: EventInput, change: ChangeContext): void {
     const info = this.#db
       .prepare('INSERT INTO registry_events (time, actor, type, model_key, model_name, version, alias, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(change.time, change.actor, input.type, input.modelKey, input.modelName, input.version === undefined ? null : String(input.version),
-        input.alias ?? null, JSON.stringify(input.data ?? {}))
+      .run(
+        change.time,
+        change.actor,
+        input.type,
+        input.modelKey,
+        input.modelName,
+        input.version === undefined ? null : String(input.version),
+        input.alias ?? null,
+        JSON.stringify(input.data ?? {}),
+      )
     const eventId = Number(info.lastInsertRowid)
     const hooks = this.#db.prepare('SELECT * FROM webhooks WHERE model_name IS NULL OR model_name = ?').all(input.modelName) as WebhookRow[]
     const enqueue = this.#db.prepare(
@@ -58,8 +64,12 @@ export class SqliteRegistryEvents {
     }
     const current = this.#db.prepare('SELECT model_key FROM registered_models WHERE name = ?').get(query.model) as { model_key: number } | undefined
     const rows = current
-      ? this.#db.prepare('SELECT * FROM registry_events WHERE model_key = ? AND event_id > ? ORDER BY event_id LIMIT ?').all(current.model_key, after, query.maxResults)
-      : this.#db.prepare('SELECT * FROM registry_events WHERE model_name = ? AND event_id > ? ORDER BY event_id LIMIT ?').all(query.model, after, query.maxResults)
+      ? this.#db
+          .prepare('SELECT * FROM registry_events WHERE model_key = ? AND event_id > ? ORDER BY event_id LIMIT ?')
+          .all(current.model_key, after, query.maxResults)
+      : this.#db
+          .prepare('SELECT * FROM registry_events WHERE model_name = ? AND event_id > ? ORDER BY event_id LIMIT ?')
+          .all(query.model, after, query.maxResults)
     return (rows as EventRow[]).map(toEvent)
   }
 
@@ -108,7 +118,12 @@ export class SqliteRegistryEvents {
       const lease = this.#db.prepare('UPDATE webhook_deliveries SET next_attempt_time = ? WHERE delivery_id = ?')
       for (const r of rows) lease.run(now + leaseMs, r.delivery_id)
       return rows.map((r) => ({
-        deliveryId: r.delivery_id, webhookId: r.webhook_id, url: r.url, secret: r.secret, event: this.#event(r.event_id), attemptsMade: r.attempts,
+        deliveryId: r.delivery_id,
+        webhookId: r.webhook_id,
+        url: r.url,
+        secret: r.secret,
+        event: this.#event(r.event_id),
+        attemptsMade: r.attempts,
       }))
     })()
   }

@@ -1,5 +1,13 @@
 import type {
-  DeliveryAttempt, DeliveryStatus, ModelAlias, ModelVersion, ModelVersionStatus, RegisteredModel, RegistryEvent, RegistryEventType, Stage,
+  DeliveryAttempt,
+  DeliveryStatus,
+  ModelAlias,
+  ModelVersion,
+  ModelVersionStatus,
+  RegisteredModel,
+  RegistryEvent,
+  RegistryEventType,
+  Stage,
   Webhook,
 } from '../../registry/entities.js'
 import type { Tag } from '../../tracking/entities.js'

@@ -1,8 +1,17 @@
 import type { Database } from 'better-sqlite3'
 import { alreadyExists, notFound } from '../../errors.js'
 import {
-  type ChangeContext, type DeliveryAttempt, type DueDelivery, type ModelAlias, type ModelVersion, type RegisteredModel, type RegistryEvent,
-  type Stage, type Webhook, type WebhookDelivery, stages as allStages,
+  type ChangeContext,
+  type DeliveryAttempt,
+  type DueDelivery,
+  type ModelAlias,
+  type ModelVersion,
+  type RegisteredModel,
+  type RegistryEvent,
+  type Stage,
+  type Webhook,
+  type WebhookDelivery,
+  stages as allStages,
 } from '../../registry/entities.js'
 import type { Page, Tag } from '../../tracking/entities.js'
 import type { DeliveryOutcome, EventQuery, NewModelVersion, NewRegisteredModel, NewWebhook, RegistrySearchQuery, RegistryStore } from '../registry-store.js'
@@ -20,15 +29,14 @@ const modelTarget: SearchTarget = {
   tagTable: 'search_registered_model_tags',
 }
 
-const isUniqueViolation = (err: unknown) =>
-  typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
+const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
 
 const inJson = 'IN (SELECT value FROM json_each(?))'
 
 /**
  * RegistryStore on SQLite: registered models, tags and aliases here; versions in
  * `model-versions.ts`; the event log and webhook queue in `registry-events.ts`. Shares the tracking store's connection when opened through
- * `openStores`, so both see one database and one writer. Every write method is one transaction
+ * `server/open-backends.ts`, so both see one database and one writer. Every write method is one transaction
  * that also records its events (and queues webhook deliveries) through SqliteRegistryEvents.
  */
 export class SqliteRegistryStore implements RegistryStore {
@@ -58,7 +66,9 @@ export class SqliteRegistryStore implements RegistryStore {
     if (rows.length === 0) return []
     const keys = JSON.stringify(rows.map((r) => r.model_key))
     const tags = groupByOwner(
-      this.#db.prepare(`SELECT CAST(model_key AS TEXT) AS owner, key, value FROM registered_model_tags WHERE model_key ${inJson} ORDER BY key`).all(keys) as KeyValueRow[],
+      this.#db
+        .prepare(`SELECT CAST(model_key AS TEXT) AS owner, key, value FROM registered_model_tags WHERE model_key ${inJson} ORDER BY key`)
+        .all(keys) as KeyValueRow[],
     )
     const aliases = groupByOwner(
       this.#db
@@ -68,7 +78,10 @@ export class SqliteRegistryStore implements RegistryStore {
         )
         .all(keys) as (ModelAlias & { owner: string })[],
     )
-    const latestRows = this.#versions.latestRows(rows.map((r) => r.model_key), allStages)
+    const latestRows = this.#versions.latestRows(
+      rows.map((r) => r.model_key),
+      allStages,
+    )
     const latest = groupByOwner(this.#versions.load(latestRows).map((v, i) => ({ ...v, owner: String(latestRows[i]!.model_key) })))
     const stageOrder = (v: ModelVersion) => allStages.indexOf(v.currentStage)
     return rows.map((r) =>
@@ -108,7 +121,7 @@ export class SqliteRegistryStore implements RegistryStore {
     const order = orderSql(modelTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT m.* FROM registered_models m ${order.joins.sql}
-      WHERE ${promptFilter(query.prompts, 'registered_model_tags', 'model_key', 'm.model_key')} ${where.sql ? 'AND ' + where.sql : ''}
+      WHERE ${promptFilter(query.prompts, 'registered_model_tags', 'model_key', 'm.model_key')} ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'm.name ASC'].join(', ')} LIMIT ? OFFSET ?`
     const rows = this.#db.prepare(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as RegisteredModelRow[]
     return {
@@ -135,7 +148,9 @@ export class SqliteRegistryStore implements RegistryStore {
   async setRegisteredModelDescription(name: string, description: string, change: ChangeContext): Promise<RegisteredModel> {
     const row = this.#modelRow(name)
     this.#write(change, (record) => {
-      this.#db.prepare('UPDATE registered_models SET description = ?, last_updated_time = ? WHERE model_key = ?').run(description || null, change.time, row.model_key)
+      this.#db
+        .prepare('UPDATE registered_models SET description = ?, last_updated_time = ? WHERE model_key = ?')
+        .run(description || null, change.time, row.model_key)
       record({ type: 'registered_model.description_set', modelKey: row.model_key, modelName: name, data: { description } })
     })
     return this.getRegisteredModel(name)
@@ -172,11 +187,15 @@ export class SqliteRegistryStore implements RegistryStore {
     const target = this.#versions.row(name, version)
     this.#write(change, (record) => {
       const existing = this.#db
-        .prepare('SELECT v.version FROM registered_model_aliases a JOIN model_versions v ON v.version_key = a.version_key WHERE a.model_key = ? AND a.alias = ?')
+        .prepare(
+          'SELECT v.version FROM registered_model_aliases a JOIN model_versions v ON v.version_key = a.version_key WHERE a.model_key = ? AND a.alias = ?',
+        )
         .get(target.model_key, alias) as { version: number } | undefined
       if (existing?.version === version) return
       this.#db
-        .prepare('INSERT INTO registered_model_aliases (model_key, alias, version_key) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET version_key = excluded.version_key')
+        .prepare(
+          'INSERT INTO registered_model_aliases (model_key, alias, version_key) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET version_key = excluded.version_key',
+        )
         .run(target.model_key, alias, target.version_key)
       const data = existing ? { previous_version: String(existing.version) } : {}
       record({ type: 'alias.set', modelKey: target.model_key, modelName: name, version, alias, data })
@@ -187,7 +206,9 @@ export class SqliteRegistryStore implements RegistryStore {
     const model = this.#modelRow(name)
     this.#write(change, (record) => {
       const existing = this.#db
-        .prepare('SELECT v.version FROM registered_model_aliases a JOIN model_versions v ON v.version_key = a.version_key WHERE a.model_key = ? AND a.alias = ?')
+        .prepare(
+          'SELECT v.version FROM registered_model_aliases a JOIN model_versions v ON v.version_key = a.version_key WHERE a.model_key = ? AND a.alias = ?',
+        )
         .get(model.model_key, alias) as { version: number } | undefined
       if (!existing) return
       this.#db.prepare('DELETE FROM registered_model_aliases WHERE model_key = ? AND alias = ?').run(model.model_key, alias)

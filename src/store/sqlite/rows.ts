@@ -1,6 +1,4 @@
-import type {
-  DatasetInput, Experiment, LifecycleStage, LoggedModel, LoggedModelStatus, Metric, RunInfo, RunStatus, Tag,
-} from '../../tracking/entities.js'
+import type { DatasetInput, Experiment, LifecycleStage, LoggedModel, LoggedModelStatus, Metric, RunInfo, RunStatus, Tag } from '../../tracking/entities.js'
 
 /** Row shapes as SQLite returns them, and their mapping to entities. Nothing else knows column names. */
 export interface ExperimentRow {
@@ -100,15 +98,9 @@ export const toMetric = (row: MetricRow): Metric => ({
   runId: row.run_uuid,
 })
 
-export const metricValueColumns = (value: number): { value: number; isNan: number } =>
-  Number.isNaN(value) ? { value: 0, isNan: 1 } : { value, isNan: 0 }
+export const metricValueColumns = (value: number): { value: number; isNan: number } => (Number.isNaN(value) ? { value: 0, isNan: 1 } : { value, isNan: 0 })
 
-export const toLoggedModel = (
-  row: LoggedModelRow,
-  tags: readonly Tag[],
-  params: readonly Tag[],
-  metrics: readonly Metric[],
-): LoggedModel => ({
+export const toLoggedModel = (row: LoggedModelRow, tags: readonly Tag[], params: readonly Tag[], metrics: readonly Metric[]): LoggedModel => ({
   modelId: row.model_id,
   experimentId: String(row.experiment_id),
   name: row.name,
@@ -141,7 +133,10 @@ export function groupByOwner<T>(rows: readonly (T & { owner: string })[]): Map<s
   const out = new Map<string, T[]>()
   for (const row of rows) {
     let list = out.get(row.owner)
-    if (!list) out.set(row.owner, (list = []))
+    if (!list) {
+      list = []
+      out.set(row.owner, list)
+    }
     list.push(row)
   }
   return out

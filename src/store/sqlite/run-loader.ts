@@ -1,13 +1,10 @@
 import type { Database } from 'better-sqlite3'
 import type { Run } from '../../tracking/entities.js'
-import {
-  type DatasetInputRow, type KeyValueRow, type MetricRow, type RunRow, groupByOwner, toDatasetInput, toMetric,
-  toRunInfo, toTag,
-} from './rows.js'
+import { type DatasetInputRow, type KeyValueRow, type MetricRow, type RunRow, groupByOwner, toDatasetInput, toMetric, toRunInfo, toTag } from './rows.js'
 
 /**
  * Loads whole runs for a page of run rows with one query per side table (never one per run: the
- * N+1 pattern that made MLflow's search slow, PROTOCOLS.md §9). Run ids travel as one JSON array
+ * N+1 pattern that made MLflow's search slow, docs/protocols.md §9). Run ids travel as one JSON array
  * parameter so the statements stay prepared once.
  */
 export class RunLoader {
@@ -33,9 +30,7 @@ export class RunLoader {
       `SELECT CAST(t.input_id AS TEXT) AS owner, t.key, t.value FROM run_input_tags t JOIN run_inputs i ON i.input_id = t.input_id
        WHERE i.run_uuid IN (${ids}) ORDER BY t.key`,
     )
-    this.#modelIo = db.prepare(
-      `SELECT run_uuid AS owner, direction, model_id, step FROM run_model_io WHERE run_uuid IN (${ids}) ORDER BY model_id`,
-    )
+    this.#modelIo = db.prepare(`SELECT run_uuid AS owner, direction, model_id, step FROM run_model_io WHERE run_uuid IN (${ids}) ORDER BY model_id`)
   }
 
   load(rows: readonly RunRow[]): Run[] {
@@ -46,9 +41,7 @@ export class RunLoader {
     const metrics = groupByOwner(this.#metrics.all(ids) as (MetricRow & { owner: string })[])
     const inputs = groupByOwner(this.#inputs.all(ids) as (DatasetInputRow & { owner: string })[])
     const inputTags = groupByOwner(this.#inputTags.all(ids) as KeyValueRow[])
-    const modelIo = groupByOwner(
-      this.#modelIo.all(ids) as { owner: string; direction: string; model_id: string; step: number }[],
-    )
+    const modelIo = groupByOwner(this.#modelIo.all(ids) as { owner: string; direction: string; model_id: string; step: number }[])
     return rows.map((row) => {
       const io = modelIo.get(row.run_uuid) ?? []
       return {
@@ -59,9 +52,7 @@ export class RunLoader {
           tags: (tags.get(row.run_uuid) ?? []).map(toTag),
         },
         inputs: {
-          datasetInputs: (inputs.get(row.run_uuid) ?? []).map((i) =>
-            toDatasetInput(i, (inputTags.get(String(i.input_id)) ?? []).map(toTag)),
-          ),
+          datasetInputs: (inputs.get(row.run_uuid) ?? []).map((i) => toDatasetInput(i, (inputTags.get(String(i.input_id)) ?? []).map(toTag))),
           modelInputs: io.filter((m) => m.direction === 'input').map((m) => ({ modelId: m.model_id })),
         },
         outputs: {

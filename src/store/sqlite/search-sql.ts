@@ -24,7 +24,14 @@ export interface SearchTarget {
 }
 
 const sqlComparators: Readonly<Record<string, string>> = {
-  '=': '=', '!=': '!=', '<': '<', '<=': '<=', '>': '>', '>=': '>=', LIKE: 'LIKE', ILIKE: 'LIKE',
+  '=': '=',
+  '!=': '!=',
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+  LIKE: 'LIKE',
+  ILIKE: 'LIKE',
 }
 
 /** `value` compared to `column`; ILIKE folds both sides (LIKE itself is case-sensitive on our connections). */
@@ -40,7 +47,7 @@ function compare(column: string, comparator: SearchClause['comparator'], value: 
   return { sql: `${column} ${op} ?`, params: [value] }
 }
 
-function sideTable(target: SearchTarget, table: string | undefined, entity: string): string {
+function sideTable(table: string | undefined, entity: string): string {
   if (table === undefined) throw invalidParameter(`Searching by ${entity} is not supported here`)
   return table
 }
@@ -54,13 +61,16 @@ function clauseToSql(target: SearchTarget, clause: SearchClause): SqlFragment {
       return compare(`${target.alias}.${column}`, clause.comparator, clause.value)
     }
     case 'metric': {
-      const table = sideTable(target, target.metricTable, 'metrics')
+      const table = sideTable(target.metricTable, 'metrics')
       const cmp = compare('s.value', clause.comparator, clause.value)
-      return { sql: `EXISTS (SELECT 1 FROM ${table} s WHERE s.owner_id = ${row} AND s.key = ? AND s.is_nan = 0 AND ${cmp.sql})`, params: [clause.key, ...cmp.params] }
+      return {
+        sql: `EXISTS (SELECT 1 FROM ${table} s WHERE s.owner_id = ${row} AND s.key = ? AND s.is_nan = 0 AND ${cmp.sql})`,
+        params: [clause.key, ...cmp.params],
+      }
     }
     case 'param':
     case 'tag': {
-      const table = sideTable(target, clause.entity === 'param' ? target.paramTable : target.tagTable, clause.entity + 's')
+      const table = sideTable(clause.entity === 'param' ? target.paramTable : target.tagTable, `${clause.entity}s`)
       const cmp = compare('s.value', clause.comparator, clause.value)
       return { sql: `EXISTS (SELECT 1 FROM ${table} s WHERE s.owner_id = ${row} AND s.key = ? AND ${cmp.sql})`, params: [clause.key, ...cmp.params] }
     }
@@ -68,9 +78,7 @@ function clauseToSql(target: SearchTarget, clause: SearchClause): SqlFragment {
       if (!target.datasets) throw invalidParameter('Searching by datasets is not supported here')
       const column = clause.key === 'name' ? 'd.name' : clause.key === 'digest' ? 'd.digest' : 't.value'
       const cmp = compare(column, clause.comparator, clause.value)
-      const contextJoin = clause.key === 'context'
-        ? "JOIN run_input_tags t ON t.input_id = i.input_id AND t.key = 'mlflow.data.context'"
-        : ''
+      const contextJoin = clause.key === 'context' ? "JOIN run_input_tags t ON t.input_id = i.input_id AND t.key = 'mlflow.data.context'" : ''
       return {
         sql: `EXISTS (SELECT 1 FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id ${contextJoin} WHERE i.run_uuid = ${row} AND ${cmp.sql})`,
         params: cmp.params,

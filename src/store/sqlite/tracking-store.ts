@@ -1,25 +1,50 @@
 import type { Database, Statement } from 'better-sqlite3'
 import { alreadyExists, invalidParameter, notFound } from '../../errors.js'
 import type {
-  DatasetInput, Experiment, LifecycleStage, LoggedModel, LoggedModelStatus, Metric, Page, Run, RunBatch, RunInfo, Tag, ViewType,
+  DatasetInput,
+  Experiment,
+  LifecycleStage,
+  LoggedModel,
+  LoggedModelStatus,
+  Metric,
+  Page,
+  Run,
+  RunBatch,
+  RunInfo,
+  Tag,
+  ViewType,
 } from '../../tracking/entities.js'
-import type {
-  LoggedModelQuery, NewExperiment, NewLoggedModel, NewRun, RunPatch, RunQuery, SearchQuery, TrackingStore,
-} from '../tracking-store.js'
+import type { LoggedModelQuery, NewExperiment, NewLoggedModel, NewRun, RunPatch, RunQuery, SearchQuery, TrackingStore } from '../tracking-store.js'
 import type { MetricSample, MetricSampleQuery, RunColumns, RunKeys, RunSummary, TrackingViews } from '../tracking-views.js'
 import { openSqlite, type SqliteOptions } from './database.js'
 import { SqliteLoggedModels } from './logged-models.js'
 import { RunLoader } from './run-loader.js'
+import {
+  type ExperimentRow,
+  type KeyValueRow,
+  type MetricRow,
+  type RunRow,
+  groupByOwner,
+  metricValueColumns,
+  toExperiment,
+  toMetric,
+  toRunInfo,
+  toTag,
+} from './rows.js'
 import { SqliteTrackingViews } from './tracking-views.js'
-import { type ExperimentRow, type KeyValueRow, type MetricRow, type RunRow, groupByOwner, metricValueColumns, toExperiment, toMetric, toRunInfo, toTag } from './rows.js'
 import { type SearchTarget, decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
 
 const runTarget: SearchTarget = {
   alias: 'r',
   idColumn: 'run_uuid',
   attributes: {
-    run_id: 'run_uuid', run_name: 'name', status: 'status', user_id: 'user_id', artifact_uri: 'artifact_uri',
-    start_time: 'start_time', end_time: 'end_time',
+    run_id: 'run_uuid',
+    run_name: 'name',
+    status: 'status',
+    user_id: 'user_id',
+    artifact_uri: 'artifact_uri',
+    start_time: 'start_time',
+    end_time: 'end_time',
   },
   metricTable: 'search_run_metrics',
   paramTable: 'search_run_params',
@@ -36,8 +61,7 @@ const experimentTarget: SearchTarget = {
 
 const lifecycleFilter = { ACTIVE_ONLY: "= 'active'", DELETED_ONLY: "= 'deleted'", ALL: "IN ('active', 'deleted')" } as const
 
-const isUniqueViolation = (err: unknown) =>
-  typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
+const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
 
 /** TrackingStore on SQLite (better-sqlite3). Every write method is one transaction. */
 export class SqliteTrackingStore implements TrackingStore, TrackingViews {
@@ -79,7 +103,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     this.#ensureDefaultExperiment()
   }
 
-  // Clients with no experiment configured send experiment_id "0" (PROTOCOLS.md §1.2).
+  // Clients with no experiment configured send experiment_id "0" (docs/protocols.md §1.2).
   #ensureDefaultExperiment(): void {
     const now = Date.now()
     this.#db
@@ -140,9 +164,9 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
   }
 
   async getExperimentByName(name: string): Promise<Experiment> {
-    const row = this.#db
-      .prepare("SELECT * FROM experiments WHERE name = ? ORDER BY lifecycle_stage = 'active' DESC LIMIT 1")
-      .get(name) as ExperimentRow | undefined
+    const row = this.#db.prepare("SELECT * FROM experiments WHERE name = ? ORDER BY lifecycle_stage = 'active' DESC LIMIT 1").get(name) as
+      | ExperimentRow
+      | undefined
     if (!row) throw notFound(`Could not find experiment with name '${name}'`)
     return this.#withTags(row)
   }
@@ -152,13 +176,15 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     const order = orderSql(experimentTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT e.* FROM experiments e ${order.joins.sql}
-      WHERE e.lifecycle_stage ${lifecycleFilter[query.viewType]} ${where.sql ? 'AND ' + where.sql : ''}
+      WHERE e.lifecycle_stage ${lifecycleFilter[query.viewType]} ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'e.creation_time DESC', 'e.experiment_id ASC'].join(', ')} LIMIT ? OFFSET ?`
     const rows = this.#db.prepare(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as ExperimentRow[]
     const page = rows.slice(0, query.maxResults)
     const tags = groupByOwner(
       this.#db
-        .prepare(`SELECT CAST(experiment_id AS TEXT) AS owner, key, value FROM experiment_tags WHERE experiment_id IN (SELECT value FROM json_each(?)) ORDER BY key`)
+        .prepare(
+          `SELECT CAST(experiment_id AS TEXT) AS owner, key, value FROM experiment_tags WHERE experiment_id IN (SELECT value FROM json_each(?)) ORDER BY key`,
+        )
         .all(JSON.stringify(page.map((r) => r.experiment_id))) as KeyValueRow[],
     )
     return {
@@ -182,9 +208,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     const row = this.#experimentRow(experimentId)
     if (stage === 'deleted' && row.experiment_id === 0) throw invalidParameter('Cannot delete the default experiment 0.')
     this.#db.transaction(() => {
-      this.#db
-        .prepare('UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?')
-        .run(stage, time, row.experiment_id)
+      this.#db.prepare('UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?').run(stage, time, row.experiment_id)
       this.#db
         .prepare('UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE experiment_id = ?')
         .run(stage, stage === 'deleted' ? time : null, row.experiment_id)
@@ -241,9 +265,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
 
   async setRunLifecycle(runId: string, stage: LifecycleStage, time: number): Promise<void> {
     this.#runRow(runId)
-    this.#db
-      .prepare('UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?')
-      .run(stage, stage === 'deleted' ? time : null, runId)
+    this.#db.prepare('UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?').run(stage, stage === 'deleted' ? time : null, runId)
   }
 
   async logBatch(runId: string, batch: RunBatch): Promise<void> {
@@ -292,9 +314,9 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
           .prepare('SELECT dataset_id FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?')
           .get(run.experiment_id, d.name, d.digest) as { dataset_id: number }
         this.#db.prepare('INSERT INTO run_inputs (run_uuid, dataset_id) VALUES (?, ?) ON CONFLICT DO NOTHING').run(runId, dataset_id)
-        const { input_id } = this.#db
-          .prepare('SELECT input_id FROM run_inputs WHERE run_uuid = ? AND dataset_id = ?')
-          .get(runId, dataset_id) as { input_id: number }
+        const { input_id } = this.#db.prepare('SELECT input_id FROM run_inputs WHERE run_uuid = ? AND dataset_id = ?').get(runId, dataset_id) as {
+          input_id: number
+        }
         const tag = this.#db.prepare('INSERT OR REPLACE INTO run_input_tags (input_id, key, value) VALUES (?, ?, ?)')
         for (const t of input.tags) tag.run(input_id, t.key, t.value)
       }
@@ -356,11 +378,9 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     const offset = decodePageToken(query.pageToken)
     const sql = `SELECT r.* FROM runs r ${order.joins.sql}
       WHERE r.experiment_id IN (SELECT value FROM json_each(?)) AND r.lifecycle_stage ${lifecycleFilter[query.viewType]}
-      ${where.sql ? 'AND ' + where.sql : ''}
+      ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
-    const rows = this.#db
-      .prepare(sql)
-      .all(...order.joins.params, JSON.stringify(experimentIds), ...where.params, query.maxResults + 1, offset) as RunRow[]
+    const rows = this.#db.prepare(sql).all(...order.joins.params, JSON.stringify(experimentIds), ...where.params, query.maxResults + 1, offset) as RunRow[]
     return {
       items: rows.slice(0, query.maxResults),
       nextPageToken: rows.length > query.maxResults ? encodePageToken(offset + query.maxResults) : undefined,

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { ViewType } from '../../tracking/entities.js'
-import { type Bucket, bucketCount, flattenBuckets } from '../../tracking/min-max-decimation.js'
+import { type Bucket, bucketCount, flattenBuckets } from '../min-max-decimation.js'
 import type { MetricSample, MetricSampleQuery, RunColumns, RunKeys, RunSummary } from '../tracking-views.js'
 import { type RunRow, toRunInfo } from './rows.js'
 
@@ -51,8 +51,7 @@ export class SqliteTrackingViews {
 
   summarize(rows: readonly RunRow[], columns: RunColumns): RunSummary[] {
     const ids = JSON.stringify(rows.map((r) => r.run_uuid))
-    const read = (statement: Statement, keys: readonly string[]) =>
-      keys.length === 0 ? [] : (statement.all(ids, JSON.stringify(keys)) as ValueRow[])
+    const read = (statement: Statement, keys: readonly string[]) => (keys.length === 0 ? [] : (statement.all(ids, JSON.stringify(keys)) as ValueRow[]))
     const summaries = new Map<string, { metrics: Record<string, number>; params: Record<string, string>; tags: Record<string, string> }>()
     for (const r of rows) summaries.set(r.run_uuid, { metrics: {}, params: {}, tags: {} })
     for (const m of read(this.#metrics, columns.metrics)) summaries.get(m.owner)!.metrics[m.key] = m.is_nan ? Number.NaN : Number(m.value)
@@ -64,8 +63,7 @@ export class SqliteTrackingViews {
   listRunKeys(experimentIds: readonly string[], viewType: ViewType): RunKeys {
     const runs = `SELECT run_uuid FROM runs WHERE experiment_id IN (SELECT value FROM json_each(?)) AND lifecycle_stage ${lifecycleFilter[viewType]}`
     const ids = JSON.stringify(experimentIds.filter((id) => /^\d+$/.test(id)).map(Number))
-    const keys = (table: string) =>
-      (this.#db.prepare(`SELECT DISTINCT key FROM ${table} WHERE run_uuid IN (${runs}) ORDER BY key`).pluck().all(ids) as string[])
+    const keys = (table: string) => this.#db.prepare(`SELECT DISTINCT key FROM ${table} WHERE run_uuid IN (${runs}) ORDER BY key`).pluck().all(ids) as string[]
     return { metrics: keys('latest_metrics'), params: keys('params'), tags: keys('tags') }
   }
 

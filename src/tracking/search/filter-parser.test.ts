@@ -3,10 +3,7 @@ import assert from 'node:assert/strict'
 import { MlflowError } from '../../errors.js'
 import type { SearchClause } from './filter-ast.js'
 import { parseFilter, parseOrderBy } from './filter-parser.js'
-import {
-  experimentGrammar, loggedModelGrammar, modelVersionGrammar, registeredModelGrammar, runGrammar,
-  type SearchGrammar,
-} from './grammars.js'
+import { experimentGrammar, loggedModelGrammar, modelVersionGrammar, registeredModelGrammar, runGrammar, type SearchGrammar } from './grammars.js'
 
 /** Asserts an INVALID_PARAMETER_VALUE MlflowError whose message contains every fragment. */
 function assertRejects(run: () => unknown, ...fragments: string[]): void {
@@ -21,8 +18,12 @@ function assertRejects(run: () => unknown, ...fragments: string[]): void {
   })
 }
 
-const clause = (entity: SearchClause['entity'], key: string, comparator: SearchClause['comparator'],
-  value: SearchClause['value']): SearchClause => ({ entity, key, comparator, value })
+const clause = (entity: SearchClause['entity'], key: string, comparator: SearchClause['comparator'], value: SearchClause['value']): SearchClause => ({
+  entity,
+  key,
+  comparator,
+  value,
+})
 
 const runs = (filter: string) => parseFilter(filter, runGrammar)
 
@@ -47,10 +48,10 @@ describe('parseFilter on runs', () => {
     ["attributes.run_id IN ('a','b')", [clause('attribute', 'run_id', 'IN', ['a', 'b'])]],
     ["run_id NOT IN ('a', 'b' , 'c')", [clause('attribute', 'run_id', 'NOT IN', ['a', 'b', 'c'])]],
     ["run_id in ('a',)", [clause('attribute', 'run_id', 'IN', ['a'])]],
-    ["run_id not  in (\"a\")", [clause('attribute', 'run_id', 'NOT IN', ['a'])]],
+    ['run_id not  in ("a")', [clause('attribute', 'run_id', 'NOT IN', ['a'])]],
     ["run_name = 'x'", [clause('attribute', 'run_name', '=', 'x')]],
     ["`run name` = 'x'", [clause('attribute', 'run_name', '=', 'x')]],
-    ["\"run name\" != 'x'", [clause('attribute', 'run_name', '!=', 'x')]],
+    ['"run name" != \'x\'', [clause('attribute', 'run_name', '!=', 'x')]],
     ["attributes.`Run Name` ILIKE '%x%'", [clause('attribute', 'run_name', 'ILIKE', '%x%')]],
     ["tags.mlflow.runName = 'y'", [clause('tag', 'mlflow.runName', '=', 'y')]],
     ['metrics."a b" >= -1.5e3', [clause('metric', 'a b', '>=', -1500)]],
@@ -72,7 +73,7 @@ describe('parseFilter on runs', () => {
     ["tags.x = 'a AND b = 1'", [clause('tag', 'x', '=', 'a AND b = 1')]],
     ["tags.'single quoted' = 'v'", [clause('tag', 'single quoted', '=', 'v')]],
     ["`tags`.x = 'v'", [clause('tag', 'x', '=', 'v')]],
-    ["tags.\"mlflow.user\" = 'me'", [clause('tag', 'mlflow.user', '=', 'me')]],
+    ['tags."mlflow.user" = \'me\'', [clause('tag', 'mlflow.user', '=', 'me')]],
     ["tags.データ = 'v'", [clause('tag', 'データ', '=', 'v')]],
     ["attr.user_id = 'me'", [clause('attribute', 'user_id', '=', 'me')]],
     ["run.artifact_uri LIKE 's3://%'", [clause('attribute', 'artifact_uri', 'LIKE', 's3://%')]],
@@ -92,7 +93,9 @@ describe('parseFilter on runs', () => {
 
   it('treats AND, LIKE, ILIKE, IN and NOT IN as case-insensitive keywords', () => {
     assert.deepEqual(runs("tags.a LiKe 'x' aNd run_id nOt In ('r') AnD tags.b iLiKe 'y'"), [
-      clause('tag', 'a', 'LIKE', 'x'), clause('attribute', 'run_id', 'NOT IN', ['r']), clause('tag', 'b', 'ILIKE', 'y'),
+      clause('tag', 'a', 'LIKE', 'x'),
+      clause('attribute', 'run_id', 'NOT IN', ['r']),
+      clause('tag', 'b', 'ILIKE', 'y'),
     ])
   })
 
@@ -141,7 +144,7 @@ describe('parseFilter rejects bad run filters', () => {
     ['start_time > 1.5', "'start_time >' needs a whole number, got '1.5'"],
     ['end_time < 1e-3', 'needs a whole number'],
     ['tags.a = 1', "'tags.a =' needs a quoted string such as 'value', got '1' at position 9"],
-    ["status = FINISHED", "needs a quoted string", "'FINISHED'"],
+    ['status = FINISHED', 'needs a quoted string', "'FINISHED'"],
     ['params.a = `x`', 'needs a quoted string', "'`x`'"],
     ["run_id = ('a')", "a list '(' at position 9 is only allowed with IN and NOT IN"],
     ["run_id IN 'a'", "'run_id IN' needs a parenthesised list such as ('a', 'b'), got 'a'"],
@@ -151,17 +154,17 @@ describe('parseFilter rejects bad run filters', () => {
     ["run_id IN ('a',", 'the list opened at position 10 is never closed'],
     ["run_id IN ('a'", "expected ',' or ')'", 'got the end'],
     ["run_id IN ('a',,'b')", "got ','"],
-    ["datasets.name IN ()", 'non-empty list'],
+    ['datasets.name IN ()', 'non-empty list'],
     ["tags.a == 'x'", "unknown comparator '=='"],
     ['metrics.a <> 1', "unknown comparator '<>'"],
-    ["tags.a 'x'", "expected a comparator", "after 'tags.a', got 'x'"],
-    ["tags.a IS NULL", 'expected a comparator', "'IS'"],
+    ["tags.a 'x'", 'expected a comparator', "after 'tags.a', got 'x'"],
+    ['tags.a IS NULL', 'expected a comparator', "'IS'"],
     ['tags.a', 'expected a comparator', 'got the end'],
     ["tags.a NOT LIKE 'x'", "expected IN after 'NOT', got 'LIKE'"],
-    ["1 = 1", "expected a key such as metrics.rmse", "got '1' at position 0"],
+    ['1 = 1', 'expected a key such as metrics.rmse', "got '1' at position 0"],
     ["'x' = tags.a", 'expected a key', "got 'x' at position 0"],
-    ["= 'x'", "expected a key", "'=' at position 0"],
-    ["like = 'x'", "expected a key", "'like'"],
+    ["= 'x'", 'expected a key', "'=' at position 0"],
+    ["like = 'x'", 'expected a key', "'like'"],
     ['metrics.a > 1abc', "invalid number '1abc' at position 12"],
     ['metrics.a > 1.2.3', "invalid number '1.2.3'"],
     ['metrics.a > 1e999', "number '1e999' at position 12 is out of range"],
@@ -178,17 +181,45 @@ describe('parseFilter rejects bad run filters', () => {
 describe('parseFilter on the other endpoints', () => {
   const cases: [SearchGrammar, string, SearchClause[]][] = [
     [experimentGrammar, "name LIKE 'exp%' AND tags.team = 'ml'", [clause('attribute', 'name', 'LIKE', 'exp%'), clause('tag', 'team', '=', 'ml')]],
-    [experimentGrammar, 'creation_time > 1.5 and attribute.last_update_time <= 10', [clause('attribute', 'creation_time', '>', 1.5), clause('attribute', 'last_update_time', '<=', 10)]],
-    [registeredModelGrammar, "name ILIKE '%fraud%' and tags.`stage` != 'old'", [clause('attribute', 'name', 'ILIKE', '%fraud%'), clause('tag', 'stage', '!=', 'old')]],
-    [modelVersionGrammar, "name = 'm' AND version_number >= 2 AND source_path LIKE 's3://%'", [clause('attribute', 'name', '=', 'm'), clause('attribute', 'version_number', '>=', 2), clause('attribute', 'source_path', 'LIKE', 's3://%')]],
+    [
+      experimentGrammar,
+      'creation_time > 1.5 and attribute.last_update_time <= 10',
+      [clause('attribute', 'creation_time', '>', 1.5), clause('attribute', 'last_update_time', '<=', 10)],
+    ],
+    [
+      registeredModelGrammar,
+      "name ILIKE '%fraud%' and tags.`stage` != 'old'",
+      [clause('attribute', 'name', 'ILIKE', '%fraud%'), clause('tag', 'stage', '!=', 'old')],
+    ],
+    [
+      modelVersionGrammar,
+      "name = 'm' AND version_number >= 2 AND source_path LIKE 's3://%'",
+      [clause('attribute', 'name', '=', 'm'), clause('attribute', 'version_number', '>=', 2), clause('attribute', 'source_path', 'LIKE', 's3://%')],
+    ],
     [modelVersionGrammar, "run_id IN ('r1', 'r2') and tags.x = 'y'", [clause('attribute', 'run_id', 'IN', ['r1', 'r2']), clause('tag', 'x', '=', 'y')]],
     [modelVersionGrammar, "run_id NOT IN ('r1')", [clause('attribute', 'run_id', 'NOT IN', ['r1'])]],
-    [loggedModelGrammar, "name = 'm' AND status IN ('LOGGED_MODEL_READY') AND metrics.acc > 0.9 AND params.lr = '0.1' AND tags.t = 'x'", [
-      clause('attribute', 'name', '=', 'm'), clause('attribute', 'status', 'IN', ['LOGGED_MODEL_READY']),
-      clause('metric', 'acc', '>', 0.9), clause('param', 'lr', '=', '0.1'), clause('tag', 't', '=', 'x')]],
-    [loggedModelGrammar, "creation_time > 5 AND last_updated_timestamp < 9 AND source_run_id = 'r' AND model_type = 't' AND model_id != 'm-1'", [
-      clause('attribute', 'creation_timestamp', '>', 5), clause('attribute', 'last_updated_timestamp', '<', 9),
-      clause('attribute', 'source_run_id', '=', 'r'), clause('attribute', 'model_type', '=', 't'), clause('attribute', 'model_id', '!=', 'm-1')]],
+    [
+      loggedModelGrammar,
+      "name = 'm' AND status IN ('LOGGED_MODEL_READY') AND metrics.acc > 0.9 AND params.lr = '0.1' AND tags.t = 'x'",
+      [
+        clause('attribute', 'name', '=', 'm'),
+        clause('attribute', 'status', 'IN', ['LOGGED_MODEL_READY']),
+        clause('metric', 'acc', '>', 0.9),
+        clause('param', 'lr', '=', '0.1'),
+        clause('tag', 't', '=', 'x'),
+      ],
+    ],
+    [
+      loggedModelGrammar,
+      "creation_time > 5 AND last_updated_timestamp < 9 AND source_run_id = 'r' AND model_type = 't' AND model_id != 'm-1'",
+      [
+        clause('attribute', 'creation_timestamp', '>', 5),
+        clause('attribute', 'last_updated_timestamp', '<', 9),
+        clause('attribute', 'source_run_id', '=', 'r'),
+        clause('attribute', 'model_type', '=', 't'),
+        clause('attribute', 'model_id', '!=', 'm-1'),
+      ],
+    ],
   ]
   for (const [grammar, filter, expected] of cases) {
     it(`parses ${filter} for ${grammar.subject}`, () => assert.deepEqual(parseFilter(filter, grammar), expected))
@@ -206,7 +237,7 @@ describe('parseFilter on the other endpoints', () => {
     [modelVersionGrammar, "name IN ('a')", "comparator 'IN' is not allowed for 'name'"],
     [modelVersionGrammar, "version_number = '1'", 'needs a number'],
     [modelVersionGrammar, 'creation_timestamp > 1', "unknown attribute 'creation_timestamp'"],
-    [modelVersionGrammar, "metrics.a > 1", "unknown entity 'metrics'"],
+    [modelVersionGrammar, 'metrics.a > 1', "unknown entity 'metrics'"],
     [loggedModelGrammar, "datasets.name = 'x'", "unknown entity 'datasets'"],
     [loggedModelGrammar, "run.name = 'x'", "unknown entity 'run'"],
     [loggedModelGrammar, 'creation_timestamp > 1.5', 'needs a whole number'],

@@ -1,5 +1,5 @@
 /**
- * Recursive-descent parser for MLflow's search grammar (PROTOCOLS.md 1.5 and 3.3):
+ * Recursive-descent parser for MLflow's search grammar (docs/protocols.md §1.5 and §3.3):
  *
  *   filter     := clause (AND clause)*
  *   clause     := identifier comparator value
@@ -102,9 +102,7 @@ function parseClause(cursor: Cursor, grammar: SearchGrammar): SearchClause {
   if (!rule.comparators.includes(comparator)) {
     throw cursor.fail(`comparator '${comparator}' is not allowed for '${token.raw}'; use one of ${rule.comparators.join(', ')}`)
   }
-  const value = comparator === 'IN' || comparator === 'NOT IN'
-    ? parseList(cursor, where)
-    : parseScalar(cursor, rule, where)
+  const value = comparator === 'IN' || comparator === 'NOT IN' ? parseList(cursor, where) : parseScalar(cursor, rule, where)
   return { entity, key, comparator, value }
 }
 
@@ -114,8 +112,9 @@ function rejectUnsupported(cursor: Cursor, token: Token): void {
     throw cursor.fail(`'OR' at position ${token.start} is not supported; MLflow filters combine clauses with AND only`)
   }
   if (token.kind === '(' || token.kind === ')') {
-    throw cursor.fail(`'${token.raw}' at position ${token.start}: parentheses for grouping are not supported; ` +
-      'MLflow filters are a flat list of clauses joined by AND')
+    throw cursor.fail(
+      `'${token.raw}' at position ${token.start}: parentheses for grouping are not supported; MLflow filters are a flat list of clauses joined by AND`,
+    )
   }
 }
 
@@ -169,9 +168,7 @@ function parseList(cursor: Cursor, where: string): readonly string[] {
     if (token.kind === ')' && values.length > 0) return values
     const text = stringValueOf(token)
     if (text === undefined) {
-      const problem = token.kind === 'end'
-        ? `the list opened at position ${open.start} is never closed`
-        : `got ${describe(token)}`
+      const problem = token.kind === 'end' ? `the list opened at position ${open.start} is never closed` : `got ${describe(token)}`
       throw cursor.fail(`${where} needs a non-empty list of quoted strings such as ('a', 'b'); ${problem}`)
     }
     values.push(text)
@@ -190,8 +187,12 @@ function parseList(cursor: Cursor, where: string): readonly string[] {
 type Purpose = 'filter' | 'order'
 
 /** Splits `prefix.key`, checks both against the grammar, and canonicalises attribute names. */
-function resolveKey(cursor: Cursor, token: Token & { kind: 'identifier' }, grammar: SearchGrammar, purpose: Purpose):
-  { entity: SearchEntity; key: string; rule: KeyRule } {
+function resolveKey(
+  cursor: Cursor,
+  token: Token & { kind: 'identifier' },
+  grammar: SearchGrammar,
+  purpose: Purpose,
+): { entity: SearchEntity; key: string; rule: KeyRule } {
   const [head, ...rest] = token.parts
   if (head === undefined) throw cursor.fail(`expected a key, got ${describe(token)}`)
   if (rest.some((part) => part.quote !== undefined) && rest.length > 1) {
@@ -204,9 +205,7 @@ function resolveKey(cursor: Cursor, token: Token & { kind: 'identifier' }, gramm
     throw cursor.fail(`unknown entity '${prefix}' in '${token.raw}'; ${grammar.subject} accept ${known}`)
   }
   const entity = prefix === undefined ? 'attribute' : (grammar.prefixes[prefix] as SearchEntity)
-  return entity === 'attribute'
-    ? resolveAttribute(cursor, key, grammar, purpose)
-    : resolveEntityKey(cursor, entity, key, token.raw, grammar, purpose)
+  return entity === 'attribute' ? resolveAttribute(cursor, key, grammar, purpose) : resolveEntityKey(cursor, entity, key, token.raw, grammar, purpose)
 }
 
 function resolveAttribute(cursor: Cursor, key: string, grammar: SearchGrammar, purpose: Purpose) {
@@ -219,8 +218,7 @@ function resolveAttribute(cursor: Cursor, key: string, grammar: SearchGrammar, p
   return { entity: 'attribute' as const, key: rule.name, rule }
 }
 
-function resolveEntityKey(cursor: Cursor, entity: Exclude<SearchEntity, 'attribute'>, key: string, raw: string,
-  grammar: SearchGrammar, purpose: Purpose) {
+function resolveEntityKey(cursor: Cursor, entity: Exclude<SearchEntity, 'attribute'>, key: string, raw: string, grammar: SearchGrammar, purpose: Purpose) {
   const rule = grammar.entities[entity]
   const isUsable = rule !== undefined && (purpose === 'order' ? rule.orderable : rule.comparators.length > 0)
   if (!isUsable) {

@@ -41,8 +41,13 @@ const STRING: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE']
 const STRING_OR_LIST: readonly Comparator[] = [...STRING, 'IN', 'NOT IN']
 const ORDER_ONLY: readonly Comparator[] = []
 
-function attr(name: string, valueType: SearchValueType, comparators: readonly Comparator[],
-  orderable: boolean, aliases: readonly string[] = []): AttributeRule {
+function attr(
+  name: string,
+  valueType: SearchValueType,
+  comparators: readonly Comparator[],
+  orderable: boolean,
+  aliases: readonly string[] = [],
+): AttributeRule {
   return { name, valueType, comparators, orderable, aliases }
 }
 
@@ -53,16 +58,23 @@ const filterOnlyTags: EntityRule = { ...tags, orderable: false }
 
 // SearchUtils._valid_entity_type; the registry and experiment searches accept only these three.
 const ATTRIBUTE_AND_TAG_PREFIXES: Readonly<Record<string, SearchEntity>> = {
-  attribute: 'attribute', tag: 'tag', tags: 'tag',
+  attribute: 'attribute',
+  tag: 'tag',
+  tags: 'tag',
 }
 const METRIC_PARAM_TAG_PREFIXES: Readonly<Record<string, SearchEntity>> = {
   ...ATTRIBUTE_AND_TAG_PREFIXES,
-  attributes: 'attribute', attr: 'attribute',
-  metric: 'metric', metrics: 'metric',
-  param: 'param', params: 'param', parameter: 'param', parameters: 'param',
+  attributes: 'attribute',
+  attr: 'attribute',
+  metric: 'metric',
+  metrics: 'metric',
+  param: 'param',
+  params: 'param',
+  parameter: 'param',
+  parameters: 'param',
 }
 
-/** runs/search (PROTOCOLS.md 1.5). Runs order by metrics, params, tags and attributes. */
+/** runs/search (docs/protocols.md §1.5). Runs order by metrics, params, tags and attributes. */
 export const runGrammar: SearchGrammar = {
   subject: 'runs',
   prefixes: { ...METRIC_PARAM_TAG_PREFIXES, run: 'attribute', dataset: 'dataset', datasets: 'dataset' },
@@ -83,7 +95,7 @@ export const runGrammar: SearchGrammar = {
   },
 }
 
-/** experiments/search (PROTOCOLS.md 1.2); MLflow orders experiments by attributes only. */
+/** experiments/search (docs/protocols.md §1.2); MLflow orders experiments by attributes only. */
 export const experimentGrammar: SearchGrammar = {
   subject: 'experiments',
   prefixes: ATTRIBUTE_AND_TAG_PREFIXES,
@@ -96,7 +108,7 @@ export const experimentGrammar: SearchGrammar = {
   entities: { tag: filterOnlyTags },
 }
 
-/** registered-models/search (PROTOCOLS.md 3.3). `timestamp` is MLflow's older order_by key. */
+/** registered-models/search (docs/protocols.md §3.3). `timestamp` is MLflow's older order_by key. */
 export const registeredModelGrammar: SearchGrammar = {
   subject: 'registered models',
   prefixes: ATTRIBUTE_AND_TAG_PREFIXES,
@@ -108,7 +120,7 @@ export const registeredModelGrammar: SearchGrammar = {
   entities: { tag: filterOnlyTags },
 }
 
-/** model-versions/search (PROTOCOLS.md 3.3). */
+/** model-versions/search (docs/protocols.md §3.3). */
 export const modelVersionGrammar: SearchGrammar = {
   subject: 'model versions',
   prefixes: ATTRIBUTE_AND_TAG_PREFIXES,
@@ -124,7 +136,7 @@ export const modelVersionGrammar: SearchGrammar = {
 }
 
 /**
- * logged-models/search (PROTOCOLS.md 1.8). SearchLoggedModelsUtils lets every string attribute take
+ * logged-models/search (docs/protocols.md §1.8). SearchLoggedModelsUtils lets every string attribute take
  * a list, and orders by attributes and `metrics.<key>` only.
  */
 export const loggedModelGrammar: SearchGrammar = {

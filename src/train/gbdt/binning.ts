@@ -28,12 +28,12 @@ export function fitBinMapper(X: Matrix, maxBins: number, seed: number): BinMappe
     if (sample) {
       for (let k = 0; k < sample.length; k++) {
         const v = col[sample[k]!]!
-        if (v === v) values[m++] = v // skips NaN
+        if (!Number.isNaN(v)) values[m++] = v
       }
     } else {
       for (let i = 0; i < n; i++) {
         const v = col[i]!
-        if (v === v) values[m++] = v
+        if (!Number.isNaN(v)) values[m++] = v
       }
     }
     edges.push(findEdges(values.subarray(0, m).sort(), maxBins))
@@ -79,7 +79,7 @@ export function binMatrix(mapper: BinMapper, X: Matrix): Uint8Array {
     const bins = out.subarray(j * n, (j + 1) * n)
     for (let i = 0; i < n; i++) {
       const x = col[i]!
-      bins[i] = x === x ? countEdgesBelow(padded, x) : mapper.missingBin
+      bins[i] = Number.isNaN(x) ? mapper.missingBin : countEdgesBelow(padded, x)
     }
   }
   return out

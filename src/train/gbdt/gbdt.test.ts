@@ -26,7 +26,10 @@ describe('binning', () => {
       const e = mapper.edges[0]!
       const probes = [...values, ...e, -Infinity, Infinity, e[0]! - 1, e[e.length - 1]! + 1]
       const bins = binMatrix(mapper, matrix([probes]))
-      probes.forEach((x, i) => assert.equal(bins[i], e.findIndex((edge) => x <= edge) === -1 ? e.length : e.findIndex((edge) => x <= edge), `x=${x}, ${maxBins} bins`))
+      for (const [i, x] of probes.entries()) {
+        const above = e.findIndex((edge) => x <= edge)
+        assert.equal(bins[i], above === -1 ? e.length : above, `x=${x}, ${maxBins} bins`)
+      }
     }
   })
 
@@ -43,7 +46,11 @@ describe('fitGbdt', () => {
     const n = 400
     const x = Array.from({ length: n }, () => rng() * 10)
     const y = Float64Array.from(x, (v) => (v > 5 ? 10 : 0))
-    for (let i = 0; i < n; i += 10) (x[i] = Number.NaN), (y[i] = 10) // missing behaves like "high"
+    // Missing behaves like "high".
+    for (let i = 0; i < n; i += 10) {
+      x[i] = Number.NaN
+      y[i] = 10
+    }
     const X = matrix([x])
     const model = fitGbdt(X, y, 'squared_error', 0, { ...defaultGbdtOptions, maxIter: 50, minSamplesLeaf: 5 })
     const raw = predictGbdtRaw(model, matrix([[1, 9, Number.NaN]]))
@@ -83,7 +90,9 @@ describe('fitGbdt', () => {
     const x = Array.from({ length: n }, () => rng())
     const y = Float64Array.from({ length: n }, () => rng()) // pure noise: nothing to learn
     const progress: number[] = []
-    const model = fitGbdt(matrix([x]), y, 'squared_error', 0, { ...defaultGbdtOptions, maxIter: 200, earlyStopping: true, nIterNoChange: 5 }, (p) => progress.push(p.iteration))
+    const model = fitGbdt(matrix([x]), y, 'squared_error', 0, { ...defaultGbdtOptions, maxIter: 200, earlyStopping: true, nIterNoChange: 5 }, (p) =>
+      progress.push(p.iteration),
+    )
     assert.ok(model.iterations < 200, `ran ${model.iterations} iterations`)
     assert.equal(progress.length, model.iterations)
   })

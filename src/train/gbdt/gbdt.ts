@@ -25,9 +25,18 @@ export interface GbdtOptions {
 }
 
 export const defaultGbdtOptions: GbdtOptions = {
-  learningRate: 0.1, maxIter: 100, maxLeafNodes: 31, maxDepth: null, minSamplesLeaf: 20,
-  l2Regularization: 0, maxBins: 255, earlyStopping: 'auto', validationFraction: 0.1,
-  nIterNoChange: 10, tol: 1e-7, seed: 0,
+  learningRate: 0.1,
+  maxIter: 100,
+  maxLeafNodes: 31,
+  maxDepth: null,
+  minSamplesLeaf: 20,
+  l2Regularization: 0,
+  maxBins: 255,
+  earlyStopping: 'auto',
+  validationFraction: 0.1,
+  nIterNoChange: 10,
+  tol: 1e-7,
+  seed: 0,
 }
 
 export interface GbdtProgress {
@@ -51,7 +60,14 @@ export interface GbdtModel {
  * K > 2 classes: K outputs with softmax), shrunk leaf values, and optional early stopping on the
  * validation loss of a held-out fraction. `y` holds targets, or class indices for log loss.
  */
-export function fitGbdt(X: Matrix, y: Float64Array, loss: GbdtLoss, classCount: number, options: GbdtOptions, onProgress?: (p: GbdtProgress) => void): GbdtModel {
+export function fitGbdt(
+  X: Matrix,
+  y: Float64Array,
+  loss: GbdtLoss,
+  classCount: number,
+  options: GbdtOptions,
+  onProgress?: (p: GbdtProgress) => void,
+): GbdtModel {
   const n = X.rows
   const K = loss === 'log_loss' && classCount > 2 ? classCount : 1
   const early = options.earlyStopping === 'auto' ? n > 10_000 : options.earlyStopping
@@ -66,7 +82,15 @@ export function fitGbdt(X: Matrix, y: Float64Array, loss: GbdtLoss, classCount: 
 
   const mapper = fitBinMapper(subsetRows(X, trainRows), options.maxBins, options.seed)
   const binsByFeature = binMatrix(mapper, X)
-  const data: BinnedData = { packed: packBins(binsByFeature, n, X.cols), binsByFeature, rows: n, features: X.cols, edges: mapper.edges, missingBin: mapper.missingBin, binCount: mapper.missingBin + 1 }
+  const data: BinnedData = {
+    packed: packBins(binsByFeature, n, X.cols),
+    binsByFeature,
+    rows: n,
+    features: X.cols,
+    edges: mapper.edges,
+    missingBin: mapper.missingBin,
+    binCount: mapper.missingBin + 1,
+  }
   const baseline = initialRaw(y, trainRows, loss, K, classCount)
   const raw = new Float64Array(n * K)
   for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) raw[i * K + k] = baseline[k]!

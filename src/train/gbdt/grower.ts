@@ -79,15 +79,19 @@ export class TreeGrower {
     order.set(this.#rows)
     const tree: Tree = { feature: [], threshold: [], left: [], right: [], missingLeft: [], value: [] }
     const addNode = () => {
-      tree.feature.push(-1), tree.threshold.push(0), tree.left.push(-1), tree.right.push(-1)
-      tree.missingLeft.push(false), tree.value.push(0)
+      tree.feature.push(-1)
+      tree.threshold.push(0)
+      tree.left.push(-1)
+      tree.right.push(-1)
+      tree.missingLeft.push(false)
+      tree.value.push(0)
       return tree.feature.length - 1
     }
-    const o = this.#options
+    const options = this.#options
     let g = 0
     let h = 0
     for (let i = 0; i < order.length; i++) g += gradients[order[i]!]!
-    if (o.constantHessian) h = order.length
+    if (options.constantHessian) h = order.length
     else for (let i = 0; i < order.length; i++) h += hessians[order[i]!]!
     const hist = this.#buildHistogram(order, 0, order.length, gradients, hessians, this.#rootCounts)
     this.#rootCounts ??= binCounts(hist, this.#width)
@@ -99,17 +103,17 @@ export class TreeGrower {
       let best = 0
       for (let k = 1; k < open.length; k++) if ((open[k]!.split?.gain ?? -1) > (open[best]!.split?.gain ?? -1)) best = k
       const leaf = open[best]!
-      if (leaf.split === undefined || (o.maxLeafNodes !== null && leafCount >= o.maxLeafNodes)) break
+      if (leaf.split === undefined || (options.maxLeafNodes !== null && leafCount >= options.maxLeafNodes)) break
       open.splice(best, 1)
       const [left, right] = this.#splitLeaf(leaf, order, gradients, hessians, tree, addNode)
       leafCount++
       for (const child of [left, right]) {
-        child.split = o.maxDepth !== null && child.depth >= o.maxDepth ? undefined : this.#findSplit(child)
+        child.split = options.maxDepth !== null && child.depth >= options.maxDepth ? undefined : this.#findSplit(child)
         open.push(child)
       }
     }
     for (const leaf of open) {
-      const value = (-leaf.g / (leaf.h + o.l2Regularization)) * o.learningRate
+      const value = (-leaf.g / (leaf.h + options.l2Regularization)) * options.learningRate
       tree.value[leaf.node] = value
       for (let i = leaf.start; i < leaf.end; i++) rowUpdate[order[i]!] = value
       this.#pool.push(leaf.hist)
@@ -148,12 +152,23 @@ export class TreeGrower {
     tree.right[leaf.node] = rightNode
     const mid = l
     const smallIsLeft = mid - leaf.start <= leaf.end - mid
-    const small = smallIsLeft ? this.#buildHistogram(order, leaf.start, mid, gradients, hessians) : this.#buildHistogram(order, mid, leaf.end, gradients, hessians)
+    const small = smallIsLeft
+      ? this.#buildHistogram(order, leaf.start, mid, gradients, hessians)
+      : this.#buildHistogram(order, mid, leaf.end, gradients, hessians)
     const large = leaf.hist // reuse the parent's buffer: parent - small
     for (let k = 0; k < large.length; k++) large[k] = large[k]! - small[k]!
     const depth = leaf.depth + 1
     const left: Leaf = { node: leftNode, start: leaf.start, end: mid, depth, g: s.gLeft, h: s.hLeft, hist: smallIsLeft ? small : large, split: undefined }
-    const right: Leaf = { node: rightNode, start: mid, end: leaf.end, depth, g: leaf.g - s.gLeft, h: leaf.h - s.hLeft, hist: smallIsLeft ? large : small, split: undefined }
+    const right: Leaf = {
+      node: rightNode,
+      start: mid,
+      end: leaf.end,
+      depth,
+      g: leaf.g - s.gLeft,
+      h: leaf.h - s.hLeft,
+      hist: smallIsLeft ? large : small,
+      split: undefined,
+    }
     return [left, right]
   }
 
@@ -166,11 +181,11 @@ export class TreeGrower {
   }
 
   #findSplit(leaf: Leaf): Split | undefined {
-    const o = this.#options
+    const options = this.#options
     const d = this.#data
     const count = leaf.end - leaf.start
-    if (count < 2 * o.minSamplesLeaf) return undefined
-    const lambda = o.l2Regularization
+    if (count < 2 * options.minSamplesLeaf) return undefined
+    const lambda = options.l2Regularization
     const parentScore = (leaf.g * leaf.g) / (leaf.h + lambda)
     let best: Split | undefined
     const hist = leaf.hist
@@ -195,8 +210,8 @@ export class TreeGrower {
           hl += hist[k + 1]!
           nl += hist[k + c]!
           const nr = count - nl
-          if (nl < o.minSamplesLeaf) continue
-          if (nr < o.minSamplesLeaf) break
+          if (nl < options.minSamplesLeaf) continue
+          if (nr < options.minSamplesLeaf) break
           const hr = leaf.h - hl
           if (hl < minHessianToSplit || hr < minHessianToSplit) continue
           const gr = leaf.g - gl

@@ -14,7 +14,17 @@ function fixture(rows: number, features: number, binCount: number) {
 }
 
 /** One (row, feature) at a time, straight from the column-major bins. */
-function naiveHistogram(binsByFeature: Uint8Array, rows: number, features: number, binCount: number, order: Uint32Array, start: number, end: number, g: Float64Array, h: Float64Array | undefined): number[][] {
+function naiveHistogram(
+  binsByFeature: Uint8Array,
+  rows: number,
+  features: number,
+  binCount: number,
+  order: Uint32Array,
+  start: number,
+  end: number,
+  g: Float64Array,
+  h: Float64Array | undefined,
+): number[][] {
   const out = Array.from({ length: features * binCount }, () => [0, 0, 0])
   for (let i = start; i < end; i++) {
     const row = order[i]!
@@ -59,7 +69,17 @@ describe('buildHistogram', () => {
       const counted = new Float64Array(histogramSize(packed, binCount, width))
       buildHistogram(counted, packed, binCount, order, 0, order.length, gradients, h)
       const given = new Float64Array(counted.length)
-      buildHistogram(given, packed, binCount, order, 0, order.length, gradients.map((g) => -g), h, binCounts(counted, width))
+      buildHistogram(
+        given,
+        packed,
+        binCount,
+        order,
+        0,
+        order.length,
+        gradients.map((g) => -g),
+        h,
+        binCounts(counted, width),
+      )
       // Negated gradients sum to exactly the negated sums (rounding is symmetric); 0 - x keeps empty bins at +0.
       for (let k = 0; k < counted.length; k++) assert.equal(given[k], k % width === 0 ? 0 - counted[k]! : counted[k])
     })

@@ -40,8 +40,14 @@ export function histogramSize(bins: PackedBins, binCount: number, width: 2 | 3):
  * histogram of the same rows), are copied in instead of being counted again.
  */
 export function buildHistogram(
-  hist: Float64Array, bins: PackedBins, binCount: number,
-  order: Uint32Array, start: number, end: number, gradients: Float64Array, hessians: Float64Array | undefined,
+  hist: Float64Array,
+  bins: PackedBins,
+  binCount: number,
+  order: Uint32Array,
+  start: number,
+  end: number,
+  gradients: Float64Array,
+  hessians: Float64Array | undefined,
   counts?: Float64Array,
 ): void {
   hist.fill(0)
@@ -68,7 +74,15 @@ export function binCounts(hist: Float64Array, width: 2 | 3): Float64Array {
 // The four kernels below differ only in which cells they update. They are written out rather than
 // one loop with flags: the loop is most of a fit, and a flag tested for every update is work these
 // do not do (and a branch V8 does not hoist out of the inner loop).
-function addGradientsAndCounts(hist: Float64Array, bins: PackedBins, stride: number, order: Uint32Array, start: number, end: number, gradients: Float64Array): void {
+function addGradientsAndCounts(
+  hist: Float64Array,
+  bins: PackedBins,
+  stride: number,
+  order: Uint32Array,
+  start: number,
+  end: number,
+  gradients: Float64Array,
+): void {
   const { words, wordsPerRow } = bins
   const stride4 = stride * 4
   for (let i = start; i < end; i++) {
@@ -92,7 +106,16 @@ function addGradientsAndCounts(hist: Float64Array, bins: PackedBins, stride: num
   }
 }
 
-function addGradientsHessiansAndCounts(hist: Float64Array, bins: PackedBins, stride: number, order: Uint32Array, start: number, end: number, gradients: Float64Array, hessians: Float64Array): void {
+function addGradientsHessiansAndCounts(
+  hist: Float64Array,
+  bins: PackedBins,
+  stride: number,
+  order: Uint32Array,
+  start: number,
+  end: number,
+  gradients: Float64Array,
+  hessians: Float64Array,
+): void {
   const { words, wordsPerRow } = bins
   const stride4 = stride * 4
   for (let i = start; i < end; i++) {
@@ -141,7 +164,16 @@ function addGradients(hist: Float64Array, bins: PackedBins, stride: number, orde
   }
 }
 
-function addGradientsAndHessians(hist: Float64Array, bins: PackedBins, stride: number, order: Uint32Array, start: number, end: number, gradients: Float64Array, hessians: Float64Array): void {
+function addGradientsAndHessians(
+  hist: Float64Array,
+  bins: PackedBins,
+  stride: number,
+  order: Uint32Array,
+  start: number,
+  end: number,
+  gradients: Float64Array,
+  hessians: Float64Array,
+): void {
   const { words, wordsPerRow } = bins
   const stride4 = stride * 4
   for (let i = start; i < end; i++) {

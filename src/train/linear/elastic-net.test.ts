@@ -64,7 +64,10 @@ describe('fitLeastSquares', () => {
   it('recovers exact coefficients from noiseless data', () => {
     const { X, y } = synthetic(50, [1.5, -2, 0.25], 3, 0)
     const fit = fitLeastSquares(X, y, 0)
-    assert.deepEqual(Array.from(fit.coef, (v) => Number(v.toFixed(9))), [1.5, -2, 0.25])
+    assert.deepEqual(
+      Array.from(fit.coef, (v) => Number(v.toFixed(9))),
+      [1.5, -2, 0.25],
+    )
     assert.ok(Math.abs(fit.intercept - 3) < 1e-9)
   })
 

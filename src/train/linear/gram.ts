@@ -49,8 +49,14 @@ function add2x4(g: Float64Array, width: number, block: Float64Array, a: number, 
   const yo = b * rowBlock
   const r0 = a * width + b
   const r1 = r0 + width
-  let s00 = g[r0]!, s01 = g[r0 + 1]!, s02 = g[r0 + 2]!, s03 = g[r0 + 3]!
-  let s10 = g[r1]!, s11 = g[r1 + 1]!, s12 = g[r1 + 2]!, s13 = g[r1 + 3]!
+  let s00 = g[r0]!,
+    s01 = g[r0 + 1]!,
+    s02 = g[r0 + 2]!,
+    s03 = g[r0 + 3]!
+  let s10 = g[r1]!,
+    s11 = g[r1 + 1]!,
+    s12 = g[r1 + 2]!,
+    s13 = g[r1 + 3]!
   for (let i = 0; i < m; i++) {
     const x0 = block[x0o + i]!
     const x1 = block[x1o + i]!
@@ -67,6 +73,12 @@ function add2x4(g: Float64Array, width: number, block: Float64Array, a: number, 
     s12 += x1 * y2
     s13 += x1 * y3
   }
-  g[r0] = s00, g[r0 + 1] = s01, g[r0 + 2] = s02, g[r0 + 3] = s03
-  g[r1] = s10, g[r1 + 1] = s11, g[r1 + 2] = s12, g[r1 + 3] = s13
+  g[r0] = s00
+  g[r0 + 1] = s01
+  g[r0 + 2] = s02
+  g[r0 + 3] = s03
+  g[r1] = s10
+  g[r1 + 1] = s11
+  g[r1 + 2] = s12
+  g[r1 + 3] = s13
 }

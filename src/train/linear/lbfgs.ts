@@ -42,7 +42,8 @@ export function minimizeLbfgs(f: Objective, x0: Float64Array, options: LbfgsOpti
       alphas[k] = a
       axpyv(-a, yv[k]!, d)
     }
-    const gamma = s.length > 0 ? dotv(s[s.length - 1]!, yv[yv.length - 1]!) / dotv(yv[yv.length - 1]!, yv[yv.length - 1]!) : 1 / Math.max(1, Math.sqrt(dotv(g, g)))
+    const gamma =
+      s.length > 0 ? dotv(s[s.length - 1]!, yv[yv.length - 1]!) / dotv(yv[yv.length - 1]!, yv[yv.length - 1]!) : 1 / Math.max(1, Math.sqrt(dotv(g, g)))
     for (let i = 0; i < n; i++) d[i] = d[i]! * gamma
     for (let k = 0; k < s.length; k++) {
       const b = rho[k]! * dotv(yv[k]!, d)
@@ -73,7 +74,11 @@ export function minimizeLbfgs(f: Objective, x0: Float64Array, options: LbfgsOpti
     }
     const sy = dotv(sk, yk)
     if (sy > 1e-12) {
-      if (s.length === m) (s.shift(), yv.shift(), rho.shift())
+      if (s.length === m) {
+        s.shift()
+        yv.shift()
+        rho.shift()
+      }
       s.push(sk)
       yv.push(yk)
       rho.push(1 / sy)

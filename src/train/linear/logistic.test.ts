@@ -77,7 +77,10 @@ describe('fitLogistic', () => {
       let bestZ = -Infinity
       for (let k = 0; k < 3; k++) {
         const z = fit.intercept[k]! + fit.coef[k * 2]! * X.data[i]! + fit.coef[k * 2 + 1]! * X.data[X.rows + i]!
-        if (z > bestZ) (bestZ = z), (best = k)
+        if (z > bestZ) {
+          bestZ = z
+          best = k
+        }
       }
       if (best === y[i]) hits++
     }

@@ -71,14 +71,29 @@ export function fitLogistic(X: ColumnMatrix, y: Uint32Array, classCount: number,
  * in order for z, rows in order for the gradient), as a column-at-a-time loop would. One exp per
  * row serves both the loss and the sigmoid.
  */
-function addBinaryBlock(columns: readonly Float64Array[], y: Uint32Array, theta: Float64Array, start: number, m: number, z: Float64Array, resid: Float64Array, grad: Float64Array): number {
+function addBinaryBlock(
+  columns: readonly Float64Array[],
+  y: Uint32Array,
+  theta: Float64Array,
+  start: number,
+  m: number,
+  z: Float64Array,
+  resid: Float64Array,
+  grad: Float64Array,
+): number {
   const p = columns.length
   z.fill(theta[p]!, 0, m)
   let j = 0
   for (; j + 4 <= p; j += 4) {
-    const w0 = theta[j]!, w1 = theta[j + 1]!, w2 = theta[j + 2]!, w3 = theta[j + 3]!
+    const w0 = theta[j]!,
+      w1 = theta[j + 1]!,
+      w2 = theta[j + 2]!,
+      w3 = theta[j + 3]!
     if (w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0) continue
-    const x0 = columns[j]!, x1 = columns[j + 1]!, x2 = columns[j + 2]!, x3 = columns[j + 3]!
+    const x0 = columns[j]!,
+      x1 = columns[j + 1]!,
+      x2 = columns[j + 2]!,
+      x3 = columns[j + 3]!
     for (let i = 0; i < m; i++) z[i] = z[i]! + w0 * x0[start + i]! + w1 * x1[start + i]! + w2 * x2[start + i]! + w3 * x3[start + i]!
   }
   for (; j < p; j++) {
@@ -102,8 +117,14 @@ function addBinaryBlock(columns: readonly Float64Array[], y: Uint32Array, theta:
   grad[p] = gb
   j = 0
   for (; j + 4 <= p; j += 4) {
-    const x0 = columns[j]!, x1 = columns[j + 1]!, x2 = columns[j + 2]!, x3 = columns[j + 3]!
-    let s0 = grad[j]!, s1 = grad[j + 1]!, s2 = grad[j + 2]!, s3 = grad[j + 3]!
+    const x0 = columns[j]!,
+      x1 = columns[j + 1]!,
+      x2 = columns[j + 2]!,
+      x3 = columns[j + 3]!
+    let s0 = grad[j]!,
+      s1 = grad[j + 1]!,
+      s2 = grad[j + 2]!,
+      s3 = grad[j + 3]!
     for (let i = 0; i < m; i++) {
       const r = resid[i]!
       s0 += x0[start + i]! * r
@@ -111,7 +132,10 @@ function addBinaryBlock(columns: readonly Float64Array[], y: Uint32Array, theta:
       s2 += x2[start + i]! * r
       s3 += x3[start + i]! * r
     }
-    grad[j] = s0, grad[j + 1] = s1, grad[j + 2] = s2, grad[j + 3] = s3
+    grad[j] = s0
+    grad[j + 1] = s1
+    grad[j + 2] = s2
+    grad[j + 3] = s3
   }
   for (; j < p; j++) {
     const x = columns[j]!
@@ -123,7 +147,17 @@ function addBinaryBlock(columns: readonly Float64Array[], y: Uint32Array, theta:
 }
 
 /** The multinomial objective's share of one block of rows (as `addBinaryBlock`, K scores per row). */
-function addMultinomialBlock(columns: readonly Float64Array[], y: Uint32Array, theta: Float64Array, K: number, start: number, m: number, z: Float64Array, resid: Float64Array, grad: Float64Array): number {
+function addMultinomialBlock(
+  columns: readonly Float64Array[],
+  y: Uint32Array,
+  theta: Float64Array,
+  K: number,
+  start: number,
+  m: number,
+  z: Float64Array,
+  resid: Float64Array,
+  grad: Float64Array,
+): number {
   const p = columns.length
   let loss = 0
   for (let k = 0; k < K; k++) {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { type RunningServer, startServer } from '../../integration/server-process.js'
-import { api, launchBrowser, missingBrowser, openPage } from './browser-harness.js'
+import { tempDir } from '../../testing/fixtures.js'
+import { api, launchBrowser, missingBrowser, openPage } from './test-harness.js'
 
 const skip = missingBrowser()
 const token = `ui-token-${Math.random().toString(36).slice(2)}`
@@ -18,22 +17,26 @@ describe('web UI on a server that needs a token', { skip, timeout: 120_000 }, ()
   let runId: string
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-ui-auth-'))
+    dir = await tempDir('ui-auth')
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
-      WHARF_AUTH_TOKEN: token, WHARF_PROJECT_FILE: join(dir, 'none.yaml'),
+      WHARF_AUTH_TOKEN: token,
+      WHARF_PROJECT_FILE: join(dir, 'none.yaml'),
     })
     const { experiment_id } = await api(server.url, 'POST', 'mlflow/experiments/create', { name: 'guarded' }, token)
     const { run } = await api(server.url, 'POST', 'mlflow/runs/create', { experiment_id, run_name: 'guarded-run' }, token)
     runId = run.info.run_id
     const root = String(run.info.artifact_uri).replace(/^mlflow-artifacts:\/*/, '')
-    const put = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${root}/secret-notes.txt`, { method: 'PUT', body: 'only with the token', headers: { authorization: `Bearer ${token}` } })
+    const put = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${root}/secret-notes.txt`, {
+      method: 'PUT',
+      body: 'only with the token',
+      headers: { authorization: `Bearer ${token}` },
+    })
     assert.equal(put.status, 200)
     browser = await launchBrowser()
   })
   after(async () => {
     await browser?.close()
     await server?.stop()
-    await rm(dir, { recursive: true, force: true })
   })
 
   it('asks for the token once, says when it is refused, keeps it for the session, and never puts it in a URL', async () => {
@@ -56,7 +59,10 @@ describe('web UI on a server that needs a token', { skip, timeout: 120_000 }, ()
 
     // Every request that had waited for the token went again with it: the run, then its files.
     await page.getByRole('heading', { name: 'guarded-run' }).waitFor()
-    await page.getByRole('tree', { name: 'Artifact files' }).getByRole('button', { name: /secret-notes\.txt/ }).click()
+    await page
+      .getByRole('navigation', { name: 'Artifacts' })
+      .getByRole('button', { name: /secret-notes\.txt/ })
+      .click()
     await page.locator('pre.code').filter({ hasText: 'only with the token' }).waitFor()
     assert.equal(await page.evaluate('sessionStorage.getItem("wharf.token")'), token)
     assert.equal(await page.evaluate('localStorage.getItem("wharf.token")'), null)
@@ -64,7 +70,10 @@ describe('web UI on a server that needs a token', { skip, timeout: 120_000 }, ()
     await page.reload()
     await page.getByRole('heading', { name: 'guarded-run' }).waitFor()
     assert.equal(await dialog.isVisible(), false, 'no second prompt in the same session')
-    assert.ok(requests.every((u) => !u.includes(token)), 'the token is never in a URL')
+    assert.ok(
+      requests.every((u) => !u.includes(token)),
+      'the token is never in a URL',
+    )
     w.assertNoConsoleErrors()
 
     const other = await openPage(browser)

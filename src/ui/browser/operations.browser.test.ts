@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Browser } from 'playwright-core'
 import { appRoot, wharfBin } from '../../app-paths.js'
 import { type RunningServer, startServer } from '../../integration/server-process.js'
-import { api, eventually, launchBrowser, missingBrowser, openPage, type WatchedPage } from './browser-harness.js'
+import { tempDir, waitFor } from '../../testing/fixtures.js'
+import { api, launchBrowser, missingBrowser, openPage, type WatchedPage } from './test-harness.js'
 
 const skip = missingBrowser()
 const demoSecret = `demo-secret-${Math.random().toString(36).slice(2)}`
@@ -52,7 +52,10 @@ stages:
         promote: { model: diabetes, from: staging, to: production }
 `
 
-const row = { columns: ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'], data: [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176]] }
+const row = {
+  columns: ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'],
+  data: [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176]],
+}
 
 describe('web UI: pipelines with approval, deployments, registry aliases', { skip, timeout: 600_000, concurrency: false }, () => {
   let dir: string
@@ -62,7 +65,7 @@ describe('web UI: pipelines with approval, deployments, registry aliases', { ski
   let runner: { child: ChildProcess; done: Promise<{ code: number | null; output: string }> }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-ui-ops-'))
+    dir = await tempDir('ui-ops')
     await writeFile(join(dir, 'wharf.yaml'), pipelineFile)
     await copyFile(join(appRoot, 'examples', 'diabetes', 'diabetes.csv'), join(dir, 'diabetes.csv'))
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
@@ -75,11 +78,17 @@ describe('web UI: pipelines with approval, deployments, registry aliases', { ski
     runner?.child.kill('SIGTERM')
     // Serving processes outlive the server on purpose (it adopts them on restart): stop them here.
     const listed = await api(base, 'GET', 'wharf/deployments/list').catch(() => ({ endpoints: [] }))
-    for (const e of listed.endpoints) for (const i of e.instances) if (i.pid) try { process.kill(i.pid, 'SIGTERM') } catch { /* gone */ }
+    for (const e of listed.endpoints)
+      for (const i of e.instances)
+        if (i.pid)
+          try {
+            process.kill(i.pid, 'SIGTERM')
+          } catch {
+            /* gone */
+          }
     await browser?.close()
     await server?.stop()
     await sleep(300)
-    await rm(dir, { recursive: true, force: true })
   })
 
   const open = async (path: string): Promise<WatchedPage> => {
@@ -108,9 +117,10 @@ describe('web UI: pipelines with approval, deployments, registry aliases', { ski
     const approval = page.getByRole('region', { name: 'Approval for gate' })
     await approval.waitFor()
     const timeline = page.getByRole('list', { name: 'Stage timeline' })
-    assert.deepEqual(await timeline.locator('[data-stage]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-stage')}:${e.getAttribute('data-status')}`)), [
-      'train:succeeded', 'staging:succeeded', 'gate:running', 'production:pending',
-    ])
+    assert.deepEqual(
+      await timeline.locator('[data-stage]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-stage')}:${e.getAttribute('data-status')}`)),
+      ['train:succeeded', 'staging:succeeded', 'gate:running', 'production:pending'],
+    )
     await w.screenshot('pipeline-run-waiting')
 
     await approval.getByRole('button', { name: 'Approve' }).click()
@@ -121,8 +131,12 @@ describe('web UI: pipelines with approval, deployments, registry aliases', { ski
     assert.equal(finished.code, 0, finished.output)
     assert.doesNotMatch(finished.output, new RegExp(demoSecret))
 
-    await page.getByRole('heading', { name: /diabetes/ }).locator('..').getByText('succeeded').waitFor({ timeout: 30_000 })
-    await eventually('every stage succeeded', async () => {
+    await page
+      .getByRole('heading', { name: /diabetes/ })
+      .locator('..')
+      .getByText('succeeded')
+      .waitFor({ timeout: 30_000 })
+    await waitFor('every stage succeeded', async () => {
       const states = await timeline.locator('[data-stage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))
       return states.every((s) => s === 'succeeded') ? true : undefined
     })
@@ -164,7 +178,11 @@ describe('web UI: pipelines with approval, deployments, registry aliases', { ski
     let isSending = true
     const traffic = (async () => {
       while (isSending) {
-        const res = await fetch(`${production.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_split: row }) })
+        const res = await fetch(`${production.url}/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ dataframe_split: row }),
+        })
         assert.equal(res.status, 200)
         await res.arrayBuffer()
         await sleep(5)
@@ -172,7 +190,12 @@ describe('web UI: pipelines with approval, deployments, registry aliases', { ski
     })()
     try {
       const live = prod.locator('tr[data-version="1"]')
-      await eventually('a live request rate', async () => (/^\d+\.\d\/s$/.test(await live.locator('.live-rate').innerText()) && (await live.locator('.live-rate').innerText()) !== '0.0/s' ? true : undefined), 60_000)
+      await waitFor(
+        'a live request rate',
+        async () =>
+          /^\d+\.\d\/s$/.test(await live.locator('.live-rate').innerText()) && (await live.locator('.live-rate').innerText()) !== '0.0/s' ? true : undefined,
+        60_000,
+      )
       assert.match(await live.locator('.live-p50').innerText(), /^[\d.]+ ms$/)
       assert.match(await live.locator('.live-p99').innerText(), /^[\d.]+ ms$/)
       await w.screenshot('deployments')
@@ -184,6 +207,13 @@ describe('web UI: pipelines with approval, deployments, registry aliases', { ski
     assert.match(await history.innerText(), /promote/)
     assert.match(await history.innerText(), /production/)
     w.assertNoConsoleErrors()
+
+    const narrow = await openPage(browser, { width: 390, height: 844 })
+    await narrow.page.goto(`${base}/deployments`)
+    await narrow.page.locator('[data-endpoint="production/diabetes"] tr[data-version="1"]').waitFor()
+    assert.ok(((await narrow.page.evaluate('document.documentElement.scrollWidth')) as number) <= 390, 'no page-wide horizontal scroll at 390 px')
+    await narrow.screenshot('deployments-390px')
+    narrow.assertNoConsoleErrors()
   })
 
   it('sets, moves and deletes an alias on the model page, as the API then reads it, and links a version to its run', async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { type RunningServer, startServer } from '../../integration/server-process.js'
-import { api, eventually, launchBrowser, missingBrowser, openPage, type WatchedPage } from './browser-harness.js'
-import { csvText, historySteps, type SeededRun, seedManyRuns, seedTracking } from './tracking-data.js'
+import { tempDir, waitFor } from '../../testing/fixtures.js'
+import { api, launchBrowser, missingBrowser, openPage, type WatchedPage } from './test-harness.js'
+import { csvText, historySteps, type SeededRun, seedManyRuns, seedTracking } from './test-tracking-data.js'
 
 const skip = missingBrowser()
 const manyRuns = 1200
@@ -25,8 +25,10 @@ describe('web UI: experiments, runs, charts, artifacts, compare', { skip, timeou
   let manyExperimentId: string
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wharf-ui-tracking-'))
-    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], { WHARF_PROJECT_FILE: join(dir, 'none.yaml') })
+    dir = await tempDir('ui-tracking')
+    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
+      WHARF_PROJECT_FILE: join(dir, 'none.yaml'),
+    })
     base = server.url
     ;({ experimentId, runs } = await seedTracking(base))
     manyExperimentId = await seedManyRuns(base, manyRuns)
@@ -35,7 +37,6 @@ describe('web UI: experiments, runs, charts, artifacts, compare', { skip, timeou
   after(async () => {
     await browser?.close()
     await server?.stop()
-    await rm(dir, { recursive: true, force: true })
   })
 
   const open = async (path: string, options: Parameters<typeof openPage>[1] = {}): Promise<WatchedPage> => {
@@ -88,30 +89,37 @@ describe('web UI: experiments, runs, charts, artifacts, compare', { skip, timeou
     const rowOf = (name: string) => table.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) })
     // Default columns: the first metric and param keys (rmse among them), once the keys are listed.
     await table.getByRole('button', { name: 'Sort by rmse' }).waitFor()
-    await eventually('the rmse values', async () => ((await rowOf('alpha-run').getByRole('cell').allInnerTexts()).includes('0.42') ? true : undefined))
+    await waitFor('the rmse values', async () => ((await rowOf('alpha-run').getByRole('cell').allInnerTexts()).includes('0.42') ? true : undefined))
     for (const r of runs) {
       const cells = await rowOf(r.name).getByRole('cell').allInnerTexts()
       assert.ok(cells.includes(String(r.rmse)), `${r.name}: ${cells.join(' | ')}`)
       assert.ok(cells.includes(r.lr), `${r.name} lr`)
       assert.ok(cells.includes('finished'), `${r.name} status`)
       assert.ok(cells.includes('ana'), `${r.name} user`)
-      assert.ok(cells.some((c) => /^1 min 3\d s$/.test(c)), `${r.name} duration: ${cells.join(' | ')}`)
+      assert.ok(
+        cells.some((c) => /^1 min 3\d s$/.test(c)),
+        `${r.name} duration: ${cells.join(' | ')}`,
+      )
     }
     await w.screenshot('runs-table')
 
     await table.getByRole('button', { name: 'Sort by rmse' }).click()
-    await eventually('descending rmse order', async () => {
+    await waitFor('descending rmse order', async () => {
       const names = await table.getByRole('row').getByRole('link').allInnerTexts()
       return names.join(',') === 'beta-run,alpha-run,gamma-run' ? true : undefined
     })
     await table.getByRole('button', { name: 'Sort by rmse' }).click()
-    await eventually('ascending rmse order', async () => ((await table.getByRole('row').getByRole('link').allInnerTexts()).join(',') === 'gamma-run,alpha-run,beta-run' ? true : undefined))
+    await waitFor('ascending rmse order', async () =>
+      (await table.getByRole('row').getByRole('link').allInnerTexts()).join(',') === 'gamma-run,alpha-run,beta-run' ? true : undefined,
+    )
     assert.match(page.url(), /sort=metrics%3AASC%3Armse/)
 
     const filterBox = page.getByRole('searchbox', { name: 'Filter runs (MLflow search syntax)' })
     await filterBox.fill("metrics.rmse < 0.5 and params.model = 'gbdt'")
     await filterBox.press('Enter')
-    await eventually('the filtered rows', async () => ((await table.getByRole('row').getByRole('link').allInnerTexts()).sort().join(',') === 'alpha-run,gamma-run' ? true : undefined))
+    await waitFor('the filtered rows', async () =>
+      (await table.getByRole('row').getByRole('link').allInnerTexts()).sort().join(',') === 'alpha-run,gamma-run' ? true : undefined,
+    )
 
     const bad = 'metrics.rmse >> 1'
     const expected = await api(base, 'POST', 'mlflow/runs/search', { experiment_ids: [experimentId], filter: bad }).catch((e) => e.body)
@@ -171,7 +179,7 @@ describe('web UI: experiments, runs, charts, artifacts, compare', { skip, timeou
     assert.equal(await chart.getAttribute('data-series-count'), '1')
     assert.equal(await chart.getAttribute('data-points'), String(historySteps))
     await page.getByRole('checkbox', { name: 'loss' }).check()
-    await eventually('two series', async () => ((await chart.getAttribute('data-series-count')) === '2' ? true : undefined))
+    await waitFor('two series', async () => ((await chart.getAttribute('data-series-count')) === '2' ? true : undefined))
     assert.equal(await chart.getAttribute('data-points'), String(2 * historySteps))
     await page.getByRole('checkbox', { name: 'Log scale' }).check()
     await page.locator('.chart canvas').waitFor()
@@ -192,7 +200,7 @@ describe('web UI: experiments, runs, charts, artifacts, compare', { skip, timeou
   it('browses and previews artifacts: text, JSON, CSV as a table, an image, the MLmodel signature, and downloads', async () => {
     const w = await open(`/runs/${runs[0]!.runId}?tab=artifacts`)
     const { page } = w
-    const tree = page.getByRole('tree', { name: 'Artifact files' })
+    const tree = page.getByRole('navigation', { name: 'Artifacts' })
     await tree.getByRole('button', { name: /notes\.txt/ }).click()
     await page.locator('pre.code').filter({ hasText: 'Nothing unusual happened.' }).waitFor()
 
@@ -209,7 +217,9 @@ describe('web UI: experiments, runs, charts, artifacts, compare', { skip, timeou
     await tree.getByRole('button', { name: /plot\.png/ }).click()
     const image = page.getByRole('img', { name: 'plot.png' })
     await image.waitFor()
-    await eventually('the image to decode', async () => ((await image.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)) === 4 ? true : undefined))
+    await waitFor('the image to decode', async () =>
+      (await image.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)) === 4 ? true : undefined,
+    )
 
     await tree.getByRole('button', { name: 'model/' }).click()
     await tree.getByRole('button', { name: /MLmodel/ }).click()
@@ -239,7 +249,7 @@ describe('web UI: experiments, runs, charts, artifacts, compare', { skip, timeou
     await page.getByRole('heading', { name: 'Compare 3 runs' }).waitFor()
     await page.getByRole('combobox', { name: 'Metric' }).selectOption('loss')
     const curves = page.locator('.metric-panel .chart[data-series-count]')
-    await eventually('three curves', async () => ((await curves.getAttribute('data-series-count')) === '3' ? true : undefined))
+    await waitFor('three curves', async () => ((await curves.getAttribute('data-series-count')) === '3' ? true : undefined))
     assert.equal(await curves.getAttribute('data-points'), String(3 * historySteps))
     const legend = await page.locator('.metric-panel .u-legend').innerText()
     for (const r of runs) assert.ok(legend.includes(r.name), legend)
@@ -247,7 +257,7 @@ describe('web UI: experiments, runs, charts, artifacts, compare', { skip, timeou
     await page.getByRole('combobox', { name: 'X' }).selectOption('param:lr')
     await page.getByRole('combobox', { name: 'Y' }).selectOption('metric:rmse')
     const scatter = page.getByRole('img', { name: 'metric:rmse against param:lr' })
-    await eventually('three points', async () => ((await scatter.getAttribute('data-points')) === '3' ? true : undefined))
+    await waitFor('three points', async () => ((await scatter.getAttribute('data-points')) === '3' ? true : undefined))
 
     const differing = page.getByRole('table', { name: 'Parameters that differ' })
     assert.deepEqual(await differing.locator('thead th').allInnerTexts(), ['Run', 'lr', 'model', 'accuracy', 'loss', 'rmse'])

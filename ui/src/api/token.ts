@@ -31,7 +31,9 @@ export const tokenPrompt = {
   },
 }
 
-const notify = () => listeners.forEach((l) => l())
+const notify = () => {
+  for (const listener of listeners) listener()
+}
 
 /** Opens the prompt (once, however many requests were refused) and resolves when a token is given. */
 export function askForToken(rejected: boolean): Promise<void> {

@@ -1,7 +1,19 @@
 import { getBlob, getJson, sendJson } from './http.js'
 import type {
-  DeployChange, Endpoint, Experiment, FileInfo, InstanceTraffic, LogLine, MetricSeries, ModelVersion, PipelineRun,
-  RegisteredModel, RegistryEvent, Run, RunKeys, RunRow,
+  DeployChange,
+  Endpoint,
+  Experiment,
+  FileInfo,
+  InstanceTraffic,
+  LogLine,
+  MetricSeries,
+  ModelVersion,
+  PipelineRun,
+  RegisteredModel,
+  RegistryEvent,
+  Run,
+  RunKeys,
+  RunRow,
 } from './types.js'
 
 /**
@@ -15,7 +27,12 @@ const artifactProxy = '/ajax-api/2.0/mlflow-artifacts/artifacts'
 
 export const experiments = {
   search: (filter: string | undefined, viewType = 'ACTIVE_ONLY') =>
-    getJson<{ experiments?: Experiment[] }>(`${mlflow}/experiments/search`, { max_results: 1000, filter, view_type: viewType, order_by: ['last_update_time DESC'] }),
+    getJson<{ experiments?: Experiment[] }>(`${mlflow}/experiments/search`, {
+      max_results: 1000,
+      filter,
+      view_type: viewType,
+      order_by: ['last_update_time DESC'],
+    }),
   get: (id: string) => getJson<{ experiment: Experiment }>(`${mlflow}/experiments/get`, { experiment_id: id }),
   create: (name: string) => sendJson<{ experiment_id: string }>('POST', `${mlflow}/experiments/create`, { name }),
   rename: (id: string, newName: string) => sendJson('POST', `${mlflow}/experiments/update`, { experiment_id: id, new_name: newName }),
@@ -40,8 +57,14 @@ export const runs = {
       'POST',
       `${wharf}/runs/table`,
       {
-        experiment_ids: q.experimentIds, filter: q.filter || undefined, order_by: q.orderBy, metrics: q.metrics, params: q.params,
-        tags: q.tags, max_results: q.maxResults, page_token: q.pageToken,
+        experiment_ids: q.experimentIds,
+        filter: q.filter || undefined,
+        order_by: q.orderBy,
+        metrics: q.metrics,
+        params: q.params,
+        tags: q.tags,
+        max_results: q.maxResults,
+        page_token: q.pageToken,
       },
       signal,
     ),
@@ -63,7 +86,8 @@ export function proxyRootOf(artifactUri: string | undefined): string | undefined
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/')
 
 export const artifacts = {
-  list: (runId: string, path: string) => getJson<{ files?: FileInfo[]; root_uri?: string }>(`${mlflow}/artifacts/list`, { run_id: runId, path: path || undefined }),
+  list: (runId: string, path: string) =>
+    getJson<{ files?: FileInfo[]; root_uri?: string }>(`${mlflow}/artifacts/list`, { run_id: runId, path: path || undefined }),
   blob: (root: string, path: string, signal?: AbortSignal) => getBlob(`${artifactProxy}/${encodePath(`${root}/${path}`)}`, signal),
 }
 
@@ -72,8 +96,13 @@ export const registry = {
     getJson<{ registered_models?: RegisteredModel[] }>(`${mlflow}/registered-models/search`, { max_results: 1000, filter, order_by: ['name ASC'] }),
   get: (name: string) => getJson<{ registered_model: RegisteredModel }>(`${mlflow}/registered-models/get`, { name }),
   versions: (name: string) =>
-    getJson<{ model_versions?: ModelVersion[] }>(`${mlflow}/model-versions/search`, { filter: `name = '${name.replace(/'/g, "\\'")}'`, max_results: 1000, order_by: ['version_number DESC'] }),
-  versionsOfRun: (runId: string) => getJson<{ model_versions?: ModelVersion[] }>(`${mlflow}/model-versions/search`, { filter: `run_id = '${runId.replace(/'/g, '')}'`, max_results: 100 }),
+    getJson<{ model_versions?: ModelVersion[] }>(`${mlflow}/model-versions/search`, {
+      filter: `name = '${name.replace(/'/g, "\\'")}'`,
+      max_results: 1000,
+      order_by: ['version_number DESC'],
+    }),
+  versionsOfRun: (runId: string) =>
+    getJson<{ model_versions?: ModelVersion[] }>(`${mlflow}/model-versions/search`, { filter: `run_id = '${runId.replace(/'/g, '')}'`, max_results: 100 }),
   version: (name: string, version: string) => getJson<{ model_version: ModelVersion }>(`${mlflow}/model-versions/get`, { name, version }),
   setAlias: (name: string, alias: string, version: string) => sendJson('POST', `${mlflow}/registered-models/alias`, { name, alias, version }),
   deleteAlias: (name: string, alias: string) => sendJson('DELETE', `${mlflow}/registered-models/alias`, { name, alias }),
@@ -94,14 +123,14 @@ export const deployments = {
   environments: () => getJson<{ environments: { name: string; target: string }[] }>(`${wharf}/deployments/environments`),
   list: () => getJson<{ endpoints: Endpoint[] }>(`${wharf}/deployments/list`),
   history: () => getJson<{ changes: DeployChange[] }>(`${wharf}/deployments/history`, { max_results: 200 }),
-  liveMetrics: () =>
-    getJson<{ endpoints: { environment: string; model_name: string; instances: InstanceTraffic[] }[] }>(`${wharf}/deployments/live-metrics`),
+  liveMetrics: () => getJson<{ endpoints: { environment: string; model_name: string; instances: InstanceTraffic[] }[] }>(`${wharf}/deployments/live-metrics`),
 }
 
 export const pipelines = {
   list: () => getJson<{ runs: PipelineRun[] }>(`${wharf}/pipelines/runs/list`, { max_results: 200 }),
   get: (runId: string, signal?: AbortSignal) => getJson<{ run: PipelineRun }>(`${wharf}/pipelines/runs/get`, { run_id: runId }, signal),
-  logs: (runId: string, after?: number) => getJson<{ lines: LogLine[]; next_after?: number }>(`${wharf}/pipelines/logs`, { run_id: runId, after, max_results: 10_000 }),
+  logs: (runId: string, after?: number) =>
+    getJson<{ lines: LogLine[]; next_after?: number }>(`${wharf}/pipelines/logs`, { run_id: runId, after, max_results: 10_000 }),
   decide: (runId: string, step: string, decision: 'approved' | 'rejected', comment?: string) =>
     sendJson('POST', `${wharf}/pipelines/runs/decide`, { run_id: runId, step, decision, comment: comment || undefined }),
 }

@@ -127,7 +127,10 @@ export function LineChart(props: LineChartProps) {
     <div
       class="chart"
       ref={container}
-      role="img"
+      // A chart that takes keys (zoom, pan) is an application in ARIA's terms, presented as a chart.
+      role="application"
+      aria-roledescription="chart"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: the chart's keys (+ − ← → 0) need it focusable
       tabIndex={0}
       aria-label={`${props.label}. Zoom with + and −, pan with ← and →, reset with 0.`}
       data-series-count={props.series.length}
@@ -149,7 +152,10 @@ function attachNavigation(u: uPlot, el: HTMLElement, fullRange: () => StepRange 
     const span = Math.min(max - min, full.max - full.min)
     let lo = Math.max(full.min, min)
     let hi = lo + span
-    if (hi > full.max) (hi = full.max), (lo = full.max - span)
+    if (hi > full.max) {
+      hi = full.max
+      lo = full.max - span
+    }
     if (hi - lo < 1e-9) return
     u.setScale('x', { min: lo, max: hi })
   }

@@ -25,7 +25,9 @@ function useSampledSeries(requests: readonly SeriesRequest[], range: StepRange |
     async (signal) => {
       const byKey = new Map<string, string[]>()
       for (const r of requests) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.runId])
-      const answers = await Promise.all([...byKey].map(async ([key, runIds]) => ({ key, series: (await runs.sampled(runIds, key, maxPoints, range, signal)).series })))
+      const answers = await Promise.all(
+        [...byKey].map(async ([key, runIds]) => ({ key, series: (await runs.sampled(runIds, key, maxPoints, range, signal)).series })),
+      )
       const found = new Map(answers.flatMap((a) => a.series.map((s) => [`${s.run_id}\t${a.key}`, s] as const)))
       let min = Infinity
       let max = -Infinity
@@ -68,7 +70,16 @@ export function MetricPanel({ requests, title }: { requests: readonly SeriesRequ
           <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.currentTarget.checked)} /> Log scale
         </label>
         <label>
-          Smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onInput={(e) => setSmoothing(Number(e.currentTarget.value))} aria-valuetext={smoothing.toFixed(2)} />
+          Smoothing{' '}
+          <input
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={smoothing}
+            onInput={(e) => setSmoothing(Number(e.currentTarget.value))}
+            aria-valuetext={smoothing.toFixed(2)}
+          />
           <output>{smoothing.toFixed(2)}</output>
         </label>
         {range && (
@@ -77,7 +88,11 @@ export function MetricPanel({ requests, title }: { requests: readonly SeriesRequ
           </button>
         )}
         <span class="muted chart-note" aria-live="polite">
-          {data.isLoading ? 'loading…' : data.data ? `${data.data.total.toLocaleString()} points${data.data.isSampled ? ', thinned to the min and max of each pixel column' : ''}` : ''}
+          {data.isLoading
+            ? 'loading…'
+            : data.data
+              ? `${data.data.total.toLocaleString()} points${data.data.isSampled ? ', thinned to the min and max of each pixel column' : ''}`
+              : ''}
         </span>
       </div>
       {data.error && <ErrorMessage error={data.error} />}

@@ -42,7 +42,10 @@ export function ScatterChart(props: { points: readonly ScatterPoint[]; label: st
         { ...axis, label: props.xLabel, labelSize: 18, ...(isNumeric ? {} : { splits: () => categories.map((_, i) => i), values: () => categories }) },
         { ...axis, label: props.yLabel, labelSize: 18, size: 64 },
       ],
-      series: [{}, { stroke: seriesColor(0, scheme), fill: seriesColor(0, scheme), paths: () => null, points: { show: true, size: 8, fill: seriesColor(0, scheme) } }],
+      series: [
+        {},
+        { stroke: seriesColor(0, scheme), fill: seriesColor(0, scheme), paths: () => null, points: { show: true, size: 8, fill: seriesColor(0, scheme) } },
+      ],
       hooks: {
         setCursor: [
           (u: uPlot) => {
@@ -66,7 +69,9 @@ export function ScatterChart(props: { points: readonly ScatterPoint[]; label: st
     <div>
       <div class="chart" ref={container} role="img" aria-label={props.label} data-points={sorted.length} />
       <p class="muted chart-hover" aria-live="polite">
-        {hovered ? `${hovered.label}: ${props.xLabel} = ${String(hovered.x)}, ${props.yLabel} = ${formatNumber(hovered.y)}` : `${sorted.length} runs; point at one to name it.`}
+        {hovered
+          ? `${hovered.label}: ${props.xLabel} = ${String(hovered.x)}, ${props.yLabel} = ${formatNumber(hovered.y)}`
+          : `${sorted.length} runs; point at one to name it.`}
       </p>
     </div>
   )

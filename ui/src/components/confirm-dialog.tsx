@@ -41,8 +41,12 @@ export function ConfirmDialog(props: {
         {props.children}
         {error && <ErrorMessage error={error} />}
         <div class="actions">
-          <button type="button" onClick={() => ref.current?.close()}>Cancel</button>
-          <button type="submit" class={props.isDanger ? 'danger' : 'primary'} disabled={isBusy}>{props.confirmLabel}</button>
+          <button type="button" onClick={() => ref.current?.close()}>
+            Cancel
+          </button>
+          <button type="submit" class={props.isDanger ? 'danger' : 'primary'} disabled={isBusy}>
+            {props.confirmLabel}
+          </button>
         </div>
       </form>
     </dialog>

@@ -42,4 +42,3 @@ export function DownloadButton({ root, path }: { root: string; path: string }) {
     </>
   )
 }
-

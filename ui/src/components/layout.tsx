@@ -12,7 +12,9 @@ export function Layout({ children }: { children: ComponentChildren }) {
   const { path } = useLocation()
   return (
     <>
-      <a class="skip-link" href="#main">Skip to content</a>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
       <header class="top">
         <Link href="/experiments" class="brand" aria-label="Wharf home">
           <img src="/assets/favicon.svg" alt="" width={22} height={22} /> Wharf
@@ -21,19 +23,31 @@ export function Layout({ children }: { children: ComponentChildren }) {
           <ul>
             {sections.map((s) => (
               <li key={s.href}>
-                <Link href={s.href} aria-current={s.match.test(path) ? 'page' : undefined}>{s.label}</Link>
+                <Link href={s.href} aria-current={s.match.test(path) ? 'page' : undefined}>
+                  {s.label}
+                </Link>
               </li>
             ))}
           </ul>
         </nav>
       </header>
-      <main id="main" tabIndex={-1}>{children}</main>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
     </>
   )
 }
 
 /** A page's title row: heading, breadcrumbs, and actions on the right. */
-export function PageHeader({ title, crumbs, children }: { title: ComponentChildren; crumbs?: { href: string; label: string }[]; children?: ComponentChildren }) {
+export function PageHeader({
+  title,
+  crumbs,
+  children,
+}: {
+  title: ComponentChildren
+  crumbs?: { href: string; label: string }[]
+  children?: ComponentChildren
+}) {
   return (
     <div class="page-header">
       {crumbs && crumbs.length > 0 && (

@@ -41,9 +41,29 @@ export function AsyncView<T>(props: {
 }
 
 const statusClass: Record<string, string> = {
-  FINISHED: 'ok', succeeded: 'ok', ready: 'ok', READY: 'ok', approved: 'ok', live: 'ok',
-  RUNNING: 'busy', running: 'busy', SCHEDULED: 'busy', pending: 'idle', waiting: 'warn', degraded: 'warn', canary: 'busy', shadow: 'idle',
-  FAILED: 'bad', failed: 'bad', KILLED: 'bad', down: 'bad', rejected: 'bad', interrupted: 'bad', unknown: 'idle', skipped: 'idle', standby: 'idle',
+  FINISHED: 'ok',
+  succeeded: 'ok',
+  ready: 'ok',
+  READY: 'ok',
+  approved: 'ok',
+  live: 'ok',
+  RUNNING: 'busy',
+  running: 'busy',
+  SCHEDULED: 'busy',
+  pending: 'idle',
+  waiting: 'warn',
+  degraded: 'warn',
+  canary: 'busy',
+  shadow: 'idle',
+  FAILED: 'bad',
+  failed: 'bad',
+  KILLED: 'bad',
+  down: 'bad',
+  rejected: 'bad',
+  interrupted: 'bad',
+  unknown: 'idle',
+  skipped: 'idle',
+  standby: 'idle',
 }
 
 export function StatusBadge({ status }: { status: string }) {

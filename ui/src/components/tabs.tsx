@@ -2,7 +2,13 @@ import type { ComponentChildren } from 'preact'
 import { useRef } from 'preact/hooks'
 
 /** ARIA tabs: arrow keys move between tabs, the selected one is in the URL (shareable). */
-export function Tabs(props: { label: string; tabs: { id: string; label: string }[]; selected: string; onSelect: (id: string) => void; children: ComponentChildren }) {
+export function Tabs(props: {
+  label: string
+  tabs: { id: string; label: string }[]
+  selected: string
+  onSelect: (id: string) => void
+  children: ComponentChildren
+}) {
   const list = useRef<HTMLDivElement>(null)
   const onKey = (e: KeyboardEvent) => {
     const i = props.tabs.findIndex((t) => t.id === props.selected)

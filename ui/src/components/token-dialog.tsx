@@ -32,10 +32,20 @@ export function TokenDialog() {
         </p>
         <label>
           Token
-          <input type="password" name="token" autocomplete="current-password" value={value} onInput={(e) => setValue(e.currentTarget.value)} required autofocus />
+          <input
+            type="password"
+            name="token"
+            autocomplete="current-password"
+            value={value}
+            onInput={(e) => setValue(e.currentTarget.value)}
+            required
+            autofocus
+          />
         </label>
         <div class="actions">
-          <button type="submit" class="primary">Continue</button>
+          <button type="submit" class="primary">
+            Continue
+          </button>
         </div>
       </form>
     </dialog>

@@ -9,6 +9,8 @@ export interface Column<T> {
   readonly width: number
   readonly align?: 'left' | 'right'
   readonly render: (row: T, index: number) => ComponentChildren
+  /** The column the rows are sorted by, and how. */
+  readonly sort?: 'ascending' | 'descending' | undefined
   /** Title shown on hover, for cut-off values. */
   readonly title?: (row: T) => string | undefined
 }
@@ -79,7 +81,7 @@ export function VirtualTable<T>(props: {
       <div class="vviewport" ref={viewport} onScroll={onScroll} tabIndex={0} aria-label={`${props.label}, scrollable`}>
         <div class="vhead" role="row" aria-rowindex={1} style={{ gridTemplateColumns: template, width: `${width}px` }}>
           {props.columns.map((c) => (
-            <div role="columnheader" key={c.id} class={`vcell${c.align === 'right' ? ' num' : ''}`} aria-label={c.label}>
+            <div role="columnheader" key={c.id} class={`vcell${c.align === 'right' ? ' num' : ''}`} aria-label={c.label} aria-sort={c.sort}>
               {c.header}
             </div>
           ))}

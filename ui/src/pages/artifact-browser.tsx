@@ -51,7 +51,7 @@ function Folder(props: { runId: string; path: string; selected: string; onListed
   if (listing.data.length === 0) return props.isRoot ? <p class="muted">This run has no artifacts.</p> : <p class="muted">(empty)</p>
   const sorted = [...listing.data].sort((a, b) => Number(b.is_dir ?? false) - Number(a.is_dir ?? false) || a.path.localeCompare(b.path))
   return (
-    <ul role={props.isRoot ? 'tree' : 'group'} aria-label={props.isRoot ? 'Artifact files' : undefined}>
+    <ul>
       {sorted.map((f) => (
         <Entry key={f.path} {...props} file={f} />
       ))}
@@ -69,9 +69,17 @@ function Entry(props: { runId: string; file: FileInfo; selected: string; onListe
     setQuery({ path: file.path })
   }
   return (
-    <li role="treeitem" aria-expanded={file.is_dir ? isOpen : undefined} aria-selected={isSelected}>
-      <button type="button" class={`tree-entry${isSelected ? ' selected' : ''}`} onClick={choose}>
-        <span aria-hidden="true" class="tree-mark">{file.is_dir ? (isOpen ? '▾' : '▸') : ''}</span>
+    <li>
+      <button
+        type="button"
+        class={`tree-entry${isSelected ? ' selected' : ''}`}
+        onClick={choose}
+        aria-expanded={file.is_dir ? isOpen : undefined}
+        aria-current={isSelected ? 'true' : undefined}
+      >
+        <span aria-hidden="true" class="tree-mark">
+          {file.is_dir ? (isOpen ? '▾' : '▸') : ''}
+        </span>
         {baseName(file.path)}
         {file.is_dir ? '/' : ''}
         {!file.is_dir && <span class="muted size"> {formatBytes(file.file_size)}</span>}

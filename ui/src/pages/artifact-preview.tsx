@@ -11,8 +11,39 @@ import { ModelSummary } from './model-summary.js'
 
 const previewMaxBytes = 5 * 1024 * 1024
 const csvMaxRows = 1000
-const imageTypes: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', bmp: 'image/bmp', svg: 'image/svg+xml' }
-const textExtensions = new Set(['txt', 'log', 'md', 'py', 'yaml', 'yml', 'toml', 'cfg', 'ini', 'sh', 'r', 'sql', 'xml', 'html', 'js', 'ts', 'ipynb', 'out', 'err', 'conf', 'properties', 'lock'])
+const imageTypes: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  bmp: 'image/bmp',
+  svg: 'image/svg+xml',
+}
+const textExtensions = new Set([
+  'txt',
+  'log',
+  'md',
+  'py',
+  'yaml',
+  'yml',
+  'toml',
+  'cfg',
+  'ini',
+  'sh',
+  'r',
+  'sql',
+  'xml',
+  'html',
+  'js',
+  'ts',
+  'ipynb',
+  'out',
+  'err',
+  'conf',
+  'properties',
+  'lock',
+])
 
 const nameOf = (path: string) => path.split('/').pop() ?? path
 const extensionOf = (path: string) => (/\.([^./]+)$/.exec(path)?.[1] ?? '').toLowerCase()
@@ -93,7 +124,11 @@ function TextPreview({ blob, kind, root, path }: { blob: Blob; kind: Kind; root:
     const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
     return (
       <>
-        {doc && typeof doc === 'object' ? <ModelSummary mlmodel={doc as Record<string, unknown>} root={root} dir={dir} /> : <p class="muted">This MLmodel file is not valid YAML.</p>}
+        {doc && typeof doc === 'object' ? (
+          <ModelSummary mlmodel={doc as Record<string, unknown>} root={root} dir={dir} />
+        ) : (
+          <p class="muted">This MLmodel file is not valid YAML.</p>
+        )}
         <details>
           <summary>MLmodel file</summary>
           <pre class="code">{content}</pre>
@@ -113,7 +148,9 @@ export function CsvTable({ text, delimiter }: { text: string; delimiter: string 
         <thead>
           <tr>
             {header.map((h, i) => (
-              <th key={i} scope="col">{h}</th>
+              <th key={i} scope="col">
+                {h}
+              </th>
             ))}
           </tr>
         </thead>

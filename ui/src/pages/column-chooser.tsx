@@ -46,7 +46,13 @@ export function ColumnChooser(props: { keys: RunKeys; chosen: ChosenColumns; onC
         <h2 id="columns-title">Columns</h2>
         <label>
           <span class="visually-hidden">Search keys</span>
-          <input type="search" placeholder={`Search ${all.metrics.length + all.params.length + all.tags.length} keys`} value={search} onInput={(e) => setSearch(e.currentTarget.value)} autofocus />
+          <input
+            type="search"
+            placeholder={`Search ${all.metrics.length + all.params.length + all.tags.length} keys`}
+            value={search}
+            onInput={(e) => setSearch(e.currentTarget.value)}
+            autofocus
+          />
         </label>
         <div class="chooser-sections">
           {(['metrics', 'params', 'tags'] as const).map((section) => {
@@ -55,7 +61,10 @@ export function ColumnChooser(props: { keys: RunKeys; chosen: ChosenColumns; onC
             return (
               <fieldset key={section}>
                 <legend>
-                  {section} <span class="muted">({chosen[section].size} of {all[section].length})</span>
+                  {section}{' '}
+                  <span class="muted">
+                    ({chosen[section].size} of {all[section].length})
+                  </span>
                 </legend>
                 {listed.length === 0 && <p class="muted">No {section} match.</p>}
                 <ul class="key-list">
@@ -73,8 +82,12 @@ export function ColumnChooser(props: { keys: RunKeys; chosen: ChosenColumns; onC
           })}
         </div>
         <div class="actions">
-          <button type="button" onClick={() => done(false)}>Cancel</button>
-          <button type="submit" class="primary">Show columns</button>
+          <button type="button" onClick={() => done(false)}>
+            Cancel
+          </button>
+          <button type="submit" class="primary">
+            Show columns
+          </button>
         </div>
       </form>
     </dialog>

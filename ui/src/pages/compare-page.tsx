@@ -21,30 +21,36 @@ export function ComparePage() {
   const runIds = (query.get('runs') ?? '').split(',').filter(Boolean).slice(0, maxRuns)
   const experimentId = query.get('experiment') ?? undefined
   const experiment = useAsync(async () => (experimentId ? (await experiments.get(experimentId)).experiment : undefined), [experimentId])
-  const data = useAsync(async (signal) => {
-    if (runIds.length === 0) return undefined
-    // The keys of these runs' experiments, then one table call with every metric and param column.
-    const rows: RunRow[] = []
-    const filter = `attributes.run_id IN (${runIds.map((id) => `'${id.replace(/'/g, '')}'`).join(', ')})`
-    const experimentIds = experimentId ? [experimentId] : []
-    const keys = experimentIds.length ? await runs.keys(experimentIds) : { metric_keys: [], param_keys: [], tag_keys: [] }
-    let pageToken: string | undefined
-    do {
-      const page = await runs.table(
-        { experimentIds, filter, metrics: keys.metric_keys.slice(0, 100), params: keys.param_keys.slice(0, 100), tags: [], maxResults: 5000, pageToken },
-        signal,
-      )
-      rows.push(...(page.runs ?? []))
-      pageToken = page.next_page_token
-    } while (pageToken)
-    return { rows, metricKeys: keys.metric_keys, paramKeys: keys.param_keys }
-  }, [runIds.join(','), experimentId])
+  const data = useAsync(
+    async (signal) => {
+      if (runIds.length === 0) return undefined
+      // The keys of these runs' experiments, then one table call with every metric and param column.
+      const rows: RunRow[] = []
+      const filter = `attributes.run_id IN (${runIds.map((id) => `'${id.replace(/'/g, '')}'`).join(', ')})`
+      const experimentIds = experimentId ? [experimentId] : []
+      const keys = experimentIds.length ? await runs.keys(experimentIds) : { metric_keys: [], param_keys: [], tag_keys: [] }
+      let pageToken: string | undefined
+      do {
+        const page = await runs.table(
+          { experimentIds, filter, metrics: keys.metric_keys.slice(0, 100), params: keys.param_keys.slice(0, 100), tags: [], maxResults: 5000, pageToken },
+          signal,
+        )
+        rows.push(...(page.runs ?? []))
+        pageToken = page.next_page_token
+      } while (pageToken)
+      return { rows, metricKeys: keys.metric_keys, paramKeys: keys.param_keys }
+    },
+    [runIds.join(','), experimentId],
+  )
 
   return (
     <section>
       <PageHeader
         title={`Compare ${runIds.length} runs`}
-        crumbs={[{ href: '/experiments', label: 'Experiments' }, ...(experimentId ? [{ href: `/experiments/${experimentId}`, label: experiment.data?.name ?? `Experiment ${experimentId}` }] : [])]}
+        crumbs={[
+          { href: '/experiments', label: 'Experiments' },
+          ...(experimentId ? [{ href: `/experiments/${experimentId}`, label: experiment.data?.name ?? `Experiment ${experimentId}` }] : []),
+        ]}
       />
       {!experimentId && <ErrorMessage error={new Error('Open Compare from an experiment’s runs table (the link names the experiment).')} />}
       <AsyncView what="runs" {...data} isEmpty={(d) => d.rows.length === 0} empty="None of these runs exists (any more).">
@@ -63,8 +69,11 @@ function Comparison({ rows, metricKeys, paramKeys }: { rows: RunRow[]; metricKey
   const label = (r: RunRow) => r.run_name || r.run_id.slice(0, 8)
   const requests = useMemo(() => rows.map((r) => ({ runId: r.run_id, key: metric, label: label(r) })), [rows, metric])
   const differing = paramKeys.filter((k) => new Set(rows.map((r) => r.params[k] ?? '')).size > 1)
-  const axisChoices = [...paramKeys.map((k) => ({ id: `param:${k}`, label: `param ${k}` })), ...shownMetrics.map((k) => ({ id: `metric:${k}`, label: `metric ${k}` }))]
-  const valueOf = (r: RunRow, axis: string) => {
+  const axisChoices = [
+    ...paramKeys.map((k) => ({ id: `param:${k}`, label: `param ${k}` })),
+    ...shownMetrics.map((k) => ({ id: `metric:${k}`, label: `metric ${k}` })),
+  ]
+  const axisValue = (r: RunRow, axis: string) => {
     const [kind, ...rest] = axis.split(':')
     const key = rest.join(':')
     return kind === 'param' ? r.params[key] : r.metrics[key]
@@ -80,7 +89,9 @@ function Comparison({ rows, metricKeys, paramKeys }: { rows: RunRow[]; metricKey
             Metric{' '}
             <select value={metric} onChange={(e) => setQuery({ metric: e.currentTarget.value })}>
               {shownMetrics.map((k) => (
-                <option key={k} value={k}>{k}</option>
+                <option key={k} value={k}>
+                  {k}
+                </option>
               ))}
             </select>
           </label>
@@ -97,7 +108,9 @@ function Comparison({ rows, metricKeys, paramKeys }: { rows: RunRow[]; metricKey
               X{' '}
               <select value={x} onChange={(e) => setQuery({ x: e.currentTarget.value })}>
                 {axisChoices.map((c) => (
-                  <option key={c.id} value={c.id}>{c.label}</option>
+                  <option key={c.id} value={c.id}>
+                    {c.label}
+                  </option>
                 ))}
               </select>
             </label>
@@ -105,14 +118,16 @@ function Comparison({ rows, metricKeys, paramKeys }: { rows: RunRow[]; metricKey
               Y{' '}
               <select value={y} onChange={(e) => setQuery({ y: e.currentTarget.value })}>
                 {axisChoices.map((c) => (
-                  <option key={c.id} value={c.id}>{c.label}</option>
+                  <option key={c.id} value={c.id}>
+                    {c.label}
+                  </option>
                 ))}
               </select>
             </label>
           </div>
           <ScatterChart
             label={`${y} against ${x}`}
-            points={rows.map((r) => ({ id: r.run_id, label: label(r), x: valueOf(r, x), y: toNumber(valueOf(r, y)) }))}
+            points={rows.map((r) => ({ id: r.run_id, label: label(r), x: axisValue(r, x), y: toNumber(axisValue(r, y)) }))}
             xLabel={x.replace(':', ' ')}
             yLabel={y.replace(':', ' ')}
           />
@@ -128,22 +143,30 @@ function Comparison({ rows, metricKeys, paramKeys }: { rows: RunRow[]; metricKey
               <tr>
                 <th scope="col">Run</th>
                 {differing.map((k) => (
-                  <th scope="col" key={k} class="mono">{k}</th>
+                  <th scope="col" key={k} class="mono">
+                    {k}
+                  </th>
                 ))}
                 {shownMetrics.slice(0, 6).map((k) => (
-                  <th scope="col" key={`m:${k}`} class="num mono">{k}</th>
+                  <th scope="col" key={`m:${k}`} class="num mono">
+                    {k}
+                  </th>
                 ))}
               </tr>
             </thead>
             <tbody>
               {rows.map((r) => (
                 <tr key={r.run_id}>
-                  <th scope="row"><Link href={`/runs/${r.run_id}`}>{label(r)}</Link></th>
+                  <th scope="row">
+                    <Link href={`/runs/${r.run_id}`}>{label(r)}</Link>
+                  </th>
                   {differing.map((k) => (
                     <td key={k}>{r.params[k] ?? '—'}</td>
                   ))}
                   {shownMetrics.slice(0, 6).map((k) => (
-                    <td key={`m:${k}`} class="num">{formatNumber(r.metrics[k])}</td>
+                    <td key={`m:${k}`} class="num">
+                      {formatNumber(r.metrics[k])}
+                    </td>
                   ))}
                 </tr>
               ))}

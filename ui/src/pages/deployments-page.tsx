@@ -49,7 +49,11 @@ export function DeploymentsPage() {
                   <h2 id={`env-${env.name}`}>
                     {env.name} <span class="muted">({env.target})</span>
                   </h2>
-                  {here.length === 0 ? <p class="muted">Nothing deployed here.</p> : here.map((e) => <EndpointCard key={e.model_name} endpoint={e} traffic={trafficOf(e)} />)}
+                  {here.length === 0 ? (
+                    <p class="muted">Nothing deployed here.</p>
+                  ) : (
+                    here.map((e) => <EndpointCard key={e.model_name} endpoint={e} traffic={trafficOf(e)} />)
+                  )}
                 </section>
               )
             })}
@@ -78,7 +82,10 @@ export function DeploymentsPage() {
                     <td>{c.action}</td>
                     <td>{c.environment}</td>
                     <td>{c.model_name}</td>
-                    <td>{c.from_version ? `v${c.from_version} → ` : ''}{c.to_version ? `v${c.to_version}` : '—'}</td>
+                    <td>
+                      {c.from_version ? `v${c.from_version} → ` : ''}
+                      {c.to_version ? `v${c.to_version}` : '—'}
+                    </td>
                     <td>{c.actor}</td>
                   </tr>
                 ))}
@@ -105,7 +112,10 @@ function EndpointCard({ endpoint: e, traffic }: { endpoint: Endpoint; traffic: I
           <Link href={modelHref}>{e.model_name}</Link>{' '}
           {e.live_version && (
             <>
-              live <Link href={`${modelHref}/versions/${e.live_version}`} class="live-version">v{e.live_version}</Link>
+              live{' '}
+              <Link href={`${modelHref}/versions/${e.live_version}`} class="live-version">
+                v{e.live_version}
+              </Link>
             </>
           )}
         </h3>
@@ -115,7 +125,8 @@ function EndpointCard({ endpoint: e, traffic }: { endpoint: Endpoint; traffic: I
         {e.url ? <span class="mono">{e.url}</span> : 'no URL'} · {e.target}
         {e.since ? ` · live since ${formatTime(e.since)} (${formatRelative(e.since)})` : ''}
       </p>
-      <div class="traffic" aria-label="Traffic split">
+      <div class="traffic">
+        <h4 class="visually-hidden">Traffic split</h4>
         <div class="traffic-bar">
           {weights.map(([version, w], i) => (
             <span key={version} class={`segment segment-${i % 4}`} style={{ width: `${(w / total) * 100}%` }} title={`v${version}: ${w}%`}>
@@ -135,14 +146,28 @@ function EndpointCard({ endpoint: e, traffic }: { endpoint: Endpoint; traffic: I
             <tr>
               <th scope="col">Version</th>
               <th scope="col">Role</th>
-              <th scope="col" class="num">Weight</th>
+              <th scope="col" class="num">
+                Weight
+              </th>
               <th scope="col">Health</th>
-              <th scope="col" class="num">Requests</th>
-              <th scope="col" class="num">p50</th>
-              <th scope="col" class="num">p99</th>
-              <th scope="col" class="num hide-narrow">Restarts</th>
-              <th scope="col" class="hide-narrow">Process</th>
-              <th scope="col" class="hide-narrow">Started</th>
+              <th scope="col" class="num">
+                Requests
+              </th>
+              <th scope="col" class="num">
+                p50
+              </th>
+              <th scope="col" class="num">
+                p99
+              </th>
+              <th scope="col" class="num hide-narrow">
+                Restarts
+              </th>
+              <th scope="col" class="hide-narrow">
+                Process
+              </th>
+              <th scope="col" class="hide-narrow">
+                Started
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -150,11 +175,19 @@ function EndpointCard({ endpoint: e, traffic }: { endpoint: Endpoint; traffic: I
               const t = traffic.find((x) => x.version === i.version && x.url === i.url)
               return (
                 <tr key={`${i.version}-${i.port}`} data-version={i.version}>
-                  <td><Link href={`${modelHref}/versions/${i.version}`}>v{i.version}</Link></td>
-                  <td><StatusBadge status={i.role} /></td>
+                  <td>
+                    <Link href={`${modelHref}/versions/${i.version}`}>v{i.version}</Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={i.role} />
+                  </td>
                   <td class="num">{i.weight}%</td>
-                  <td><StatusBadge status={i.health} /></td>
-                  <td class="num live-rate" title={t?.error ?? undefined}>{t?.error ? '?' : rate(t)}</td>
+                  <td>
+                    <StatusBadge status={i.health} />
+                  </td>
+                  <td class="num live-rate" title={t?.error ?? undefined}>
+                    {t?.error ? '?' : rate(t)}
+                  </td>
                   <td class="num live-p50">{ms(t?.p50_ms)}</td>
                   <td class="num live-p99">{ms(t?.p99_ms)}</td>
                   <td class="num hide-narrow">{i.restarts}</td>

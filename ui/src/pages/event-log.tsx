@@ -20,7 +20,9 @@ export function EventLog({ model, refreshKey }: { model: string | undefined; ref
                 <th scope="col">Version</th>
                 <th scope="col">Alias</th>
                 <th scope="col">Actor</th>
-                <th scope="col" class="hide-narrow">Details</th>
+                <th scope="col" class="hide-narrow">
+                  Details
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -29,12 +31,16 @@ export function EventLog({ model, refreshKey }: { model: string | undefined; ref
                   <td class="time">{formatTime(e.time)}</td>
                   <td class="mono">{e.event}</td>
                   {model === undefined && (
-                    <td><Link href={`/models/${encodeURIComponent(e.model)}`}>{e.model}</Link></td>
+                    <td>
+                      <Link href={`/models/${encodeURIComponent(e.model)}`}>{e.model}</Link>
+                    </td>
                   )}
                   <td>{e.version ? `v${e.version}` : ''}</td>
                   <td>{e.alias ? `@${e.alias}` : ''}</td>
                   <td>{e.actor}</td>
-                  <td class="hide-narrow mono small-text details" title={e.data ? JSON.stringify(e.data) : undefined}>{e.data && Object.keys(e.data).length ? JSON.stringify(e.data) : ''}</td>
+                  <td class="hide-narrow mono small-text details" title={e.data ? JSON.stringify(e.data) : undefined}>
+                    {e.data && Object.keys(e.data).length ? JSON.stringify(e.data) : ''}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -23,22 +23,25 @@ export function ExperimentsPage() {
   return (
     <section>
       <PageHeader title="Experiments">
-        <button type="button" class="primary" onClick={() => setCreating(true)}>New experiment</button>
+        <button type="button" class="primary" onClick={() => setCreating(true)}>
+          New experiment
+        </button>
       </PageHeader>
-      <form
-        class="toolbar"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault()
-          setQuery({ q: draft })
-        }}
-      >
-        <label class="grow">
-          <span class="visually-hidden">Search experiments by name</span>
-          <input type="search" placeholder="Search by name" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
-        </label>
-        <button type="submit">Search</button>
-      </form>
+      <search>
+        <form
+          class="toolbar"
+          onSubmit={(e) => {
+            e.preventDefault()
+            setQuery({ q: draft })
+          }}
+        >
+          <label class="grow">
+            <span class="visually-hidden">Search experiments by name</span>
+            <input type="search" placeholder="Search by name" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
+          </label>
+          <button type="submit">Search</button>
+        </form>
+      </search>
       <AsyncView
         what="experiments"
         {...list}
@@ -52,22 +55,34 @@ export function ExperimentsPage() {
               <thead>
                 <tr>
                   <th scope="col">Name</th>
-                  <th scope="col" class="num">ID</th>
-                  <th scope="col" class="hide-narrow">Created</th>
+                  <th scope="col" class="num">
+                    ID
+                  </th>
+                  <th scope="col" class="hide-narrow">
+                    Created
+                  </th>
                   <th scope="col">Last updated</th>
-                  <th scope="col"><span class="visually-hidden">Actions</span></th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {rows.map((e) => (
                   <tr key={e.experiment_id}>
-                    <td><Link href={`/experiments/${e.experiment_id}`}>{e.name}</Link></td>
+                    <td>
+                      <Link href={`/experiments/${e.experiment_id}`}>{e.name}</Link>
+                    </td>
                     <td class="num">{e.experiment_id}</td>
                     <td class="hide-narrow time">{formatTime(e.creation_time)}</td>
                     <td class="time">{formatTime(e.last_update_time)}</td>
                     <td class="row-actions">
-                      <button type="button" class="small" onClick={() => setRenaming(e)} aria-label={`Rename ${e.name}`}>Rename</button>
-                      <button type="button" class="small danger" onClick={() => setDeleting(e)} aria-label={`Delete ${e.name}`}>Delete</button>
+                      <button type="button" class="small" onClick={() => setRenaming(e)} aria-label={`Rename ${e.name}`}>
+                        Rename
+                      </button>
+                      <button type="button" class="small danger" onClick={() => setDeleting(e)} aria-label={`Delete ${e.name}`}>
+                        Delete
+                      </button>
                     </td>
                   </tr>
                 ))}
@@ -76,7 +91,14 @@ export function ExperimentsPage() {
           </div>
         )}
       </AsyncView>
-      {isCreating && <NameDialog title="New experiment" confirmLabel="Create" onClose={() => setCreating(false)} onSubmit={async (name) => navigate(`/experiments/${(await experiments.create(name)).experiment_id}`)} />}
+      {isCreating && (
+        <NameDialog
+          title="New experiment"
+          confirmLabel="Create"
+          onClose={() => setCreating(false)}
+          onSubmit={async (name) => navigate(`/experiments/${(await experiments.create(name)).experiment_id}`)}
+        />
+      )}
       {renaming && (
         <NameDialog
           title={`Rename “${renaming.name}”`}

@@ -34,7 +34,13 @@ export function ModelPage({ name }: { name: string }) {
         )}
       </AsyncView>
       <h2>Versions</h2>
-      <AsyncView what="versions" {...versions} data={versions.data?.model_versions ?? (versions.data ? [] : undefined)} isEmpty={(v) => v.length === 0} empty="No versions yet.">
+      <AsyncView
+        what="versions"
+        {...versions}
+        data={versions.data?.model_versions ?? (versions.data ? [] : undefined)}
+        isEmpty={(v) => v.length === 0}
+        empty="No versions yet."
+      >
         {(list) => <VersionTable versions={list} />}
       </AsyncView>
       <h2>Event log</h2>
@@ -54,22 +60,38 @@ function VersionTable({ versions }: { versions: ModelVersion[] }) {
             <th scope="col">Stage</th>
             <th scope="col">Status</th>
             <th scope="col">Run</th>
-            <th scope="col" class="hide-narrow">Created</th>
-            <th scope="col" class="hide-narrow">Tags</th>
+            <th scope="col" class="hide-narrow">
+              Created
+            </th>
+            <th scope="col" class="hide-narrow">
+              Tags
+            </th>
           </tr>
         </thead>
         <tbody>
           {versions.map((v) => (
             <tr key={v.version} data-version={v.version}>
-              <td><Link href={`${modelHref(v.name)}/versions/${v.version}`}>v{v.version}</Link></td>
+              <td>
+                <Link href={`${modelHref(v.name)}/versions/${v.version}`}>v{v.version}</Link>
+              </td>
               <td class="aliases">
                 {(v.aliases ?? []).map((a) => (
-                  <span key={a} class="alias">@{a}</span>
+                  <span key={a} class="alias">
+                    @{a}
+                  </span>
                 ))}
               </td>
               <td>{v.current_stage ?? ''}</td>
               <td>{v.status && <StatusBadge status={v.status} />}</td>
-              <td>{v.run_id ? <Link href={`/runs/${v.run_id}`} class="mono">{v.run_id.slice(0, 8)}</Link> : '—'}</td>
+              <td>
+                {v.run_id ? (
+                  <Link href={`/runs/${v.run_id}`} class="mono">
+                    {v.run_id.slice(0, 8)}
+                  </Link>
+                ) : (
+                  '—'
+                )}
+              </td>
               <td class="hide-narrow time">{formatTime(v.creation_timestamp)}</td>
               <td class="hide-narrow">{(v.tags ?? []).map((t) => `${t.key}=${t.value}`).join(', ')}</td>
             </tr>
@@ -96,13 +118,24 @@ function Aliases({ model, versions, onChanged }: { model: RegisteredModel; versi
           {aliases.map((a) => (
             <li key={a.alias} data-alias={a.alias}>
               <span class="alias">@{a.alias}</span> → <Link href={`${modelHref(model.name)}/versions/${a.version}`}>v{a.version}</Link>{' '}
-              <button type="button" class="small" onClick={() => setEditing({ alias: a.alias, version: a.version, isNew: false })} aria-label={`Move alias ${a.alias}`}>Move</button>{' '}
-              <button type="button" class="small danger" onClick={() => setDeleting(a.alias)} aria-label={`Delete alias ${a.alias}`}>Delete</button>
+              <button
+                type="button"
+                class="small"
+                onClick={() => setEditing({ alias: a.alias, version: a.version, isNew: false })}
+                aria-label={`Move alias ${a.alias}`}
+              >
+                Move
+              </button>{' '}
+              <button type="button" class="small danger" onClick={() => setDeleting(a.alias)} aria-label={`Delete alias ${a.alias}`}>
+                Delete
+              </button>
             </li>
           ))}
         </ul>
       )}
-      <button type="button" onClick={() => setEditing({ alias: '', version: newest, isNew: true })} disabled={versions.length === 0}>Set an alias</button>
+      <button type="button" onClick={() => setEditing({ alias: '', version: newest, isNew: true })} disabled={versions.length === 0}>
+        Set an alias
+      </button>
       {editing && (
         <ConfirmDialog
           title={editing.isNew ? 'Set an alias' : `Move @${editing.alias}`}
@@ -115,7 +148,14 @@ function Aliases({ model, versions, onChanged }: { model: RegisteredModel; versi
         >
           <label>
             Alias
-            <input type="text" value={editing.alias} readOnly={!editing.isNew} required onInput={(e) => setEditing({ ...editing, alias: e.currentTarget.value })} autofocus={editing.isNew} />
+            <input
+              type="text"
+              value={editing.alias}
+              readOnly={!editing.isNew}
+              required
+              onInput={(e) => setEditing({ ...editing, alias: e.currentTarget.value })}
+              autofocus={editing.isNew}
+            />
           </label>
           <label>
             Version
@@ -154,24 +194,55 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
   const v = useAsync(() => registry.version(name, version), [name, version])
   return (
     <section>
-      <PageHeader title={`${name} v${version}`} crumbs={[{ href: '/models', label: 'Models' }, { href: modelHref(name), label: name }]} />
+      <PageHeader
+        title={`${name} v${version}`}
+        crumbs={[
+          { href: '/models', label: 'Models' },
+          { href: modelHref(name), label: name },
+        ]}
+      />
       <AsyncView what="model version" {...v} data={v.data?.model_version}>
         {(mv) => (
           <>
             <dl class="facts">
-              <div><dt>Aliases</dt><dd>{(mv.aliases ?? []).map((a) => `@${a}`).join(' ') || '—'}</dd></div>
-              <div><dt>Stage</dt><dd>{mv.current_stage ?? '—'}</dd></div>
-              <div><dt>Status</dt><dd>{mv.status ?? '—'}</dd></div>
-              <div><dt>Created</dt><dd>{formatTime(mv.creation_timestamp)}</dd></div>
-              <div><dt>Source</dt><dd class="mono">{mv.source}</dd></div>
+              <div>
+                <dt>Aliases</dt>
+                <dd>{(mv.aliases ?? []).map((a) => `@${a}`).join(' ') || '—'}</dd>
+              </div>
+              <div>
+                <dt>Stage</dt>
+                <dd>{mv.current_stage ?? '—'}</dd>
+              </div>
+              <div>
+                <dt>Status</dt>
+                <dd>{mv.status ?? '—'}</dd>
+              </div>
+              <div>
+                <dt>Created</dt>
+                <dd>{formatTime(mv.creation_timestamp)}</dd>
+              </div>
+              <div>
+                <dt>Source</dt>
+                <dd class="mono">{mv.source}</dd>
+              </div>
               <div>
                 <dt>Produced by run</dt>
-                <dd>{mv.run_id ? <Link href={`/runs/${mv.run_id}`} class="mono lineage-run">{mv.run_id}</Link> : 'none (registered from a path)'}</dd>
+                <dd>
+                  {mv.run_id ? (
+                    <Link href={`/runs/${mv.run_id}`} class="mono lineage-run">
+                      {mv.run_id}
+                    </Link>
+                  ) : (
+                    'none (registered from a path)'
+                  )}
+                </dd>
               </div>
               {mv.run_id && (
                 <div>
                   <dt>Model files</dt>
-                  <dd><Link href={`/runs/${mv.run_id}?tab=artifacts`}>browse the run’s artifacts</Link></dd>
+                  <dd>
+                    <Link href={`/runs/${mv.run_id}?tab=artifacts`}>browse the run’s artifacts</Link>
+                  </dd>
                 </div>
               )}
             </dl>

@@ -79,7 +79,10 @@ export function ModelSummary({ mlmodel, root, dir }: { mlmodel: Record<string, u
             {Object.entries(f)
               .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
               .map(([k, v]) => (
-                <span key={k} class="muted"> · {k}: <span class="mono">{String(v)}</span></span>
+                <span key={k} class="muted">
+                  {' '}
+                  · {k}: <span class="mono">{String(v)}</span>
+                </span>
               ))}
           </li>
         ))}

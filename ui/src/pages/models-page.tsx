@@ -16,26 +16,35 @@ export function ModelsPage() {
   return (
     <section>
       <PageHeader title="Models" />
-      <form
-        class="toolbar"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault()
-          setQuery({ q: draft })
-        }}
-      >
-        <label class="grow">
-          <span class="visually-hidden">Search models by name</span>
-          <input type="search" placeholder="Search by name" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
-        </label>
-        <button type="submit">Search</button>
-      </form>
+      <search>
+        <form
+          class="toolbar"
+          onSubmit={(e) => {
+            e.preventDefault()
+            setQuery({ q: draft })
+          }}
+        >
+          <label class="grow">
+            <span class="visually-hidden">Search models by name</span>
+            <input type="search" placeholder="Search by name" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
+          </label>
+          <button type="submit">Search</button>
+        </form>
+      </search>
       <AsyncView
         what="registered models"
         {...models}
         data={models.data?.registered_models ?? (models.data ? [] : undefined)}
         isEmpty={(m) => m.length === 0}
-        empty={search ? <>No model matches “{search}”.</> : <>No registered models yet. Register one with <code>wharf train --register NAME</code> or the MLflow client.</>}
+        empty={
+          search ? (
+            <>No model matches “{search}”.</>
+          ) : (
+            <>
+              No registered models yet. Register one with <code>wharf train --register NAME</code> or the MLflow client.
+            </>
+          )
+        }
       >
         {(list) => (
           <div class="table-scroll">
@@ -45,7 +54,9 @@ export function ModelsPage() {
                   <th scope="col">Name</th>
                   <th scope="col">Latest version</th>
                   <th scope="col">Aliases</th>
-                  <th scope="col" class="hide-narrow">Updated</th>
+                  <th scope="col" class="hide-narrow">
+                    Updated
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -53,11 +64,15 @@ export function ModelsPage() {
                   const latest = [...(m.latest_versions ?? [])].sort((a, b) => Number(b.version) - Number(a.version))[0]
                   return (
                     <tr key={m.name}>
-                      <td><Link href={`/models/${encodeURIComponent(m.name)}`}>{m.name}</Link></td>
+                      <td>
+                        <Link href={`/models/${encodeURIComponent(m.name)}`}>{m.name}</Link>
+                      </td>
                       <td>{latest ? <Link href={`/models/${encodeURIComponent(m.name)}/versions/${latest.version}`}>v{latest.version}</Link> : '—'}</td>
                       <td>
                         {(m.aliases ?? []).map((a) => (
-                          <span key={a.alias} class="alias">@{a.alias} → v{a.version}</span>
+                          <span key={a.alias} class="alias">
+                            @{a.alias} → v{a.version}
+                          </span>
                         ))}
                       </td>
                       <td class="hide-narrow time">{formatTime(m.last_updated_timestamp)}</td>

@@ -32,7 +32,17 @@ export function PipelinesPage() {
   return (
     <section>
       <PageHeader title="Pipelines" />
-      <AsyncView what="pipeline runs" {...list} data={list.data?.runs} isEmpty={(r) => r.length === 0} empty={<>No pipeline runs yet. Start one with <code>wharf pipeline run wharf.yaml</code>.</>}>
+      <AsyncView
+        what="pipeline runs"
+        {...list}
+        data={list.data?.runs}
+        isEmpty={(r) => r.length === 0}
+        empty={
+          <>
+            No pipeline runs yet. Start one with <code>wharf pipeline run wharf.yaml</code>.
+          </>
+        }
+      >
         {(runs) => (
           <div class="table-scroll">
             <table class="list" aria-label="Pipeline runs">
@@ -42,15 +52,25 @@ export function PipelinesPage() {
                   <th scope="col">Pipeline</th>
                   <th scope="col">Status</th>
                   <th scope="col">Stages</th>
-                  <th scope="col" class="hide-narrow">Started</th>
-                  <th scope="col" class="num hide-narrow">Duration</th>
-                  <th scope="col" class="hide-narrow">By</th>
+                  <th scope="col" class="hide-narrow">
+                    Started
+                  </th>
+                  <th scope="col" class="num hide-narrow">
+                    Duration
+                  </th>
+                  <th scope="col" class="hide-narrow">
+                    By
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {runs.map((r) => (
                   <tr key={r.run_id} data-run={r.run_id}>
-                    <td><Link href={`/pipelines/runs/${r.run_id}`} class="mono">{r.run_id}</Link></td>
+                    <td>
+                      <Link href={`/pipelines/runs/${r.run_id}`} class="mono">
+                        {r.run_id}
+                      </Link>
+                    </td>
                     <td>{r.pipeline}</td>
                     <td>
                       <StatusBadge status={r.status} />
@@ -115,13 +135,17 @@ function Approval({ run, step, onDecided }: { run: PipelineRun; step: PipelineSt
   const [decision, setDecision] = useState<'approved' | 'rejected'>()
   const [comment, setComment] = useState('')
   return (
-    <div class="approval card" role="region" aria-label={`Approval for ${step.step}`}>
+    <section class="approval card" aria-label={`Approval for ${step.step}`}>
       <p>
         <strong>{step.step}</strong> ({step.stage}) is waiting for a person’s decision.
       </p>
       <div class="actions">
-        <button type="button" class="primary" onClick={() => setDecision('approved')}>Approve</button>
-        <button type="button" class="danger" onClick={() => setDecision('rejected')}>Reject</button>
+        <button type="button" class="primary" onClick={() => setDecision('approved')}>
+          Approve
+        </button>
+        <button type="button" class="danger" onClick={() => setDecision('rejected')}>
+          Reject
+        </button>
       </div>
       {decision && (
         <ConfirmDialog
@@ -134,14 +158,17 @@ function Approval({ run, step, onDecided }: { run: PipelineRun; step: PipelineSt
             if (done) onDecided()
           }}
         >
-          <p>{decision === 'approved' ? 'The pipeline goes on to its next stages.' : 'The gate fails and the pipeline stops.'} The decision is recorded with your identity.</p>
+          <p>
+            {decision === 'approved' ? 'The pipeline goes on to its next stages.' : 'The gate fails and the pipeline stops.'} The decision is recorded with your
+            identity.
+          </p>
           <label>
             Comment (optional)
             <input type="text" value={comment} maxLength={4096} onInput={(e) => setComment(e.currentTarget.value)} />
           </label>
         </ConfirmDialog>
       )}
-    </div>
+    </section>
   )
 }
 
@@ -153,24 +180,26 @@ function Timeline({ run }: { run: PipelineRun }) {
   const span = Math.max(1, end - start)
   return (
     <ol class="timeline" aria-label="Stage timeline">
-      {[...run.stages].sort((a, b) => a.position - b.position).map((s) => {
-        const from = s.start_time ?? start
-        const to = s.end_time ?? (s.start_time ? now : from)
-        return (
-          <li key={s.stage} class="timeline-row" data-stage={s.stage} data-status={s.status}>
-            <span class="timeline-label">{s.stage}</span>
-            <span class="timeline-track">
-              <span
-                class={`timeline-bar bar-${s.status}`}
-                style={{ marginLeft: `${((from - start) / span) * 100}%`, width: `${Math.max(0.5, ((to - from) / span) * 100)}%` }}
-              />
-            </span>
-            <span class="timeline-meta">
-              <StatusBadge status={s.status} /> {s.start_time ? formatDuration(to - from) : ''}
-            </span>
-          </li>
-        )
-      })}
+      {[...run.stages]
+        .sort((a, b) => a.position - b.position)
+        .map((s) => {
+          const from = s.start_time ?? start
+          const to = s.end_time ?? (s.start_time ? now : from)
+          return (
+            <li key={s.stage} class="timeline-row" data-stage={s.stage} data-status={s.status}>
+              <span class="timeline-label">{s.stage}</span>
+              <span class="timeline-track">
+                <span
+                  class={`timeline-bar bar-${s.status}`}
+                  style={{ marginLeft: `${((from - start) / span) * 100}%`, width: `${Math.max(0.5, ((to - from) / span) * 100)}%` }}
+                />
+              </span>
+              <span class="timeline-meta">
+                <StatusBadge status={s.status} /> {s.start_time ? formatDuration(to - from) : ''}
+              </span>
+            </li>
+          )
+        })}
     </ol>
   )
 }
@@ -186,8 +215,12 @@ function StepTable({ run }: { run: PipelineRun }) {
             <th scope="col">Step</th>
             <th scope="col">Kind</th>
             <th scope="col">Status</th>
-            <th scope="col" class="num">Attempts</th>
-            <th scope="col" class="num">Duration</th>
+            <th scope="col" class="num">
+              Attempts
+            </th>
+            <th scope="col" class="num">
+              Duration
+            </th>
             <th scope="col">Outputs / error</th>
           </tr>
         </thead>
@@ -196,18 +229,26 @@ function StepTable({ run }: { run: PipelineRun }) {
             <tr key={s.step} data-step={s.step}>
               <td>{s.stage}</td>
               <td>
-                <button type="button" class="link" onClick={() => setQuery({ step: s.step })}>{s.step}</button>
+                <button type="button" class="link" onClick={() => setQuery({ step: s.step })}>
+                  {s.step}
+                </button>
               </td>
               <td>{s.kind}</td>
-              <td><StatusBadge status={s.status} /></td>
+              <td>
+                <StatusBadge status={s.status} />
+              </td>
               <td class="num">{s.attempts}</td>
               <td class="num">{s.start_time ? formatDuration((s.end_time ?? Date.now()) - s.start_time) : ''}</td>
               <td>
-                {s.error ? <span class="error-text">{s.error}</span> : Object.keys(s.outputs).length > 0 && (
-                  <details>
-                    <summary>{Object.keys(s.outputs).length} outputs</summary>
-                    <KeyValueTable caption="Outputs" rows={Object.entries(s.outputs)} />
-                  </details>
+                {s.error ? (
+                  <span class="error-text">{s.error}</span>
+                ) : (
+                  Object.keys(s.outputs).length > 0 && (
+                    <details>
+                      <summary>{Object.keys(s.outputs).length} outputs</summary>
+                      <KeyValueTable caption="Outputs" rows={Object.entries(s.outputs)} />
+                    </details>
+                  )
                 )}
               </td>
             </tr>
@@ -258,7 +299,9 @@ function Logs({ run }: { run: PipelineRun }) {
         <select value={step} onChange={(e) => setQuery({ step: e.currentTarget.value || undefined })}>
           <option value="">all steps</option>
           {steps.map((s) => (
-            <option key={s} value={s}>{s}</option>
+            <option key={s} value={s}>
+              {s}
+            </option>
           ))}
         </select>
       </label>
@@ -266,10 +309,14 @@ function Logs({ run }: { run: PipelineRun }) {
       {shown.length === 0 ? (
         <p class="muted">No log lines{step ? ` for ${step}` : ''} yet.</p>
       ) : (
-        <pre class="log" tabIndex={0} aria-label="Log lines">
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take keyboard focus to scroll (WCAG 2.1.1)
+        <pre class="log" tabIndex={0}>
           {shown.map((l) => (
             <span key={l.log_id} class="log-line">
-              <span class="log-meta">{new Date(l.time).toISOString().slice(11, 23)} {l.step}</span> {l.line}
+              <span class="log-meta">
+                {new Date(l.time).toISOString().slice(11, 23)} {l.step}
+              </span>{' '}
+              {l.line}
               {'\n'}
             </span>
           ))}

@@ -59,12 +59,30 @@ function Overview({ run }: { run: Run }) {
   return (
     <div class="overview">
       <dl class="facts">
-        <div><dt>Run ID</dt><dd class="mono">{info.run_id}</dd></div>
-        <div><dt>Status</dt><dd>{info.status}</dd></div>
-        <div><dt>User</dt><dd>{info.user_id || '—'}</dd></div>
-        <div><dt>Started</dt><dd>{formatTime(info.start_time)}</dd></div>
-        <div><dt>Duration</dt><dd>{formatDuration(info.start_time && info.end_time ? info.end_time - info.start_time : undefined) || '—'}</dd></div>
-        <div><dt>Artifacts</dt><dd class="mono">{info.artifact_uri}</dd></div>
+        <div>
+          <dt>Run ID</dt>
+          <dd class="mono">{info.run_id}</dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd>{info.status}</dd>
+        </div>
+        <div>
+          <dt>User</dt>
+          <dd>{info.user_id || '—'}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{formatTime(info.start_time)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(info.start_time && info.end_time ? info.end_time - info.start_time : undefined) || '—'}</dd>
+        </div>
+        <div>
+          <dt>Artifacts</dt>
+          <dd class="mono">{info.artifact_uri}</dd>
+        </div>
       </dl>
       {(versions.data?.model_versions?.length ?? 0) > 0 && (
         <p class="lineage">
@@ -72,7 +90,9 @@ function Overview({ run }: { run: Run }) {
           {versions.data!.model_versions!.map((v, i) => (
             <span key={`${v.name}/${v.version}`}>
               {i > 0 && ', '}
-              <Link href={`/models/${encodeURIComponent(v.name)}/versions/${v.version}`}>{v.name} v{v.version}</Link>
+              <Link href={`/models/${encodeURIComponent(v.name)}/versions/${v.version}`}>
+                {v.name} v{v.version}
+              </Link>
             </span>
           ))}
         </p>
@@ -82,7 +102,12 @@ function Overview({ run }: { run: Run }) {
           <h2>Metrics</h2>
           <KeyValueTable
             caption="Metrics"
-            rows={metrics.map((m) => [m.key, <Link href={`?tab=charts&metric=${encodeURIComponent(m.key)}`} title={`Chart ${m.key}`}>{formatNumber(m.value)}</Link>])}
+            rows={metrics.map((m) => [
+              m.key,
+              <Link href={`?tab=charts&metric=${encodeURIComponent(m.key)}`} title={`Chart ${m.key}`}>
+                {formatNumber(m.value)}
+              </Link>,
+            ])}
           />
         </div>
         <div>
@@ -101,7 +126,13 @@ function Overview({ run }: { run: Run }) {
       {(run.inputs?.dataset_inputs?.length ?? 0) > 0 && (
         <>
           <h2>Datasets</h2>
-          <KeyValueTable caption="Datasets" rows={run.inputs!.dataset_inputs!.map((d) => [d.dataset.name, `digest ${d.dataset.digest}${d.dataset.source_type ? ` · ${d.dataset.source_type}` : ''}`])} />
+          <KeyValueTable
+            caption="Datasets"
+            rows={run.inputs!.dataset_inputs!.map((d) => [
+              d.dataset.name,
+              `digest ${d.dataset.digest}${d.dataset.source_type ? ` · ${d.dataset.source_type}` : ''}`,
+            ])}
+          />
         </>
       )}
     </div>

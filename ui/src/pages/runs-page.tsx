@@ -83,7 +83,8 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
   const isFirstPageIn = table.rows.length > 0 || table.isComplete
   const keys = useAsync(() => runs.keys([experimentId]), [experimentId], { isEnabled: isFirstPageIn })
   useEffect(() => {
-    if (keys.data) setDefaults({ metrics: keys.data.metric_keys.slice(0, defaultColumnCount), params: keys.data.param_keys.slice(0, defaultColumnCount), tags: [] })
+    if (keys.data)
+      setDefaults({ metrics: keys.data.metric_keys.slice(0, defaultColumnCount), params: keys.data.param_keys.slice(0, defaultColumnCount), tags: [] })
   }, [keys.data])
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
   const [isChoosing, setChoosing] = useState(false)
@@ -101,66 +102,144 @@ export function RunsPage({ experimentId }: { experimentId: string }) {
   const sortHeader = (kind: SortState['kind'], key: string, label: string) => {
     const isActive = sort?.kind === kind && sort.key === key
     return (
-      <button type="button" class="sort" onClick={() => sortBy(kind, key)} aria-label={`Sort by ${label}`} aria-sort={isActive ? (sort.dir === 'ASC' ? 'ascending' : 'descending') : undefined} title={label}>
+      <button type="button" class="sort" onClick={() => sortBy(kind, key)} aria-label={`Sort by ${label}`} title={label}>
         {label}
         <span aria-hidden="true">{isActive ? (sort.dir === 'ASC' ? ' ▲' : ' ▼') : ''}</span>
       </button>
     )
   }
 
+  const sortOf = (kind: SortState['kind'], key: string) =>
+    sort?.kind === kind && sort.key === key ? (sort.dir === 'ASC' ? ('ascending' as const) : ('descending' as const)) : undefined
   const allShownSelected = table.rows.length > 0 && table.rows.every((r) => selected.has(r.run_id))
   const tableColumns: Column<RunRow>[] = [
     {
-      id: 'select', width: 40, label: 'Select',
-      header: <input type="checkbox" aria-label="Select all runs" checked={allShownSelected} onChange={() => setSelected(allShownSelected ? new Set() : new Set(table.rows.map((r) => r.run_id)))} />,
-      render: (r) => <input type="checkbox" aria-label={`Select ${r.run_name ?? r.run_id}`} checked={selected.has(r.run_id)} onChange={() => toggle(r.run_id)} />,
+      id: 'select',
+      width: 40,
+      label: 'Select',
+      header: (
+        <input
+          type="checkbox"
+          aria-label="Select all runs"
+          checked={allShownSelected}
+          onChange={() => setSelected(allShownSelected ? new Set() : new Set(table.rows.map((r) => r.run_id)))}
+        />
+      ),
+      render: (r) => (
+        <input type="checkbox" aria-label={`Select ${r.run_name ?? r.run_id}`} checked={selected.has(r.run_id)} onChange={() => toggle(r.run_id)} />
+      ),
     },
-    { id: 'name', width: 220, header: sortHeader('attributes', 'run_name', 'Run'), render: (r) => <Link href={`/runs/${r.run_id}`}>{r.run_name || r.run_id}</Link>, title: (r) => r.run_name },
-    { id: 'status', width: 100, header: sortHeader('attributes', 'status', 'Status'), render: (r) => <StatusBadge status={r.status} /> },
-    { id: 'user', width: 110, header: sortHeader('attributes', 'user_id', 'User'), render: (r) => r.user_id ?? '', title: (r) => r.user_id },
-    { id: 'start', width: 170, header: sortHeader('attributes', 'start_time', 'Started'), render: (r) => formatTime(r.start_time) },
-    { id: 'duration', width: 100, align: 'right', header: 'Duration', render: (r) => formatDuration(r.start_time && r.end_time ? r.end_time - r.start_time : undefined) },
-    ...columns.metrics.map((k): Column<RunRow> => ({ id: `m:${k}`, width: 120, align: 'right', header: sortHeader('metrics', k, k), render: (r) => formatNumber(r.metrics[k]), title: (r) => String(r.metrics[k] ?? '') })),
-    ...columns.params.map((k): Column<RunRow> => ({ id: `p:${k}`, width: 120, header: sortHeader('params', k, k), render: (r) => r.params[k] ?? '', title: (r) => r.params[k] })),
-    ...columns.tags.map((k): Column<RunRow> => ({ id: `t:${k}`, width: 140, header: sortHeader('tags', k, k), render: (r) => r.tags[k] ?? '', title: (r) => r.tags[k] })),
+    {
+      id: 'name',
+      width: 220,
+      sort: sortOf('attributes', 'run_name'),
+      header: sortHeader('attributes', 'run_name', 'Run'),
+      render: (r) => <Link href={`/runs/${r.run_id}`}>{r.run_name || r.run_id}</Link>,
+      title: (r) => r.run_name,
+    },
+    {
+      id: 'status',
+      width: 100,
+      sort: sortOf('attributes', 'status'),
+      header: sortHeader('attributes', 'status', 'Status'),
+      render: (r) => <StatusBadge status={r.status} />,
+    },
+    {
+      id: 'user',
+      width: 110,
+      sort: sortOf('attributes', 'user_id'),
+      header: sortHeader('attributes', 'user_id', 'User'),
+      render: (r) => r.user_id ?? '',
+      title: (r) => r.user_id,
+    },
+    {
+      id: 'start',
+      width: 170,
+      sort: sortOf('attributes', 'start_time'),
+      header: sortHeader('attributes', 'start_time', 'Started'),
+      render: (r) => formatTime(r.start_time),
+    },
+    {
+      id: 'duration',
+      width: 100,
+      align: 'right',
+      header: 'Duration',
+      render: (r) => formatDuration(r.start_time && r.end_time ? r.end_time - r.start_time : undefined),
+    },
+    ...columns.metrics.map(
+      (k): Column<RunRow> => ({
+        id: `m:${k}`,
+        width: 120,
+        align: 'right',
+        sort: sortOf('metrics', k),
+        header: sortHeader('metrics', k, k),
+        render: (r) => formatNumber(r.metrics[k]),
+        title: (r) => String(r.metrics[k] ?? ''),
+      }),
+    ),
+    ...columns.params.map(
+      (k): Column<RunRow> => ({
+        id: `p:${k}`,
+        width: 120,
+        sort: sortOf('params', k),
+        header: sortHeader('params', k, k),
+        render: (r) => r.params[k] ?? '',
+        title: (r) => r.params[k],
+      }),
+    ),
+    ...columns.tags.map(
+      (k): Column<RunRow> => ({
+        id: `t:${k}`,
+        width: 140,
+        sort: sortOf('tags', k),
+        header: sortHeader('tags', k, k),
+        render: (r) => r.tags[k] ?? '',
+        title: (r) => r.tags[k],
+      }),
+    ),
   ]
 
   const compareHref = `/compare?experiment=${encodeURIComponent(experimentId)}&runs=${[...selected].join(',')}`
   return (
     <section class="runs-page">
       <PageHeader title={experiment.data?.experiment.name ?? `Experiment ${experimentId}`} crumbs={[{ href: '/experiments', label: 'Experiments' }]}>
-        <button type="button" onClick={() => setChoosing(true)} disabled={!keys.data}>Columns</button>
+        <button type="button" onClick={() => setChoosing(true)} disabled={!keys.data}>
+          Columns
+        </button>
         <button type="button" class="primary" disabled={selected.size < 2} onClick={() => navigate(compareHref)}>
           Compare{selected.size ? ` (${selected.size})` : ''}
         </button>
       </PageHeader>
       {experiment.error && <ErrorMessage error={experiment.error} />}
-      <form
-        class="toolbar"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault()
-          setQuery({ filter: draft.trim() })
-        }}
-      >
-        <label class="grow">
-          <span class="visually-hidden">Filter runs (MLflow search syntax)</span>
-          <input
-            type="search"
-            class="mono"
-            placeholder="metrics.rmse < 1 and params.model = 'gbdt'"
-            value={draft}
-            onInput={(e) => setDraft(e.currentTarget.value)}
-            aria-invalid={table.error ? true : undefined}
-            aria-describedby={table.error ? 'filter-error' : undefined}
-            spellcheck={false}
-          />
-        </label>
-        <button type="submit">Apply</button>
-        {filter && (
-          <button type="button" onClick={() => setQuery({ filter: undefined })}>Clear</button>
-        )}
-      </form>
+      <search>
+        <form
+          class="toolbar"
+          onSubmit={(e) => {
+            e.preventDefault()
+            setQuery({ filter: draft.trim() })
+          }}
+        >
+          <label class="grow">
+            <span class="visually-hidden">Filter runs (MLflow search syntax)</span>
+            <input
+              type="search"
+              class="mono"
+              placeholder="metrics.rmse < 1 and params.model = 'gbdt'"
+              value={draft}
+              onInput={(e) => setDraft(e.currentTarget.value)}
+              aria-invalid={table.error ? true : undefined}
+              aria-describedby={table.error ? 'filter-error' : undefined}
+              spellcheck={false}
+            />
+          </label>
+          <button type="submit">Apply</button>
+          {filter && (
+            <button type="button" onClick={() => setQuery({ filter: undefined })}>
+              Clear
+            </button>
+          )}
+        </form>
+      </search>
       {table.error && (
         <div id="filter-error">
           <ErrorMessage error={table.error} />

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import type { Logger } from '../logger.js'
+import { invalidParameter, MlflowError, notFound } from '../errors.js'
+import type { DeploymentStore } from '../store/deployment-store.js'
+import { EndpointRuntime } from './endpoint-runtime.js'
+import type { Endpoint, Instance, Traffic } from './entities.js'
+import type { Environment } from './environments.js'
+import { findFreePort } from '../http/free-port.js'
+import { TrafficRouter } from './router.js'
+import type { Runner, RunSpec } from './runner.js'
+import { ShadowLog } from './shadow-log.js'
+import { Supervisor, type SupervisorOptions } from './supervisor.js'
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_')
+const endpointKey = (environment: string, modelName: string) => `${environment}\u0000${modelName}`
+
+export interface EndpointPoolOptions {
+  readonly store: DeploymentStore
+  readonly environments: ReadonlyMap<string, Environment>
+  /** Logs and shadow logs go under this folder. */
+  readonly deployDir: string
+  /** The runner for an environment's target (local or container). */
+  readonly runnerFor: (env: Environment) => Runner
+  /** Builds (or finds) the serving image of a version, for the container target. */
+  readonly imageFor?: (modelName: string, version: string, env: Environment) => Promise<string>
+  readonly routerHost?: string
+  /** What endpoint routers accept besides their own names and localhost origins, and their body limit. */
+  readonly routerGuard?: { readonly allowedHosts: readonly string[]; readonly allowedOrigins: readonly string[]; readonly maxBodyBytes: number }
+  readonly readyTimeoutMs?: number
+  readonly drainTimeoutMs?: number
+  readonly supervisor?: SupervisorOptions
+  readonly logger?: Logger
+  readonly now?: () => number
+}
+
+/**
+ * The control plane's endpoints in memory: each one's router, shadow log and supervised
+ * instances. Opens an endpoint on first use (creating its stored record, or restoring it after a
+ * restart by adopting live instances), starts instances and waits until they are ready, and
+ * switches traffic, draining and stopping what no longer takes any.
+ */
+export class EndpointPool {
+  readonly #options: EndpointPoolOptions
+  readonly #runtimes = new Map<string, EndpointRuntime>()
+  readonly #opening = new Map<string, Promise<EndpointRuntime>>()
+
+  constructor(options: EndpointPoolOptions) {
+    this.#options = options
+  }
+
+  /** The endpoint's runtime if it is open. */
+  peek(environment: string, modelName: string): EndpointRuntime | undefined {
+    return this.#runtimes.get(endpointKey(environment, modelName))
+  }
+
+  forget(environment: string, modelName: string): void {
+    this.#runtimes.delete(endpointKey(environment, modelName))
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#runtimes.values()].map((r) => r.close()))
+    this.#runtimes.clear()
+  }
+
+  async switchTraffic(runtime: EndpointRuntime, endpoint: Endpoint, traffic: Traffic, previousLive: string | undefined): Promise<void> {
+    const instances = await this.#options.store.listInstances(endpoint.environment, endpoint.modelName)
+    await this.#options.store.setTraffic(endpoint.environment, endpoint.modelName, traffic, (this.#options.now ?? Date.now)())
+    runtime.applyTraffic(traffic, instances)
+    // Keep what takes traffic, the shadow, and the previous live version as a warm standby for a rollback.
+    const keep = new Set(
+      Object.entries(traffic.weights)
+        .filter(([, w]) => w > 0)
+        .map(([v]) => v),
+    )
+    if (traffic.shadow) keep.add(traffic.shadow.version)
+    if (previousLive !== undefined) keep.add(previousLive)
+    for (const instance of instances) {
+      if (keep.has(instance.version)) continue
+      await runtime.router.drain(instance.port, this.#options.drainTimeoutMs ?? 30_000)
+      await runtime.supervisors.get(instance.instanceId)?.stop()
+      runtime.supervisors.delete(instance.instanceId)
+      await this.#options.store.deleteInstance(instance.instanceId)
+    }
+  }
+
+  async ensureInstance(runtime: EndpointRuntime, env: Environment, modelName: string, version: string): Promise<void> {
+    const readyMs = this.#options.readyTimeoutMs ?? 120_000
+    const existing = (await this.#options.store.listInstances(env.name, modelName)).find((i) => i.version === version)
+    if (existing) return runtime.supervisors.get(existing.instanceId)?.waitReady(readyMs)
+    const image = env.target === 'container' ? await this.#imageFor(modelName, version, env) : undefined
+    const port = await findFreePort()
+    const instance: Instance = {
+      instanceId: randomUUID().slice(0, 12),
+      environment: env.name,
+      modelName,
+      version,
+      modelUri: `models:/${modelName}/${version}`,
+      port,
+      image,
+      startTime: (this.#options.now ?? Date.now)(),
+    }
+    await this.#options.store.putInstance(instance)
+    const supervisor = this.#supervise(runtime, env, instance)
+    try {
+      await supervisor.start()
+      await supervisor.waitReady(readyMs)
+    } catch (err) {
+      await supervisor.stop(1000)
+      runtime.supervisors.delete(instance.instanceId)
+      await this.#options.store.deleteInstance(instance.instanceId)
+      throw new MlflowError('INVALID_STATE', `version ${version} of '${modelName}' did not become ready: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  #supervise(runtime: EndpointRuntime, env: Environment, instance: Instance): Supervisor {
+    const spec = this.specFor(env.name, instance.modelName, instance.version, instance.modelUri, instance.port, instance.instanceId, instance.image)
+    const supervisor = new Supervisor(spec, this.#options.runnerFor(env), {
+      ...this.#options.supervisor,
+      onHandle: (handle) => this.#options.store.putInstance({ ...instance, pid: handle.pid, containerName: handle.containerName }),
+      onEvent: (event, detail) =>
+        this.#options.logger?.warn(
+          { event, environment: env.name, model: instance.modelName, version: instance.version, ...detail },
+          'deployment instance event',
+        ),
+    })
+    runtime.supervisors.set(instance.instanceId, supervisor)
+    return supervisor
+  }
+
+  specFor(environment: string, modelName: string, version: string, modelUri: string, port: number, instanceId: string, image: string | undefined): RunSpec {
+    const logFile = join(this.#options.deployDir, 'logs', safeName(environment), safeName(modelName), `v${safeName(version)}.log`)
+    return { instanceId, environment, modelName, version, modelUri, port, logFile, image }
+  }
+
+  /** The endpoint's in-memory runtime, creating the endpoint (and its router) on first use. */
+  async get(environment: string, modelName: string, env?: Environment): Promise<EndpointRuntime> {
+    const k = endpointKey(environment, modelName)
+    const existing = this.#runtimes.get(k)
+    if (existing) return existing
+    let opening = this.#opening.get(k)
+    if (!opening) {
+      opening = this.#open(environment, modelName, env).finally(() => this.#opening.delete(k))
+      this.#opening.set(k, opening)
+    }
+    return opening
+  }
+
+  async #open(environment: string, modelName: string, env: Environment | undefined): Promise<EndpointRuntime> {
+    let endpoint = await this.#options.store.getEndpoint(environment, modelName)
+    if (!endpoint) {
+      if (!env) throw notFound(`model '${modelName}' is not deployed in environment '${environment}'`)
+      const fixedPort = env.target === 'kubernetes' ? undefined : env.port
+      if (fixedPort !== undefined) {
+        const taken = (await this.#options.store.listEndpoints(environment)).find((e) => e.routerPort === fixedPort)
+        if (taken) throw invalidParameter(`environment '${environment}' has the fixed port ${fixedPort}, already used by model '${taken.modelName}'`)
+      }
+      endpoint = await this.#options.store.putEndpoint(
+        { environment, modelName, target: env.target, routerPort: fixedPort ?? (await findFreePort()), traffic: { weights: {} } },
+        (this.#options.now ?? Date.now)(),
+      )
+    }
+    const shadowLog = new ShadowLog(join(this.#options.deployDir, 'shadow', safeName(environment), `${safeName(modelName)}.jsonl`))
+    await shadowLog.open()
+    const router = new TrafficRouter({ host: this.#options.routerHost ?? '127.0.0.1', port: endpoint.routerPort ?? 0, shadowLog, ...this.#options.routerGuard })
+    const routerPort = await router.listen()
+    const runtime = new EndpointRuntime(router, shadowLog, routerPort)
+    const instances = await this.#options.store.listInstances(environment, modelName)
+    const runEnv = this.#options.environments.get(environment) ?? { name: environment, target: endpoint.target === 'container' ? 'container' : 'local' }
+    await Promise.all(
+      instances.map(async (instance) => {
+        const outcome = await this.#supervise(runtime, runEnv as Environment, instance).start({ pid: instance.pid, containerName: instance.containerName })
+        this.#options.logger?.info({ environment, model: modelName, version: instance.version, outcome }, 'deployment instance restored')
+      }),
+    )
+    runtime.applyTraffic(endpoint.traffic, instances)
+    this.#runtimes.set(endpointKey(environment, modelName), runtime)
+    return runtime
+  }
+
+  async #imageFor(modelName: string, version: string, env: Environment): Promise<string> {
+    if (!this.#options.imageFor) throw new MlflowError('INVALID_STATE', 'the container target is not available in this server')
+    return this.#options.imageFor(modelName, version, env)
+  }
+}

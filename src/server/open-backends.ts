@@ -1,0 +1,126 @@
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { ConfigError } from '../config.js'
+import type { RunOwner } from '../pipeline/index.js'
+import type { ArtifactStore } from '../store/artifact-store.js'
+import type { DeploymentStore } from '../store/deployment-store.js'
+import type { PipelineStore } from '../store/pipeline-store.js'
+import type { RegistryStore } from '../store/registry-store.js'
+import type { TrackingStore } from '../store/tracking-store.js'
+
+export interface BackendOptions {
+  /** --backend-store-uri: `sqlite:///relative.db`, `sqlite:////absolute.db` (postgresql:// is parsed, not served yet). */
+  readonly storeUri: string
+  /** --artifacts-destination: a local folder or `file://` URI. */
+  readonly artifactsDestination: string
+  readonly durability: 'full' | 'normal'
+  /** Whether a pipeline lock holder still runs (see pipeline/owner-liveness.ts). */
+  readonly isPipelineOwnerAlive: (owner: RunOwner, heartbeatTime: number, now: number) => boolean
+}
+
+/** Every store `wharf server` uses, chosen from the configured URIs. */
+export interface Backends {
+  readonly tracking: TrackingStore
+  /** Registered models and versions, with their event log and webhook delivery queue. */
+  readonly registry: RegistryStore
+  /** Undefined when the backend has no deployment store yet (the deployment API is then off). */
+  readonly deployments: DeploymentStore | undefined
+  /** Undefined when the backend has no pipeline store yet (the pipeline API is then off). */
+  readonly pipelines: PipelineStore | undefined
+  readonly artifacts: ArtifactStore
+  /** The artifact store's folder when it is local (clients write there); undefined for object stores. */
+  readonly artifactRoot: string | undefined
+  /** The folder of a file database, where deployment logs go by default; undefined for other stores. */
+  readonly dataDir: string | undefined
+  /** Closes every store and the connections they share. */
+  close(): Promise<void>
+}
+
+type MetadataStores = Omit<Backends, 'artifacts' | 'artifactRoot'>
+interface ArtifactBackend {
+  readonly store: ArtifactStore
+  readonly root: string | undefined
+}
+
+/**
+ * One opener per URI scheme, as MLflow picks stores by scheme. Each imports its driver lazily, so
+ * a server on SQLite never loads a PostgreSQL or cloud client.
+ */
+const metadataOpeners: Readonly<Record<string, (uri: string, options: BackendOptions) => Promise<MetadataStores>>> = {
+  sqlite: openSqliteStores,
+}
+
+const artifactOpeners: Readonly<Record<string, (destination: string) => Promise<ArtifactBackend>>> = {
+  file: openFsArtifacts,
+}
+
+/** Opens the metadata stores named by `storeUri` and the artifact store named by `artifactsDestination`. */
+export async function openBackends(options: BackendOptions): Promise<Backends> {
+  const scheme = schemeOf(options.storeUri)
+  const openMetadata = scheme === undefined ? undefined : metadataOpeners[scheme]
+  if (openMetadata === undefined) {
+    throw new ConfigError(`--backend-store-uri: no store for '${options.storeUri.split(':')[0]}' URIs in this version (sqlite:/// is supported)`)
+  }
+  const destinationScheme = schemeOf(options.artifactsDestination) ?? 'file'
+  const openArtifacts = artifactOpeners[destinationScheme]
+  if (openArtifacts === undefined) {
+    throw new ConfigError(`--artifacts-destination: '${destinationScheme}' destinations are not supported in this version; give a local folder`)
+  }
+  const artifacts = await openArtifacts(options.artifactsDestination)
+  return { ...(await openMetadata(options.storeUri, options)), artifacts: artifacts.store, artifactRoot: artifacts.root }
+}
+
+/** `sqlite:///x.db` → `sqlite`; a plain path has no scheme. */
+function schemeOf(uri: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]
+}
+
+/**
+ * MLflow's reading of SQLite URIs: `sqlite:///relative/path.db` (three slashes) is relative to the
+ * working directory, `sqlite:////absolute/path.db` (four) is absolute.
+ */
+function sqlitePathOf(uri: string, cwd: string = process.cwd()): string {
+  const rest = uri.slice('sqlite:///'.length)
+  if (rest === ':memory:') return ':memory:'
+  return isAbsolute(rest) ? rest : resolve(cwd, rest)
+}
+
+/**
+ * All four metadata stores on one SQLite connection: better-sqlite3 runs each write transaction to
+ * completion before the next starts, so one connection is one writer and one WAL for the process.
+ * Other processes (a CLI beside the server) wait on busy_timeout (see sqlite/database.ts).
+ */
+async function openSqliteStores(uri: string, options: BackendOptions): Promise<MetadataStores> {
+  const [{ openSqlite }, { SqliteTrackingStore }, { SqliteRegistryStore }, { SqliteDeploymentStore }, { SqlitePipelineStore }] = await Promise.all([
+    import('../store/sqlite/database.js'),
+    import('../store/sqlite/tracking-store.js'),
+    import('../store/sqlite/registry-store.js'),
+    import('../store/sqlite/deployment-store.js'),
+    import('../store/sqlite/pipeline-store.js'),
+  ])
+  const path = sqlitePathOf(uri)
+  const db = openSqlite(path, { durability: options.durability })
+  const tracking = new SqliteTrackingStore(db)
+  const registry = new SqliteRegistryStore(db)
+  const deployments = new SqliteDeploymentStore(db)
+  const pipelines = new SqlitePipelineStore(db, { isOwnerAlive: options.isPipelineOwnerAlive })
+  return {
+    tracking,
+    registry,
+    deployments,
+    pipelines,
+    dataDir: path === ':memory:' ? undefined : dirname(path),
+    close: async () => {
+      await pipelines.close()
+      await deployments.close()
+      await registry.close()
+      await tracking.close()
+      db.close()
+    },
+  }
+}
+
+async function openFsArtifacts(destination: string): Promise<ArtifactBackend> {
+  const { FsArtifactStore } = await import('../store/fs/artifact-store.js')
+  const root = resolve(destination.replace(/^file:\/\//, ''))
+  return { store: new FsArtifactStore(root), root }
+}

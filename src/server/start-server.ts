@@ -1,0 +1,79 @@
+import type { Config } from '../config.js'
+import { serveApp } from '../http/serve.js'
+import { ServerAuthority } from '../http/server-authority.js'
+import { createLogger } from '../logger.js'
+import { ownerLiveness } from '../pipeline/index.js'
+import { RegistryService, startWebhookDispatcher } from '../registry/index.js'
+import { TrackingService } from '../tracking/tracking-service.js'
+import { version } from '../version.js'
+import { buildApp } from './app.js'
+import { openBackends } from './open-backends.js'
+import { startControlPlane } from './start-control-plane.js'
+import { startPipelines } from './start-pipelines.js'
+
+/** `wharf server`: the tracking server, artifact proxy and model registry on one port. */
+export async function runServer(config: Config): Promise<void> {
+  const logger = createLogger('wharf-server', { level: config.logLevel })
+  const backends = await openBackends({
+    storeUri: config.backendStoreUri,
+    artifactsDestination: config.artifactsDestination,
+    durability: config.durability,
+    isPipelineOwnerAlive: ownerLiveness(config.pipelineLockTimeoutMs),
+  })
+  // Sends deliveries queued before a restart, and every new one (woken by registry changes).
+  const dispatcher = startWebhookDispatcher(backends.registry, {
+    retryBaseMs: config.webhookRetryBaseMs,
+    maxAttempts: config.webhookMaxAttempts,
+    timeoutMs: config.webhookTimeoutMs,
+    pollMs: Math.min(1000, config.webhookRetryBaseMs),
+    logger,
+  })
+  // mlflow-artifacts:// URIs may name only this server (clients send their token there); known once it listens.
+  const authority = new ServerAuthority({ bindHost: config.host, allowedHosts: config.allowedHosts })
+  const isOwnArtifactAuthority = (a: string) => authority.isOwn(a)
+  const registry = new RegistryService(backends.registry, backends.tracking, { onChange: () => dispatcher.wake(), isOwnArtifactAuthority })
+  // Deployments: environments from wharf.yaml, supervised serving processes, traffic routers.
+  if (!backends.deployments) logger.warn('deployments need the SQLite store in this version; the deployment API is off')
+  const controlPlane = backends.deployments && (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir }, logger))
+  // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
+  if (!backends.pipelines) logger.warn('pipelines need the SQLite store in this version; the pipeline API is off')
+  const pipelines = backends.pipelines && startPipelines(config, { store: backends.pipelines, artifactRoot: backends.artifactRoot }, logger)
+  const app = buildApp(
+    {
+      tracking: new TrackingService(backends.tracking, Date.now, isOwnArtifactAuthority),
+      artifacts: backends.artifacts,
+      registry,
+      deployments: controlPlane?.plane,
+      pipelines,
+    },
+    {
+      logger,
+      bindHost: config.host,
+      authToken: config.authToken,
+      allowedHosts: config.allowedHosts,
+      corsAllowedOrigins: config.corsAllowedOrigins,
+      maxArtifactBytes: config.maxArtifactBytes,
+    },
+  )
+  const { server, port } = await serveApp(app, config.host, config.port)
+  authority.listening(port)
+  const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+  const selfUri = `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`
+  await controlPlane?.start(selfUri)
+  pipelines?.start(selfUri)
+  // Never log the store URI whole: a postgresql:// URI carries a password.
+  logger.info({ version, host: config.host, port, store: config.backendStoreUri.split(':')[0], auth: config.authToken !== undefined }, 'wharf server listening')
+  process.stdout.write(`Wharf ${version} tracking server at http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}\n`)
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down')
+    await new Promise((resolve) => server.close(resolve))
+    // Serving processes keep running; the next start adopts them.
+    await controlPlane?.close()
+    await dispatcher.stop()
+    await backends.close()
+    process.exit(0)
+  }
+  process.once('SIGINT', () => void shutdown('SIGINT'))
+  process.once('SIGTERM', () => void shutdown('SIGTERM'))
+}

@@ -1,1 +1,0 @@
-export { contentSecurityPolicy, isUiRequest, mountUi } from './ui-routes.js'
