@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path'
 import type { Command } from 'commander'
 import { type Config, loadConfig, readEnvironmentVariables } from '../config.js'
-import type { ExportFormat, RunFlags, ServerClient, WireRun } from '../pipeline/index.js'
+import type { ExportFormat, RunFlags, ServerClient, WharfInstall, WireRun } from '../pipeline/index.js'
 import { formatTable, repeatable } from './output.js'
 
 type Out = (line: string) => void
@@ -63,6 +63,8 @@ export function register(program: Command): void {
     )
     .requiredOption('--format <format>', 'azure-pipelines or github-actions')
     .option('--output <path>', 'write here instead of printing')
+    .option('--install <from>', 'how jobs get this wharf version: registry (npm) or tarball (npm pack of a Wharf checkout in the repo)', 'registry')
+    .option('--wharf-dir <dir>', 'with --install tarball: the Wharf checkout, relative to the repository root', '.')
     .action((file: string | undefined, flags) => exportCommand(file ?? loadConfig().projectFile, flags))
 }
 
@@ -169,17 +171,23 @@ async function decide(
   )
 }
 
-/** `wharf pipeline export --format F [FILE] [--output PATH]`. */
-async function exportCommand(file: string, flags: { format: string; output?: string }, out: Out = stdout): Promise<void> {
-  const { exportFormats, exportPipeline, loadPipeline, loadSecrets, Masker } = await import('../pipeline/index.js')
+/** `wharf pipeline export --format F [FILE] [--output PATH] [--install registry|tarball] [--wharf-dir DIR]`. */
+async function exportCommand(file: string, flags: { format: string; output?: string; install?: string; wharfDir?: string }, out: Out = stdout): Promise<void> {
+  const { exportFormats, exportPipeline, installSources, loadPipeline, loadSecrets, Masker, registryInstall } = await import('../pipeline/index.js')
   if (!(exportFormats as readonly string[]).includes(flags.format))
     throw new Error(`--format must be one of ${exportFormats.join(', ')}, got '${flags.format}'`)
+  const from = flags.install ?? 'registry'
+  if (!(installSources as readonly string[]).includes(from)) throw new Error(`--install must be one of ${installSources.join(', ')}, got '${from}'`)
+  const wharfDir = flags.wharfDir ?? '.'
+  if (isAbsolute(wharfDir) || normalize(wharfDir).split(sep).includes('..'))
+    throw new Error(`--wharf-dir must be a folder inside the repository, relative to its root, got '${wharfDir}'`)
+  const install = { ...registryInstall, from: from as WharfInstall['from'], dir: wharfDir }
   const pipeline = await loadPipeline(resolve(file))
   // Secret values are not needed to export; those that are set still feed the masker, as a second guard.
   const envNames = Object.values(pipeline.secrets).flatMap((s) => ('env' in s ? [s.env] : []))
   const optional = { ...pipeline, secrets: Object.fromEntries(Object.entries(pipeline.secrets).map(([k, s]) => [k, { ...s, optional: true }])) }
   const masker = new Masker(Object.values(await loadSecrets(optional, readEnvironmentVariables(envNames))))
-  const text = exportPipeline(pipeline, flags.format as ExportFormat, process.cwd(), masker)
+  const text = exportPipeline(pipeline, flags.format as ExportFormat, process.cwd(), masker, install)
   if (flags.output === undefined) return out(text.trimEnd())
   await mkdir(dirname(resolve(flags.output)), { recursive: true })
   await writeFile(flags.output, text)

@@ -3,7 +3,12 @@ import { describe, it } from 'node:test'
 import { evaluate, interpolate, isConditionMet } from './expressions.js'
 
 const context = (hasFailed = false) => ({
-  values: { variables: { alpha: '0.1', deploy: 'true' }, steps: { register: { outputs: { version: '3' } } }, trigger: { version: '7' } },
+  values: {
+    variables: { alpha: '0.1', deploy: 'true', 'databricks.host': 'https://adb-1.azuredatabricks.net' },
+    secrets: { 'databricks.token': 'dapi-xyz', clinet_id: 'c-1' },
+    steps: { register: { outputs: { version: '3' } }, 'deploy-staging': { outputs: { url: 'http://e' } } },
+    trigger: { version: '7' },
+  },
   hasFailed,
 })
 
@@ -38,6 +43,24 @@ describe('pipeline expressions', () => {
     assert.equal(isConditionMet("succeeded() && variables.deploy == 'true'", context()), true)
     assert.equal(isConditionMet("${{ variables.deploy != 'true' || failed() }}", context()), false)
     assert.equal(isConditionMet("!(variables.alpha == '0.1')", context()), false)
+  })
+
+  it("reads names with dots through an index, as secrets['databricks.token'] in both CI systems", () => {
+    assert.equal(interpolate("${{ secrets['databricks.token'] }}", context(), 'x'), 'dapi-xyz')
+    assert.equal(interpolate("${{ variables['databricks.host'] }}/api", context(), 'x'), 'https://adb-1.azuredatabricks.net/api')
+    assert.equal(interpolate("${{ vars['databricks.host'] }}", context(), 'x'), 'https://adb-1.azuredatabricks.net')
+    assert.equal(interpolate('${{ secrets.clinet_id }}', context(), 'x'), 'c-1')
+    assert.equal(interpolate("${{ steps['deploy-staging'].outputs.url }}", context(), 'x'), 'http://e')
+    assert.equal(isConditionMet("secrets['databricks.token'] != ''", context()), true)
+  })
+
+  it('says how to read a dotted name written with dots', () => {
+    assert.throws(() => interpolate('${{ secrets.databricks.token }}', context(), 'x'), /secrets\['databricks\.token'\]/)
+  })
+
+  it('refuses an index that is not a quoted name', () => {
+    assert.throws(() => evaluate('secrets[variables]', context()), /an index is a quoted name/)
+    assert.throws(() => evaluate("secrets['a'", context()), /expected \]/)
   })
 
   it('refuses unknown functions and stray tokens', () => {

@@ -4,9 +4,11 @@ import { invalidParameter } from '../errors.js'
  * The small expression language of wharf.yaml, close to the one GitHub Actions and Azure Pipelines
  * share: `${{ steps.train.outputs.run_id }}` in values, and conditions such as `succeeded()`,
  * `failed()`, `always()`, `variables.deploy == 'true'`, combined with `&&`, `||`, `!` and parentheses.
+ * A name with dots in it (the seed's `databricks.token`) is read with an index, as both CI systems
+ * write it: `secrets['databricks.token']`, `variables['databricks.host']`.
  */
 export interface ExpressionContext {
-  /** Looked up by dotted path: variables.X, secrets.X, steps.NAME.outputs.X, stages.NAME.status, trigger.X, run.id. */
+  /** Looked up by path: variables.X, secrets.X (or secrets['X.Y']), steps.NAME.outputs.X, stages.NAME.status, trigger.X, run.id. */
   readonly values: Readonly<Record<string, unknown>>
   /** Whether a stage or step before this point failed (for succeeded() / failed()). */
   readonly hasFailed: boolean
@@ -16,7 +18,7 @@ type Token = { kind: 'op' | 'str' | 'num' | 'id'; text: string }
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = []
-  const re = /\s*(?:(==|!=|&&|\|\||[()!])|'((?:[^']|'')*)'|(-?\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_.-]*))/y
+  const re = /\s*(?:(==|!=|&&|\|\||[()!.[\]])|'((?:[^']|'')*)'|(-?\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_-]*))/y
   let at = 0
   while (at < source.length) {
     if (/^\s*$/.test(source.slice(at))) break
@@ -63,7 +65,22 @@ export function evaluate(source: string, context: ExpressionContext): unknown {
     }
     if (t.text === 'true' || t.text === 'false') return t.text === 'true'
     if (t.text === 'null') return null
-    return lookup(context.values, t.text)
+    // A path: NAME, then `.NAME` or `['any name']` as often as needed.
+    const path = [t.text]
+    for (;;) {
+      if (peek()?.text === '.' && peek()?.kind === 'op') {
+        take('.')
+        const member = take()
+        if (member.kind !== 'id') throw invalidParameter(`cannot read expression '${source}': expected a name after '.'`)
+        path.push(member.text)
+      } else if (peek()?.text === '[' && peek()?.kind === 'op') {
+        take('[')
+        const key = take()
+        if (key.kind !== 'str') throw invalidParameter(`cannot read expression '${source}': an index is a quoted name, e.g. secrets['databricks.token']`)
+        take(']')
+        path.push(key.text)
+      } else return lookup(context.values, path)
+    }
   }
   const comparison = (): unknown => {
     const left = primary()
@@ -112,9 +129,13 @@ function callFunction(name: string, context: ExpressionContext, source: string):
   }
 }
 
-function lookup(values: Readonly<Record<string, unknown>>, path: string): unknown {
+/** `vars` is GitHub's name for what wharf.yaml and Azure call `variables`. */
+const aliases: Readonly<Record<string, string>> = { vars: 'variables' }
+
+function lookup(values: Readonly<Record<string, unknown>>, path: readonly string[]): unknown {
   let v: unknown = values
-  for (const part of path.split('.')) {
+  for (const [i, raw] of path.entries()) {
+    const part = i === 0 ? (aliases[raw] ?? raw) : raw
     if (v === null || typeof v !== 'object' || !Object.hasOwn(v, part)) return undefined
     v = (v as Record<string, unknown>)[part]
   }
@@ -130,8 +151,16 @@ export function isConditionMet(condition: string, context: ExpressionContext): b
 /** The text one `${{ expr }}` stands for; an expression with no value is an error naming it. */
 export function expressionText(expr: string, context: ExpressionContext, where: string): string {
   const v = evaluate(expr, context)
-  if (v === undefined || v === null) throw invalidParameter(`${where}: '\${{${expr}}}' has no value here`)
+  if (v === undefined || v === null) throw invalidParameter(`${where}: '\${{${expr}}}' has no value here${dottedNameHint(expr, context)}`)
   return String(v)
+}
+
+/** `secrets.databricks.token` reads secrets → databricks → token; say how to read the name `databricks.token`. */
+function dottedNameHint(expr: string, context: ExpressionContext): string {
+  const m = /^\s*(secrets|variables|vars)\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+)\s*$/.exec(expr)
+  if (!m) return ''
+  const group = context.values[aliases[m[1]!] ?? m[1]!]
+  return group !== null && typeof group === 'object' && Object.hasOwn(group, m[2]!) ? ` (a name with dots is read with an index: ${m[1]}['${m[2]}'])` : ''
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Pipelines: wharf.yaml, the runner and its steps, the run store and API, CI export, webhook triggers. */
 export type { PipelineRun, RunOwner, RunStatus, StageRecord, StepRecord } from './entities.js'
-export { exportFormats, exportPipeline, type ExportFormat } from './export/export-pipeline.js'
+export { type ExportFormat, exportFormats, exportPipeline, registryInstall } from './export/export-pipeline.js'
+export { installSources, type WharfInstall } from './export/wharf-install.js'
 export { evaluate, interpolate, isConditionMet } from './expressions.js'
 export { ServerClient, type ServerConnection } from './pipeline-client.js'
 export { PipelineCatalog } from './pipeline-catalog.js'

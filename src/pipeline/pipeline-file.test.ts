@@ -65,4 +65,61 @@ describe('wharf.yaml pipelines', () => {
   it('refuses a trigger naming a stage that does not exist', () => {
     assert.match(refusal('triggers: [{ stages: [nope] }]\nstages: [{ name: s, steps: [{ command: a }] }]'), /triggers\[0\]\.stages: no stage named 'nope'/)
   })
+
+  it("accepts the seed's names: variables and secrets with dots, lower case, misspelt", () => {
+    const p = parsePipeline(
+      `
+variables: { databricks.host: "https://adb-1.azuredatabricks.net", databricks.notebook.path: /Shared/MLFlow }
+secrets:
+  databricks.token: { env: DATABRICKS_TOKEN }
+  clinet_id: { env: CLINET_ID }
+  client_secret: { env: CLIENT_SECRET }
+stages: [{ name: s, steps: [{ command: "echo $DATABRICKS_HOST" }] }]
+`,
+      'wharf.yaml',
+    )
+    assert.deepEqual(Object.keys(p.variables), ['databricks.host', 'databricks.notebook.path'])
+    assert.deepEqual(Object.keys(p.secrets), ['databricks.token', 'clinet_id', 'client_secret'])
+  })
+
+  it('refuses names CI would merge, and names that are not letters, digits and _ joined by dots', () => {
+    assert.match(
+      refusal('variables: { databricks.token: a }\nsecrets: { DATABRICKS_TOKEN: { env: X } }\nstages: [{ name: s, steps: [{ command: a }] }]'),
+      /'DATABRICKS_TOKEN' and 'databricks\.token' are the same name in CI/,
+    )
+    assert.match(refusal('variables: { alpha: 1, ALPHA: 2 }\nstages: [{ name: s, steps: [{ command: a }] }]'), /same name in CI \(ALPHA\)/)
+    assert.match(
+      refusal('secrets: { "databricks..token": { env: X } }\nstages: [{ name: s, steps: [{ command: a }] }]'),
+      /secret names are letters, digits and _, in parts joined by dots/,
+    )
+    assert.match(refusal('variables: { "a-b": 1 }\nstages: [{ name: s, steps: [{ command: a }] }]'), /variable names are/)
+  })
+
+  it('checks a notebook train step: parameters are Python names, values any JSON', () => {
+    const p = parsePipeline(
+      'stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, python: .venv/bin/python, parameters: { alpha: 0.01, tags: [a, b], cfg: { depth: 3 } }, experiment: e } }] }]',
+      'wharf.yaml',
+    )
+    assert.equal(p.stages[0]?.steps[0]?.kind, 'train')
+    assert.match(
+      refusal('stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, parameters: { "a b": 1 } } }] }]'),
+      /train\.parameters\.a b: a notebook parameter is a Python name/,
+    )
+    assert.match(refusal('stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, parameters: { lambda: 1 } } }] }]'), /Python keyword/)
+    assert.match(refusal('stages: [{ name: s, steps: [{ train: { notebook: t.ipynb, pyhton: p } }] }]'), /unknown key 'pyhton'/)
+  })
+
+  it('checks a databricks step: one of notebook and job_id, and a token that comes from a secret', () => {
+    const step = (body: string) => `secrets: { databricks.token: { env: T } }\nstages: [{ name: s, steps: [{ databricks: { host: "https://h", ${body} } }] }]`
+    assert.equal(
+      parsePipeline(step(`token: "\${{ secrets['databricks.token'] }}", notebook: /Repos/x/train`), 'wharf.yaml').stages[0]?.steps[0]?.kind,
+      'databricks',
+    )
+    assert.equal(parsePipeline(step('token: "${{ secrets.T }}", job_id: 12'), 'wharf.yaml').stages[0]?.steps[0]?.kind, 'databricks')
+    assert.match(refusal(step('token: dapi123, notebook: /n')), /databricks\.token: the token must come from a secret/)
+    assert.match(refusal(step('token: "${{ variables.t }}", notebook: /n')), /the token must come from a secret/)
+    assert.match(refusal(step('token: "${{ secrets.T }}"')), /exactly one of notebook \(runs\/submit\) and job_id/)
+    assert.match(refusal(step('token: "${{ secrets.T }}", job_id: 1, existing_cluster_id: c')), /a job \(job_id\) brings its own cluster/)
+    assert.match(refusal(step('token: "${{ secrets.T }}", notebook: /n, tracking_token_secret: nokey')), /SCOPE\/KEY/)
+  })
 })

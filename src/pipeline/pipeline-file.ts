@@ -3,6 +3,8 @@ import { basename, dirname, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
+import { pythonKeywords } from './notebook-parameters.js'
+import { checkDistinctNames } from './variable-names.js'
 
 /**
  * The pipeline part of `wharf.yaml`: variables, secrets, triggers and stages made of steps.
@@ -53,6 +55,22 @@ const holdout = {
   max_rows: numeric(z.number().int().min(1)).default(100),
 }
 
+/** A Python name a parameter may have: it becomes `name = value` in the notebook's injected cell. */
+const pythonName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a notebook parameter is a Python name: letters, digits and _')
+  .refine((n) => !pythonKeywords.has(n), { message: 'a Python keyword cannot name a notebook parameter' })
+
+/** `train: { notebook: train.ipynb, python: .venv/bin/python, parameters: {...} }` (steps/notebook-step.ts). */
+const notebookTrainStep = z.strictObject({
+  notebook: z.string().min(1),
+  /** The interpreter of the environment the notebook runs in; a bare name is looked up on PATH. */
+  python: z.string().min(1).default('python3'),
+  parameters: z.record(pythonName, z.json()).default({}),
+  experiment: z.string().optional(),
+  timeout: duration.optional(),
+})
+
 const trainStep = z.union([
   z.strictObject({
     data: z.string().min(1),
@@ -65,6 +83,7 @@ const trainStep = z.union([
     seed: numeric(z.number().int().min(0)).optional(),
   }),
   z.strictObject({ command: z.string().min(1), experiment: z.string().optional(), timeout: duration.optional() }),
+  notebookTrainStep,
 ])
 const registerStep = z.strictObject({ model: z.string().min(1), run: z.string().optional(), artifact_path: z.string().default('model') })
 const deployStep = z.strictObject({ model: z.string().min(1), version: text, environment: z.string().min(1) })
@@ -95,6 +114,49 @@ const gateStep = z.strictObject({
   timeout: duration.default(3_600_000),
 })
 const promoteStep = z.strictObject({ model: z.string().min(1), from: z.string().min(1), to: z.string().min(1), alias: z.string().optional() })
+/**
+ * `databricks`: a notebook (runs/submit) or an existing job (run-now) run through the Databricks
+ * Jobs API 2.1 (steps/databricks-step.ts, docs/databricks.md). Parameters are strings there:
+ * Databricks hands them to the notebook as widgets.
+ */
+const databricksStep = z
+  .strictObject({
+    host: z.string().min(1),
+    /** Must be `${{ secrets[...] }}`, so it is masked everywhere (checked when wharf.yaml is read). */
+    token: z.string().min(1),
+    notebook: z.string().min(1).optional(),
+    job_id: numeric(z.number().int().positive()).optional(),
+    source: z.enum(['WORKSPACE', 'GIT']).optional(),
+    /** Databricks' own `git_source` (git_url, git_provider, git_branch...): a notebook in a repository, its path relative. */
+    git_source: z.record(z.string(), z.json()).optional(),
+    existing_cluster_id: z.string().min(1).optional(),
+    new_cluster: z.record(z.string(), z.json()).optional(),
+    parameters: z.record(z.string().min(1), scalar).default({}),
+    experiment: z.string().optional(),
+    /** `SCOPE/KEY` of a Databricks secret holding Wharf's tracking token, handed to new clusters as MLFLOW_TRACKING_TOKEN. */
+    tracking_token_secret: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, 'expected SCOPE/KEY of a Databricks secret')
+      .optional(),
+    timeout: duration.default(7_200_000),
+    poll_interval: duration.default(10_000),
+  })
+  .superRefine((d, issues) => {
+    if ((d.notebook === undefined) === (d.job_id === undefined))
+      issues.addIssue({ code: 'custom', message: 'name exactly one of notebook (runs/submit) and job_id (run-now)' })
+    if (
+      d.job_id !== undefined &&
+      (d.existing_cluster_id !== undefined || d.new_cluster !== undefined || d.source !== undefined || d.git_source !== undefined)
+    ) {
+      issues.addIssue({
+        code: 'custom',
+        message: 'a job (job_id) brings its own cluster and source; existing_cluster_id, new_cluster, source and git_source go with notebook',
+      })
+    }
+    if (d.existing_cluster_id !== undefined && d.new_cluster !== undefined)
+      issues.addIssue({ code: 'custom', message: 'name at most one of existing_cluster_id and new_cluster' })
+  })
+
 const commandStep = z.union([z.string().min(1), z.strictObject({ run: z.string().min(1), timeout: duration.optional(), cwd: z.string().optional() })])
 
 const stepKinds = {
@@ -105,9 +167,13 @@ const stepKinds = {
   gate: gateStep,
   promote: promoteStep,
   command: commandStep,
+  databricks: databricksStep,
 } as const
 export type StepKind = keyof typeof stepKinds
 const stepKindNames = Object.keys(stepKinds) as StepKind[]
+
+export type NotebookTrainSpec = z.infer<typeof notebookTrainStep>
+export type DatabricksSpec = z.infer<typeof databricksStep>
 
 /** A step as written: its kind's settings are kept raw, because `${{ }}` is filled in only when the step runs. */
 export interface StepDef {
@@ -153,16 +219,23 @@ const stageSchema = z.strictObject({
   environment: z.string().optional(),
   steps: z.array(stepSchema).min(1),
 })
+/** Letters, digits and _, in parts joined by dots (the seed's `databricks.token`), as Azure Pipelines names variables. */
+const variableName = (what: string) =>
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/, `${what} names are letters, digits and _, in parts joined by dots (databricks.token)`)
+
 const fileSchema = z.looseObject({
   pipeline: name.optional(),
-  variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _'), scalar).default({}),
-  secrets: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret names are upper-case letters, digits and _'), secret).default({}),
+  variables: z.record(variableName('variable'), scalar).default({}),
+  secrets: z.record(variableName('secret'), secret).default({}),
   environments: z.record(z.string(), z.unknown()).nullish(),
   triggers: z
     .array(z.strictObject({ event: z.string().default('model_version.created'), model: z.string().optional(), stages: z.array(z.string()).optional() }))
     .default([]),
   stages: z.array(stageSchema).min(1, 'a pipeline needs at least one stage'),
 })
+
+/** A record's bad key is reported as "Invalid key in record" with the key's own issue inside: say that one. */
+const messageOf = (issue: z.core.$ZodIssue): string => (issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message)
 
 function issueText(file: string, issue: z.core.$ZodIssue): string {
   const path = issue.path
@@ -171,7 +244,7 @@ function issueText(file: string, issue: z.core.$ZodIssue): string {
     .replace(/^\./, '')
   if (issue.code === 'unrecognized_keys')
     return `${file}: ${path ? `${path}: ` : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
-  return `${file}: ${path || '(top level)'}: ${issue.message}`
+  return `${file}: ${path || '(top level)'}: ${messageOf(issue)}`
 }
 
 /** Checks one step's settings; throws INVALID_PARAMETER_VALUE naming the key, e.g. `wharf.yaml: stages[0].steps[1].train.model: ...`. */
@@ -181,7 +254,7 @@ export function parseStepSpec<K extends StepKind>(kind: K, raw: unknown, where: 
   const [inner, innerPath] = mostTelling(parsed.error.issues, [])
   const path = [kind, ...innerPath].map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
   const message =
-    inner.code === 'unrecognized_keys' ? `unknown key${inner.keys.length > 1 ? 's' : ''} ${inner.keys.map((k) => `'${k}'`).join(', ')}` : inner.message
+    inner.code === 'unrecognized_keys' ? `unknown key${inner.keys.length > 1 ? 's' : ''} ${inner.keys.map((k) => `'${k}'`).join(', ')}` : messageOf(inner)
   throw invalidParameter(`${where}${path}: ${message}`)
 }
 
@@ -208,6 +281,10 @@ export function parsePipeline(textIn: string, file: string): PipelineDef {
   const parsed = fileSchema.safeParse(doc ?? {})
   if (!parsed.success) throw invalidParameter(issueText(file, parsed.error.issues[0]!))
   const d = parsed.data
+  checkDistinctNames(file, [
+    ...Object.keys(d.variables).map((n) => ({ kind: 'variables' as const, name: n })),
+    ...Object.keys(d.secrets).map((n) => ({ kind: 'secrets' as const, name: n })),
+  ])
   const seen = new Set<string>()
   const stages: StageDef[] = d.stages.map((stage, i) => {
     if (seen.has(`stage:${stage.name}`)) throw invalidParameter(`${file}: stages[${i}].name: stage '${stage.name}' is declared twice`)
@@ -225,6 +302,7 @@ export function parsePipeline(textIn: string, file: string): PipelineDef {
       const raw = (step as Record<string, unknown>)[kind]
       // Validate the shape now (with placeholders standing in for ${{ }}), so mistakes show before anything runs.
       parseStepSpec(kind, withPlaceholders(raw), `${file}: ${path}`)
+      if (kind === 'databricks') requireSecretToken(raw, `${file}: ${path}.databricks.token`)
       return { name: stepName, kind, raw, when: step.when, path }
     })
     return { name: stage.name, displayName: stage.display_name, when: stage.when, environment: stage.environment, steps }
@@ -240,6 +318,14 @@ export function parsePipeline(textIn: string, file: string): PipelineDef {
     environments: Object.keys(d.environments ?? { staging: null, production: null }),
     triggers: d.triggers.map((t) => ({ event: t.event, model: t.model, stages: t.stages })),
     stages,
+  }
+}
+
+/** A Databricks token written in wharf.yaml or kept in a variable would show in logs and CI files: it must be a secret. */
+function requireSecretToken(raw: unknown, where: string): void {
+  const token = (raw as { token?: unknown }).token
+  if (typeof token !== 'string' || !/^\s*\$\{\{\s*secrets\s*(\.|\[)[^}]*\}\}\s*$/.test(token)) {
+    throw invalidParameter(`${where}: the token must come from a secret, e.g. token: "\${{ secrets['databricks.token'] }}"`)
   }
 }
 

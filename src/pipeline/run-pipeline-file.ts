@@ -79,6 +79,16 @@ export async function runPipelineFile(
       throw new Error(`--approvals must be ask or ci, got '${flags.approvals}'`)
     const { builtInSteps } = await import('./steps/index.js') // models and ONNX Runtime load only when a run starts
     const controller = new AbortController()
+    // Ctrl-C, or a CI system cancelling the job (both Azure Pipelines and GitHub Actions send SIGINT
+    // first): steps stop what they started (a command's process group, a Databricks run) and the
+    // run is recorded as failed, resumable. A second signal ends at once.
+    const cancel = (signal: NodeJS.Signals) => {
+      options.out(`${signal}: cancelling the run (send it again to exit at once)`)
+      controller.abort(new Error(`${signal} received`))
+      process.once(signal, () => process.exit(130))
+    }
+    const signals = ['SIGINT', 'SIGTERM'] as const
+    for (const s of signals) process.once(s, cancel)
     const result = await runPipeline({
       pipeline,
       secrets,
@@ -97,6 +107,8 @@ export async function runPipelineFile(
       modelCacheDir: modelCacheDirOf(config),
       approvals: (flags.approvals as 'ask' | 'ci' | undefined) ?? 'ask',
       signal: controller.signal,
+    }).finally(() => {
+      for (const s of signals) process.removeListener(s, cancel)
     })
     return result.status === 'succeeded' ? 0 : 1
   } catch (err) {

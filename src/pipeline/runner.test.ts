@@ -15,7 +15,16 @@ import { tempDir } from '../testing/fixtures.js'
 const unused = async () => {
   throw new Error('not used in this test')
 }
-const steps: StepFunctions = { train: unused, register: unused, deploy: unused, test: unused, gate: unused, promote: unused, command: commandStep }
+const steps: StepFunctions = {
+  train: unused,
+  register: unused,
+  deploy: unused,
+  test: unused,
+  gate: unused,
+  promote: unused,
+  command: commandStep,
+  databricks: unused,
+}
 
 async function setup(yaml: string) {
   const dir = await tempDir('runner')
@@ -128,5 +137,44 @@ stages:
     const second = await runPipeline(options({ stages: ['b'], runKey: 'build-1' }))
     assert.equal(second.run.runId, first.run.runId)
     assert.equal((await store.getRun(first.run.runId)).stepRecords[1]!.outputs.w, '1')
+  })
+
+  it('stops a cancelled run: the running command is killed, no further step or stage starts, not even always()', async () => {
+    const { dir, store, options } = await setup(`
+stages:
+  - name: one
+    steps:
+      - { name: long, command: "sleep 30; echo late > late.txt" }
+      - { name: next, command: "echo next > next.txt" }
+  - { name: cleanup, when: always(), steps: [{ name: tidy, command: "echo tidy > tidy.txt" }] }
+`)
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(new Error('SIGINT received')), 500)
+    const { run, status } = await runPipeline(options({ signal: controller.signal }))
+    assert.equal(status, 'failed')
+    const stored = await store.getRun(run.runId)
+    assert.match(stored.error ?? '', /^cancelled \(SIGINT received\); one\/long: the command was stopped by SIGKILL$/)
+    assert.deepEqual(
+      stored.stepRecords.map((s) => [s.step, s.status]),
+      [
+        ['long', 'failed'],
+        ['next', 'pending'],
+        ['tidy', 'pending'],
+      ],
+    )
+    const { readdir } = await import('node:fs/promises')
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.endsWith('.txt')),
+      [],
+    )
+  })
+
+  it('hands dotted variables and secrets to commands under their environment names', async () => {
+    const { store, options } = await setup(`
+variables: { databricks.host: "https://adb-1" }
+stages: [{ name: s, steps: [{ name: show, command: "echo WHARF_OUTPUT host=$DATABRICKS_HOST" }] }]
+`)
+    const { run } = await runPipeline(options())
+    assert.equal((await store.getRun(run.runId)).stepRecords[0]!.outputs.host, 'https://adb-1')
   })
 })

@@ -6,8 +6,10 @@ import type { ServerConnection } from './pipeline-client.js'
 import { parseStepSpec, type PipelineDef, type StageDef, type StepDef, type StepKind } from './pipeline-file.js'
 import type { RunRecorder } from './run-recorder.js'
 import type { Masker } from './secrets.js'
+import { bindNotebookParameters } from './notebook-parameters.js'
 import { bindStepShellText } from './shell-values.js'
 import type { StepContext, StepFunction, StepFunctions } from './step-context.js'
+import { environmentOf } from './variable-names.js'
 
 export interface RunnerOptions {
   readonly pipeline: PipelineDef
@@ -83,6 +85,7 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
   let failure: string | undefined
   try {
     for (const stage of options.pipeline.stages) {
+      if (isCancelled()) break
       const recorded = stageStatus[stage.name]?.status
       if (recorded === 'succeeded') {
         out(`✓ stage ${stage.name} (finished before)`)
@@ -99,9 +102,21 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
       stageStatus[stage.name] = { status: result }
       if (result === 'failed') hasFailed = true
     }
+    isCancelled() // a cancel that stopped the last step is recorded as one
   } finally {
     clearInterval(heartbeat)
     await logs.flush()
+  }
+
+  /** Cancelled (SIGINT/SIGTERM to `wharf pipeline run`, a CI job cancelled): no further step starts. */
+  function isCancelled(): boolean {
+    if (!options.signal?.aborted) return false
+    if (failure === undefined || !failure.startsWith('cancelled')) {
+      const reason = options.signal.reason instanceof Error ? options.signal.reason.message : String(options.signal.reason ?? '')
+      failure = `cancelled${reason ? ` (${reason})` : ''}${failure ? `; ${failure}` : ''}`
+      out(`✗ ${failure}`)
+    }
+    return true
   }
 
   async function runStage(stage: StageDef): Promise<'succeeded' | 'failed'> {
@@ -109,6 +124,10 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
     await options.recorder.setStage(runId, stage.name, 'running')
     out(`▶ stage ${stage.name}`)
     for (const step of stage.steps) {
+      if (isCancelled()) {
+        await options.recorder.setStage(runId, stage.name, 'failed')
+        return 'failed'
+      }
       const record = records.get(step.name)
       if (record?.status === 'succeeded' || record?.status === 'skipped') {
         out(`  ✓ ${step.name} (finished before)`)
@@ -144,9 +163,11 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
     }
     try {
       const where = `${options.pipeline.file}: ${step.path}.${step.kind}`
+      const textOf = (expr: string) => expressionText(expr, context(), where)
       // Shell text gets its values through the environment, never pasted into it (shell-values.ts).
-      const shell = bindStepShellText(step.kind, step.raw, (expr) => expressionText(expr, context(), where))
-      const spec = parseStepSpec(step.kind, interpolate(shell.raw, context(), where), `${options.pipeline.file}: ${step.path}`)
+      const shell = bindStepShellText(step.kind, step.raw, textOf)
+      const raw = bindNotebookParameters(step.kind, shell.raw, textOf)
+      const spec = parseStepSpec(step.kind, interpolate(raw, context(), where), `${options.pipeline.file}: ${step.path}`)
       const fn = options.steps[step.kind] as StepFunction<StepKind>
       const result = options.masker.maskValue(await fn(spec as never, stepContext(stage, step, log, shell.env)))
       await logs.flush()
@@ -172,8 +193,8 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
     const before = options.pipeline.stages.flatMap((s) => s.steps).findIndex((s) => s.name === step.name)
     const env: Record<string, string> = {
       ...(options.env ?? {}),
-      ...variables,
-      ...options.secrets,
+      ...environmentOf(variables),
+      ...environmentOf(options.secrets),
       WHARF_PIPELINE: options.pipeline.name,
       WHARF_PIPELINE_RUN_ID: runId,
       WHARF_PIPELINE_STAGE: stage.name,
@@ -192,12 +213,13 @@ export async function runPipeline(options: RunnerOptions): Promise<RunnerResult>
       env,
       connection: options.connection,
       outputs,
+      mask: (value) => options.masker.maskValue(value),
       latestTrainOutputs: () => {
         const earlier = options.pipeline.stages
           .flatMap((s) => s.steps)
           .slice(0, before)
           .reverse()
-        return earlier.map((s) => (s.kind === 'train' ? outputs[s.name] : undefined)).find((x) => x?.run_id !== undefined)
+        return earlier.map((s) => (s.kind === 'train' || s.kind === 'databricks' ? outputs[s.name] : undefined)).find((x) => x?.run_id !== undefined)
       },
       latestTrainRun() {
         return this.latestTrainOutputs()?.run_id

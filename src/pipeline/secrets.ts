@@ -88,6 +88,12 @@ export async function loadSecrets(pipeline: PipelineDef, env: Readonly<Record<st
         () => undefined,
       )
     }
+    // Azure Pipelines leaves `$(name)` as it is when no variable of that name is defined.
+    if (value !== undefined && /^\$\([\w.]+\)$/.test(value)) {
+      throw invalidParameter(
+        `${pipeline.file}: secrets.${name}: ${'env' in source ? `environment variable ${source.env}` : `file ${source.file}`} holds '${value}': define that variable in the pipeline (as a secret)`,
+      )
+    }
     if (value === undefined) {
       if (source.optional) continue
       throw invalidParameter(

@@ -13,12 +13,14 @@ export interface StepContext {
   readonly dir: string
   /** One line of this step's log: printed and stored, secrets masked. */
   log(line: string): void
+  /** The value with every secret in its strings masked: for what a step stores elsewhere (an executed notebook). */
+  mask<T>(value: T): T
   /** Variables and secrets by name, the server's address, and the run's identity: the environment of commands. */
   readonly env: Readonly<Record<string, string>>
   readonly connection: ServerConnection
   /** Outputs of the steps that finished before this one (this run, including before a resume). */
   readonly outputs: Readonly<Record<string, Readonly<Record<string, string>>>>
-  /** The tracking run made by the nearest train step before this one. */
+  /** The tracking run made by the nearest train (or databricks) step before this one. */
   latestTrainRun(): string | undefined
   /** That train step's outputs (run_id, model_uri). */
   latestTrainOutputs(): Readonly<Record<string, string>> | undefined

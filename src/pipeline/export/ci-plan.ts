@@ -1,5 +1,7 @@
 import { relative } from 'node:path'
 import type { PipelineDef, StageDef } from '../pipeline-file.js'
+import { ciNameOf } from '../variable-names.js'
+import type { WharfInstall } from './wharf-install.js'
 
 /** One CI stage/job per wharf.yaml stage: what both exporters lay out in their own syntax. */
 export interface CiStage {
@@ -19,10 +21,12 @@ export interface CiPlan {
   readonly pipeline: string
   /** The wharf.yaml path relative to the repository root (the export's working folder). */
   readonly file: string
-  readonly variables: Readonly<Record<string, string>>
+  /** `ciName`: the name where a dot cannot go (GitHub Actions, environment variables): databricks.host → DATABRICKS_HOST. */
+  readonly variables: readonly { readonly name: string; readonly value: string; readonly ciName: string }[]
   /** Secret name → how the job hands it to wharf: an environment variable, or a file written first. */
-  readonly secrets: readonly { readonly name: string; readonly env?: string; readonly file?: string }[]
+  readonly secrets: readonly { readonly name: string; readonly ciName: string; readonly env?: string; readonly file?: string }[]
   readonly stages: readonly CiStage[]
+  readonly install: WharfInstall
 }
 
 function conditionOf(when: string): CiStage['condition'] {
@@ -47,7 +51,7 @@ const hasManualApproval = (stage: StageDef) =>
   stage.steps.some((s) => s.kind === 'gate' && (s.raw as { approval?: unknown } | undefined)?.approval === 'manual')
 
 /** Pure: the pipeline as CI stages, staging before production as wharf.yaml orders them. */
-export function ciPlanOf(pipeline: PipelineDef, repoRoot: string): CiPlan {
+export function ciPlanOf(pipeline: PipelineDef, repoRoot: string, install: WharfInstall): CiPlan {
   const stages = pipeline.stages.map((stage, i): CiStage => {
     const manual = hasManualApproval(stage)
     return {
@@ -63,8 +67,9 @@ export function ciPlanOf(pipeline: PipelineDef, repoRoot: string): CiPlan {
   return {
     pipeline: pipeline.name,
     file: relative(repoRoot, pipeline.file) || 'wharf.yaml',
-    variables: pipeline.variables,
-    secrets: Object.entries(pipeline.secrets).map(([name, s]) => ('env' in s ? { name, env: s.env } : { name, file: s.file })),
+    variables: Object.entries(pipeline.variables).map(([name, value]) => ({ name, value, ciName: ciNameOf(name) })),
+    secrets: Object.entries(pipeline.secrets).map(([name, s]) => ({ name, ciName: ciNameOf(name), ...('env' in s ? { env: s.env } : { file: s.file }) })),
     stages,
+    install,
   }
 }

@@ -33,8 +33,8 @@ describe('CI export', () => {
     for (const stage of doc.stages) {
       const job = stage.jobs[0]
       const steps = job.steps ?? job.strategy.runOnce.deploy.steps
-      const run = steps.find((s: any) => typeof s.script === 'string' && s.script.startsWith('wharf pipeline run'))
-      assert.match(run.script, new RegExp(`^wharf pipeline run examples/diabetes/wharf.yaml --stage ${stage.stage}\\b.*--run-key \\$\\(Build.BuildId\\)`))
+      const run = steps.find((s: any) => typeof s.script === 'string' && s.script.startsWith('exec wharf pipeline run'))
+      assert.match(run.script, new RegExp(`^exec wharf pipeline run examples/diabetes/wharf.yaml --stage ${stage.stage}\\b.*--run-key \\$\\(Build.BuildId\\)`))
       assert.equal(run.env.WHARF_DEMO_TOKEN, '$(WHARF_DEMO_TOKEN)')
       assert.equal(run.env.WHARF_TRACKING_TOKEN, '$(WHARF_TRACKING_TOKEN)')
     }
@@ -54,7 +54,7 @@ describe('CI export', () => {
     assert.equal(doc.jobs.production.environment, 'production')
     assert.equal(doc.jobs.staging.environment, 'staging')
     for (const [name, job] of Object.entries<any>(doc.jobs)) {
-      const run = job.steps.find((s: any) => typeof s.run === 'string' && s.run.startsWith('wharf pipeline run'))
+      const run = job.steps.find((s: any) => typeof s.run === 'string' && s.run.startsWith('exec wharf pipeline run'))
       assert.match(run.run, new RegExp(`--stage ${name}\\b.*--run-key "\\$\\{\\{ github.run_id \\}\\}"`))
       assert.equal(run.env.WHARF_DEMO_TOKEN, '${{ secrets.WHARF_DEMO_TOKEN }}')
     }

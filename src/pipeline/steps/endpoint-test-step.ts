@@ -1,5 +1,6 @@
 import type { StepFunction } from '../step-context.js'
 import { deployClientOf, endpointOf } from './deploy-step.js'
+import { reachableEndpointUrl } from './endpoint-url.js'
 import { inputExampleOf, loadVersion, predictRows, readHoldout, type SplitRows } from './offline-model.js'
 
 /** How many one-row requests measure latency (the first ones warm the path and are not counted). */
@@ -15,7 +16,7 @@ export const testStep: StepFunction<'test'> = async (spec, ctx) => {
   const endpoint = await endpointOf(deployClientOf(ctx), spec.environment, spec.model)
   if (!endpoint?.url) throw new Error(`${spec.model} is not deployed in ${spec.environment}`)
   if (endpoint.live_version !== spec.version) throw new Error(`${spec.environment} serves v${endpoint.live_version}, not v${spec.version}`)
-  const url = `${String(endpoint.url).replace(/\/+$/, '')}/invocations`
+  const url = `${reachableEndpointUrl(String(endpoint.url), ctx.connection.trackingUri, spec.environment, spec.model).replace(/\/+$/, '')}/invocations`
   const model = await loadVersion(ctx, spec.model, spec.version)
   const problems: string[] = []
   try {

@@ -1,5 +1,6 @@
 import type { StepFunctions } from '../step-context.js'
 import { commandStep } from './command-step.js'
+import { databricksStep } from './databricks-step.js'
 import { deployStep, promoteStep } from './deploy-step.js'
 import { gateStep } from './gate-step.js'
 import { registerStep } from './register-step.js'
@@ -15,4 +16,5 @@ export const builtInSteps: StepFunctions = {
   gate: gateStep,
   promote: promoteStep,
   command: commandStep,
+  databricks: databricksStep,
 }

@@ -4,20 +4,35 @@ export interface ShellResult {
   readonly exitCode: number | null
   readonly signal: NodeJS.Signals | null
   readonly lines: readonly string[]
+  /** Stopped because it ran past `timeoutMs`. */
+  readonly timedOut: boolean
+}
+
+export interface ProcessOptions {
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  readonly log: (line: string) => void
+  readonly timeoutMs?: number | undefined
+  readonly signal?: AbortSignal
 }
 
 /**
  * Runs a command line with `sh -c` (what `script:` and `run:` do in Azure Pipelines and GitHub
- * Actions), streaming stdout and stderr to `log` one whole line at a time, so a secret is never
- * split across two log lines where masking could miss it. Kills the process group on timeout or abort.
- * The command gets `env` and nothing else: never this process's own environment.
+ * Actions), streaming stdout and stderr to `log` one whole line at a time (see runProcess).
  */
-export function runShell(
-  command: string,
-  options: { cwd: string; env: Readonly<Record<string, string>>; log: (line: string) => void; timeoutMs?: number | undefined; signal?: AbortSignal },
-): Promise<ShellResult> {
+export function runShell(command: string, options: ProcessOptions): Promise<ShellResult> {
+  return runProcess('sh', ['-c', command], options)
+}
+
+/**
+ * Runs a program with arguments (no shell), streaming stdout and stderr to `log` one whole line at
+ * a time, so a secret is never split across two log lines where masking could miss it. Kills the
+ * process group on timeout or abort. The program gets `env` and nothing else: never this process's
+ * own environment. Rejects when the program cannot be started (ENOENT, EACCES).
+ */
+export function runProcess(file: string, args: readonly string[], options: ProcessOptions): Promise<ShellResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { cwd: options.cwd, env: { ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const child = spawn(file, args, { cwd: options.cwd, env: { ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     const lines: string[] = []
     const reader = () => {
       let pending = ''
@@ -51,15 +66,19 @@ export function runShell(
         child.kill('SIGKILL')
       }
     }
+    let timedOut = false
     const timer = options.timeoutMs
       ? setTimeout(() => {
           options.log(`timed out after ${options.timeoutMs} ms; stopping the command`)
+          timedOut = true
           kill()
         }, options.timeoutMs)
       : undefined
     options.signal?.addEventListener('abort', kill, { once: true })
+    if (options.signal?.aborted) kill()
     child.once('error', (err) => {
       clearTimeout(timer)
+      options.signal?.removeEventListener('abort', kill)
       reject(err)
     })
     child.once('close', (exitCode, signal) => {
@@ -67,7 +86,7 @@ export function runShell(
       options.signal?.removeEventListener('abort', kill)
       stdout.end()
       stderr.end()
-      resolve({ exitCode, signal, lines })
+      resolve({ exitCode, signal, lines, timedOut })
     })
   })
 }

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path'
-import { ServerClient } from '../pipeline-client.js'
 import type { StepContext, StepFunction, StepSpec } from '../step-context.js'
+import { trainWithNotebook } from './notebook-step.js'
 import { runShell } from './shell-command.js'
+import { modelUriOf, runIdFromLines, runIdFromTag } from './tracking-run.js'
 
 /**
  * `train`: the built-in trainer (`wharf train`), or any command — a Python script using `mlflow`
@@ -10,9 +11,13 @@ import { runShell } from './shell-command.js'
  * WHARF_PIPELINE_RUN_ID environment variable. A `WHARF_MODEL_URI=...` line names the model when it is
  * not the run's `model` folder (MLflow 3 logs models as `models:/m-...`).
  */
-export const trainStep: StepFunction<'train'> = async (spec, ctx) => ('command' in spec ? trainWithCommand(spec, ctx) : trainBuiltIn(spec, ctx))
+export const trainStep: StepFunction<'train'> = async (spec, ctx) => {
+  if ('command' in spec) return trainWithCommand(spec, ctx)
+  if ('notebook' in spec) return trainWithNotebook(spec, ctx)
+  return trainBuiltIn(spec, ctx)
+}
 
-async function trainBuiltIn(spec: Exclude<StepSpec<'train'>, { command: string }>, ctx: StepContext): Promise<Record<string, string>> {
+async function trainBuiltIn(spec: Exclude<StepSpec<'train'>, { command: string } | { notebook: string }>, ctx: StepContext): Promise<Record<string, string>> {
   const { runTrain } = await import('../../train/run-train.js')
   const result = await runTrain({
     data: resolve(ctx.dir, spec.data),
@@ -44,35 +49,5 @@ async function trainWithCommand(spec: Extract<StepSpec<'train'>, { command: stri
   const runId = runIdFromLines(result.lines) ?? (await runIdFromTag(ctx))
   if (!runId)
     throw new Error("cannot tell which run the command made: print 'WHARF_RUN_ID=<run id>', or set the tag wharf.pipeline_run to $WHARF_PIPELINE_RUN_ID")
-  const modelUri = [...result.lines]
-    .reverse()
-    .map((l) => /WHARF_MODEL_URI=(\S+)/.exec(l)?.[1])
-    .find((u) => u !== undefined)
-  return { run_id: runId, model_uri: modelUri ?? `runs:/${runId}/model` }
-}
-
-function runIdFromLines(lines: readonly string[]): string | undefined {
-  for (const line of [...lines].reverse()) {
-    const explicit = /WHARF_RUN_ID=([0-9a-zA-Z_-]{1,64})/.exec(line)
-    if (explicit) return explicit[1]
-  }
-  for (const line of [...lines].reverse()) {
-    // MLflow 2.x/3.x print "View run NAME at: http://host/#/experiments/1/runs/<run id>".
-    const url = /\/experiments\/[^/\s]+\/runs\/([0-9a-f]{32})\b/.exec(line)
-    if (url) return url[1]
-  }
-  return undefined
-}
-
-async function runIdFromTag(ctx: StepContext): Promise<string | undefined> {
-  const client = new ServerClient(ctx.connection)
-  const { experiments = [] } = await client.post('mlflow/experiments/search', { max_results: 1000 })
-  if (experiments.length === 0) return undefined
-  const found = await client.post('mlflow/runs/search', {
-    experiment_ids: (experiments as { experiment_id: string }[]).map((e) => e.experiment_id),
-    filter: `tags.\`wharf.pipeline_run\` = '${ctx.runId}'`,
-    order_by: ['attributes.start_time DESC'],
-    max_results: 1,
-  })
-  return (found.runs as { info: { run_id: string } }[] | undefined)?.[0]?.info.run_id
+  return { run_id: runId, model_uri: await modelUriOf(ctx, runId, result.lines) }
 }
