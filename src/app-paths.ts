@@ -19,3 +19,6 @@ export const packageJsonPath = join(appRoot, 'package.json')
  * and committed; serving images copy it with dist/.
  */
 export const numericRowsWasm = join(appRoot, 'native', 'numeric-rows.wasm')
+
+/** The web UI as `npm run build` bundles it (scripts/build-ui.mjs), served by `wharf server`. */
+export const uiAppDir = join(appRoot, 'dist', 'ui-app')

@@ -6,6 +6,7 @@ import type { ControlPlane } from './control-plane.js'
 import type { DeployChange } from './entities.js'
 import type { RevealedKeys } from './endpoint-keys.js'
 import type { EndpointStatus } from './endpoint-status.js'
+import { type InstanceTraffic, TrafficMeter } from './traffic-meter.js'
 
 /** Deployment handlers learn who is asking, as registry handlers do: every change is recorded with it. */
 export interface DeployContext {
@@ -72,10 +73,23 @@ const toWireKeys = (k: RevealedKeys) => ({
   secondary_creation_time: k.secondaryCreated,
 })
 
+const toWireTraffic = (t: InstanceTraffic) => ({
+  version: t.version,
+  role: t.role,
+  url: t.url,
+  requests_per_second: t.requestsPerSecond ?? null,
+  errors_per_second: t.errorsPerSecond ?? null,
+  p50_ms: t.p50Ms ?? null,
+  p99_ms: t.p99Ms ?? null,
+  requests_total: t.requestsTotal ?? null,
+  window_seconds: t.windowSeconds ?? null,
+  error: t.error ?? null,
+})
+
 const outcome = (r: { change: DeployChange; endpoint: EndpointStatus }) => ({ change: toWireChange(r.change), endpoint: toWireEndpoint(r.endpoint) })
 
 /** `/api/2.0/wharf/deployments/...`: what `wharf deploy|promote|rollback|deployments` call. */
-export function deploymentRoutes(plane: ControlPlane): Route<DeployContext>[] {
+export function deploymentRoutes(plane: ControlPlane, meter = new TrafficMeter()): Route<DeployContext>[] {
   return [
     get('/deployments/environments', z.object({}), async () => ({
       environments: [...plane.environments.values()].map((e) => ({ name: e.name, target: e.target })),
@@ -132,6 +146,19 @@ export function deploymentRoutes(plane: ControlPlane): Route<DeployContext>[] {
     post('/deployments/keys/regenerate', z.object({ environment: name, model_name: name, key: z.enum(['primary', 'secondary']) }), async (b, { actor }) =>
       toWireKeys(await plane.regenerateKey({ environment: b.environment, modelName: b.model_name, slot: b.key, actor })),
     ),
+    // Live request rate and p50/p99 latency per version, scraped from the serving processes.
+    get('/deployments/live-metrics', z.object({ environment: name.optional(), model_name: name.optional() }), async (q) => {
+      const endpoints = (await plane.list(q.environment)).filter((e) => q.model_name === undefined || e.modelName === q.model_name)
+      return {
+        endpoints: await Promise.all(
+          endpoints.map(async (e) => ({
+            environment: e.environment,
+            model_name: e.modelName,
+            instances: e.target === 'kubernetes' ? [] : (await meter.measure(e)).map(toWireTraffic),
+          })),
+        ),
+      }
+    }),
     get('/deployments/logs', z.object({ environment: name, model_name: name, version, max_lines: int64.optional() }), async (q) => ({
       log: await plane.logs({ environment: q.environment, modelName: q.model_name, version: q.version, maxLines: Math.min(q.max_lines ?? 200, 10_000) }),
     })),

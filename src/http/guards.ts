@@ -10,6 +10,8 @@ export interface GuardOptions {
   readonly authToken?: string | undefined
   readonly allowedHosts: readonly string[]
   readonly corsAllowedOrigins: readonly string[]
+  /** Requests that need no token (the web UI's page loads); the Host check still applies. */
+  readonly isPublic?: ((method: string, path: string) => boolean) | undefined
 }
 
 /** Probes must work without credentials and from any Host (docs/security.md §3.8, §3.9). */
@@ -67,11 +69,15 @@ export function guards(options: GuardOptions): MiddlewareHandler<AppEnv> {
       throw new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected')
     }
     const origin = c.req.header('origin')
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !hostGuard.isAllowedOrigin(origin)) {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !hostGuard.isAllowedOrigin(origin, c.req.header('host'))) {
       throw new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked')
     }
-    if (options.authToken !== undefined && !signedPaths.has(path) && !isAuthorized(c.req.header('authorization'), options.authToken)) {
-      c.header('WWW-Authenticate', 'Bearer realm="wharf", Basic realm="wharf"')
+    const isPublic = options.isPublic?.(c.req.method, path) ?? false
+    if (options.authToken !== undefined && !signedPaths.has(path) && !isPublic && !isAuthorized(c.req.header('authorization'), options.authToken)) {
+      // A Basic challenge makes a browser pop up its own login box over the web UI, which asks
+      // for the token itself; its requests say who they are with X-Requested-With.
+      const isPage = c.req.header('x-requested-with') !== undefined
+      c.header('WWW-Authenticate', isPage ? 'Bearer realm="wharf"' : 'Bearer realm="wharf", Basic realm="wharf"')
       throw new MlflowError('UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN).')
     }
     return next()

@@ -72,14 +72,20 @@ export class HostGuard {
     return allowed
   }
 
-  /** An absent Origin is not a browser, and is allowed. */
-  isAllowedOrigin(origin: string | undefined): boolean {
+  /**
+   * An absent Origin is not a browser, and is allowed. A page of this server (the web UI) is
+   * same-origin: its Origin names the Host header the request came with, which the caller has
+   * already checked with isAllowedHost.
+   */
+  isAllowedOrigin(origin: string | undefined, hostHeader?: string): boolean {
     if (origin === undefined) return true
     const configured = this.#options.allowedOrigins
     if (configured.includes(origin) || configured.includes('*')) return true
     try {
-      const { protocol, hostname } = new URL(origin)
-      return (protocol === 'http:' || protocol === 'https:') && isLoopback(hostname)
+      const { protocol, hostname, host } = new URL(origin)
+      if (protocol !== 'http:' && protocol !== 'https:') return false
+      if (hostHeader !== undefined && host === hostHeader.toLowerCase()) return true
+      return isLoopback(hostname)
     } catch {
       return false
     }

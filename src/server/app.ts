@@ -15,6 +15,9 @@ import { artifactListRoutes, mountArtifactProxy } from '../tracking/artifact-rou
 import { experimentRoutes } from '../tracking/experiment-routes.js'
 import { loggedModelRoutes } from '../tracking/logged-model-routes.js'
 import { runRoutes } from '../tracking/run-routes.js'
+import { runViewRoutes } from '../tracking/run-view-routes.js'
+import { isUiRequest, mountUi } from '../ui/ui-routes.js'
+import { uiAppDir } from '../app-paths.js'
 import { version } from '../version.js'
 import type { Services } from './services.js'
 
@@ -22,6 +25,8 @@ export interface AppOptions extends GuardOptions {
   readonly logger?: Logger | undefined
   /** Artifact uploads larger than this are refused with 413 (default: 10 GiB). */
   readonly maxArtifactBytes?: number | undefined
+  /** The built web UI to serve at `/`; default: dist/ui-app. */
+  readonly uiDir?: string | undefined
 }
 
 // The client calls /api/2.0; the UI uses /ajax-api/2.0; endpoints new in MLflow 3 may come under 3.0.
@@ -37,7 +42,7 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   const app = new Hono<AppEnv>({ strict: true })
   app.onError(errorResponse(options.logger))
   app.notFound(notFoundResponse)
-  app.use(guards(options))
+  app.use(guards({ ...options, isPublic: isUiRequest }))
   app.get('/health', (c) => c.text('OK'))
   app.get('/version', (c) => c.text(version))
   mountRoutes(app, apiPrefixes, [...experimentRoutes, ...runRoutes, ...loggedModelRoutes, ...artifactListRoutes], () => services)
@@ -48,6 +53,7 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   })
   mountRoutes(app, apiPrefixes, [...registeredModelRoutes, ...modelVersionRoutes], withActor)
   mountRoutes(app, wharfPrefixes, wharfRegistryRoutes, withActor)
+  mountRoutes(app, wharfPrefixes, runViewRoutes, () => services)
   if (services.deployments) mountRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), withActor)
   if (services.pipelines) {
     mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)
@@ -57,5 +63,7 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
     mountRoutes(app, wharfPrefixes, pipelineRoutes(services.pipelines.store, services.pipelines.catalog), () => ({ actor }))
   }
   mountArtifactProxy(app, services, artifactPrefixes, options.maxArtifactBytes ?? 10 * 1024 ** 3)
+  // Last: every GET that no API route answered is a page of the web UI.
+  mountUi(app, options.uiDir ?? uiAppDir)
   return app
 }

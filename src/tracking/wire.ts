@@ -15,7 +15,7 @@ export const compact = (o: Json): Json => {
   return o
 }
 
-const toWireDouble = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v)
+export const toWireDouble = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v)
 
 const tags = (list: readonly Tag[]) => list.map((t) => ({ key: t.key, value: t.value }))
 

@@ -7,17 +7,20 @@ const version = (db: Database.Database) => db.pragma('user_version', { simple: t
 const tables = (db: Database.Database) =>
   (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name)
 
+/** Migration 4 made the pipeline tables: the schema before it is version 3. */
+const beforePipelines = 3
+
 /** Tables of migration 5 and later, which a database taken back to migration 3 does not have either. */
 const afterPipelines = ['deploy_endpoint_keys']
 
-/** A database at the newest schema, then taken back to the one before the pipeline tables (migration 4). */
+/** A database at the newest schema, then taken back to the one before the pipeline tables. */
 function databaseBeforePipelines(): { db: Database.Database; latest: number; pipelineTables: string[] } {
   const db = new Database(':memory:')
   migrate(db)
   const latest = version(db)
   const pipelineTables = tables(db).filter((t) => t.startsWith('pipeline_'))
   for (const table of [...pipelineTables, ...afterPipelines]) db.exec(`DROP TABLE ${table}`)
-  db.pragma('user_version = 3')
+  db.pragma(`user_version = ${beforePipelines}`)
   return { db, latest, pipelineTables }
 }
 
@@ -57,8 +60,19 @@ describe('migrate', () => {
     db.exec(`CREATE TABLE ${pipelineTables.at(-1)} (x INTEGER)`)
     const before = tables(db)
     assert.throws(() => migrate(db), /already exists/)
-    assert.equal(version(db), 3)
+    assert.equal(version(db), beforePipelines)
     assert.deepEqual(tables(db), before)
+  })
+
+  it('keeps each metric value in the history index, so thinned histories read the index alone (migration 5)', () => {
+    const db = new Database(':memory:')
+    migrate(db)
+    const plan = db
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT MIN(step), MAX(step), MIN(value), MAX(value), COUNT(*) FROM metrics WHERE run_uuid = 'r' AND key = 'k' AND step BETWEEN 0 AND 9 AND is_nan = 0",
+      )
+      .all() as { detail: string }[]
+    assert.match(plan.map((p) => p.detail).join('\n'), /COVERING INDEX metrics_history/)
   })
 
   it('refuses a database written by a newer Wharf, and changes nothing', () => {

@@ -12,8 +12,10 @@ import type {
   RunBatch,
   RunInfo,
   Tag,
+  ViewType,
 } from '../../tracking/entities.js'
 import type { LoggedModelQuery, NewExperiment, NewLoggedModel, NewRun, RunPatch, RunQuery, SearchQuery, TrackingStore } from '../tracking-store.js'
+import type { MetricSample, MetricSampleQuery, RunColumns, RunKeys, RunSummary, TrackingViews } from '../tracking-views.js'
 import { openSqlite, type SqliteOptions } from './database.js'
 import { SqliteLoggedModels } from './logged-models.js'
 import { RunLoader } from './run-loader.js'
@@ -29,6 +31,7 @@ import {
   toRunInfo,
   toTag,
 } from './rows.js'
+import { SqliteTrackingViews } from './tracking-views.js'
 import { type SearchTarget, decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
 
 const runTarget: SearchTarget = {
@@ -61,11 +64,12 @@ const lifecycleFilter = { ACTIVE_ONLY: "= 'active'", DELETED_ONLY: "= 'deleted'"
 const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
 
 /** TrackingStore on SQLite (better-sqlite3). Every write method is one transaction. */
-export class SqliteTrackingStore implements TrackingStore {
+export class SqliteTrackingStore implements TrackingStore, TrackingViews {
   readonly #db: Database
   readonly #ownsDb: boolean
   readonly #runs: RunLoader
   readonly #models: SqliteLoggedModels
+  readonly #views: SqliteTrackingViews
   readonly #stmt: Record<string, Statement>
 
   /** A path opens (and later closes) its own database; an open Database is shared and left open. */
@@ -74,6 +78,7 @@ export class SqliteTrackingStore implements TrackingStore {
     this.#db = typeof pathOrDb === 'string' ? openSqlite(pathOrDb, options) : pathOrDb
     this.#runs = new RunLoader(this.#db)
     this.#models = new SqliteLoggedModels(this.#db)
+    this.#views = new SqliteTrackingViews(this.#db)
     const db = this.#db
     this.#stmt = {
       experiment: db.prepare('SELECT * FROM experiments WHERE experiment_id = ?'),
@@ -348,6 +353,25 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
+    const page = this.#searchRunRows(query)
+    return { items: this.#runs.load(page.items), nextPageToken: page.nextPageToken }
+  }
+
+  async searchRunColumns(query: RunQuery, columns: RunColumns): Promise<Page<RunSummary>> {
+    const page = this.#searchRunRows(query)
+    return { items: page.items.length === 0 ? [] : this.#views.summarize(page.items, columns), nextPageToken: page.nextPageToken }
+  }
+
+  async listRunKeys(experimentIds: readonly string[], viewType: ViewType): Promise<RunKeys> {
+    return this.#views.listRunKeys(experimentIds, viewType)
+  }
+
+  async sampleMetricHistory(query: MetricSampleQuery): Promise<MetricSample> {
+    this.#runRow(query.runId)
+    return this.#views.sampleMetricHistory(query)
+  }
+
+  #searchRunRows(query: RunQuery): Page<RunRow> {
     const experimentIds = query.experimentIds.filter((id) => /^\d+$/.test(id)).map(Number)
     const where = whereSql(runTarget, query.clauses)
     const order = orderSql(runTarget, query.orderBy)
@@ -358,7 +382,7 @@ export class SqliteTrackingStore implements TrackingStore {
       ORDER BY ${[...order.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
     const rows = this.#db.prepare(sql).all(...order.joins.params, JSON.stringify(experimentIds), ...where.params, query.maxResults + 1, offset) as RunRow[]
     return {
-      items: this.#runs.load(rows.slice(0, query.maxResults)),
+      items: rows.slice(0, query.maxResults),
       nextPageToken: rows.length > query.maxResults ? encodePageToken(offset + query.maxResults) : undefined,
     }
   }
