@@ -162,6 +162,8 @@ describe('web UI: pipelines with approval, deployments, registry aliases', { ski
     await api(base, 'POST', 'mlflow/model-versions/create', { name: 'diabetes', source: v1.source, run_id: v1.run_id })
     await api(base, 'POST', 'wharf/deployments/deploy', { model_name: 'diabetes', environment: 'staging', version: '2', shadow_percent: 50 })
     const production = (await api(base, 'GET', 'wharf/deployments/list?environment=production')).endpoints[0]
+    // Deployed endpoints require a key, as Azure ML's do.
+    const keys = await api(base, 'GET', 'wharf/deployments/keys?environment=production&model_name=diabetes')
 
     const w = await open('/deployments')
     const { page } = w
@@ -180,7 +182,7 @@ describe('web UI: pipelines with approval, deployments, registry aliases', { ski
       while (isSending) {
         const res = await fetch(`${production.url}/invocations`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.primary_key}` },
           body: JSON.stringify({ dataframe_split: row }),
         })
         assert.equal(res.status, 200)
