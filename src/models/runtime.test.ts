@@ -80,23 +80,6 @@ describe('loadModel', () => {
     await onnx.close()
   })
 
-  it('answers a single row faster natively than through ONNX Runtime', async () => {
-    const dir = await saved(linearRegression)
-    const onnx = await loadModel(dir, { backend: 'onnxruntime' })
-    const native = await loadModel(dir)
-    const input = { columns: { x1: Float64Array.of(1), colour: ['red'], x2: Float64Array.of(0.5) } }
-    const time = async (m: typeof onnx) => {
-      for (let i = 0; i < 50; i++) await m.predict(input)
-      const t0 = process.hrtime.bigint()
-      for (let i = 0; i < 300; i++) await m.predict(input)
-      return Number(process.hrtime.bigint() - t0) / 300
-    }
-    const onnxNs = await time(onnx)
-    const nativeNs = await time(native)
-    assert.ok(nativeNs < onnxNs, `native ${nativeNs} ns vs onnxruntime ${onnxNs} ns per row`)
-    await onnx.close()
-  })
-
   it('names a missing input column', async () => {
     const native = await loadModel(await saved(binaryLogistic))
     await assert.rejects(native.predict({ records: [{ a: 1 }] }), /missing column 'b'/)
