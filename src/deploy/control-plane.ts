@@ -274,6 +274,11 @@ export class ControlPlane {
   }
 
   /** The endpoint's keys (primary, secondary), for a client that may use them. */
+  /** The Authorization header this control plane's instances accept on /metrics (see EndpointPool.scrapeKey). */
+  async scrapeAuthorization(): Promise<string> {
+    return `Bearer ${await this.#endpoints.scrapeKey()}`
+  }
+
   async endpointKeys(environment: string, modelName: string): Promise<RevealedKeys> {
     await this.#endpoint(this.#environment(environment).name, modelName)
     return this.#keys.reveal(environment, modelName)

@@ -149,12 +149,13 @@ export function deploymentRoutes(plane: ControlPlane, meter = new TrafficMeter()
     // Live request rate and p50/p99 latency per version, scraped from the serving processes.
     get('/deployments/live-metrics', z.object({ environment: name.optional(), model_name: name.optional() }), async (q) => {
       const endpoints = (await plane.list(q.environment)).filter((e) => q.model_name === undefined || e.modelName === q.model_name)
+      const authorization = await plane.scrapeAuthorization()
       return {
         endpoints: await Promise.all(
           endpoints.map(async (e) => ({
             environment: e.environment,
             model_name: e.modelName,
-            instances: e.target === 'kubernetes' ? [] : (await meter.measure(e)).map(toWireTraffic),
+            instances: e.target === 'kubernetes' ? [] : (await meter.measure(e, authorization)).map(toWireTraffic),
           })),
         ),
       }

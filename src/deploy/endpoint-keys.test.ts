@@ -82,6 +82,24 @@ describe('endpoint keys', () => {
     }
   })
 
+  it("takes the control plane's metrics-only key on /metrics and nowhere else", async () => {
+    const keys = new EndpointKeys(secret, store)
+    const file = join(dir, 'keys-with-metrics')
+    const scrapeKey = 'the-control-plane-scrape-key'
+    await writeFile(file, keysFileText(await keys.ensure('production', 'fraud', 0), sha256(scrapeKey)))
+    const check = new ApiKeys([], file)
+    try {
+      const { primary } = await keys.reveal('production', 'fraud')
+      assert.equal(check.checkMetrics(`Bearer ${scrapeKey}`), true)
+      assert.equal(check.check(`Bearer ${scrapeKey}`), false, 'the metrics key answers no prediction')
+      assert.equal(check.checkMetrics(`Bearer ${primary}`), true)
+      assert.equal(check.checkMetrics('Bearer another'), false)
+      assert.equal(check.checkMetrics(undefined), false)
+    } finally {
+      check.close()
+    }
+  })
+
   it("forgets an endpoint's keys when it is undeployed", async () => {
     const keys = new EndpointKeys(secret, store)
     await keys.forget('staging', 'fraud')

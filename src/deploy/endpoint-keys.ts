@@ -84,5 +84,9 @@ export class EndpointKeys {
   }
 }
 
-/** The keys file serving processes read (`sha256:` digests, primary then secondary). */
-export const keysFileText = (digests: readonly string[]) => `${digests.map((d) => `sha256:${d}`).join('\n')}\n`
+/**
+ * The keys file serving processes read (`sha256:` digests, primary then secondary), and the digest
+ * of the control plane's metrics-only key when it has one.
+ */
+export const keysFileText = (digests: readonly string[], metricsDigest?: string) =>
+  `${[...digests.map((d) => `sha256:${d}`), ...(metricsDigest === undefined ? [] : [`metrics sha256:${metricsDigest}`])].join('\n')}\n`

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
-import { chown, mkdir, rename, writeFile } from 'node:fs/promises'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { chown, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../logger.js'
 import { invalidParameter, MlflowError, notFound } from '../errors.js'
@@ -47,6 +47,7 @@ export class EndpointPool {
   readonly #options: EndpointPoolOptions
   readonly #runtimes = new Map<string, EndpointRuntime>()
   readonly #opening = new Map<string, Promise<EndpointRuntime>>()
+  #scrapeKey: Promise<string> | undefined
 
   constructor(options: EndpointPoolOptions) {
     this.#options = options
@@ -142,15 +143,42 @@ export class EndpointPool {
     return join(this.#options.deployDir, 'keys', safeName(environment), safeName(modelName), 'keys')
   }
 
+  /**
+   * The control plane's own key to its instances' /metrics, which the live traffic view scrapes.
+   * Kept in a private file beside the keys files, not in memory only: instances adopted after a
+   * restart read the digest written before it, and must still accept the scrape.
+   */
+  scrapeKey(): Promise<string> {
+    this.#scrapeKey ??= (async () => {
+      const file = join(this.#options.deployDir, 'keys', 'scrape.key')
+      try {
+        return (await readFile(file, 'utf8')).trim()
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      }
+      await mkdir(join(file, '..'), { recursive: true, mode: 0o700 })
+      const key = randomBytes(32).toString('base64url')
+      // 'wx': two control planes on one folder keep the first key written.
+      await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err
+      })
+      return (await readFile(file, 'utf8')).trim()
+    })()
+    return this.#scrapeKey
+  }
+
   /** Writes the endpoint's key digests where its instances read them (re-read on change: no restart). */
   async writeKeys(environment: string, modelName: string, digests: readonly string[]): Promise<void> {
+    const scrapeDigest = createHash('sha256')
+      .update(await this.scrapeKey())
+      .digest('hex')
     const file = this.#keysFile(environment, modelName)
     const dir = join(file, '..')
     await mkdir(dir, { recursive: true, mode: 0o700 })
     // A container reads the folder as the image's user: private to that user, as the rest is to the server's.
     const owner = this.#options.environments.get(environment)?.target === 'container' && process.getuid?.() === 0 ? serveUid : undefined
     // Whole-file replace, so a reader never sees half a file.
-    await writeFile(`${file}.tmp`, keysFileText(digests), { mode: 0o600 })
+    await writeFile(`${file}.tmp`, keysFileText(digests, scrapeDigest), { mode: 0o600 })
     if (owner !== undefined) {
       await chown(`${file}.tmp`, owner, owner)
       await chown(dir, owner, owner)

@@ -115,14 +115,15 @@ export class TrafficMeter {
     this.#now = options.now ?? Date.now
   }
 
-  async measure(endpoint: EndpointStatus): Promise<InstanceTraffic[]> {
+  /** `authorization` is sent with each scrape: /metrics needs the endpoint's key when it has keys. */
+  async measure(endpoint: EndpointStatus, authorization?: string): Promise<InstanceTraffic[]> {
     this.#forgetGone()
     // A restarted process starts its counters again: its samples are keyed by start time too.
     const keyOf = (i: EndpointStatus['instances'][number]) => `${i.url}#${i.pid ?? i.containerName ?? ''}#${i.startTime}`
-    const scraped = await Promise.all(endpoint.instances.map((i) => this.#scrape(keyOf(i), i.url)))
+    const scraped = await Promise.all(endpoint.instances.map((i) => this.#scrape(keyOf(i), i.url, authorization)))
     if (scraped.some((s, n) => s.ok && this.#baseline(keyOf(endpoint.instances[n]!)) === undefined)) {
       await sleep(this.#firstWindowMs)
-      await Promise.all(endpoint.instances.map((i) => this.#scrape(keyOf(i), i.url)))
+      await Promise.all(endpoint.instances.map((i) => this.#scrape(keyOf(i), i.url, authorization)))
     }
     return endpoint.instances.map((i, n) => {
       const base = { version: i.version, role: i.role, url: i.url }
@@ -160,10 +161,11 @@ export class TrafficMeter {
     return samples.find((s) => latest.timeMs - s.timeMs >= this.#firstWindowMs / 2)
   }
 
-  async #scrape(key: string, url: string): Promise<{ ok: true } | { ok: false; error: string }> {
+  async #scrape(key: string, url: string, authorization: string | undefined): Promise<{ ok: true } | { ok: false; error: string }> {
     let text: string
     try {
-      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(this.#timeoutMs) })
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization }
+      const res = await fetch(`${url}/metrics`, { headers, signal: AbortSignal.timeout(this.#timeoutMs) })
       if (!res.ok) return { ok: false, error: `/metrics answered ${res.status}` }
       text = await res.text()
     } catch {

@@ -14,6 +14,7 @@ const digest = (key: string) => createHash('sha256').update(key).digest()
  */
 export class ApiKeys {
   #digests: Buffer[]
+  #metricsDigests: Buffer[] = []
   readonly #file: string | undefined
   readonly #logger: Logger | undefined
 
@@ -22,7 +23,9 @@ export class ApiKeys {
     this.#logger = logger
     this.#digests = keys.filter((k): k is string => k !== undefined && k !== '').map(digest)
     if (file !== undefined) {
-      this.#digests = [...this.#digests, ...readKeysFile(file)]
+      const fromFile = readKeysFile(file)
+      this.#digests = [...this.#digests, ...fromFile.keys]
+      this.#metricsDigests = fromFile.metricsKeys
       watchFile(file, { interval: 1000, persistent: false }, () => this.#reload(keys))
     }
   }
@@ -34,11 +37,15 @@ export class ApiKeys {
   /** True when the Authorization header carries one of the keys (or when none is configured). */
   check(authorization: string | undefined): boolean {
     if (!this.isRequired) return true
-    if (authorization === undefined || authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return false
-    const given = digest(authorization.slice(7).trim())
-    let ok = false
-    for (const d of this.#digests) ok = timingSafeEqual(d, given) || ok
-    return ok
+    return matches(this.#digests, authorization)
+  }
+
+  /**
+   * /metrics also takes a metrics-only key (a `metrics sha256:` line of the keys file): the control
+   * plane scrapes its instances with it, and it answers no prediction.
+   */
+  checkMetrics(authorization: string | undefined): boolean {
+    return this.check(authorization) || matches(this.#metricsDigests, authorization)
   }
 
   close(): void {
@@ -48,7 +55,8 @@ export class ApiKeys {
   #reload(keys: readonly (string | undefined)[]): void {
     try {
       const fromFile = readKeysFile(this.#file!)
-      this.#digests = [...keys.filter((k): k is string => k !== undefined && k !== '').map(digest), ...fromFile]
+      this.#digests = [...keys.filter((k): k is string => k !== undefined && k !== '').map(digest), ...fromFile.keys]
+      this.#metricsDigests = fromFile.metricsKeys
     } catch (err) {
       // Keep the old keys: a half-written file must not lock everyone out or let everyone in.
       this.#logger?.warn({ err }, 'could not re-read the API keys file')
@@ -58,16 +66,36 @@ export class ApiKeys {
 
 /** A line `sha256:<64 hex digits>` is a key's digest (what Wharf's deployments write: servers never hold the keys). */
 const digestLine = /^sha256:([0-9a-f]{64})$/
+/** A line `metrics sha256:<64 hex digits>` is the digest of a key that only reads /metrics. */
+const metricsLine = /^metrics sha256:([0-9a-f]{64})$/
 
-function readKeysFile(file: string): Buffer[] {
-  const keys = readFileSync(file, 'utf8')
+function matches(digests: readonly Buffer[], authorization: string | undefined): boolean {
+  if (digests.length === 0) return false
+  if (authorization === undefined || authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return false
+  const given = digest(authorization.slice(7).trim())
+  let ok = false
+  for (const d of digests) ok = timingSafeEqual(d, given) || ok
+  return ok
+}
+
+function readKeysFile(file: string): { keys: Buffer[]; metricsKeys: Buffer[] } {
+  const lines = readFileSync(file, 'utf8')
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'))
+  const metricsKeys = lines.flatMap((l) => {
+    const hex = metricsLine.exec(l)?.[1]
+    return hex ? [Buffer.from(hex, 'hex')] : []
+  })
+  const keys = lines.filter((l) => !metricsLine.test(l))
   if (keys.length === 0) throw new Error(`the API keys file ${file} has no keys`)
   if (keys.length > 2) throw new Error(`the API keys file ${file} has ${keys.length} keys; at most two (primary, secondary)`)
-  return keys.map((k) => {
-    const hex = digestLine.exec(k)?.[1]
-    return hex ? Buffer.from(hex, 'hex') : digest(k)
-  })
+  if (metricsKeys.length > 1) throw new Error(`the API keys file ${file} has ${metricsKeys.length} metrics keys; at most one`)
+  return {
+    keys: keys.map((k) => {
+      const hex = digestLine.exec(k)?.[1]
+      return hex ? Buffer.from(hex, 'hex') : digest(k)
+    }),
+    metricsKeys,
+  }
 }

@@ -141,7 +141,7 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
     if (!guard.isAllowedHost(req.headers.host))
       return fail(new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
     if (!guard.isAllowedOrigin(req.headers.origin)) return fail(new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked'))
-    if (!route.isOpen && !keys.check(req.headers.authorization))
+    if (!route.isOpen && !(route === metricsRoute ? keys.checkMetrics(req.headers.authorization) : keys.check(req.headers.authorization)))
       return fail(new MlflowError('UNAUTHENTICATED', 'a valid API key is required: Authorization: Bearer <key>'))
     if (route.needsModel) {
       entry = slot.acquire()
