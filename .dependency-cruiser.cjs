@@ -68,6 +68,13 @@ module.exports = {
       to: { path: 'node_modules/(@types/)?better-sqlite3/' },
     },
     {
+      name: 'pg-in-its-store',
+      severity: 'error',
+      comment: 'The PostgreSQL driver is imported only by the PostgreSQL stores (and the tests that make their databases).',
+      from: { pathNot: ['^src/store/postgres/', ...testCode] },
+      to: { path: 'node_modules/(@types/)?pg/' },
+    },
+    {
       name: 'leaves-import-leaves',
       severity: 'error',
       comment: 'errors, config, logger, version, app-paths, percent-decode import no folder of src/.',

@@ -8,7 +8,7 @@ import type { RegistryStore } from '../store/registry-store.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 
 export interface BackendOptions {
-  /** --backend-store-uri: `sqlite:///relative.db`, `sqlite:////absolute.db` (postgresql:// is parsed, not served yet). */
+  /** --backend-store-uri: `sqlite:///relative.db`, `sqlite:////absolute.db` or `postgresql://user:pass@host:port/db`. */
   readonly storeUri: string
   /** --artifacts-destination: a local folder or `file://` URI. */
   readonly artifactsDestination: string
@@ -47,6 +47,8 @@ interface ArtifactBackend {
  */
 const metadataOpeners: Readonly<Record<string, (uri: string, options: BackendOptions) => Promise<MetadataStores>>> = {
   sqlite: openSqliteStores,
+  postgresql: openPostgresStores,
+  postgres: openPostgresStores,
 }
 
 const artifactOpeners: Readonly<Record<string, (destination: string) => Promise<ArtifactBackend>>> = {
@@ -58,7 +60,9 @@ export async function openBackends(options: BackendOptions): Promise<Backends> {
   const scheme = schemeOf(options.storeUri)
   const openMetadata = scheme === undefined ? undefined : metadataOpeners[scheme]
   if (openMetadata === undefined) {
-    throw new ConfigError(`--backend-store-uri: no store for '${options.storeUri.split(':')[0]}' URIs in this version (sqlite:/// is supported)`)
+    throw new ConfigError(
+      `--backend-store-uri: no store for '${options.storeUri.split(':')[0]}' URIs in this version (sqlite:/// and postgresql:// are supported)`,
+    )
   }
   const destinationScheme = schemeOf(options.artifactsDestination) ?? 'file'
   const openArtifacts = artifactOpeners[destinationScheme]
@@ -116,6 +120,50 @@ async function openSqliteStores(uri: string, options: BackendOptions): Promise<M
       await tracking.close()
       db.close()
     },
+  }
+}
+
+/**
+ * Every metadata store on one pg pool. Several `wharf server` replicas may share the database: the
+ * schema is migrated under an advisory lock, and queued work (webhook deliveries) is claimed with
+ * row locks and leases. The URI's password never reaches a message: errors name the URI redacted.
+ */
+async function openPostgresStores(uri: string): Promise<MetadataStores> {
+  const [{ PgDatabase, redactUri }, { PostgresTrackingStore }, { PostgresRegistryStore }] = await Promise.all([
+    import('../store/postgres/database.js'),
+    import('../store/postgres/tracking-store.js'),
+    import('../store/postgres/registry-store.js'),
+  ])
+  let db: Awaited<ReturnType<typeof PgDatabase.open>>
+  try {
+    db = await PgDatabase.open(uri)
+  } catch (err) {
+    const password = safePassword(uri)
+    const reason = (err as Error).message
+    throw new ConfigError(`--backend-store-uri ${redactUri(uri)}: cannot open the database: ${password ? reason.replaceAll(password, '***') : reason}`)
+  }
+  const tracking = await PostgresTrackingStore.open(db)
+  const registry = new PostgresRegistryStore(db)
+  return {
+    tracking,
+    registry,
+    deployments: undefined,
+    pipelines: undefined,
+    dataDir: undefined,
+    close: async () => {
+      await registry.close()
+      await tracking.close()
+      await db.close()
+    },
+  }
+}
+
+function safePassword(uri: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(uri).password)
+    return password === '' ? undefined : password
+  } catch {
+    return undefined
   }
 }
 
