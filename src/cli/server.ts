@@ -8,7 +8,11 @@ export function register(program: Command): void {
     .description('Start the tracking server (MLflow REST API, artifact proxy) on embedded SQLite and local files by default.')
     .option('--host <host>', 'address to bind (default 127.0.0.1; WHARF_HOST)')
     .option('--port <port>', 'port (default 5000; WHARF_PORT)')
-    .option('--backend-store-uri <uri>', 'sqlite:///relative.db or sqlite:////absolute.db (default sqlite:///wharf-data/wharf.db)')
+    .option(
+      '--backend-store-uri <uri>',
+      'sqlite:///relative.db, sqlite:////absolute.db (default sqlite:///wharf-data/wharf.db) or postgresql://user:pass@host:port/db; ' +
+        'several replicas may share one PostgreSQL database (docs/scale-out.md). Prefer WHARF_BACKEND_STORE_URI: a flag is visible in ps',
+    )
     .option('--artifacts-destination <path>', 'folder for artifacts (default wharf-data/artifacts)')
     .option(
       '--auth-token <token>',

@@ -33,10 +33,10 @@ export async function runServer(config: Config): Promise<void> {
   const isOwnArtifactAuthority = (a: string) => authority.isOwn(a)
   const registry = new RegistryService(backends.registry, backends.tracking, { onChange: () => dispatcher.wake(), isOwnArtifactAuthority })
   // Deployments: environments from wharf.yaml, supervised serving processes, traffic routers.
-  if (!backends.deployments) logger.warn('deployments need the SQLite store in this version; the deployment API is off')
+  if (!backends.deployments) logger.warn('this store has no deployment store yet; the deployment API is off')
   const controlPlane = backends.deployments && (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir }, logger))
   // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
-  if (!backends.pipelines) logger.warn('pipelines need the SQLite store in this version; the pipeline API is off')
+  if (!backends.pipelines) logger.warn('this store has no pipeline store yet; the pipeline API is off')
   const pipelines = backends.pipelines && startPipelines(config, { store: backends.pipelines, artifactRoot: backends.artifactRoot }, logger)
   const app = buildApp(
     {
