@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
@@ -29,7 +29,8 @@ if (!postgres) {
       dir = await mkdtemp(join(tmpdir(), 'wharf-pg-server-'))
       url = await postgres.newDatabase()
       password = decodeURIComponent(new URL(url).password)
-      const args = ['--backend-store-uri', url, '--artifacts-destination', join(dir, 'artifacts')]
+      await writeFile(join(dir, 'alpha.yaml'), 'pipeline: alpha\nstages:\n  - { name: build, steps: [{ name: b, command: "true" }] }\n')
+      const args = ['--backend-store-uri', url, '--artifacts-destination', join(dir, 'artifacts'), '--pipelines', join(dir, 'alpha.yaml')]
       // Started together: both race to migrate the empty database.
       ;[a, b] = await Promise.all([startServer(args), startServer(args)])
       capture = createServer((req, res) => {
@@ -132,6 +133,28 @@ if (!postgres) {
       assert.equal(deliveries.length, 8)
       assert.equal(captured.length, 8)
       assert.equal(new Set(captured.map((c) => c.delivery)).size, 8)
+    })
+
+    it('serves the deployment and pipeline APIs, with one pipeline lock across replicas', async () => {
+      for (const server of [a, b]) {
+        const listed = await call(server, 'wharf/deployments/list')
+        assert.equal(listed.status, 200, JSON.stringify(listed.body))
+        assert.deepEqual(listed.body.endpoints, [])
+      }
+      const plan = [{ stage: 'build', steps: [{ step: 'b', kind: 'command' }] }]
+      const owner = { owner_pid: process.pid, owner_host: hostname() }
+      const created = await call(a, 'wharf/pipelines/runs/create', { pipeline: 'alpha', plan, ...owner })
+      assert.equal(created.status, 200, JSON.stringify(created.body))
+      const second = await call(b, 'wharf/pipelines/runs/create', { pipeline: 'alpha', plan, owner_pid: process.ppid, owner_host: hostname() })
+      assert.equal(second.status, 409, JSON.stringify(second.body))
+      assert.equal(second.body.error_code, 'RESOURCE_CONFLICT')
+      const runId = created.body.run.run_id
+      const got = await call(b, `wharf/pipelines/runs/get?run_id=${runId}`)
+      assert.equal(got.body.run.status, 'running')
+      assert.deepEqual(
+        got.body.run.steps.map((s: { step: string; status: string }) => [s.step, s.status]),
+        [['b', 'pending']],
+      )
     })
 
     it('ran each migration once, and never wrote the password to its output', async () => {

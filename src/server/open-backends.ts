@@ -128,12 +128,15 @@ async function openSqliteStores(uri: string, options: BackendOptions): Promise<M
  * schema is migrated under an advisory lock, and queued work (webhook deliveries) is claimed with
  * row locks and leases. The URI's password never reaches a message: errors name the URI redacted.
  */
-async function openPostgresStores(uri: string): Promise<MetadataStores> {
-  const [{ PgDatabase, redactUri }, { PostgresTrackingStore }, { PostgresRegistryStore }] = await Promise.all([
-    import('../store/postgres/database.js'),
-    import('../store/postgres/tracking-store.js'),
-    import('../store/postgres/registry-store.js'),
-  ])
+async function openPostgresStores(uri: string, options: BackendOptions): Promise<MetadataStores> {
+  const [{ PgDatabase, redactUri }, { PostgresTrackingStore }, { PostgresRegistryStore }, { PostgresDeploymentStore }, { PostgresPipelineStore }] =
+    await Promise.all([
+      import('../store/postgres/database.js'),
+      import('../store/postgres/tracking-store.js'),
+      import('../store/postgres/registry-store.js'),
+      import('../store/postgres/deployment-store.js'),
+      import('../store/postgres/pipeline-store.js'),
+    ])
   let db: Awaited<ReturnType<typeof PgDatabase.open>>
   try {
     db = await PgDatabase.open(uri)
@@ -144,13 +147,17 @@ async function openPostgresStores(uri: string): Promise<MetadataStores> {
   }
   const tracking = await PostgresTrackingStore.open(db)
   const registry = new PostgresRegistryStore(db)
+  const deployments = new PostgresDeploymentStore(db)
+  const pipelines = new PostgresPipelineStore(db, { isOwnerAlive: options.isPipelineOwnerAlive })
   return {
     tracking,
     registry,
-    deployments: undefined,
-    pipelines: undefined,
+    deployments,
+    pipelines,
     dataDir: undefined,
     close: async () => {
+      await pipelines.close()
+      await deployments.close()
       await registry.close()
       await tracking.close()
       await db.close()

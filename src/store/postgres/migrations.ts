@@ -289,6 +289,7 @@ export const migrations: readonly string[] = [
   `
   CREATE TABLE pipeline_runs (
     run_id TEXT COLLATE "C" PRIMARY KEY,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY,
     pipeline TEXT COLLATE "C" NOT NULL,
     file TEXT COLLATE "C" NOT NULL,
     run_key TEXT COLLATE "C",
