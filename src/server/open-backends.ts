@@ -10,7 +10,10 @@ import type { TrackingStore } from '../store/tracking-store.js'
 export interface BackendOptions {
   /** --backend-store-uri: `sqlite:///relative.db`, `sqlite:////absolute.db` or `postgresql://user:pass@host:port/db`. */
   readonly storeUri: string
-  /** --artifacts-destination: a local folder or `file://` URI. */
+  /**
+   * --artifacts-destination: a local folder or `file://` URI, `s3://bucket/path` (MLFLOW_S3_ENDPOINT_URL for
+   * S3-compatible servers) or `wasbs://container@account.blob.core.windows.net/path`.
+   */
   readonly artifactsDestination: string
   readonly durability: 'full' | 'normal'
   /** Whether a pipeline lock holder still runs (see pipeline/owner-liveness.ts). */
@@ -53,6 +56,9 @@ const metadataOpeners: Readonly<Record<string, (uri: string, options: BackendOpt
 
 const artifactOpeners: Readonly<Record<string, (destination: string) => Promise<ArtifactBackend>>> = {
   file: openFsArtifacts,
+  s3: openS3Artifacts,
+  wasbs: openAzureArtifacts,
+  wasb: openAzureArtifacts,
 }
 
 /** Opens the metadata stores named by `storeUri` and the artifact store named by `artifactsDestination`. */
@@ -67,7 +73,9 @@ export async function openBackends(options: BackendOptions): Promise<Backends> {
   const destinationScheme = schemeOf(options.artifactsDestination) ?? 'file'
   const openArtifacts = artifactOpeners[destinationScheme]
   if (openArtifacts === undefined) {
-    throw new ConfigError(`--artifacts-destination: '${destinationScheme}' destinations are not supported in this version; give a local folder`)
+    throw new ConfigError(
+      `--artifacts-destination: '${destinationScheme}' destinations are not supported in this version; give a local folder, s3://bucket/path or wasbs://container@account.blob.core.windows.net/path`,
+    )
   }
   const artifacts = await openArtifacts(options.artifactsDestination)
   return { ...(await openMetadata(options.storeUri, options)), artifacts: artifacts.store, artifactRoot: artifacts.root }
@@ -178,4 +186,25 @@ async function openFsArtifacts(destination: string): Promise<ArtifactBackend> {
   const { FsArtifactStore } = await import('../store/fs/artifact-store.js')
   const root = resolve(destination.replace(/^file:\/\//, ''))
   return { store: new FsArtifactStore(root), root }
+}
+
+/** Objects under `s3://bucket/prefix`; the SDK is imported only here. Clients reach them through the artifact proxy. */
+async function openS3Artifacts(destination: string): Promise<ArtifactBackend> {
+  const { S3ArtifactStore, parseS3Uri } = await import('../store/s3/artifact-store.js')
+  return { store: new S3ArtifactStore(asConfig(() => parseS3Uri(destination))), root: undefined }
+}
+
+/** Block blobs under `wasbs://container@account.blob.core.windows.net/prefix`; credentials from the environment. */
+async function openAzureArtifacts(destination: string): Promise<ArtifactBackend> {
+  const { AzureArtifactStore, parseAzureUri } = await import('../store/azure/artifact-store.js')
+  return { store: asConfig(() => new AzureArtifactStore(parseAzureUri(destination))), root: undefined }
+}
+
+/** A malformed destination (or missing credentials) is a configuration error, named as such at start. */
+function asConfig<T>(make: () => T): T {
+  try {
+    return make()
+  } catch (err) {
+    throw new ConfigError(`--artifacts-destination: ${(err as Error).message}`)
+  }
 }
