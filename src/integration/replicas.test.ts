@@ -95,7 +95,12 @@ if (!postgres) {
     it('loses nothing acknowledged, delivers each webhook once, and migrated once', async () => {
       const experimentId = (await call(a, 'mlflow/experiments/create', { name: 'replicas' }))!.body.experiment_id
       assert.equal((await call(a, 'mlflow/registered-models/create', { name: 'load' }))?.status, 200)
-      const hook = await call(b, 'wharf/registry/webhooks', { url: receiver.url(), events: ['model_version.created'], model_name: 'load', secret: 'replica-webhook-secret' })
+      const hook = await call(b, 'wharf/registry/webhooks', {
+        url: receiver.url(),
+        events: ['model_version.created'],
+        model_name: 'load',
+        secret: 'replica-webhook-secret',
+      })
       assert.equal(hook?.status, 200, JSON.stringify(hook?.body))
       const webhookId = hook!.body.webhook.webhook_id as string
 
@@ -177,6 +182,61 @@ if (!postgres) {
       const { rows } = await db.query('SELECT version, count(*)::int AS n FROM wharf_schema_migrations GROUP BY version')
       await db.end()
       assert.ok(rows.length > 0 && rows.every((r: { n: number }) => r.n === 1))
+    })
+  })
+}
+
+if (postgres) {
+  describe('deployment supervision across replicas', () => {
+    let dir: string
+    let url: string
+    const servers: RunningServer[] = []
+
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'wharf-lease-'))
+      url = await postgres.newDatabase()
+      const args = ['--backend-store-uri', url, '--artifacts-destination', join(dir, 'artifacts')]
+      servers.push(...(await Promise.all([startServer(args), startServer(args)])))
+    })
+
+    after(async () => {
+      await Promise.all(servers.map((s) => s.stop()))
+      await rm(dir, { recursive: true, force: true })
+    })
+
+    const holderNow = async (): Promise<string | undefined> => {
+      const db = new pg.Client({ connectionString: url })
+      await db.connect()
+      try {
+        const { rows } = await db.query(
+          "SELECT holder FROM wharf_leases WHERE name = 'deployment-supervisor' AND expires_time >= (extract(epoch from clock_timestamp()) * 1000)::bigint",
+        )
+        return rows[0]?.holder
+      } finally {
+        await db.end()
+      }
+    }
+
+    it('is held by one replica, and taken over by the other when the holder is killed', async () => {
+      const first = await waitFor('a replica to take the deployment lease', holderNow, 20_000)
+      const holders = servers.filter((s) => first.endsWith(` ${s.url}`))
+      assert.equal(holders.length, 1, `lease holder '${first}' names one replica`)
+      const [holder] = holders as [RunningServer]
+      const survivor = servers.find((s) => s !== holder)!
+      const exited = new Promise((resolve) => holder.process.once('exit', resolve))
+      holder.process.kill('SIGKILL')
+      await exited
+      const next = await waitFor(
+        'the survivor to take the lease over',
+        async () => {
+          const h = await holderNow()
+          return h?.endsWith(` ${survivor.url}`) ? h : undefined
+        },
+        30_000,
+      )
+      assert.notEqual(next, first)
+      const listed = await fetch(`${survivor.url}/api/2.0/wharf/deployments/list`)
+      assert.equal(listed.status, 200)
     })
   })
 }

@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js'
 import type { RunOwner } from '../pipeline/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
 import type { DeploymentStore } from '../store/deployment-store.js'
+import type { LeaseStore } from '../store/lease-store.js'
 import type { PipelineStore } from '../store/pipeline-store.js'
 import type { RegistryStore } from '../store/registry-store.js'
 import type { TrackingStore } from '../store/tracking-store.js'
@@ -27,6 +28,8 @@ export interface Backends {
   readonly registry: RegistryStore
   /** Undefined when the backend has no deployment store yet (the deployment API is then off). */
   readonly deployments: DeploymentStore | undefined
+  /** Leases for work one replica does (PostgreSQL); undefined for a store one process owns (SQLite). */
+  readonly leases?: LeaseStore | undefined
   /** Undefined when the backend has no pipeline store yet (the pipeline API is then off). */
   readonly pipelines: PipelineStore | undefined
   readonly artifacts: ArtifactStore
@@ -145,6 +148,7 @@ async function openPostgresStores(uri: string, options: BackendOptions): Promise
       import('../store/postgres/deployment-store.js'),
       import('../store/postgres/pipeline-store.js'),
     ])
+  const { PostgresLeaseStore } = await import('../store/postgres/lease-store.js')
   let db: Awaited<ReturnType<typeof PgDatabase.open>>
   try {
     db = await PgDatabase.open(uri)
@@ -162,6 +166,7 @@ async function openPostgresStores(uri: string, options: BackendOptions): Promise
     registry,
     deployments,
     pipelines,
+    leases: new PostgresLeaseStore(db),
     dataDir: undefined,
     close: async () => {
       await pipelines.close()

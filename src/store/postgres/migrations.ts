@@ -372,6 +372,15 @@ export const migrations: readonly string[] = [
   DROP INDEX metrics_history;
   CREATE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp, value, is_nan);
   `,
+  // 7: leases for work one replica does (supervising deployments): who holds each, until when (ms,
+  // the database's clock).
+  `
+  CREATE TABLE wharf_leases (
+    name TEXT COLLATE "C" PRIMARY KEY,
+    holder TEXT COLLATE "C" NOT NULL,
+    expires_time BIGINT NOT NULL
+  );
+  `,
 ]
 
 /** Any constant: the key of the advisory lock every Wharf process takes to migrate. */
