@@ -260,6 +260,11 @@ export class PostgresTrackingStore implements TrackingStore {
 
   async logBatch(runId: string, batch: RunBatch): Promise<void> {
     await this.#activeRunRow(runId)
+    // Metrics alone (log_metric, most log_batch calls) are one statement, atomic without BEGIN/COMMIT.
+    if (batch.params.length === 0 && batch.tags.length === 0) {
+      if (batch.metrics.length > 0) await insertMetrics(this.#db, runId, batch.metrics)
+      return
+    }
     await this.#db.tx(async (q) => {
       for (const p of batch.params) {
         const existing = await q.get<{ value: string }>('SELECT value FROM params WHERE run_uuid = ? AND key = ?', [runId, p.key])
@@ -402,8 +407,8 @@ export class PostgresTrackingStore implements TrackingStore {
 }
 
 /**
- * A batch's metrics in two statements whatever its size: the history rows in the batch's order
- * (so `seq` breaks ties as on SQLite), then each key's greatest (step, timestamp, value) into
+ * A batch's metrics in one statement whatever its size: the history rows in the batch's order (so
+ * `seq` breaks ties as on SQLite), and each key's greatest (step, timestamp, value) into
  * latest_metrics, kept only when greater than the stored one, as MLflow's SQL store does.
  */
 async function insertMetrics(q: PgExecutor, runId: string, metrics: RunBatch['metrics']): Promise<void> {
@@ -418,18 +423,17 @@ async function insertMetrics(q: PgExecutor, runId: string, metrics: RunBatch['me
     metrics.map((m) => m.datasetName ?? null),
     metrics.map((m) => m.datasetDigest ?? null),
   ]
-  const batch = `unnest(?::text[], ?::float8[], ?::int[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])
-    WITH ORDINALITY AS b(key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest, ord)`
   await q.run(
-    `INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest)
-     SELECT ?::text, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM ${batch} ORDER BY ord`,
-    [runId, ...arrays],
-  )
-  await q.run(
-    `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
-     SELECT DISTINCT ON (key) ?::text, key, value, is_nan, timestamp, step FROM ${batch} ORDER BY key, step DESC, timestamp DESC, value DESC, ord
+    `WITH b AS (
+       SELECT * FROM unnest(?::text[], ?::float8[], ?::int[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])
+         WITH ORDINALITY AS b(key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest, ord)),
+     history AS (
+       INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest)
+       SELECT ?::text, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM b ORDER BY ord)
+     INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
+     SELECT DISTINCT ON (key) ?::text, key, value, is_nan, timestamp, step FROM b ORDER BY key, step DESC, timestamp DESC, value DESC, ord
      ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
      WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
-    [runId, ...arrays],
+    [...arrays, runId, runId],
   )
 }
