@@ -78,7 +78,7 @@ const toChange = (r: ChangeRow): DeployChange => ({
 
 /**
  * Deployments on PostgreSQL (tables from migration 3, keys from migration 5). The same rows as on
- * SQLite; an endpoint's supervision by one replica is claimed separately (not in this version).
+ * SQLite. Which replica supervises the endpoints is decided by a lease (server/deployment-lease.ts).
  */
 export class PostgresDeploymentStore implements DeploymentStore {
   readonly #db: PgDatabase
