@@ -68,6 +68,27 @@ module.exports = {
       to: { path: 'node_modules/(@types/)?better-sqlite3/' },
     },
     {
+      name: 'pg-in-its-store',
+      severity: 'error',
+      comment: 'The PostgreSQL driver is imported only by the PostgreSQL stores (and the tests that make their databases).',
+      from: { pathNot: ['^src/store/postgres/', ...testCode] },
+      to: { path: 'node_modules/(@types/)?pg/' },
+    },
+    {
+      name: 'cloud-sdks-in-their-store',
+      severity: 'error',
+      comment: 'The S3 and Azure SDKs are imported only by their artifact stores (and the tests that make buckets).',
+      from: { pathNot: ['^src/store/s3/', ...testCode] },
+      to: { path: 'node_modules/@aws-sdk/' },
+    },
+    {
+      name: 'azure-sdk-in-its-store',
+      severity: 'error',
+      comment: 'The Azure Blob SDK is imported only by the Azure artifact store (and the tests that make containers).',
+      from: { pathNot: ['^src/store/azure/', ...testCode] },
+      to: { path: 'node_modules/@azure/' },
+    },
+    {
       name: 'leaves-import-leaves',
       severity: 'error',
       comment: 'errors, config, logger, version, app-paths, percent-decode import no folder of src/.',

@@ -60,6 +60,29 @@ MLFLOW_MAJOR = int(mlflow.__version__.split(".")[0])
 REFERENCE_MODE = os.environ.get("WHARF_COMPAT_REFERENCE", "") == "mlflow"
 STARTUP_TIMEOUT_S = 90.0 if REFERENCE_MODE else 20.0
 AUTH_TOKEN = "compat-secret-token-1234"
+# Scale-out mode (compat/run-scaleout.sh): each server on a PostgreSQL database of its own (made
+# through the admin URL, named after the server's folder so a restart finds it again) and/or
+# artifacts under a prefix of an object store (credentials from the environment, e.g.
+# AZURE_STORAGE_CONNECTION_STRING). Tests that look at the store's files on disk are skipped then.
+POSTGRES_ADMIN_URL = os.environ.get("WHARF_COMPAT_POSTGRES_ADMIN_URL", "")
+ARTIFACTS_DESTINATION = os.environ.get("WHARF_COMPAT_ARTIFACTS_DESTINATION", "").rstrip("/")
+LOCAL_ARTIFACTS = ARTIFACTS_DESTINATION == ""
+
+
+def _postgres_uri(root: Path) -> str:
+    """A database for the server in `root` (created on first use), as a postgresql:// URI."""
+    import hashlib
+    import urllib.parse
+
+    name = "compat_" + hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    done = subprocess.run(
+        ["psql", POSTGRES_ADMIN_URL, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 and "already exists" not in done.stderr:
+        pytest.exit(f"could not create database {name}: {done.stderr}", returncode=3)
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
 
 
 # --------------------------------------------------------------------------------------
@@ -186,9 +209,10 @@ def start_wharf(root: Path, auth_token: str | None = None) -> WharfServer:
         "--port",
         str(port),
         "--backend-store-uri",
-        f"sqlite:///{db_path}",  # absolute path: sqlite:////tmp/... as MLflow reads it
+        # absolute path: sqlite:////tmp/... as MLflow reads it
+        _postgres_uri(root) if POSTGRES_ADMIN_URL else f"sqlite:///{db_path}",
         "--artifacts-destination",
-        str(artifacts),
+        f"{ARTIFACTS_DESTINATION}/{root.name}" if ARTIFACTS_DESTINATION else str(artifacts),
     ]
     if auth_token:
         cmd += ["--auth-token", auth_token]

@@ -51,7 +51,7 @@ process.stdout.write(JSON.stringify(out))
 
 TRAIN_SCRIPT = """
 import { readFileSync } from 'node:fs'
-const { runTrain } = await import(process.env.WHARF_DIST + '/cli/train.js')
+const { runTrain } = await import(process.env.WHARF_DIST + '/train/index.js')
 const cfg = JSON.parse(readFileSync(0, 'utf8'))
 const result = await runTrain({ ...cfg, log: () => {} })
 process.stdout.write(JSON.stringify(result))

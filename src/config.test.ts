@@ -52,6 +52,13 @@ describe('loadConfig', () => {
     }, TypeError)
   })
 
+  it('never echoes the password of a refused store URI', () => {
+    assert.throws(
+      () => loadConfig({}, { WHARF_BACKEND_STORE_URI: 'mysql://wharf:s3cret-Pw@db.internal/wharf' }),
+      (err: Error) => err instanceof ConfigError && /mysql:\/\/wharf:\*\*\*@db\.internal/.test(err.message) && !err.message.includes('s3cret-Pw'),
+    )
+  })
+
   it('refuses a bad value with an error naming the variable or flag it came from', () => {
     assert.throws(() => loadConfig({}, { WHARF_PORT: '70000' }), refusal('WHARF_PORT'))
     assert.throws(() => loadConfig({ port: 'x' }, {}), refusal('--port'))

@@ -51,7 +51,10 @@ const logLevel: Parser<string> = (raw, name) => {
 
 const storeUri: Parser<string> = (raw, name) => {
   if (!/^(sqlite:\/\/\/.+|sqlite:\/\/\/:memory:|postgres(ql)?:\/\/.+)$/.test(raw)) {
-    throw new ConfigError(`${name} must be sqlite:///PATH (relative), sqlite:////PATH (absolute) or postgresql://..., got '${raw}'`)
+    // A postgresql:// URI carries a password: never echo it.
+    throw new ConfigError(
+      `${name} must be sqlite:///PATH (relative), sqlite:////PATH (absolute) or postgresql://..., got '${raw.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@')}'`,
+    )
   }
   return raw
 }

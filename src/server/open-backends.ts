@@ -3,14 +3,18 @@ import { ConfigError } from '../config.js'
 import type { RunOwner } from '../pipeline/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
 import type { DeploymentStore } from '../store/deployment-store.js'
+import type { LeaseStore } from '../store/lease-store.js'
 import type { PipelineStore } from '../store/pipeline-store.js'
 import type { RegistryStore } from '../store/registry-store.js'
 import type { TrackingStore } from '../store/tracking-store.js'
 
 export interface BackendOptions {
-  /** --backend-store-uri: `sqlite:///relative.db`, `sqlite:////absolute.db` (postgresql:// is parsed, not served yet). */
+  /** --backend-store-uri: `sqlite:///relative.db`, `sqlite:////absolute.db` or `postgresql://user:pass@host:port/db`. */
   readonly storeUri: string
-  /** --artifacts-destination: a local folder or `file://` URI. */
+  /**
+   * --artifacts-destination: a local folder or `file://` URI, `s3://bucket/path` (MLFLOW_S3_ENDPOINT_URL for
+   * S3-compatible servers) or `wasbs://container@account.blob.core.windows.net/path`.
+   */
   readonly artifactsDestination: string
   readonly durability: 'full' | 'normal'
   /** Whether a pipeline lock holder still runs (see pipeline/owner-liveness.ts). */
@@ -24,6 +28,8 @@ export interface Backends {
   readonly registry: RegistryStore
   /** Undefined when the backend has no deployment store yet (the deployment API is then off). */
   readonly deployments: DeploymentStore | undefined
+  /** Leases for work one replica does (PostgreSQL); undefined for a store one process owns (SQLite). */
+  readonly leases?: LeaseStore | undefined
   /** Undefined when the backend has no pipeline store yet (the pipeline API is then off). */
   readonly pipelines: PipelineStore | undefined
   readonly artifacts: ArtifactStore
@@ -47,10 +53,15 @@ interface ArtifactBackend {
  */
 const metadataOpeners: Readonly<Record<string, (uri: string, options: BackendOptions) => Promise<MetadataStores>>> = {
   sqlite: openSqliteStores,
+  postgresql: openPostgresStores,
+  postgres: openPostgresStores,
 }
 
 const artifactOpeners: Readonly<Record<string, (destination: string) => Promise<ArtifactBackend>>> = {
   file: openFsArtifacts,
+  s3: openS3Artifacts,
+  wasbs: openAzureArtifacts,
+  wasb: openAzureArtifacts,
 }
 
 /** Opens the metadata stores named by `storeUri` and the artifact store named by `artifactsDestination`. */
@@ -58,12 +69,16 @@ export async function openBackends(options: BackendOptions): Promise<Backends> {
   const scheme = schemeOf(options.storeUri)
   const openMetadata = scheme === undefined ? undefined : metadataOpeners[scheme]
   if (openMetadata === undefined) {
-    throw new ConfigError(`--backend-store-uri: no store for '${options.storeUri.split(':')[0]}' URIs in this version (sqlite:/// is supported)`)
+    throw new ConfigError(
+      `--backend-store-uri: no store for '${options.storeUri.split(':')[0]}' URIs in this version (sqlite:/// and postgresql:// are supported)`,
+    )
   }
   const destinationScheme = schemeOf(options.artifactsDestination) ?? 'file'
   const openArtifacts = artifactOpeners[destinationScheme]
   if (openArtifacts === undefined) {
-    throw new ConfigError(`--artifacts-destination: '${destinationScheme}' destinations are not supported in this version; give a local folder`)
+    throw new ConfigError(
+      `--artifacts-destination: '${destinationScheme}' destinations are not supported in this version; give a local folder, s3://bucket/path or wasbs://container@account.blob.core.windows.net/path`,
+    )
   }
   const artifacts = await openArtifacts(options.artifactsDestination)
   return { ...(await openMetadata(options.storeUri, options)), artifacts: artifacts.store, artifactRoot: artifacts.root }
@@ -119,8 +134,82 @@ async function openSqliteStores(uri: string, options: BackendOptions): Promise<M
   }
 }
 
+/**
+ * Every metadata store on one pg pool. Several `wharf server` replicas may share the database: the
+ * schema is migrated under an advisory lock, and queued work (webhook deliveries) is claimed with
+ * row locks and leases. The URI's password never reaches a message: errors name the URI redacted.
+ */
+async function openPostgresStores(uri: string, options: BackendOptions): Promise<MetadataStores> {
+  const [{ PgDatabase, redactUri }, { PostgresTrackingStore }, { PostgresRegistryStore }, { PostgresDeploymentStore }, { PostgresPipelineStore }] =
+    await Promise.all([
+      import('../store/postgres/database.js'),
+      import('../store/postgres/tracking-store.js'),
+      import('../store/postgres/registry-store.js'),
+      import('../store/postgres/deployment-store.js'),
+      import('../store/postgres/pipeline-store.js'),
+    ])
+  const { PostgresLeaseStore } = await import('../store/postgres/lease-store.js')
+  let db: Awaited<ReturnType<typeof PgDatabase.open>>
+  try {
+    db = await PgDatabase.open(uri)
+  } catch (err) {
+    const password = safePassword(uri)
+    const reason = (err as Error).message
+    throw new ConfigError(`--backend-store-uri ${redactUri(uri)}: cannot open the database: ${password ? reason.replaceAll(password, '***') : reason}`)
+  }
+  const tracking = await PostgresTrackingStore.open(db)
+  const registry = new PostgresRegistryStore(db)
+  const deployments = new PostgresDeploymentStore(db)
+  const pipelines = new PostgresPipelineStore(db, { isOwnerAlive: options.isPipelineOwnerAlive })
+  return {
+    tracking,
+    registry,
+    deployments,
+    pipelines,
+    leases: new PostgresLeaseStore(db),
+    dataDir: undefined,
+    close: async () => {
+      await pipelines.close()
+      await deployments.close()
+      await registry.close()
+      await tracking.close()
+      await db.close()
+    },
+  }
+}
+
+function safePassword(uri: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(uri).password)
+    return password === '' ? undefined : password
+  } catch {
+    return undefined
+  }
+}
+
 async function openFsArtifacts(destination: string): Promise<ArtifactBackend> {
   const { FsArtifactStore } = await import('../store/fs/artifact-store.js')
   const root = resolve(destination.replace(/^file:\/\//, ''))
   return { store: new FsArtifactStore(root), root }
+}
+
+/** Objects under `s3://bucket/prefix`; the SDK is imported only here. Clients reach them through the artifact proxy. */
+async function openS3Artifacts(destination: string): Promise<ArtifactBackend> {
+  const { S3ArtifactStore, parseS3Uri } = await import('../store/s3/artifact-store.js')
+  return { store: new S3ArtifactStore(asConfig(() => parseS3Uri(destination))), root: undefined }
+}
+
+/** Block blobs under `wasbs://container@account.blob.core.windows.net/prefix`; credentials from the environment. */
+async function openAzureArtifacts(destination: string): Promise<ArtifactBackend> {
+  const { AzureArtifactStore, parseAzureUri } = await import('../store/azure/artifact-store.js')
+  return { store: asConfig(() => new AzureArtifactStore(parseAzureUri(destination))), root: undefined }
+}
+
+/** A malformed destination (or missing credentials) is a configuration error, named as such at start. */
+function asConfig<T>(make: () => T): T {
+  try {
+    return make()
+  } catch (err) {
+    throw new ConfigError(`--artifacts-destination: ${(err as Error).message}`)
+  }
 }

@@ -7,6 +7,7 @@ import { RegistryService, startWebhookDispatcher } from '../registry/index.js'
 import { TrackingService } from '../tracking/tracking-service.js'
 import { version } from '../version.js'
 import { buildApp } from './app.js'
+import { superviseWithLease } from './deployment-lease.js'
 import { openBackends } from './open-backends.js'
 import { startControlPlane } from './start-control-plane.js'
 import { startPipelines } from './start-pipelines.js'
@@ -33,10 +34,10 @@ export async function runServer(config: Config): Promise<void> {
   const isOwnArtifactAuthority = (a: string) => authority.isOwn(a)
   const registry = new RegistryService(backends.registry, backends.tracking, { onChange: () => dispatcher.wake(), isOwnArtifactAuthority })
   // Deployments: environments from wharf.yaml, supervised serving processes, traffic routers.
-  if (!backends.deployments) logger.warn('deployments need the SQLite store in this version; the deployment API is off')
+  if (!backends.deployments) logger.warn('this store has no deployment store yet; the deployment API is off')
   const controlPlane = backends.deployments && (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir }, logger))
   // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
-  if (!backends.pipelines) logger.warn('pipelines need the SQLite store in this version; the pipeline API is off')
+  if (!backends.pipelines) logger.warn('this store has no pipeline store yet; the pipeline API is off')
   const pipelines = backends.pipelines && startPipelines(config, { store: backends.pipelines, artifactRoot: backends.artifactRoot }, logger)
   const app = buildApp(
     {
@@ -59,7 +60,9 @@ export async function runServer(config: Config): Promise<void> {
   authority.listening(port)
   const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   const selfUri = `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`
-  await controlPlane?.start(selfUri)
+  // On a shared database one replica supervises deployments at a time (deployment-lease.ts).
+  const leased = controlPlane && backends.leases ? superviseWithLease(backends.leases, controlPlane, selfUri, logger) : undefined
+  if (controlPlane && !leased) await controlPlane.start(selfUri)
   pipelines?.start(selfUri)
   // Never log the store URI whole: a postgresql:// URI carries a password.
   logger.info({ version, host: config.host, port, store: config.backendStoreUri.split(':')[0], auth: config.authToken !== undefined }, 'wharf server listening')
@@ -69,7 +72,8 @@ export async function runServer(config: Config): Promise<void> {
     logger.info({ signal }, 'shutting down')
     await new Promise((resolve) => server.close(resolve))
     // Serving processes keep running; the next start adopts them.
-    await controlPlane?.close()
+    if (leased) await leased.stop()
+    else await controlPlane?.close()
     await dispatcher.stop()
     await backends.close()
     process.exit(0)

@@ -38,7 +38,7 @@ const sqlComparators: Readonly<Record<string, string>> = {
 function compare(column: string, comparator: SearchClause['comparator'], value: SearchValue): SqlFragment {
   if (comparator === 'IN' || comparator === 'NOT IN') {
     const list = value as readonly string[]
-    if (list.length === 0) return { sql: comparator === 'IN' ? '0' : '1', params: [] }
+    if (list.length === 0) return { sql: comparator === 'IN' ? 'FALSE' : 'TRUE', params: [] }
     return { sql: `${column} ${comparator} (${list.map(() => '?').join(', ')})`, params: list }
   }
   const op = sqlComparators[comparator]
