@@ -5,12 +5,16 @@ import type { Logger } from '../logger.js'
 import { wharfBin } from '../app-paths.js'
 import type { Config } from '../config.js'
 import { ControlPlane, type Environment, LocalRunner, loadEnvironments, type Runner } from '../deploy/index.js'
+import { AlertSender, MonitorService, PredictionLog } from '../monitor/index.js'
 import type { RegistryService } from '../registry/index.js'
+import type { ArtifactStore } from '../store/artifact-store.js'
 import type { DeploymentStore } from '../store/deployment-store.js'
 import { version as wharfVersion } from '../version.js'
 
 export interface StartedControlPlane {
   readonly plane: ControlPlane
+  /** Prediction logs, drift and alerts of the endpoints whose environment asks for them. */
+  readonly monitor: MonitorService
   /** Call once the server listens: serving processes reach the registry at `trackingUri`. */
   start(trackingUri: string): Promise<void>
   close(): Promise<void>
@@ -22,6 +26,8 @@ export interface ControlPlaneBackends {
   readonly store: DeploymentStore
   /** The folder of a file database (see open-backends.ts); deployment logs go beside it by default. */
   readonly dataDir: string | undefined
+  /** Where prediction logs go. */
+  readonly artifacts: ArtifactStore
 }
 
 /** Where logs go unless WHARF_DEPLOY_DIR says: `deployments/` beside the SQLite database. */
@@ -61,6 +67,14 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     })
   const { containerRunner, imageBuilder } = await loadContainerSupport(deployDir, () => trackingUri, config, logger)
   const kubernetes = [...environments.values()].some((e) => e.target === 'kubernetes') ? await loadKubernetes(deployDir, imageBuilder, config) : undefined
+  const monitor = new MonitorService({
+    environments,
+    registry,
+    artifacts: backends.artifacts,
+    predictionLog: new PredictionLog(backends.artifacts, { logger }),
+    alerts: new AlertSender({ secrets: process.env, timeoutMs: config.webhookTimeoutMs, logger }),
+    logger,
+  })
   const plane = new ControlPlane({
     store,
     registry,
@@ -73,15 +87,20 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     kubernetes,
     keySecret: await endpointKeySecret(deployDir, config),
     routerGuard: { allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.serveMaxBodyBytes },
+    predictionTapFor: monitor.tapFor,
   })
   return {
     plane,
+    monitor,
     start: async (uri) => {
       trackingUri = uri
       await plane.start()
       logger.info({ environments: [...environments.keys()], deploy_dir: deployDir }, 'deployment control plane started')
     },
-    close: () => plane.close(),
+    close: async () => {
+      await plane.close()
+      await monitor.close()
+    },
   }
 }
 
