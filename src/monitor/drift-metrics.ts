@@ -1,4 +1,4 @@
-import type { DriftReport } from './monitor-service.js'
+import type { DriftReport } from './drift-window.js'
 
 /** Prometheus label values escape backslash, double quote and newline (text format 0.0.4). */
 const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { gunzipSync } from 'node:zlib'
+import { parse as parseYaml } from 'yaml'
 import { wharfBin } from '../app-paths.js'
 import { deployApi } from '../deploy/fixtures/registry-fixture.js'
 import { type RunningServer, startServer } from '../integration/server-process.js'
@@ -264,5 +265,31 @@ describe('monitoring a deployed diabetes model', () => {
       )
       assert.deepEqual(r.outputs, s.predictions)
     }
+  })
+
+  it('sums the endpoint traffic of its instances on /metrics, under every name the dashboard and alert rules use', async () => {
+    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const labels = 'model="diabetes",environment="staging",version="1"'
+    const sample = (name: string) => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(metrics)?.[1])
+    assert.equal(sample('wharf_endpoint_requests_total'), sent.length, metrics)
+    assert.equal(sample('wharf_endpoint_errors_total'), 0)
+    assert.equal(sample('wharf_endpoint_request_duration_seconds_count'), sent.length)
+    assert.match(metrics, new RegExp(`^wharf_endpoint_request_duration_seconds_bucket\\{${labels},le="\\+Inf"\\} ${sent.length}$`, 'm'))
+    assert.match(metrics, /^wharf_endpoint_scrape_errors 0$/m)
+
+    const exported = new Set([...metrics.matchAll(/^(\w+)[{ ]/gm)].map((m) => m[1]!))
+    const dashboard = JSON.parse(await readFile(join(root, 'deploy/monitoring/grafana-dashboard.json'), 'utf8'))
+    const panelExprs: string[] = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr as string))
+    const variableExprs: string[] = dashboard.templating.list.flatMap((v: any) => (v.definition ? [v.definition as string] : []))
+    const rules = parseYaml(await readFile(join(root, 'deploy/monitoring/alert-rules.yml'), 'utf8'))
+    const ruleExprs: string[] = rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.expr as string))
+    assert.ok(rules.groups.every((g: any) => g.rules.every((r: any) => r.alert && r.expr && r.labels?.severity && r.annotations?.summary)))
+    const prometheus = parseYaml(await readFile(join(root, 'deploy/monitoring/prometheus.yml'), 'utf8'))
+    assert.deepEqual(prometheus.rule_files, ['alert-rules.yml'])
+    const used = new Set([...panelExprs, ...variableExprs, ...ruleExprs].flatMap((e) => [...e.matchAll(/\bwharf_\w+/g)].map((m) => m[0])))
+    assert.ok(used.size >= 8, [...used].join(', '))
+    for (const name of used) assert.ok(exported.has(name), `${name} is used by deploy/monitoring/ but not exported`)
+    for (const name of ['wharf_feature_drift_psi', 'wharf_feature_drift_ks', 'wharf_prediction_drift_psi', 'wharf_endpoint_request_duration_seconds_bucket'])
+      assert.ok(used.has(name), `${name} is shown or alerted on`)
   })
 })

@@ -1,3 +1,4 @@
+import type { Breach } from './drift-alerts.js'
 import { binCounts, decileEdges, ksDistance, psi } from './drift.js'
 import type { Row } from './request-rows.js'
 
@@ -27,6 +28,16 @@ export interface DriftStats {
     readonly fromTime: number | null
     readonly toTime: number | null
   }
+}
+
+/** A version's drift with the environment's thresholds, as the API, the gauges and the alerts use it. */
+export interface DriftReport extends DriftStats {
+  readonly environment: string
+  readonly model: string
+  readonly version: string
+  readonly thresholds: { readonly psi: number; readonly ks: number; readonly minRows: number }
+  /** What passes a threshold now (judged once the window holds `minRows` rows). */
+  readonly breaches: readonly Breach[]
 }
 
 /** A fixed-size ring of numbers, oldest overwritten first. */

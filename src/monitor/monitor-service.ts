@@ -1,22 +1,16 @@
-import type { CapturedPrediction, Environment, MonitoringSettings, PredictionTap } from '../deploy/index.js'
+import type { CapturedPrediction, EndpointStatus, Environment, MonitoringSettings, PredictionTap } from '../deploy/index.js'
 import { notFound } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { RegistryService } from '../registry/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
 import type { AlertSender, Breach } from './drift-alerts.js'
-import { DriftWindow, type DriftStats } from './drift-window.js'
+import { renderDriftMetrics } from './drift-metrics.js'
+import { type DriftReport, DriftWindow } from './drift-window.js'
+import { renderEndpointMetrics } from './endpoint-metrics.js'
 import type { PredictionLog } from './prediction-log.js'
+export type { DriftReport } from './drift-window.js'
 import { loadTrainingProfile } from './training-profile.js'
 import { answerPredictions, parseJsonBody, predictionNumbers, requestRows } from './request-rows.js'
-
-export interface DriftReport extends DriftStats {
-  readonly environment: string
-  readonly model: string
-  readonly version: string
-  readonly thresholds: { readonly psi: number; readonly ks: number; readonly minRows: number }
-  /** What passes a threshold now (judged once the window holds `minRows` rows). */
-  readonly breaches: readonly Breach[]
-}
 
 export interface MonitorServiceOptions {
   readonly environments: ReadonlyMap<string, Environment>
@@ -24,6 +18,8 @@ export interface MonitorServiceOptions {
   readonly artifacts: ArtifactStore
   readonly predictionLog: PredictionLog
   readonly alerts?: AlertSender | undefined
+  /** The deployed endpoints, whose instances' metrics /metrics sums. */
+  readonly listEndpoints?: (() => Promise<EndpointStatus[]>) | undefined
   /** Drift is judged (and alerts sent) at most this often per version, after rows arrive. */
   readonly checkDelayMs?: number
   readonly random?: () => number
@@ -185,6 +181,12 @@ export class MonitorService {
       if (e === environment && m === model && (best === undefined || state.lastTime > best[1])) best = [v, state.lastTime]
     }
     return best?.[0]
+  }
+
+  /** The control plane's /metrics: endpoint traffic summed over instances, then the drift gauges. */
+  async metricsText(): Promise<string> {
+    const endpoints = this.#options.listEndpoints ? await renderEndpointMetrics(await this.#options.listEndpoints()) : ''
+    return endpoints + renderDriftMetrics(await this.reports())
   }
 
   async close(): Promise<void> {

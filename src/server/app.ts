@@ -6,7 +6,6 @@ import type { AppEnv } from '../http/app-env.js'
 import { errorResponse, notFoundResponse } from '../http/error-response.js'
 import { type GuardOptions, guards } from '../http/guards.js'
 import { mountRoutes } from '../http/route.js'
-import { renderDriftMetrics } from '../monitor/index.js'
 import { monitorRoutes } from '../monitor/monitor-routes.js'
 import { pipelineRoutes } from '../pipeline/pipeline-routes.js'
 import { mountPipelineTrigger } from '../pipeline/trigger-route.js'
@@ -60,8 +59,8 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   if (services.monitor) {
     const monitor = services.monitor
     mountRoutes(app, wharfPrefixes, monitorRoutes(monitor), () => undefined)
-    // The control plane's Prometheus endpoint (issue #18): drift gauges of every monitored endpoint.
-    app.get('/metrics', async (c) => c.body(renderDriftMetrics(await monitor.reports()), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
+    // The control plane's Prometheus endpoint (issue #18): endpoint traffic over all instances, drift gauges.
+    app.get('/metrics', async (c) => c.body(await monitor.metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   }
   if (services.pipelines) {
     mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)

@@ -67,15 +67,17 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     })
   const { containerRunner, imageBuilder } = await loadContainerSupport(deployDir, () => trackingUri, config, logger)
   const kubernetes = [...environments.values()].some((e) => e.target === 'kubernetes') ? await loadKubernetes(deployDir, imageBuilder, config) : undefined
-  const monitor = new MonitorService({
+  const monitor: MonitorService = new MonitorService({
     environments,
     registry,
     artifacts: backends.artifacts,
     predictionLog: new PredictionLog(backends.artifacts, { logger }),
     alerts: new AlertSender({ secrets: process.env, timeoutMs: config.webhookTimeoutMs, logger }),
+    // Called on scrapes, once the plane below exists.
+    listEndpoints: () => plane.list(),
     logger,
   })
-  const plane = new ControlPlane({
+  const plane: ControlPlane = new ControlPlane({
     store,
     registry,
     environments,
