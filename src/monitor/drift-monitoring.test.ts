@@ -154,7 +154,7 @@ describe('monitoring a deployed diabetes model', () => {
     assert.ok(report.prediction.psi < 0.01, `the window is the baseline: ${report.prediction.psi}`)
   })
 
-  it('shows a two-standard-deviation shift in bmi in the PSI, the gauge, wharf monitor and a signed webhook', async () => {
+  it('shows a two-standard-deviation shift in bmi in the PSI, the gauge, wharf monitor and a signed webhook', async (t) => {
     const bmi = columns.indexOf('bmi')
     const values = rows.map((r) => r[bmi]!)
     const mean = values.reduce((a, b) => a + b, 0) / values.length
@@ -191,6 +191,7 @@ describe('monitoring a deployed diabetes model', () => {
     assert.equal(typeof json.prediction.psi, 'number')
     assert.equal(json.window.rows, 300)
     const table = (await run(process.execPath, [wharfBin, 'monitor', 'diabetes', '--env', 'staging'], { env })).stdout
+    for (const line of ['$ wharf monitor diabetes --env staging', ...table.trimEnd().split('\n')]) t.diagnostic(line)
     assert.match(table, /^bmi\s+\d+\.\d{3} !\s+\d+\.\d{3} !\s+300$/m)
     assert.match(table, /^age\s+0\.\d{3}\s+0\.\d{3}\s+300$/m)
 

@@ -185,8 +185,12 @@ export class MonitorService {
 
   /** The control plane's /metrics: endpoint traffic summed over instances, then the drift gauges. */
   async metricsText(): Promise<string> {
-    const endpoints = this.#options.listEndpoints ? await renderEndpointMetrics(await this.#options.listEndpoints()) : ''
-    return endpoints + renderDriftMetrics(await this.reports())
+    if (!this.#options.listEndpoints) return renderDriftMetrics(await this.reports())
+    const endpoints = await this.#options.listEndpoints()
+    // Versions no longer deployed keep their window in memory (a redeploy finds it) but leave the gauges.
+    const deployed = new Set(endpoints.flatMap((e) => e.instances.map((i) => key(e.environment, e.modelName, i.version))))
+    const reports = (await this.reports()).filter((r) => deployed.has(key(r.environment, r.model, r.version)))
+    return (await renderEndpointMetrics(endpoints)) + renderDriftMetrics(reports)
   }
 
   async close(): Promise<void> {

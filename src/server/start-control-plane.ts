@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Logger } from '../logger.js'
 import { wharfBin } from '../app-paths.js'
-import type { Config } from '../config.js'
+import { type Config, readEnvironmentVariables } from '../config.js'
 import { ControlPlane, type Environment, LocalRunner, loadEnvironments, type Runner } from '../deploy/index.js'
 import { AlertSender, MonitorService, PredictionLog } from '../monitor/index.js'
 import type { RegistryService } from '../registry/index.js'
@@ -72,7 +72,8 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     registry,
     artifacts: backends.artifacts,
     predictionLog: new PredictionLog(backends.artifacts, { logger }),
-    alerts: new AlertSender({ secrets: process.env, timeoutMs: config.webhookTimeoutMs, logger }),
+    // Only the variables wharf.yaml names for alert secrets are read, as for pipeline secrets.
+    alerts: new AlertSender({ secrets: readEnvironmentVariables(alertSecretNames(environments)), timeoutMs: config.webhookTimeoutMs, logger }),
     // Called on scrapes, once the plane below exists.
     listEndpoints: () => plane.list(),
     logger,
@@ -104,6 +105,11 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
       await monitor.close()
     },
   }
+}
+
+/** The environment variables that hold the alert webhooks' signing secrets. */
+function alertSecretNames(environments: ReadonlyMap<string, Environment>): string[] {
+  return [...environments.values()].flatMap((e) => e.monitoring?.alerts?.webhooks.map((w) => w.secretEnv) ?? [])
 }
 
 /** The key endpoint keys derive from: WHARF_ENDPOINT_KEY_SECRET, else a random one kept beside the deployments (0600). */
