@@ -1,5 +1,5 @@
 import type { CapturedPrediction, EndpointStatus, Environment, MonitoringSettings, PredictionTap } from '../deploy/index.js'
-import { notFound } from '../errors.js'
+import { invalidParameter, notFound } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { RegistryService } from '../registry/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
@@ -134,18 +134,30 @@ export class MonitorService {
     await this.#options.alerts?.send(receivers, { environment, model, version, breaches: report.breaches, window: { rows: report.window.rows } })
   }
 
-  /** Drift of one deployed version (by default the one that answered last) against its training profile. */
+  /**
+   * Drift of one deployed version against its training profile: by default the version live in the
+   * environment now (after a rollback, the one rolled back to), else the one that answered last.
+   * INVALID_PARAMETER_VALUE for an environment that is unknown or monitors no drift (a mistake to
+   * fix); RESOURCE_DOES_NOT_EXIST while the version has no window yet (wait for traffic).
+   */
   async drift(environment: string, model: string, version?: string): Promise<DriftReport> {
     const env = this.#options.environments.get(environment)
-    if (!env) throw notFound(`environment '${environment}' is not defined`)
+    if (!env) throw invalidParameter(`environment '${environment}' is not defined in wharf.yaml`)
     const drift = env.monitoring?.drift
-    if (!drift) throw notFound(`environment '${environment}' does not monitor drift; set monitoring.drift in wharf.yaml`)
-    const chosen = version ?? this.#latestVersion(environment, model)
+    if (!drift) throw invalidParameter(`environment '${environment}' does not monitor drift; set monitoring.drift in wharf.yaml`)
+    const chosen = version ?? (await this.#liveVersion(environment, model)) ?? this.#latestVersion(environment, model)
     const state = chosen === undefined ? undefined : this.#versions.get(key(environment, model, chosen))
     const window = await state?.window
     if (chosen === undefined || !window)
-      throw notFound(`no drift window for model '${model}' in environment '${environment}' yet: no sampled prediction with a training profile`)
+      throw notFound(
+        `no drift window for model '${model}'${chosen === undefined ? '' : ` version ${chosen}`} in environment '${environment}' yet: no sampled prediction with a training profile`,
+      )
     return this.#report(environment, model, chosen, window, drift)
+  }
+
+  async #liveVersion(environment: string, model: string): Promise<string | undefined> {
+    const endpoints = (await this.#options.listEndpoints?.()) ?? []
+    return endpoints.find((e) => e.environment === environment && e.modelName === model)?.liveVersion
   }
 
   /** Every window's drift, for the gauges. */
