@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 
-const [file, logRoot, rounds, durations, loadBefore, loadAfter] = process.argv.slice(2)
+const [file, logRoot, ingestFile, rounds, durations, loadBefore, loadAfter] = process.argv.slice(2)
 const rows = readFileSync(file, 'utf8')
   .trim()
   .split('\n')
@@ -63,6 +63,44 @@ for (const c of configs) {
   const ratio = `${median(paired).toFixed(3)} (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`
   lines.push(
     `| ${c} | ${median(rps).toFixed(0)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${ratio} | ${median(p99).toFixed(2)} | ${sent(c)} | ${n} |`,
+  )
+}
+lines.push(
+  '',
+  'CPU time per request (user + system, from /proc), in the server (its router, and monitoring) and in the',
+  "version's serving process; medians over rounds. CPU time depends less on other jobs' load than",
+  "throughput does; the prediction log's gzip and writes run every 5 s, so a little of one window's work",
+  'can fall into the next one (the order rotates).',
+  '',
+  '| configuration | server µs/request | ratio to off | serving process µs/request | server + serving µs/request | ratio to off |',
+  '| --- | --- | --- | --- | --- | --- |',
+)
+const perRequest = (c, field) => median(rows.filter((r) => r.config === c && r.result.requests > 0).map((r) => (r[field] * 1e6) / r.result.requests))
+const total = (c) =>
+  median(rows.filter((r) => r.config === c && r.result.requests > 0).map((r) => ((r.server_cpu_s + r.serve_cpu_s) * 1e6) / r.result.requests))
+for (const c of configs) {
+  lines.push(
+    `| ${c} | ${perRequest(c, 'server_cpu_s').toFixed(1)} | ${(perRequest(c, 'server_cpu_s') / perRequest('off', 'server_cpu_s')).toFixed(3)} | ${perRequest(c, 'serve_cpu_s').toFixed(1)} | ${total(c).toFixed(1)} | ${(total(c) / total('off')).toFixed(3)} |`,
+  )
+}
+const ingest = readFileSync(ingestFile, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l))
+const offTotal = total('off')
+lines.push(
+  '',
+  "Monitoring's own work per sampled request, measured in-process by `bench/monitoring/ingest-cost.mjs` (the",
+  'captured request and answer parsed, logged, gzipped and written to a local artifact store; with drift also',
+  'added to the window), against the CPU time one request costs with monitoring off (server + serving, above):',
+  '',
+  '| configuration | CPU µs per sampled request | at 10 % sampling, µs per request | share of a request with monitoring off |',
+  '| --- | --- | --- | --- |',
+)
+for (const r of ingest) {
+  const perRequest = r.cpu_us_per_sampled_request * 0.1
+  lines.push(
+    `| ${r.config} (${r.sampled_requests} requests) | ${r.cpu_us_per_sampled_request.toFixed(1)} | ${perRequest.toFixed(2)} | ${((perRequest / offTotal) * 100).toFixed(2)} % |`,
   )
 }
 lines.push('', 'Per round (requests/s):', '', '| round | ' + configs.join(' | ') + ' |', '| --- |' + configs.map(() => ' --- |').join(''))
