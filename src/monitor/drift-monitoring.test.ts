@@ -227,10 +227,15 @@ describe('monitoring a deployed diabetes model', () => {
       }
       return records
     }
-    const records = await waitFor('60 logged requests', async () => {
-      const r = await readAll()
-      return r.length === sent.length && r
-    })
+    // The log is written every 5 s: a generous bound for a loaded machine.
+    const records = await waitFor(
+      'every request in the log',
+      async () => {
+        const r = await readAll()
+        return r.length === sent.length && r
+      },
+      30_000,
+    )
     const byId = new Map(records.map((r) => [r.request_id, r]))
     for (const s of sent) {
       const r = byId.get(s.requestId)
