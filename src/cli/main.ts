@@ -5,6 +5,7 @@ import * as deploy from './deploy.js'
 import * as deployments from './deployments.js'
 import * as endpointKeys from './endpoint-keys.js'
 import * as models from './models.js'
+import * as monitor from './monitor.js'
 import * as pipeline from './pipeline.js'
 import * as promote from './promote.js'
 import * as rollback from './rollback.js'
@@ -25,7 +26,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .version(version)
     // Root options only before the subcommand, so `wharf deploy M --version 3` means the model version.
     .enablePositionalOptions()
-  for (const command of [server, train, serve, models, deploy, promote, rollback, traffic, deployments, endpointKeys, buildImage, route, pipeline])
+  for (const command of [server, train, serve, models, deploy, promote, rollback, traffic, deployments, endpointKeys, buildImage, route, pipeline, monitor])
     command.register(program)
   await program.parseAsync([...argv])
 }

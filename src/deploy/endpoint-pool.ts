@@ -9,6 +9,7 @@ import type { Endpoint, Instance, Traffic } from './entities.js'
 import type { Environment } from './environments.js'
 import { findFreePort } from '../http/free-port.js'
 import { TrafficRouter } from './router.js'
+import type { PredictionTapFor } from './prediction-tap.js'
 import type { Runner, RunSpec } from './runner.js'
 import { ShadowLog } from './shadow-log.js'
 import { serveUid } from './container/base-image.js'
@@ -31,6 +32,8 @@ export interface EndpointPoolOptions {
   /** What endpoint routers accept besides their own names and localhost origins, and their body limit. */
   readonly routerGuard?: { readonly allowedHosts: readonly string[]; readonly allowedOrigins: readonly string[]; readonly maxBodyBytes: number }
   readonly readyTimeoutMs?: number
+  /** Prediction logging and drift for endpoints whose environment asks for them (monitor/). */
+  readonly predictionTapFor?: PredictionTapFor | undefined
   readonly drainTimeoutMs?: number
   readonly supervisor?: SupervisorOptions
   readonly logger?: Logger
@@ -215,7 +218,13 @@ export class EndpointPool {
     }
     const shadowLog = new ShadowLog(join(this.#options.deployDir, 'shadow', safeName(environment), `${safeName(modelName)}.jsonl`))
     await shadowLog.open()
-    const router = new TrafficRouter({ host: this.#options.routerHost ?? '127.0.0.1', port: endpoint.routerPort ?? 0, shadowLog, ...this.#options.routerGuard })
+    const router = new TrafficRouter({
+      host: this.#options.routerHost ?? '127.0.0.1',
+      port: endpoint.routerPort ?? 0,
+      shadowLog,
+      predictionTap: this.#options.predictionTapFor?.(environment, modelName),
+      ...this.#options.routerGuard,
+    })
     const routerPort = await router.listen()
     const runtime = new EndpointRuntime(router, shadowLog, routerPort)
     const instances = await this.#options.store.listInstances(environment, modelName)

@@ -96,4 +96,25 @@ environments:
   it('refuses YAML that does not parse, saying so', () => {
     assert.match(refusal('environments: [unclosed'), /^wharf\.yaml: not valid YAML/)
   })
+
+  it('reads monitoring settings with their defaults, and names a bad one', () => {
+    const envs = parseEnvironments(
+      'environments:\n  production:\n    monitoring:\n      logPredictions: { sampleRate: 0.1 }\n      drift: { windowRows: 500 }\n      alerts: { webhooks: [{ url: "https://hooks.example.com/d", secretEnv: DRIFT_SECRET }] }\n',
+    )
+    assert.deepEqual(envs.get('production')!.monitoring, {
+      logPredictions: { sampleRate: 0.1, retentionDays: 30 },
+      drift: { sampleRate: 1, windowRows: 500, psiThreshold: 0.25, ksThreshold: 0.3, minRows: 100 },
+      alerts: { webhooks: [{ url: 'https://hooks.example.com/d', secretEnv: 'DRIFT_SECRET' }] },
+    })
+    assert.equal(parseEnvironments('environments:\n  staging: {}\n').get('staging')!.monitoring, undefined)
+    assert.match(
+      refusal('environments:\n  p: { monitoring: { logPredictions: { sampleRate: 1.5 } } }'),
+      /^wharf\.yaml: environments\.p\.monitoring\.logPredictions\.sampleRate: /,
+    )
+    assert.equal(refusal('environments:\n  p: { monitoring: { log_predictions: {} } }'), "wharf.yaml: environments.p.monitoring: unknown key 'log_predictions'")
+    assert.match(
+      refusal('environments:\n  p: { monitoring: { alerts: { webhooks: [{ url: "ftp://x", secretEnv: S }] } } }'),
+      /alerts\.webhooks\.0\.url: expected an http\(s\) URL/,
+    )
+  })
 })

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { invalidParameter } from '../errors.js'
+import { monitoringSchema } from './monitoring-settings.js'
 
 const targetKinds = ['local', 'container', 'kubernetes'] as const
 export type TargetKind = (typeof targetKinds)[number]
@@ -19,6 +20,7 @@ const localSchema = z.strictObject({
   /** The router's port; chosen and remembered when absent. */
   port: port.optional(),
   description: z.string().optional(),
+  monitoring: monitoringSchema.optional(),
 })
 
 const containerSchema = z.strictObject({
@@ -30,6 +32,7 @@ const containerSchema = z.strictObject({
   /** Base image for the serving images built for this environment. */
   base: z.string().min(1).optional(),
   description: z.string().optional(),
+  monitoring: monitoringSchema.optional(),
 })
 
 const kubernetesSchema = z.strictObject({
@@ -87,6 +90,7 @@ const kubernetesSchema = z.strictObject({
   /** How long a rollout may take before it is rolled back. */
   rolloutTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
   description: z.string().optional(),
+  monitoring: monitoringSchema.optional(),
 })
 
 export type LocalEnvironment = z.infer<typeof localSchema> & { readonly name: string }

@@ -6,3 +6,6 @@ export { loadEnvironments, parseEnvironments, type Environment } from './environ
 export { LocalRunner } from './local-runner.js'
 export type { Runner } from './runner.js'
 export { DeployClient, formatChange, formatEndpoints, type DeployClientOptions, type Json } from './deploy-client.js'
+export type { CapturedPrediction, PredictionTap, PredictionTapFor } from './prediction-tap.js'
+export type { MonitoringSettings } from './monitoring-settings.js'
+export { parseServingMetrics, type ServingCounters } from './traffic-meter.js'

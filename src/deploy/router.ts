@@ -4,6 +4,7 @@ import { errorBody, MlflowError, unavailable } from '../errors.js'
 import { HostGuard } from '../http/host-guard.js'
 import { readRequestBody } from '../http/request-body.js'
 import { comparePredictions } from './agreement.js'
+import type { PredictionTap } from './prediction-tap.js'
 import type { ShadowRecord } from './shadow-log.js'
 
 export interface RouteTarget {
@@ -24,6 +25,8 @@ export interface RouterOptions {
   readonly port: number
   /** Where shadowed requests and their comparison go (a ShadowLog file, or stdout in a cluster). */
   readonly shadowLog?: { append(record: ShadowRecord): void } | undefined
+  /** Where sampled requests and their answers go for prediction logging and drift (monitor/). */
+  readonly predictionTap?: PredictionTap | undefined
   /** How long a request may wait for a backend that refuses connections (one restarting). */
   readonly retryBudgetMs?: number
   /** Idle keep-alive connections close after this (the Keep-Alive header tells clients). */
@@ -175,7 +178,10 @@ export class TrafficRouter {
     }
     const shadow = this.#traffic.shadow
     const isShadowed = shadow !== undefined && req.method === 'POST' && (this.#options.random ?? Math.random)() * 100 < shadow.percent
-    const deadline = Date.now() + (this.#options.retryBudgetMs ?? 5000)
+    const tap = this.#options.predictionTap
+    const isCaptured = tap !== undefined && req.method === 'POST' && tap.shouldCapture()
+    const arrived = Date.now()
+    const deadline = arrived + (this.#options.retryBudgetMs ?? 5000)
     for (let attempt = 0; ; attempt++) {
       const target = this.#pick()
       if (!target) return refuse(res, unavailable('no version is deployed behind this endpoint'))
@@ -188,7 +194,7 @@ export class TrafficRouter {
           'x-wharf-routed-version': target.version,
           ...(this.#isDraining ? { connection: 'close' } : {}),
         })
-        if (!isShadowed) {
+        if (!isShadowed && !isCaptured) {
           await new Promise<void>((resolve) => {
             upstream.stream.pipe(res)
             upstream.stream.once('end', resolve)
@@ -199,7 +205,11 @@ export class TrafficRouter {
         }
         const answer = await readAll(upstream.stream)
         res.end(answer)
-        void this.#shadow(shadow, target.version, req, body, upstream.status, answer)
+        if (isShadowed) void this.#shadow(shadow, target.version, req, body, upstream.status, answer)
+        if (isCaptured) {
+          const requestId = String(upstream.headers['x-request-id'] ?? req.headers['x-request-id'] ?? '')
+          tap.capture({ time: arrived, requestId, version: target.version, path: req.url ?? '/', status: upstream.status, request: body, response: answer })
+        }
         return
       } catch (err) {
         if (Date.now() > deadline || res.headersSent) {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { parsePipeline } from './pipeline-file.js'
+import { MlflowError } from '../errors.js'
+import { parsePipeline, parseStepSpec } from './pipeline-file.js'
 
 const example = fileURLToPath(new URL('../../examples/diabetes/wharf.yaml', import.meta.url))
 
@@ -121,5 +122,19 @@ stages: [{ name: s, steps: [{ command: "echo $DATABRICKS_HOST" }] }]
     assert.match(refusal(step('token: "${{ secrets.T }}"')), /exactly one of notebook \(runs\/submit\) and job_id/)
     assert.match(refusal(step('token: "${{ secrets.T }}", job_id: 1, existing_cluster_id: c')), /a job \(job_id\) brings its own cluster/)
     assert.match(refusal(step('token: "${{ secrets.T }}", notebook: /n, tracking_token_secret: nokey')), /SCOPE\/KEY/)
+  })
+
+  it('checks a monitor step: a duration, at least one threshold, and rollback unless told to only fail', () => {
+    const spec = parseStepSpec('monitor', { model: 'm', environment: 'production', duration: '10m', max_psi: 0.25 }, 'watch')
+    assert.deepEqual(spec, { model: 'm', environment: 'production', duration: 600_000, interval: 5000, max_psi: 0.25, on_breach: 'rollback' })
+    const refused = (raw: unknown) => assert.throws(() => parseStepSpec('monitor', raw, 'watch'), MlflowError)
+    refused({ model: 'm', environment: 'production', duration: '10m' })
+    refused({ model: 'm', environment: 'production', max_psi: 0.25 })
+    refused({ model: 'm', environment: 'production', duration: '10m', max_error_rate: 2 })
+    refused({ model: 'm', environment: 'production', duration: '10m', max_psi: 0.25, on_breach: 'page' })
+    assert.throws(
+      () => parseStepSpec('monitor', { model: 'm', environment: 'p', duration: '1m' }, 'watch'),
+      /name at least one of max_psi, max_error_rate and max_shadow_disagreement/,
+    )
   })
 })

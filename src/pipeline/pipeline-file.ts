@@ -114,6 +114,24 @@ const gateStep = z.strictObject({
   timeout: duration.default(3_600_000),
 })
 const promoteStep = z.strictObject({ model: z.string().min(1), from: z.string().min(1), to: z.string().min(1), alias: z.string().optional() })
+/** `monitor`: watch a deployed model for `duration`; on a breach roll the environment back (or only fail). */
+const monitorStep = z
+  .strictObject({
+    model: z.string().min(1),
+    environment: z.string().min(1),
+    duration: duration,
+    interval: duration.default(5000),
+    /** Largest PSI of any feature or of the predictions (the environment's monitoring.drift window). */
+    max_psi: numeric(z.number().positive()).optional(),
+    /** Largest share of prediction requests answered with a 5xx, over the live metrics' window. */
+    max_error_rate: numeric(z.number().min(0).max(1)).optional(),
+    /** Largest share of shadowed rows whose labels differ between live and shadow. */
+    max_shadow_disagreement: numeric(z.number().min(0).max(1)).optional(),
+    on_breach: z.enum(['rollback', 'fail']).default('rollback'),
+  })
+  .refine((m) => m.max_psi !== undefined || m.max_error_rate !== undefined || m.max_shadow_disagreement !== undefined, {
+    message: 'name at least one of max_psi, max_error_rate and max_shadow_disagreement',
+  })
 /**
  * `databricks`: a notebook (runs/submit) or an existing job (run-now) run through the Databricks
  * Jobs API 2.1 (steps/databricks-step.ts, docs/databricks.md). Parameters are strings there:
@@ -166,6 +184,7 @@ const stepKinds = {
   test: testStep,
   gate: gateStep,
   promote: promoteStep,
+  monitor: monitorStep,
   command: commandStep,
   databricks: databricksStep,
 } as const

@@ -22,6 +22,7 @@ const steps: StepFunctions = {
   test: unused,
   gate: unused,
   promote: unused,
+  monitor: unused,
   command: commandStep,
   databricks: unused,
 }

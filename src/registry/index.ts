@@ -16,4 +16,5 @@ export { RegistryService, type RegistryServiceOptions } from './registry-service
 export { WebhookService } from './webhook-service.js'
 export { WebhookDispatcher, startWebhookDispatcher, type DispatcherOptions } from './webhook-dispatcher.js'
 export { resolveModelUri, resolveModelReference, type ModelLocation } from './model-resolver.js'
+export { sendWebhook, type SendResult } from './webhook-sender.js'
 export { isValidSignature, requestTarget, signDelivery, type SignedRequest } from './webhook-signature.js'

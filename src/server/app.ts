@@ -6,6 +6,7 @@ import type { AppEnv } from '../http/app-env.js'
 import { errorResponse, notFoundResponse } from '../http/error-response.js'
 import { type GuardOptions, guards } from '../http/guards.js'
 import { mountRoutes } from '../http/route.js'
+import { monitorRoutes } from '../monitor/monitor-routes.js'
 import { pipelineRoutes } from '../pipeline/pipeline-routes.js'
 import { mountPipelineTrigger } from '../pipeline/trigger-route.js'
 import { modelVersionRoutes } from '../registry/model-version-routes.js'
@@ -55,6 +56,12 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   mountRoutes(app, wharfPrefixes, wharfRegistryRoutes, withActor)
   mountRoutes(app, wharfPrefixes, runViewRoutes, () => services)
   if (services.deployments) mountRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), withActor)
+  if (services.monitor) {
+    const monitor = services.monitor
+    mountRoutes(app, wharfPrefixes, monitorRoutes(monitor), () => undefined)
+    // The control plane's Prometheus endpoint (issue #18): endpoint traffic over all instances, drift gauges.
+    app.get('/metrics', async (c) => c.body(await monitor.metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
+  }
   if (services.pipelines) {
     mountPipelineTrigger(app, wharfPrefixes, services.pipelines.trigger)
     // Approvals are recorded with who was authenticated, never a user name the client claims. Until

@@ -3,14 +3,18 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Logger } from '../logger.js'
 import { wharfBin } from '../app-paths.js'
-import type { Config } from '../config.js'
+import { type Config, readEnvironmentVariables } from '../config.js'
 import { ControlPlane, type Environment, LocalRunner, loadEnvironments, type Runner } from '../deploy/index.js'
+import { AlertSender, MonitorService, PredictionLog } from '../monitor/index.js'
 import type { RegistryService } from '../registry/index.js'
+import type { ArtifactStore } from '../store/artifact-store.js'
 import type { DeploymentStore } from '../store/deployment-store.js'
 import { version as wharfVersion } from '../version.js'
 
 export interface StartedControlPlane {
   readonly plane: ControlPlane
+  /** Prediction logs, drift and alerts of the endpoints whose environment asks for them. */
+  readonly monitor: MonitorService
   /** Call once the server listens: serving processes reach the registry at `trackingUri`. */
   start(trackingUri: string): Promise<void>
   close(): Promise<void>
@@ -22,6 +26,8 @@ export interface ControlPlaneBackends {
   readonly store: DeploymentStore
   /** The folder of a file database (see open-backends.ts); deployment logs go beside it by default. */
   readonly dataDir: string | undefined
+  /** Where prediction logs go. */
+  readonly artifacts: ArtifactStore
 }
 
 /** Where logs go unless WHARF_DEPLOY_DIR says: `deployments/` beside the SQLite database. */
@@ -61,7 +67,19 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     })
   const { containerRunner, imageBuilder } = await loadContainerSupport(deployDir, () => trackingUri, config, logger)
   const kubernetes = [...environments.values()].some((e) => e.target === 'kubernetes') ? await loadKubernetes(deployDir, imageBuilder, config) : undefined
-  const plane = new ControlPlane({
+  const monitor: MonitorService = new MonitorService({
+    environments,
+    registry,
+    artifacts: backends.artifacts,
+    predictionLog: new PredictionLog(backends.artifacts, { logger }),
+    // Only the variables wharf.yaml names for alert secrets are read, as for pipeline secrets.
+    alerts: new AlertSender({ secrets: readEnvironmentVariables(alertSecretNames(environments)), timeoutMs: config.webhookTimeoutMs, logger }),
+    // Called on scrapes, once the plane below exists.
+    listEndpoints: () => plane.list(),
+    scrapeAuthorization: () => plane.scrapeAuthorization(),
+    logger,
+  })
+  const plane: ControlPlane = new ControlPlane({
     store,
     registry,
     environments,
@@ -73,16 +91,26 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     kubernetes,
     keySecret: await endpointKeySecret(deployDir, config),
     routerGuard: { allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.serveMaxBodyBytes },
+    predictionTapFor: monitor.tapFor,
   })
   return {
     plane,
+    monitor,
     start: async (uri) => {
       trackingUri = uri
       await plane.start()
       logger.info({ environments: [...environments.keys()], deploy_dir: deployDir }, 'deployment control plane started')
     },
-    close: () => plane.close(),
+    close: async () => {
+      await plane.close()
+      await monitor.close()
+    },
   }
+}
+
+/** The environment variables that hold the alert webhooks' signing secrets. */
+function alertSecretNames(environments: ReadonlyMap<string, Environment>): string[] {
+  return [...environments.values()].flatMap((e) => e.monitoring?.alerts?.webhooks.map((w) => w.secretEnv) ?? [])
 }
 
 /** The key endpoint keys derive from: WHARF_ENDPOINT_KEY_SECRET, else a random one kept beside the deployments (0600). */

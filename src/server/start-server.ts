@@ -35,7 +35,9 @@ export async function runServer(config: Config): Promise<void> {
   const registry = new RegistryService(backends.registry, backends.tracking, { onChange: () => dispatcher.wake(), isOwnArtifactAuthority })
   // Deployments: environments from wharf.yaml, supervised serving processes, traffic routers.
   if (!backends.deployments) logger.warn('this store has no deployment store yet; the deployment API is off')
-  const controlPlane = backends.deployments && (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir }, logger))
+  const controlPlane =
+    backends.deployments &&
+    (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir, artifacts: backends.artifacts }, logger))
   // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
   if (!backends.pipelines) logger.warn('this store has no pipeline store yet; the pipeline API is off')
   const pipelines = backends.pipelines && startPipelines(config, { store: backends.pipelines, artifactRoot: backends.artifactRoot }, logger)
@@ -45,6 +47,7 @@ export async function runServer(config: Config): Promise<void> {
       artifacts: backends.artifacts,
       registry,
       deployments: controlPlane?.plane,
+      monitor: controlPlane?.monitor,
       pipelines,
     },
     {

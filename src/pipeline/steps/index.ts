@@ -3,6 +3,7 @@ import { commandStep } from './command-step.js'
 import { databricksStep } from './databricks-step.js'
 import { deployStep, promoteStep } from './deploy-step.js'
 import { gateStep } from './gate-step.js'
+import { monitorStep } from './monitor-step.js'
 import { registerStep } from './register-step.js'
 import { testStep } from './endpoint-test-step.js'
 import { trainStep } from './train-step.js'
@@ -15,6 +16,7 @@ export const builtInSteps: StepFunctions = {
   test: testStep,
   gate: gateStep,
   promote: promoteStep,
+  monitor: monitorStep,
   command: commandStep,
   databricks: databricksStep,
 }

@@ -1,0 +1,68 @@
+import { type EndpointStatus, parseServingMetrics, type ServingCounters } from '../deploy/index.js'
+
+const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+const le = (bound: number) => (bound === Number.POSITIVE_INFINITY ? '+Inf' : String(bound))
+
+/**
+ * Endpoint metrics across every instance of a deployment, for the control plane's /metrics: each
+ * local or container instance's own /metrics (`wharf serve`'s prediction-route counters and latency
+ * histogram) is scraped and summed per (model, environment, version). Prometheus then needs one
+ * target, the server, rather than one per serving process, whose ports change on every deploy.
+ * A restarted instance starts its counters again; `rate()` takes that as a counter reset.
+ */
+export async function renderEndpointMetrics(endpoints: readonly EndpointStatus[], authorization?: string, timeoutMs = 1000): Promise<string> {
+  const headers: Record<string, string> = authorization === undefined ? {} : { authorization }
+  const byVersion = new Map<string, { labels: string; counters: ServingCounters[] }>()
+  let scrapeErrors = 0
+  await Promise.all(
+    endpoints
+      .filter((e) => e.target !== 'kubernetes')
+      .flatMap((e) =>
+        e.instances.map(async (i) => {
+          let text: string
+          try {
+            const res = await fetch(`${i.url}/metrics`, { headers, signal: AbortSignal.timeout(timeoutMs) })
+            if (!res.ok) throw new Error(String(res.status))
+            text = await res.text()
+          } catch {
+            scrapeErrors++
+            return
+          }
+          const key = `${e.environment}\u0000${e.modelName}\u0000${i.version}`
+          const entry = byVersion.get(key) ?? {
+            labels: `model="${label(e.modelName)}",environment="${label(e.environment)}",version="${label(i.version)}"`,
+            counters: [],
+          }
+          entry.counters.push(parseServingMetrics(text))
+          byVersion.set(key, entry)
+        }),
+      ),
+  )
+  const requests: string[] = []
+  const errors: string[] = []
+  const buckets: string[] = []
+  for (const { labels, counters } of byVersion.values()) {
+    requests.push(`wharf_endpoint_requests_total{${labels}} ${counters.reduce((s, c) => s + c.requests, 0)}`)
+    errors.push(`wharf_endpoint_errors_total{${labels}} ${counters.reduce((s, c) => s + c.errors, 0)}`)
+    const summed = new Map<number, number>()
+    for (const c of counters) for (const [bound, n] of c.buckets) summed.set(bound, (summed.get(bound) ?? 0) + n)
+    const sorted = [...summed].sort((a, b) => a[0] - b[0])
+    for (const [bound, n] of sorted) buckets.push(`wharf_endpoint_request_duration_seconds_bucket{${labels},le="${le(bound)}"} ${n}`)
+    buckets.push(`wharf_endpoint_request_duration_seconds_count{${labels}} ${sorted.at(-1)?.[1] ?? 0}`)
+  }
+  return [
+    '# HELP wharf_endpoint_requests_total Prediction requests answered by a deployed version, summed over its instances.',
+    '# TYPE wharf_endpoint_requests_total counter',
+    ...requests,
+    '# HELP wharf_endpoint_errors_total Prediction requests answered with a 5xx status, summed over the instances.',
+    '# TYPE wharf_endpoint_errors_total counter',
+    ...errors,
+    '# HELP wharf_endpoint_request_duration_seconds Time to answer a prediction request in the serving process, summed over the instances.',
+    '# TYPE wharf_endpoint_request_duration_seconds histogram',
+    ...buckets,
+    '# HELP wharf_endpoint_scrape_errors Serving instances that did not answer /metrics in this scrape.',
+    '# TYPE wharf_endpoint_scrape_errors gauge',
+    `wharf_endpoint_scrape_errors ${scrapeErrors}`,
+    '',
+  ].join('\n')
+}
