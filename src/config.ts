@@ -198,6 +198,12 @@ const settings = {
     string | undefined
   >,
   servePort: { env: ['WHARF_SERVE_PORT'], parse: port, fallback: 8080, why: 'scoring port (KServe and Azure ML containers listen on 8080)' } as Setting<number>,
+  serveGrpcPort: {
+    env: ['WHARF_SERVE_GRPC_PORT'],
+    parse: port,
+    fallback: undefined,
+    why: 'KServe V2 over gRPC on this port as well (off unless set; KServe and Triton use 8081 / 8001)',
+  } as Setting<number | undefined>,
   serveWorkers: {
     env: ['WHARF_SERVE_WORKERS'],
     parse: positiveInt,

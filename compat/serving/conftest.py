@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,3 +101,18 @@ def rows() -> list[list[float]]:
             row.append(round((seed / 2147483648 - 0.5) * 0.2, 6))
         out.append(row)
     return out
+
+
+def kserve_client_infer(kind: str, where: str, rows: list[list[float]], mode: str) -> dict:
+    """Runs kserve_infer.py (KServe's own client) in a process of its own and returns its answer."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).parent / "kserve_infer.py"), kind, where, json.dumps(rows), mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["live"] is True and answer["ready"] is True
+    assert answer["id"] == "k-1" and answer["name"] == "prediction"
+    return answer

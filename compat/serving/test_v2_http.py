@@ -6,14 +6,12 @@ same rows from the same server: the V2 path must not change a single bit of the 
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
-from conftest import COLUMNS
+from conftest import COLUMNS, kserve_client_infer
 
 
 def triton_client(served) -> triton.InferenceServerClient:
@@ -93,30 +91,7 @@ def test_tritonclient_gets_clear_errors(served, rows):
         client.get_model_metadata("another-model")
 
 
-def kserve_infer(served, rows, binary: bool):
-    from kserve import InferenceRESTClient, InferInput, InferRequest, RESTConfig
-
-    async def run():
-        client = InferenceRESTClient(RESTConfig(protocol="v2", retries=0))
-        try:
-            assert await client.is_server_live(served.url)
-            assert await client.is_server_ready(served.url)
-            assert await client.is_model_ready(served.url, served.model_name)
-            x = np.array(rows, dtype=np.float64)
-            inp = InferInput(name="input-0", shape=list(x.shape), datatype="FP64")
-            inp.set_data_from_numpy(x, binary_data=binary)
-            request = InferRequest(model_name=served.model_name, infer_inputs=[inp], request_id="k-1")
-            return await client.infer(served.url, request, model_name=served.model_name)
-        finally:
-            await client.close()
-
-    return asyncio.run(run())
-
-
-@pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
-def test_kserve_rest_client_equals_invocations(served, rows, binary):
-    response = kserve_infer(served, rows, binary)
-    assert response.id == "k-1"
-    [output] = response.outputs
-    assert output.name == "prediction"
-    np.testing.assert_array_equal(output.as_numpy().reshape(-1), np.array(served.invocations(rows)))
+@pytest.mark.parametrize("mode", ["binary", "typed"])
+def test_kserve_rest_client_equals_invocations(served, rows, mode):
+    answer = kserve_client_infer("rest", served.url, rows, mode)
+    np.testing.assert_array_equal(np.array(answer["predictions"]), np.array(served.invocations(rows)))

@@ -1,11 +1,11 @@
-import { isTensorSchema, type ColumnSpec, type Prediction, type TensorSpec } from '../models/index.js'
+import type { Prediction } from '../models/index.js'
 import { version } from '../version.js'
 import { mediaTypeOf } from './media-type.js'
 import { parseJsonBody, requestFromInputs, requestFromInstances, runRequest } from './model-request.js'
 import { predictionsJson } from './prediction-json.js'
 import { jsonReply, type Reply, type RequestContext, type Route } from './route.js'
 import { badRequest, MlflowError } from '../errors.js'
-import { datatypeOf, tensorInfos } from './tensor-input.js'
+import { v2ModelMetadata } from './v2-metadata.js'
 import { modelRequestFromV2 } from './v2-model-input.js'
 import { readV2Request } from './v2-request.js'
 import { v2InferReply } from './v2-response.js'
@@ -14,38 +14,8 @@ import { v2InferReply } from './v2-response.js'
 export const kserveError = (err: MlflowError): Reply => jsonReply(err.status, JSON.stringify({ error: err.message }))
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
-const datatypeByColumnType: Readonly<Record<string, string>> = {
-  double: 'FP64',
-  float: 'FP32',
-  long: 'INT64',
-  integer: 'INT32',
-  boolean: 'BOOL',
-  string: 'BYTES',
-}
-
-function tensorMetadata(specs: readonly ColumnSpec[] | readonly TensorSpec[] | undefined): string {
-  if (specs === undefined) return '[]'
-  if (isTensorSchema(specs)) return JSON.stringify(tensorInfos(specs).map((t) => ({ name: t.name, datatype: datatypeOf(t.dtype), shape: t.shape })))
-  return JSON.stringify(
-    specs.map((c, i) => ({ name: c.name ?? String(i), datatype: datatypeByColumnType[typeof c.type === 'string' ? c.type : ''] ?? 'BYTES', shape: [-1] })),
-  )
-}
-
 /** Open Inference Protocol model metadata. */
-function metadata(ctx: RequestContext): Reply {
-  const entry = ctx.entry!
-  const signature = entry.predictor.signature
-  const inputs =
-    entry.predictor.schema === undefined
-      ? tensorMetadata(signature?.inputs)
-      : tensorMetadata(entry.predictor.schema.columns.map((c) => ({ name: c.name, type: c.type as ColumnSpec['type'] })))
-  const platform = entry.predictor.backend === 'native' ? 'wharf_native' : 'onnx_onnxv1'
-  const versions = entry.version === undefined ? '' : `,"versions":[${JSON.stringify(entry.version)}]`
-  return jsonReply(
-    200,
-    `{"name":${JSON.stringify(ctx.slot.name)}${versions},"platform":"${platform}","inputs":${inputs},"outputs":${tensorMetadata(signature?.outputs)}}`,
-  )
-}
+const metadata = (ctx: RequestContext): Reply => jsonReply(200, JSON.stringify(v2ModelMetadata(ctx.slot.name, ctx.entry!)))
 
 /** V2 inference, JSON or with binary tensors (v2-request.ts), answered the same way it was asked (v2-response.ts). */
 function infer(ctx: RequestContext): Reply | Promise<Reply> {

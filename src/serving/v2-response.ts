@@ -1,5 +1,5 @@
 import { badRequest } from '../errors.js'
-import type { Prediction } from '../models/index.js'
+import type { OutputTensor, Prediction } from '../models/index.js'
 import { v2OutputJson } from './prediction-json.js'
 import type { Reply } from './route.js'
 import { writeBinaryTensor } from './v2-binary.js'
@@ -10,16 +10,23 @@ export interface V2Answer {
   readonly modelVersion: string | undefined
 }
 
+/** The outputs to answer, in order: the ones asked for (each must exist), else every output. */
+export function selectV2Outputs(request: V2Request, p: Prediction): { name: string; tensor: OutputTensor; isBinary: boolean }[] {
+  const outputs = request.outputs ?? Object.keys(p.outputs).map((name) => ({ name, isBinary: request.isBinaryByDefault }))
+  return outputs.map(({ name, isBinary }) => {
+    const tensor = p.outputs[name]
+    if (tensor === undefined) throw badRequest(`unknown output '${name.slice(0, 40)}'; the model has ${Object.keys(p.outputs).join(', ')}`)
+    return { name, tensor, isBinary }
+  })
+}
+
 /**
  * The inference response: JSON, or, when any output is asked for in binary, the JSON header then
  * each binary output's bytes in order, with its length in `Inference-Header-Content-Length`.
  */
 export function v2InferReply(answer: V2Answer, request: V2Request, p: Prediction): Reply {
-  const outputs = request.outputs ?? Object.keys(p.outputs).map((name) => ({ name, isBinary: request.isBinaryByDefault }))
   const binaries: Buffer[] = []
-  const parts = outputs.map(({ name, isBinary }) => {
-    const t = p.outputs[name]
-    if (t === undefined) throw badRequest(`unknown output '${name.slice(0, 40)}'; the model has ${Object.keys(p.outputs).join(', ')}`)
+  const parts = selectV2Outputs(request, p).map(({ name, tensor: t, isBinary }) => {
     if (!isBinary) return v2OutputJson(name, t)
     const bytes = writeBinaryTensor(t.data)
     binaries.push(bytes)
