@@ -4,7 +4,8 @@
 // One file compiles in ~50 ms. Subcommands still load lazily: esbuild keeps `await import()` of
 // bundled modules as deferred initialisers.
 // Left outside the bundle: native addons (better-sqlite3, onnxruntime-node), and the Kubernetes
-// client and protobufjs, which are large, loaded only by some commands, and resolve files at run time.
+// client, protobufjs and @grpc/grpc-js (only with --grpc-port), which are large, loaded only by some
+// commands, and resolve files at run time.
 import { build } from 'esbuild'
 
 await build({
@@ -15,7 +16,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['better-sqlite3', 'onnxruntime-node', '@kubernetes/client-node', 'protobufjs', 'protobufjs/*'],
+  external: ['better-sqlite3', 'onnxruntime-node', '@kubernetes/client-node', 'protobufjs', 'protobufjs/*', '@grpc/grpc-js'],
   // CommonJS dependencies call require() for Node built-ins; an ES module has no require of its own.
   banner: { js: "import { createRequire as wharfCreateRequire } from 'node:module'; const require = wharfCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -12,6 +12,14 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind (default 127.0.0.1; WHARF_HOST)')
     .option('--port <port>', 'port (default 8080; WHARF_SERVE_PORT)')
     .option('--grpc-port <port>', 'also serve KServe V2 over gRPC (inference.GRPCInferenceService) on this port, same host and keys (WHARF_SERVE_GRPC_PORT)')
+    .option(
+      '--python-env <dir>',
+      'a venv with mlflow: models without an onnx flavor are served by mlflow.pyfunc in a Python worker there (WHARF_SERVE_PYTHON_ENV)',
+    )
+    .option(
+      '--allow-pickle',
+      'let that worker load models stored as pickles (sklearn, custom pyfunc); loading a pickle runs its code (WHARF_SERVE_ALLOW_PICKLE)',
+    )
     .option('--workers <n>', 'worker processes sharing the port, e.g. one per core (default 1; WHARF_SERVE_WORKERS)')
     .option('--model-name <name>', 'name in KServe routes (default: the registered name or the folder name)')
     .option('--backend <backend>', 'auto (native evaluator for Wharf models, else ONNX Runtime), native or onnxruntime')
@@ -37,6 +45,8 @@ export function register(program: Command): void {
           host: flags['host'],
           servePort: flags['port'],
           serveGrpcPort: flags['grpcPort'],
+          servePythonEnv: flags['pythonEnv'],
+          serveAllowPickle: flags['allowPickle'] === undefined ? undefined : 'true',
           serveWorkers: flags['workers'],
           serveModelName: flags['modelName'],
           serveBackend: flags['backend'],

@@ -27,6 +27,8 @@ function serveOptions(config: Config): ServeOptions {
     backend: config.serveBackend,
     batchMaxRows: config.serveBatchMaxRows,
     batchMaxWaitUs: config.serveBatchMaxWaitUs,
+    pythonEnv: config.servePythonEnv,
+    allowPickle: config.serveAllowPickle,
     apiKeys: [config.serveApiKey, config.serveApiKeySecondary],
     apiKeysFile: config.serveApiKeysFile,
     accessLogSampleRate: config.serveAccessLogSampleRate,

@@ -32,6 +32,9 @@ function tensorMetadata(specs: readonly ColumnSpec[] | readonly TensorSpec[] | u
   return specs.map((c, i) => ({ name: c.name ?? String(i), datatype: datatypeByColumnType[typeof c.type === 'string' ? c.type : ''] ?? 'BYTES', shape: [-1] }))
 }
 
+// Informational in the spec; Triton's names where one exists.
+const platformByBackend = { native: 'wharf_native', onnxruntime: 'onnx_onnxv1', pyfunc: 'mlflow_pyfunc' } as const
+
 export function v2ModelMetadata(name: string, entry: ModelEntry): V2ModelMetadata {
   const { predictor } = entry
   const signature = predictor.signature
@@ -42,7 +45,7 @@ export function v2ModelMetadata(name: string, entry: ModelEntry): V2ModelMetadat
   return {
     name,
     ...(entry.version === undefined ? {} : { versions: [entry.version] }),
-    platform: predictor.backend === 'native' ? 'wharf_native' : 'onnx_onnxv1',
+    platform: platformByBackend[predictor.backend],
     inputs,
     outputs: tensorMetadata(signature?.outputs),
   }
