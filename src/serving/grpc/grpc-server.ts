@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js'
+import type * as grpc from '@grpc/grpc-js'
 import { MlflowError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import { InputError } from '../../models/index.js'
@@ -31,17 +31,33 @@ export interface GrpcServing {
   drain(timeoutMs: number): Promise<void>
 }
 
-/** The same statuses the HTTP side answers, as gRPC codes (grpc/doc/statuscodes.md). */
-const codeByStatus: Readonly<Record<number, grpc.status>> = {
-  400: grpc.status.INVALID_ARGUMENT,
-  401: grpc.status.UNAUTHENTICATED,
-  403: grpc.status.PERMISSION_DENIED,
-  404: grpc.status.NOT_FOUND,
-  413: grpc.status.RESOURCE_EXHAUSTED,
-  415: grpc.status.INVALID_ARGUMENT,
-  429: grpc.status.RESOURCE_EXHAUSTED,
-  501: grpc.status.UNIMPLEMENTED,
-  503: grpc.status.UNAVAILABLE,
+/**
+ * gRPC status codes (grpc/doc/statuscodes.md), as numbers: the values of grpc-js's `status` enum,
+ * which this module only imports when a server starts (the CLI bundle would otherwise load grpc-js
+ * for every command).
+ */
+const code = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+}
+
+/** The same statuses the HTTP side answers, as gRPC codes. */
+const codeByStatus: Readonly<Record<number, number>> = {
+  400: code.INVALID_ARGUMENT,
+  401: code.UNAUTHENTICATED,
+  403: code.PERMISSION_DENIED,
+  404: code.NOT_FOUND,
+  413: code.RESOURCE_EXHAUSTED,
+  415: code.INVALID_ARGUMENT,
+  429: code.RESOURCE_EXHAUSTED,
+  501: code.UNIMPLEMENTED,
+  503: code.UNAVAILABLE,
 }
 
 type Plain = Record<string, unknown>
@@ -72,11 +88,12 @@ export function inferenceServiceDefinition(): grpc.ServiceDefinition {
  */
 export async function startGrpcServing(options: GrpcServingOptions): Promise<GrpcServing> {
   const { slot, keys, logger } = options
+  const { Server, ServerCredentials } = await import('@grpc/grpc-js')
   const toStatus = (err: unknown): Partial<grpc.StatusObject> => {
-    if (err instanceof MlflowError) return { code: codeByStatus[err.status] ?? grpc.status.INTERNAL, details: err.message }
-    if (err instanceof InputError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message.slice(0, 300) }
+    if (err instanceof MlflowError) return { code: codeByStatus[err.status] ?? code.INTERNAL, details: err.message }
+    if (err instanceof InputError) return { code: code.INVALID_ARGUMENT, details: err.message.slice(0, 300) }
     logger.error({ err }, 'gRPC call failed')
-    return { code: grpc.status.INTERNAL, details: 'internal error' }
+    return { code: code.INTERNAL, details: 'internal error' }
   }
   const checkKey = (call: grpc.ServerUnaryCall<unknown, unknown>) => {
     const given = call.metadata.get('authorization')[0]
@@ -153,11 +170,11 @@ export async function startGrpcServing(options: GrpcServingOptions): Promise<Grp
     }
   }
 
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes })
+  const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes })
   server.addService(definition, implementation)
   const host = options.host.includes(':') ? `[${options.host}]` : options.host
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync(`${host}:${options.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
   )
   return {
     address: `${host}:${port}`,
