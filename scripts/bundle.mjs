@@ -4,7 +4,7 @@
 // One file compiles in ~50 ms. Subcommands still load lazily: esbuild keeps `await import()` of
 // bundled modules as deferred initialisers.
 // Left outside the bundle: native addons (better-sqlite3, onnxruntime-node), and the Kubernetes
-// client and protobufjs, which are large, loaded only by some commands, and resolve files at run time;
+// client, protobufjs and @grpc/grpc-js (only with --grpc-port), which are large, loaded only by some commands, and resolve files at run time;
 // the PostgreSQL driver and the S3 and Azure SDKs, so a server on SQLite and local files never parses them.
 import { build } from 'esbuild'
 
@@ -22,6 +22,7 @@ await build({
     '@kubernetes/client-node',
     'protobufjs',
     'protobufjs/*',
+    '@grpc/grpc-js',
     // Store drivers, loaded only by a server configured for them (server/open-backends.ts).
     'pg',
     '@aws-sdk/*',

@@ -32,6 +32,12 @@ const port: Parser<number> = (raw, name) => {
   return n
 }
 
+const yesNo: Parser<boolean> = (raw, name) => {
+  if (raw === 'true' || raw === '1') return true
+  if (raw === 'false' || raw === '0' || raw === '') return false
+  throw new ConfigError(`${name} must be true or false, got '${raw}'`)
+}
+
 const hostName: Parser<string> = (raw, name) => {
   if (isIP(raw) || /^[A-Za-z0-9.-]+$/.test(raw)) return raw
   throw new ConfigError(`${name} must be an IP address or a host name, got '${raw}'`)
@@ -201,6 +207,24 @@ const settings = {
     string | undefined
   >,
   servePort: { env: ['WHARF_SERVE_PORT'], parse: port, fallback: 8080, why: 'scoring port (KServe and Azure ML containers listen on 8080)' } as Setting<number>,
+  serveGrpcPort: {
+    env: ['WHARF_SERVE_GRPC_PORT'],
+    parse: port,
+    fallback: undefined,
+    why: 'KServe V2 over gRPC on this port as well (off unless set; KServe and Triton use 8081 / 8001)',
+  } as Setting<number | undefined>,
+  servePythonEnv: {
+    env: ['WHARF_SERVE_PYTHON_ENV'],
+    parse: optionalText,
+    fallback: undefined,
+    why: 'a venv with mlflow: models without an onnx flavor are served by mlflow.pyfunc in a worker there',
+  } as Setting<string | undefined>,
+  serveAllowPickle: {
+    env: ['WHARF_SERVE_ALLOW_PICKLE'],
+    parse: yesNo,
+    fallback: false,
+    why: 'let the Python worker load pickled models (sklearn, custom pyfunc): loading a pickle runs its code',
+  } as Setting<boolean>,
   serveWorkers: {
     env: ['WHARF_SERVE_WORKERS'],
     parse: positiveInt,

@@ -4,7 +4,14 @@ local f = assert(io.open(os.getenv("WRK_BODY"), "rb"))
 wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
-wrk.headers["Content-Type"] = "application/json"
+-- WRK_HEADER_LENGTH: a KServe V2 binary-tensor body, whose first WRK_HEADER_LENGTH bytes are its JSON header.
+local header_length = os.getenv("WRK_HEADER_LENGTH")
+if header_length then
+  wrk.headers["Content-Type"] = "application/octet-stream"
+  wrk.headers["Inference-Header-Content-Length"] = header_length
+else
+  wrk.headers["Content-Type"] = "application/json"
+end
 
 function done(summary, latency, requests)
   local seconds = summary.duration / 1e6

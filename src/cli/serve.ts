@@ -5,10 +5,21 @@ import { loadConfig } from '../config.js'
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Serve a model over HTTP: MLflow scoring (/invocations), KServe V1/V2 (/v1, /v2) and Azure ML (/score), with /metrics.')
+    .description(
+      'Serve a model over HTTP: MLflow scoring (/invocations), KServe V1/V2 (/v1, /v2; V2 over gRPC too with --grpc-port) and Azure ML (/score), with /metrics.',
+    )
     .option('--model-uri <uri>', 'a model directory, runs:/RUN/PATH, models:/NAME/VERSION, models:/NAME/STAGE or models:/NAME@ALIAS (WHARF_MODEL_URI)')
     .option('--host <host>', 'address to bind (default 127.0.0.1; WHARF_HOST)')
     .option('--port <port>', 'port (default 8080; WHARF_SERVE_PORT)')
+    .option('--grpc-port <port>', 'also serve KServe V2 over gRPC (inference.GRPCInferenceService) on this port, same host and keys (WHARF_SERVE_GRPC_PORT)')
+    .option(
+      '--python-env <dir>',
+      'a venv with mlflow: models without an onnx flavor are served by mlflow.pyfunc in a Python worker there (WHARF_SERVE_PYTHON_ENV)',
+    )
+    .option(
+      '--allow-pickle',
+      'let that worker load models stored as pickles (sklearn, custom pyfunc); loading a pickle runs its code (WHARF_SERVE_ALLOW_PICKLE)',
+    )
     .option('--workers <n>', 'worker processes sharing the port, e.g. one per core (default 1; WHARF_SERVE_WORKERS)')
     .option('--model-name <name>', 'name in KServe routes (default: the registered name or the folder name)')
     .option('--backend <backend>', 'auto (native evaluator for Wharf models, else ONNX Runtime), native or onnxruntime')
@@ -33,6 +44,9 @@ export function register(program: Command): void {
           modelUri: flags['modelUri'],
           host: flags['host'],
           servePort: flags['port'],
+          serveGrpcPort: flags['grpcPort'],
+          servePythonEnv: flags['pythonEnv'],
+          serveAllowPickle: flags['allowPickle'] === undefined ? undefined : 'true',
           serveWorkers: flags['workers'],
           serveModelName: flags['modelName'],
           serveBackend: flags['backend'],

@@ -28,11 +28,16 @@ export interface ModelDirectory {
 const maxMlmodelBytes = 1 << 20
 const maxSpecBytes = 256 << 20
 
-/**
- * Reads an MLflow model directory with an `onnx` flavor, whoever wrote it. Every path in MLmodel
- * must stay inside the directory; pickles are never read.
- */
-export async function readModelDir(dir: string): Promise<ModelDirectory> {
+/** An MLflow model directory's MLmodel, read and checked, whatever its flavors. */
+export interface MlmodelFile {
+  /** The directory, symlinks resolved. */
+  readonly dir: string
+  readonly mlmodel: MlModel
+  readonly signature: Signature | undefined
+}
+
+/** Reads MLmodel (YAML, at most 1 MiB) and its signature; every failure is a ModelFormatError. */
+export async function readMlmodelFile(dir: string): Promise<MlmodelFile> {
   let realDir: string
   try {
     realDir = await realpath(dir)
@@ -53,20 +58,36 @@ export async function readModelDir(dir: string): Promise<ModelDirectory> {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new ModelFormatError('MLmodel must be a YAML mapping')
   const flavors = (doc as Record<string, unknown>)['flavors']
   if (flavors === null || typeof flavors !== 'object' || Array.isArray(flavors)) throw new ModelFormatError('MLmodel has no flavors mapping')
-  const names = Object.keys(flavors)
-  const onnx = (flavors as Record<string, unknown>)['onnx']
-  if (onnx === undefined || onnx === null || typeof onnx !== 'object') {
-    throw new ModelFormatError(`model has no onnx flavor (flavors: ${names.join(', ') || 'none'}); Wharf serves ONNX models only`)
-  }
   const mlmodel = doc as MlModel
-  const onnxPath = await resolveInsideModel(realDir, (onnx as Record<string, unknown>)['data'], 'onnx flavor data')
-  await checkOnnxExternalData(await readFile(onnxPath), realDir, onnxPath)
   let signature: Signature | undefined
   try {
     signature = signatureFromMlmodel(mlmodel['signature'])
   } catch (err) {
     throw new ModelFormatError(`MLmodel signature is invalid: ${(err as Error).message}`, { cause: err })
   }
+  return { dir: realDir, mlmodel, signature }
+}
+
+/** The flavor names a model without an onnx flavor lists, for the error that says how to serve it. */
+export class NoOnnxFlavorError extends ModelFormatError {
+  constructor(readonly flavors: readonly string[]) {
+    super(
+      `model has no onnx flavor (flavors: ${flavors.join(', ') || 'none'}); serve it through a Python worker with --python-env <a venv with mlflow> (docs/protocols.md §7.1.3)`,
+    )
+    this.name = 'NoOnnxFlavorError'
+  }
+}
+
+/**
+ * Reads an MLflow model directory with an `onnx` flavor, whoever wrote it. Every path in MLmodel
+ * must stay inside the directory; pickles are never read.
+ */
+export async function readModelDir(dir: string): Promise<ModelDirectory> {
+  const { dir: realDir, mlmodel, signature } = await readMlmodelFile(dir)
+  const onnx = (mlmodel.flavors as Record<string, unknown>)['onnx']
+  if (onnx === undefined || onnx === null || typeof onnx !== 'object') throw new NoOnnxFlavorError(Object.keys(mlmodel.flavors))
+  const onnxPath = await resolveInsideModel(realDir, (onnx as Record<string, unknown>)['data'], 'onnx flavor data')
+  await checkOnnxExternalData(await readFile(onnxPath), realDir, onnxPath)
   return { dir: realDir, mlmodel, onnxPath, signature, wharf: await readWharfSpec(realDir, mlmodel.flavors['wharf']) }
 }
 

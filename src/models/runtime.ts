@@ -1,17 +1,21 @@
 import type * as ort from 'onnxruntime-node'
-import { readModelDir, type MlModel } from './model-dir.js'
+import { NoOnnxFlavorError, readMlmodelFile, readModelDir, type MlModel } from './model-dir.js'
 import { InputError, toColumnar, toFloat64, toStrings, type ColumnarInput, type ColumnValues, type ModelInput } from './model-input.js'
 import { NativeEvaluator } from './native-evaluator.js'
 import { interpretOutputs, type OutputTensor, type Prediction } from './prediction.js'
 import { inputColumnNames, type Signature } from './signature.js'
 import type { WharfModelSpec } from './wharf-model.js'
 
-export type Backend = 'onnxruntime' | 'native'
+export type Backend = 'onnxruntime' | 'native' | 'pyfunc'
 
 export interface LoadOptions {
   /** 'auto' (default) uses the native evaluator for Wharf's own models, ONNX Runtime otherwise. */
   readonly backend?: Backend | 'auto'
   readonly intraOpNumThreads?: number
+  /** A Python environment with mlflow: models without an onnx flavor are served by a pyfunc worker there. */
+  readonly pythonEnv?: string | undefined
+  /** Let that worker load models stored as pickles (pyfunc/pickle-policy.ts). */
+  readonly allowPickle?: boolean | undefined
 }
 
 /** A model ready to predict. `predict` knows nothing about HTTP (see docs/architecture.md, "Serving"). */
@@ -36,7 +40,13 @@ let onnxRuntime: Promise<OnnxRuntime> | undefined
 const loadOnnxRuntime = () => (onnxRuntime ??= import('onnxruntime-node').then((m) => (m as unknown as { default?: OnnxRuntime }).default ?? m))
 
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
-  const model = await readModelDir(dir)
+  let model: Awaited<ReturnType<typeof readModelDir>>
+  try {
+    model = await readModelDir(dir)
+  } catch (err) {
+    if (!(err instanceof NoOnnxFlavorError) || options.pythonEnv === undefined) throw err
+    return loadThroughPython(dir, options.pythonEnv, options.allowPickle === true)
+  }
   const wanted = options.backend ?? 'auto'
   if (wanted === 'native' && model.wharf === undefined) throw new Error('the native backend needs a model trained by Wharf (a wharf flavor)')
   const base = { dir: model.dir, mlmodel: model.mlmodel, signature: model.signature, wharf: model.wharf }
@@ -55,6 +65,23 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const session = await runtime.InferenceSession.create(model.onnxPath, sessionOptions)
   const predictor = new OnnxPredictor(runtime.Tensor, session, model.signature, model.wharf)
   return { ...base, inputNames: predictor.inputNames, backend: 'onnxruntime', predict: (input) => predictor.predict(input), close: () => session.release() }
+}
+
+/** A model without an onnx flavor, in a Python worker (loaded only then: pyfunc/ is not part of the ONNX path). */
+async function loadThroughPython(dir: string, pythonEnv: string, allowPickle: boolean): Promise<LoadedModel> {
+  const file = await readMlmodelFile(dir)
+  const { loadPyfuncModel } = await import('./pyfunc/pyfunc-model.js')
+  const model = await loadPyfuncModel(file, { pythonEnv, allowPickle })
+  return {
+    dir: file.dir,
+    mlmodel: file.mlmodel,
+    signature: file.signature,
+    wharf: undefined,
+    inputNames: inputColumnNames(file.signature),
+    backend: 'pyfunc',
+    predict: model.predict,
+    close: model.close,
+  }
 }
 
 class NativePredictor {

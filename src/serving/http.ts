@@ -102,6 +102,7 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
         'nosniff',
       ]
       if (entry?.version !== undefined) headers.push('x-wharf-model-version', entry.version)
+      if (reply.headers !== undefined) headers.push(...reply.headers)
       if (reply.status === 401) headers.push('www-authenticate', 'Bearer')
       if (draining || reply.status === 413) headers.push('connection', 'close')
       res.writeHead(reply.status, headers)
@@ -147,11 +148,11 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
       entry = slot.acquire()
       if (entry === undefined || !entry.predictor.isReady) return fail(new MlflowError('TEMPORARILY_UNAVAILABLE', 'the model is not loaded yet'))
     } else entry = slot.current
-    if (req.method !== 'POST') return run({ entry, slot, path, body: undefined, contentType: undefined })
+    if (req.method !== 'POST') return run({ entry, slot, path, body: undefined, contentType: undefined, headers: req.headers })
     readBody(req, maxBodyBytes, (err, body) => {
       bytesIn = body.length
       if (err !== undefined) return fail(err)
-      run({ entry, slot, path, body, contentType: req.headers['content-type'] })
+      run({ entry, slot, path, body, contentType: req.headers['content-type'], headers: req.headers })
     })
   }
 

@@ -61,7 +61,10 @@ describe('KServe V2 (Open Inference Protocol) and V1', () => {
       [{ inputs: [{ name: 'x', shape: [2, 10], datatype: 'FP64', data: rows.flat().slice(1) }] }, /has 19 values, but shape \[2,10\] needs 20/],
       [{ inputs: [] }, /non-empty list/],
       [{ inputs: [{ name: 'age', shape: [1], datatype: 'FP64', data: [1] }] }, /missing column 'sex'/],
-      [{ inputs: [{ name: 'x', shape: [1, 10], datatype: 'BYTES', data: ['a', ...rows[0]!.slice(1)] }] }, /column 'age' expects double, got string/],
+      [
+        { inputs: [{ name: 'x', shape: [1, 10], datatype: 'BYTES', data: ['a', ...rows[0]!.slice(1)] }] },
+        /input 'x' is BYTES, but flat index 1 holds the number/,
+      ],
       [{ inputs: [{ name: 'x', shape: [1, 10], datatype: 'FP64', data: rows[0] }], outputs: [{ name: 'nope' }] }, /unknown output 'nope'/],
       ['not json', /malformed JSON/],
     ]

@@ -1,117 +1,29 @@
-import { isTensorSchema, type ColumnSpec, type Prediction, type TensorSpec } from '../models/index.js'
+import type { Prediction } from '../models/index.js'
 import { version } from '../version.js'
 import { mediaTypeOf } from './media-type.js'
-import { parseJsonBody, requestFromInputs, requestFromInstances, runRequest, type ModelRequest } from './model-request.js'
-import { predictionsJson, v2OutputsJson } from './prediction-json.js'
-import type { Predictor } from './predictor.js'
+import { parseJsonBody, requestFromInputs, requestFromInstances, runRequest } from './model-request.js'
+import { predictionsJson } from './prediction-json.js'
 import { jsonReply, type Reply, type RequestContext, type Route } from './route.js'
 import { badRequest, MlflowError } from '../errors.js'
-import { checkTensor, datatypeOf, flatten, tensorInfos, type Tensor } from './tensor-input.js'
+import { v2ModelMetadata } from './v2-metadata.js'
+import { modelRequestFromV2 } from './v2-model-input.js'
+import { readV2Request } from './v2-request.js'
+import { v2InferReply } from './v2-response.js'
 
 /** KServe answers failures as `{"error": "..."}` on both protocol versions (docs/protocols.md §7). */
 export const kserveError = (err: MlflowError): Reply => jsonReply(err.status, JSON.stringify({ error: err.message }))
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
-const datatypeByColumnType: Readonly<Record<string, string>> = {
-  double: 'FP64',
-  float: 'FP32',
-  long: 'INT64',
-  integer: 'INT32',
-  boolean: 'BOOL',
-  string: 'BYTES',
-}
-
-function tensorMetadata(specs: readonly ColumnSpec[] | readonly TensorSpec[] | undefined): string {
-  if (specs === undefined) return '[]'
-  if (isTensorSchema(specs)) return JSON.stringify(tensorInfos(specs).map((t) => ({ name: t.name, datatype: datatypeOf(t.dtype), shape: t.shape })))
-  return JSON.stringify(
-    specs.map((c, i) => ({ name: c.name ?? String(i), datatype: datatypeByColumnType[typeof c.type === 'string' ? c.type : ''] ?? 'BYTES', shape: [-1] })),
-  )
-}
-
 /** Open Inference Protocol model metadata. */
-function metadata(ctx: RequestContext): Reply {
-  const entry = ctx.entry!
-  const signature = entry.predictor.signature
-  const inputs =
-    entry.predictor.schema === undefined
-      ? tensorMetadata(signature?.inputs)
-      : tensorMetadata(entry.predictor.schema.columns.map((c) => ({ name: c.name, type: c.type as ColumnSpec['type'] })))
-  const platform = entry.predictor.backend === 'native' ? 'wharf_native' : 'onnx_onnxv1'
-  const versions = entry.version === undefined ? '' : `,"versions":[${JSON.stringify(entry.version)}]`
-  return jsonReply(
-    200,
-    `{"name":${JSON.stringify(ctx.slot.name)}${versions},"platform":"${platform}","inputs":${inputs},"outputs":${tensorMetadata(signature?.outputs)}}`,
-  )
-}
+const metadata = (ctx: RequestContext): Reply => jsonReply(200, JSON.stringify(v2ModelMetadata(ctx.slot.name, ctx.entry!)))
 
-/** Turns V2 input tensors into a model request: one tensor per column, one [N, F] matrix, or named tensors. */
-function parseInferInputs(predictor: Predictor, inputs: unknown): ModelRequest {
-  if (!Array.isArray(inputs) || inputs.length === 0) throw badRequest("'inputs' must be a non-empty list of tensors")
-  const tensors: Record<string, Tensor> = {}
-  for (const [i, raw] of inputs.entries()) {
-    if (!isObject(raw)) throw badRequest(`input ${i} must be an object with name, shape, datatype and data`)
-    const { name, shape, datatype, data } = raw
-    if (typeof name !== 'string' || name === '') throw badRequest(`input ${i} needs a 'name'`)
-    if (typeof datatype !== 'string') throw badRequest(`input '${name.slice(0, 40)}' needs a 'datatype'`)
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
-      throw badRequest(`input '${name.slice(0, 40)}' needs a 'shape' of non-negative integers`)
-    const flat = flatten(name, data).data
-    const size = (shape as number[]).reduce((a, b) => a * b, 1)
-    if (flat.length !== size) throw badRequest(`input '${name.slice(0, 40)}' has ${flat.length} values, but shape [${shape}] needs ${size}`)
-    if (Object.hasOwn(tensors, name)) throw badRequest(`input '${name.slice(0, 40)}' is given twice`)
-    tensors[name] = { data: flat, dims: shape as number[] }
-  }
-  const schema = predictor.schema
-  if (schema === undefined) {
-    const infos = predictor.tensors!
-    const out: Record<string, Tensor> = {}
-    for (const info of infos) {
-      if (tensors[info.name] === undefined) throw badRequest(`missing input tensor '${info.name}'`)
-      out[info.name] = checkTensor(info, tensors[info.name]!)
-    }
-    for (const name of Object.keys(tensors)) if (out[name] === undefined) throw badRequest(`unexpected input tensor '${name.slice(0, 40)}'`)
-    return { tensors: out }
-  }
-  const names = Object.keys(tensors)
-  const only = tensors[names[0]!]!
-  const width = schema.columns.length
-  if (names.length === 1 && !schema.columns.some((c) => c.name === names[0]) && only.dims.length === 2 && only.dims[1] === width) {
-    const rows: unknown[][] = []
-    for (let r = 0; r < only.dims[0]!; r++) rows.push(only.data.slice(r * width, (r + 1) * width))
-    return { batch: schema.fromRows(rows) }
-  }
-  const columns: Record<string, unknown[]> = {}
-  for (const name of names) {
-    const t = tensors[name]!
-    if (t.dims.length > 2 || (t.dims.length === 2 && t.dims[1] !== 1))
-      throw badRequest(`input '${name.slice(0, 40)}' must have shape [N] or [N, 1] (one column), got [${t.dims}]`)
-    columns[name] = t.data
-  }
-  return { batch: schema.fromColumnMap(columns) }
-}
-
+/** V2 inference, JSON or with binary tensors (v2-request.ts), answered the same way it was asked (v2-response.ts). */
 function infer(ctx: RequestContext): Reply | Promise<Reply> {
-  mediaTypeOf(ctx.contentType, false)
-  const doc = parseJsonBody(ctx.body!.toString('utf8'))
-  if (!isObject(doc)) throw badRequest('the inference request must be a JSON object with an inputs list')
-  const id = typeof doc['id'] === 'string' ? doc['id'] : undefined
-  let wanted: string[] | undefined
-  if (doc['outputs'] !== undefined) {
-    if (!Array.isArray(doc['outputs']) || !doc['outputs'].every((o) => isObject(o) && typeof o['name'] === 'string'))
-      throw badRequest("'outputs' must be a list of {name}")
-    wanted = (doc['outputs'] as { name: string }[]).map((o) => o.name)
-  }
+  const request = readV2Request(ctx.body!, ctx.headers)
   const entry = ctx.entry!
-  const reply = (p: Prediction): Reply => {
-    for (const name of wanted ?? [])
-      if (p.outputs[name] === undefined) throw badRequest(`unknown output '${name.slice(0, 40)}'; the model has ${Object.keys(p.outputs).join(', ')}`)
-    const versionField = entry.version === undefined ? '' : `,"model_version":${JSON.stringify(entry.version)}`
-    const idField = `,"id":${JSON.stringify(id ?? '')}`
-    return jsonReply(200, `{"model_name":${JSON.stringify(ctx.slot.name)}${versionField}${idField},"outputs":${v2OutputsJson(p, wanted)}}`)
-  }
-  const result = runRequest(entry.predictor, parseInferInputs(entry.predictor, doc['inputs']))
-  return result instanceof Promise ? result.then(reply) : reply(result)
+  const answer = { modelName: ctx.slot.name, modelVersion: entry.version }
+  const result = runRequest(entry.predictor, modelRequestFromV2(entry.predictor, request.inputs))
+  return result instanceof Promise ? result.then((p) => v2InferReply(answer, request, p)) : v2InferReply(answer, request, result)
 }
 
 function v1Predict(ctx: RequestContext): Reply | Promise<Reply> {
@@ -159,7 +71,7 @@ export function kserveRoutes(name: string): Route[] {
       method: 'GET',
       path: '/v2',
       label: '/v2',
-      handle: () => jsonReply(200, `{"name":"wharf","version":${JSON.stringify(version)},"extensions":[]}`),
+      handle: () => jsonReply(200, `{"name":"wharf","version":${JSON.stringify(version)},"extensions":["binary_tensor_data"]}`),
     },
     { ...open, method: 'GET', path: '/v2/health/live', label: '/v2/health/live', handle: () => jsonReply(200, '{"live":true}') },
     {

@@ -44,7 +44,8 @@ export function predictionsJson(p: Prediction): string {
     .join(',')}}`
 }
 
-function datatypeOfData(data: OutputTensor['data']): string {
+/** The V2 datatype an output is written as (binary outputs use the same, see v2-binary.ts). */
+export function datatypeOfData(data: OutputTensor['data']): string {
   if (data instanceof Float64Array) return 'FP64'
   if (data instanceof Float32Array) return 'FP32'
   if (data instanceof BigInt64Array) return 'INT64'
@@ -54,14 +55,13 @@ function datatypeOfData(data: OutputTensor['data']): string {
   return typeof first === 'number' ? (data.every((v) => Number.isInteger(v)) ? 'INT64' : 'FP64') : datatypeOf('object')
 }
 
-/** Open Inference Protocol output tensors: every output (or the ones named), flat row-major data. */
-export function v2OutputsJson(p: Prediction, wanted?: readonly string[]): string {
-  const names = wanted ?? Object.keys(p.outputs)
-  return `[${names
-    .map((name) => {
-      const t = p.outputs[name]!
-      const shape = t.dims.length === 0 ? [t.data.length] : t.dims
-      return `{"name":${JSON.stringify(name)},"shape":[${shape.join(',')}],"datatype":"${datatypeOfData(t.data)}","data":${numbersJson(t.data as ArrayLike<number>)}}`
-    })
-    .join(',')}]`
+/**
+ * One Open Inference Protocol output tensor, flat row-major; with `binarySize` its data follows the
+ * JSON header in binary instead (the binary tensor extension).
+ */
+export function v2OutputJson(name: string, t: OutputTensor, binarySize?: number): string {
+  const shape = t.dims.length === 0 ? [t.data.length] : t.dims
+  const head = `{"name":${JSON.stringify(name)},"shape":[${shape.join(',')}],"datatype":"${datatypeOfData(t.data)}"`
+  if (binarySize !== undefined) return `${head},"parameters":{"binary_data_size":${binarySize}}}`
+  return `${head},"data":${numbersJson(t.data as ArrayLike<number>)}}`
 }

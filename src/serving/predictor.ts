@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import {
+  type Backend,
   isTensorSchema,
   loadModel,
   resolveInsideModel,
@@ -24,6 +25,10 @@ export interface PredictorOptions {
   /** ONNX models only: merge concurrent requests into one session run of at most this many rows (0: off). */
   readonly batchMaxRows?: number
   readonly batchMaxWaitUs?: number
+  /** Models without an onnx flavor: served by a pyfunc worker in this Python environment. */
+  readonly pythonEnv?: string | undefined
+  /** ... which may then load models stored as pickles. */
+  readonly allowPickle?: boolean | undefined
 }
 
 /**
@@ -62,11 +67,11 @@ export class Predictor {
 
   static async load(dir: string, options: PredictorOptions = {}): Promise<Predictor> {
     const started = performance.now()
-    const model = await loadModel(dir, { backend: options.backend ?? 'auto' })
+    const model = await loadModel(dir, { backend: options.backend ?? 'auto', pythonEnv: options.pythonEnv, allowPickle: options.allowPickle })
     return new Predictor(model, options, performance.now() - started)
   }
 
-  get backend(): 'native' | 'onnxruntime' {
+  get backend(): Backend {
     return this.#model.backend
   }
   get dir(): string {

@@ -1,10 +1,14 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import type { ModelEntry, ModelSlot } from './model-slot.js'
 import type { MlflowError } from '../errors.js'
 
 export interface Reply {
   readonly status: number
   readonly contentType: string
-  readonly body: string
+  /** Text, or bytes for the V2 binary tensor extension. */
+  readonly body: string | Buffer
+  /** More response headers as name, value pairs (lower-case names). */
+  readonly headers?: readonly string[]
 }
 
 export interface RequestContext {
@@ -14,6 +18,8 @@ export interface RequestContext {
   readonly path: string
   readonly body: Buffer | undefined
   readonly contentType: string | undefined
+  /** Every request header, for protocols that read more than Content-Type (V2's Inference-Header-Content-Length). */
+  readonly headers: IncomingHttpHeaders
 }
 
 /** Each protocol writes errors its own way: MLflow `{error_code, message}`, KServe `{"error"}`. */

@@ -15,6 +15,8 @@ export interface ServeOptions extends PredictorOptions {
   readonly modelUri: string
   readonly host: string
   readonly port: number
+  /** Also serve KServe V2 over gRPC on this port (same host, keys and model); undefined: no gRPC. */
+  readonly grpcPort?: number | undefined
   readonly modelName?: string | undefined
   readonly maxBodyBytes: number
   readonly apiKeys?: readonly (string | undefined)[]
@@ -39,6 +41,8 @@ export interface ServeOptions extends PredictorOptions {
 export interface RunningServing {
   readonly url: string
   readonly port: number
+  /** `host:port` of the gRPC service, when --grpc-port asked for one. */
+  readonly grpcAddress: string | undefined
   readonly slot: ModelSlot
   readonly metrics: ServingMetrics
   /** Stops following the alias, drains in-flight requests (up to drainMs), releases the model. */
@@ -86,10 +90,16 @@ export async function startServing(options: ServeOptions): Promise<RunningServin
     metrics.modelLoaded(version, predictor.backend, (performance.now() - started) / 1000)
     logger.info({ version, backend: predictor.backend, dir }, 'serving')
   }
+  // gRPC is loaded only when asked for: a server without it never imports @grpc/grpc-js.
+  let grpc: import('./grpc/grpc-server.js').GrpcServing | undefined
   try {
+    if (options.grpcPort !== undefined) {
+      const { startGrpcServing } = await import('./grpc/grpc-server.js')
+      grpc = await startGrpcServing({ slot, keys, logger, host: options.host, port: options.grpcPort, maxMessageBytes: options.maxBodyBytes })
+    }
     await load(resolved.dir, resolved.version)
   } catch (err) {
-    await http.drain(0)
+    await Promise.all([http.drain(0), grpc?.drain(0)])
     throw err
   }
 
@@ -114,12 +124,13 @@ export async function startServing(options: ServeOptions): Promise<RunningServin
   return {
     url: `http://${host}:${port}`,
     port,
+    grpcAddress: grpc?.address,
     slot,
     metrics,
     close: async (drainMs = 30_000) => {
       follower?.stop()
       keys.close()
-      await http.drain(drainMs)
+      await Promise.all([http.drain(drainMs), grpc?.drain(drainMs)])
       await slot.close()
     },
   }

@@ -9,7 +9,7 @@ import { version } from '../version.js'
 type Message =
   | { type: 'wharf-hello' }
   | { type: 'wharf-start'; resolved: ResolvedModel }
-  | { type: 'wharf-ready'; url: string; name: string; version: string | undefined }
+  | { type: 'wharf-ready'; url: string; grpc: string | undefined; name: string; version: string | undefined }
   | { type: 'wharf-metrics-request'; id: number }
   | { type: 'wharf-metrics-collect'; id: number }
   | { type: 'wharf-metrics-snapshot'; id: number; snapshot: MetricsSnapshot }
@@ -21,11 +21,14 @@ function serveOptions(config: Config): ServeOptions {
     modelUri: config.modelUri,
     host: config.host,
     port: config.servePort,
+    grpcPort: config.serveGrpcPort,
     modelName: config.serveModelName,
     maxBodyBytes: config.serveMaxBodyBytes,
     backend: config.serveBackend,
     batchMaxRows: config.serveBatchMaxRows,
     batchMaxWaitUs: config.serveBatchMaxWaitUs,
+    pythonEnv: config.servePythonEnv,
+    allowPickle: config.serveAllowPickle,
     apiKeys: [config.serveApiKey, config.serveApiKeySecondary],
     apiKeysFile: config.serveApiKeysFile,
     accessLogSampleRate: config.serveAccessLogSampleRate,
@@ -39,8 +42,8 @@ function serveOptions(config: Config): ServeOptions {
   }
 }
 
-const readyLine = (m: { url: string; name: string; version: string | undefined }) =>
-  `Wharf ${version} serving ${m.name}${m.version ? ` version ${m.version}` : ''} at ${m.url}\n`
+const readyLine = (m: { url: string; grpc: string | undefined; name: string; version: string | undefined }) =>
+  `Wharf ${version} serving ${m.name}${m.version ? ` version ${m.version}` : ''} at ${m.url}${m.grpc ? `, gRPC at ${m.grpc}` : ''}\n`
 
 /** `wharf serve`: one process, or with --workers N a node:cluster primary and N workers on one port. */
 export async function runServe(config: Config): Promise<void> {
@@ -48,7 +51,7 @@ export async function runServe(config: Config): Promise<void> {
   if (cluster.isWorker) return runWorker(options, config.serveDrainTimeoutMs)
   if (config.serveWorkers <= 1) {
     const serving = await startServing(options)
-    process.stdout.write(readyLine({ url: serving.url, name: serving.slot.name, version: serving.slot.current?.version }))
+    process.stdout.write(readyLine({ url: serving.url, grpc: serving.grpcAddress, name: serving.slot.name, version: serving.slot.current?.version }))
     return stopOnSignals(serving, config.serveDrainTimeoutMs)
   }
   return runPrimary(options, config.serveWorkers)
@@ -126,7 +129,7 @@ function runWorker(options: ServeOptions, drainMs: number): Promise<void> {
           })
         startServing({ ...options, resolved: msg.resolved, renderMetrics: renderAll }).then((s) => {
           serving = s
-          process.send!({ type: 'wharf-ready', url: s.url, name: s.slot.name, version: s.slot.current?.version } satisfies Message)
+          process.send!({ type: 'wharf-ready', url: s.url, grpc: s.grpcAddress, name: s.slot.name, version: s.slot.current?.version } satisfies Message)
           stopOnSignals(s, drainMs).then(resolve, reject)
         }, reject)
       } else if (msg.type === 'wharf-metrics-collect' && serving !== undefined) {

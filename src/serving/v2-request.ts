@@ -1,0 +1,135 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { badRequest, MlflowError } from '../errors.js'
+import { parseJsonBody } from './model-request.js'
+import { flatten } from './tensor-input.js'
+import { readBinaryTensor } from './v2-binary.js'
+import { checkJsonValues, v2DatatypeOf, type V2Datatype } from './v2-datatype.js'
+
+/** One input tensor of an inference request, its values read (from JSON or binary) and checked against its datatype and shape. */
+export interface V2Input {
+  readonly name: string
+  readonly datatype: V2Datatype
+  readonly shape: readonly number[]
+  /** Row-major, `product(shape)` values: numbers for numeric datatypes, booleans for BOOL, strings for BYTES. */
+  readonly values: ArrayLike<unknown>
+}
+
+export interface V2Output {
+  readonly name: string
+  readonly isBinary: boolean
+}
+
+export interface V2Request {
+  readonly id: string | undefined
+  readonly inputs: readonly V2Input[]
+  /** The outputs asked for, in order; undefined for all of them. */
+  readonly outputs: readonly V2Output[] | undefined
+  /** `parameters.binary_data_output`: every output not listed (all, when none are) comes back binary. */
+  readonly isBinaryByDefault: boolean
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+const clip = (s: string) => s.slice(0, 40)
+const mediaTypes = 'application/json, application/octet-stream (binary tensor extension) or none'
+
+/**
+ * V2 clients differ in the Content-Type they send: tritonclient sends none (JSON or binary alike),
+ * KServe's client `application/octet-stream` with binary data. A request without one is safe to
+ * accept here: a browser's cross-site POST carries an Origin, which the host guard checks first.
+ */
+function checkMediaType(headers: IncomingHttpHeaders): void {
+  const type = headers['content-type']
+  if (type !== undefined) {
+    const [essence, ...params] = type.toLowerCase().split(';')
+    const t = essence!.trim()
+    const isCharsetOnly = params.every((p) => p.trim().replace(/"/g, '') === 'charset=utf-8')
+    if (!((t === 'application/json' || t === 'application/octet-stream') && isCharsetOnly))
+      throw new MlflowError('UNSUPPORTED_MEDIA_TYPE', `V2 inference takes ${mediaTypes}.`)
+  }
+  const encoding = headers['content-encoding']
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
+    throw new MlflowError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies (Content-Encoding) are not accepted; send the body uncompressed')
+}
+
+/** Splits the body into its JSON header and the binary data after it (`Inference-Header-Content-Length`). */
+function splitBody(body: Buffer, header: string | string[] | undefined): { json: Buffer; binary: Buffer | undefined } {
+  if (header === undefined) return { json: body, binary: undefined }
+  const text = Array.isArray(header) ? header[0]! : header
+  const length = /^\d{1,12}$/.test(text.trim()) ? Number(text) : Number.NaN
+  if (!(length > 0 && length <= body.length))
+    throw badRequest(`Inference-Header-Content-Length must be the size of the JSON header, between 1 and the body's ${body.length} bytes`)
+  return { json: body.subarray(0, length), binary: body.subarray(length) }
+}
+
+function readShape(name: string, shape: unknown): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw badRequest(`input '${clip(name)}' needs a 'shape', a list of non-negative integers`)
+  return shape as number[]
+}
+
+/** Reads each input; binary ones take their `binary_data_size` bytes from the data after the header, in order. */
+function readInputs(raw: unknown, binary: Buffer | undefined): V2Input[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw badRequest("'inputs' must be a non-empty list of tensors")
+  const seen = new Set<string>()
+  let at = 0
+  const inputs = raw.map((tensor, i): V2Input => {
+    if (!isObject(tensor)) throw badRequest(`input ${i} must be an object with name, shape, datatype and data`)
+    const name = tensor['name']
+    if (typeof name !== 'string' || name === '') throw badRequest(`input ${i} needs a 'name'`)
+    if (seen.has(name)) throw badRequest(`input '${clip(name)}' is given twice`)
+    seen.add(name)
+    const datatype = v2DatatypeOf(tensor['datatype'], clip(name))
+    const shape = readShape(name, tensor['shape'])
+    const count = shape.reduce((a, b) => a * b, 1)
+    const parameters = isObject(tensor['parameters']) ? tensor['parameters'] : {}
+    const size = parameters['binary_data_size']
+    if (size !== undefined) {
+      if (tensor['data'] !== undefined) throw badRequest(`input '${clip(name)}' has both 'data' and binary_data_size; send one`)
+      if (!Number.isSafeInteger(size) || (size as number) < 0) throw badRequest(`input '${clip(name)}': binary_data_size must be a non-negative integer`)
+      if (binary === undefined) throw badRequest(`input '${clip(name)}' has binary_data_size, but the request has no Inference-Header-Content-Length header`)
+      const end = at + (size as number)
+      if (end > binary.length) throw badRequest(`input '${clip(name)}' needs ${size} bytes of binary data, but only ${binary.length - at} are left in the body`)
+      const values = readBinaryTensor(clip(name), datatype, binary.subarray(at, end), count)
+      at = end
+      return { name, datatype, shape, values }
+    }
+    if (tensor['data'] === undefined) throw badRequest(`input '${clip(name)}' needs 'data' (or binary_data_size with binary data)`)
+    const flat = flatten(clip(name), tensor['data']).data
+    if (flat.length !== count) throw badRequest(`input '${clip(name)}' has ${flat.length} values, but shape [${shape}] needs ${count}`)
+    checkJsonValues(clip(name), datatype, flat)
+    return { name, datatype, shape, values: flat }
+  })
+  if (binary !== undefined && at !== binary.length)
+    throw badRequest(`the body has ${binary.length - at} bytes after the binary inputs that no input's binary_data_size accounts for`)
+  return inputs
+}
+
+function readOutputs(raw: unknown, isBinaryByDefault: boolean): V2Output[] | undefined {
+  if (raw === undefined) return undefined
+  if (!Array.isArray(raw) || !raw.every((o) => isObject(o) && typeof o['name'] === 'string'))
+    throw badRequest("'outputs' must be a list of {name, parameters?}")
+  return (raw as Record<string, unknown>[]).map((o) => {
+    const parameters = isObject(o['parameters']) ? o['parameters'] : {}
+    if (parameters['classification'] !== undefined)
+      throw badRequest(`output '${clip(o['name'] as string)}': the classification extension is not supported; ask for the output itself`)
+    const binary = parameters['binary_data']
+    if (binary !== undefined && typeof binary !== 'boolean') throw badRequest(`output '${clip(o['name'] as string)}': binary_data must be true or false`)
+    return { name: o['name'] as string, isBinary: binary ?? isBinaryByDefault }
+  })
+}
+
+/** Reads a V2 inference request, JSON or with binary tensors, checking everything a client can get wrong. */
+export function readV2Request(body: Buffer, headers: IncomingHttpHeaders): V2Request {
+  checkMediaType(headers)
+  const { json, binary } = splitBody(body, headers['inference-header-content-length'])
+  const doc = parseJsonBody(json.toString('utf8'))
+  if (!isObject(doc)) throw badRequest('the inference request must be a JSON object with an inputs list')
+  const id = doc['id']
+  if (id !== undefined && typeof id !== 'string') throw badRequest("'id' must be a string")
+  const parameters = doc['parameters'] === undefined ? {} : doc['parameters']
+  if (!isObject(parameters)) throw badRequest("'parameters' must be an object")
+  const byDefault = parameters['binary_data_output']
+  if (byDefault !== undefined && typeof byDefault !== 'boolean') throw badRequest('binary_data_output must be true or false')
+  const inputs = readInputs(doc['inputs'], binary)
+  return { id, inputs, outputs: readOutputs(doc['outputs'], byDefault === true), isBinaryByDefault: byDefault === true }
+}
