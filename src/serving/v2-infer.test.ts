@@ -146,6 +146,9 @@ describe('KServe V2 inference: no Content-Type, binary tensors, every datatype',
       ['BYTES', small[0]!.map(String), /input 'x' is BYTES, but column 'age' takes double/],
       ['FLOAT', small[0]!, /datatype 'FLOAT', which is not one of BOOL, UINT8, .* BYTES/],
       ['UINT8', small[0]!.map((v) => v - 1), /is UINT8, but flat index 0 holds the number -1 \(outside 0..255\)/],
+      // The security review's two cases (#12): a made-up datatype, and a value out of its type's range.
+      ['FP1024', small[0]!, /datatype 'FP1024', which is not one of BOOL, UINT8, .* BYTES/],
+      ['INT8', [1000, ...small[0]!.slice(1)], /is INT8, but flat index 0 holds the number 1000 \(outside -128..127\)/],
     ]
     for (const [datatype, data, message] of refused) {
       const res = await post(infer, JSON.stringify({ inputs: [{ name: 'x', shape: [1, 10], datatype, data }] }))
