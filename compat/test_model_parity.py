@@ -357,7 +357,7 @@ def test_a_lightgbm_regressor_converted_with_onnxmltools_is_served_by_wharf(tmp_
     np.testing.assert_allclose(np.array(ours["values"]), next(iter(reference.values())).reshape(-1), rtol=1e-5)
 
 
-def test_a_pickled_scikit_learn_model_is_refused_with_the_flavors_named(tmp_path):
+def test_a_scikit_learn_model_without_onnx_is_refused_by_the_onnx_loader_with_the_flavors_named(tmp_path):
     import mlflow.sklearn
     from sklearn.linear_model import LinearRegression
 
@@ -366,5 +366,5 @@ def test_a_pickled_scikit_learn_model_is_refused_with_the_flavors_named(tmp_path
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mlflow.sklearn.save_model(LinearRegression().fit(X, y), str(path))
-    with pytest.raises(AssertionError, match=r"model has no onnx flavor \(flavors: python_function, sklearn\); Wharf serves ONNX models only"):
+    with pytest.raises(AssertionError, match=r"model has no onnx flavor \(flavors: python_function, sklearn\); serve it through a Python worker with --python-env"):
         wharf_predict(path, X.iloc[:2])
