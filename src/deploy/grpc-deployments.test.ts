@@ -60,13 +60,16 @@ describe('deployments expose KServe V2 over gRPC (real wharf serve, local target
       metadata,
     )
 
-  before(async () => {
-    dir = await tempDir('grpc-deploy')
-    await writeFile(join(dir, 'wharf.yaml'), 'environments:\n  production: { target: local, grpc: true }\n')
-    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
+  const start = () =>
+    startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
       WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
       WHARF_DEPLOY_DIR: join(dir, 'deployments'),
     })
+
+  before(async () => {
+    dir = await tempDir('grpc-deploy')
+    await writeFile(join(dir, 'wharf.yaml'), 'environments:\n  production: { target: local, grpc: true }\n')
+    server = await start()
     // Two versions that predict differently, so an answer tells which one served it.
     for (const [version, alpha] of [
       ['1', '0.5'],
@@ -135,5 +138,21 @@ describe('deployments expose KServe V2 over gRPC (real wharf serve, local target
     const back = await infer()
     assert.equal(back['modelVersion'], '1')
     assert.deepEqual(predictionsOf(back), expected.get('1'))
+  })
+
+  it("keeps the gRPC port and the adopted instances' gRPC services across a restart of wharf server", async () => {
+    const before = await endpoint()
+    await server.stop()
+    server = await start()
+    const e = await endpoint()
+    assert.equal(e.grpc_url, before.grpc_url)
+    assert.deepEqual(
+      e.instances.map((i: Plain) => i.pid),
+      before.instances.map((i: Plain) => i.pid),
+      'the instances were adopted, not restarted',
+    )
+    const answer = await infer()
+    assert.equal(answer['modelVersion'], '1')
+    assert.deepEqual(predictionsOf(answer), expected.get('1'))
   })
 })
