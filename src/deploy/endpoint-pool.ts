@@ -262,6 +262,7 @@ export class EndpointPool {
 
   async #open(environment: string, modelName: string, env: Environment | undefined): Promise<EndpointRuntime> {
     let endpoint = await this.#options.store.getEndpoint(environment, modelName)
+    let isNew = false
     if (!endpoint) {
       if (!env) throw notFound(`model '${modelName}' is not deployed in environment '${environment}'`)
       const fixedPort = env.target === 'kubernetes' ? undefined : env.port
@@ -269,6 +270,13 @@ export class EndpointPool {
         const taken = (await this.#options.store.listEndpoints(environment)).find((e) => e.routerPort === fixedPort)
         if (taken) throw invalidParameter(`environment '${environment}' has the fixed port ${fixedPort}, already used by model '${taken.modelName}'`)
       }
+      // A fixed gRPC port, like a fixed router port, serves one model per environment.
+      const fixedGrpcPort = env.target === 'kubernetes' ? undefined : env.grpcPort
+      if (fixedGrpcPort !== undefined) {
+        const taken = (await this.#options.store.listEndpoints(environment))[0]
+        if (taken) throw invalidParameter(`environment '${environment}' has the fixed gRPC port ${fixedGrpcPort}, already used by model '${taken.modelName}'`)
+      }
+      isNew = true
       endpoint = await this.#options.store.putEndpoint(
         { environment, modelName, target: env.target, routerPort: fixedPort ?? (await findFreePort()), traffic: { weights: {} } },
         (this.#options.now ?? Date.now)(),
@@ -296,6 +304,8 @@ export class EndpointPool {
     } catch (err) {
       await router.close()
       await shadowLog.close()
+      // A deploy that could not open its endpoint leaves nothing behind.
+      if (isNew) await this.#options.store.deleteEndpoint(environment, modelName)
       throw invalidParameter(`environment '${environment}': could not open the gRPC port of model '${modelName}': ${(err as Error).message}`, { cause: err })
     }
     const runtime = new EndpointRuntime(router, shadowLog, routerPort, grpc)

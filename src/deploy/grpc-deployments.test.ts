@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import * as grpc from '@grpc/grpc-js'
@@ -35,6 +36,8 @@ describe('deployments expose KServe V2 over gRPC (real wharf serve, local target
   const expected = new Map<string, number[]>()
   const rows = diabetesRows(4)
   const pids = new Set<number>()
+  /** Holds the port the `busy` environment asks for, so its gRPC port cannot open. */
+  let squatter: Server
 
   const api = async (method: 'GET' | 'POST', path: string, fields: Record<string, unknown> = {}) => {
     const res = await deployApi(server.url, method, path, fields)
@@ -68,7 +71,9 @@ describe('deployments expose KServe V2 over gRPC (real wharf serve, local target
 
   before(async () => {
     dir = await tempDir('grpc-deploy')
-    await writeFile(join(dir, 'wharf.yaml'), 'environments:\n  production: { target: local, grpc: true }\n')
+    squatter = createServer()
+    const busyPort = await new Promise<number>((resolve) => squatter.listen(0, '127.0.0.1', () => resolve((squatter.address() as { port: number }).port)))
+    await writeFile(join(dir, 'wharf.yaml'), `environments:\n  production: { target: local, grpc: true }\n  busy: { target: local, grpcPort: ${busyPort} }\n`)
     server = await start()
     // Two versions that predict differently, so an answer tells which one served it.
     for (const [version, alpha] of [
@@ -98,6 +103,7 @@ describe('deployments expose KServe V2 over gRPC (real wharf serve, local target
     await server.stop()
     for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
     await rm(dir, { recursive: true, force: true })
+    await new Promise((resolve) => squatter.close(resolve))
   })
 
   it('deploys v1 and answers ModelInfer on the endpoint gRPC port with the endpoint key', async () => {
@@ -154,5 +160,13 @@ describe('deployments expose KServe V2 over gRPC (real wharf serve, local target
     const answer = await infer()
     assert.equal(answer['modelVersion'], '1')
     assert.deepEqual(predictionsOf(answer), expected.get('1'))
+  })
+
+  it('refuses a deploy whose fixed gRPC port is taken, and leaves no endpoint behind', async () => {
+    const res = await deployApi(server.url, 'POST', 'deploy', { model_name: 'diabetes', version: '1', environment: 'busy' })
+    assert.equal(res.status, 400, JSON.stringify(res.body))
+    assert.equal(res.body.error_code, 'INVALID_PARAMETER_VALUE')
+    assert.match(res.body.message, /environment 'busy': could not open the gRPC port of model 'diabetes'/)
+    assert.deepEqual((await api('GET', 'list', { environment: 'busy' })).endpoints, [])
   })
 })
