@@ -53,6 +53,9 @@ export class ContainerRunner implements Runner {
         '--no-healthcheck',
         '-p',
         `127.0.0.1:${spec.port}:${containerServePort}`,
+        // The registered name in the KServe routes and gRPC, as the local target has it (the image's model folder is /opt/model).
+        '-e',
+        `WHARF_SERVE_MODEL_NAME=${spec.modelName}`,
         ...(spec.grpcPort === undefined ? [] : ['-p', `127.0.0.1:${spec.grpcPort}:${containerGrpcPort}`, '-e', `WHARF_SERVE_GRPC_PORT=${containerGrpcPort}`]),
         // The keys file's folder, not the file: a rewritten file (a regenerated key) stays visible.
         ...(spec.apiKeysFile
