@@ -9,6 +9,8 @@ import { stringify } from 'yaml'
 import { type RunningServer, startServer } from '../integration/server-process.js'
 import { isOnPath, runContainerCommand } from './container/container-cli.js'
 import { deployApi } from './fixtures/registry-fixture.js'
+import * as grpc from '@grpc/grpc-js'
+import { inferenceServiceDefinition } from '../serving/grpc/grpc-server.js'
 import { tempDir, waitFor } from '../testing/fixtures.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -53,7 +55,11 @@ describe('the container target and real wharf serve processes', { skip }, () => 
     await writeFile(
       join(dir, 'wharf.yaml'),
       stringify({
-        environments: { staging: { target: 'local' }, qa: { target: 'container' }, production: { target: 'kubernetes', namespace: 'ml', replicas: 2 } },
+        environments: {
+          staging: { target: 'local' },
+          qa: { target: 'container', grpc: true },
+          production: { target: 'kubernetes', namespace: 'ml', replicas: 2 },
+        },
       }),
     )
     server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
@@ -100,7 +106,32 @@ describe('the container target and real wharf serve processes', { skip }, () => 
     assert.match(inspect.Config.Labels['io.wharf.model.run-id'], /^[0-9a-f]{32}$/)
     assert.ok(inspect.Healthcheck?.Test?.length > 0, 'the image has a HEALTHCHECK')
     const ports = await runContainerCommand('podman', ['port', qa.instances[0].container_name])
-    assert.match(ports, /^8080\/tcp -> 127\.0\.0\.1:\d+/)
+    assert.match(ports, /^8080\/tcp -> 127\.0\.0\.1:\d+/m)
+    assert.match(ports, /^8081\/tcp -> 127\.0\.0\.1:\d+/m, 'the gRPC port (grpc: true) is published on loopback too')
+  })
+
+  it('answers KServe V2 gRPC through the container endpoint (grpc: true), the prediction HTTP gives', async () => {
+    const qa = await endpoint('qa')
+    assert.match(qa.grpc_url, /^127\.0\.0\.1:\d+$/)
+    const Client = grpc.makeGenericClientConstructor(inferenceServiceDefinition(), 'GRPCInferenceService')
+    const client = new Client(qa.grpc_url, grpc.credentials.createInsecure())
+    try {
+      const metadata = new grpc.Metadata()
+      metadata.set('authorization', `Bearer ${await keyOf('qa')}`)
+      const row = (JSON.parse(scoringBody) as { dataframe_split: { data: number[][] } }).dataframe_split.data[0]!
+      const request = { modelName: model, inputs: [{ name: 'x', datatype: 'FP64', shape: [1, 10], contents: { fp64Contents: row } }] }
+      const answer = await new Promise<Record<string, any>>((resolve, reject) =>
+        (client as unknown as Record<string, (r: unknown, m: grpc.Metadata, cb: (e: Error | null, v: Record<string, any>) => void) => void>)['ModelInfer']!(
+          request,
+          metadata,
+          (err, value) => (err ? reject(err) : resolve(value)),
+        ),
+      )
+      const predictions = Array.from(new Float64Array(new Uint8Array(answer['rawOutputContents'][0] as Buffer).buffer))
+      assert.deepEqual(predictions, (await score(qa.url, await keyOf('qa'))).body.predictions)
+    } finally {
+      client.close()
+    }
   })
 
   it('brings a killed container back, healthy', async () => {

@@ -224,6 +224,7 @@ export class ControlPlane {
         await runtime.close()
       })
       this.#endpoints.forget(request.environment, request.modelName)
+      await this.#endpoints.forgetGrpcPorts(request.environment, request.modelName)
     }
     await this.#options.store.deleteEndpoint(endpoint.environment, endpoint.modelName)
     await this.#keys.forget(endpoint.environment, endpoint.modelName)
@@ -268,7 +269,8 @@ export class ControlPlane {
     const changes = await this.#options.store.listChanges({ environment, modelName, limit: 200 })
     const runtime = this.#endpoints.peek(environment, modelName)
     const host = this.#options.routerHost ?? '127.0.0.1'
-    const base = describeEndpoint(endpoint, instances, changes, (id) => runtime?.supervisors.get(id)?.status(), host)
+    const described = describeEndpoint(endpoint, instances, changes, (id) => runtime?.supervisors.get(id)?.status(), host)
+    const base = runtime?.grpc ? { ...described, grpcUrl: `${host}:${runtime.grpc.port}` } : described
     const env = this.#options.environments.get(environment)
     return endpoint.target === 'kubernetes' && env && this.#options.kubernetes ? this.#options.kubernetes.describe(env, endpoint, base) : base
   }

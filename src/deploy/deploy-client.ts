@@ -50,7 +50,9 @@ export function formatChange(c: Json): string {
 /** The table `wharf deployments` prints. */
 export function formatEndpoints(endpoints: readonly Json[]): string[] {
   if (endpoints.length === 0) return ['no deployments']
-  const rows = [['ENVIRONMENT', 'MODEL', 'TARGET', 'LIVE', 'SINCE', 'HEALTH', 'TRAFFIC', 'ENDPOINT']]
+  // The GRPC column only when some endpoint serves gRPC (environments with `grpc: true`).
+  const hasGrpc = endpoints.some((e) => e.grpc_url)
+  const rows = [['ENVIRONMENT', 'MODEL', 'TARGET', 'LIVE', 'SINCE', 'HEALTH', 'TRAFFIC', 'ENDPOINT', ...(hasGrpc ? ['GRPC'] : [])]]
   for (const e of endpoints) {
     const weights = Object.entries(e.traffic.weights as Record<string, number>)
       .filter(([, w]) => w > 0)
@@ -65,6 +67,7 @@ export function formatEndpoints(endpoints: readonly Json[]): string[] {
       e.health,
       weights.join(' ') || '-',
       e.url ?? '-',
+      ...(hasGrpc ? [e.grpc_url ?? '-'] : []),
     ])
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))

@@ -35,6 +35,7 @@ const toWireEndpoint = (e: EndpointStatus) => ({
   model_name: e.modelName,
   target: e.target,
   url: e.url ?? null,
+  ...(e.grpcUrl ? { grpc_url: e.grpcUrl } : {}),
   live_version: e.liveVersion ?? null,
   since: e.since ?? null,
   health: e.health,

@@ -6,7 +6,9 @@ import { invalidParameter, MlflowError, notFound } from '../errors.js'
 import type { DeploymentStore } from '../store/deployment-store.js'
 import { EndpointRuntime } from './endpoint-runtime.js'
 import type { Endpoint, Instance, Traffic } from './entities.js'
-import type { Environment } from './environments.js'
+import { type Environment, servesGrpc } from './environments.js'
+import { GrpcPassThrough } from './grpc-pass-through.js'
+import { type GrpcPorts, readGrpcPorts, removeGrpcPorts, writeGrpcPorts } from './grpc-ports.js'
 import { findFreePort } from '../http/free-port.js'
 import { TrafficRouter } from './router.js'
 import type { PredictionTapFor } from './prediction-tap.js'
@@ -88,6 +90,7 @@ export class EndpointPool {
       await runtime.supervisors.get(instance.instanceId)?.stop()
       runtime.supervisors.delete(instance.instanceId)
       await this.#options.store.deleteInstance(instance.instanceId)
+      if (runtime.grpc?.ports.instances.delete(instance.instanceId)) await writeGrpcPorts(runtime.grpc.file, runtime.grpc.ports)
     }
   }
 
@@ -107,6 +110,10 @@ export class EndpointPool {
       image,
       startTime: (this.#options.now ?? Date.now)(),
     }
+    if (runtime.grpc) {
+      runtime.grpc.ports.instances.set(instance.instanceId, await findFreePort())
+      await writeGrpcPorts(runtime.grpc.file, runtime.grpc.ports)
+    }
     await this.#options.store.putInstance(instance)
     const supervisor = this.#supervise(runtime, env, instance)
     try {
@@ -116,12 +123,22 @@ export class EndpointPool {
       await supervisor.stop(1000)
       runtime.supervisors.delete(instance.instanceId)
       await this.#options.store.deleteInstance(instance.instanceId)
+      if (runtime.grpc?.ports.instances.delete(instance.instanceId)) await writeGrpcPorts(runtime.grpc.file, runtime.grpc.ports)
       throw new MlflowError('INVALID_STATE', `version ${version} of '${modelName}' did not become ready: ${(err as Error).message}`, { cause: err })
     }
   }
 
   #supervise(runtime: EndpointRuntime, env: Environment, instance: Instance): Supervisor {
-    const spec = this.specFor(env.name, instance.modelName, instance.version, instance.modelUri, instance.port, instance.instanceId, instance.image)
+    const spec = this.specFor(
+      env.name,
+      instance.modelName,
+      instance.version,
+      instance.modelUri,
+      instance.port,
+      instance.instanceId,
+      instance.image,
+      runtime.grpc?.ports.instances.get(instance.instanceId),
+    )
     const supervisor = new Supervisor(spec, this.#options.runnerFor(env), {
       ...this.#options.supervisor,
       onHandle: (handle) => this.#options.store.putInstance({ ...instance, pid: handle.pid, containerName: handle.containerName }),
@@ -135,11 +152,52 @@ export class EndpointPool {
     return supervisor
   }
 
-  specFor(environment: string, modelName: string, version: string, modelUri: string, port: number, instanceId: string, image: string | undefined): RunSpec {
+  specFor(
+    environment: string,
+    modelName: string,
+    version: string,
+    modelUri: string,
+    port: number,
+    instanceId: string,
+    image: string | undefined,
+    grpcPort?: number,
+  ): RunSpec {
     const logFile = join(this.#options.deployDir, 'logs', safeName(environment), safeName(modelName), `v${safeName(version)}.log`)
     const env = this.#options.environments.get(environment)
     const apiKeysFile = env?.authMode === 'key' ? this.#keysFile(environment, modelName) : undefined
-    return { instanceId, environment, modelName, version, modelUri, port, logFile, image, apiKeysFile }
+    return { instanceId, environment, modelName, version, modelUri, port, grpcPort, logFile, image, apiKeysFile }
+  }
+
+  #grpcPortsFile(environment: string, modelName: string): string {
+    return join(this.#options.deployDir, 'grpc', safeName(environment), `${safeName(modelName)}.json`)
+  }
+
+  /** Forgets an undeployed endpoint's gRPC ports. */
+  async forgetGrpcPorts(environment: string, modelName: string): Promise<void> {
+    await removeGrpcPorts(this.#grpcPortsFile(environment, modelName))
+  }
+
+  /**
+   * Opens the endpoint's gRPC pass-through: on the environment's `grpcPort`, else on the port it
+   * had before a restart when that is still free, else on a new one.
+   */
+  async #openGrpc(env: Environment, modelName: string): Promise<NonNullable<EndpointRuntime['grpc']>> {
+    const file = this.#grpcPortsFile(env.name, modelName)
+    const ports: GrpcPorts = await readGrpcPorts(file)
+    const fixed = env.target === 'kubernetes' ? undefined : env.grpcPort
+    const host = this.#options.routerHost ?? '127.0.0.1'
+    let passThrough = new GrpcPassThrough({ host, port: fixed ?? ports.endpointPort ?? 0 })
+    let port: number
+    try {
+      port = await passThrough.listen()
+    } catch (err) {
+      if (fixed !== undefined || ports.endpointPort === undefined) throw err
+      passThrough = new GrpcPassThrough({ host, port: 0 })
+      port = await passThrough.listen()
+    }
+    ports.endpointPort = port
+    await writeGrpcPorts(file, ports)
+    return { passThrough, port, ports, file }
   }
 
   #keysFile(environment: string, modelName: string): string {
@@ -204,6 +262,7 @@ export class EndpointPool {
 
   async #open(environment: string, modelName: string, env: Environment | undefined): Promise<EndpointRuntime> {
     let endpoint = await this.#options.store.getEndpoint(environment, modelName)
+    let isNew = false
     if (!endpoint) {
       if (!env) throw notFound(`model '${modelName}' is not deployed in environment '${environment}'`)
       const fixedPort = env.target === 'kubernetes' ? undefined : env.port
@@ -211,6 +270,13 @@ export class EndpointPool {
         const taken = (await this.#options.store.listEndpoints(environment)).find((e) => e.routerPort === fixedPort)
         if (taken) throw invalidParameter(`environment '${environment}' has the fixed port ${fixedPort}, already used by model '${taken.modelName}'`)
       }
+      // A fixed gRPC port, like a fixed router port, serves one model per environment.
+      const fixedGrpcPort = env.target === 'kubernetes' ? undefined : env.grpcPort
+      if (fixedGrpcPort !== undefined) {
+        const taken = (await this.#options.store.listEndpoints(environment))[0]
+        if (taken) throw invalidParameter(`environment '${environment}' has the fixed gRPC port ${fixedGrpcPort}, already used by model '${taken.modelName}'`)
+      }
+      isNew = true
       endpoint = await this.#options.store.putEndpoint(
         { environment, modelName, target: env.target, routerPort: fixedPort ?? (await findFreePort()), traffic: { weights: {} } },
         (this.#options.now ?? Date.now)(),
@@ -226,12 +292,27 @@ export class EndpointPool {
       ...this.#options.routerGuard,
     })
     const routerPort = await router.listen()
-    const runtime = new EndpointRuntime(router, shadowLog, routerPort)
+    const runEnv: Environment = this.#options.environments.get(environment) ?? {
+      name: environment,
+      target: endpoint.target === 'container' ? 'container' : 'local',
+      authMode: 'key',
+      grpc: false,
+    }
+    let grpc: EndpointRuntime['grpc']
+    try {
+      grpc = servesGrpc(runEnv) ? await this.#openGrpc(runEnv, modelName) : undefined
+    } catch (err) {
+      await router.close()
+      await shadowLog.close()
+      // A deploy that could not open its endpoint leaves nothing behind.
+      if (isNew) await this.#options.store.deleteEndpoint(environment, modelName)
+      throw invalidParameter(`environment '${environment}': could not open the gRPC port of model '${modelName}': ${(err as Error).message}`, { cause: err })
+    }
+    const runtime = new EndpointRuntime(router, shadowLog, routerPort, grpc)
     const instances = await this.#options.store.listInstances(environment, modelName)
-    const runEnv = this.#options.environments.get(environment) ?? { name: environment, target: endpoint.target === 'container' ? 'container' : 'local' }
     await Promise.all(
       instances.map(async (instance) => {
-        const outcome = await this.#supervise(runtime, runEnv as Environment, instance).start({ pid: instance.pid, containerName: instance.containerName })
+        const outcome = await this.#supervise(runtime, runEnv, instance).start({ pid: instance.pid, containerName: instance.containerName })
         this.#options.logger?.info({ environment, model: modelName, version: instance.version, outcome }, 'deployment instance restored')
       }),
     )

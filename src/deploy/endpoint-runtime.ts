@@ -1,4 +1,6 @@
-import type { Instance, Traffic } from './entities.js'
+import { type Instance, liveVersionOf, type Traffic } from './entities.js'
+import type { GrpcPassThrough } from './grpc-pass-through.js'
+import type { GrpcPorts } from './grpc-ports.js'
 import type { RouterTraffic, TrafficRouter } from './router.js'
 import type { ShadowLog } from './shadow-log.js'
 import type { Supervisor } from './supervisor.js'
@@ -12,6 +14,8 @@ export class EndpointRuntime {
     readonly router: TrafficRouter,
     readonly shadowLog: ShadowLog,
     readonly routerPort: number,
+    /** gRPC environments: the pass-through to the live version, and the ports it knows of. */
+    readonly grpc?: { readonly passThrough: GrpcPassThrough; readonly port: number; readonly ports: GrpcPorts; readonly file: string } | undefined,
   ) {}
 
   /** Runs operations on this endpoint one at a time, in order. */
@@ -34,11 +38,18 @@ export class EndpointRuntime {
       shadow: traffic.shadow && shadowPort !== undefined ? { version: traffic.shadow.version, port: shadowPort, percent: traffic.shadow.percent } : undefined,
     }
     this.router.setTraffic(routed)
+    // gRPC goes to the live version only (see grpc-pass-through.ts).
+    if (this.grpc) {
+      const live = liveVersionOf(traffic)
+      const instance = live === undefined ? undefined : instances.find((i) => i.version === live)
+      this.grpc.passThrough.setTarget(instance && this.grpc.ports.instances.get(instance.instanceId))
+    }
   }
 
   async close(): Promise<void> {
     for (const supervisor of this.supervisors.values()) supervisor.detach()
     await this.router.close()
+    await this.grpc?.passThrough.close()
     await this.shadowLog.close()
   }
 }

@@ -25,6 +25,8 @@ export interface EndpointStatus {
   readonly modelName: string
   readonly target: Endpoint['target']
   readonly url?: string | undefined
+  /** gRPC environments: `host:port` of the endpoint's KServe V2 gRPC service (its live version only). */
+  readonly grpcUrl?: string | undefined
   readonly liveVersion?: string | undefined
   /** When the live version went live. */
   readonly since?: number | undefined

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MlflowError } from '../errors.js'
-import { parseEnvironments } from './environments.js'
+import { parseEnvironments, servesGrpc } from './environments.js'
 
 const refusal = (text: string) => {
   try {
@@ -31,8 +31,8 @@ environments:
     resources: { requests: { cpu: 250m, memory: 256Mi } }
 `)
     assert.deepEqual([...envs.keys()], ['dev', 'staging', 'qa', 'production'])
-    assert.deepEqual(envs.get('dev'), { name: 'dev', target: 'local', authMode: 'key' })
-    assert.deepEqual(envs.get('staging'), { name: 'staging', target: 'local', authMode: 'key', port: 8100 })
+    assert.deepEqual(envs.get('dev'), { name: 'dev', target: 'local', authMode: 'key', grpc: false })
+    assert.deepEqual(envs.get('staging'), { name: 'staging', target: 'local', authMode: 'key', port: 8100, grpc: false })
     const production = envs.get('production')
     assert.equal(production?.target, 'kubernetes')
     if (production?.target === 'kubernetes') {
@@ -66,6 +66,17 @@ environments:
     )
     assert.match(refusal('environments:\n  p: { target: kubernetes, service: { type: External } }'), /environments\.p\.service\.type/)
     assert.match(refusal('environments:\n  p: { target: local, authMode: token }'), /environments\.p\.authMode/)
+  })
+
+  it('reads the gRPC settings of local and container environments, and refuses them elsewhere or malformed', () => {
+    const envs = parseEnvironments('environments:\n  a: { target: local, grpc: true }\n  b: { target: container, grpcPort: 9001 }\n  c: { target: local }\n')
+    assert.deepEqual(
+      ['a', 'b', 'c'].map((n) => servesGrpc(envs.get(n))),
+      [true, true, false],
+    )
+    assert.match(refusal('environments:\n  p: { target: kubernetes, grpc: true }'), /environments\.p: unknown key 'grpc'/)
+    assert.match(refusal('environments:\n  p: { target: local, grpc: "yes" }'), /environments\.p\.grpc: /)
+    assert.match(refusal('environments:\n  p: { target: local, grpcPort: 70000 }'), /environments\.p\.grpcPort: /)
   })
 
   it('has local staging and production environments when the file has none', () => {

@@ -11,6 +11,16 @@ const port = z.number().int().min(1).max(65535)
 const quantity = z.union([z.string().regex(/^[0-9.]+[a-zA-Z]*$/, 'expected a quantity such as 500m or 256Mi'), z.number().positive()])
 const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() })
 
+/**
+ * KServe V2 over gRPC beside HTTP: each instance runs `wharf serve --grpc-port`, and the endpoint
+ * passes gRPC connections through to its live version on `grpcPort` (chosen when absent).
+ */
+const grpcSettings = {
+  grpc: z.boolean().default(false),
+  /** The endpoint's gRPC port (implies `grpc: true`); chosen when the endpoint opens when absent. */
+  grpcPort: port.optional(),
+}
+
 /** Azure ML's auth modes: `key` (primary and secondary endpoint keys, the default) or `none`. */
 const authMode = z.enum(['key', 'none']).default('key')
 
@@ -19,6 +29,7 @@ const localSchema = z.strictObject({
   authMode,
   /** The router's port; chosen and remembered when absent. */
   port: port.optional(),
+  ...grpcSettings,
   description: z.string().optional(),
   monitoring: monitoringSchema.optional(),
 })
@@ -31,6 +42,7 @@ const containerSchema = z.strictObject({
   runtime: z.enum(['podman', 'docker']).optional(),
   /** Base image for the serving images built for this environment. */
   base: z.string().min(1).optional(),
+  ...grpcSettings,
   description: z.string().optional(),
   monitoring: monitoringSchema.optional(),
 })
@@ -98,12 +110,16 @@ export type ContainerEnvironment = z.infer<typeof containerSchema> & { readonly 
 export type KubernetesEnvironment = z.infer<typeof kubernetesSchema> & { readonly name: string }
 export type Environment = LocalEnvironment | ContainerEnvironment | KubernetesEnvironment
 
+/** Whether the environment's endpoints expose gRPC (local and container targets only). */
+export const servesGrpc = (env: Environment | undefined): boolean =>
+  env !== undefined && env.target !== 'kubernetes' && (env.grpc || env.grpcPort !== undefined)
+
 const schemaByTarget = { local: localSchema, container: containerSchema, kubernetes: kubernetesSchema } as const
 
 /** Without a wharf.yaml (or without its `environments` key) there are two local environments. */
 const defaultEnvironments: ReadonlyMap<string, Environment> = new Map<string, Environment>([
-  ['staging', { name: 'staging', target: 'local', authMode: 'key' }],
-  ['production', { name: 'production', target: 'local', authMode: 'key' }],
+  ['staging', { name: 'staging', target: 'local', authMode: 'key', grpc: false }],
+  ['production', { name: 'production', target: 'local', authMode: 'key', grpc: false }],
 ])
 
 const envName = /^[a-z][a-z0-9-]{0,39}$/

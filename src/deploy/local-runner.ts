@@ -15,7 +15,7 @@ export interface LocalRunnerOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Runs `wharf serve --model-uri URI --host 127.0.0.1 --port P` as a detached process whose output
+ * Runs `wharf serve --model-uri URI --host 127.0.0.1 --port P [--grpc-port G]` as a detached process whose output
  * goes to the deployment's log file, so it outlives a restart of the control plane.
  */
 export class LocalRunner implements Runner {
@@ -31,17 +31,33 @@ export class LocalRunner implements Runner {
     const fd = openSync(spec.logFile, 'a', 0o600)
     const [program, ...args] = this.#options.command
     try {
-      const child = spawn(program!, [...args, '--model-uri', spec.modelUri, '--host', '127.0.0.1', '--port', String(spec.port)], {
-        detached: true,
-        stdio: ['ignore', fd, fd],
-        env: spec.apiKeysFile ? { ...this.#options.env, WHARF_SERVE_API_KEYS_FILE: spec.apiKeysFile } : this.#options.env,
-      })
+      const child = spawn(
+        program!,
+        [
+          ...args,
+          '--model-uri',
+          spec.modelUri,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(spec.port),
+          ...(spec.grpcPort === undefined ? [] : ['--grpc-port', String(spec.grpcPort)]),
+        ],
+        {
+          detached: true,
+          stdio: ['ignore', fd, fd],
+          env: spec.apiKeysFile ? { ...this.#options.env, WHARF_SERVE_API_KEYS_FILE: spec.apiKeysFile } : this.#options.env,
+        },
+      )
       const exited = new Promise<void>((resolve) => {
         child.once('exit', () => resolve())
         child.once('error', () => resolve())
       })
       if (child.pid === undefined) throw new Error(`could not start ${program}`)
-      writeSync(fd, `[wharf] ${new Date().toISOString()} started pid ${child.pid}: ${spec.modelUri} on port ${spec.port}\n`)
+      writeSync(
+        fd,
+        `[wharf] ${new Date().toISOString()} started pid ${child.pid}: ${spec.modelUri} on port ${spec.port}${spec.grpcPort === undefined ? '' : `, gRPC ${spec.grpcPort}`}\n`,
+      )
       child.unref()
       return { pid: child.pid, exited }
     } finally {

@@ -7,6 +7,8 @@ export interface RunSpec {
   readonly modelUri: string
   /** Host port the serving process answers on (loopback). */
   readonly port: number
+  /** Host port of the instance's KServe V2 gRPC service (`wharf serve --grpc-port`); none: HTTP only. */
+  readonly grpcPort?: number | undefined
   /** Supervisor events and (for processes) stdout/stderr go here. */
   readonly logFile: string
   /** The serving image (container runner). */

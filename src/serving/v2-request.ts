@@ -4,6 +4,7 @@ import { parseJsonBody } from './model-request.js'
 import { flatten } from './tensor-input.js'
 import { readBinaryTensor } from './v2-binary.js'
 import { checkJsonValues, v2DatatypeOf, type V2Datatype } from './v2-datatype.js'
+import { V2JsonReader } from './v2-json-fast.js'
 
 /** One input tensor of an inference request, its values read (from JSON or binary) and checked against its datatype and shape. */
 export interface V2Input {
@@ -68,7 +69,7 @@ function readShape(name: string, shape: unknown): number[] {
 }
 
 /** Reads each input; binary ones take their `binary_data_size` bytes from the data after the header, in order. */
-function readInputs(raw: unknown, binary: Buffer | undefined): V2Input[] {
+function readInputs(raw: unknown, binary: Buffer | undefined, fast: ReadonlyMap<number, Float64Array> | undefined): V2Input[] {
   if (!Array.isArray(raw) || raw.length === 0) throw badRequest("'inputs' must be a non-empty list of tensors")
   const seen = new Set<string>()
   let at = 0
@@ -94,6 +95,12 @@ function readInputs(raw: unknown, binary: Buffer | undefined): V2Input[] {
       return { name, datatype, shape, values }
     }
     if (tensor['data'] === undefined) throw badRequest(`input '${clip(name)}' needs 'data' (or binary_data_size with binary data)`)
+    const numbers = fast?.get(i)
+    if (numbers !== undefined) {
+      // Read by v2-json-fast.ts: finite numbers only (no null, nothing past a double), which is all FP32/FP64 checks.
+      if (numbers.length !== count) throw badRequest(`input '${clip(name)}' has ${numbers.length} values, but shape [${shape}] needs ${count}`)
+      return { name, datatype, shape, values: numbers }
+    }
     const flat = flatten(clip(name), tensor['data']).data
     if (flat.length !== count) throw badRequest(`input '${clip(name)}' has ${flat.length} values, but shape [${shape}] needs ${count}`)
     checkJsonValues(clip(name), datatype, flat)
@@ -118,11 +125,35 @@ function readOutputs(raw: unknown, isBinaryByDefault: boolean): V2Output[] | und
   })
 }
 
-/** Reads a V2 inference request, JSON or with binary tensors, checking everything a client can get wrong. */
-export function readV2Request(body: Buffer, headers: IncomingHttpHeaders): V2Request {
+let fastReader: V2JsonReader | undefined
+
+/** Float datatypes, whose JSON `data` the fast reader may read (integers keep JSON.parse's checks and messages). */
+const isFloatTensor = (doc: unknown, index: number) => {
+  const datatype = ((doc as { inputs: Record<string, unknown>[] }).inputs[index] as Record<string, unknown>)['datatype']
+  return datatype === 'FP64' || datatype === 'FP32'
+}
+
+/**
+ * The JSON document and the inputs' numeric data read by the fast reader when `isFast` (a JSON
+ * body within its subset whose fast-read inputs are all FP32/FP64), else by JSON.parse alone.
+ */
+function readDocument(json: Buffer, isFast: boolean): { doc: unknown; fast: ReadonlyMap<number, Float64Array> | undefined } {
+  if (isFast) {
+    fastReader ??= new V2JsonReader()
+    const read = fastReader.read(json)
+    if (read && [...read.data.keys()].every((i) => isFloatTensor(read.doc, i))) return { doc: read.doc, fast: read.data }
+  }
+  return { doc: parseJsonBody(json.toString('utf8')), fast: undefined }
+}
+
+/**
+ * Reads a V2 inference request, JSON or with binary tensors, checking everything a client can get
+ * wrong. `isFast: false` reads JSON with JSON.parse only (the tests compare both ways).
+ */
+export function readV2Request(body: Buffer, headers: IncomingHttpHeaders, isFast = true): V2Request {
   checkMediaType(headers)
   const { json, binary } = splitBody(body, headers['inference-header-content-length'])
-  const doc = parseJsonBody(json.toString('utf8'))
+  const { doc, fast } = readDocument(json, isFast && binary === undefined)
   if (!isObject(doc)) throw badRequest('the inference request must be a JSON object with an inputs list')
   const id = doc['id']
   if (id !== undefined && typeof id !== 'string') throw badRequest("'id' must be a string")
@@ -130,6 +161,6 @@ export function readV2Request(body: Buffer, headers: IncomingHttpHeaders): V2Req
   if (!isObject(parameters)) throw badRequest("'parameters' must be an object")
   const byDefault = parameters['binary_data_output']
   if (byDefault !== undefined && typeof byDefault !== 'boolean') throw badRequest('binary_data_output must be true or false')
-  const inputs = readInputs(doc['inputs'], binary)
+  const inputs = readInputs(doc['inputs'], binary, fast)
   return { id, inputs, outputs: readOutputs(doc['outputs'], byDefault === true), isBinaryByDefault: byDefault === true }
 }

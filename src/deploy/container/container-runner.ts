@@ -6,6 +6,8 @@ import { type ContainerRuntime, detectRuntime, runContainerCommand } from './con
 
 /** The port `wharf serve` listens on inside the serving image. */
 export const containerServePort = 8080
+/** The port of its KServe V2 gRPC service, when the environment asks for gRPC. */
+export const containerGrpcPort = 8081
 
 /** Container names carry the instance id, so tests and people can remove exactly what Wharf made. */
 export const containerNameOf = (spec: RunSpec) =>
@@ -51,6 +53,10 @@ export class ContainerRunner implements Runner {
         '--no-healthcheck',
         '-p',
         `127.0.0.1:${spec.port}:${containerServePort}`,
+        // The registered name in the KServe routes and gRPC, as the local target has it (the image's model folder is /opt/model).
+        '-e',
+        `WHARF_SERVE_MODEL_NAME=${spec.modelName}`,
+        ...(spec.grpcPort === undefined ? [] : ['-p', `127.0.0.1:${spec.grpcPort}:${containerGrpcPort}`, '-e', `WHARF_SERVE_GRPC_PORT=${containerGrpcPort}`]),
         // The keys file's folder, not the file: a rewritten file (a regenerated key) stays visible.
         ...(spec.apiKeysFile
           ? ['-v', `${dirname(spec.apiKeysFile)}:/etc/wharf/keys:ro`, '-e', `WHARF_SERVE_API_KEYS_FILE=/etc/wharf/keys/${basename(spec.apiKeysFile)}`]

@@ -1,0 +1,82 @@
+import { connect, createServer, type Server, type Socket } from 'node:net'
+
+/**
+ * An endpoint's gRPC port: a TCP pass-through to the gRPC port of its live version. The HTTP
+ * router cannot split gRPC traffic (HTTP/2 streams multiplexed on long-lived connections), so
+ * gRPC follows the live version only: no canary weights, no shadow copies. Each connection is
+ * piped as is (the instance checks the endpoint key in the `authorization` metadata itself).
+ *
+ * When the live version changes, connections to the old one are closed: a gRPC client keeps one
+ * connection for all its calls, so leaving them open would keep it on the old version for as
+ * long as it lives. Its next call reconnects, to the new version; a call in flight at that
+ * moment fails with UNAVAILABLE, which gRPC clients retry.
+ */
+export class GrpcPassThrough {
+  readonly #server: Server
+  readonly #host: string
+  readonly #port: number
+  #target: number | undefined
+  /** Open client connections, each with the instance port it is piped to. */
+  readonly #connections = new Map<Socket, { readonly upstream: Socket; readonly target: number }>()
+
+  constructor(options: { readonly host: string; readonly port: number }) {
+    this.#host = options.host
+    this.#port = options.port
+    this.#server = createServer((socket) => this.#accept(socket))
+  }
+
+  /** Listens; resolves to the port (the chosen one when asked for 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject)
+      this.#server.listen(this.#port, this.#host, () => {
+        this.#server.off('error', reject)
+        resolve((this.#server.address() as { port: number }).port)
+      })
+    })
+  }
+
+  /** The live instance's gRPC port, or undefined when no version is live (connections are refused). */
+  setTarget(port: number | undefined): void {
+    if (port === this.#target) return
+    this.#target = port
+    for (const [socket, link] of this.#connections) if (link.target !== port) close(socket, link.upstream)
+  }
+
+  get target(): number | undefined {
+    return this.#target
+  }
+
+  async close(): Promise<void> {
+    for (const [socket, link] of this.#connections) close(socket, link.upstream)
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  #accept(socket: Socket): void {
+    const target = this.#target
+    if (target === undefined) {
+      socket.destroy()
+      return
+    }
+    const upstream = connect(target, '127.0.0.1')
+    this.#connections.set(socket, { upstream, target })
+    const done = () => {
+      this.#connections.delete(socket)
+      close(socket, upstream)
+    }
+    socket.once('close', done)
+    upstream.once('close', done)
+    // A reset on either side ends both; the client sees UNAVAILABLE and reconnects.
+    socket.on('error', done)
+    upstream.on('error', done)
+    socket.setNoDelay(true)
+    upstream.setNoDelay(true)
+    socket.pipe(upstream)
+    upstream.pipe(socket)
+  }
+}
+
+function close(a: Socket, b: Socket): void {
+  a.destroy()
+  b.destroy()
+}

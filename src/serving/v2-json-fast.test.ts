@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { V2JsonReader } from './v2-json-fast.js'
+import { readV2Request, type V2Request } from './v2-request.js'
+
+/** The request as plain data (typed arrays as arrays), so both readers' results compare with deepEqual. */
+const plain = (r: V2Request) => ({ ...r, inputs: r.inputs.map((i) => ({ ...i, values: Array.from(i.values) })) })
+
+/** Reads the body both ways: the same request, or the same error. */
+function sameBothWays(body: string): V2Request | undefined {
+  const bytes = Buffer.from(body)
+  let general: V2Request | Error
+  let fast: V2Request | Error
+  try {
+    general = readV2Request(bytes, {}, false)
+  } catch (err) {
+    general = err as Error
+  }
+  try {
+    fast = readV2Request(bytes, {}, true)
+  } catch (err) {
+    fast = err as Error
+  }
+  if (general instanceof Error) {
+    assert.ok(fast instanceof Error, `the fast path accepted what JSON.parse's refuses (${general.message}): ${body.slice(0, 120)}`)
+    assert.equal(fast.message, general.message)
+    return undefined
+  }
+  assert.ok(!(fast instanceof Error), `the fast path refused what JSON.parse's accepts: ${(fast as Error).message}`)
+  assert.deepEqual(plain(fast), plain(general))
+  return fast
+}
+
+/** Deterministic decimals of every kind JSON writes: 17 significant digits, exponents, negatives, -0, integers. */
+function numbers(count: number, seed: number): string[] {
+  let s = seed
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2147483648
+    return s / 2147483648
+  }
+  const out: string[] = []
+  for (let i = 0; i < count; i++) {
+    const v = (next() - 0.5) * 10 ** Math.floor(next() * 20 - 10)
+    const kind = i % 7
+    out.push(
+      kind === 0
+        ? v.toPrecision(17)
+        : kind === 1
+          ? v.toExponential(16)
+          : kind === 2
+            ? String(Math.round(v * 1000))
+            : kind === 3
+              ? '-0'
+              : kind === 4
+                ? v.toExponential(3).replace('e', 'E')
+                : String(v),
+    )
+  }
+  return out
+}
+
+const tensor = (name: string, datatype: string, shape: number[], data: string, extra = '') =>
+  `{"name":${JSON.stringify(name)},"shape":${JSON.stringify(shape)},"datatype":"${datatype}",${extra}"data":${data}}`
+
+describe('V2 JSON fast reader', () => {
+  const values = numbers(60, 7)
+  const flat = `[${values.join(',')}]`
+  const rows = `[${Array.from({ length: 6 }, (_, r) => `[${values.slice(r * 10, r * 10 + 10).join(', ')}]`).join(',\n ')}]`
+
+  it('reads FP64 and FP32 data, flat or in rows, to the numbers JSON.parse reads', () => {
+    const bodies = [
+      `{"inputs":[${tensor('x', 'FP64', [6, 10], flat)}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [6, 10], rows)}]}`,
+      `{"inputs":[${tensor('x', 'FP32', [60], flat)}]}`,
+      ` {\n "id": "r1",\n "inputs": [ ${tensor('a', 'FP32', [6, 10], rows, '"parameters":{"content_type":"np"},')} , ${tensor('b', 'FP64', [60], flat)} ],\n "outputs": [{"name":"prediction"}],\n "parameters": {"binary_data_output": false} }\n`,
+      // data before the other keys, and a name that looks like a data key
+      `{"inputs":[{"data":${flat},"name":"\\"data\\":[1]","shape":[60],"datatype":"FP64"}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [0], '[]')}]}`,
+    ]
+    for (const body of bodies) {
+      const read = new V2JsonReader().read(Buffer.from(body))
+      assert.ok(read, `the fast reader took ${body.slice(0, 80)}`)
+      const request = sameBothWays(body)!
+      assert.equal(request.inputs.length, read.data.size)
+      for (const input of request.inputs) assert.ok(input.values instanceof Float64Array, 'values from the fast reader')
+    }
+  })
+
+  it('leaves integer, BYTES and BOOL tensors to JSON.parse, beside float tensors it reads', () => {
+    const body = `{"inputs":[${tensor('f', 'FP64', [3], '[1.5,2,3]')},${tensor('s', 'BYTES', [1], '["a"]')}]}`
+    const request = sameBothWays(body)!
+    assert.ok(request.inputs[0]!.values instanceof Float64Array)
+    assert.deepEqual(request.inputs[1]!.values, ['a'])
+    // Numbers in an INT32 tensor: read the general way (its range checks and messages).
+    const ints = sameBothWays(`{"inputs":[${tensor('i', 'INT32', [3], '[1,2,3]')}]}`)!
+    assert.ok(Array.isArray(ints.inputs[0]!.values))
+  })
+
+  it('gives every body outside its subset the general reader, with the same answer or the same error', () => {
+    const refused = [
+      `{"inputs":[${tensor('x', 'FP64', [3], '[1,null,3]')}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [3], '[1,1e400,3]')}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [4], '[1,2,3]')}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [3], '[1,2,3]')}]} trailing`,
+      `{"inputs":[${tensor('x', 'FP64', [3], '[1,2,3,]')}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [3], '[01,2,3]')}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [3], '[1,2,3]', '"parameters":{"binary_data_size":24},')}]}`,
+      `{"inputs":[${tensor('x', 'INT8', [3], '[1,2,300]')}]}`,
+      `{"inputs":[${tensor('x', 'FP32', [2], '["1",2]')}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [2, 1], '[[1],[2,3]]')}]}`,
+    ]
+    for (const body of refused) assert.equal(sameBothWays(body), undefined, body)
+    const accepted = [
+      // another spelling of the keys, duplicates (JSON.parse keeps the last), deeper nesting
+      `{"inputs":[{"name":"x","shape":[3],"datatype":"FP64","d\\u0061ta":[1,2,3]}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [3], '[9,9,9]', '"data":[1,2,3],')}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [3], '[9,9,9]')}],"inputs":[${tensor('y', 'FP64', [3], '[1,2,3]')}]}`,
+      `{"inputs":[${tensor('x', 'FP64', [2, 1, 2], '[[[1,2]],[[3,4]]]')}]}`,
+    ]
+    for (const body of accepted) assert.ok(sameBothWays(body), body)
+  })
+})
