@@ -2,7 +2,7 @@
 // median throughput and p99 over the rounds, their spread, and the ratio to `off` from the same run;
 // and how many requests the prediction log holds against how many were sent (the sampling check).
 import { execSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -103,7 +103,7 @@ for (const r of ingest) {
     `| ${r.config} (${r.sampled_requests} requests) | ${r.cpu_us_per_sampled_request.toFixed(1)} | ${perRequest.toFixed(2)} | ${((perRequest / offTotal) * 100).toFixed(2)} % |`,
   )
 }
-lines.push('', 'Per round (requests/s):', '', '| round | ' + configs.join(' | ') + ' |', '| --- |' + configs.map(() => ' --- |').join(''))
+lines.push('', 'Per round (requests/s):', '', `| round | ${configs.join(' | ')} |`, `| --- |${configs.map(() => ' --- |').join('')}`)
 for (let r = 1; r <= Number(rounds); r++)
   lines.push(`| ${r} | ${configs.map((c) => rows.find((x) => x.config === c && x.round === r)?.result.rps.toFixed(0) ?? '-').join(' | ')} |`)
 lines.push(

@@ -3,9 +3,9 @@
  * dist/ (the CLI is one bundled file). Frames both ways are a 4-byte big-endian length, then UTF-8
  * JSON. The worker loads the model with `mlflow.pyfunc.load_model`, answers one ready frame, then one
  * answer per request, in order. The protocol uses a copy of the real stdout; the model's own prints
- * go to stderr.
+ * go to stderr. (A plain template: the Python holds no backslash; if one is ever needed, use String.raw.)
  */
-export const workerSource = String.raw`
+export const workerSource = `
 import json, math, os, struct, sys, traceback
 
 protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
