@@ -1,96 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from 'better-sqlite3'
 import { MlflowError, conflict, notFound } from '../../errors.js'
-import type {
-  ApprovalRecord,
-  LogLine,
-  NewRun,
-  PipelineRun,
-  RunOwner,
-  RunStatus,
-  StageRecord,
-  StageStatus,
-  StepRecord,
-  StepStatus,
-} from '../../pipeline/entities.js'
+import type { ApprovalRecord, LogLine, NewRun, PipelineRun, RunOwner, RunStatus, StageStatus, StepStatus } from '../../pipeline/entities.js'
 import type { PipelineStore } from '../pipeline-store.js'
-
-interface RunRow {
-  run_id: string
-  pipeline: string
-  file: string
-  run_key: string | null
-  status: string
-  trigger: string
-  stages: string | null
-  variables: string
-  actor: string
-  start_time: number
-  end_time: number | null
-  error: string | null
-}
-interface StageRow {
-  stage: string
-  position: number
-  status: string
-  start_time: number | null
-  end_time: number | null
-}
-interface StepRow {
-  step: string
-  stage: string
-  position: number
-  kind: string
-  status: string
-  attempts: number
-  start_time: number | null
-  end_time: number | null
-  outputs: string
-  error: string | null
-}
-interface LockRow {
-  pipeline: string
-  run_id: string
-  owner_pid: number
-  owner_host: string
-  heartbeat_time: number
-}
-
-const toStage = (r: StageRow): StageRecord => ({
-  stage: r.stage,
-  position: r.position,
-  status: r.status as StageStatus,
-  startTime: r.start_time ?? undefined,
-  endTime: r.end_time ?? undefined,
-})
-const toStep = (r: StepRow): StepRecord => ({
-  step: r.step,
-  stage: r.stage,
-  position: r.position,
-  kind: r.kind,
-  status: r.status as StepStatus,
-  attempts: r.attempts,
-  startTime: r.start_time ?? undefined,
-  endTime: r.end_time ?? undefined,
-  outputs: JSON.parse(r.outputs) as Record<string, string>,
-  error: r.error ?? undefined,
-})
-const toRun = (r: RunRow, stages: StageRecord[] = [], steps: StepRecord[] = []): PipelineRun => ({
-  runId: r.run_id,
-  pipeline: r.pipeline,
-  file: r.file,
-  runKey: r.run_key ?? undefined,
-  status: r.status as RunStatus,
-  trigger: JSON.parse(r.trigger) as Record<string, unknown>,
-  stages: r.stages === null ? undefined : (JSON.parse(r.stages) as string[]),
-  variables: JSON.parse(r.variables) as Record<string, string>,
-  actor: r.actor,
-  startTime: r.start_time,
-  endTime: r.end_time ?? undefined,
-  error: r.error ?? undefined,
-  stageRecords: stages,
-  stepRecords: steps,
-})
+import { type RunRow, type StageRow, type StepRow, type LockRow, toStage, toStep, toRun } from '../pipeline-rows.js'
 
 export interface SqlitePipelineStoreOptions {
   readonly ownsDb?: boolean
