@@ -1,26 +1,10 @@
 import { invalidParameter, notFound } from '../../errors.js'
 import type { LoggedModel, LoggedModelStatus, Page, Tag } from '../../tracking/entities.js'
 import { type KeyValueRow, type LoggedModelRow, type MetricRow, groupByOwner, toLoggedModel, toMetric, toTag } from '../sqlite/rows.js'
-import { type SearchTarget, decodePageToken, encodePageToken, orderSql, whereSql } from '../sqlite/search-sql.js'
+import { decodePageToken, encodePageToken, orderSql, whereSql } from '../sqlite/search-sql.js'
 import type { LoggedModelQuery, NewLoggedModel } from '../tracking-store.js'
 import type { PgDatabase, PgExecutor } from './database.js'
-
-const loggedModelTarget: SearchTarget = {
-  alias: 'm',
-  idColumn: 'model_id',
-  attributes: {
-    name: 'name',
-    model_id: 'model_id',
-    model_type: 'model_type',
-    status: 'status',
-    source_run_id: 'source_run_id',
-    creation_timestamp: 'creation_timestamp_ms',
-    last_updated_timestamp: 'last_updated_timestamp_ms',
-  },
-  metricTable: 'search_logged_model_metrics',
-  paramTable: 'search_logged_model_params',
-  tagTable: 'search_logged_model_tags',
-}
+import { loggedModelTarget } from '../sqlite/search-targets.js'
 
 /** MLflow 3 logged models, the part of the PostgreSQL tracking store that holds them. */
 export class PostgresLoggedModels {

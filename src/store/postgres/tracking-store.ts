@@ -24,38 +24,12 @@ import {
   toRunInfo,
   toTag,
 } from '../sqlite/rows.js'
-import { type SearchTarget, decodePageToken, encodePageToken, orderSql, whereSql } from '../sqlite/search-sql.js'
+import { decodePageToken, encodePageToken, orderSql, whereSql } from '../sqlite/search-sql.js'
 import type { LoggedModelQuery, NewExperiment, NewLoggedModel, NewRun, RunPatch, RunQuery, SearchQuery, TrackingStore } from '../tracking-store.js'
 import { type PgDatabase, type PgExecutor, isUniqueViolation } from './database.js'
 import { PostgresLoggedModels } from './logged-models.js'
 import { loadRuns } from './run-loader.js'
-
-const runTarget: SearchTarget = {
-  alias: 'r',
-  idColumn: 'run_uuid',
-  attributes: {
-    run_id: 'run_uuid',
-    run_name: 'name',
-    status: 'status',
-    user_id: 'user_id',
-    artifact_uri: 'artifact_uri',
-    start_time: 'start_time',
-    end_time: 'end_time',
-  },
-  metricTable: 'search_run_metrics',
-  paramTable: 'search_run_params',
-  tagTable: 'search_run_tags',
-  datasets: true,
-}
-
-const experimentTarget: SearchTarget = {
-  alias: 'e',
-  idColumn: 'experiment_id',
-  attributes: { name: 'name', experiment_id: 'experiment_id', creation_time: 'creation_time', last_update_time: 'last_update_time' },
-  tagTable: 'search_experiment_tags',
-}
-
-const lifecycleFilter = { ACTIVE_ONLY: "= 'active'", DELETED_ONLY: "= 'deleted'", ALL: "IN ('active', 'deleted')" } as const
+import { runTarget, experimentTarget, lifecycleFilter } from '../sqlite/search-targets.js'
 
 /** Ids a BIGINT column can hold; anything else names no experiment. */
 const experimentKey = (id: string): number | undefined => (/^\d{1,18}$/.test(id) ? Number(id) : undefined)

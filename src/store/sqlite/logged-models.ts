@@ -3,24 +3,8 @@ import { invalidParameter, notFound } from '../../errors.js'
 import type { LoggedModel, LoggedModelStatus, Page, Tag } from '../../tracking/entities.js'
 import type { LoggedModelQuery, NewLoggedModel } from '../tracking-store.js'
 import { type KeyValueRow, type LoggedModelRow, type MetricRow, groupByOwner, toLoggedModel, toMetric, toTag } from './rows.js'
-import { type SearchTarget, decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
-
-const loggedModelTarget: SearchTarget = {
-  alias: 'm',
-  idColumn: 'model_id',
-  attributes: {
-    name: 'name',
-    model_id: 'model_id',
-    model_type: 'model_type',
-    status: 'status',
-    source_run_id: 'source_run_id',
-    creation_timestamp: 'creation_timestamp_ms',
-    last_updated_timestamp: 'last_updated_timestamp_ms',
-  },
-  metricTable: 'search_logged_model_metrics',
-  paramTable: 'search_logged_model_params',
-  tagTable: 'search_logged_model_tags',
-}
+import { decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
+import { loggedModelTarget } from './search-targets.js'
 
 /** MLflow 3 logged models (docs/protocols.md §1.8), the part of the SQLite tracking store that holds them. */
 export class SqliteLoggedModels {

@@ -32,34 +32,8 @@ import {
   toTag,
 } from './rows.js'
 import { SqliteTrackingViews } from './tracking-views.js'
-import { type SearchTarget, decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
-
-const runTarget: SearchTarget = {
-  alias: 'r',
-  idColumn: 'run_uuid',
-  attributes: {
-    run_id: 'run_uuid',
-    run_name: 'name',
-    status: 'status',
-    user_id: 'user_id',
-    artifact_uri: 'artifact_uri',
-    start_time: 'start_time',
-    end_time: 'end_time',
-  },
-  metricTable: 'search_run_metrics',
-  paramTable: 'search_run_params',
-  tagTable: 'search_run_tags',
-  datasets: true,
-}
-
-const experimentTarget: SearchTarget = {
-  alias: 'e',
-  idColumn: 'experiment_id',
-  attributes: { name: 'name', experiment_id: 'experiment_id', creation_time: 'creation_time', last_update_time: 'last_update_time' },
-  tagTable: 'search_experiment_tags',
-}
-
-const lifecycleFilter = { ACTIVE_ONLY: "= 'active'", DELETED_ONLY: "= 'deleted'", ALL: "IN ('active', 'deleted')" } as const
+import { decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
+import { runTarget, experimentTarget, lifecycleFilter } from './search-targets.js'
 
 const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
 
