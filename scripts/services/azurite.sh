@@ -20,9 +20,8 @@ install() {
   fi
 }
 
-free_port() {
-  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
-}
+# shellcheck source=service-lib.sh
+source "$(dirname "$0")/service-lib.sh"
 
 cmd=${1:-}
 dir=${2:-}
@@ -32,27 +31,12 @@ case $cmd in
     [[ -n $dir ]] || { echo "usage: azurite.sh start DIR" >&2; exit 2; }
     install
     mkdir -p "$dir/data"
-    for _ in 1 2 3 4 5; do
-      port=$(free_port)
-      "$BIN" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/data" --skipApiVersionCheck --loose --silent >"$dir/azurite.log" 2>&1 &
-      echo $! >"$dir/pid"
-      for _ in $(seq 1 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-          echo "DefaultEndpointsProtocol=http;AccountName=$ACCOUNT;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$port/$ACCOUNT;"
-          exit 0
-        fi
-        kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill "$(cat "$dir/pid")" 2>/dev/null || true
-    done
-    cat "$dir/azurite.log" >&2
-    exit 1
+    launch() { exec "$BIN" --blobHost 127.0.0.1 --blobPort "$1" --location "$dir/data" --skipApiVersionCheck --loose --silent; }
+    connection_string() { echo "DefaultEndpointsProtocol=http;AccountName=$ACCOUNT;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$1/$ACCOUNT;"; }
+    start_on_free_port "$dir" azurite.log launch connection_string
     ;;
   stop)
-    [[ -n $dir && -f $dir/pid ]] || { echo "azurite.sh: nothing running in '${dir}'" >&2; exit 1; }
-    kill "$(cat "$dir/pid")" 2>/dev/null || true
-    rm -rf "$dir"
+    stop_service azurite.sh "$dir"
     ;;
   *)
     echo "usage: azurite.sh install|start DIR|stop DIR" >&2

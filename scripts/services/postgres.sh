@@ -30,9 +30,8 @@ url_of() {
   echo "postgresql://wharf:$(cat "$1/password")@127.0.0.1:$(cat "$1/port")/postgres"
 }
 
-free_port() {
-  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
-}
+# shellcheck source=service-lib.sh
+source "$(dirname "$0")/service-lib.sh"
 
 case $cmd in
   start)

@@ -9,9 +9,8 @@ cmd=${1:-}
 dir=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
-free_port() {
-  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
-}
+# shellcheck source=service-lib.sh
+source "$here/service-lib.sh"
 
 case $cmd in
   start)
@@ -20,27 +19,12 @@ case $cmd in
     # versitygw keeps metadata in extended attributes: DIR must be on a filesystem with xattrs (/tmp has them).
     mkdir -p "$dir/data"
     head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$dir/secret"
-    for _ in 1 2 3 4 5; do
-      port=$(free_port)
-      "$bin" --access wharf-test --secret "$(cat "$dir/secret")" --port "127.0.0.1:$port" posix "$dir/data" >"$dir/versitygw.log" 2>&1 &
-      echo $! >"$dir/pid"
-      for _ in $(seq 1 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-          echo "http://127.0.0.1:$port"
-          exit 0
-        fi
-        kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill "$(cat "$dir/pid")" 2>/dev/null || true
-    done
-    cat "$dir/versitygw.log" >&2
-    exit 1
+    launch() { exec "$bin" --access wharf-test --secret "$(cat "$dir/secret")" --port "127.0.0.1:$1" posix "$dir/data"; }
+    endpoint() { echo "http://127.0.0.1:$1"; }
+    start_on_free_port "$dir" versitygw.log launch endpoint
     ;;
   stop)
-    [[ -n $dir && -f $dir/pid ]] || { echo "s3.sh: nothing running in '${dir}'" >&2; exit 1; }
-    kill "$(cat "$dir/pid")" 2>/dev/null || true
-    rm -rf "$dir"
+    stop_service s3.sh "$dir"
     ;;
   *)
     echo "usage: s3.sh start DIR|stop DIR" >&2
