@@ -9,12 +9,18 @@ import { describeEndpoint, type EndpointStatus } from './endpoint-status.js'
 import type { KubernetesDeployer } from './kubernetes/kubernetes-deployer.js'
 import { EndpointKeys, type RevealedKeys } from './endpoint-keys.js'
 import type { KeySlot } from './entities.js'
+import { type NamedLocks, ProcessLocks } from '../store/named-locks.js'
 
 export interface ControlPlaneOptions extends EndpointPoolOptions {
   readonly registry: RegistryService
   readonly kubernetes?: KubernetesDeployer
   /** Secret the endpoint keys are derived from (at least 16 bytes; see endpoint-keys.ts). */
   readonly keySecret: Buffer
+  /**
+   * Serializes Kubernetes changes per endpoint. Any replica may drive one, so on a shared database
+   * these are database locks (open-backends.ts); default: this process's own queues.
+   */
+  readonly locks?: NamedLocks | undefined
 }
 
 export interface DeployRequest {
@@ -37,6 +43,9 @@ export interface TrafficRequest {
   readonly shadowPercent?: number | undefined
   readonly actor: string
 }
+
+/** The lock name of one endpoint's Kubernetes changes: JSON keeps any two (environment, model) pairs apart. */
+export const kubernetesLockName = (environment: string, modelName: string) => `deploy:${JSON.stringify([environment, modelName])}`
 
 /** The traffic a `wharf traffic` change asks for, among running versions (same rules on every target). */
 function nextWeights(current: Traffic, request: TrafficRequest, running: ReadonlySet<string>): Traffic {
@@ -61,14 +70,15 @@ export class ControlPlane {
   readonly #options: ControlPlaneOptions
   readonly #endpoints: EndpointPool
   readonly #keys: EndpointKeys
-  /** Kubernetes changes run one at a time per endpoint, as local ones do through their runtime. */
-  readonly #kubeQueues = new Map<string, Promise<unknown>>()
+  /** Kubernetes changes run one at a time per endpoint, across replicas, as local ones do through their runtime. */
+  readonly #locks: NamedLocks
   #isStarted = false
 
   constructor(options: ControlPlaneOptions) {
     this.#options = options
     this.#endpoints = new EndpointPool(options)
     this.#keys = new EndpointKeys(options.keySecret, options.store)
+    this.#locks = options.locks ?? new ProcessLocks()
   }
 
   get environments(): ReadonlyMap<string, Environment> {
@@ -303,14 +313,12 @@ export class ControlPlane {
     return this.#options.kubernetes
   }
 
+  /**
+   * A second change of the same endpoint waits for the first to finish, whichever replica drives
+   * either, and then starts from the state the first recorded (each operation reads it inside).
+   */
   #serializeKube<T>(environment: string, modelName: string, operation: () => Promise<T>): Promise<T> {
-    const key = `${environment}\u0000${modelName}`
-    const next = (this.#kubeQueues.get(key) ?? Promise.resolve()).then(operation, operation)
-    this.#kubeQueues.set(
-      key,
-      next.catch(() => {}),
-    )
-    return next
+    return this.#locks.withLock(kubernetesLockName(environment, modelName), operation)
   }
 
   async #aliasTarget(modelName: string, alias: string): Promise<string | undefined> {

@@ -4,6 +4,7 @@ import type { RunOwner } from '../pipeline/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
 import type { DeploymentStore } from '../store/deployment-store.js'
 import type { LeaseStore } from '../store/lease-store.js'
+import type { NamedLocks } from '../store/named-locks.js'
 import type { PipelineStore } from '../store/pipeline-store.js'
 import type { RegistryStore } from '../store/registry-store.js'
 import type { TrackingStore } from '../store/tracking-store.js'
@@ -30,6 +31,8 @@ export interface Backends {
   readonly deployments: DeploymentStore | undefined
   /** Leases for work one replica does (PostgreSQL); undefined for a store one process owns (SQLite). */
   readonly leases?: LeaseStore | undefined
+  /** Locks around work no two processes on the store may do at once (a Kubernetes rollout of one endpoint). */
+  readonly locks: NamedLocks
   /** Undefined when the backend has no pipeline store yet (the pipeline API is then off). */
   readonly pipelines: PipelineStore | undefined
   readonly artifacts: ArtifactStore
@@ -105,12 +108,13 @@ function sqlitePathOf(uri: string, cwd: string = process.cwd()): string {
  * Other processes (a CLI beside the server) wait on busy_timeout (see sqlite/database.ts).
  */
 async function openSqliteStores(uri: string, options: BackendOptions): Promise<MetadataStores> {
-  const [{ openSqlite }, { SqliteTrackingStore }, { SqliteRegistryStore }, { SqliteDeploymentStore }, { SqlitePipelineStore }] = await Promise.all([
+  const [{ openSqlite }, { SqliteTrackingStore }, { SqliteRegistryStore }, { SqliteDeploymentStore }, { SqlitePipelineStore }, { ProcessLocks }] = await Promise.all([
     import('../store/sqlite/database.js'),
     import('../store/sqlite/tracking-store.js'),
     import('../store/sqlite/registry-store.js'),
     import('../store/sqlite/deployment-store.js'),
     import('../store/sqlite/pipeline-store.js'),
+    import('../store/named-locks.js'),
   ])
   const path = sqlitePathOf(uri)
   const db = openSqlite(path, { durability: options.durability })
@@ -123,6 +127,8 @@ async function openSqliteStores(uri: string, options: BackendOptions): Promise<M
     registry,
     deployments,
     pipelines,
+    // One server process owns the file, so its own queues serialize what must not overlap.
+    locks: new ProcessLocks(),
     dataDir: path === ':memory:' ? undefined : dirname(path),
     close: async () => {
       await pipelines.close()
@@ -148,7 +154,10 @@ async function openPostgresStores(uri: string, options: BackendOptions): Promise
       import('../store/postgres/deployment-store.js'),
       import('../store/postgres/pipeline-store.js'),
     ])
-  const { PostgresLeaseStore } = await import('../store/postgres/lease-store.js')
+  const [{ PostgresLeaseStore }, { PostgresAdvisoryLocks }] = await Promise.all([
+    import('../store/postgres/lease-store.js'),
+    import('../store/postgres/advisory-locks.js'),
+  ])
   let db: Awaited<ReturnType<typeof PgDatabase.open>>
   try {
     db = await PgDatabase.open(uri)
@@ -167,6 +176,7 @@ async function openPostgresStores(uri: string, options: BackendOptions): Promise
     deployments,
     pipelines,
     leases: new PostgresLeaseStore(db),
+    locks: new PostgresAdvisoryLocks(db),
     dataDir: undefined,
     close: async () => {
       await pipelines.close()

@@ -9,6 +9,7 @@ import { AlertSender, MonitorService, PredictionLog } from '../monitor/index.js'
 import type { RegistryService } from '../registry/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
 import type { DeploymentStore } from '../store/deployment-store.js'
+import type { NamedLocks } from '../store/named-locks.js'
 import { version as wharfVersion } from '../version.js'
 
 export interface StartedControlPlane {
@@ -28,6 +29,8 @@ export interface ControlPlaneBackends {
   readonly dataDir: string | undefined
   /** Where prediction logs go. */
   readonly artifacts: ArtifactStore
+  /** Serialize each endpoint's Kubernetes changes across every process on the store. */
+  readonly locks: NamedLocks
 }
 
 /** Where logs go unless WHARF_DEPLOY_DIR says: `deployments/` beside the SQLite database. */
@@ -89,6 +92,7 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     readyTimeoutMs: config.deployReadyTimeoutMs,
     imageFor: imageBuilder,
     kubernetes,
+    locks: backends.locks,
     keySecret: await endpointKeySecret(deployDir, config),
     routerGuard: { allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.serveMaxBodyBytes },
     predictionTapFor: monitor.tapFor,

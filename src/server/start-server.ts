@@ -37,7 +37,7 @@ export async function runServer(config: Config): Promise<void> {
   if (!backends.deployments) logger.warn('this store has no deployment store yet; the deployment API is off')
   const controlPlane =
     backends.deployments &&
-    (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir, artifacts: backends.artifacts }, logger))
+    (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir, artifacts: backends.artifacts, locks: backends.locks }, logger))
   // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
   if (!backends.pipelines) logger.warn('this store has no pipeline store yet; the pipeline API is off')
   const pipelines = backends.pipelines && startPipelines(config, { store: backends.pipelines, artifactRoot: backends.artifactRoot }, logger)
