@@ -112,6 +112,28 @@ const command: Parser<readonly string[] | undefined> = (raw, name) => {
   return raw.trim().split(/\s+/)
 }
 
+/** An http(s) origin and nothing else: requests are sent to it with their own paths. */
+const originUrl: Parser<string | undefined> = (raw, name) => {
+  if (raw === '') return undefined
+  let url: URL | undefined
+  try {
+    url = new URL(raw)
+  } catch {
+    url = undefined
+  }
+  if (
+    !url ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.pathname !== '/'
+  )
+    throw new ConfigError(`${name} must be an http:// or https:// URL with no path, query or credentials, e.g. http://10.0.0.5:5000, got '${raw}'`)
+  return url.origin
+}
+
 const containerRuntime: Parser<'podman' | 'docker' | undefined> = (raw, name) => {
   if (raw === '') return undefined
   if (raw !== 'podman' && raw !== 'docker') throw new ConfigError(`${name} must be podman or docker, got '${raw}'`)
@@ -351,6 +373,12 @@ const settings = {
     parse: optionalText,
     fallback: undefined,
     why: 'password or token of WHARF_REGISTRY_USERNAME',
+  } as Setting<string | undefined>,
+  replicaUrl: {
+    env: ['WHARF_REPLICA_URL'],
+    parse: originUrl,
+    fallback: undefined,
+    why: 'where other replicas on the same database reach this one (forwarded deployment requests); default: its own address, loopback when it binds 0.0.0.0',
   } as Setting<string | undefined>,
   endpointKeySecret: {
     env: ['WHARF_ENDPOINT_KEY_SECRET'],

@@ -5,7 +5,7 @@ import { invalidParameter, payloadTooLarge } from '../errors.js'
 import type { AppEnv } from './app-env.js'
 
 // log-inputs may carry a 16 MB dataset profile (MLflow's limit) plus its JSON overhead.
-const maxJsonBytes = 20 * 1024 * 1024
+export const maxJsonBytes = 20 * 1024 * 1024
 // MLflow's messages nest a few levels; a deeper body is an attack on whatever walks it recursively.
 const maxJsonDepth = 64
 // How long a refused body may keep arriving (and be thrown away) before the connection is closed.

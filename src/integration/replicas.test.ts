@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
-import { waitFor } from '../testing/fixtures.js'
+import { fakeServeCommand } from '../deploy/fixtures/deploy-harness.js'
+import { isAlive, waitFor } from '../testing/fixtures.js'
 import { skipWithoutPostgres, testPostgres } from '../testing/postgres.js'
 import { type RunningServer, startServer } from './server-process.js'
 
@@ -239,4 +241,257 @@ if (postgres) {
       assert.equal(listed.status, 200)
     })
   })
+}
+
+if (postgres) {
+  describe('deployment requests through either replica, the supervising one SIGKILLed mid-load', () => {
+    const token = 'replicas-deployment-token'
+    let dir: string
+    let url: string
+    const servers: RunningServer[] = []
+
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'wharf-forward-'))
+      url = await postgres.newDatabase()
+      await writeFile(join(dir, 'wharf.yaml'), 'environments:\n  staging: { target: local }\n  production: { target: local }\n')
+      const args = ['--backend-store-uri', url, '--artifacts-destination', join(dir, 'artifacts')]
+      // Each replica has a deployment folder of its own, as on two machines; they share the key secret and the token.
+      const env = (name: string) => ({
+        WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
+        WHARF_SERVE_COMMAND: JSON.stringify(fakeServeCommand),
+        WHARF_AUTH_TOKEN: token,
+        WHARF_ENDPOINT_KEY_SECRET: 'replicas-endpoint-key-secret',
+        WHARF_DEPLOY_DIR: join(dir, `deployments-${name}`),
+      })
+      servers.push(...(await Promise.all([startServer(args, env('a')), startServer(args, env('b'))])))
+    })
+
+    after(async () => {
+      await Promise.all(servers.map((s) => s.stop()))
+      // Every serving process either replica started is named in its deployment logs.
+      for (const pid of await servingPids(dir)) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
+      await rm(dir, { recursive: true, force: true })
+    })
+
+    /**
+     * One API call as `user` (HTTP Basic with the token as password, as the MLflow client sends it);
+     * undefined when the replica could not answer (connection refused or reset).
+     */
+    const api = async (server: RunningServer, method: 'GET' | 'POST', path: string, fields: Record<string, unknown> = {}, user = 'alice', extra = {}) => {
+      const target = new URL(`${server.url}/api/2.0/${path}`)
+      const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`, ...extra }
+      const init: RequestInit = { method, headers }
+      if (method === 'GET') for (const [k, v] of Object.entries(fields)) target.searchParams.set(k, String(v))
+      else {
+        init.body = JSON.stringify(fields)
+        headers['content-type'] = 'application/json'
+      }
+      try {
+        const res = await fetch(target, init)
+        return { status: res.status, headers: res.headers, body: (await res.json()) as any }
+      } catch {
+        return undefined
+      }
+    }
+    const ok = async (server: RunningServer, method: 'GET' | 'POST', path: string, fields: Record<string, unknown> = {}) => {
+      const res = await api(server, method, path, fields)
+      assert.equal(res?.status, 200, `${path}: ${JSON.stringify(res?.body)}`)
+      return res!.body
+    }
+    const invoke = async (endpointUrl: string) => {
+      try {
+        const res = await fetch(`${endpointUrl}/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ dataframe_split: { columns: ['x'], data: [[1]] } }),
+        })
+        return { status: res.status, version: res.headers.get('x-wharf-model-version'), body: (await res.json()) as any }
+      } catch {
+        return undefined
+      }
+    }
+    const holderNow = async () => {
+      const db = new pg.Client({ connectionString: url })
+      await db.connect()
+      try {
+        const { rows } = await db.query(
+          "SELECT holder FROM wharf_leases WHERE name = 'deployment-supervisor' AND expires_time >= (extract(epoch from clock_timestamp()) * 1000)::bigint",
+        )
+        return rows[0]?.holder as string | undefined
+      } finally {
+        await db.end()
+      }
+    }
+    const roles = async () => {
+      const holder = await waitFor('a replica to take the deployment lease', holderNow, 20_000)
+      const supervising = servers.find((s) => holder.endsWith(` ${s.url}`))!
+      return { supervising, other: servers.find((s) => s !== supervising)! }
+    }
+
+    it('answers deploy, promote, status and history at the replica that does not supervise, as the supervising one does', async () => {
+      const { supervising, other } = await roles()
+      const experiment = await ok(other, 'POST', 'mlflow/experiments/create', { name: 'forwarded' })
+      const run = await ok(other, 'POST', 'mlflow/runs/create', { experiment_id: experiment.experiment_id })
+      await ok(other, 'POST', 'mlflow/registered-models/create', { name: 'fraud' })
+      for (let i = 0; i < 3; i++) await ok(other, 'POST', 'mlflow/model-versions/create', { name: 'fraud', source: `runs:/${run.run.info.run_id}/model` })
+
+      const deployed = await ok(other, 'POST', 'wharf/deployments/deploy', { model_name: 'fraud', version: '1', environment: 'staging' })
+      assert.equal(deployed.change.actor, 'alice', 'the supervising replica saw who asked')
+      assert.equal(deployed.endpoint.live_version, '1')
+      // Health comes from the supervisors, which only the supervising replica runs.
+      const listed = await ok(other, 'GET', 'wharf/deployments/list', { environment: 'staging' })
+      const staging = listed.endpoints.find((e: any) => e.model_name === 'fraud')
+      assert.equal(staging.health, 'ready')
+      const answer = await invoke(staging.url)
+      assert.equal(answer?.status, 200)
+      assert.deepEqual(answer?.body, { predictions: [1] })
+
+      const promoted = await ok(other, 'POST', 'wharf/deployments/promote', { model_name: 'fraud', from_environment: 'staging', to_environment: 'production' })
+      assert.equal(promoted.endpoint.environment, 'production')
+      assert.equal(promoted.endpoint.live_version, '1')
+      assert.equal((await ok(other, 'GET', 'mlflow/registered-models/alias', { name: 'fraud', alias: 'production' })).model_version.version, '1')
+      assert.equal((await invoke(promoted.endpoint.url))?.status, 200)
+
+      // The same answers at the supervising replica: one control plane behind both.
+      const history = await ok(supervising, 'GET', 'wharf/deployments/history', { model_name: 'fraud' })
+      assert.deepEqual(
+        history.changes.map((c: any) => [c.action, c.environment, c.to_version, c.actor]),
+        [
+          ['deploy', 'staging', '1', 'alice'],
+          ['promote', 'production', '1', 'alice'],
+        ],
+      )
+      const refused = await api(other, 'POST', 'wharf/deployments/deploy', { model_name: 'fraud', version: '9', environment: 'staging' })
+      assert.equal(refused?.status, 404, 'an error answer comes back as the supervising replica gave it')
+      assert.match(refused!.body.message, /version|9/i)
+      const unauthenticated = await fetch(`${other.url}/api/2.0/wharf/deployments/list`)
+      assert.equal(unauthenticated.status, 401, 'nothing is forwarded for a client without the token')
+    })
+
+    it('never forwards a forwarded request again: a replica that does not supervise answers it with 503', async () => {
+      const { supervising, other } = await roles()
+      const marked = { 'x-wharf-forwarded-by': 'some-replica' }
+      const looped = await api(other, 'GET', 'wharf/deployments/list', {}, 'alice', marked)
+      assert.equal(looped?.status, 503)
+      assert.equal(looped?.body.error_code, 'TEMPORARILY_UNAVAILABLE')
+      assert.match(looped!.body.message, /forwarded/)
+      assert.equal((await api(supervising, 'GET', 'wharf/deployments/list', {}, 'alice', marked))?.status, 200)
+    })
+
+    /** A request with the path exactly as given and the body streamed chunk by chunk (node:http: fetch would normalise the path). */
+    const raw = (server: RunningServer, method: string, path: string, chunks: Buffer[]) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+        let answered = false
+        const { hostname, port } = new URL(server.url)
+        const req = request({ hostname, port, path, method, headers }, (res) => {
+          answered = true
+          let text = ''
+          res.on('data', (c: Buffer) => (text += c.toString()))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+        })
+        req.on('error', (err) => (answered ? undefined : reject(err)))
+        const pump = () => {
+          while (!answered && !req.destroyed && chunks.length > 0) if (!req.write(chunks.shift())) return void req.once('drain', pump)
+          if (chunks.length === 0) req.end()
+        }
+        pump()
+      })
+
+    it('keeps the body limit and path confinement on forwarded requests', async () => {
+      const { other } = await roles()
+      // 21 MiB of JSON whitespace, sent chunked (no declared length): refused once past the 20 MiB limit.
+      const MiB = 1024 * 1024
+      const chunks = [
+        Buffer.from('{"model_name": "fraud", "environment": "staging", "version": "1"'),
+        ...Array.from({ length: 21 }, () => Buffer.alloc(MiB, 0x20)),
+      ]
+      const big = await raw(other, 'POST', '/api/2.0/wharf/deployments/deploy', chunks)
+      assert.equal(big.status, 413, big.body)
+      assert.equal(JSON.parse(big.body).error_code, 'PAYLOAD_TOO_LARGE')
+      const traversal = await raw(other, 'GET', '/api/2.0/wharf/deployments/%2e%2e/%2e%2e/mlflow/experiments/search', [])
+      assert.equal(traversal.status, 400, traversal.body)
+      assert.match(traversal.body, /Invalid path/)
+    })
+
+    it('takes over within seconds when the supervising replica is SIGKILLed mid-load, and applies no request twice', async (t) => {
+      const { supervising, other } = await roles()
+      let supervisingDead = false
+      const acknowledged: { actor: string; changeId: string }[] = []
+      const refusals: string[] = []
+      // Each client alternates replicas as a load balancer would; what fails (the killed replica, a
+      // takeover) it sends again as a new request, with an actor name of its own, to the survivor.
+      const client = async (c: number) => {
+        for (let i = 0; i < 8; i++) {
+          const version = String(((i + c) % 3) + 1)
+          await waitFor(
+            `client ${c} request ${i} to be answered`,
+            async () => {
+              const preferred = (i + c) % 2 === 0 && !supervisingDead ? supervising : other
+              const actor = `c${c}-op${i}-${randomUUID().slice(0, 8)}`
+              const res = await api(preferred, 'POST', 'wharf/deployments/deploy', { model_name: 'fraud', version, environment: 'staging' }, actor)
+              if (res?.status === 200) {
+                acknowledged.push({ actor, changeId: String(res.body.change.change_id) })
+                return true
+              }
+              if (res !== undefined) {
+                assert.equal(res.status, 503, JSON.stringify(res.body))
+                refusals.push(res.body.message)
+              }
+              return false
+            },
+            60_000,
+            200,
+          )
+        }
+      }
+      const load = Promise.all([0, 1].map(client))
+      await waitFor('a few deployments to be acknowledged', () => acknowledged.length >= 3, 60_000)
+      const exited = new Promise((resolve) => supervising.process.once('exit', resolve))
+      const killedAt = Date.now()
+      supervising.process.kill('SIGKILL')
+      await exited
+      supervisingDead = true
+      // Measured, not asserted: how long deployment requests went unanswered.
+      const surviving = waitFor('the survivor to take deployments over', () => holderNow().then((h) => h?.endsWith(` ${other.url}`)), 60_000)
+      await load
+      await surviving
+      t.diagnostic(
+        `503 answers while the lease moved: ${refusals.length}; acknowledged: ${acknowledged.length}; load over ${Date.now() - killedAt} ms after the kill`,
+      )
+
+      // The survivor took the lease and answers deployment requests itself again.
+      assert.ok((await holderNow())?.endsWith(` ${other.url}`))
+      const history = (await ok(other, 'GET', 'wharf/deployments/history', { model_name: 'fraud', environment: 'staging', max_results: 1000 })).changes
+      // Nothing acknowledged is lost...
+      for (const { actor, changeId } of acknowledged)
+        assert.ok(
+          history.some((c: any) => String(c.change_id) === changeId && c.actor === actor),
+          `change ${changeId} by ${actor} was acknowledged`,
+        )
+      // ...and no request was applied twice: each actor names one request.
+      const actors = history.map((c: any) => c.actor).filter((a: string) => /^c\d-op/.test(a))
+      assert.equal(new Set(actors).size, actors.length, `a request was applied twice: ${actors.join(', ')}`)
+
+      // The endpoint serves what the last acknowledged deployment made live, through the survivor's router.
+      const staging = (await ok(other, 'GET', 'wharf/deployments/list', { environment: 'staging' })).endpoints.find((e: any) => e.model_name === 'fraud')
+      const served = await waitFor('the endpoint to answer again', async () => {
+        const answer = await invoke(staging.url)
+        return answer?.status === 200 ? answer : undefined
+      })
+      assert.equal(served.version, staging.live_version)
+      assert.equal(history.at(-1).to_version, staging.live_version)
+    })
+  })
+}
+
+/** The pids of the serving processes started under `dir`, from the deployment logs (`started pid N`). */
+async function servingPids(dir: string): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.log')) continue
+    const text = await readFile(join(entry.parentPath, entry.name), 'utf8')
+    for (const match of text.matchAll(/started pid (\d+)/g)) pids.push(Number(match[1]))
+  }
+  return pids
 }

@@ -1,4 +1,4 @@
-import { type Context, Hono } from 'hono'
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import type { Logger } from '../logger.js'
 import { deploymentRoutes } from '../deploy/deploy-routes.js'
 import { actorOf } from '../http/actor.js'
@@ -28,6 +28,8 @@ export interface AppOptions extends GuardOptions {
   readonly maxArtifactBytes?: number | undefined
   /** The built web UI to serve at `/`; default: dist/ui-app. */
   readonly uiDir?: string | undefined
+  /** Runs before the deployment routes: sends their requests to the replica that supervises deployments (deployment-forwarding.ts). */
+  readonly deploymentForwarding?: MiddlewareHandler<AppEnv> | undefined
 }
 
 // The client calls /api/2.0; the UI uses /ajax-api/2.0; endpoints new in MLflow 3 may come under 3.0.
@@ -55,7 +57,11 @@ export function buildApp(services: Services, options: AppOptions): Hono<AppEnv> 
   mountRoutes(app, apiPrefixes, [...registeredModelRoutes, ...modelVersionRoutes], withActor)
   mountRoutes(app, wharfPrefixes, wharfRegistryRoutes, withActor)
   mountRoutes(app, wharfPrefixes, runViewRoutes, () => services)
-  if (services.deployments) mountRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), withActor)
+  if (services.deployments) {
+    const forwarding = options.deploymentForwarding
+    if (forwarding) for (const prefix of wharfPrefixes) app.use(`${prefix}/deployments/*`, forwarding)
+    mountRoutes(app, wharfPrefixes, deploymentRoutes(services.deployments), withActor)
+  }
   if (services.monitor) {
     const monitor = services.monitor
     mountRoutes(app, wharfPrefixes, monitorRoutes(monitor), () => undefined)

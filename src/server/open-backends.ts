@@ -108,14 +108,15 @@ function sqlitePathOf(uri: string, cwd: string = process.cwd()): string {
  * Other processes (a CLI beside the server) wait on busy_timeout (see sqlite/database.ts).
  */
 async function openSqliteStores(uri: string, options: BackendOptions): Promise<MetadataStores> {
-  const [{ openSqlite }, { SqliteTrackingStore }, { SqliteRegistryStore }, { SqliteDeploymentStore }, { SqlitePipelineStore }, { ProcessLocks }] = await Promise.all([
-    import('../store/sqlite/database.js'),
-    import('../store/sqlite/tracking-store.js'),
-    import('../store/sqlite/registry-store.js'),
-    import('../store/sqlite/deployment-store.js'),
-    import('../store/sqlite/pipeline-store.js'),
-    import('../store/named-locks.js'),
-  ])
+  const [{ openSqlite }, { SqliteTrackingStore }, { SqliteRegistryStore }, { SqliteDeploymentStore }, { SqlitePipelineStore }, { ProcessLocks }] =
+    await Promise.all([
+      import('../store/sqlite/database.js'),
+      import('../store/sqlite/tracking-store.js'),
+      import('../store/sqlite/registry-store.js'),
+      import('../store/sqlite/deployment-store.js'),
+      import('../store/sqlite/pipeline-store.js'),
+      import('../store/named-locks.js'),
+    ])
   const path = sqlitePathOf(uri)
   const db = openSqlite(path, { durability: options.durability })
   const tracking = new SqliteTrackingStore(db)

@@ -7,7 +7,8 @@ import { RegistryService, startWebhookDispatcher } from '../registry/index.js'
 import { TrackingService } from '../tracking/tracking-service.js'
 import { version } from '../version.js'
 import { buildApp } from './app.js'
-import { superviseWithLease } from './deployment-lease.js'
+import { forwardToLeaseHolder } from './deployment-forwarding.js'
+import { type LeasedSupervision, superviseWithLease } from './deployment-lease.js'
 import { openBackends } from './open-backends.js'
 import { startControlPlane } from './start-control-plane.js'
 import { startPipelines } from './start-pipelines.js'
@@ -37,10 +38,20 @@ export async function runServer(config: Config): Promise<void> {
   if (!backends.deployments) logger.warn('this store has no deployment store yet; the deployment API is off')
   const controlPlane =
     backends.deployments &&
-    (await startControlPlane(config, { registry, store: backends.deployments, dataDir: backends.dataDir, artifacts: backends.artifacts, locks: backends.locks }, logger))
+    (await startControlPlane(
+      config,
+      { registry, store: backends.deployments, dataDir: backends.dataDir, artifacts: backends.artifacts, locks: backends.locks },
+      logger,
+    ))
   // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
   if (!backends.pipelines) logger.warn('this store has no pipeline store yet; the pipeline API is off')
   const pipelines = backends.pipelines && startPipelines(config, { store: backends.pipelines, artifactRoot: backends.artifactRoot }, logger)
+  // On a shared database one replica supervises local and container deployments (deployment-lease.ts);
+  // the others send those requests to it. Kubernetes ones any replica drives, so with only kubernetes
+  // environments nothing is forwarded.
+  let leased: LeasedSupervision | undefined
+  const forwards =
+    controlPlane !== undefined && backends.leases !== undefined && [...controlPlane.plane.environments.values()].some((e) => e.target !== 'kubernetes')
   const app = buildApp(
     {
       tracking: new TrackingService(backends.tracking, Date.now, isOwnArtifactAuthority),
@@ -57,6 +68,7 @@ export async function runServer(config: Config): Promise<void> {
       allowedHosts: config.allowedHosts,
       corsAllowedOrigins: config.corsAllowedOrigins,
       maxArtifactBytes: config.maxArtifactBytes,
+      deploymentForwarding: forwards ? forwardToLeaseHolder({ lease: () => leased, authToken: config.authToken }) : undefined,
     },
   )
   const { server, port } = await serveApp(app, config.host, config.port)
@@ -64,7 +76,7 @@ export async function runServer(config: Config): Promise<void> {
   const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   const selfUri = `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`
   // On a shared database one replica supervises deployments at a time (deployment-lease.ts).
-  const leased = controlPlane && backends.leases ? superviseWithLease(backends.leases, controlPlane, selfUri, logger) : undefined
+  if (controlPlane && backends.leases) leased = superviseWithLease(backends.leases, controlPlane, { selfUri, replicaUri: config.replicaUrl ?? selfUri }, logger)
   if (controlPlane && !leased) await controlPlane.start(selfUri)
   pipelines?.start(selfUri)
   // Never log the store URI whole: a postgresql:// URI carries a password.

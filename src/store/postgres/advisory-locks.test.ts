@@ -58,7 +58,9 @@ if (!postgres) {
 
     /** Sessions waiting for one of Wharf's named locks, as PostgreSQL reports them. */
     const waiters = async () =>
-      (await observer.get<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND NOT granted"))!.n
+      (await observer.get<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND NOT granted",
+      ))!.n
     const steps = async (modelName: string) =>
       (await a.store.listChanges({ environment: 'cluster', modelName })).map((c) => `${c.actor} ${String(c.data.step)}`)
 
@@ -114,7 +116,9 @@ if (!postgres) {
         second = b.locks.withLock(lock, () => b.step('crash', 'after').then(() => {}))
         await waitFor('replica B to wait for the lock', async () => (await waiters()) === 1)
         // A's database session ends as it would when its process is killed.
-        await observer.run("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND granted")
+        await observer.run(
+          "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND granted",
+        )
         await waitFor('replica B to run', async () => (await steps('crash')).includes('replica-b after'))
       })
       await first
