@@ -71,6 +71,18 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({}, { WHARF_SERVE_BACKEND: 'gpu' }), refusal('WHARF_SERVE_BACKEND'))
     assert.throws(() => loadConfig({}, { WHARF_CONTAINER_RUNTIME: 'lxc' }), refusal('WHARF_CONTAINER_RUNTIME'))
     assert.throws(() => loadConfig({}, { WHARF_SERVE_COMMAND: '[1, 2]' }), refusal('WHARF_SERVE_COMMAND'))
+    for (const url of ['ftp://10.0.0.5', 'http://10.0.0.5:5000/api', 'http://u:p@10.0.0.5', 'http://10.0.0.5?x=1', 'not a url'])
+      assert.throws(() => loadConfig({}, { WHARF_REPLICA_URL: url }), refusal('WHARF_REPLICA_URL'), url)
+  })
+
+  it('takes the URL other replicas reach this one at as an origin, and never echoes credentials in it', () => {
+    assert.throws(
+      () => loadConfig({}, { WHARF_REPLICA_URL: 'http://wharf:s3cret@10.0.0.5' }),
+      (err: Error) => refusal('WHARF_REPLICA_URL')(err) && !err.message.includes('s3cret'),
+    )
+    assert.equal(loadConfig({}, { WHARF_REPLICA_URL: 'http://10.0.0.5:5000/' }).replicaUrl, 'http://10.0.0.5:5000')
+    assert.equal(loadConfig({}, { WHARF_REPLICA_URL: 'https://wharf-1.internal' }).replicaUrl, 'https://wharf-1.internal')
+    assert.equal(loadConfig({}, {}).replicaUrl, undefined)
   })
 
   it('accepts the store URIs MLflow writes', () => {

@@ -130,7 +130,9 @@ const originUrl: Parser<string | undefined> = (raw, name) => {
     url.hash !== '' ||
     url.pathname !== '/'
   )
-    throw new ConfigError(`${name} must be an http:// or https:// URL with no path, query or credentials, e.g. http://10.0.0.5:5000, got '${raw}'`)
+    throw new ConfigError(
+      `${name} must be an http:// or https:// URL with no path, query or credentials, e.g. http://10.0.0.5:5000, got '${raw.replace(/\/\/[^@/]*@/, '//***@')}'`,
+    )
   return url.origin
 }
 

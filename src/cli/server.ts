@@ -7,7 +7,8 @@ export function register(program: Command): void {
     .command('server')
     .description(
       'Start the tracking server (MLflow REST API, artifact proxy) on embedded SQLite and local files by default. ' +
-        'To scale out, run several replicas on one PostgreSQL database and one S3 or Azure Blob store (docs/scale-out.md).',
+        'To scale out, run several replicas on one PostgreSQL database and one S3 or Azure Blob store, each with WHARF_REPLICA_URL ' +
+        'set to where the others reach it: any replica answers deployment requests (docs/scale-out.md).',
     )
     .option('--host <host>', 'address to bind (default 127.0.0.1; WHARF_HOST)')
     .option('--port <port>', 'port (default 5000; WHARF_PORT)')

@@ -416,7 +416,9 @@ if (postgres) {
 
     it('takes over within seconds when the supervising replica is SIGKILLed mid-load, and applies no request twice', async (t) => {
       const { supervising, other } = await roles()
+      const routerUrl = (await ok(other, 'GET', 'wharf/deployments/list', { environment: 'staging' })).endpoints[0].url
       let supervisingDead = false
+      let firstAfterKill: number | undefined
       const acknowledged: { actor: string; changeId: string }[] = []
       const refusals: string[] = []
       // Each client alternates replicas as a load balancer would; what fails (the killed replica, a
@@ -431,6 +433,7 @@ if (postgres) {
               const actor = `c${c}-op${i}-${randomUUID().slice(0, 8)}`
               const res = await api(preferred, 'POST', 'wharf/deployments/deploy', { model_name: 'fraud', version, environment: 'staging' }, actor)
               if (res?.status === 200) {
+                if (supervisingDead) firstAfterKill ??= Date.now()
                 acknowledged.push({ actor, changeId: String(res.body.change.change_id) })
                 return true
               }
@@ -479,6 +482,7 @@ if (postgres) {
         const answer = await invoke(staging.url)
         return answer?.status === 200 ? answer : undefined
       })
+      assert.equal(staging.url, routerUrl, 'the survivor reopened the router on its port')
       assert.equal(served.version, staging.live_version)
       assert.equal(history.at(-1).to_version, staging.live_version)
     })
