@@ -460,7 +460,8 @@ if (postgres) {
       await load
       await surviving
       t.diagnostic(
-        `503 answers while the lease moved: ${refusals.length}; acknowledged: ${acknowledged.length}; load over ${Date.now() - killedAt} ms after the kill`,
+        `503 answers while the lease moved: ${refusals.length}; first deploy acknowledged ${(firstAfterKill ?? Number.NaN) - killedAt} ms after the kill; ` +
+          `load over ${Date.now() - killedAt} ms after it; ${acknowledged.length} acknowledged`,
       )
 
       // The survivor took the lease and answers deployment requests itself again.
