@@ -268,7 +268,6 @@ if (postgres) {
 
     after(async () => {
       await Promise.all(servers.map((s) => s.stop()))
-      // Every serving process either replica started is named in its deployment logs.
       for (const pid of await servingPids(dir)) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
       await rm(dir, { recursive: true, force: true })
     })
@@ -490,13 +489,17 @@ if (postgres) {
   })
 }
 
-/** The pids of the serving processes started under `dir`, from the deployment logs (`started pid N`). */
+/**
+ * The serving processes either replica started: their environment names a deployment folder under
+ * `dir` (the runner passes the server's on). The logs would miss one the killed replica started
+ * and had not yet written down.
+ */
 async function servingPids(dir: string): Promise<number[]> {
   const pids: number[] = []
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.log')) continue
-    const text = await readFile(join(entry.parentPath, entry.name), 'utf8')
-    for (const match of text.matchAll(/started pid (\d+)/g)) pids.push(Number(match[1]))
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')
+    if (environ.split('\0').some((v) => v.startsWith(`WHARF_DEPLOY_DIR=${dir}/`))) pids.push(Number(entry))
   }
   return pids
 }
