@@ -101,7 +101,10 @@ export class MonitorService {
     state.lastTime = p.time
     state.checkTimer ??= setTimeout(() => {
       state.checkTimer = undefined
-      void this.#check(environment, model, p.version, settings.drift!)
+      // A store that cannot take the alert now must not take the server down with it.
+      this.#check(environment, model, p.version, settings.drift!).catch((err) =>
+        this.#options.logger?.error({ err, environment, model, version: p.version }, 'drift check or alert failed'),
+      )
     }, this.#options.checkDelayMs ?? 1000).unref()
   }
 
