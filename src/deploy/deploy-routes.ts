@@ -80,6 +80,7 @@ const toWireTraffic = (t: InstanceTraffic) => ({
   url: t.url,
   requests_per_second: t.requestsPerSecond ?? null,
   errors_per_second: t.errorsPerSecond ?? null,
+  client_errors_per_second: t.clientErrorsPerSecond ?? null,
   p50_ms: t.p50Ms ?? null,
   p99_ms: t.p99Ms ?? null,
   requests_total: t.requestsTotal ?? null,

@@ -43,18 +43,21 @@ describe('live request rate and latency of deployed versions', () => {
     m.observe('/invocations', '1', 200, 0.002)
     m.observe('/score', '2', 200, 0.002)
     m.observe('/v1/models/{name}:predict', '2', 503, 0.3)
+    m.observe('/invocations', '2', 400, 0.001)
     m.observe('/v2/health/ready', '1', 200, 0.0001)
     m.observe('/metrics', '1', 200, 0.0001)
     const c = parseServingMetrics(renderMetrics([m.snapshot()]))
-    assert.equal(c.requests, 3)
+    assert.equal(c.requests, 4)
     assert.equal(c.errors, 1)
-    assert.deepEqual(c.buckets.at(-1), [Infinity, 3])
+    assert.equal(c.clientErrors, 1)
+    assert.deepEqual(c.buckets.at(-1), [Infinity, 4])
   })
 
   it('interpolates quantiles inside the bucket, as histogram_quantile does', () => {
     const before = {
       requests: 0,
       errors: 0,
+      clientErrors: 0,
       buckets: [
         [0.001, 0],
         [0.002, 0],
@@ -65,6 +68,7 @@ describe('live request rate and latency of deployed versions', () => {
     const after = {
       requests: 100,
       errors: 0,
+      clientErrors: 0,
       buckets: [
         [0.001, 0],
         [0.002, 50],

@@ -7,7 +7,10 @@ const predictionRoute = /^\/(invocations|score)$|:predict$|\/infer$/
 /** One scrape of a serving process: prediction requests so far and their latency histogram. */
 export interface ServingCounters {
   readonly requests: number
+  /** Answered 5xx: the endpoint failed. */
   readonly errors: number
+  /** Answered 4xx: the request was refused (bad input, no key, too large...). */
+  readonly clientErrors: number
   /** Cumulative counts by upper bound in seconds, ascending, ending with +Inf. */
   readonly buckets: readonly (readonly [number, number])[]
 }
@@ -26,6 +29,7 @@ const labelPair = /(\w+)="((?:[^"\\]|\\.)*)"/g
 export function parseServingMetrics(text: string): ServingCounters {
   let requests = 0
   let errors = 0
+  let clientErrors = 0
   const buckets = new Map<number, number>()
   for (const line of text.split('\n')) {
     const m = sampleLine.exec(line)
@@ -35,13 +39,15 @@ export function parseServingMetrics(text: string): ServingCounters {
     const value = Number(m[3])
     if (m[1] === 'wharf_serving_requests_total') {
       requests += value
-      if (Number(labels.status) >= 500) errors += value
+      const status = Number(labels.status)
+      if (status >= 500) errors += value
+      else if (status >= 400) clientErrors += value
     } else if (m[1] === 'wharf_serving_request_duration_seconds_bucket') {
       const le = labels.le === '+Inf' ? Infinity : Number(labels.le)
       buckets.set(le, (buckets.get(le) ?? 0) + value)
     }
   }
-  return { requests, errors, buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]) }
+  return { requests, errors, clientErrors, buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]) }
 }
 
 /**
@@ -81,6 +87,7 @@ export interface InstanceTraffic {
   /** Undefined while the first window is being measured or the process does not answer. */
   readonly requestsPerSecond?: number | undefined
   readonly errorsPerSecond?: number | undefined
+  readonly clientErrorsPerSecond?: number | undefined
   readonly p50Ms?: number | undefined
   readonly p99Ms?: number | undefined
   readonly requestsTotal?: number | undefined
@@ -141,6 +148,7 @@ export class TrafficMeter {
         windowSeconds: seconds,
         requestsPerSecond: (latest.counters.requests - first.counters.requests) / seconds,
         errorsPerSecond: (latest.counters.errors - first.counters.errors) / seconds,
+        clientErrorsPerSecond: (latest.counters.clientErrors - first.counters.clientErrors) / seconds,
         p50Ms: toMs(quantileSeconds(0.5, first.counters, latest.counters)),
         p99Ms: toMs(quantileSeconds(0.99, first.counters, latest.counters)),
       }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '../logger.js'
-import { requestTarget, sendWebhook, signDelivery } from '../registry/index.js'
-import { version as wharfVersion } from '../version.js'
+import type { DirectDelivery } from '../registry/index.js'
+import type { RegistryStore } from '../store/registry-store.js'
 
 export interface Breach {
   readonly kind: 'feature_psi' | 'feature_ks' | 'prediction_psi'
@@ -24,23 +24,27 @@ export interface AlertReceiver {
   readonly secretEnv: string
 }
 
+/** The part of the registry store that queues webhook deliveries (the server's one queue). */
+export type AlertQueue = Pick<RegistryStore, 'enqueueDirectDelivery' | 'listDirectDeliveries'>
+
 export interface AlertSenderOptions {
-  /** Where secrets named by `secretEnv` are looked up (the server's environment). */
-  readonly secrets: Readonly<Record<string, string | undefined>>
-  readonly timeoutMs?: number
-  /** Attempts per receiver, the first one included (kept in memory: an alert is about now). */
-  readonly maxAttempts?: number
-  readonly retryBaseMs?: number
+  readonly queue: AlertQueue
+  /** Tells the webhook dispatcher to look at the queue now. */
+  readonly wake: () => void
+  readonly now?: () => number
   readonly logger?: Logger | undefined
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** Alerts are listed under this subject, one per deployed model. */
+export const alertSubject = (environment: string, model: string) => `${environment}/${model}`
 
 /**
- * Sends `monitor.alert` webhooks, signed and sent exactly as registry deliveries are
- * (X-Wharf-Signature: HMAC-SHA256 over timestamp, method, target and body; no redirects; blocked
- * addresses refused), so one receiver verifies both the same way. Never sends unsigned: a receiver
- * whose secret variable is unset is skipped with an error in the log.
+ * Queues `monitor.alert` webhooks in the store beside the registry's deliveries; the registry's
+ * dispatcher sends them, signed exactly as registry deliveries are (X-Wharf-Signature: HMAC-SHA256
+ * over timestamp, method, target and body; no redirects; blocked addresses refused), with its
+ * leases and retries. A breach found just before a restart is therefore sent after it, and each
+ * alert keeps one delivery id across attempts, so receivers dedupe on `X-Wharf-Delivery`. The
+ * secret stays in the server's environment: the queue holds the variable's name, read at send time.
  */
 export class AlertSender {
   readonly #options: AlertSenderOptions
@@ -50,38 +54,36 @@ export class AlertSender {
   }
 
   async send(receivers: readonly AlertReceiver[], alert: DriftAlert): Promise<void> {
-    await Promise.all(receivers.map((r) => this.#deliver(r, alert)))
+    const time = (this.#options.now ?? Date.now)()
+    for (const receiver of receivers) {
+      const deliveryId = randomUUID()
+      const body = JSON.stringify({
+        delivery_id: deliveryId,
+        event: 'monitor.alert',
+        time,
+        model_name: alert.model,
+        version: alert.version,
+        environment: alert.environment,
+        breaches: alert.breaches.map((b) => ({ kind: b.kind, feature: b.feature ?? null, value: b.value, threshold: b.threshold })),
+        window: alert.window,
+      })
+      await this.#options.queue.enqueueDirectDelivery({
+        deliveryId,
+        url: receiver.url,
+        secretEnv: receiver.secretEnv,
+        eventType: 'monitor.alert',
+        body,
+        subject: alertSubject(alert.environment, alert.model),
+        time,
+      })
+    }
+    if (receivers.length > 0)
+      this.#options.logger?.info({ environment: alert.environment, model: alert.model, receivers: receivers.length }, 'monitor alert queued')
+    this.#options.wake()
   }
 
-  async #deliver(receiver: AlertReceiver, alert: DriftAlert): Promise<void> {
-    const { logger, timeoutMs = 5000, maxAttempts = 3, retryBaseMs = 1000 } = this.#options
-    const secret = this.#options.secrets[receiver.secretEnv]
-    if (!secret) return logger?.error({ secret_env: receiver.secretEnv }, 'monitor alert not sent: its secret variable is not set')
-    const deliveryId = randomUUID()
-    const body = JSON.stringify({
-      delivery_id: deliveryId,
-      event: 'monitor.alert',
-      time: Date.now(),
-      model_name: alert.model,
-      version: alert.version,
-      environment: alert.environment,
-      breaches: alert.breaches.map((b) => ({ kind: b.kind, feature: b.feature ?? null, value: b.value, threshold: b.threshold })),
-      window: alert.window,
-    })
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const timestamp = String(Math.floor(Date.now() / 1000))
-      const headers = {
-        'content-type': 'application/json',
-        'user-agent': `wharf-webhooks/${wharfVersion}`,
-        'x-wharf-event': 'monitor.alert',
-        'x-wharf-delivery': deliveryId,
-        'x-wharf-timestamp': timestamp,
-        'x-wharf-signature': signDelivery(secret, { timestamp, method: 'POST', target: requestTarget(receiver.url), body }),
-      }
-      const result = await sendWebhook(receiver.url, headers, body, timeoutMs)
-      if (result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300) return
-      logger?.warn({ delivery_id: deliveryId, attempt, status: result.statusCode, reason: result.detail ?? result.error }, 'monitor alert delivery failed')
-      if (attempt < maxAttempts) await sleep(retryBaseMs * 2 ** (attempt - 1))
-    }
+  /** The alerts queued for a deployed model, newest first, with their attempts. */
+  list(environment: string, model: string, maxResults: number): Promise<DirectDelivery[]> {
+    return this.#options.queue.listDirectDeliveries(alertSubject(environment, model), maxResults)
   }
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { routeBuilders } from '../http/route.js'
+import { int64 } from '../http/wire-schema.js'
+import { toWireDirectDelivery } from '../registry/index.js'
 import type { MonitorService, DriftReport } from './monitor-service.js'
 
 const { get } = routeBuilders<unknown>()
@@ -19,11 +21,14 @@ export const toWireDrift = (r: DriftReport) => ({
   breaches: r.breaches.map((b) => ({ kind: b.kind, feature: b.feature ?? null, value: b.value, threshold: b.threshold })),
 })
 
-/** Drift of a deployed model, under /api/2.0/wharf. */
+/** Drift of a deployed model and the alerts it raised, under /api/2.0/wharf. */
 export function monitorRoutes(monitor: MonitorService) {
   return [
     get('/monitoring/drift', z.object({ environment: name, model_name: name, version: version.optional() }), async (q) =>
       toWireDrift(await monitor.drift(q.environment, q.model_name, q.version)),
     ),
+    get('/monitoring/alerts', z.object({ environment: name, model_name: name, max_results: int64.optional() }), async (q) => ({
+      alerts: (await monitor.alerts(q.environment, q.model_name, q.max_results ?? 100)).map(toWireDirectDelivery),
+    })),
   ]
 }

@@ -1,7 +1,7 @@
 import type { CapturedPrediction, EndpointStatus, Environment, MonitoringSettings, PredictionTap } from '../deploy/index.js'
 import { invalidParameter, notFound } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { RegistryService } from '../registry/index.js'
+import type { DirectDelivery, RegistryService } from '../registry/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
 import type { AlertSender, Breach } from './drift-alerts.js'
 import { renderDriftMetrics } from './drift-metrics.js'
@@ -101,7 +101,10 @@ export class MonitorService {
     state.lastTime = p.time
     state.checkTimer ??= setTimeout(() => {
       state.checkTimer = undefined
-      void this.#check(environment, model, p.version, settings.drift!)
+      // A store that cannot take the alert now must not take the server down with it.
+      this.#check(environment, model, p.version, settings.drift!).catch((err) =>
+        this.#options.logger?.error({ err, environment, model, version: p.version }, 'drift check or alert failed'),
+      )
     }, this.#options.checkDelayMs ?? 1000).unref()
   }
 
@@ -155,6 +158,13 @@ export class MonitorService {
         `no drift window for model '${model}'${chosen === undefined ? '' : ` version ${chosen}`} in environment '${environment}' yet: no sampled prediction with a training profile`,
       )
     return this.#report(environment, model, chosen, window, drift)
+  }
+
+  /** The alerts queued for a deployed model, newest first; INVALID_PARAMETER_VALUE for an unknown environment. */
+  async alerts(environment: string, model: string, maxResults: number): Promise<DirectDelivery[]> {
+    if (!this.#options.environments.has(environment)) throw invalidParameter(`environment '${environment}' is not defined in wharf.yaml`)
+    if (maxResults < 1 || maxResults > 1000) throw invalidParameter('max_results must be between 1 and 1000.')
+    return (await this.#options.alerts?.list(environment, model, maxResults)) ?? []
   }
 
   async #liveVersion(environment: string, model: string): Promise<string | undefined> {

@@ -126,12 +126,23 @@ stages: [{ name: s, steps: [{ command: "echo $DATABRICKS_HOST" }] }]
 
   it('checks a monitor step: a duration, at least one threshold, and rollback unless told to only fail', () => {
     const spec = parseStepSpec('monitor', { model: 'm', environment: 'production', duration: '10m', max_psi: 0.25 }, 'watch')
-    assert.deepEqual(spec, { model: 'm', environment: 'production', duration: 600_000, interval: 5000, max_psi: 0.25, on_breach: 'rollback' })
+    assert.deepEqual(spec, {
+      model: 'm',
+      environment: 'production',
+      duration: 600_000,
+      interval: 5000,
+      max_psi: 0.25,
+      count_4xx: false,
+      min_requests: 20,
+      on_breach: 'rollback',
+    })
     const refused = (raw: unknown) => assert.throws(() => parseStepSpec('monitor', raw, 'watch'), MlflowError)
     refused({ model: 'm', environment: 'production', duration: '10m' })
     refused({ model: 'm', environment: 'production', max_psi: 0.25 })
     refused({ model: 'm', environment: 'production', duration: '10m', max_error_rate: 2 })
     refused({ model: 'm', environment: 'production', duration: '10m', max_psi: 0.25, on_breach: 'page' })
+    refused({ model: 'm', environment: 'production', duration: '10m', max_error_rate: 0.1, min_requests: 0 })
+    refused({ model: 'm', environment: 'production', duration: '10m', max_error_rate: 0.1, count_4xx: 'yes' })
     assert.throws(
       () => parseStepSpec('monitor', { model: 'm', environment: 'p', duration: '1m' }, 'watch'),
       /name at least one of max_psi, max_error_rate and max_shadow_disagreement/,

@@ -123,10 +123,14 @@ const monitorStep = z
     interval: duration.default(5000),
     /** Largest PSI of any feature or of the predictions (the environment's monitoring.drift window). */
     max_psi: numeric(z.number().positive()).optional(),
-    /** Largest share of prediction requests answered with a 5xx, over the live metrics' window. */
+    /** Largest share of prediction requests answered with a 5xx (and 4xx with count_4xx), over the live metrics' window (30 s). */
     max_error_rate: numeric(z.number().min(0).max(1)).optional(),
-    /** Largest share of shadowed rows whose labels differ between live and shadow. */
+    /** Count requests answered 4xx as errors too: a version that refuses its callers' inputs fails them. */
+    count_4xx: z.boolean().default(false),
+    /** Largest share of shadowed rows whose labels differ between live and shadow (since the shadow was deployed). */
     max_shadow_disagreement: numeric(z.number().min(0).max(1)).optional(),
+    /** Error rate and disagreement are judged only over at least this many requests (a handful gives noise). */
+    min_requests: numeric(z.number().int().min(1)).default(20),
     on_breach: z.enum(['rollback', 'fail']).default('rollback'),
   })
   .refine((m) => m.max_psi !== undefined || m.max_error_rate !== undefined || m.max_shadow_disagreement !== undefined, {

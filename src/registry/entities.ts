@@ -121,13 +121,57 @@ export interface WebhookDelivery {
   readonly creationTimestamp: number
 }
 
-/** A delivery the dispatcher is about to send, with what it needs to sign it. */
-export interface DueDelivery {
+/**
+ * A delivery that is not a registry event: its own receiver, event type and body, queued with the
+ * registry's webhook deliveries and sent by the same dispatcher (monitoring alerts, issue #18).
+ * The receiver's signing secret stays in the server's environment: the queue holds its name only.
+ */
+export interface NewDirectDelivery {
   readonly deliveryId: string
-  readonly webhookId: string
   readonly url: string
-  readonly secret: string
-  readonly event: RegistryEvent
+  /** The environment variable holding the signing secret, read when the delivery is sent. */
+  readonly secretEnv: string
+  /** `X-Wharf-Event`, such as `monitor.alert`. */
+  readonly eventType: string
+  /** The JSON body, sent as is on every attempt (so it keeps its delivery id and time). */
+  readonly body: string
+  /** What the delivery is about, to list it by: `<environment>/<model>` for alerts. */
+  readonly subject: string
+  readonly time: number
+}
+
+export interface DirectDelivery {
+  readonly deliveryId: string
+  readonly url: string
+  readonly eventType: string
+  readonly body: string
+  readonly subject: string
+  readonly status: DeliveryStatus
+  readonly attempts: readonly DeliveryAttempt[]
+  readonly nextAttemptTime?: number | undefined
+  readonly creationTimestamp: number
+}
+
+interface DueDeliveryBase {
+  readonly deliveryId: string
+  readonly url: string
   /** Attempts made before this one. */
   readonly attemptsMade: number
 }
+
+/** A registry webhook's delivery the dispatcher is about to send, with what it needs to sign it. */
+export interface DueWebhookDelivery extends DueDeliveryBase {
+  readonly webhookId: string
+  readonly secret: string
+  readonly event: RegistryEvent
+}
+
+/** A direct delivery the dispatcher is about to send; its secret is read from `secretEnv` then. */
+export interface DueDirectDelivery extends DueDeliveryBase {
+  readonly webhookId?: undefined
+  readonly secretEnv: string
+  readonly eventType: string
+  readonly body: string
+}
+
+export type DueDelivery = DueWebhookDelivery | DueDirectDelivery

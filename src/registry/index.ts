@@ -2,6 +2,7 @@
 export type {
   ChangeContext,
   DeliveryAttempt,
+  DirectDelivery,
   ModelAlias,
   ModelVersion,
   RegisteredModel,
@@ -17,4 +18,5 @@ export { WebhookService } from './webhook-service.js'
 export { WebhookDispatcher, startWebhookDispatcher, type DispatcherOptions } from './webhook-dispatcher.js'
 export { resolveModelUri, resolveModelReference, type ModelLocation } from './model-resolver.js'
 export { sendWebhook, type SendResult } from './webhook-sender.js'
+export { toWireDirectDelivery } from './wharf-wire.js'
 export { isValidSignature, requestTarget, signDelivery, type SignedRequest } from './webhook-signature.js'

@@ -45,7 +45,13 @@ describe('webhook dispatcher', () => {
   before(async () => {
     tracking = new SqliteTrackingStore(':memory:', { durability: 'normal' })
     store = new SqliteRegistryStore(':memory:', { durability: 'normal' })
-    dispatcher = new WebhookDispatcher(store, { retryBaseMs: 30, maxAttempts: 3, timeoutMs: 2000, pollMs: 50 })
+    dispatcher = new WebhookDispatcher(store, {
+      retryBaseMs: 30,
+      maxAttempts: 3,
+      timeoutMs: 2000,
+      pollMs: 50,
+      readSecret: (name) => (name === 'ALERT_SECRET' ? 'alert-secret-for-tests' : undefined),
+    })
     registry = new RegistryService(store, tracking, { onChange: () => dispatcher.wake() })
     dispatcher.start()
     const run = await tracking.createRun({ runId: 'a'.repeat(32), experimentId: '0', runName: 'r', userId: 'u', startTime: 1, tags: [] })
@@ -61,6 +67,46 @@ describe('webhook dispatcher', () => {
     const [d] = await deliveriesOf(webhookId)
     return d && d.status !== 'pending' ? d : undefined
   }
+
+  it('sends a direct delivery (an alert) with its stored body, signed with the secret its variable holds; never unsigned', async () => {
+    const receiver = await startReceiver([503])
+    try {
+      const body = JSON.stringify({ delivery_id: 'alert-1', event: 'monitor.alert' })
+      const base = { url: receiver.url, eventType: 'monitor.alert', body, subject: 'production/direct', time: Date.now() }
+      await store.enqueueDirectDelivery({ ...base, deliveryId: 'alert-1', secretEnv: 'ALERT_SECRET' })
+      await store.enqueueDirectDelivery({ ...base, deliveryId: 'alert-unset', secretEnv: 'UNSET_SECRET' })
+      dispatcher.wake()
+      const settledAll = await waitFor('both alerts settled', async () => {
+        const all = await store.listDirectDeliveries('production/direct', 10)
+        return all.length === 2 && all.every((d) => d.status !== 'pending') && all
+      })
+      const byId = new Map(settledAll.map((d) => [d.deliveryId, d]))
+      assert.equal(byId.get('alert-1')?.status, 'succeeded')
+      assert.deepEqual(
+        byId.get('alert-1')?.attempts.map((a) => a.statusCode),
+        [503, 200],
+      )
+      assert.equal(receiver.received.length, 2, 'only the alert with a secret reached the receiver')
+      for (const r of receiver.received) {
+        assert.equal(r.body, body)
+        assert.equal(r.headers['x-wharf-event'], 'monitor.alert')
+        assert.equal(r.headers['x-wharf-delivery'], 'alert-1')
+        const signed = { timestamp: String(r.headers['x-wharf-timestamp']), method: 'POST', target: r.target, body: r.body }
+        assert.ok(isValidSignature('alert-secret-for-tests', signed, String(r.headers['x-wharf-signature'])))
+      }
+      assert.equal(byId.get('alert-unset')?.status, 'failed')
+      assert.deepEqual(
+        byId.get('alert-unset')?.attempts.map((a) => [a.statusCode, a.error]),
+        [
+          [undefined, 'signing secret not set'],
+          [undefined, 'signing secret not set'],
+          [undefined, 'signing secret not set'],
+        ],
+      )
+    } finally {
+      await receiver.close()
+    }
+  })
 
   it('signs each delivery, retries the two failures with backoff and records all three attempts', async () => {
     const receiver = await startReceiver([500, 503])

@@ -16,17 +16,23 @@ export interface DispatcherOptions {
   readonly batchSize?: number
   readonly now?: () => number
   readonly send?: (url: string, headers: Readonly<Record<string, string>>, body: string, timeoutMs: number) => Promise<SendResult>
+  /**
+   * The signing secret of a direct delivery (a monitoring alert), by the name of the environment
+   * variable wharf.yaml gives for it; undefined when unset, and then nothing is sent unsigned.
+   */
+  readonly readSecret?: (name: string) => string | undefined
   readonly logger?: { warn(obj: object, msg: string): void } | undefined
 }
 
 /**
- * Sends queued webhook deliveries in the background of the server. The queue is the store, so
+ * Sends queued webhook deliveries in the background of the server: the registry's webhook
+ * deliveries and direct ones (monitoring alerts), signed alike. The queue is the store, so
  * deliveries survive restarts; a delivery claimed by a process that died is leased, not lost, and is
  * sent again when the lease runs out (at-least-once: receivers dedupe on `X-Wharf-Delivery`).
  */
 export class WebhookDispatcher {
   readonly #store: RegistryStore
-  readonly #options: Required<Omit<DispatcherOptions, 'logger'>> & Pick<DispatcherOptions, 'logger'>
+  readonly #options: Required<Omit<DispatcherOptions, 'logger' | 'readSecret'>> & Pick<DispatcherOptions, 'logger' | 'readSecret'>
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #isStopped = true
@@ -87,23 +93,35 @@ export class WebhookDispatcher {
   }
 
   async #deliver(d: DueDelivery): Promise<void> {
-    const { now, send, timeoutMs, maxAttempts, retryBaseMs } = this.#options
-    const body = toDeliveryBody(d.deliveryId, d.event)
+    const { now, send, timeoutMs } = this.#options
+    const message =
+      d.webhookId === undefined
+        ? { type: d.eventType, body: d.body, secret: this.#options.readSecret?.(d.secretEnv), secretEnv: d.secretEnv }
+        : { type: d.event.type, body: toDeliveryBody(d.deliveryId, d.event), secret: d.secret, secretEnv: undefined }
     const started = now()
     const timestamp = String(Math.floor(started / 1000))
-    const result = await send(
-      d.url,
-      {
-        'content-type': 'application/json',
-        'user-agent': `wharf-webhooks/${wharfVersion}`,
-        'x-wharf-event': d.event.type,
-        'x-wharf-delivery': d.deliveryId,
-        'x-wharf-timestamp': timestamp,
-        'x-wharf-signature': signDelivery(d.secret, { timestamp, method: 'POST', target: requestTarget(d.url), body }),
-      },
-      body,
-      timeoutMs,
-    )
+    const result: SendResult =
+      // Never sent unsigned: an alert whose secret variable is unset fails the attempt (and is retried).
+      !message.secret
+        ? { error: 'signing secret not set', detail: `the environment variable ${message.secretEnv} is not set` }
+        : await send(
+            d.url,
+            {
+              'content-type': 'application/json',
+              'user-agent': `wharf-webhooks/${wharfVersion}`,
+              'x-wharf-event': message.type,
+              'x-wharf-delivery': d.deliveryId,
+              'x-wharf-timestamp': timestamp,
+              'x-wharf-signature': signDelivery(message.secret, { timestamp, method: 'POST', target: requestTarget(d.url), body: message.body }),
+            },
+            message.body,
+            timeoutMs,
+          )
+    await this.#record(d, started, result)
+  }
+
+  async #record(d: DueDelivery, started: number, result: SendResult): Promise<void> {
+    const { now, maxAttempts, retryBaseMs } = this.#options
     const attempt = d.attemptsMade + 1
     const isSuccess = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300
     const finished = now()

@@ -1,4 +1,4 @@
-import type { DeliveryAttempt, RegistryEvent, Webhook, WebhookDelivery } from './entities.js'
+import type { DeliveryAttempt, DirectDelivery, RegistryEvent, Webhook, WebhookDelivery } from './entities.js'
 
 /** Wharf's own registry endpoints (events, webhooks) in snake_case JSON; unset fields left out. */
 type Json = Record<string, unknown>
@@ -25,7 +25,7 @@ export const toWireWebhook = (w: Webhook): Json =>
     creation_timestamp: w.creationTimestamp,
   })
 
-const toWireAttempt = (a: DeliveryAttempt): Json =>
+export const toWireAttempt = (a: DeliveryAttempt): Json =>
   compact({ attempt: a.attempt, time: a.time, status_code: a.statusCode, error: a.error, latency_ms: a.latencyMs })
 
 export const toWireDelivery = (d: WebhookDelivery): Json =>
@@ -34,6 +34,18 @@ export const toWireDelivery = (d: WebhookDelivery): Json =>
     webhook_id: d.webhookId,
     status: d.status,
     event: toWireEvent(d.event),
+    attempts: d.attempts.map(toWireAttempt),
+    next_attempt_time: d.nextAttemptTime,
+    creation_timestamp: d.creationTimestamp,
+  })
+
+/** A direct delivery (a monitoring alert) without its URL, which may carry a token in its query. */
+export const toWireDirectDelivery = (d: DirectDelivery): Json =>
+  compact({
+    delivery_id: d.deliveryId,
+    event: d.eventType,
+    status: d.status,
+    body: JSON.parse(d.body) as unknown,
     attempts: d.attempts.map(toWireAttempt),
     next_attempt_time: d.nextAttemptTime,
     creation_timestamp: d.creationTimestamp,

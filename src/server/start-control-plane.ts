@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js'
 import { wharfBin } from '../app-paths.js'
 import { type Config, readEnvironmentVariables } from '../config.js'
 import { ControlPlane, type Environment, LocalRunner, loadEnvironments, type Runner } from '../deploy/index.js'
-import { AlertSender, MonitorService, PredictionLog } from '../monitor/index.js'
+import { type AlertQueue, AlertSender, MonitorService, PredictionLog } from '../monitor/index.js'
 import type { RegistryService } from '../registry/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
 import type { DeploymentStore } from '../store/deployment-store.js'
@@ -16,6 +16,8 @@ export interface StartedControlPlane {
   readonly plane: ControlPlane
   /** Prediction logs, drift and alerts of the endpoints whose environment asks for them. */
   readonly monitor: MonitorService
+  /** An alert receiver's signing secret, for the names wharf.yaml gives (`secretEnv`) only. */
+  readAlertSecret(name: string): string | undefined
   /** Call once the server listens: serving processes reach the registry at `trackingUri`. */
   start(trackingUri: string): Promise<void>
   close(): Promise<void>
@@ -31,6 +33,10 @@ export interface ControlPlaneBackends {
   readonly artifacts: ArtifactStore
   /** Serialize each endpoint's Kubernetes changes across every process on the store. */
   readonly locks: NamedLocks
+  /** Where alerts are queued: the registry store's webhook queue. */
+  readonly alertQueue: AlertQueue
+  /** Tells the webhook dispatcher that an alert was queued. */
+  readonly wakeDeliveries: () => void
 }
 
 /** Where logs go unless WHARF_DEPLOY_DIR says: `deployments/` beside the SQLite database. */
@@ -75,8 +81,8 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     registry,
     artifacts: backends.artifacts,
     predictionLog: new PredictionLog(backends.artifacts, { logger }),
-    // Only the variables wharf.yaml names for alert secrets are read, as for pipeline secrets.
-    alerts: new AlertSender({ secrets: readEnvironmentVariables(alertSecretNames(environments)), timeoutMs: config.webhookTimeoutMs, logger }),
+    // Queued in the store and sent by the server's webhook dispatcher, so they survive a restart.
+    alerts: new AlertSender({ queue: backends.alertQueue, wake: backends.wakeDeliveries, logger }),
     // Called on scrapes, once the plane below exists.
     listEndpoints: () => plane.list(),
     scrapeAuthorization: () => plane.scrapeAuthorization(),
@@ -97,9 +103,12 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     routerGuard: { allowedHosts: config.allowedHosts, allowedOrigins: config.corsAllowedOrigins, maxBodyBytes: config.serveMaxBodyBytes },
     predictionTapFor: monitor.tapFor,
   })
+  // Only the variables wharf.yaml names for alert secrets are read, as for pipeline secrets.
+  const alertSecrets = readEnvironmentVariables(alertSecretNames(environments))
   return {
     plane,
     monitor,
+    readAlertSecret: (name) => alertSecrets[name],
     start: async (uri) => {
       trackingUri = uri
       await plane.start()

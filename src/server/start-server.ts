@@ -3,7 +3,7 @@ import { serveApp } from '../http/serve.js'
 import { ServerAuthority } from '../http/server-authority.js'
 import { createLogger } from '../logger.js'
 import { ownerLiveness } from '../pipeline/index.js'
-import { RegistryService, startWebhookDispatcher } from '../registry/index.js'
+import { RegistryService, WebhookDispatcher } from '../registry/index.js'
 import { TrackingService } from '../tracking/tracking-service.js'
 import { version } from '../version.js'
 import { buildApp } from './app.js'
@@ -22,12 +22,14 @@ export async function runServer(config: Config): Promise<void> {
     durability: config.durability,
     isPipelineOwnerAlive: ownerLiveness(config.pipelineLockTimeoutMs),
   })
-  // Sends deliveries queued before a restart, and every new one (woken by registry changes).
-  const dispatcher = startWebhookDispatcher(backends.registry, {
+  // Sends deliveries queued before a restart, and every new one (woken by registry changes and
+  // monitoring alerts). Started once the control plane knows which variables hold alert secrets.
+  const dispatcher = new WebhookDispatcher(backends.registry, {
     retryBaseMs: config.webhookRetryBaseMs,
     maxAttempts: config.webhookMaxAttempts,
     timeoutMs: config.webhookTimeoutMs,
     pollMs: Math.min(1000, config.webhookRetryBaseMs),
+    readSecret: (name) => controlPlane?.readAlertSecret(name),
     logger,
   })
   // mlflow-artifacts:// URIs may name only this server (clients send their token there); known once it listens.
@@ -40,9 +42,18 @@ export async function runServer(config: Config): Promise<void> {
     backends.deployments &&
     (await startControlPlane(
       config,
-      { registry, store: backends.deployments, dataDir: backends.dataDir, artifacts: backends.artifacts, locks: backends.locks },
+      {
+        registry,
+        store: backends.deployments,
+        dataDir: backends.dataDir,
+        artifacts: backends.artifacts,
+        alertQueue: backends.registry,
+        locks: backends.locks,
+        wakeDeliveries: () => dispatcher.wake(),
+      },
       logger,
     ))
+  dispatcher.start()
   // Pipelines: run records, approvals, locks, and the webhook receiver that starts runs.
   if (!backends.pipelines) logger.warn('this store has no pipeline store yet; the pipeline API is off')
   const pipelines = backends.pipelines && startPipelines(config, { store: backends.pipelines, artifactRoot: backends.artifactRoot }, logger)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { MlflowError } from '../errors.js'
-import type { ChangeContext } from '../registry/entities.js'
+import type { ChangeContext, DueDelivery, DueWebhookDelivery } from '../registry/entities.js'
 import type { SearchClause } from '../tracking/search/filter-ast.js'
 import type { NewModelVersion, RegistrySearchQuery, RegistryStore } from './registry-store.js'
 
@@ -28,6 +28,11 @@ const query = (clauses: SearchClause[], extra: Partial<RegistrySearchQuery> = {}
   prompts: 'exclude',
   ...extra,
 })
+/** The due deliveries of one registry webhook (the queue holds direct ones too). */
+const ofHook =
+  (webhookId: string) =>
+  (d: DueDelivery): d is DueWebhookDelivery =>
+    d.webhookId === webhookId
 const nameIs = (name: string): SearchClause => ({ entity: 'attribute', key: 'name', comparator: '=', value: name })
 
 /**
@@ -375,23 +380,19 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
         time: 1,
       })
       await store.createModelVersion(version(model), { time: 50_000_000, actor: 'a' })
-      const [due, ...rest] = (await store.claimDueDeliveries(50_000_000, 1000, 100)).filter((d) => d.webhookId === hook.webhookId)
+      const [due, ...rest] = (await store.claimDueDeliveries(50_000_000, 1000, 100)).filter(ofHook(hook.webhookId))
       assert.ok(due)
       assert.deepEqual(rest, [])
       assert.equal(due.secret, 's3cret-xx')
       assert.equal(due.attemptsMade, 0)
       assert.equal(due.event.type, 'model_version.created')
-      assert.deepEqual(
-        (await store.claimDueDeliveries(50_000_000, 1000, 100)).filter((d) => d.webhookId === hook.webhookId),
-        [],
-        'a leased delivery is not handed out twice',
-      )
+      assert.deepEqual((await store.claimDueDeliveries(50_000_000, 1000, 100)).filter(ofHook(hook.webhookId)), [], 'a leased delivery is not handed out twice')
       await store.recordAttempt(
         due.deliveryId,
         { attempt: 1, time: 50_000_001, statusCode: 500, latencyMs: 3 },
         { status: 'pending', nextAttemptTime: 50_000_100 },
       )
-      const [again] = (await store.claimDueDeliveries(50_000_100, 1000, 100)).filter((d) => d.webhookId === hook.webhookId)
+      const [again] = (await store.claimDueDeliveries(50_000_100, 1000, 100)).filter(ofHook(hook.webhookId))
       assert.equal(again?.attemptsMade, 1)
       await store.recordAttempt(
         due.deliveryId,
@@ -411,6 +412,53 @@ export function describeRegistryStore(name: string, makeStore: () => Promise<Reg
         ],
       )
       assert.equal(delivery?.nextAttemptTime, undefined)
+    })
+
+    it('queues direct deliveries (alerts) beside webhook deliveries: leased, retried and listed by subject', async () => {
+      const subject = unique('production/model')
+      const deliveryId = unique('alert')
+      const body = JSON.stringify({ delivery_id: deliveryId, event: 'monitor.alert' })
+      const input = { deliveryId, url: 'http://127.0.0.1:9/alerts', secretEnv: 'WHARF_ALERT_SECRET', eventType: 'monitor.alert', body, subject }
+      await store.enqueueDirectDelivery({ ...input, time: 60_000_000 })
+      const mine = (due: DueDelivery[]) => due.filter((d) => d.deliveryId === deliveryId)
+      assert.deepEqual(mine(await store.claimDueDeliveries(59_999_999, 1000, 100)), [], 'not due before its time')
+      const [due, ...rest] = mine(await store.claimDueDeliveries(60_000_000, 1000, 100))
+      assert.deepEqual(rest, [])
+      assert.deepEqual(due, { deliveryId, url: input.url, attemptsMade: 0, secretEnv: 'WHARF_ALERT_SECRET', eventType: 'monitor.alert', body })
+      assert.deepEqual(mine(await store.claimDueDeliveries(60_000_500, 1000, 100)), [], 'a leased delivery is not handed out twice')
+      // A lease that runs out (its sender died) hands the delivery out again, with no attempt recorded.
+      assert.equal(mine(await store.claimDueDeliveries(60_001_000, 1000, 100))[0]?.attemptsMade, 0)
+      await store.recordAttempt(
+        deliveryId,
+        { attempt: 1, time: 60_001_001, error: 'connection failed', latencyMs: 1 },
+        { status: 'pending', nextAttemptTime: 60_002_000 },
+      )
+      assert.equal(mine(await store.claimDueDeliveries(60_002_000, 1000, 100))[0]?.attemptsMade, 1)
+      await store.recordAttempt(deliveryId, { attempt: 2, time: 60_002_001, statusCode: 204, latencyMs: 2 }, { status: 'succeeded' })
+      assert.deepEqual(mine(await store.claimDueDeliveries(70_000_000, 1000, 100)), [])
+      await store.enqueueDirectDelivery({ ...input, deliveryId: `${deliveryId}-2`, time: 60_003_000 })
+      await store.enqueueDirectDelivery({ ...input, deliveryId: `${deliveryId}-other`, subject: `${subject}-other`, time: 60_003_000 })
+      const listed = await store.listDirectDeliveries(subject, 10)
+      assert.deepEqual(
+        listed.map((d) => [d.deliveryId, d.status, d.subject, d.eventType]),
+        [
+          [`${deliveryId}-2`, 'pending', subject, 'monitor.alert'],
+          [deliveryId, 'succeeded', subject, 'monitor.alert'],
+        ],
+      )
+      assert.equal(listed[0]?.nextAttemptTime, 60_003_000)
+      assert.equal(listed[1]?.body, body)
+      assert.deepEqual(
+        listed[1]?.attempts.map((a) => [a.attempt, a.statusCode, a.error]),
+        [
+          [1, undefined, 'connection failed'],
+          [2, 204, undefined],
+        ],
+      )
+      assert.deepEqual(
+        (await store.listDirectDeliveries(subject, 1)).map((d) => d.deliveryId),
+        [`${deliveryId}-2`],
+      )
     })
 
     it('deletes a webhook with its deliveries, and answers RESOURCE_DOES_NOT_EXIST for an unknown one', async () => {

@@ -1,8 +1,10 @@
 import type {
   ChangeContext,
   DeliveryAttempt,
+  DirectDelivery,
   DueDelivery,
   ModelVersion,
+  NewDirectDelivery,
   RegisteredModel,
   RegistryEvent,
   Stage,
@@ -110,8 +112,12 @@ export interface RegistryStore {
   deleteWebhook(webhookId: string): Promise<void>
   /** Newest first. RESOURCE_DOES_NOT_EXIST for an unknown webhook. */
   listDeliveries(webhookId: string, maxResults: number): Promise<WebhookDelivery[]>
+  /** Queues a delivery that is not a registry event (a monitoring alert), due at `input.time`. */
+  enqueueDirectDelivery(input: NewDirectDelivery): Promise<void>
+  /** Direct deliveries about `subject`, newest first. */
+  listDirectDeliveries(subject: string, maxResults: number): Promise<DirectDelivery[]>
   /**
-   * Pending deliveries due at `now`, oldest first, each leased until `now + leaseMs` so that a
+   * Pending deliveries (registry and direct ones) due at `now`, oldest first, each leased until `now + leaseMs` so that a
    * crash mid-send makes it due again after a restart (at-least-once delivery).
    */
   claimDueDeliveries(now: number, leaseMs: number, limit: number): Promise<DueDelivery[]>

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { wharfBin } from '../../app-paths.js'
 import { aliasVersion, deployApi } from '../../deploy/fixtures/registry-fixture.js'
 import { type RunningServer, startServer } from '../../integration/server-process.js'
+import { runPipelineProcess } from '../fixtures/pipeline-process.js'
 import { isAlive, tempDir, waitFor } from '../../testing/fixtures.js'
 import { runTrain } from '../../train/index.js'
 
@@ -37,19 +36,6 @@ stages:
       - name: watch
         monitor: { model: diabetes, environment: production, ${monitor} }
 `
-
-/** Runs `wharf pipeline run FILE` to its end. */
-function runPipeline(dir: string, url: string, file: string): { exited: Promise<number | null>; output(): string; isRunning(): boolean } {
-  const runner = spawn(process.execPath, [wharfBin, 'pipeline', 'run', join(dir, file)], {
-    cwd: dir,
-    env: { ...process.env, WHARF_TRACKING_URI: url, WHARF_PIPELINE_MODEL_CACHE_DIR: join(dir, 'pipeline-models') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  runner.stdout.on('data', (c: Buffer) => (output += c.toString()))
-  runner.stderr.on('data', (c: Buffer) => (output += c.toString()))
-  return { exited: new Promise((resolve) => runner.once('close', resolve)), output: () => output, isRunning: () => runner.exitCode === null }
-}
 
 /** Sends 100 training rows with bmi moved two standard deviations up, ten rows a request. */
 async function sendShiftedRows(url: string): Promise<void> {
@@ -130,7 +116,7 @@ describe('the monitor pipeline step', () => {
   })
 
   it('rolls production back to the version before the promotion when drift passes max_psi, and fails the run', async () => {
-    const run = runPipeline(dir, server.url, 'wharf.yaml')
+    const run = runPipelineProcess(dir, server.url, 'wharf.yaml')
     const promoted = await waitFor(
       'v2 live in production',
       async () => {
@@ -164,17 +150,17 @@ describe('the monitor pipeline step', () => {
 
   it('passes when nothing breaches for its duration; with on_breach: fail it fails without a rollback; a wrong environment fails it', async () => {
     // Production serves v1 again, which has had no traffic there: nothing to judge, nothing breached.
-    const quiet = runPipeline(dir, server.url, 'quiet.yaml')
+    const quiet = runPipelineProcess(dir, server.url, 'quiet.yaml')
     assert.equal(await quiet.exited, 0, quiet.output())
     assert.match(quiet.output(), /no drift window yet/)
     assert.match(quiet.output(), /no breach in \d+ checks over 2 s/)
 
     // Staging monitors no drift: a watch there is a mistake in wharf.yaml, not a quiet endpoint.
-    const typo = runPipeline(dir, server.url, 'typo.yaml')
+    const typo = runPipelineProcess(dir, server.url, 'typo.yaml')
     assert.notEqual(await typo.exited, 0)
     assert.match(typo.output(), /environment 'staging' does not monitor drift/)
 
-    const fail = runPipeline(dir, server.url, 'fail.yaml')
+    const fail = runPipelineProcess(dir, server.url, 'fail.yaml')
     await sendShiftedRows((await endpoint('production')).url)
     const code = await fail.exited
     assert.notEqual(code, 0, fail.output())

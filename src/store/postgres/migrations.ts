@@ -381,6 +381,21 @@ export const migrations: readonly string[] = [
     expires_time BIGINT NOT NULL
   );
   `,
+  // 8: direct deliveries (monitoring alerts) share the webhook queue: a row has either a registry
+  // webhook and event, or its own url, secret variable name, event type and body.
+  `
+  ALTER TABLE webhook_deliveries
+    ALTER COLUMN webhook_id DROP NOT NULL,
+    ALTER COLUMN event_id DROP NOT NULL,
+    ADD COLUMN url TEXT COLLATE "C",
+    ADD COLUMN secret_env TEXT COLLATE "C",
+    ADD COLUMN event_type TEXT COLLATE "C",
+    ADD COLUMN body TEXT COLLATE "C",
+    ADD COLUMN subject TEXT COLLATE "C",
+    ADD CONSTRAINT webhook_deliveries_target CHECK ((webhook_id IS NOT NULL AND event_id IS NOT NULL)
+      OR (url IS NOT NULL AND secret_env IS NOT NULL AND event_type IS NOT NULL AND body IS NOT NULL AND subject IS NOT NULL));
+  CREATE INDEX webhook_deliveries_by_subject ON webhook_deliveries (subject, creation_time) WHERE subject IS NOT NULL;
+  `,
 ]
 
 /** Any constant: the key of the advisory lock every Wharf process takes to migrate. */

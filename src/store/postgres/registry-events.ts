@@ -1,9 +1,33 @@
 import { randomUUID } from 'node:crypto'
 import { notFound } from '../../errors.js'
-import type { ChangeContext, DeliveryAttempt, DueDelivery, RegistryEvent, RegistryEventType, Webhook, WebhookDelivery } from '../../registry/entities.js'
+import type {
+  ChangeContext,
+  DeliveryAttempt,
+  DirectDelivery,
+  DueDelivery,
+  NewDirectDelivery,
+  RegistryEvent,
+  RegistryEventType,
+  Webhook,
+  WebhookDelivery,
+} from '../../registry/entities.js'
 import { matchesEventFilter } from '../../registry/event-filter.js'
 import type { DeliveryOutcome, EventQuery, NewWebhook } from '../registry-store.js'
-import { type AttemptRow, type DeliveryRow, type EventRow, type WebhookRow, toAttempt, toDeliveryStatus, toEvent, toWebhook } from '../sqlite/registry-rows.js'
+import {
+  type AttemptRow,
+  type ClaimedRow,
+  claimedColumns,
+  type DeliveryRow,
+  type DirectDeliveryRow,
+  type EventRow,
+  type WebhookRow,
+  toAttempt,
+  toDeliveryStatus,
+  toDirectDelivery,
+  toDueDelivery,
+  toEvent,
+  toWebhook,
+} from '../sqlite/registry-rows.js'
 import type { PgDatabase, PgExecutor } from './database.js'
 
 /** One change to record: which model (by key and current name), what, and its details. */
@@ -126,29 +150,45 @@ export class PostgresRegistryEvents {
     }))
   }
 
+  async enqueueDirect(input: NewDirectDelivery): Promise<void> {
+    await this.#db.run(
+      `INSERT INTO webhook_deliveries (delivery_id, url, secret_env, event_type, body, subject, status, next_attempt_time, creation_time)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      [input.deliveryId, input.url, input.secretEnv, input.eventType, input.body, input.subject, input.time, input.time],
+    )
+  }
+
+  async listDirect(subject: string, maxResults: number): Promise<DirectDelivery[]> {
+    const rows = await this.#db.all<DirectDeliveryRow>('SELECT * FROM webhook_deliveries WHERE subject = ? ORDER BY creation_time DESC, seq DESC LIMIT ?', [
+      subject,
+      maxResults,
+    ])
+    const attempts = await this.#db.all<AttemptRow>('SELECT * FROM webhook_attempts WHERE delivery_id = ANY(?::text[]) ORDER BY attempt', [
+      rows.map((r) => r.delivery_id),
+    ])
+    return rows.map((row) =>
+      toDirectDelivery(
+        row,
+        attempts.filter((a) => a.delivery_id === row.delivery_id),
+      ),
+    )
+  }
+
   async claimDue(now: number, leaseMs: number, limit: number): Promise<DueDelivery[]> {
     // One statement: the rows another replica has locked are skipped, the rest leased and returned.
-    type Claimed = { delivery_id: string; webhook_id: string; event_id: number; attempts: number; url: string; secret: string; due: number; seq: number }
-    const claimed = await this.#db.all<Claimed>(
+    const claimed = await this.#db.all<ClaimedRow & { due: number; seq: number }>(
       `WITH due AS (
          SELECT delivery_id, next_attempt_time AS due FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_time <= ?
-         ORDER BY next_attempt_time, seq LIMIT ? FOR UPDATE SKIP LOCKED)
-       UPDATE webhook_deliveries d SET next_attempt_time = ? FROM due, webhooks w
-       WHERE d.delivery_id = due.delivery_id AND w.webhook_id = d.webhook_id
-       RETURNING d.delivery_id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, due.due, d.seq`,
+         ORDER BY next_attempt_time, seq LIMIT ? FOR UPDATE SKIP LOCKED),
+       leased AS (
+         UPDATE webhook_deliveries d SET next_attempt_time = ? FROM due WHERE d.delivery_id = due.delivery_id RETURNING d.*, due.due)
+       SELECT ${claimedColumns}, d.due, d.seq FROM leased d LEFT JOIN webhooks w ON w.webhook_id = d.webhook_id`,
       [now, limit, now + leaseMs],
     )
     // RETURNING keeps no order: oldest due first, as on SQLite.
     const rows = claimed.sort((a, b) => a.due - b.due || a.seq - b.seq)
-    const events = await this.#events(rows.map((r) => r.event_id))
-    return rows.map((r) => ({
-      deliveryId: r.delivery_id,
-      webhookId: r.webhook_id,
-      url: r.url,
-      secret: r.secret,
-      event: events.get(r.event_id) as RegistryEvent,
-      attemptsMade: r.attempts,
-    }))
+    const events = await this.#events(rows.flatMap((r) => (r.event_id === null ? [] : [r.event_id])))
+    return rows.map((r) => toDueDelivery(r, (id) => events.get(id) as RegistryEvent))
   }
 
   async recordAttempt(deliveryId: string, attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void> {

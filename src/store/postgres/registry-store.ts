@@ -2,7 +2,9 @@ import { alreadyExists, notFound } from '../../errors.js'
 import {
   type ChangeContext,
   type DeliveryAttempt,
+  type DirectDelivery,
   type DueDelivery,
+  type NewDirectDelivery,
   type ModelAlias,
   type ModelVersion,
   type RegisteredModel,
@@ -289,6 +291,14 @@ export class PostgresRegistryStore implements RegistryStore {
 
   async listDeliveries(webhookId: string, maxResults: number): Promise<WebhookDelivery[]> {
     return this.#events.listDeliveries(webhookId, maxResults)
+  }
+
+  async enqueueDirectDelivery(input: NewDirectDelivery): Promise<void> {
+    await this.#events.enqueueDirect(input)
+  }
+
+  async listDirectDeliveries(subject: string, maxResults: number): Promise<DirectDelivery[]> {
+    return this.#events.listDirect(subject, maxResults)
   }
 
   async claimDueDeliveries(now: number, leaseMs: number, limit: number): Promise<DueDelivery[]> {

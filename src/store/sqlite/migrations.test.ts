@@ -75,6 +75,38 @@ describe('migrate', () => {
     assert.match(plan.map((p) => p.detail).join('\n'), /COVERING INDEX metrics_history/)
   })
 
+  it('keeps queued webhook deliveries and their attempts when the queue takes direct deliveries (migration 7)', () => {
+    const db = new Database(':memory:')
+    db.pragma('foreign_keys = ON')
+    migrate(db, 6)
+    db.exec(`
+      INSERT INTO registry_events (event_id, time, actor, type, model_key, model_name, data) VALUES (1, 1, 'a', 'registered_model.created', 1, 'm', '{}');
+      INSERT INTO webhooks (webhook_id, url, events, secret, creation_time) VALUES ('w', 'http://127.0.0.1:9/', '["*"]', 'secret-123', 1);
+      INSERT INTO webhook_deliveries (delivery_id, webhook_id, event_id, status, attempts, next_attempt_time, creation_time) VALUES ('d', 'w', 1, 'pending', 1, 5, 1);
+      INSERT INTO webhook_attempts (delivery_id, attempt, time, status_code, latency_ms) VALUES ('d', 1, 2, 500, 3);
+    `)
+    migrate(db)
+    assert.deepEqual(db.prepare('SELECT delivery_id, webhook_id, event_id, status, attempts, next_attempt_time FROM webhook_deliveries').all(), [
+      { delivery_id: 'd', webhook_id: 'w', event_id: 1, status: 'pending', attempts: 1, next_attempt_time: 5 },
+    ])
+    assert.deepEqual(db.prepare('SELECT delivery_id, attempt, status_code FROM webhook_attempts').all(), [{ delivery_id: 'd', attempt: 1, status_code: 500 }])
+    assert.ok(!tables(db).some((t) => t.endsWith('_v6')))
+    assert.deepEqual(db.pragma('foreign_key_check'), [])
+    // A direct delivery needs its own receiver and body; attempts still need their delivery.
+    db.exec(
+      "INSERT INTO webhook_deliveries (delivery_id, url, secret_env, event_type, body, subject, status, creation_time) VALUES ('a', 'http://127.0.0.1:9/', 'S', 'monitor.alert', '{}', 'p/m', 'pending', 1)",
+    )
+    assert.throws(() => db.exec("INSERT INTO webhook_deliveries (delivery_id, status, creation_time) VALUES ('x', 'pending', 1)"), /CHECK constraint failed/)
+    assert.throws(
+      () => db.exec("INSERT INTO webhook_attempts (delivery_id, attempt, time, latency_ms) VALUES ('nope', 1, 1, 1)"),
+      /FOREIGN KEY constraint failed/,
+    )
+    // Deleting a webhook still takes its deliveries and their attempts with it.
+    db.exec("DELETE FROM webhooks WHERE webhook_id = 'w'")
+    assert.deepEqual(db.prepare('SELECT delivery_id FROM webhook_deliveries').all(), [{ delivery_id: 'a' }])
+    assert.deepEqual(db.prepare('SELECT * FROM webhook_attempts').all(), [])
+  })
+
   it('refuses a database written by a newer Wharf, and changes nothing', () => {
     const db = new Database(':memory:')
     migrate(db)

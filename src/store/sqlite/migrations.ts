@@ -367,19 +367,63 @@ const migrations: readonly string[] = [
   DROP INDEX metrics_history;
   CREATE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp, value, is_nan);
   `,
+  // 7: direct deliveries (monitoring alerts) share the webhook queue: a row has either a registry
+  // webhook and event, or its own url, secret variable name, event type and body. SQLite cannot
+  // drop NOT NULL in place: the two tables are rebuilt, the child renamed away first so that
+  // dropping the old parent cascades into nothing.
+  `
+  ALTER TABLE webhook_attempts RENAME TO webhook_attempts_v6;
+  ALTER TABLE webhook_deliveries RENAME TO webhook_deliveries_v6;
+  CREATE TABLE webhook_deliveries (
+    delivery_id TEXT PRIMARY KEY,
+    webhook_id TEXT REFERENCES webhooks(webhook_id) ON DELETE CASCADE,
+    event_id INTEGER REFERENCES registry_events(event_id),
+    url TEXT,
+    secret_env TEXT,
+    event_type TEXT,
+    body TEXT,
+    subject TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_time INTEGER,
+    creation_time INTEGER NOT NULL,
+    CHECK ((webhook_id IS NOT NULL AND event_id IS NOT NULL)
+      OR (url IS NOT NULL AND secret_env IS NOT NULL AND event_type IS NOT NULL AND body IS NOT NULL AND subject IS NOT NULL))
+  );
+  INSERT INTO webhook_deliveries (delivery_id, webhook_id, event_id, status, attempts, next_attempt_time, creation_time)
+    SELECT delivery_id, webhook_id, event_id, status, attempts, next_attempt_time, creation_time FROM webhook_deliveries_v6 ORDER BY rowid;
+  CREATE TABLE webhook_attempts (
+    delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(delivery_id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    latency_ms INTEGER NOT NULL,
+    PRIMARY KEY (delivery_id, attempt)
+  );
+  INSERT INTO webhook_attempts SELECT * FROM webhook_attempts_v6;
+  DROP TABLE webhook_attempts_v6;
+  DROP TABLE webhook_deliveries_v6;
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_time) WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, creation_time);
+  CREATE INDEX webhook_deliveries_by_subject ON webhook_deliveries (subject, creation_time) WHERE subject IS NOT NULL;
+  `,
 ]
 
-/** Brings the database to the newest schema; refuses a database newer than this Wharf. */
-export function migrate(db: Database): void {
+/**
+ * Brings the database to the newest schema (tests pass an older `target` to build a database as an
+ * earlier Wharf left it); refuses a database newer than this Wharf.
+ */
+export function migrate(db: Database, target = migrations.length): void {
   const current = db.pragma('user_version', { simple: true }) as number
   if (current > migrations.length) {
     throw new Error(`database schema version ${current} is newer than this Wharf supports (${migrations.length}); upgrade Wharf`)
   }
-  if (current === migrations.length) return
+  if (current >= target) return
   // All pending steps in one transaction: one commit (one fsync) for a new database, and a crash
   // leaves the schema exactly as it was before the upgrade.
   db.transaction(() => {
-    for (let version = current; version < migrations.length; version++) db.exec(migrations[version] as string)
-    db.pragma(`user_version = ${migrations.length}`)
+    for (let version = current; version < target; version++) db.exec(migrations[version] as string)
+    db.pragma(`user_version = ${target}`)
   })()
 }

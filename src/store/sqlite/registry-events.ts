@@ -1,10 +1,34 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from 'better-sqlite3'
 import { notFound } from '../../errors.js'
-import type { ChangeContext, DeliveryAttempt, DueDelivery, RegistryEvent, RegistryEventType, Webhook, WebhookDelivery } from '../../registry/entities.js'
+import type {
+  ChangeContext,
+  DeliveryAttempt,
+  DirectDelivery,
+  DueDelivery,
+  NewDirectDelivery,
+  RegistryEvent,
+  RegistryEventType,
+  Webhook,
+  WebhookDelivery,
+} from '../../registry/entities.js'
 import { matchesEventFilter } from '../../registry/event-filter.js'
 import type { DeliveryOutcome, EventQuery, NewWebhook } from '../registry-store.js'
-import { type AttemptRow, type DeliveryRow, type EventRow, type WebhookRow, toAttempt, toDeliveryStatus, toEvent, toWebhook } from './registry-rows.js'
+import {
+  type AttemptRow,
+  type ClaimedRow,
+  claimedColumns,
+  type DeliveryRow,
+  type DirectDeliveryRow,
+  type EventRow,
+  type WebhookRow,
+  toAttempt,
+  toDeliveryStatus,
+  toDirectDelivery,
+  toDueDelivery,
+  toEvent,
+  toWebhook,
+} from './registry-rows.js'
 
 /** One change to record: which model (by key and current name), what, and its details. */
 export interface EventInput {
@@ -106,25 +130,35 @@ export class SqliteRegistryEvents {
     }))
   }
 
+  enqueueDirect(input: NewDirectDelivery): void {
+    this.#db
+      .prepare(
+        `INSERT INTO webhook_deliveries (delivery_id, url, secret_env, event_type, body, subject, status, next_attempt_time, creation_time)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      )
+      .run(input.deliveryId, input.url, input.secretEnv, input.eventType, input.body, input.subject, input.time, input.time)
+  }
+
+  listDirect(subject: string, maxResults: number): DirectDelivery[] {
+    const rows = this.#db
+      .prepare('SELECT * FROM webhook_deliveries WHERE subject = ? ORDER BY creation_time DESC, rowid DESC LIMIT ?')
+      .all(subject, maxResults) as DirectDeliveryRow[]
+    const attempts = this.#db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt')
+    return rows.map((row) => toDirectDelivery(row, attempts.all(row.delivery_id) as AttemptRow[]))
+  }
+
   claimDue(now: number, leaseMs: number, limit: number): DueDelivery[] {
     return this.#db.transaction(() => {
       const rows = this.#db
         .prepare(
-          `SELECT d.delivery_id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret FROM webhook_deliveries d
-           JOIN webhooks w ON w.webhook_id = d.webhook_id
+          `SELECT ${claimedColumns} FROM webhook_deliveries d
+           LEFT JOIN webhooks w ON w.webhook_id = d.webhook_id
            WHERE d.status = 'pending' AND d.next_attempt_time <= ? ORDER BY d.next_attempt_time, d.rowid LIMIT ?`,
         )
-        .all(now, limit) as { delivery_id: string; webhook_id: string; event_id: number; attempts: number; url: string; secret: string }[]
+        .all(now, limit) as ClaimedRow[]
       const lease = this.#db.prepare('UPDATE webhook_deliveries SET next_attempt_time = ? WHERE delivery_id = ?')
       for (const r of rows) lease.run(now + leaseMs, r.delivery_id)
-      return rows.map((r) => ({
-        deliveryId: r.delivery_id,
-        webhookId: r.webhook_id,
-        url: r.url,
-        secret: r.secret,
-        event: this.#event(r.event_id),
-        attemptsMade: r.attempts,
-      }))
+      return rows.map((r) => toDueDelivery(r, (id) => this.#event(id)))
     })()
   }
 

@@ -1,6 +1,8 @@
 import type {
   DeliveryAttempt,
   DeliveryStatus,
+  DirectDelivery,
+  DueDelivery,
   ModelAlias,
   ModelVersion,
   ModelVersionStatus,
@@ -68,6 +70,19 @@ export interface DeliveryRow {
   delivery_id: string
   webhook_id: string
   event_id: number
+  status: string
+  attempts: number
+  next_attempt_time: number | null
+  creation_time: number
+}
+
+/** A direct delivery (webhook_id and event_id null): its own receiver and body. */
+export interface DirectDeliveryRow {
+  delivery_id: string
+  url: string
+  event_type: string
+  body: string
+  subject: string
   status: string
   attempts: number
   next_attempt_time: number | null
@@ -147,3 +162,50 @@ export const toAttempt = (row: AttemptRow): DeliveryAttempt => ({
 })
 
 export const toDeliveryStatus = (status: string): DeliveryStatus => status as DeliveryStatus
+
+export const toDirectDelivery = (row: DirectDeliveryRow, attempts: readonly AttemptRow[]): DirectDelivery => ({
+  deliveryId: row.delivery_id,
+  url: row.url,
+  eventType: row.event_type,
+  body: row.body,
+  subject: row.subject,
+  status: toDeliveryStatus(row.status),
+  attempts: attempts.map(toAttempt),
+  nextAttemptTime: row.status === 'pending' ? (row.next_attempt_time ?? undefined) : undefined,
+  creationTimestamp: row.creation_time,
+})
+
+/** A claimed row of either kind: a registry webhook's (webhook_id set) or a direct one. */
+export interface ClaimedRow {
+  delivery_id: string
+  webhook_id: string | null
+  event_id: number | null
+  attempts: number
+  url: string
+  secret: string | null
+  secret_env: string | null
+  event_type: string | null
+  body: string | null
+}
+
+/** The columns a claim selects, with `d` the deliveries and `w` the (left-joined) webhooks. */
+export const claimedColumns = 'd.delivery_id, d.webhook_id, d.event_id, d.attempts, COALESCE(d.url, w.url) AS url, w.secret, d.secret_env, d.event_type, d.body'
+
+export const toDueDelivery = (row: ClaimedRow, eventOf: (eventId: number) => RegistryEvent): DueDelivery =>
+  row.webhook_id === null
+    ? {
+        deliveryId: row.delivery_id,
+        url: row.url,
+        attemptsMade: row.attempts,
+        secretEnv: row.secret_env as string,
+        eventType: row.event_type as string,
+        body: row.body as string,
+      }
+    : {
+        deliveryId: row.delivery_id,
+        webhookId: row.webhook_id,
+        url: row.url,
+        attemptsMade: row.attempts,
+        secret: row.secret as string,
+        event: eventOf(row.event_id as number),
+      }
