@@ -90,9 +90,15 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     s = Server(tmp_path_factory.mktemp("wharf-server"))
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    # mlflow.set_tracking_uri also sets MLFLOW_TRACKING_URI, which the other modules' `wharf train` would inherit.
     mlflow.set_tracking_uri(s.url)
     yield s
     s.stop()
+    if previous is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        mlflow.set_tracking_uri(previous)
 
 
 @pytest.fixture(scope="module")

@@ -143,7 +143,7 @@ const MAX_CACHED_HEADER = 4096
 let lastHeader: { readonly bytes: Buffer; readonly doc: unknown } | undefined
 
 function parseHeader(json: Buffer): unknown {
-  if (lastHeader !== undefined && lastHeader.bytes.equals(json)) return lastHeader.doc
+  if (lastHeader?.bytes.equals(json)) return lastHeader.doc
   const doc = parseJsonBody(json.toString('utf8'))
   if (json.length <= MAX_CACHED_HEADER) lastHeader = { bytes: Buffer.from(json), doc }
   return doc
