@@ -5,10 +5,11 @@
 # bare node:http limit.
 # Load: wrk -t1 -c32 one-row requests; -c8 with 1,000-row requests (rows/s); gRPC ModelInfer with
 # typed fp64_contents by ghz (bench/serving/ghz.sh builds it), 32 concurrent calls on one connection.
-# Usage: bash bench/serving/v2.sh   (DURATION=10s WARMUP=2s; the MLServer venv is cached in
+# Usage: bash bench/serving/v2.sh   (ROUNDS=3 DURATION=10s WARMUP=2s; the MLServer venv is cached in
 # ~/.cache/wharf/bench-mlserver-<hash of requirements-mlserver.txt>). Writes bench/results/serving-v2.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+rounds=${ROUNDS:-3}
 duration=${DURATION:-10s}
 warmup=${WARMUP:-2s}
 venv="$HOME/.cache/wharf/bench-mlserver-$(sha256sum bench/serving/requirements-mlserver.txt | cut -c1-16)"
@@ -100,19 +101,26 @@ m=http://127.0.0.1:$p_ml/v2/models/diabetes/infer
 # Every server answers the first row the same (checked before measuring).
 curl -s --data-binary @"$work/single-v2.json" -H 'content-type: application/json' "$m" >"$work/answer-mlserver.json"
 curl -s --data-binary @"$work/single-v2.json" -H 'content-type: application/json' "$w/v2/models/diabetes/infer" >"$work/answer-wharf.json"
-bench "limit" "http://127.0.0.1:$p_limit/" 32 "$work/single-v2.json"
-bench "wharf /invocations" "$w/invocations" 32 "$work/single-split.json"
-bench "wharf V2 JSON" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.json"
-bench "wharf V2 binary" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.bin" "$(cat "$work/single-v2.bin.len")"
-bench "wharf V1" "$w/v1/models/diabetes:predict" 32 "$work/single-v1.json"
-bench "wharf /score" "$w/score" 32 "$work/single-score.json"
-bench "MLServer V2 JSON" "$m" 32 "$work/single-v2.json"
-grpc_bench "wharf gRPC" "127.0.0.1:$p_wharf_grpc" 32 "$work/single-grpc.json"
-grpc_bench "MLServer gRPC" "127.0.0.1:$p_ml_grpc" 32 "$work/single-grpc.json"
-bench "wharf /invocations, 1,000 rows" "$w/invocations" 8 "$work/batch-split.json"
-bench "wharf V2 binary, 1,000 rows" "$w/v2/models/diabetes/infer" 8 "$work/batch-v2.bin" "$(cat "$work/batch-v2.bin.len")"
-bench "MLServer V2 JSON, 1,000 rows" "$m" 8 "$work/batch-v2.json"
+# Rounds: every row once per round, in the same order; the report gives each row's median (a shared
+# machine's load moves between rows of one round, less so between their medians).
+for round in $(seq "$rounds"); do
+  bench "limit" "http://127.0.0.1:$p_limit/" 32 "$work/single-v2.json"
+  bench "wharf /invocations" "$w/invocations" 32 "$work/single-split.json"
+  bench "wharf V2 JSON" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.json"
+  bench "wharf V2 binary" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.bin" "$(cat "$work/single-v2.bin.len")"
+  bench "wharf V1" "$w/v1/models/diabetes:predict" 32 "$work/single-v1.json"
+  bench "wharf /score" "$w/score" 32 "$work/single-score.json"
+  bench "MLServer V2 JSON" "$m" 32 "$work/single-v2.json"
+  grpc_bench "wharf gRPC" "127.0.0.1:$p_wharf_grpc" 32 "$work/single-grpc.json"
+  grpc_bench "MLServer gRPC" "127.0.0.1:$p_ml_grpc" 32 "$work/single-grpc.json"
+  bench "wharf /invocations, 1,000 rows" "$w/invocations" 8 "$work/batch-split.json"
+  bench "wharf V2 binary, 1,000 rows" "$w/v2/models/diabetes/infer" 8 "$work/batch-v2.bin" "$(cat "$work/batch-v2.bin.len")"
+  bench "MLServer V2 JSON, 1,000 rows" "$m" 8 "$work/batch-v2.json"
+done
+
+# Each protocol's own cost per request, in process (no sockets): what separates the protocols.
+node bench/serving/handler-cost.mjs "$work/wharf-model" "$work" >"$work/handler-cost.json"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-"$py" bench/serving/v2_report.py "$work" "$duration" "$warmup" "$load_before" "$load_after" >bench/results/serving-v2.md
+"$py" bench/serving/v2_report.py "$work" "$duration" "$warmup" "$load_before" "$load_after" "$rounds" >bench/results/serving-v2.md
 cat bench/results/serving-v2.md

@@ -71,7 +71,8 @@ function readDoubles(bytes: Buffer, count: number): Float64Array {
   if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, count)
   if (count > 64) return new Float64Array(aligned(bytes), 0, count)
   const out = new Float64Array(count)
-  for (let i = 0; i < count; i++) out[i] = bytes.readDoubleLE(i * 8)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
+  for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true)
   return out
 }
 

@@ -45,11 +45,11 @@ export function v2InferReply(answer: V2Answer, request: V2Request, p: Prediction
   const id = request.id === undefined ? '""' : JSON.stringify(request.id)
   const json = `${answerPrefix(answer)},"id":${id},"outputs":[${parts.join(',')}]}`
   if (binaries.length === 0) return { status: 200, contentType: 'application/json', body: json }
-  const header = Buffer.from(json, 'utf8')
-  return {
-    status: 200,
-    contentType: 'application/octet-stream',
-    body: Buffer.concat([header, ...binaries]),
-    headers: ['inference-header-content-length', String(header.length)],
-  }
+  // One allocation for the whole body: the header written into it, then each output's bytes.
+  const headerLength = Buffer.byteLength(json, 'utf8')
+  const body = Buffer.allocUnsafe(binaries.reduce((n, b) => n + b.length, headerLength))
+  body.write(json, 0, headerLength, 'utf8')
+  let at = headerLength
+  for (const b of binaries) at += b.copy(body, at)
+  return { status: 200, contentType: 'application/octet-stream', body, headers: ['inference-header-content-length', String(headerLength)] }
 }
