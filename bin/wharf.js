@@ -4,5 +4,6 @@ import { main } from '../dist/wharf.mjs'
 
 main(process.argv).catch((err) => {
   process.stderr.write(`wharf: ${err instanceof Error ? err.message : String(err)}\n`)
-  process.exit(1)
+  // An error may say which status to exit with (`wharf serve` refusing its model: EXIT_MODEL_REFUSED).
+  process.exit(typeof err?.exitCode === 'number' ? err.exitCode : 1)
 })

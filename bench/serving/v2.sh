@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # KServe V2 benchmark, all servers started here in one run: `wharf serve` (V2 JSON, V2 binary tensors,
-# /invocations for reference) and MLServer from PyPI (mlserver + mlserver-sklearn, V2 JSON) on the
-# same diabetes elastic net, beside the bare node:http limit.
-# Load: wrk -t1 -c32 one-row requests; -c8 with 1,000-row requests (rows/s).
-# Usage: bash bench/serving/v2.sh   (DURATION=10s WARMUP=2s; the MLServer venv is cached in
+# V1, /score, /invocations for reference; KServe V2 gRPC with --grpc-port) and MLServer from PyPI
+# (mlserver + mlserver-sklearn, V2 JSON and V2 gRPC) on the same diabetes elastic net, beside the
+# bare node:http limit.
+# Load: wrk -t1 -c32 one-row requests; -c8 with 1,000-row requests (rows/s); gRPC ModelInfer with
+# typed fp64_contents by ghz (bench/serving/ghz.sh builds it), 32 concurrent calls on one connection.
+# Usage: bash bench/serving/v2.sh   (ROUNDS=3 DURATION=10s WARMUP=2s; the MLServer venv is cached in
 # ~/.cache/wharf/bench-mlserver-<hash of requirements-mlserver.txt>). Writes bench/results/serving-v2.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+rounds=${ROUNDS:-3}
 duration=${DURATION:-10s}
 warmup=${WARMUP:-2s}
 venv="$HOME/.cache/wharf/bench-mlserver-$(sha256sum bench/serving/requirements-mlserver.txt | cut -c1-16)"
@@ -15,6 +18,7 @@ if [ ! -f "$venv/.complete" ]; then
   "$venv/bin/pip" install -q -r bench/serving/requirements-mlserver.txt && touch "$venv/.complete"
 fi
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+ghz=$(bash bench/serving/ghz.sh)
 [ -f dist/wharf.mjs ] || npm run build
 py="$venv/bin/python"
 work=$(mktemp -d)
@@ -26,7 +30,23 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 node bin/wharf.js train --data data/diabetes.csv --target progression --model elasticnet --output "$work/wharf-model" >/dev/null 2>"$work/train.log"
 mkdir -p "$work/mlserver/diabetes"
 "$py" bench/serving/make_joblib_model.py "$work/wharf-model" "$work/mlserver/diabetes/model.joblib" >/dev/null
-echo '{"http_port": 8096, "grpc_port": 8097, "metrics_port": 8098, "host": "127.0.0.1"}' >"$work/mlserver/settings.json"
+# Free loopback ports, so the run does not collide with anything else on the machine.
+read -r p_limit p_wharf p_wharf_grpc p_ml p_ml_grpc p_ml_metrics < <("$py" -c '
+import socket
+socks = [socket.socket() for _ in range(6)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+echo "{\"http_port\": $p_ml, \"grpc_port\": $p_ml_grpc, \"metrics_port\": $p_ml_metrics, \"host\": \"127.0.0.1\"}" >"$work/mlserver/settings.json"
+# ghz needs the service's descriptors: MLServer's compiled dataplane.proto (package inference, the
+# Open Inference Protocol's GRPCInferenceService, which `wharf serve --grpc-port` implements too).
+"$py" - "$work/dataplane.protoset" <<'PY'
+import sys
+from google.protobuf import descriptor_pb2
+from mlserver.grpc import dataplane_pb2
+files = descriptor_pb2.FileDescriptorSet()
+dataplane_pb2.DESCRIPTOR.CopyToProto(files.file.add())
+open(sys.argv[1], "wb").write(files.SerializeToString())
+PY
 echo '{"name": "diabetes", "implementation": "mlserver_sklearn.SKLearnModel", "parameters": {"uri": "./model.joblib"}}' >"$work/mlserver/diabetes/model-settings.json"
 # Request bodies: one row and 1,000 rows, as V2 JSON, V2 binary (JSON header + FP64 bytes) and dataframe_split.
 "$py" - "$work" <<'PY'
@@ -43,6 +63,10 @@ for name, n in (("single", 1), ("batch", 1000)):
     open(f"{work}/{name}-v2.bin", "wb").write(header + struct.pack(f"<{len(flat)}d", *flat))
     open(f"{work}/{name}-v2.bin.len", "w").write(str(len(header)))
     json.dump({"dataframe_split": {"columns": cols, "data": chosen}}, open(f"{work}/{name}-split.json", "w"))
+    json.dump({"instances": chosen}, open(f"{work}/{name}-v1.json", "w"))
+    json.dump({"data": chosen}, open(f"{work}/{name}-score.json", "w"))
+    json.dump({"model_name": "diabetes", "inputs": [{"name": "x", "shape": [n, 10], "datatype": "FP64", "contents": {"fp64_contents": flat}}]},
+              open(f"{work}/{name}-grpc.json", "w"))
 PY
 
 start() { # name port ready-path command
@@ -53,9 +77,9 @@ start() { # name port ready-path command
   for _ in $(seq 1200); do curl -sf -o /dev/null "http://127.0.0.1:$port$ready" && return 0; sleep 0.05; done
   echo "$name did not become ready:" >&2; tail -20 "$work/$name.log" >&2; exit 1
 }
-start limit 8090 / "node bench/serving/limit-server.mjs 8090"
-start wharf 8095 /v2/health/ready "node bin/wharf.js serve --model-uri $work/wharf-model --model-name diabetes --port 8095"
-start mlserver 8096 /v2/health/ready "$venv/bin/mlserver start $work/mlserver"
+start limit "$p_limit" / "node bench/serving/limit-server.mjs $p_limit"
+start wharf "$p_wharf" /v2/health/ready "node bin/wharf.js serve --model-uri $work/wharf-model --model-name diabetes --port $p_wharf --grpc-port $p_wharf_grpc"
+start mlserver "$p_ml" /v2/health/ready "$venv/bin/mlserver start $work/mlserver"
 
 : >"$work/results.jsonl"
 bench() { # label url connections body [binary header length]
@@ -65,40 +89,38 @@ bench() { # label url connections body [binary header length]
   [ -n "$out" ] || out='{"rps": 0, "p50_ms": 0, "p99_ms": 0, "requests": 0, "errors": -1}'
   echo "{\"label\": \"$1\", \"connections\": $3, \"result\": $out}" >>"$work/results.jsonl"
 }
-w=http://127.0.0.1:8095
-m=http://127.0.0.1:8096/v2/models/diabetes/infer
+# gRPC: ghz's summary as the same JSON line post.lua prints (latencies in ms). The calls ghz itself
+# cuts off when the duration ends are not the server's errors and are left out.
+grpc_bench() { # label host:port concurrency body
+  "$ghz" --insecure --protoset "$work/dataplane.protoset" --call inference.GRPCInferenceService/ModelInfer -D "$4" -c "$3" -z "$warmup" "$2" >/dev/null 2>&1 || true
+  "$ghz" --insecure --protoset "$work/dataplane.protoset" --call inference.GRPCInferenceService/ModelInfer -D "$4" -c "$3" -z "$duration" -O json "$2" >"$work/ghz.json" 2>/dev/null || true
+  "$py" bench/serving/ghz_summary.py "$1" "$3" "$work/ghz.json" >>"$work/results.jsonl"
+}
+w=http://127.0.0.1:$p_wharf
+m=http://127.0.0.1:$p_ml/v2/models/diabetes/infer
 # Every server answers the first row the same (checked before measuring).
 curl -s --data-binary @"$work/single-v2.json" -H 'content-type: application/json' "$m" >"$work/answer-mlserver.json"
 curl -s --data-binary @"$work/single-v2.json" -H 'content-type: application/json' "$w/v2/models/diabetes/infer" >"$work/answer-wharf.json"
-bench "limit" http://127.0.0.1:8090/ 32 "$work/single-v2.json"
-bench "wharf /invocations" "$w/invocations" 32 "$work/single-split.json"
-bench "wharf V2 JSON" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.json"
-bench "wharf V2 binary" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.bin" "$(cat "$work/single-v2.bin.len")"
-bench "MLServer V2 JSON" "$m" 32 "$work/single-v2.json"
-bench "wharf /invocations, 1,000 rows" "$w/invocations" 8 "$work/batch-split.json"
-bench "wharf V2 binary, 1,000 rows" "$w/v2/models/diabetes/infer" 8 "$work/batch-v2.bin" "$(cat "$work/batch-v2.bin.len")"
-bench "MLServer V2 JSON, 1,000 rows" "$m" 8 "$work/batch-v2.json"
+# Rounds: every row once per round, in the same order; the report gives each row's median (a shared
+# machine's load moves between rows of one round, less so between their medians).
+for round in $(seq "$rounds"); do
+  bench "limit" "http://127.0.0.1:$p_limit/" 32 "$work/single-v2.json"
+  bench "wharf /invocations" "$w/invocations" 32 "$work/single-split.json"
+  bench "wharf V2 JSON" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.json"
+  bench "wharf V2 binary" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.bin" "$(cat "$work/single-v2.bin.len")"
+  bench "wharf V1" "$w/v1/models/diabetes:predict" 32 "$work/single-v1.json"
+  bench "wharf /score" "$w/score" 32 "$work/single-score.json"
+  bench "MLServer V2 JSON" "$m" 32 "$work/single-v2.json"
+  grpc_bench "wharf gRPC" "127.0.0.1:$p_wharf_grpc" 32 "$work/single-grpc.json"
+  grpc_bench "MLServer gRPC" "127.0.0.1:$p_ml_grpc" 32 "$work/single-grpc.json"
+  bench "wharf /invocations, 1,000 rows" "$w/invocations" 8 "$work/batch-split.json"
+  bench "wharf V2 binary, 1,000 rows" "$w/v2/models/diabetes/infer" 8 "$work/batch-v2.bin" "$(cat "$work/batch-v2.bin.len")"
+  bench "MLServer V2 JSON, 1,000 rows" "$m" 8 "$work/batch-v2.json"
+done
+
+# Each protocol's own cost per request, in process (no sockets): what separates the protocols.
+node bench/serving/handler-cost.mjs "$work/wharf-model" "$work" >"$work/handler-cost.json"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-"$py" - "$work" "$duration" "$warmup" "$load_before" "$load_after" >bench/results/serving-v2.md <<'PY'
-import json, sys
-work, duration, warmup, before, after = sys.argv[1:]
-results = [json.loads(l) for l in open(f"{work}/results.jsonl")]
-rps = {r["label"]: r["result"]["rps"] for r in results}
-def answer(name):
-    outs = json.load(open(f"{work}/answer-{name}.json"))["outputs"]
-    return outs[0]["data"]
-print("# KServe V2 serving benchmark (bench/serving/v2.sh)\n")
-print(f"- One run, every server started by the script; wrk -t1, {duration} per row after {warmup} of the same load unrecorded.")
-print(f"- Load average before / after: {before} / {after} (a busy machine lowers every figure; compare within the table).")
-print(f"- First-row answers: wharf {answer('wharf')}, MLServer {answer('mlserver')}.\n")
-print("| load | connections | requests/s | rows/s | p50 ms | p99 ms | errors | × MLServer |")
-print("|---|---|---|---|---|---|---|---|")
-for r in results:
-    res, label = r["result"], r["label"]
-    rows = 1000 if "1,000" in label else 1
-    ref = "MLServer V2 JSON, 1,000 rows" if rows == 1000 else "MLServer V2 JSON"
-    ratio = f"{res['rps'] / rps[ref]:.1f}" if rps.get(ref) and label != "limit" else ""
-    print(f"| {label} | {r['connections']} | {res['rps']:,.0f} | {res['rps'] * rows:,.0f} | {res['p50_ms']:.2f} | {res['p99_ms']:.2f} | {res['errors']} | {ratio} |")
-PY
+"$py" bench/serving/v2_report.py "$work" "$duration" "$warmup" "$load_before" "$load_after" "$rounds" >bench/results/serving-v2.md
 cat bench/results/serving-v2.md

@@ -1,3 +1,4 @@
+import { EXIT_MODEL_REFUSED, ModelFormatError } from '../models/model-error.js'
 import type { Command } from 'commander'
 import { loadConfig } from '../config.js'
 
@@ -39,25 +40,37 @@ export function register(program: Command): void {
     )
     .action(async (flags: Record<string, string | undefined>) => {
       const { runServe } = await import('../serving/index.js')
-      await runServe(
-        loadConfig({
-          modelUri: flags['modelUri'],
-          host: flags['host'],
-          servePort: flags['port'],
-          serveGrpcPort: flags['grpcPort'],
-          servePythonEnv: flags['pythonEnv'],
-          serveAllowPickle: flags['allowPickle'] === undefined ? undefined : 'true',
-          serveWorkers: flags['workers'],
-          serveModelName: flags['modelName'],
-          serveBackend: flags['backend'],
-          serveMaxBodyBytes: flags['maxBodyBytes'],
-          serveBatchMaxRows: flags['batchMaxRows'],
-          serveBatchMaxWaitUs: flags['batchMaxWaitUs'],
-          servePollIntervalMs: flags['pollIntervalMs'],
-          serveApiKeysFile: flags['apiKeysFile'],
-          serveAccessLogSampleRate: flags['accessLogSampleRate'],
-          serveModelCacheDir: flags['modelCacheDir'],
-        }),
+      await refusalExits(async () =>
+        runServe(
+          loadConfig({
+            modelUri: flags['modelUri'],
+            host: flags['host'],
+            servePort: flags['port'],
+            serveGrpcPort: flags['grpcPort'],
+            servePythonEnv: flags['pythonEnv'],
+            serveAllowPickle: flags['allowPickle'] === undefined ? undefined : 'true',
+            serveWorkers: flags['workers'],
+            serveModelName: flags['modelName'],
+            serveBackend: flags['backend'],
+            serveMaxBodyBytes: flags['maxBodyBytes'],
+            serveBatchMaxRows: flags['batchMaxRows'],
+            serveBatchMaxWaitUs: flags['batchMaxWaitUs'],
+            servePollIntervalMs: flags['pollIntervalMs'],
+            serveApiKeysFile: flags['apiKeysFile'],
+            serveAccessLogSampleRate: flags['accessLogSampleRate'],
+            serveModelCacheDir: flags['modelCacheDir'],
+          }),
+        ),
       )
     })
+}
+
+/** A model the server refuses exits with EXIT_MODEL_REFUSED (bin/wharf.js exits with an error's `exitCode`). */
+async function refusalExits(run: () => Promise<void>): Promise<void> {
+  try {
+    await run()
+  } catch (err) {
+    if (err instanceof ModelFormatError) Object.assign(err, { exitCode: EXIT_MODEL_REFUSED })
+    throw err
+  }
 }

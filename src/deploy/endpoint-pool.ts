@@ -165,7 +165,8 @@ export class EndpointPool {
     const logFile = join(this.#options.deployDir, 'logs', safeName(environment), safeName(modelName), `v${safeName(version)}.log`)
     const env = this.#options.environments.get(environment)
     const apiKeysFile = env?.authMode === 'key' ? this.#keysFile(environment, modelName) : undefined
-    return { instanceId, environment, modelName, version, modelUri, port, grpcPort, logFile, image, apiKeysFile }
+    const pyfunc = env?.target === 'local' ? { pythonEnv: env.pythonEnv, allowPickle: env.allowPickle } : {}
+    return { instanceId, environment, modelName, version, modelUri, port, grpcPort, logFile, image, apiKeysFile, ...pyfunc }
   }
 
   #grpcPortsFile(environment: string, modelName: string): string {

@@ -79,6 +79,17 @@ environments:
     assert.match(refusal('environments:\n  p: { target: local, grpcPort: 70000 }'), /environments\.p\.grpcPort: /)
   })
 
+  it("reads a local environment's pyfunc worker settings, and refuses them elsewhere or malformed", () => {
+    const envs = parseEnvironments('environments:\n  a: { target: local, pythonEnv: /opt/venv, allowPickle: true }\n  b: { target: local }\n')
+    const a = envs.get('a')
+    const b = envs.get('b')
+    assert.ok(a?.target === 'local' && b?.target === 'local')
+    assert.deepEqual([a.pythonEnv, a.allowPickle, b.pythonEnv, b.allowPickle], ['/opt/venv', true, undefined, undefined])
+    assert.match(refusal('environments:\n  p: { target: kubernetes, pythonEnv: /opt/venv }'), /environments\.p: unknown key 'pythonEnv'/)
+    assert.match(refusal('environments:\n  p: { target: local, allowPickle: "yes" }'), /environments\.p\.allowPickle: /)
+    assert.match(refusal("environments:\n  p: { target: local, pythonEnv: '' }"), /environments\.p\.pythonEnv: /)
+  })
+
   it('has local staging and production environments when the file has none', () => {
     assert.deepEqual([...parseEnvironments('').keys()], ['staging', 'production'])
     assert.deepEqual([...parseEnvironments('pipelines: {}').keys()], ['staging', 'production'])

@@ -24,12 +24,25 @@ const grpcSettings = {
 /** Azure ML's auth modes: `key` (primary and secondary endpoint keys, the default) or `none`. */
 const authMode = z.enum(['key', 'none']).default('key')
 
+/**
+ * Models without an onnx flavor (scikit-learn, XGBoost, LightGBM logged with their own MLflow
+ * flavors) are served by a pyfunc worker in `pythonEnv`, a Python environment with mlflow and the
+ * model's libraries (`wharf serve --python-env`). A model stored as a pickle runs code when it is
+ * loaded, so it is refused unless `allowPickle` is true (`--allow-pickle`); the instance's log, and
+ * the deploy's error, say which flavor needed it.
+ */
+const pyfuncSettings = {
+  pythonEnv: z.string().min(1).optional(),
+  allowPickle: z.boolean().optional(),
+}
+
 const localSchema = z.strictObject({
   target: z.literal('local'),
   authMode,
   /** The router's port; chosen and remembered when absent. */
   port: port.optional(),
   ...grpcSettings,
+  ...pyfuncSettings,
   description: z.string().optional(),
   monitoring: monitoringSchema.optional(),
 })

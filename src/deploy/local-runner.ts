@@ -15,7 +15,7 @@ export interface LocalRunnerOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Runs `wharf serve --model-uri URI --host 127.0.0.1 --port P [--grpc-port G]` as a detached process whose output
+ * Runs `wharf serve --model-uri URI --host 127.0.0.1 --port P [--grpc-port G] [--python-env DIR [--allow-pickle]]` as a detached process whose output
  * goes to the deployment's log file, so it outlives a restart of the control plane.
  */
 export class LocalRunner implements Runner {
@@ -42,6 +42,8 @@ export class LocalRunner implements Runner {
           '--port',
           String(spec.port),
           ...(spec.grpcPort === undefined ? [] : ['--grpc-port', String(spec.grpcPort)]),
+          ...(spec.pythonEnv === undefined ? [] : ['--python-env', spec.pythonEnv]),
+          ...(spec.allowPickle === true ? ['--allow-pickle'] : []),
         ],
         {
           detached: true,
@@ -49,9 +51,9 @@ export class LocalRunner implements Runner {
           env: spec.apiKeysFile ? { ...this.#options.env, WHARF_SERVE_API_KEYS_FILE: spec.apiKeysFile } : this.#options.env,
         },
       )
-      const exited = new Promise<void>((resolve) => {
-        child.once('exit', () => resolve())
-        child.once('error', () => resolve())
+      const exited = new Promise<number | null>((resolve) => {
+        child.once('exit', (code) => resolve(code))
+        child.once('error', () => resolve(null))
       })
       if (child.pid === undefined) throw new Error(`could not start ${program}`)
       writeSync(

@@ -15,14 +15,17 @@ export interface RunSpec {
   readonly image?: string | undefined
   /** The endpoint keys file (sha256 digests) the instance checks requests against; none: no keys. */
   readonly apiKeysFile?: string | undefined
+  /** Models without an onnx flavor: the Python environment of the pyfunc worker (`--python-env`), and whether pickles may load. */
+  readonly pythonEnv?: string | undefined
+  readonly allowPickle?: boolean | undefined
 }
 
 /** How to find a started instance again: a process id or a container name. */
 export interface RunHandle {
   readonly pid?: number | undefined
   readonly containerName?: string | undefined
-  /** Resolves when the instance is known to have exited (own child processes only). */
-  readonly exited?: Promise<void> | undefined
+  /** Resolves with its exit code when the instance is known to have exited (own child processes only). */
+  readonly exited?: Promise<number | null> | undefined
 }
 
 /**

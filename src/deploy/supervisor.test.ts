@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import { readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { fakeServeCommand, invoke } from './fixtures/deploy-harness.js'
 import { LocalRunner } from './local-runner.js'
 import type { RunSpec } from './runner.js'
 import { Supervisor } from './supervisor.js'
+import { EXIT_MODEL_REFUSED } from '../models/model-error.js'
 import { freePort, isAlive, tempDir, waitFor } from '../testing/fixtures.js'
 
 describe('Supervisor with the local runner', () => {
@@ -41,6 +42,21 @@ describe('Supervisor with the local runner', () => {
     const log = await readFile(s.logFile, 'utf8')
     assert.match(log, /started pid \d+/)
     assert.match(log, /fake serve models:\/m\/3/)
+  })
+
+  it('does not restart a process that refused its model, and tells the waiter why at once', async () => {
+    const s = await spec('6')
+    // A serving process that refuses its model as `wharf serve` does: a message, then EXIT_MODEL_REFUSED.
+    const script = join(dirname(s.logFile), 'refuse.mjs')
+    await writeFile(script, `console.error('model flavor sklearn loads by unpickling'); process.exit(${EXIT_MODEL_REFUSED})\n`)
+    const supervisor = new Supervisor(s, new LocalRunner({ command: [process.execPath, script], env: { PATH: process.env.PATH } }))
+    cleanups.push(() => supervisor.stop(1000))
+    await supervisor.start()
+    await assert.rejects(supervisor.waitReady(120_000), /was refused by its serving process .*allowPickle[\s\S]*model flavor sklearn loads by unpickling/)
+    // Asked again later, the same answer, and no restart happened.
+    await assert.rejects(supervisor.waitReady(120_000), /was refused by its serving process/)
+    assert.equal(supervisor.status().restarts, 0)
+    assert.doesNotMatch(await readFile(s.logFile, 'utf8'), /restarting in/)
   })
 
   it('restarts a killed process and has it healthy again', async () => {

@@ -1,3 +1,4 @@
+import { EXIT_MODEL_REFUSED } from '../models/model-error.js'
 import { probeReady } from './health-probe.js'
 import { appendLogLine } from './log-file.js'
 import type { RunHandle, Runner, RunSpec } from './runner.js'
@@ -47,7 +48,9 @@ export class Supervisor {
   #timer: NodeJS.Timeout | undefined
   #isActive = false
   #isRestarting = false
-  #waiters: { resolve: () => void }[] = []
+  #waiters: { resolve: () => void; reject: (err: Error) => void }[] = []
+  /** Set when the instance refused its model (see #refuse). */
+  #refusal: Error | undefined
 
   constructor(spec: RunSpec, runner: Runner, options: SupervisorOptions = {}) {
     this.spec = spec
@@ -86,11 +89,13 @@ export class Supervisor {
   /** Resolves once the instance answers its readiness probe; rejects after `timeoutMs` with its log tail. */
   async waitReady(timeoutMs: number): Promise<void> {
     if (this.#health === 'ready') return
+    if (this.#refusal !== undefined) throw this.#refusal
     let timer: NodeJS.Timeout | undefined
-    const waiter = { resolve: () => {} }
+    const waiter = { resolve: () => {}, reject: (_err: Error) => {} }
     try {
       await new Promise<void>((resolve, reject) => {
         waiter.resolve = resolve
+        waiter.reject = reject
         this.#waiters.push(waiter)
         timer = setTimeout(async () => {
           const tail = await this.#runner.readLog(this.spec, this.#handle, 20).catch(() => '')
@@ -125,9 +130,26 @@ export class Supervisor {
     this.#startedAt = Date.now()
     await this.#options.onHandle?.(this.#handle)
     const handle = this.#handle
-    void handle.exited?.then(() => {
-      if (this.#isActive && this.#handle === handle) void this.#restart('exited')
+    void handle.exited?.then((code) => {
+      if (!this.#isActive || this.#handle !== handle) return
+      // `wharf serve` refused the model itself (EXIT_MODEL_REFUSED): starting it again cannot help.
+      if (code === EXIT_MODEL_REFUSED && this.#health !== 'ready') return this.#refuse()
+      void this.#restart('exited')
     })
+  }
+
+  /** The instance refused its model: no restarts, and whoever waits for it gets the instance's own words. */
+  async #refuse(): Promise<void> {
+    this.#isActive = false
+    clearTimeout(this.#timer)
+    this.#health = 'stopped'
+    await appendLogLine(this.spec.logFile, 'the serving process refused the model; not restarting').catch(() => {})
+    const tail = await this.#runner.readLog(this.spec, this.#handle, 20).catch(() => '')
+    const err = new Error(
+      `${this.spec.modelUri} was refused by its serving process (a model without an onnx flavor needs the environment's pythonEnv in wharf.yaml, and allowPickle: true if it is stored as a pickle); last log lines:\n${tail}`,
+    )
+    this.#refusal = err
+    for (const w of this.#waiters) w.reject(err)
   }
 
   #schedule(delayMs: number): void {

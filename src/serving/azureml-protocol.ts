@@ -1,6 +1,6 @@
 import type { Prediction } from '../models/index.js'
 import { mediaTypeOf } from './media-type.js'
-import { parseJsonBody, requestFromInstances, requestFromSplit, runRequest, type ModelRequest } from './model-request.js'
+import { parseJsonBody, requestFromInstances, requestFromRowsBody, requestFromSplit, runRequest, type ModelRequest } from './model-request.js'
 import { predictionsJson } from './prediction-json.js'
 import type { Predictor } from './predictor.js'
 import { jsonReply, textReply, type Reply, type RequestContext, type Route } from './route.js'
@@ -20,6 +20,8 @@ const azureCodes: Readonly<Record<number, string>> = {
 export const azureError = (err: MlflowError): Reply =>
   jsonReply(err.status, JSON.stringify({ error: { code: azureCodes[err.status] ?? 'InternalServerError', message: err.message } }))
 
+const dataKey = Buffer.from('data')
+
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /**
@@ -28,6 +30,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  */
 function parseScore(predictor: Predictor, body: Buffer, contentType: string | undefined): ModelRequest {
   mediaTypeOf(contentType, false)
+  const fast = requestFromRowsBody(predictor, body, dataKey)
+  if (fast !== undefined) return fast
   const doc = parseJsonBody(body.toString('utf8'))
   if (!isObject(doc)) throw badRequest("the request must be a JSON object with 'data' or 'input_data'")
   const hasData = Object.hasOwn(doc, 'data')

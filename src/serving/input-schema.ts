@@ -51,6 +51,8 @@ export class InputSchema {
   readonly #numericCount: number
   /** Every column is a number: input read straight into typed arrays needs no per-value check. */
   readonly isAllNumeric: boolean
+  /** The columns' names in order, one array for the schema's life (fromNumericSplit knows it by identity). */
+  readonly columnNames: readonly string[]
   /** Reads numeric dataframe_split bodies from bytes; only for an all-numeric schema. */
   readonly splitReader: NumericSplitReader | undefined
   /** Positions of the last column list read (the reader hands back the same array for the same list). */
@@ -59,6 +61,7 @@ export class InputSchema {
 
   constructor(columns: readonly ExpectedColumn[]) {
     this.columns = columns
+    this.columnNames = columns.map((c) => c.name)
     this.#index = new Map(columns.map((c, i) => [c.name, i]))
     this.#numericCount = columns.filter((c) => c.kind === 'number').length
     this.isAllNumeric = columns.length > 0 && this.#numericCount === columns.length

@@ -90,4 +90,29 @@ describe('KServe V2 (Open Inference Protocol) and V1', () => {
     assert.equal(bad.status, 400)
     assert.match(bad.json().error, /needs 'instances'/)
   })
+
+  it('answers V1 rows read from bytes as the general reader does, and leaves anything else to it', async () => {
+    // {"instances": rows} alone is read from its bytes; another key or a null sends it to JSON.parse.
+    const general = await postJson(`${url}/v1/models/diabetes:predict`, { instances: rows, signature_name: 'serving_default' })
+    assert.equal(general.status, 200, general.text)
+    assert.deepEqual(general.json(), { predictions: expected })
+    const spaced = await request(`${url}/v1/models/diabetes:predict`, {
+      contentType: 'application/json',
+      body: ` { "instances" : ${JSON.stringify(rows, null, 1)} } \n`,
+    })
+    assert.deepEqual(spaced.json(), { predictions: expected })
+    // A null, or rows narrower than the model, are left to the general reader: the same answer as with another key beside.
+    for (const instances of [[[null, ...rows[0]!.slice(1)]], [rows[0]!.slice(1)]]) {
+      const alone = await postJson(`${url}/v1/models/diabetes:predict`, { instances })
+      const beside = await postJson(`${url}/v1/models/diabetes:predict`, { instances, signature_name: 'serving_default' })
+      assert.deepEqual([alone.status, alone.text], [beside.status, beside.text])
+    }
+    assert.equal((await postJson(`${url}/v1/models/diabetes:predict`, { instances: [rows[0]!.slice(1)] })).status, 400)
+    // V2 after V1 and the other way round: each reader's reused memory holds only its own request.
+    for (let i = 0; i < 2; i++) {
+      const v2 = await postJson(`${url}/v2/models/diabetes/infer`, { inputs: [{ name: 'x', shape: [2, 10], datatype: 'FP64', data: rows.flat() }] })
+      assert.deepEqual(v2.json().outputs[0].data, expected)
+      assert.deepEqual((await postJson(`${url}/v1/models/diabetes:predict`, { instances: [rows[1]] })).json(), { predictions: [expected[1]] })
+    }
+  })
 })

@@ -1,7 +1,8 @@
 import type { Prediction } from '../models/index.js'
 import { version } from '../version.js'
 import { mediaTypeOf } from './media-type.js'
-import { parseJsonBody, requestFromInputs, requestFromInstances, runRequest } from './model-request.js'
+import { parseJsonBody, requestFromInputs, requestFromInstances, requestFromRowsBody, runRequest, type ModelRequest } from './model-request.js'
+import type { Predictor } from './predictor.js'
 import { predictionsJson } from './prediction-json.js'
 import { jsonReply, type Reply, type RequestContext, type Route } from './route.js'
 import { badRequest, MlflowError } from '../errors.js'
@@ -26,11 +27,13 @@ function infer(ctx: RequestContext): Reply | Promise<Reply> {
   return result instanceof Promise ? result.then((p) => v2InferReply(answer, request, p)) : v2InferReply(answer, request, result)
 }
 
-function v1Predict(ctx: RequestContext): Reply | Promise<Reply> {
-  mediaTypeOf(ctx.contentType, false)
-  const doc = parseJsonBody(ctx.body!.toString('utf8'))
+const instancesKey = Buffer.from('instances')
+
+function v1Request(predictor: Predictor, body: Buffer): ModelRequest {
+  const fast = requestFromRowsBody(predictor, body, instancesKey)
+  if (fast !== undefined) return fast
+  const doc = parseJsonBody(body.toString('utf8'))
   if (!isObject(doc)) throw badRequest('the request must be a JSON object with instances')
-  const predictor = ctx.entry!.predictor
   const request =
     doc['instances'] !== undefined
       ? requestFromInstances(predictor, doc['instances'], 'instances')
@@ -38,8 +41,14 @@ function v1Predict(ctx: RequestContext): Reply | Promise<Reply> {
         ? requestFromInputs(predictor, doc['inputs'])
         : undefined
   if (request === undefined) throw badRequest("the request needs 'instances' (or 'inputs')")
+  return request
+}
+
+function v1Predict(ctx: RequestContext): Reply | Promise<Reply> {
+  mediaTypeOf(ctx.contentType, false)
+  const predictor = ctx.entry!.predictor
   const reply = (p: Prediction) => jsonReply(200, `{"predictions":${predictionsJson(p)}}`)
-  const result = runRequest(predictor, request)
+  const result = runRequest(predictor, v1Request(predictor, ctx.body!))
   return result instanceof Promise ? result.then(reply) : reply(result)
 }
 

@@ -31,6 +31,20 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
+/**
+ * A body that is only `{"KEY": rows of numbers}` in the schema's column order (V1 `instances`,
+ * Azure ML `data`), read from its bytes as /invocations reads dataframe_split; undefined for
+ * anything else, which the caller parses the general way (and answers every error from there).
+ */
+export function requestFromRowsBody(predictor: Predictor, body: Buffer, key: Buffer): ModelRequest | undefined {
+  const schema = predictor.schema
+  const reader = schema?.splitReader
+  if (reader === undefined) return undefined
+  const rows = reader.readRows(body, key)
+  if (rows === undefined || rows.width !== schema!.columns.length) return undefined
+  return { split: { columns: schema!.columnNames, rowCount: rows.rowCount, width: rows.width, values: rows.values, offset: rows.offset } }
+}
+
 /** pandas split orient (`dataframe_split`, Azure `input_data`). */
 export function requestFromSplit(predictor: Predictor, split: unknown, what: string): ModelRequest {
   if (!isObject(split)) throw badRequest(`${what} must be an object with 'columns' and 'data'`)

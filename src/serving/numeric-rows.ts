@@ -80,6 +80,11 @@ export class RowsReader {
     this.#numbers = new Float64Array(memory.buffer)
   }
 
+  /** The memory the values are read into (callers tell a view of it from a copy). */
+  get buffer(): ArrayBufferLike {
+    return this.#numbers.buffer
+  }
+
   /**
    * Reads the rows that start at `body[pos]`; undefined when they are not rows of JSON numbers
    * and nulls, all as long as the first, or when the body is larger than this reader takes.
@@ -92,7 +97,27 @@ export class RowsReader {
     if (end < 0) return undefined
     return { end, rowCount: this.#wasm.rows(), width: this.#wasm.width(), values: this.#numbers, offset: out / 8 }
   }
+
+  /**
+   * Reads the flat list `body[start, end)` (`[n, ...]`, no nested lists) as one row: it is copied
+   * into the module's memory between a `[` and a `]` of its own, rather than wrapped in a new
+   * Buffer first (V2 JSON's flat `data`, on every request). `end` of the result is relative to that copy.
+   */
+  readFlat(body: Buffer, start: number, end: number): Rows | undefined {
+    const length = end - start + 2
+    if (length > this.#maxBytes) return undefined
+    const bytes = this.#bytes
+    bytes[RESERVED] = OPEN_BRACKET
+    bytes.set(body.subarray(start, end), RESERVED + 1)
+    bytes[RESERVED + length - 1] = CLOSE_BRACKET
+    const out = RESERVED + valuesAt(length)
+    if (this.#wasm.read_rows(RESERVED, length, 0, out, capacityFor(length)) < 0) return undefined
+    return { end: length, rowCount: this.#wasm.rows(), width: this.#wasm.width(), values: this.#numbers, offset: out / 8 }
+  }
 }
+
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
 
 /** Where the values of a body of `length` bytes go, from the start of the reader's region: after the body. */
 const valuesAt = (length: number) => (length + 7) & ~7

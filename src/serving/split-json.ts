@@ -183,6 +183,38 @@ export class NumericSplitReader {
     }
   }
 
+  /**
+   * A body that is exactly `{"KEY": [[n, ...], ...]}` (V1 `instances`, Azure ML `data`): its rows of
+   * numbers, or undefined when it is anything else, a null included (the general path writes
+   * every message). The values are a view of this reader's buffer, valid until its next read.
+   */
+  readRows(body: Buffer, key: Buffer): Rows | undefined {
+    let last = body.length - 1
+    while (last >= 0 && isSpace(body[last]!)) last--
+    if (last < 0 || body[last] !== CLOSE_BRACE) return undefined
+    const cur = this.#cursor
+    cur.reset(body, last)
+    try {
+      cur.expect(OPEN_BRACE)
+      if (!cur.keyIs(key)) return undefined
+      cur.expect(COLON)
+      if (cur.skipSpace() !== OPEN_BRACKET) return undefined
+      const rows = this.#rows.read(body, cur.pos)
+      if (rows === undefined || rows.rowCount === 0) return undefined
+      cur.pos = rows.end
+      cur.expect(CLOSE_BRACE)
+      if (cur.pos !== last + 1) return undefined
+      const { values, offset } = rows
+      for (let i = offset, end = offset + rows.rowCount * rows.width; i < end; i++) if (Number.isNaN(values[i])) return undefined
+      return rows
+    } catch (err) {
+      if (err === outside) return undefined
+      throw err
+    } finally {
+      cur.reset(empty, 0)
+    }
+  }
+
   #readColumns(cur: Cursor): readonly string[] {
     const start = cur.skipSpace() === OPEN_BRACKET ? cur.pos : -1
     const known = this.#columnsBytes

@@ -33,6 +33,16 @@ describe('V2 datatypes and the binary tensor extension', () => {
       ['BF16', Buffer.from(new Uint16Array([0x3f80, 0xbf00]).buffer), [1, -0.5]],
       ['BOOL', Buffer.from([1, 0, 1]), [true, false, true]],
     ]
+    // FP64 read in place at an 8-byte boundary, value by value when short and unaligned, copied when long and unaligned.
+    const long = Array.from({ length: 100 }, (_, i) => i / 7 - 3)
+    for (const [offset, values] of [
+      [8, [0.25, -3]],
+      [8, long],
+      [3, long],
+    ] as const) {
+      const body = Buffer.concat([Buffer.alloc(offset), Buffer.from(new Float64Array(values).buffer)]).subarray(offset)
+      assert.deepEqual(Array.from(readBinaryTensor('x', 'FP64', body, values.length) as Float64Array), values)
+    }
     for (const [datatype, bytes, expected] of cases) {
       // An odd offset, as inside a request body after its JSON header.
       const body = Buffer.concat([Buffer.from([9]), bytes]).subarray(1)
@@ -70,6 +80,8 @@ describe('V2 datatypes and the binary tensor extension', () => {
 
   it('writes typed outputs as their bytes and string outputs with lengths', () => {
     assert.deepEqual(writeBinaryTensor(new Float64Array([1.5])), Buffer.from(new Float64Array([1.5]).buffer))
+    const long = Float64Array.from({ length: 20 }, (_, i) => i - 0.5)
+    assert.deepEqual(writeBinaryTensor(long), Buffer.from(long.buffer))
     assert.deepEqual(writeBinaryTensor(['ab']), Buffer.from([2, 0, 0, 0, 0x61, 0x62]))
     assert.deepEqual(writeBinaryTensor([1, 2]), Buffer.from(new BigInt64Array([1n, 2n]).buffer))
     assert.deepEqual(writeBinaryTensor([1, 2.5]), Buffer.from(new Float64Array([1, 2.5]).buffer))

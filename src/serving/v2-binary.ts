@@ -62,6 +62,20 @@ function halfToDouble(h: number): number {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024)
 }
 
+/**
+ * FP64 data as doubles without copying through a new ArrayBuffer when it can: a view of the body
+ * when it sits at an 8-byte boundary, else a short tensor read value by value (a fresh
+ * ArrayBuffer per request, as `aligned` makes, cost more than the rest of a one-row request).
+ */
+function readDoubles(bytes: Buffer, count: number): Float64Array {
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, count)
+  if (count > 64) return new Float64Array(aligned(bytes), 0, count)
+  const out = new Float64Array(count)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
+  for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true)
+  return out
+}
+
 function readFloats(datatype: V2Datatype, buffer: ArrayBuffer, count: number): Float64Array {
   if (datatype === 'FP64') return new Float64Array(buffer, 0, count)
   if (datatype === 'FP32') return Float64Array.from(new Float32Array(buffer, 0, count))
@@ -103,12 +117,20 @@ export function readBinaryTensor(input: string, datatype: V2Datatype, bytes: Buf
     for (let i = 0; i < count; i++) out[i] = bytes[i] !== 0
     return out
   }
+  if (datatype === 'FP64') return readDoubles(bytes, count)
   const buffer = aligned(bytes)
   return datatype.startsWith('FP') || datatype === 'BF16' ? readFloats(datatype, buffer, count) : readIntegers(input, datatype, buffer, count)
 }
 
 /** One output tensor as the extension writes it. */
 export function writeBinaryTensor(data: OutputTensor['data']): Buffer {
+  if (data instanceof Float64Array && data.length <= 8) {
+    // A short typed array lives in V8's heap; asking for its .buffer moves it out first, which
+    // cost more than writing its few values (a one-row prediction).
+    const out = Buffer.allocUnsafe(data.length * 8)
+    for (let i = 0; i < data.length; i++) out.writeDoubleLE(data[i]!, i * 8)
+    return out
+  }
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
   const values = data as readonly (number | string)[]
   if (values.length > 0 && typeof values[0] === 'string') {

@@ -119,4 +119,45 @@ describe('V2 JSON fast reader', () => {
     ]
     for (const body of accepted) assert.ok(sameBothWays(body), body)
   })
+  it('reads each body of a repeated shape to its own numbers, and two float inputs each to theirs', () => {
+    // The second body has the first's skeleton (its parse is reused) with other numbers.
+    for (const seed of [1, 2, 3]) {
+      const flat = numbers(20, seed)
+      const read = sameBothWays(`{"inputs": [{"name": "x", "shape": [2, 10], "datatype": "FP64", "data": [${flat.join(',')}]}]}`)
+      assert.deepEqual(Array.from(read!.inputs[0]!.values), flat.map(Number))
+    }
+    const a = numbers(3, 4)
+    const b = numbers(3, 5)
+    const two = `{"inputs": [{"name": "a", "shape": [3], "datatype": "FP64", "data": [${a.join(',')}]}, {"name": "b", "shape": [3], "datatype": "FP32", "data": [${b.join(',')}]}]}`
+    for (let i = 0; i < 2; i++) {
+      const read = sameBothWays(two)!
+      assert.deepEqual(Array.from(read.inputs[0]!.values), a.map(Number))
+      assert.deepEqual(Array.from(read.inputs[1]!.values), b.map(Number))
+    }
+    // A skeleton that differs by one byte is parsed again.
+    const read = sameBothWays(two.replace('"b"', '"c"'))!
+    assert.equal(read.inputs[1]!.name, 'c')
+  })
+
+  it('reads binary requests with a repeated header to their own data, and a changed header anew', () => {
+    const body = (name: string, values: number[]) => {
+      const header = Buffer.from(
+        JSON.stringify({ inputs: [{ name, shape: [values.length], datatype: 'FP64', parameters: { binary_data_size: 8 * values.length } }] }),
+      )
+      return {
+        bytes: Buffer.concat([header, Buffer.from(new Float64Array(values).buffer)]),
+        headers: { 'inference-header-content-length': String(header.length) },
+      }
+    }
+    for (const [name, values] of [
+      ['x', [1.5, 2]],
+      ['x', [3, -4.25]],
+      ['y', [5, 6]],
+    ] as const) {
+      const { bytes, headers } = body(name, [...values])
+      const read = readV2Request(bytes, headers)
+      assert.equal(read.inputs[0]!.name, name)
+      assert.deepEqual(Array.from(read.inputs[0]!.values), values)
+    }
+  })
 })

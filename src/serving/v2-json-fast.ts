@@ -20,7 +20,11 @@ import { RowsReader } from './numeric-rows.js'
 export interface FastV2Json {
   /** The body parsed with each fast-read input's `data` replaced by 0. */
   readonly doc: unknown
-  /** Values of the inputs whose `data` was read here, by their index in `inputs`. */
+  /**
+   * Values of the inputs whose `data` was read here, by their index in `inputs`. The last one is a
+   * view of the reader's memory, valid until its next read: callers copy the values out at once
+   * (readV2Request's callers do, into the model's columns, before anything else is read).
+   */
   readonly data: ReadonlyMap<number, Float64Array>
 }
 
@@ -82,10 +86,39 @@ function skipValue(b: Buffer, p: number): number {
   return p
 }
 
-const keyIs = (b: Buffer, p: number, key: Buffer) => b.length >= p + key.length && b.compare(key, 0, key.length, p, p + key.length) === 0
+/** A loop, not Buffer.compare: for a key of a few bytes the native call's argument checks cost more than the comparison. */
+function keyIs(b: Buffer, p: number, key: Buffer): boolean {
+  if (b.length < p + key.length) return false
+  for (let i = 0; i < key.length; i++) if (b[p + i] !== key[i]) return false
+  return true
+}
+
+interface Span {
+  readonly start: number
+  readonly end: number
+  readonly index: number
+  values: Float64Array
+}
+
+/** Whether `skeleton` is `b` with each span replaced by `0`, compared byte by byte (a few dozen bytes: no native call). */
+function sameSkeleton(skeleton: Buffer, b: Buffer, spans: readonly Span[]): boolean {
+  let k = 0
+  let at = 0
+  for (let i = 0; i <= spans.length; i++) {
+    const end = i < spans.length ? spans[i]!.start : b.length
+    if (k + (end - at) > skeleton.length) return false
+    for (let p = at; p < end; p++, k++) if (skeleton[k] !== b[p]) return false
+    if (i === spans.length) break
+    if (skeleton[k++] !== ZERO) return false
+    at = spans[i]!.end
+  }
+  return k === skeleton.length
+}
 
 export class V2JsonReader {
   readonly #rows = new RowsReader()
+  #lastSkeleton: Buffer | undefined
+  #lastDoc: unknown
 
   /** The body's inputs with their numeric `data` read, or undefined when it is outside the subset. */
   read(body: Buffer): FastV2Json | undefined {
@@ -99,7 +132,7 @@ export class V2JsonReader {
 
   #read(b: Buffer): FastV2Json | undefined {
     /** [start, end) spans of data arrays, with the input index each belongs to. */
-    const spans: { start: number; end: number; index: number; values: Float64Array }[] = []
+    const spans: Span[] = []
     let p = skipSpace(b, 0)
     if (b[p] !== OPEN_BRACE) return undefined
     p = skipSpace(b, p + 1)
@@ -120,20 +153,8 @@ export class V2JsonReader {
       else if (b[p] !== CLOSE_BRACE) return undefined
     }
     if (spans.length === 0) return undefined
-    // What is left, each data array replaced by 0, for JSON.parse.
-    const parts: Buffer[] = []
-    let at = 0
-    for (const s of spans) {
-      parts.push(b.subarray(at, s.start), zero)
-      at = s.end
-    }
-    parts.push(b.subarray(at))
-    let doc: unknown
-    try {
-      doc = JSON.parse(Buffer.concat(parts).toString('utf8'))
-    } catch {
-      return undefined
-    }
+    const doc = this.#skeleton(b, spans)
+    if (doc === undefined) return undefined
     const inputs = (doc as { inputs?: unknown }).inputs
     if (!Array.isArray(inputs)) return undefined
     const data = new Map<number, Float64Array>()
@@ -145,8 +166,37 @@ export class V2JsonReader {
     return { doc, data }
   }
 
+  /**
+   * What is left of the body, each data array replaced by 0, parsed by JSON.parse: a client sends
+   * the same names, shapes and datatypes every time, so when these bytes equal the last body's the
+   * last document is used again (it is only read, never changed, by the callers).
+   */
+  #skeleton(b: Buffer, spans: readonly Span[]): unknown {
+    const last = this.#lastSkeleton
+    if (last !== undefined && sameSkeleton(last, b, spans)) return this.#lastDoc
+    const parts: Buffer[] = []
+    let at = 0
+    for (const s of spans) {
+      parts.push(b.subarray(at, s.start), zero)
+      at = s.end
+    }
+    parts.push(b.subarray(at))
+    const skeleton = Buffer.concat(parts)
+    let doc: unknown
+    try {
+      doc = JSON.parse(skeleton.toString('utf8'))
+    } catch {
+      return undefined
+    }
+    if (skeleton.length <= MAX_SKELETON) {
+      this.#lastSkeleton = skeleton
+      this.#lastDoc = doc
+    }
+    return doc
+  }
+
   /** The inputs list at `p`: notes the span and values of each tensor's numeric `data`. */
-  #inputs(b: Buffer, p: number, spans: { start: number; end: number; index: number; values: Float64Array }[]): number {
+  #inputs(b: Buffer, p: number, spans: Span[]): number {
     if (b[p] !== OPEN_BRACKET) return skipValue(b, p)
     p = skipSpace(b, p + 1)
     let index = 0
@@ -163,6 +213,9 @@ export class V2JsonReader {
           if (isData) {
             if (sawData) throw outside
             sawData = true
+            // The reader's memory is about to hold this input's values: the previous one's move out.
+            const previous = spans[spans.length - 1]
+            if (previous !== undefined && previous.values.buffer === this.#rows.buffer) previous.values = previous.values.slice()
             const read = this.#data(b, p)
             if (read === undefined) p = skipValue(b, p)
             else {
@@ -184,7 +237,7 @@ export class V2JsonReader {
     return p + 1
   }
 
-  /** A data array of numbers, flat or rows of equal length, copied out; undefined otherwise (or with a null). */
+  /** A data array of numbers, flat or rows of equal length, as a view of the reader's memory; undefined otherwise (or with a null). */
   #data(b: Buffer, p: number): { end: number; values: Float64Array } | undefined {
     if (b[p] !== OPEN_BRACKET) return undefined
     const first = b[skipSpace(b, p + 1)]
@@ -196,19 +249,22 @@ export class V2JsonReader {
       end = rows.end
     } else {
       // Flat: read as one row. A flat array of numbers holds no brackets, so the first `]` closes it.
-      const close = b.indexOf(CLOSE_BRACKET, p)
-      if (close < 0) return undefined
-      rows = this.#rows.read(Buffer.concat([openBracket, b.subarray(p, close + 1), closeBracket]), 0)
+      let close = p
+      while (close < b.length && b[close] !== CLOSE_BRACKET) close++
+      if (close === b.length) return undefined
+      rows = this.#rows.readFlat(b, p, close + 1)
       if (rows === undefined) return undefined
       end = close + 1
     }
-    const values = rows.values.slice(rows.offset, rows.offset + rows.rowCount * rows.width)
+    // A view, not a copy: a copy of more than 64 bytes is a new ArrayBuffer, which cost more than the rest of a one-row read.
+    const values = rows.values.subarray(rows.offset, rows.offset + rows.rowCount * rows.width)
     // null reads as NaN; the general path names it in its error.
     for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) return undefined
     return { end, values }
   }
 }
 
+const ZERO = 0x30
+/** Skeletons with other inputs' data in them can be large: only small ones are kept for the next request. */
+const MAX_SKELETON = 4096
 const zero = Buffer.from('0')
-const openBracket = Buffer.from('[')
-const closeBracket = Buffer.from(']')

@@ -2,6 +2,7 @@ import { badRequest } from '../errors.js'
 import type { ColumnBatch, InputSchema, ValueKind } from './input-schema.js'
 import type { ModelRequest } from './model-request.js'
 import type { Predictor } from './predictor.js'
+import type { NumericSplit } from './split-json.js'
 import { checkTensor, type Tensor, type TensorInfo } from './tensor-input.js'
 import { kindOfDatatype, type DatatypeKind } from './v2-datatype.js'
 import type { V2Input } from './v2-request.js'
@@ -42,18 +43,34 @@ function numericMatrix(values: ArrayLike<unknown>, n: number, k: number): Column
   return { rowCount: n, columns }
 }
 
-function fromColumns(schema: InputSchema, inputs: readonly V2Input[]): ColumnBatch {
+/**
+ * An [N, K] FP64 matrix (read from JSON or binary) as a numeric split in schema order: the model
+ * reads it into columns it reuses across requests, as /invocations' dataframe_split, instead of K
+ * new arrays a request. Infinities, which only binary data can hold, are refused here as numericMatrix does.
+ */
+function numericSplit(schema: InputSchema, values: Float64Array, n: number, k: number): NumericSplit {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (v === Infinity || v === -Infinity) throw badRequest(`the input holds an infinite value at row ${Math.floor(i / k)}, column ${i % k}`)
+  }
+  return { columns: schema.columnNames, rowCount: n, width: k, values, offset: 0 }
+}
+
+function fromColumns(schema: InputSchema, inputs: readonly V2Input[]): ModelRequest {
   const only = inputs[0]!
   const width = schema.columns.length
-  const isMatrix = inputs.length === 1 && !schema.columns.some((c) => c.name === only.name) && only.shape.length === 2 && only.shape[1] === width
+  const isMatrix = inputs.length === 1 && only.shape.length === 2 && only.shape[1] === width && !schema.columnNames.includes(only.name)
   if (isMatrix) {
-    for (const c of schema.columns) checkKind(only, c.kind, `column '${c.name}'`, c.type)
+    // Every column of an all-numeric schema takes the same datatypes: one check says what the loop would.
+    const checked = schema.isAllNumeric ? schema.columns.slice(0, 1) : schema.columns
+    for (const c of checked) checkKind(only, c.kind, `column '${c.name}'`, c.type)
     const n = only.shape[0]!
     if (n === 0) throw badRequest('the input has no rows (empty batch)')
-    if (schema.isAllNumeric) return numericMatrix(only.values, n, width)
+    if (schema.isAllNumeric && only.values instanceof Float64Array) return { split: numericSplit(schema, only.values, n, width) }
+    if (schema.isAllNumeric) return { batch: numericMatrix(only.values, n, width) }
     const rows: unknown[][] = []
     for (let r = 0; r < n; r++) rows.push(Array.prototype.slice.call(only.values, r * width, (r + 1) * width))
-    return schema.fromRows(rows)
+    return { batch: schema.fromRows(rows) }
   }
   const columns: Record<string, unknown[]> = {}
   for (const input of inputs) {
@@ -64,7 +81,7 @@ function fromColumns(schema: InputSchema, inputs: readonly V2Input[]): ColumnBat
     if (column !== undefined) checkKind(input, column.kind, `column '${column.name}'`, column.type)
     columns[input.name] = Array.from(input.values)
   }
-  return schema.fromColumnMap(columns)
+  return { batch: schema.fromColumnMap(columns) }
 }
 
 function fromTensors(infos: readonly TensorInfo[], inputs: readonly V2Input[]): Record<string, Tensor> {
@@ -85,5 +102,5 @@ function fromTensors(infos: readonly TensorInfo[], inputs: readonly V2Input[]): 
  */
 export function modelRequestFromV2(predictor: Predictor, inputs: readonly V2Input[]): ModelRequest {
   if (predictor.schema === undefined) return { tensors: fromTensors(predictor.tensors!, inputs) }
-  return { batch: fromColumns(predictor.schema, inputs) }
+  return fromColumns(predictor.schema, inputs)
 }

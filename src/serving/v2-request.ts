@@ -11,7 +11,11 @@ export interface V2Input {
   readonly name: string
   readonly datatype: V2Datatype
   readonly shape: readonly number[]
-  /** Row-major, `product(shape)` values: numbers for numeric datatypes, booleans for BOOL, strings for BYTES. */
+  /**
+   * Row-major, `product(shape)` values: numbers for numeric datatypes, booleans for BOOL, strings
+   * for BYTES. FP64 values may be a view of the request body or of the fast reader's memory, valid
+   * until the next request is read: modelRequestFromV2 copies them out before anything else runs.
+   */
   readonly values: ArrayLike<unknown>
 }
 
@@ -40,7 +44,9 @@ const mediaTypes = 'application/json, application/octet-stream (binary tensor ex
  */
 function checkMediaType(headers: IncomingHttpHeaders): void {
   const type = headers['content-type']
-  if (type !== undefined) {
+  // The two types clients send, as they send them, without splitting the header (every request).
+  const isPlain = type === undefined || type === 'application/json' || type === 'application/octet-stream'
+  if (!isPlain) {
     const [essence, ...params] = type.toLowerCase().split(';')
     const t = essence!.trim()
     const isCharsetOnly = params.every((p) => p.trim().replace(/"/g, '') === 'charset=utf-8')
@@ -127,6 +133,22 @@ function readOutputs(raw: unknown, isBinaryByDefault: boolean): V2Output[] | und
 
 let fastReader: V2JsonReader | undefined
 
+/**
+ * The last binary request's JSON header and its parse: a client sends the same header (names,
+ * shapes, datatypes, sizes) with every request of a shape, so equal bytes reuse the document,
+ * which the readers here only read.
+ */
+/** A header with inline data too can be large: only small ones are kept. */
+const MAX_CACHED_HEADER = 4096
+let lastHeader: { readonly bytes: Buffer; readonly doc: unknown } | undefined
+
+function parseHeader(json: Buffer): unknown {
+  if (lastHeader?.bytes.equals(json)) return lastHeader.doc
+  const doc = parseJsonBody(json.toString('utf8'))
+  if (json.length <= MAX_CACHED_HEADER) lastHeader = { bytes: Buffer.from(json), doc }
+  return doc
+}
+
 /** Float datatypes, whose JSON `data` the fast reader may read (integers keep JSON.parse's checks and messages). */
 const isFloatTensor = (doc: unknown, index: number) => {
   const datatype = ((doc as { inputs: Record<string, unknown>[] }).inputs[index] as Record<string, unknown>)['datatype']
@@ -137,7 +159,8 @@ const isFloatTensor = (doc: unknown, index: number) => {
  * The JSON document and the inputs' numeric data read by the fast reader when `isFast` (a JSON
  * body within its subset whose fast-read inputs are all FP32/FP64), else by JSON.parse alone.
  */
-function readDocument(json: Buffer, isFast: boolean): { doc: unknown; fast: ReadonlyMap<number, Float64Array> | undefined } {
+function readDocument(json: Buffer, isFast: boolean, isBinary: boolean): { doc: unknown; fast: ReadonlyMap<number, Float64Array> | undefined } {
+  if (isBinary) return { doc: parseHeader(json), fast: undefined }
   if (isFast) {
     fastReader ??= new V2JsonReader()
     const read = fastReader.read(json)
@@ -153,7 +176,7 @@ function readDocument(json: Buffer, isFast: boolean): { doc: unknown; fast: Read
 export function readV2Request(body: Buffer, headers: IncomingHttpHeaders, isFast = true): V2Request {
   checkMediaType(headers)
   const { json, binary } = splitBody(body, headers['inference-header-content-length'])
-  const { doc, fast } = readDocument(json, isFast && binary === undefined)
+  const { doc, fast } = readDocument(json, isFast && binary === undefined, isFast && binary !== undefined)
   if (!isObject(doc)) throw badRequest('the inference request must be a JSON object with an inputs list')
   const id = doc['id']
   if (id !== undefined && typeof id !== 'string') throw badRequest("'id' must be a string")

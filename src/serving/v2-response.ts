@@ -20,6 +20,16 @@ export function selectV2Outputs(request: V2Request, p: Prediction): { name: stri
   })
 }
 
+let lastPrefix: { readonly name: string; readonly version: string | undefined; readonly json: string } | undefined
+
+/** `{"model_name":...,"model_version":...`, the same for every answer of a model version: written once. */
+function answerPrefix(answer: V2Answer): string {
+  if (lastPrefix?.name === answer.modelName && lastPrefix.version === answer.modelVersion) return lastPrefix.json
+  const version = answer.modelVersion === undefined ? '' : `,"model_version":${JSON.stringify(answer.modelVersion)}`
+  lastPrefix = { name: answer.modelName, version: answer.modelVersion, json: `{"model_name":${JSON.stringify(answer.modelName)}${version}` }
+  return lastPrefix.json
+}
+
 /**
  * The inference response: JSON, or, when any output is asked for in binary, the JSON header then
  * each binary output's bytes in order, with its length in `Inference-Header-Content-Length`.
@@ -32,14 +42,14 @@ export function v2InferReply(answer: V2Answer, request: V2Request, p: Prediction
     binaries.push(bytes)
     return v2OutputJson(name, t, bytes.length)
   })
-  const version = answer.modelVersion === undefined ? '' : `,"model_version":${JSON.stringify(answer.modelVersion)}`
-  const json = `{"model_name":${JSON.stringify(answer.modelName)}${version},"id":${JSON.stringify(request.id ?? '')},"outputs":[${parts.join(',')}]}`
+  const id = request.id === undefined ? '""' : JSON.stringify(request.id)
+  const json = `${answerPrefix(answer)},"id":${id},"outputs":[${parts.join(',')}]}`
   if (binaries.length === 0) return { status: 200, contentType: 'application/json', body: json }
-  const header = Buffer.from(json, 'utf8')
-  return {
-    status: 200,
-    contentType: 'application/octet-stream',
-    body: Buffer.concat([header, ...binaries]),
-    headers: ['inference-header-content-length', String(header.length)],
-  }
+  // One allocation for the whole body: the header written into it, then each output's bytes.
+  const headerLength = Buffer.byteLength(json, 'utf8')
+  const body = Buffer.allocUnsafe(binaries.reduce((n, b) => n + b.length, headerLength))
+  body.write(json, 0, headerLength, 'utf8')
+  let at = headerLength
+  for (const b of binaries) at += b.copy(body, at)
+  return { status: 200, contentType: 'application/octet-stream', body, headers: ['inference-header-content-length', String(headerLength)] }
 }

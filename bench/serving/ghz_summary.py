@@ -1,0 +1,28 @@
+"""ghz's JSON report (-O json) as the summary line bench/serving/post.lua prints for wrk.
+
+Usage: ghz_summary.py LABEL CONCURRENCY REPORT.json  ->  {"label", "connections", "result": {rps, p50_ms, p99_ms, requests, errors}}
+Throughput counts the calls answered OK over the run's time. The calls ghz cancels itself when the
+duration ends (one per concurrent worker, reported as Unavailable / canceled) are not counted as
+the server's errors.
+"""
+
+import json
+import sys
+
+label, concurrency, path = sys.argv[1:]
+try:
+    report = json.load(open(path))
+    percentiles = {p["percentage"]: p["latency"] / 1e6 for p in report.get("latencyDistribution") or []}
+    codes = report.get("statusCodeDistribution") or {}
+    cut_off = sum(n for e, n in (report.get("errorDistribution") or {}).items() if "closed network connection" in e or "context canceled" in e)
+    ok = codes.get("OK", 0)
+    result = {
+        "rps": ok / (report["total"] / 1e9),
+        "p50_ms": percentiles.get(50, 0),
+        "p99_ms": percentiles.get(99, 0),
+        "requests": ok,
+        "errors": sum(n for c, n in codes.items() if c != "OK") - cut_off,
+    }
+except (OSError, ValueError, KeyError):
+    result = {"rps": 0, "p50_ms": 0, "p99_ms": 0, "requests": 0, "errors": -1}
+print(json.dumps({"label": label, "connections": int(concurrency), "result": result}))
