@@ -470,7 +470,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
   }
   const monitorJson = async () => JSON.parse((await wharf(['monitor', model, '--env', 'watched', '--json'])).stdout)
 
-  it('serves KServe V2 over gRPC through the endpoint Service to the live version, with the endpoint key, as /invocations answers', async () => {
+  it('serves KServe V2 over gRPC through the endpoint Service to the live version (pods admitted under "restricted"), with the endpoint key, as /invocations answers', async () => {
     const { endpoint: e } = await api('POST', 'deploy', { model_name: model, version: '1', environment: 'watched' })
     assert.equal(e.health, 'ready')
     assert.match(e.grpc_url, /^10\.96\.\d+\.\d+:8081$/)
