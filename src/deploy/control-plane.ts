@@ -7,6 +7,8 @@ import type { Environment } from './environments.js'
 import { nextTraffic, validPercent, validWeights } from './traffic-plan.js'
 import { describeEndpoint, type EndpointStatus } from './endpoint-status.js'
 import type { KubernetesDeployer } from './kubernetes/kubernetes-deployer.js'
+import { HarvestLoop } from './kubernetes/harvest-loop.js'
+import { captureRateOf } from './monitoring-settings.js'
 import { EndpointKeys, type RevealedKeys } from './endpoint-keys.js'
 import type { KeySlot } from './entities.js'
 import { type NamedLocks, ProcessLocks } from '../store/named-locks.js'
@@ -21,6 +23,8 @@ export interface ControlPlaneOptions extends EndpointPoolOptions {
    * these are database locks (open-backends.ts); default: this process's own queues.
    */
   readonly locks?: NamedLocks | undefined
+  /** How often the routers' logs of monitored Kubernetes endpoints are harvested (default 5 s). */
+  readonly harvestIntervalMs?: number | undefined
 }
 
 export interface DeployRequest {
@@ -72,6 +76,7 @@ export class ControlPlane {
   readonly #keys: EndpointKeys
   /** Kubernetes changes run one at a time per endpoint, across replicas, as local ones do through their runtime. */
   readonly #locks: NamedLocks
+  #harvestLoop: HarvestLoop | undefined
   #isStarted = false
 
   constructor(options: ControlPlaneOptions) {
@@ -95,12 +100,29 @@ export class ControlPlane {
         this.#options.logger?.error({ err, environment: endpoint.environment, model: endpoint.modelName }, 'could not restore endpoint')
       }
     }
+    this.#startHarvest()
     this.#isStarted = true
+  }
+
+  /** Kubernetes routers log their sampled predictions in the cluster; monitoring needs them here. */
+  #startHarvest(): void {
+    const kubernetes = this.#options.kubernetes
+    const isMonitored = (env: Environment | undefined) => env?.target === 'kubernetes' && captureRateOf(env.monitoring) > 0
+    if (!kubernetes || ![...this.#options.environments.values()].some(isMonitored)) return
+    this.#harvestLoop = new HarvestLoop({
+      endpoints: async () =>
+        (await this.#options.store.listEndpoints()).filter((e) => e.target === 'kubernetes' && isMonitored(this.#options.environments.get(e.environment))),
+      harvest: (environment, modelName) => kubernetes.harvest(this.#environment(environment), modelName),
+      intervalMs: this.#options.harvestIntervalMs ?? 5000,
+      logger: this.#options.logger,
+    })
+    this.#harvestLoop.start()
   }
 
   /** Stops supervising and routing; serving instances keep running for the next start to adopt. */
   async close(): Promise<void> {
     this.#isStarted = false
+    await this.#harvestLoop?.stop()
     await this.#endpoints.closeAll()
     await this.#options.kubernetes?.close()
   }

@@ -68,13 +68,15 @@ environments:
     assert.match(refusal('environments:\n  p: { target: local, authMode: token }'), /environments\.p\.authMode/)
   })
 
-  it('reads the gRPC settings of local and container environments, and refuses them elsewhere or malformed', () => {
-    const envs = parseEnvironments('environments:\n  a: { target: local, grpc: true }\n  b: { target: container, grpcPort: 9001 }\n  c: { target: local }\n')
-    assert.deepEqual(
-      ['a', 'b', 'c'].map((n) => servesGrpc(envs.get(n))),
-      [true, true, false],
+  it('reads the gRPC settings of every target, and refuses them malformed', () => {
+    const envs = parseEnvironments(
+      'environments:\n  a: { target: local, grpc: true }\n  b: { target: container, grpcPort: 9001 }\n  c: { target: local }\n  k: { target: kubernetes, grpc: true }\n  kp: { target: kubernetes, grpcPort: 9000 }\n  kn: { target: kubernetes }\n',
     )
-    assert.match(refusal('environments:\n  p: { target: kubernetes, grpc: true }'), /environments\.p: unknown key 'grpc'/)
+    assert.deepEqual(
+      ['a', 'b', 'c', 'k', 'kp', 'kn'].map((n) => servesGrpc(envs.get(n))),
+      [true, true, false, true, true, false],
+    )
+    assert.match(refusal('environments:\n  p: { target: kubernetes, grpc: 1 }'), /environments\.p\.grpc: /)
     assert.match(refusal('environments:\n  p: { target: local, grpc: "yes" }'), /environments\.p\.grpc: /)
     assert.match(refusal('environments:\n  p: { target: local, grpcPort: 70000 }'), /environments\.p\.grpcPort: /)
   })

@@ -13,11 +13,12 @@ const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity
 
 /**
  * KServe V2 over gRPC beside HTTP: each instance runs `wharf serve --grpc-port`, and the endpoint
- * passes gRPC connections through to its live version on `grpcPort` (chosen when absent).
+ * passes gRPC connections through to its live version on `grpcPort` (local and container targets:
+ * chosen when absent; kubernetes: the endpoint Service's gRPC port, 8081 when absent).
  */
 const grpcSettings = {
   grpc: z.boolean().default(false),
-  /** The endpoint's gRPC port (implies `grpc: true`); chosen when the endpoint opens when absent. */
+  /** The endpoint's gRPC port (implies `grpc: true`). */
   grpcPort: port.optional(),
 }
 
@@ -114,6 +115,7 @@ const kubernetesSchema = z.strictObject({
   routerReplicas: z.number().int().min(1).max(20).default(2),
   /** How long a rollout may take before it is rolled back. */
   rolloutTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
+  ...grpcSettings,
   description: z.string().optional(),
   monitoring: monitoringSchema.optional(),
 })
@@ -123,9 +125,8 @@ export type ContainerEnvironment = z.infer<typeof containerSchema> & { readonly 
 export type KubernetesEnvironment = z.infer<typeof kubernetesSchema> & { readonly name: string }
 export type Environment = LocalEnvironment | ContainerEnvironment | KubernetesEnvironment
 
-/** Whether the environment's endpoints expose gRPC (local and container targets only). */
-export const servesGrpc = (env: Environment | undefined): boolean =>
-  env !== undefined && env.target !== 'kubernetes' && (env.grpc || env.grpcPort !== undefined)
+/** Whether the environment's endpoints expose gRPC. */
+export const servesGrpc = (env: Environment | undefined): boolean => env !== undefined && (env.grpc || env.grpcPort !== undefined)
 
 const schemaByTarget = { local: localSchema, container: containerSchema, kubernetes: kubernetesSchema } as const
 

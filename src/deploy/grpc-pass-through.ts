@@ -16,8 +16,9 @@ export class GrpcPassThrough {
   readonly #host: string
   readonly #port: number
   #target: number | undefined
-  /** Open client connections, each with the instance port it is piped to. */
-  readonly #connections = new Map<Socket, { readonly upstream: Socket; readonly target: number }>()
+  #targetHost = '127.0.0.1'
+  /** Open client connections, each with the instance address it is piped to. */
+  readonly #connections = new Map<Socket, { readonly upstream: Socket; readonly target: string }>()
 
   constructor(options: { readonly host: string; readonly port: number }) {
     this.#host = options.host
@@ -36,11 +37,16 @@ export class GrpcPassThrough {
     })
   }
 
-  /** The live instance's gRPC port, or undefined when no version is live (connections are refused). */
-  setTarget(port: number | undefined): void {
-    if (port === this.#target) return
+  /**
+   * The live instance's gRPC port (on `host`: loopback for local instances, the live version's
+   * Service in a cluster), or undefined when no version is live (connections are refused).
+   */
+  setTarget(port: number | undefined, host = '127.0.0.1'): void {
+    if (port === this.#target && host === this.#targetHost) return
     this.#target = port
-    for (const [socket, link] of this.#connections) if (link.target !== port) close(socket, link.upstream)
+    this.#targetHost = host
+    const address = `${host}:${port}`
+    for (const [socket, link] of this.#connections) if (link.target !== address) close(socket, link.upstream)
   }
 
   get target(): number | undefined {
@@ -58,8 +64,9 @@ export class GrpcPassThrough {
       socket.destroy()
       return
     }
-    const upstream = connect(target, '127.0.0.1')
-    this.#connections.set(socket, { upstream, target })
+    const host = this.#targetHost
+    const upstream = connect(target, host)
+    this.#connections.set(socket, { upstream, target: `${host}:${target}` })
     const done = () => {
       this.#connections.delete(socket)
       close(socket, upstream)

@@ -58,3 +58,7 @@ export const monitoringSchema = z.strictObject({
 })
 
 export type MonitoringSettings = z.infer<typeof monitoringSchema>
+
+/** Share of prediction requests a router samples for monitoring: enough for both the log and the drift window. */
+export const captureRateOf = (settings: MonitoringSettings | undefined): number =>
+  Math.max(settings?.logPredictions?.sampleRate ?? 0, settings?.drift?.sampleRate ?? 0)

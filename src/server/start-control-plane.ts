@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import type { Logger } from '../logger.js'
 import { wharfBin } from '../app-paths.js'
 import { type Config, readEnvironmentVariables } from '../config.js'
-import { ControlPlane, type Environment, LocalRunner, loadEnvironments, type Runner } from '../deploy/index.js'
+import { ControlPlane, type Environment, LocalRunner, loadEnvironments, type PredictionTapFor, type Runner } from '../deploy/index.js'
 import { type AlertQueue, AlertSender, MonitorService, PredictionLog } from '../monitor/index.js'
 import type { RegistryService } from '../registry/index.js'
 import type { ArtifactStore } from '../store/artifact-store.js'
@@ -75,7 +75,9 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
       },
     })
   const { containerRunner, imageBuilder } = await loadContainerSupport(deployDir, () => trackingUri, config, logger)
-  const kubernetes = [...environments.values()].some((e) => e.target === 'kubernetes') ? await loadKubernetes(deployDir, imageBuilder, config) : undefined
+  const kubernetes = [...environments.values()].some((e) => e.target === 'kubernetes')
+    ? await loadKubernetes(deployDir, imageBuilder, config, (environment, model) => monitor.tapFor(environment, model))
+    : undefined
   const monitor: MonitorService = new MonitorService({
     environments,
     registry,
@@ -140,7 +142,12 @@ async function endpointKeySecret(deployDir: string, config: Config): Promise<Buf
 }
 
 /** The kubernetes target, imported only when wharf.yaml has a kubernetes environment. */
-async function loadKubernetes(deployDir: string, imageBuilder: (modelName: string, version: string, env: Environment) => Promise<string>, config: Config) {
+async function loadKubernetes(
+  deployDir: string,
+  imageBuilder: (modelName: string, version: string, env: Environment) => Promise<string>,
+  config: Config,
+  predictionTapFor: PredictionTapFor,
+) {
   const [{ KubernetesTarget }, { pushImage }, { detectRuntime }] = await Promise.all([
     import('../deploy/kubernetes/kubernetes-target.js'),
     import('../deploy/container/push-image.js'),
@@ -152,6 +159,7 @@ async function loadKubernetes(deployDir: string, imageBuilder: (modelName: strin
     defaultKubeconfig: config.kubeconfig,
     registryCredentials: credentials,
     shadowDir: join(deployDir, 'shadow'),
+    predictionTapFor,
     publishImage: async (modelName, version, env, destination) => {
       const runtime = detectRuntime(config.containerRuntime)
       if (!runtime) throw new Error('building images for the kubernetes target needs podman or docker on this machine')

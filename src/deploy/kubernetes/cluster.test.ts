@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,7 +8,11 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { gunzipSync } from 'node:zlib'
+import * as grpc from '@grpc/grpc-js'
 import { stringify } from 'yaml'
+import { inferenceServiceDefinition } from '../../serving/grpc/grpc-server.js'
+import { waitFor as waitForValue } from '../../testing/fixtures.js'
 import { postJson, type RunningServer, startServer } from '../../integration/server-process.js'
 import { runContainerCommand } from '../container/container-cli.js'
 import { defaultBaseTag } from '../container/base-image.js'
@@ -40,6 +44,25 @@ const rows = [
   [-0.0019, -0.0446, -0.0515, -0.0263, -0.0084, -0.0192, 0.0744, -0.0395, -0.0683, -0.0922],
 ]
 const body = JSON.stringify({ dataframe_split: { columns, data: rows } })
+
+type Plain = Record<string, any>
+const GrpcClient = grpc.makeGenericClientConstructor(inferenceServiceDefinition(), 'GRPCInferenceService')
+function grpcCall(client: grpc.Client, rpc: string, request: Plain, metadata = new grpc.Metadata()): Promise<Plain> {
+  return new Promise((resolve, reject) => {
+    ;(client as unknown as Record<string, (r: Plain, m: grpc.Metadata, cb: (err: grpc.ServiceError | null, v: Plain) => void) => void>)[rpc]!(
+      request,
+      metadata,
+      (err, value) => (err ? reject(err) : resolve(value)),
+    )
+  })
+}
+
+/** The diabetes features and their rows, as the model was trained on them. */
+async function diabetesData(file: string): Promise<number[][]> {
+  const [header, ...lines] = (await readFile(file, 'utf8')).trim().split('\n')
+  const all = header!.split(',')
+  return lines.map((l) => l.split(',').map(Number)).map((r) => columns.map((c) => r[all.indexOf(c)]!))
+}
 
 describe('the kubernetes target on a real cluster', { skip, concurrency: false }, () => {
   const tag = `${process.pid}${Date.now().toString(36)}`
@@ -121,6 +144,14 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
             ingress: { host: 'fraud.example.test', tlsSecret: 'fraud-tls' },
           },
           impatient: { ...production, autoscaling: undefined, replicas: 1, routerReplicas: 1, rolloutTimeoutSeconds: 20 },
+          watched: {
+            ...production,
+            autoscaling: undefined,
+            replicas: 1,
+            routerReplicas: 1,
+            grpc: true,
+            monitoring: { logPredictions: { sampleRate: 1, retentionDays: 7 }, drift: { windowRows: 300, minRows: 100 } },
+          },
         },
       }),
     )
@@ -186,6 +217,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     if (server) {
       await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment: 'staging' }).catch(() => {})
       await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment: 'production' }).catch(() => {})
+      await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment: 'watched' }).catch(() => {})
       await server.stop()
     }
     await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace }).catch(() => {})
@@ -418,6 +450,127 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     assert.notEqual(key, (await keys()).primary_key, 'each endpoint has keys of its own')
     await api('POST', 'undeploy', { model_name: model, environment: 'edge' })
     assert.equal(await kube.read({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace, name: edge.base }), undefined)
+  })
+
+  // The `watched` endpoint (gRPC and monitoring on): what its routers were sent over HTTP, request by request.
+  const watchedSent: { requestId: string; rows: number }[] = []
+  const scoreWatched = async (url: string, key: string, data: number[][]) => {
+    for (let i = 0; i < data.length; i += 25) {
+      const chunk = data.slice(i, i + 25)
+      const res = await fetch(`${url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ dataframe_split: { columns, data: chunk } }),
+      })
+      const text = await res.text()
+      assert.equal(res.status, 200, text)
+      watchedSent.push({ requestId: res.headers.get('x-request-id')!, rows: chunk.length })
+    }
+    return watchedSent.reduce((n, s) => n + s.rows, 0)
+  }
+  const monitorJson = async () => JSON.parse((await wharf(['monitor', model, '--env', 'watched', '--json'])).stdout)
+
+  it('serves KServe V2 over gRPC through the endpoint Service to the live version (pods admitted under "restricted"), with the endpoint key, as /invocations answers', async () => {
+    const { endpoint: e } = await api('POST', 'deploy', { model_name: model, version: '1', environment: 'watched' })
+    assert.equal(e.health, 'ready')
+    assert.match(e.grpc_url, /^10\.96\.\d+\.\d+:8081$/)
+    assert.equal(e.grpc_url.split(':')[0], new URL(e.url).hostname, 'the same Service, another port')
+    const watched = new EndpointNames('watched', model)
+    const service = await kube.read({ apiVersion: 'v1', kind: 'Service', namespace, name: watched.base })
+    const grpcPort = (service!.spec as any).ports.find((p: any) => p.name === 'grpc')
+    assert.equal(grpcPort.appProtocol, 'kubernetes.io/h2c')
+    const { primary_key: key } = await keys('watched')
+    const http = JSON.parse((await predict(e.url, key)).body).predictions as number[]
+    watchedSent.push({ requestId: '', rows: rows.length })
+    const client = new GrpcClient(e.grpc_url, grpc.credentials.createInsecure())
+    const withKey = (k: string) => {
+      const m = new grpc.Metadata()
+      m.set('authorization', `Bearer ${k}`)
+      return m
+    }
+    const infer = (metadata: grpc.Metadata) =>
+      grpcCall(
+        client,
+        'ModelInfer',
+        { modelName: model, inputs: [{ name: 'x', datatype: 'FP64', shape: [2, 10], contents: { fp64Contents: rows.flat() } }] },
+        metadata,
+      )
+    try {
+      assert.deepEqual(await grpcCall(client, 'ServerReady', {}), { ready: true })
+      const answer = await infer(withKey(key))
+      const predictions = Array.from(new Float64Array(new Uint8Array(answer['rawOutputContents'][0] as Buffer).buffer))
+      assert.equal(predictions.length, 2)
+      assert.deepEqual(predictions, http, 'gRPC ModelInfer answers what /invocations answers for the same rows')
+      for (const metadata of [new grpc.Metadata(), withKey('not-a-key')])
+        await assert.rejects(infer(metadata), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED)
+    } finally {
+      client.close()
+    }
+  })
+
+  it('monitors the kubernetes endpoint: rows its router logs are harvested once each into drift, wharf monitor and the prediction log', async () => {
+    const { primary_key: key } = await keys('watched')
+    const { url } = await endpoint('watched')
+    const data = await diabetesData(join(root, 'data/diabetes.csv'))
+    let sent = await scoreWatched(url, key, data.slice(0, 300))
+    // Every row once: harvest rounds run every few seconds over the same pod log.
+    const calm = await waitForValue(
+      `${sent} rows in the drift window`,
+      async () => {
+        const report = await monitorJson()
+        return report.window.rows_seen === sent && report
+      },
+      90_000,
+      1000,
+    )
+    for (const f of calm.features) assert.ok(f.psi < 0.1, `${f.name} stays low: ${JSON.stringify(f)}`)
+    const bmi = columns.indexOf('bmi')
+    const values = data.map((r) => r[bmi]!)
+    const mean = values.reduce((a, b) => a + b, 0) / values.length
+    const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length)
+    sent = await scoreWatched(
+      url,
+      key,
+      data.slice(100, 400).map((r) => r.map((v, n) => (n === bmi ? v + 2 * std : v))),
+    )
+    const shifted = await waitForValue(
+      `${sent} rows in the drift window`,
+      async () => {
+        const report = await monitorJson()
+        return report.window.rows_seen === sent && report
+      },
+      90_000,
+      1000,
+    )
+    assert.equal(shifted.window.rows, 300)
+    for (const f of shifted.features) {
+      if (f.name === 'bmi') assert.ok(f.psi > 0.25, `bmi PSI ${f.psi}`)
+      else assert.ok(f.psi < 0.25, `${f.name} stays low: ${JSON.stringify(f)}`)
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const gauge = new RegExp(`^wharf_feature_drift_psi\\{model="${model}",version="1",environment="watched",feature="bmi"\\} (\\S+)$`, 'm').exec(metrics)
+    assert.ok(Number(gauge?.[1]) > 0.25, metrics)
+    // The prediction log in the artifact store: each request sent over HTTP, once.
+    const folder = join(dir, 'artifacts/monitoring/predictions/watched', model)
+    const logged = await waitForValue(
+      'the prediction log',
+      async () => {
+        const ids: string[] = []
+        for (const partition of await readdir(folder))
+          for (const file of await readdir(join(folder, partition)))
+            for (const line of gunzipSync(await readFile(join(folder, partition, file)))
+              .toString('utf8')
+              .trim()
+              .split('\n'))
+              ids.push(JSON.parse(line).request_id)
+        return ids.length >= watchedSent.length && ids
+      },
+      60_000,
+      1000,
+    )
+    assert.equal(logged.length, watchedSent.length)
+    for (const s of watchedSent.filter((x) => x.requestId !== '')) assert.ok(logged.includes(s.requestId), s.requestId)
+    await api('POST', 'undeploy', { model_name: model, environment: 'watched' })
   })
 
   it('undeploys every object it made, and only those', async () => {

@@ -1,10 +1,11 @@
 import { type Endpoint, liveVersionOf } from '../entities.js'
 import type { EndpointStatus, InstanceStatus } from '../endpoint-status.js'
 import { type EndpointScope, replicasOf, versionOf } from './endpoint-rollout.js'
-import { externalUrlOf } from './external-url.js'
+import { externalUrlOf, grpcAddressOf } from './external-url.js'
 import { type LiveObject, podTemplateOf } from './kube-api.js'
 import { servePort } from './manifests.js'
 import { rolloutStatus, warningsAbout } from './rollout.js'
+import { servesGrpc } from '../environments.js'
 
 /**
  * What `wharf deployments` shows for a Kubernetes endpoint, read from the cluster: per version the
@@ -60,6 +61,7 @@ export async function describeClusterEndpoint(scope: EndpointScope, endpoint: En
     ...warningsAbout(events, scope.names.base, since, others).slice(-1),
   ].map((w) => (w.length > 240 ? `${w.slice(0, 239)}…` : w))
   const url = await externalUrlOf(scope.api, env, scope.names).catch(() => undefined)
+  const grpcUrl = servesGrpc(env) ? await grpcAddressOf(scope.api, env, scope.names).catch(() => undefined) : undefined
   const routerRow = router ? [`router: ${router.status?.readyReplicas ?? 0} of ${replicasOf(router)} ready`] : []
-  return { ...base, url, health, instances, warnings: [...routerRow.filter(() => !routerReady), ...warnings] }
+  return { ...base, url, ...(grpcUrl ? { grpcUrl } : {}), health, instances, warnings: [...routerRow.filter(() => !routerReady), ...warnings] }
 }

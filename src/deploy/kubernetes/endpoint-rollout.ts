@@ -1,6 +1,7 @@
 import { MlflowError } from '../../errors.js'
 import { liveVersionOf, type Traffic } from '../entities.js'
-import type { KubernetesEnvironment } from '../environments.js'
+import { type KubernetesEnvironment, servesGrpc } from '../environments.js'
+import { captureRateOf } from '../monitoring-settings.js'
 import { type KubernetesApi, type LiveObject, podTemplateOf } from './kube-api.js'
 import type { KubernetesRollRequest } from './kubernetes-deployer.js'
 import {
@@ -12,6 +13,7 @@ import {
   imageOf,
   type Manifest,
   routeConfigHash,
+  serveGrpcPort,
   servePort,
 } from './manifests.js'
 import type { EndpointNames } from './names.js'
@@ -184,7 +186,22 @@ export async function routeConfig(scope: EndpointScope, traffic: Traffic): Promi
       .map(async ([v, weight]) => ({ ...(await address(v)), weight })),
   )
   const shadow = traffic.shadow ? { ...(await address(traffic.shadow.version)), percent: traffic.shadow.percent } : undefined
-  return { targets, ...(shadow ? { shadow } : {}) }
+  const live = liveVersionOf(traffic)
+  const liveTarget = targets.find((t) => t.version === live)
+  return { targets, ...(shadow ? { shadow } : {}), ...routeExtras(env, liveTarget) }
+}
+
+/**
+ * What the router takes besides HTTP: gRPC passed through to the live version only (HTTP/2 streams
+ * share long-lived connections, so weights and shadows cannot apply to them), and the share of
+ * predictions it logs for monitoring.
+ */
+export function routeExtras(env: KubernetesEnvironment, live: { version: string; host: string } | undefined): Pick<RouteConfig, 'grpc' | 'capture'> {
+  const rate = captureRateOf(env.monitoring)
+  return {
+    ...(servesGrpc(env) && live ? { grpc: { version: live.version, host: live.host, port: serveGrpcPort } } : {}),
+    ...(rate > 0 ? { capture: { sampleRate: rate } } : {}),
+  }
 }
 
 /** Old router pods keep serving their connections while they drain; old versions must outlive them. */

@@ -30,6 +30,8 @@ export interface KubernetesDeployer {
   applyKeys(env: Environment, modelName: string, keyDigests: readonly string[]): Promise<void>
   describe(env: Environment, endpoint: Endpoint, base: EndpointStatus): Promise<EndpointStatus>
   agreement(env: Environment, modelName: string): Promise<AgreementReport[]>
+  /** Takes what the endpoint's routers logged since the last call (shadow comparisons, sampled predictions). */
+  harvest(env: Environment, modelName: string): Promise<void>
   /** Closes the shadow logs it writes. */
   close(): Promise<void>
   /** What a deploy of `version` with all traffic would apply (`--dry-run`). */

@@ -5,7 +5,7 @@ import { type Endpoint, liveVersionOf } from '../entities.js'
 import type { EndpointStatus } from '../endpoint-status.js'
 import type { Environment, KubernetesEnvironment } from '../environments.js'
 import { describeClusterEndpoint } from './endpoint-description.js'
-import { bringUp, type EndpointScope, retire, switchRouter, type Undo, undoRollout, versionOf } from './endpoint-rollout.js'
+import { bringUp, type EndpointScope, retire, routeExtras, switchRouter, type Undo, undoRollout, versionOf } from './endpoint-rollout.js'
 import type { KubernetesApi } from './kube-api.js'
 import type { KubernetesDeployer, KubernetesRollRequest } from './kubernetes-deployer.js'
 import {
@@ -27,7 +27,8 @@ import {
 import { EndpointNames } from './names.js'
 import { OwnedObjects } from './owned-objects.js'
 import type { RouteConfig } from './route-config.js'
-import { ShadowHarvest } from './shadow-harvest.js'
+import { RouterLogHarvest } from './router-log-harvest.js'
+import type { PredictionTapFor } from '../prediction-tap.js'
 
 export interface KubernetesTargetOptions {
   readonly wharfVersion: string
@@ -40,6 +41,8 @@ export interface KubernetesTargetOptions {
   readonly registryCredentials?: RegistryCredentials | undefined
   /** Shadow comparisons collected from the routers' logs go under this folder. */
   readonly shadowDir: string
+  /** Monitoring's tap per endpoint: sampled predictions collected from the routers' logs go to it. */
+  readonly predictionTapFor?: PredictionTapFor | undefined
   readonly pollMs?: number
 }
 
@@ -60,11 +63,11 @@ const asKubernetes = (env: Environment): KubernetesEnvironment => {
  */
 export class KubernetesTarget implements KubernetesDeployer {
   readonly #o: KubernetesTargetOptions
-  readonly #harvest: ShadowHarvest
+  readonly #harvest: RouterLogHarvest
 
   constructor(options: KubernetesTargetOptions) {
     this.#o = options
-    this.#harvest = new ShadowHarvest(options.shadowDir)
+    this.#harvest = new RouterLogHarvest(options.shadowDir)
   }
 
   render(env: Environment, modelName: string, version: string): Manifest[] {
@@ -72,7 +75,8 @@ export class KubernetesTarget implements KubernetesDeployer {
     const names = new EndpointNames(k.name, modelName)
     const template = k.image ?? `${k.registry ?? 'REGISTRY'}/wharf-{model}:v{version}`
     const input: EndpointInput = { env: k, names, wharfVersion: this.#o.wharfVersion, pullSecret: this.#pullSecretName(k, names) }
-    const route: RouteConfig = { targets: [{ version, host: `${names.version(version)}.${k.namespace}.svc`, port: servePort, weight: 100 }] }
+    const host = `${names.version(version)}.${k.namespace}.svc`
+    const route: RouteConfig = { targets: [{ version, host, port: servePort, weight: 100 }], ...routeExtras(k, { version, host }) }
     return [
       ...this.#sharedObjects(input, ['<sha256 of the primary key>', '<sha256 of the secondary key>'], false),
       buildVersionDeployment(input, version, template),
@@ -106,7 +110,7 @@ export class KubernetesTarget implements KubernetesDeployer {
       )
     }
     try {
-      await switchRouter(scope, request.after, undo, started, applied, () => this.#harvest.collect(scope.api, scope.env, scope.names))
+      await switchRouter(scope, request.after, undo, started, applied, () => this.#collect(scope))
     } catch (err) {
       if (liveVersionOf(request.before) === undefined) await this.undeploy(request).catch(() => {})
       throw err
@@ -157,11 +161,18 @@ export class KubernetesTarget implements KubernetesDeployer {
   }
 
   async agreement(env: Environment, modelName: string): Promise<AgreementReport[]> {
-    const scope = await this.#scope(env, modelName)
-    return this.#harvest.collect(scope.api, scope.env, scope.names)
+    return this.#collect(await this.#scope(env, modelName))
+  }
+
+  async harvest(env: Environment, modelName: string): Promise<void> {
+    await this.#collect(await this.#scope(env, modelName))
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  #collect(scope: EndpointScope): Promise<AgreementReport[]> {
+    return this.#harvest.collect(scope.api, scope.env, scope.names, this.#o.predictionTapFor?.(scope.env.name, scope.names.modelName))
+  }
 
   async #scope(rawEnv: Environment, modelName: string, version?: string): Promise<EndpointScope> {
     const env = asKubernetes(rawEnv)

@@ -74,16 +74,29 @@ describe('Kubernetes manifests', () => {
     buildRouterDeployment(i, 'myacr.azurecr.io/ml/wharf-x:v7', { targets: [{ version: '7', host: '10.96.0.10', port: 8080, weight: 100 }] }),
     buildAutoscaler(i, '7')!,
   ]
+  // The same endpoint with KServe V2 over gRPC (`grpc: true`), in the snapshot too.
+  const g = input({ ...production, grpc: true })
+  const grpcRoute = {
+    targets: [{ version: '7', host: '10.96.0.10', port: 8080, weight: 100 }],
+    grpc: { version: '7', host: '10.96.0.10', port: 8081 },
+    capture: { sampleRate: 0.1 },
+  }
+  const withGrpc = [
+    buildEndpointService(g),
+    buildVersionDeployment(g, '7', template),
+    buildVersionService(g, '7'),
+    buildRouterDeployment(g, 'myacr.azurecr.io/ml/wharf-x:v7', grpcRoute),
+  ]
 
   it('renders every object of an endpoint as in the snapshot', async () => {
-    const rendered = `${JSON.stringify(manifests, null, 2)}\n`
+    const rendered = `${JSON.stringify([...manifests, ...withGrpc], null, 2)}\n`
     const expected = await readFile(snapshotPath, 'utf8').catch(() => undefined)
     if (expected === undefined) await writeFile(snapshotPath, rendered)
     else assert.equal(rendered, expected, `manifests changed; if on purpose, delete ${snapshotPath} and run the test again`)
   })
 
   it('validates every rendered object against the Kubernetes OpenAPI schemas', () => {
-    for (const m of manifests) assert.doesNotThrow(() => validators[m.kind]!(m), `${m.kind} is not valid`)
+    for (const m of [...manifests, ...withGrpc]) assert.doesNotThrow(() => validators[m.kind]!(m), `${m.kind} is not valid`)
   })
 
   it('is refused by the schemas when a field has the wrong type, so the check has teeth', () => {
@@ -146,6 +159,22 @@ describe('Kubernetes manifests', () => {
       plain.trackingUri,
     )
     assert.equal(buildConfigSecret(input(plain)), undefined)
+  })
+
+  it('exposes KServe V2 gRPC when the environment asks: serving, version Service, router and endpoint Service ports', () => {
+    const [endpointService, deployment, versionService, routerDeployment] = withGrpc as [Manifest, Manifest, Manifest, Manifest]
+    const serve = podOf(deployment).containers[0]
+    assert.deepEqual(serve.ports[1], { name: 'grpc', containerPort: 8081, protocol: 'TCP' })
+    assert.equal(serve.env.find((e: any) => e.name === 'WHARF_SERVE_GRPC_PORT').value, '8081')
+    const h2c = { name: 'grpc', port: 8081, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' }
+    assert.deepEqual((versionService.spec as any).ports[1], h2c)
+    assert.deepEqual((endpointService.spec as any).ports[1], h2c)
+    assert.deepEqual((buildEndpointService(input({ ...production, grpcPort: 9000 })).spec as any).ports[1], { ...h2c, port: 9000 }, 'grpcPort implies grpc')
+    const router = podOf(routerDeployment).containers[0]
+    assert.deepEqual(router.command.slice(-2), ['--grpc-port', '8082'])
+    assert.deepEqual(router.ports[2], { name: 'grpc', containerPort: 8082, protocol: 'TCP' })
+    // Without gRPC, none of it.
+    assert.doesNotMatch(JSON.stringify(manifests), /grpc|GRPC/)
   })
 
   it('gives pods only the digests of the endpoint keys, and no keys volume with authMode none', () => {

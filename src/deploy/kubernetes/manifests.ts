@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { KubernetesEnvironment } from '../environments.js'
+import { type KubernetesEnvironment, servesGrpc } from '../environments.js'
 import { type EndpointNames, ownerAnnotation } from './names.js'
 import type { RouteConfig } from './route-config.js'
 
@@ -28,6 +28,14 @@ export interface EndpointInput {
 
 export const servePort = 8080
 export const routerHealthPort = 8081
+/** KServe V2 gRPC in the serving pods (`wharf serve --grpc-port`, the port KServe's runtimes use). */
+export const serveGrpcPort = 8081
+/** Where the router pods take gRPC connections and pass them through to the live version. */
+export const routerGrpcPort = 8082
+/** The endpoint Service's gRPC port when the environment names none. */
+export const defaultGrpcServicePort = 8081
+/** Marks a Service port as HTTP/2 without TLS (KEP-3726), which gRPC is: gateways and meshes then proxy it as such. */
+const h2c = 'kubernetes.io/h2c'
 const serveUid = 10001
 const keysDir = '/etc/wharf/keys'
 
@@ -83,8 +91,12 @@ function serveEnv(input: EndpointInput, modelInImage: boolean) {
     { name: 'HOME', value: '/tmp' },
     { name: 'WHARF_SERVE_MODEL_CACHE_DIR', value: '/var/cache/wharf' },
     { name: 'WHARF_SERVE_DRAIN_TIMEOUT_MS', value: '25000' },
+    // The KServe V2 model name (HTTP and gRPC) is the registered one, also for an image whose model is at /opt/model.
+    { name: 'WHARF_SERVE_MODEL_NAME', value: input.names.modelName },
   ]
   if (env.authMode === 'key') vars.push({ name: 'WHARF_SERVE_API_KEYS_FILE', value: `${keysDir}/keys` })
+  // Read by `wharf serve` as --grpc-port, also when the image's own entrypoint starts it.
+  if (servesGrpc(env)) vars.push({ name: 'WHARF_SERVE_GRPC_PORT', value: String(serveGrpcPort) })
   if (env.trackingUri && !modelInImage) {
     vars.push(
       hasCredentials(env.trackingUri)
@@ -124,7 +136,10 @@ export function buildVersionDeployment(input: EndpointInput, version: string, im
     name: 'serve',
     image: imageOf(imageTemplate, names, version),
     ...(command ? { command } : {}),
-    ports: [{ name: 'http', containerPort: servePort, protocol: 'TCP' }],
+    ports: [
+      { name: 'http', containerPort: servePort, protocol: 'TCP' },
+      ...(servesGrpc(env) ? [{ name: 'grpc', containerPort: serveGrpcPort, protocol: 'TCP' }] : []),
+    ],
     ...(env.credentialsSecret ? { envFrom: [{ secretRef: { name: env.credentialsSecret, optional: false } }] } : {}),
     env: serveEnv(input, modelInImage),
     startupProbe: { httpGet: { path: '/v2/health/live', port: 'http' }, initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 150 },
@@ -163,7 +178,10 @@ export function buildVersionService(input: EndpointInput, version: string): Mani
     spec: {
       type: 'ClusterIP',
       selector: { 'app.kubernetes.io/instance': names.base, 'app.kubernetes.io/component': 'serve', ...versionLabels },
-      ports: [{ name: 'http', port: servePort, targetPort: 'http', protocol: 'TCP' }],
+      ports: [
+        { name: 'http', port: servePort, targetPort: 'http', protocol: 'TCP' },
+        ...(servesGrpc(input.env) ? [{ name: 'grpc', port: serveGrpcPort, targetPort: 'grpc', protocol: 'TCP', appProtocol: h2c }] : []),
+      ],
     },
   }
 }
@@ -179,13 +197,24 @@ export const routeConfigHash = (config: RouteConfig) => createHash('sha256').upd
 export function buildRouterDeployment(input: EndpointInput, image: string, config: RouteConfig): Manifest {
   const { env, names } = input
   const hash = { 'wharf.io/traffic': routeConfigHash(config) }
+  const grpc = servesGrpc(env)
   const container = {
     name: 'router',
     image,
-    command: ['node', '/opt/wharf/bin/wharf.js', 'route', '--port', String(servePort), '--health-port', String(routerHealthPort)],
+    command: [
+      'node',
+      '/opt/wharf/bin/wharf.js',
+      'route',
+      '--port',
+      String(servePort),
+      '--health-port',
+      String(routerHealthPort),
+      ...(grpc ? ['--grpc-port', String(routerGrpcPort)] : []),
+    ],
     ports: [
       { name: 'http', containerPort: servePort, protocol: 'TCP' },
       { name: 'health', containerPort: routerHealthPort, protocol: 'TCP' },
+      ...(grpc ? [{ name: 'grpc', containerPort: routerGrpcPort, protocol: 'TCP' }] : []),
     ],
     env: [
       { name: 'HOME', value: '/tmp' },
@@ -225,11 +254,17 @@ export function buildEndpointService(input: EndpointInput): Manifest {
     protocol: 'TCP',
     ...(env.service.type !== 'ClusterIP' && env.service.nodePort ? { nodePort: env.service.nodePort } : {}),
   }
+  // The gRPC port's node port (NodePort, LoadBalancer) is chosen by the cluster; `grpc_url` reports it.
+  const grpc = { name: 'grpc', port: env.grpcPort ?? defaultGrpcServicePort, targetPort: 'grpc', protocol: 'TCP', appProtocol: h2c }
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: metadata(input, names.base, 'endpoint'),
-    spec: { type: env.service.type, selector: { 'app.kubernetes.io/instance': names.base, 'app.kubernetes.io/component': 'router' }, ports: [port] },
+    spec: {
+      type: env.service.type,
+      selector: { 'app.kubernetes.io/instance': names.base, 'app.kubernetes.io/component': 'router' },
+      ports: servesGrpc(env) ? [port, grpc] : [port],
+    },
   }
 }
 

@@ -14,6 +14,17 @@ describe('the in-cluster router configuration and its shadow log lines', () => {
     assert.throws(() => parseRouteConfig(JSON.stringify({ ...config, extra: 1 })), /not valid/)
   })
 
+  it("reads the live version's gRPC address and the share of predictions logged, and refuses a share of 0 or above 1", () => {
+    const config = {
+      targets: [{ version: '2', host: '10.96.0.7', port: 8080, weight: 100 }],
+      grpc: { version: '2', host: '10.96.0.7', port: 8081 },
+      capture: { sampleRate: 0.1 },
+    }
+    assert.deepEqual(parseRouteConfig(JSON.stringify(config)), config)
+    for (const sampleRate of [0, 1.5]) assert.throws(() => parseRouteConfig(JSON.stringify({ ...config, capture: { sampleRate } })), /capture\.sampleRate/)
+    assert.throws(() => parseRouteConfig(JSON.stringify({ ...config, grpc: { version: '2', host: '', port: 8081 } })), /grpc\.host/)
+  })
+
   it('writes comparisons without request or answer bodies, and reads them back from a pod log among other lines', () => {
     const record = {
       time: 5,

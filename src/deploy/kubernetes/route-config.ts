@@ -6,13 +6,17 @@ const address = { version: z.string().regex(/^\d+$/), host: z.string().min(1).ma
 const routeConfigSchema = z.strictObject({
   targets: z.array(z.strictObject({ ...address, weight: z.number().min(0).max(100) })).max(16),
   shadow: z.strictObject({ ...address, percent: z.number().min(0).max(100) }).optional(),
+  /** The live version's gRPC address: gRPC connections are passed through to it (see grpc-pass-through.ts). */
+  grpc: z.strictObject(address).optional(),
+  /** Share of prediction requests the router writes to its log for monitoring (see prediction-lines.ts). */
+  capture: z.strictObject({ sampleRate: z.number().gt(0).max(1) }).optional(),
 })
 
-/** What the in-cluster router is told: versions with their Service addresses, weights and the shadow. */
+/** What the in-cluster router is told: versions with their Service addresses, weights, the shadow, gRPC and monitoring. */
 export type RouteConfig = z.infer<typeof routeConfigSchema>
 
 /** Reads WHARF_ROUTE_CONFIG; throws naming the problem. */
-export function parseRouteConfig(text: string): RouterTraffic {
+export function parseRouteConfig(text: string): RouteConfig & RouterTraffic {
   let raw: unknown
   try {
     raw = JSON.parse(text)

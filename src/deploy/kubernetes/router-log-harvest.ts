@@ -2,9 +2,11 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AgreementReport } from '../agreement.js'
 import type { KubernetesEnvironment } from '../environments.js'
+import type { PredictionTap } from '../prediction-tap.js'
 import { ShadowLog } from '../shadow-log.js'
 import type { KubernetesApi } from './kube-api.js'
 import type { EndpointNames } from './names.js'
+import { predictionOf } from './prediction-lines.js'
 import { shadowRecordsIn } from './route-config.js'
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_')
@@ -16,34 +18,59 @@ const sortable = (t: string) => {
 }
 
 /**
- * Collects the shadow comparisons the routers of a Kubernetes endpoint write to their logs into the
- * endpoint's shadow log (the file the local targets write), so `wharf traffic` reports agreement the
- * same way on every target. Remembers per pod the time of the last line it took, on disk, so a line
- * is counted once across calls and restarts.
+ * Asks the kubelet only for the lines since a pod's mark, with a minute to spare for clocks that
+ * differ between the control plane and the node (lines before the mark are skipped anyway).
  */
-export class ShadowHarvest {
+const sinceSecondsOf = (mark: string | undefined) => {
+  const ms = mark === undefined ? NaN : Date.parse(mark)
+  return Number.isNaN(ms) ? undefined : Math.max(1, Math.ceil((Date.now() - ms) / 1000) + 60)
+}
+
+/**
+ * Collects what the routers of a Kubernetes endpoint write to their logs: shadow comparisons go to
+ * the endpoint's shadow log (the file the local targets write), so `wharf traffic` reports agreement
+ * the same way on every target; sampled predictions go to the endpoint's monitoring tap, as the local
+ * routers hand them over. Remembers per pod the time of the last line it took, on disk, so a line is
+ * taken once across calls and restarts. Calls for one endpoint run one at a time (a periodic harvest
+ * and `wharf traffic` may overlap).
+ */
+export class RouterLogHarvest {
   readonly #dir: string
   readonly #logs = new Map<string, Promise<ShadowLog>>()
+  readonly #queues = new Map<string, Promise<unknown>>()
 
   constructor(dir: string) {
     this.#dir = dir
   }
 
-  async collect(api: KubernetesApi, env: KubernetesEnvironment, names: EndpointNames): Promise<AgreementReport[]> {
+  collect(api: KubernetesApi, env: KubernetesEnvironment, names: EndpointNames, tap?: PredictionTap): Promise<AgreementReport[]> {
     const base = join(this.#dir, safeName(env.name), safeName(names.modelName))
+    const next = (this.#queues.get(base) ?? Promise.resolve()).then(() => this.#collect(base, api, env, names, tap))
+    this.#queues.set(
+      base,
+      next.catch(() => {}),
+    )
+    return next
+  }
+
+  async #collect(base: string, api: KubernetesApi, env: KubernetesEnvironment, names: EndpointNames, tap: PredictionTap | undefined) {
     const log = await this.#open(`${base}.jsonl`)
     const marksFile = `${base}.marks.json`
     const marks = JSON.parse(await readFile(marksFile, 'utf8').catch(() => '{}')) as Record<string, string>
     const pods = await api.list('v1', 'Pod', env.namespace, `${names.selector},app.kubernetes.io/component=router`)
     for (const pod of pods) {
       const name = pod.metadata.name
-      const text = await api.podLog(env.namespace, name, { timestamps: true }).catch(() => '')
+      const sinceSeconds = sinceSecondsOf(marks[name])
+      const text = await api.podLog(env.namespace, name, { timestamps: true, ...(sinceSeconds ? { sinceSeconds } : {}) }).catch(() => '')
       for (const line of text.split('\n')) {
         const space = line.indexOf(' ')
         if (space < 0) continue
         const time = sortable(line.slice(0, space))
         if (marks[name] !== undefined && time <= marks[name]!) continue
-        for (const record of shadowRecordsIn(line.slice(space + 1))) log.append(record)
+        const content = line.slice(space + 1)
+        for (const record of shadowRecordsIn(content)) log.append(record)
+        const prediction = tap && predictionOf(content)
+        if (prediction) tap.capture(prediction)
         marks[name] = time
       }
     }
