@@ -15,12 +15,6 @@ rounds=${1:-3}
 seconds=${2:-8}
 search_runs=${3:-10000}
 mlflow_search_runs=${4:-$search_runs}
-venv=${WHARF_BENCH_VENV:-bench/.venv}
-if [ ! -x "$venv/bin/mlflow" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q 'mlflow>=3,<4'
-fi
-py="$venv/bin/python"
 fml=${FASTTRACKML_BIN:-$(bash bench/tracking/install-fasttrackml.sh)}
 command -v wrk >/dev/null || { echo "peers.sh: wrk is not installed (apt-get install -y wrk)" >&2; exit 3; }
 source scripts/services/service-lib.sh
@@ -41,18 +35,34 @@ pg_url=$(bash scripts/services/postgres.sh start "$work/pg")
 psql -q "$pg_url" -c 'CREATE DATABASE wharf' -c 'CREATE DATABASE fasttrackml'
 pg_base=${pg_url%/postgres}
 
-servers=(wharf-sqlite fml-sqlite wharf-pg fml-pg mlflow)
+# PEERS_SERVERS picks a subset for a quick look (then no results file is written, only the raw lines);
+# WHARF_BIN runs another build of wharf (e.g. the one before a change) in place of bin/wharf.js.
+all_servers="wharf-sqlite fml-sqlite wharf-pg fml-pg mlflow"
+read -r -a servers <<<"${PEERS_SERVERS:-$all_servers}"
+wharf=${WHARF_BIN:-bin/wharf.js}
+venv=${WHARF_BENCH_VENV:-bench/.venv}
+py=python3
+if [[ " ${servers[*]} " == *" mlflow "* ]]; then
+  if [ ! -x "$venv/bin/mlflow" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q 'mlflow>=3,<4'
+  fi
+  py="$venv/bin/python"
+fi
 declare -A port
 start() { # name command...
   local name=$1
   shift
+  [[ " ${servers[*]} " == *" $name "* ]] || return 0
   "$@" >"$work/$name.log" 2>&1 &
   pids+=($!)
 }
-for s in "${servers[@]}"; do port[$s]=$(free_port); done
-start wharf-sqlite node bin/wharf.js server --port "${port[wharf-sqlite]}" --log-level warn \
+for s in $all_servers; do port[$s]=$(free_port); done
+# FastTrackML's SQLite driver is compiled with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1 and sets no pragma, so its
+# WAL commits run at synchronous=NORMAL (no fsync per commit): wharf runs at the same durability.
+start wharf-sqlite node "$wharf" server --port "${port[wharf-sqlite]}" --log-level warn --durability normal \
   --backend-store-uri "sqlite:///$work/wharf.db" --artifacts-destination "$work/wharf-sqlite-art"
-start wharf-pg node bin/wharf.js server --port "${port[wharf-pg]}" --log-level warn \
+start wharf-pg node "$wharf" server --port "${port[wharf-pg]}" --log-level warn \
   --backend-store-uri "$pg_base/wharf" --artifacts-destination "$work/wharf-pg-art"
 start fml-sqlite "$fml" server --log-level warn --listen-address "127.0.0.1:${port[fml-sqlite]}" \
   --database-uri "sqlite://$work/fml.db" --default-artifact-root "$work/fml-sqlite-art"
@@ -79,6 +89,9 @@ done
 
 # Rounds interleave the servers, so a change in the machine's load falls on all of them alike.
 workloads=(log-metric log-batch search-runs get-history)
+duration() { # workload server -> seconds: a 100,000-point history takes seconds a call at 8 connections
+  if [[ $1 == get-history ]]; then echo $((seconds * 3)); else echo "$seconds"; fi
+}
 loads=()
 for r in $(seq "$rounds"); do
   loads+=("$(cut -d' ' -f1-3 /proc/loadavg)")
@@ -89,12 +102,16 @@ for r in $(seq "$rounds"); do
         RUN_IDS=$("$py" -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["run_ids"]))' "$seed") \
         SEARCH_EXPERIMENT=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["search_experiment"])' "$seed") \
         HISTORY_RUN=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["history_run"])' "$seed") \
-        wrk -t1 -c8 -d"${seconds}s" --timeout 60s -s "bench/tracking/wrk/$w.lua" "http://127.0.0.1:${port[$s]}" >"$work/wrk.out"
+        wrk -t1 -c8 -d"$(duration "$w" "$s")s" --timeout 60s -s "bench/tracking/wrk/$w.lua" "http://127.0.0.1:${port[$s]}" >"$work/wrk.out"
       echo "{\"round\":$r,\"workload\":\"$w\",\"server\":\"$s\",\"wrk\":$(tail -1 "$work/wrk.out")}" >>"$work/results.jsonl"
     done
   done
 done
 loads+=("$(cut -d' ' -f1-3 /proc/loadavg)")
+if [[ "${servers[*]}" != "$all_servers" ]]; then
+  cat "$work/results.jsonl"
+  exit 0
+fi
 
 command="bash bench/tracking/peers.sh $rounds $seconds $search_runs $mlflow_search_runs"
 fml_version=$(cat "$(dirname "$fml")/VERSION" 2>/dev/null || "$fml" --version 2>/dev/null | head -1 || echo unknown)

@@ -84,9 +84,7 @@ export class PostgresTrackingStore implements TrackingStore {
 
   async #activeRunRow(runId: string, q: PgExecutor = this.#db): Promise<RunRow> {
     const row = await this.#runRow(runId, q)
-    if (row.lifecycle_stage !== 'active') {
-      throw invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`)
-    }
+    requireActive(runId, row.lifecycle_stage)
     return row
   }
 
@@ -233,12 +231,16 @@ export class PostgresTrackingStore implements TrackingStore {
   }
 
   async logBatch(runId: string, batch: RunBatch): Promise<void> {
-    await this.#activeRunRow(runId)
-    // Metrics alone (log_metric, most log_batch calls) are one statement, atomic without BEGIN/COMMIT.
-    if (batch.params.length === 0 && batch.tags.length === 0) {
-      if (batch.metrics.length > 0) await insertMetrics(this.#db, runId, batch.metrics)
+    // Metrics alone (log_metric, most log_batch calls) are one statement and one round trip, the run's
+    // check included: atomic without BEGIN/COMMIT, and nothing is written unless the run is active.
+    if (batch.params.length === 0 && batch.tags.length === 0 && batch.metrics.length > 0) {
+      const stage = await insertMetrics(this.#db, runId, batch.metrics)
+      if (stage === undefined) throw notFound(`Run with id=${runId} not found`)
+      requireActive(runId, stage)
       return
     }
+    await this.#activeRunRow(runId)
+    if (batch.params.length === 0 && batch.tags.length === 0) return
     await this.#db.tx(async (q) => {
       for (const p of batch.params) {
         const existing = await q.get<{ value: string }>('SELECT value FROM params WHERE run_uuid = ? AND key = ?', [runId, p.key])
@@ -380,12 +382,19 @@ export class PostgresTrackingStore implements TrackingStore {
   }
 }
 
+/** Writes go to active runs only (MLflow's rule); `stage` is the run's lifecycle stage. */
+function requireActive(runId: string, stage: string): void {
+  if (stage !== 'active') throw invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${stage}.`)
+}
+
 /**
  * A batch's metrics in one statement whatever its size: the history rows in the batch's order (so
  * `seq` breaks ties as on SQLite), and each key's greatest (step, timestamp, value) into
- * latest_metrics, kept only when greater than the stored one, as MLflow's SQL store does.
+ * latest_metrics, kept only when greater than the stored one, as MLflow's SQL store does. Rows are
+ * written only when the run is active; the answer is the run's lifecycle stage, undefined when there
+ * is no such run, so the caller can say which.
  */
-async function insertMetrics(q: PgExecutor, runId: string, metrics: RunBatch['metrics']): Promise<void> {
+async function insertMetrics(q: PgExecutor, runId: string, metrics: RunBatch['metrics']): Promise<string | undefined> {
   const columns = metrics.map((m) => metricValueColumns(m.value))
   const arrays = [
     metrics.map((m) => m.key),
@@ -397,17 +406,22 @@ async function insertMetrics(q: PgExecutor, runId: string, metrics: RunBatch['me
     metrics.map((m) => m.datasetName ?? null),
     metrics.map((m) => m.datasetDigest ?? null),
   ]
-  await q.run(
-    `WITH b AS (
+  const row = await q.get<{ lifecycle_stage: string }>(
+    `WITH r AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = ?::text),
+     b AS (
        SELECT * FROM unnest(?::text[], ?::float8[], ?::int[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])
-         WITH ORDINALITY AS b(key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest, ord)),
+         WITH ORDINALITY AS b(key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest, ord)
+       WHERE EXISTS (SELECT 1 FROM r WHERE lifecycle_stage = 'active')),
      history AS (
        INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest)
-       SELECT ?::text, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM b ORDER BY ord)
-     INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
-     SELECT DISTINCT ON (key) ?::text, key, value, is_nan, timestamp, step FROM b ORDER BY key, step DESC, timestamp DESC, value DESC, ord
-     ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
-     WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
-    [...arrays, runId, runId],
+       SELECT ?::text, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM b ORDER BY ord),
+     latest AS (
+       INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
+       SELECT DISTINCT ON (key) ?::text, key, value, is_nan, timestamp, step FROM b ORDER BY key, step DESC, timestamp DESC, value DESC, ord
+       ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+       WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value))
+     SELECT lifecycle_stage FROM r`,
+    [runId, ...arrays, runId, runId],
   )
+  return row?.lifecycle_stage
 }

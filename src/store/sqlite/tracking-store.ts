@@ -18,6 +18,7 @@ import type { LoggedModelQuery, NewExperiment, NewLoggedModel, NewRun, RunPatch,
 import type { MetricSample, MetricSampleQuery, RunColumns, RunKeys, RunSummary, TrackingViews } from '../tracking-views.js'
 import { openSqlite, type SqliteOptions } from './database.js'
 import { SqliteLoggedModels } from './logged-models.js'
+import { SqliteMetricWriter } from './metric-writer.js'
 import { RunLoader } from './run-loader.js'
 import {
   type ExperimentRow,
@@ -25,7 +26,6 @@ import {
   type MetricRow,
   type RunRow,
   groupByOwner,
-  metricValueColumns,
   toExperiment,
   toMetric,
   toRunInfo,
@@ -44,6 +44,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
   readonly #runs: RunLoader
   readonly #models: SqliteLoggedModels
   readonly #views: SqliteTrackingViews
+  readonly #metrics: SqliteMetricWriter
   readonly #stmt: Record<string, Statement>
 
   /** A path opens (and later closes) its own database; an open Database is shared and left open. */
@@ -53,6 +54,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     this.#runs = new RunLoader(this.#db)
     this.#models = new SqliteLoggedModels(this.#db)
     this.#views = new SqliteTrackingViews(this.#db)
+    this.#metrics = new SqliteMetricWriter(this.#db)
     const db = this.#db
     this.#stmt = {
       experiment: db.prepare('SELECT * FROM experiments WHERE experiment_id = ?'),
@@ -61,17 +63,6 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
       param: db.prepare('SELECT value FROM params WHERE run_uuid = ? AND key = ?'),
       insertParam: db.prepare('INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       upsertTag: db.prepare('INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value'),
-      insertMetric: db.prepare(
-        `INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      // MLflow's SQL store keeps the metric with the greatest (step, timestamp, value) as the latest.
-      upsertLatest: db.prepare(
-        `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
-           timestamp = excluded.timestamp, step = excluded.step
-         WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
-      ),
       renameRunFromTag: db.prepare('UPDATE runs SET name = ? WHERE run_uuid = ?'),
     }
     this.#ensureDefaultExperiment()
@@ -255,11 +246,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
         }
         if (!existing) s.insertParam!.run(runId, p.key, p.value)
       }
-      for (const m of batch.metrics) {
-        const { value, isNan } = metricValueColumns(m.value)
-        s.insertMetric!.run(runId, m.key, value, isNan, m.timestamp, m.step, m.modelId ?? null, m.datasetName ?? null, m.datasetDigest ?? null)
-        s.upsertLatest!.run(runId, m.key, value, isNan, m.timestamp, m.step)
-      }
+      this.#metrics.write(runId, batch.metrics)
       for (const t of batch.tags) {
         s.upsertTag!.run(runId, t.key, t.value)
         if (t.key === 'mlflow.runName') s.renameRunFromTag!.run(t.value, runId)
