@@ -24,6 +24,7 @@ import {
   toRunInfo,
   toTag,
 } from '../sqlite/rows.js'
+import { type SearchPart, readParts, searchParts } from '../sqlite/search-pages.js'
 import { decodePageToken, encodePageToken, orderSql, whereSql } from '../sqlite/search-sql.js'
 import type { LoggedModelQuery, NewExperiment, NewLoggedModel, NewRun, RunPatch, RunQuery, SearchQuery, TrackingStore } from '../tracking-store.js'
 import { type PgDatabase, type PgExecutor, isUniqueViolation } from './database.js'
@@ -330,18 +331,33 @@ export class PostgresTrackingStore implements TrackingStore {
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
     const experimentIds = query.experimentIds.map(experimentKey).filter((id) => id !== undefined)
     const where = whereSql(runTarget, query.clauses)
-    const order = orderSql(runTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
-    const sql = `SELECT r.* FROM runs r ${order.joins.sql}
-      WHERE r.experiment_id = ANY(?::bigint[]) AND r.lifecycle_stage ${lifecycleFilter[query.viewType]}
-      ${where.sql ? `AND ${where.sql}` : ''}
-      ORDER BY ${[...order.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
-    const rows = await this.#db.all<RunRow>(sql, [...order.joins.params, experimentIds, ...where.params, query.maxResults + 1, offset])
+    const conditions = (part: SearchPart) => ({
+      sql: `${part.where.sql ? `${part.where.sql} AND ` : ''}r.experiment_id = ANY(?::bigint[])
+        AND r.lifecycle_stage ${lifecycleFilter[query.viewType]} ${where.sql ? `AND ${where.sql}` : ''}`,
+      params: [...part.from.params, ...part.where.params, experimentIds, ...where.params],
+    })
+    const rows = await readParts(
+      searchParts('runs', runTarget, query.orderBy),
+      query.maxResults + 1,
+      offset,
+      (part, limit, skip) => {
+        const c = conditions(part)
+        const sql = `SELECT r.* FROM ${part.from.sql} WHERE ${c.sql}
+          ORDER BY ${[...part.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
+        return this.#db.all<RunRow>(sql, [...c.params, limit, skip])
+      },
+      async (part) => {
+        const c = conditions(part)
+        return (await this.#db.get<{ n: number }>(`SELECT count(*)::int AS n FROM ${part.from.sql} WHERE ${c.sql}`, c.params))?.n ?? 0
+      },
+    )
     return {
       items: await loadRuns(this.#db, rows.slice(0, query.maxResults)),
       nextPageToken: rows.length > query.maxResults ? encodePageToken(offset + query.maxResults) : undefined,
     }
   }
+
 
   async createLoggedModel(input: NewLoggedModel): Promise<LoggedModel> {
     const experiment = await this.#experimentRow(input.experimentId)

@@ -32,6 +32,7 @@ import {
   toTag,
 } from './rows.js'
 import { SqliteTrackingViews } from './tracking-views.js'
+import { type SearchPart, readParts, searchParts } from './search-pages.js'
 import { decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
 import { runTarget, experimentTarget, lifecycleFilter } from './search-targets.js'
 
@@ -314,12 +315,12 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
   }
 
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
-    const page = this.#searchRunRows(query)
+    const page = await this.#searchRunRows(query)
     return { items: this.#runs.load(page.items), nextPageToken: page.nextPageToken }
   }
 
   async searchRunColumns(query: RunQuery, columns: RunColumns): Promise<Page<RunSummary>> {
-    const page = this.#searchRunRows(query)
+    const page = await this.#searchRunRows(query)
     return { items: page.items.length === 0 ? [] : this.#views.summarize(page.items, columns), nextPageToken: page.nextPageToken }
   }
 
@@ -332,21 +333,36 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     return this.#views.sampleMetricHistory(query)
   }
 
-  #searchRunRows(query: RunQuery): Page<RunRow> {
-    const experimentIds = query.experimentIds.filter((id) => /^\d+$/.test(id)).map(Number)
+  async #searchRunRows(query: RunQuery): Promise<Page<RunRow>> {
+    const experimentIds = JSON.stringify(query.experimentIds.filter((id) => /^\d+$/.test(id)).map(Number))
     const where = whereSql(runTarget, query.clauses)
-    const order = orderSql(runTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
-    const sql = `SELECT r.* FROM runs r ${order.joins.sql}
-      WHERE r.experiment_id IN (SELECT value FROM json_each(?)) AND r.lifecycle_stage ${lifecycleFilter[query.viewType]}
-      ${where.sql ? `AND ${where.sql}` : ''}
-      ORDER BY ${[...order.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
-    const rows = this.#db.prepare(sql).all(...order.joins.params, JSON.stringify(experimentIds), ...where.params, query.maxResults + 1, offset) as RunRow[]
+    const conditions = (part: SearchPart) => ({
+      sql: `${part.where.sql ? `${part.where.sql} AND ` : ''}r.experiment_id IN (SELECT value FROM json_each(?))
+        AND r.lifecycle_stage ${lifecycleFilter[query.viewType]} ${where.sql ? `AND ${where.sql}` : ''}`,
+      params: [...part.from.params, ...part.where.params, experimentIds, ...where.params],
+    })
+    const rows = await readParts(
+      searchParts('runs', runTarget, query.orderBy),
+      query.maxResults + 1,
+      offset,
+      (part, limit, skip) => {
+        const c = conditions(part)
+        const sql = `SELECT r.* FROM ${part.from.sql} WHERE ${c.sql}
+          ORDER BY ${[...part.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
+        return this.#db.prepare(sql).all(...c.params, limit, skip) as RunRow[]
+      },
+      (part) => {
+        const c = conditions(part)
+        return (this.#db.prepare(`SELECT count(*) AS n FROM ${part.from.sql} WHERE ${c.sql}`).get(...c.params) as { n: number }).n
+      },
+    )
     return {
       items: rows.slice(0, query.maxResults),
       nextPageToken: rows.length > query.maxResults ? encodePageToken(offset + query.maxResults) : undefined,
     }
   }
+
 
   async createLoggedModel(input: NewLoggedModel): Promise<LoggedModel> {
     const experiment = this.#experimentRow(input.experimentId)
