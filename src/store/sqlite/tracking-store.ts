@@ -23,7 +23,6 @@ import { RunLoader } from './run-loader.js'
 import {
   type ExperimentRow,
   type KeyValueRow,
-  type MetricRow,
   type RunRow,
   groupByOwner,
   toExperiment,
@@ -37,6 +36,9 @@ import { decodePageToken, encodePageToken, orderSql, whereSql } from './search-s
 import { runTarget, experimentTarget, lifecycleFilter } from './search-targets.js'
 
 const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
+
+/** A metrics row as getMetricHistory reads it: value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest. */
+type HistoryRow = [number, number, number, number, string | null, string | null, string | null]
 
 /** TrackingStore on SQLite (better-sqlite3). Every write method is one transaction. */
 export class SqliteTrackingStore implements TrackingStore, TrackingViews {
@@ -65,6 +67,12 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
       insertParam: db.prepare('INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       upsertTag: db.prepare('INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value'),
       renameRunFromTag: db.prepare('UPDATE runs SET name = ? WHERE run_uuid = ?'),
+      history: db
+        .prepare(
+          `SELECT value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
+           WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, seq LIMIT ? OFFSET ?`,
+        )
+        .raw(true),
     }
     this.#ensureDefaultExperiment()
   }
@@ -301,18 +309,25 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     this.#runRow(runId)
     const offset = decodePageToken(pageToken)
     const limit = maxResults ?? -1
-    const rows = this.#db
-      .prepare(
-        `SELECT run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
-         WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, seq LIMIT ? OFFSET ?`,
-      )
-      .all(runId, key, limit === -1 ? -1 : limit + 1, offset) as MetricRow[]
+    // A history can be 100,000 points: rows come as arrays without the run id and key columns (every
+    // row has the asked ones), which halves the time better-sqlite3 spends building them.
+    const rows = this.#stmt.history!.all(runId, key, limit === -1 ? -1 : limit + 1, offset) as HistoryRow[]
     const hasMore = limit !== -1 && rows.length > limit
     return {
-      items: (hasMore ? rows.slice(0, limit) : rows).map(toMetric),
+      items: (hasMore ? rows.slice(0, limit) : rows).map(([value, isNan, timestamp, step, modelId, datasetName, datasetDigest]) => ({
+        key,
+        value: isNan ? Number.NaN : value,
+        timestamp,
+        step,
+        modelId: modelId ?? undefined,
+        datasetName: datasetName ?? undefined,
+        datasetDigest: datasetDigest ?? undefined,
+        runId,
+      })),
       nextPageToken: hasMore ? encodePageToken(offset + limit) : undefined,
     }
   }
+
 
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
     const page = await this.#searchRunRows(query)
