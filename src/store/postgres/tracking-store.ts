@@ -316,17 +316,20 @@ export class PostgresTrackingStore implements TrackingStore {
   async getMetricHistory(runId: string, key: string, maxResults?: number, pageToken?: string): Promise<Page<Metric>> {
     await this.#runRow(runId)
     const offset = decodePageToken(pageToken)
-    const rows = await this.#db.all<MetricRow>(
-      `SELECT run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
+    // A history can be 100,000 points: the run id and key columns (the asked ones on every row) stay
+    // out of the rows the driver parses.
+    const rows = await this.#db.all<Omit<MetricRow, 'run_uuid' | 'key'>>(
+      `SELECT value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
        WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, seq LIMIT ? OFFSET ?`,
       [runId, key, maxResults === undefined ? null : maxResults + 1, offset],
     )
     const hasMore = maxResults !== undefined && rows.length > maxResults
     return {
-      items: (hasMore ? rows.slice(0, maxResults) : rows).map(toMetric),
+      items: (hasMore ? rows.slice(0, maxResults) : rows).map((row) => toMetric({ ...row, run_uuid: runId, key })),
       nextPageToken: hasMore ? encodePageToken(offset + maxResults) : undefined,
     }
   }
+
 
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
     const experimentIds = query.experimentIds.map(experimentKey).filter((id) => id !== undefined)
