@@ -238,7 +238,10 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
         assert.equal(whole.length, 9)
         const scores = (await search(exp, clauses, { orderBy })).items.map((r) => r.data.metrics.find((m) => m.key === 'score')?.value)
         // Missing keys last in both directions; NaN after every number ascending, first descending (MLflow's SQL store).
-        assert.deepEqual(scores, ascending ? [1, 1, 2, 3, 3, Number.NaN, Number.NaN, undefined, undefined] : [Number.NaN, Number.NaN, 3, 3, 2, 1, 1, undefined, undefined])
+        assert.deepEqual(
+          scores,
+          ascending ? [1, 1, 2, 3, 3, Number.NaN, Number.NaN, undefined, undefined] : [Number.NaN, Number.NaN, 3, 3, 2, 1, 1, undefined, undefined],
+        )
         for (const maxResults of [1, 2, 4, 7]) {
           const seen: string[] = []
           let token: string | undefined

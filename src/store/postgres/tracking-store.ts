@@ -330,7 +330,6 @@ export class PostgresTrackingStore implements TrackingStore {
     }
   }
 
-
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
     const experimentIds = query.experimentIds.map(experimentKey).filter((id) => id !== undefined)
     const where = whereSql(runTarget, query.clauses)
@@ -360,7 +359,6 @@ export class PostgresTrackingStore implements TrackingStore {
       nextPageToken: rows.length > query.maxResults ? encodePageToken(offset + query.maxResults) : undefined,
     }
   }
-
 
   async createLoggedModel(input: NewLoggedModel): Promise<LoggedModel> {
     const experiment = await this.#experimentRow(input.experimentId)

@@ -20,16 +20,7 @@ import { openSqlite, type SqliteOptions } from './database.js'
 import { SqliteLoggedModels } from './logged-models.js'
 import { SqliteMetricWriter } from './metric-writer.js'
 import { RunLoader } from './run-loader.js'
-import {
-  type ExperimentRow,
-  type KeyValueRow,
-  type RunRow,
-  groupByOwner,
-  toExperiment,
-  toMetric,
-  toRunInfo,
-  toTag,
-} from './rows.js'
+import { type ExperimentRow, type KeyValueRow, type RunRow, groupByOwner, toExperiment, toRunInfo, toTag } from './rows.js'
 import { SqliteTrackingViews } from './tracking-views.js'
 import { type SearchPart, readParts, searchParts } from './search-pages.js'
 import { decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
@@ -328,7 +319,6 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     }
   }
 
-
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
     const page = await this.#searchRunRows(query)
     return { items: this.#runs.load(page.items), nextPageToken: page.nextPageToken }
@@ -377,7 +367,6 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
       nextPageToken: rows.length > query.maxResults ? encodePageToken(offset + query.maxResults) : undefined,
     }
   }
-
 
   async createLoggedModel(input: NewLoggedModel): Promise<LoggedModel> {
     const experiment = this.#experimentRow(input.experimentId)
