@@ -113,6 +113,8 @@ if [[ "${servers[*]}" != "$all_servers" ]]; then
   exit 0
 fi
 
+# The raw wrk lines stay beside the results, whatever the report makes of them.
+cp "$work/results.jsonl" bench/results/tracking-peers.jsonl
 command="bash bench/tracking/peers.sh $rounds $seconds $search_runs $mlflow_search_runs"
 fml_version=$(cat "$(dirname "$fml")/VERSION" 2>/dev/null || "$fml" --version 2>/dev/null | head -1 || echo unknown)
 "$py" bench/tracking/peers_report.py "$work/results.jsonl" "$work" "$command" "$fml_version" "${loads[*]}" \

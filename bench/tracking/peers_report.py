@@ -17,7 +17,8 @@ rates = collections.defaultdict(list)
 for line in open(results):
     r = json.loads(line)
     w = r["wrk"]
-    if w["non2xx"] or w["socket_errors"] or w["requests"] == 0:
+    # mlflow server may finish no 100,000-point history inside the window: recorded as 0, said below.
+    if w["non2xx"] or w["socket_errors"] or (w["requests"] == 0 and r["server"] != "mlflow"):
         raise SystemExit(f"peers_report: {r['server']} {r['workload']} round {r['round']}: {w}")
     rates[(r["workload"], r["server"])].append(w["requests"] / (w["duration_us"] / 1e6))
 
@@ -62,7 +63,9 @@ for w, unit in units.items():
     fs, fsc = cell(w, "fml-sqlite")
     wp, wpc = cell(w, "wharf-pg")
     fp, fpc = cell(w, "fml-pg")
-    _, mc = cell(w, "mlflow")
+    mm, mc = cell(w, "mlflow")
+    if mm == 0:
+        mc = "0 (none finished in the window)"
     lines.append(f"| {w} | {unit} | {wsc} | {fsc} | **{ws / fs:.2f}×** | {wpc} | {fpc} | **{wp / fp:.2f}×** | {mc} |")
 if mlflow_search_runs != search_runs:
     lines.append(f"\nmlflow's search ran over {mlflow_search_runs} runs (seeding it through its REST API is slow).")
