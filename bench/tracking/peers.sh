@@ -102,8 +102,10 @@ for r in $(seq "$rounds"); do
         RUN_IDS=$("$py" -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["run_ids"]))' "$seed") \
         SEARCH_EXPERIMENT=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["search_experiment"])' "$seed") \
         HISTORY_RUN=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["history_run"])' "$seed") \
-        wrk -t1 -c8 -d"$(duration "$w" "$s")s" --timeout 60s -s "bench/tracking/wrk/$w.lua" "http://127.0.0.1:${port[$s]}" >"$work/wrk.out"
-      echo "{\"round\":$r,\"workload\":\"$w\",\"server\":\"$s\",\"wrk\":$(tail -1 "$work/wrk.out")}" >>"$work/results.jsonl"
+        wrk -t1 -c8 -d"$(duration "$w" "$s")s" --timeout 60s -s "bench/tracking/wrk/$w.lua" "http://127.0.0.1:${port[$s]}" >"$work/wrk.out" ||
+        { echo "peers.sh: wrk failed on $s $w round $r" >&2; cat "$work/wrk.out" >&2; tail -20 "$work/$s.log" >&2; exit 1; }
+      # Each line also goes to stderr, so a run that stops later still shows what it measured.
+      echo "{\"round\":$r,\"workload\":\"$w\",\"server\":\"$s\",\"wrk\":$(tail -1 "$work/wrk.out")}" | tee -a "$work/results.jsonl" >&2
     done
   done
 done
