@@ -52,7 +52,7 @@ wait_ready http://127.0.0.1:5902 >/dev/null
 "$py" bench/tracking/raw_http.py http://127.0.0.1:5902 "$rounds" > "$work/mlflow-raw.json"
 
 out=bench/results/tracking.md
-"$py" - "$work/wharf.json" "$work/mlflow.json" "$wharf_cold" "$mlflow_cold" "$rounds" "$seed_runs" "$work/floor.json" "$work/wharf-raw.json" "$work/mlflow-raw.json" > "$out" <<'PY'
+"$py" - "$work/wharf.json" "$work/mlflow.json" "$wharf_cold" "$mlflow_cold" "$rounds" "$seed_runs" "$work/floor.json" "$work/wharf-raw.json" "$work/mlflow-raw.json" > "$work/head.md" <<'PY'
 import json, platform, statistics, subprocess, sys, datetime
 import mlflow
 w, m, f = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), json.load(open(sys.argv[7]))
@@ -86,4 +86,7 @@ for k, unit in raw_units.items():
     print(f"| {k} | {unit} | {statistics.median(a):.1f} ({min(a):.1f}–{max(a):.1f}) | {statistics.median(b):.2f} ({min(b):.2f}–{max(b):.2f}) | {statistics.median(a)/statistics.median(b):.1f}× |")
 print(f"\nSeeding {seed} runs with 8 client threads took {w['seed_seconds']:.1f} s on wharf and {m['seed_seconds']:.1f} s on mlflow.")
 PY
+# The peers section below (bench/tracking/peers.sh) is kept as it was.
+peers=$(if [ -f "$out" ]; then sed -n '/^## Peers/,$p' "$out"; fi)
+{ cat "$work/head.md"; if [ -n "$peers" ]; then printf '\n%s\n' "$peers"; fi; } > "$out"
 cat "$out"

@@ -220,6 +220,46 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
       assert.deepEqual(seen, [...runs].reverse(), 'default order is start_time DESC')
     })
 
+    it('pages a metric-ordered search (NaN, ties, missing keys, a filter) in the same order as one page, across the runs lacking the key', async () => {
+      const exp = await newExperiment()
+      const values = [3, Number.NaN, 1, 3, undefined, 2, undefined, 1, Number.NaN, undefined]
+      for (const [i, v] of values.entries()) {
+        const r = await newRun(exp, { startTime: 1000 + (i % 4) })
+        const metrics = [metric('keep', i === 9 ? 0 : 1), ...(v === undefined ? [] : [metric('score', v)])]
+        await store.logBatch(r, { metrics, params: [{ key: 'p', value: String(i % 3) }], tags: [] })
+      }
+      const clauses: SearchClause[] = [{ entity: 'metric', key: 'keep', comparator: '>', value: 0 }]
+      for (const ascending of [true, false]) {
+        const orderBy: RunQuery['orderBy'] = [
+          { entity: 'metric', key: 'score', ascending },
+          { entity: 'param', key: 'p', ascending: true },
+        ]
+        const whole = (await search(exp, clauses, { orderBy })).items.map((r) => r.info.runId)
+        assert.equal(whole.length, 9)
+        const scores = (await search(exp, clauses, { orderBy })).items.map((r) => r.data.metrics.find((m) => m.key === 'score')?.value)
+        // Missing keys last in both directions; NaN after every number ascending, first descending (MLflow's SQL store).
+        assert.deepEqual(
+          scores,
+          ascending ? [1, 1, 2, 3, 3, Number.NaN, Number.NaN, undefined, undefined] : [Number.NaN, Number.NaN, 3, 3, 2, 1, 1, undefined, undefined],
+        )
+        for (const maxResults of [1, 2, 4, 7]) {
+          const seen: string[] = []
+          let token: string | undefined
+          do {
+            const page = await search(exp, clauses, { orderBy, maxResults, pageToken: token })
+            seen.push(...page.items.map((r) => r.info.runId))
+            token = page.nextPageToken
+          } while (token)
+          assert.deepEqual(seen, whole, `pages of ${maxResults}, ascending=${ascending}`)
+        }
+        const past = await search(exp, clauses, { orderBy, maxResults: 2, pageToken: Buffer.from(JSON.stringify({ offset: 8 })).toString('base64url') })
+        assert.deepEqual(
+          past.items.map((r) => r.info.runId),
+          whole.slice(8),
+        )
+      }
+    })
+
     it('filters runs by view type', async () => {
       const exp = await newExperiment()
       const live = await newRun(exp)

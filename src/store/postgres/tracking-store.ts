@@ -24,6 +24,7 @@ import {
   toRunInfo,
   toTag,
 } from '../sqlite/rows.js'
+import { type SearchPart, readParts, searchParts } from '../sqlite/search-pages.js'
 import { decodePageToken, encodePageToken, orderSql, whereSql } from '../sqlite/search-sql.js'
 import type { LoggedModelQuery, NewExperiment, NewLoggedModel, NewRun, RunPatch, RunQuery, SearchQuery, TrackingStore } from '../tracking-store.js'
 import { type PgDatabase, type PgExecutor, isUniqueViolation } from './database.js'
@@ -84,9 +85,7 @@ export class PostgresTrackingStore implements TrackingStore {
 
   async #activeRunRow(runId: string, q: PgExecutor = this.#db): Promise<RunRow> {
     const row = await this.#runRow(runId, q)
-    if (row.lifecycle_stage !== 'active') {
-      throw invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`)
-    }
+    requireActive(runId, row.lifecycle_stage)
     return row
   }
 
@@ -233,12 +232,16 @@ export class PostgresTrackingStore implements TrackingStore {
   }
 
   async logBatch(runId: string, batch: RunBatch): Promise<void> {
-    await this.#activeRunRow(runId)
-    // Metrics alone (log_metric, most log_batch calls) are one statement, atomic without BEGIN/COMMIT.
-    if (batch.params.length === 0 && batch.tags.length === 0) {
-      if (batch.metrics.length > 0) await insertMetrics(this.#db, runId, batch.metrics)
+    // Metrics alone (log_metric, most log_batch calls) are one statement and one round trip, the run's
+    // check included: atomic without BEGIN/COMMIT, and nothing is written unless the run is active.
+    if (batch.params.length === 0 && batch.tags.length === 0 && batch.metrics.length > 0) {
+      const stage = await insertMetrics(this.#db, runId, batch.metrics)
+      if (stage === undefined) throw notFound(`Run with id=${runId} not found`)
+      requireActive(runId, stage)
       return
     }
+    await this.#activeRunRow(runId)
+    if (batch.params.length === 0 && batch.tags.length === 0) return
     await this.#db.tx(async (q) => {
       for (const p of batch.params) {
         const existing = await q.get<{ value: string }>('SELECT value FROM params WHERE run_uuid = ? AND key = ?', [runId, p.key])
@@ -313,14 +316,16 @@ export class PostgresTrackingStore implements TrackingStore {
   async getMetricHistory(runId: string, key: string, maxResults?: number, pageToken?: string): Promise<Page<Metric>> {
     await this.#runRow(runId)
     const offset = decodePageToken(pageToken)
-    const rows = await this.#db.all<MetricRow>(
-      `SELECT run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
+    // A history can be 100,000 points: the run id and key columns (the asked ones on every row) stay
+    // out of the rows the driver parses.
+    const rows = await this.#db.all<Omit<MetricRow, 'run_uuid' | 'key'>>(
+      `SELECT value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
        WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, seq LIMIT ? OFFSET ?`,
       [runId, key, maxResults === undefined ? null : maxResults + 1, offset],
     )
     const hasMore = maxResults !== undefined && rows.length > maxResults
     return {
-      items: (hasMore ? rows.slice(0, maxResults) : rows).map(toMetric),
+      items: (hasMore ? rows.slice(0, maxResults) : rows).map((row) => toMetric({ ...row, run_uuid: runId, key })),
       nextPageToken: hasMore ? encodePageToken(offset + maxResults) : undefined,
     }
   }
@@ -328,13 +333,27 @@ export class PostgresTrackingStore implements TrackingStore {
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
     const experimentIds = query.experimentIds.map(experimentKey).filter((id) => id !== undefined)
     const where = whereSql(runTarget, query.clauses)
-    const order = orderSql(runTarget, query.orderBy)
     const offset = decodePageToken(query.pageToken)
-    const sql = `SELECT r.* FROM runs r ${order.joins.sql}
-      WHERE r.experiment_id = ANY(?::bigint[]) AND r.lifecycle_stage ${lifecycleFilter[query.viewType]}
-      ${where.sql ? `AND ${where.sql}` : ''}
-      ORDER BY ${[...order.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
-    const rows = await this.#db.all<RunRow>(sql, [...order.joins.params, experimentIds, ...where.params, query.maxResults + 1, offset])
+    const conditions = (part: SearchPart) => ({
+      sql: `${part.where.sql ? `${part.where.sql} AND ` : ''}r.experiment_id = ANY(?::bigint[])
+        AND r.lifecycle_stage ${lifecycleFilter[query.viewType]} ${where.sql ? `AND ${where.sql}` : ''}`,
+      params: [...part.from.params, ...part.where.params, experimentIds, ...where.params],
+    })
+    const rows = await readParts(
+      searchParts('runs', runTarget, query.orderBy),
+      query.maxResults + 1,
+      offset,
+      (part, limit, skip) => {
+        const c = conditions(part)
+        const sql = `SELECT r.* FROM ${part.from.sql} WHERE ${c.sql}
+          ORDER BY ${[...part.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
+        return this.#db.all<RunRow>(sql, [...c.params, limit, skip])
+      },
+      async (part) => {
+        const c = conditions(part)
+        return (await this.#db.get<{ n: number }>(`SELECT count(*)::int AS n FROM ${part.from.sql} WHERE ${c.sql}`, c.params))?.n ?? 0
+      },
+    )
     return {
       items: await loadRuns(this.#db, rows.slice(0, query.maxResults)),
       nextPageToken: rows.length > query.maxResults ? encodePageToken(offset + query.maxResults) : undefined,
@@ -380,12 +399,19 @@ export class PostgresTrackingStore implements TrackingStore {
   }
 }
 
+/** Writes go to active runs only (MLflow's rule); `stage` is the run's lifecycle stage. */
+function requireActive(runId: string, stage: string): void {
+  if (stage !== 'active') throw invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${stage}.`)
+}
+
 /**
  * A batch's metrics in one statement whatever its size: the history rows in the batch's order (so
  * `seq` breaks ties as on SQLite), and each key's greatest (step, timestamp, value) into
- * latest_metrics, kept only when greater than the stored one, as MLflow's SQL store does.
+ * latest_metrics, kept only when greater than the stored one, as MLflow's SQL store does. Rows are
+ * written only when the run is active; the answer is the run's lifecycle stage, undefined when there
+ * is no such run, so the caller can say which.
  */
-async function insertMetrics(q: PgExecutor, runId: string, metrics: RunBatch['metrics']): Promise<void> {
+async function insertMetrics(q: PgExecutor, runId: string, metrics: RunBatch['metrics']): Promise<string | undefined> {
   const columns = metrics.map((m) => metricValueColumns(m.value))
   const arrays = [
     metrics.map((m) => m.key),
@@ -397,17 +423,22 @@ async function insertMetrics(q: PgExecutor, runId: string, metrics: RunBatch['me
     metrics.map((m) => m.datasetName ?? null),
     metrics.map((m) => m.datasetDigest ?? null),
   ]
-  await q.run(
-    `WITH b AS (
+  const row = await q.get<{ lifecycle_stage: string }>(
+    `WITH r AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = ?::text),
+     b AS (
        SELECT * FROM unnest(?::text[], ?::float8[], ?::int[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])
-         WITH ORDINALITY AS b(key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest, ord)),
+         WITH ORDINALITY AS b(key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest, ord)
+       WHERE EXISTS (SELECT 1 FROM r WHERE lifecycle_stage = 'active')),
      history AS (
        INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest)
-       SELECT ?::text, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM b ORDER BY ord)
-     INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
-     SELECT DISTINCT ON (key) ?::text, key, value, is_nan, timestamp, step FROM b ORDER BY key, step DESC, timestamp DESC, value DESC, ord
-     ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
-     WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
-    [...arrays, runId, runId],
+       SELECT ?::text, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM b ORDER BY ord),
+     latest AS (
+       INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
+       SELECT DISTINCT ON (key) ?::text, key, value, is_nan, timestamp, step FROM b ORDER BY key, step DESC, timestamp DESC, value DESC, ord
+       ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+       WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value))
+     SELECT lifecycle_stage FROM r`,
+    [runId, ...arrays, runId, runId],
   )
+  return row?.lifecycle_stage
 }
