@@ -1,4 +1,5 @@
 import { RowsReader, type Rows } from './numeric-rows.js'
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isSpace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.js'
 
 /**
  * A direct reader for the hot request shape — `{"dataframe_split": {"columns": [...], "data": [[...]]}}`
@@ -24,15 +25,6 @@ export interface NumericSplit {
   readonly offset: number
 }
 
-const QUOTE = 0x22
-const COMMA = 0x2c
-const COLON = 0x3a
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACKET = 0x5d
-const OPEN_BRACE = 0x7b
-const CLOSE_BRACE = 0x7d
-const BACKSLASH = 0x5c
-
 /**
  * Whether `bytes` holds `expected` at `start` (the caller checked it fits). A loop, not
  * Buffer.compare: for the few dozen bytes of a key or a column list the native call's argument
@@ -42,8 +34,6 @@ function bytesAt(bytes: Buffer, start: number, expected: Buffer): boolean {
   for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false
   return true
 }
-
-const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 
 /** Marks "not in the subset": callers fall back to the general parser. */
 class OutsideSubset {}

@@ -1,4 +1,5 @@
 import { RowsReader } from './numeric-rows.js'
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isSpace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.js'
 
 /**
  * The fast reader of V2 JSON inference bodies: the `data` arrays of the inputs — numbers, flat
@@ -28,16 +29,6 @@ export interface FastV2Json {
   readonly data: ReadonlyMap<number, Float64Array>
 }
 
-const QUOTE = 0x22
-const COMMA = 0x2c
-const COLON = 0x3a
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACKET = 0x5d
-const OPEN_BRACE = 0x7b
-const CLOSE_BRACE = 0x7d
-const BACKSLASH = 0x5c
-
-const isSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 const keyInputs = Buffer.from('"inputs"')
 const keyData = Buffer.from('"data"')
 
