@@ -89,7 +89,7 @@ if (!postgres) {
       // Resumed, the stopped replica finds its lease was not renewed in time and stops supervising; the
       // request still in its socket was forwarded to that ended term, and is refused, not applied.
       stopped.process.kill('SIGCONT')
-      await waitFor('the resumed replica to step down', () => /not renewed in time/.test(stopped.stdout()), 30_000)
+      await waitFor('the resumed replica to step down', () => /not renewed in time|lost the deployment lease/.test(stopped.stdout()), 30_000)
       await deployWhenReady(stopped, '2', 'staging', 'after-resume')
       assert.ok((await replicas.holderNow())?.endsWith(` ${survivor.url}`), 'the survivor still supervises')
       const actors = (await history(survivor)).map((c) => c.actor)
