@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'INVALID_STATE'
   | 'NOT_IMPLEMENTED'
   | 'TEMPORARILY_UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
   | 'BAD_GATEWAY'
   | 'INTERNAL_ERROR'
 
@@ -52,6 +53,8 @@ const codeTable: Readonly<Record<ErrorCode, CodeRow>> = {
   INVALID_STATE: { status: 500 },
   NOT_IMPLEMENTED: { status: 501 },
   TEMPORARILY_UNAVAILABLE: { status: 503 },
+  // A replica forwarding to the one that supervises deployments got no answer before that one lost its lease (MLflow: 504 too).
+  DEADLINE_EXCEEDED: { status: 504 },
   // A deployment router whose upstream version failed mid-request.
   BAD_GATEWAY: { status: 502, wireCode: 'TEMPORARILY_UNAVAILABLE' },
   INTERNAL_ERROR: { status: 500 },
@@ -93,6 +96,9 @@ export const alreadyExists = (message: string, options?: ErrorOptions) => new Ml
 
 /** Not now, maybe later: the client should retry (503). */
 export const unavailable = (message: string) => new MlflowError('TEMPORARILY_UNAVAILABLE', message)
+
+/** A gateway gave up waiting for the server behind it, which may or may not have acted on the request (504). */
+export const deadlineExceeded = (message: string) => new MlflowError('DEADLINE_EXCEEDED', message)
 
 /** MLflow's wording for a missing required field, which some client code matches on. */
 export const missingParameter = (name: string) =>

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { openSync, closeSync, writeSync, mkdirSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { RunHandle, Runner, RunSpec } from './runner.js'
 import { readLogTail } from './log-file.js'
@@ -13,6 +13,13 @@ export interface LocalRunnerOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The environment variable that names a serving process's instance. A replica that dies between
+ * starting a process and recording its pid leaves a row without it; the replica that takes over
+ * finds the process by this name (`find`) and adopts it instead of starting a second one.
+ */
+export const instanceEnvironmentName = 'WHARF_DEPLOY_INSTANCE'
 
 /**
  * Runs `wharf serve --model-uri URI --host 127.0.0.1 --port P [--grpc-port G] [--python-env DIR [--allow-pickle]]` as a detached process whose output
@@ -48,7 +55,11 @@ export class LocalRunner implements Runner {
         {
           detached: true,
           stdio: ['ignore', fd, fd],
-          env: spec.apiKeysFile ? { ...this.#options.env, WHARF_SERVE_API_KEYS_FILE: spec.apiKeysFile } : this.#options.env,
+          env: {
+            ...this.#options.env,
+            [instanceEnvironmentName]: spec.instanceId,
+            ...(spec.apiKeysFile ? { WHARF_SERVE_API_KEYS_FILE: spec.apiKeysFile } : {}),
+          },
         },
       )
       const exited = new Promise<number | null>((resolve) => {
@@ -65,6 +76,21 @@ export class LocalRunner implements Runner {
     } finally {
       closeSync(fd)
     }
+  }
+
+  /** The live process whose environment names this instance and whose flags name its port (Linux; elsewhere none is found). */
+  async find(spec: RunSpec): Promise<RunHandle | undefined> {
+    if (process.platform !== 'linux') return undefined
+    const marker = `${instanceEnvironmentName}=${spec.instanceId}`
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      // Another user's processes are unreadable, and none of ours.
+      const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')
+      if (!environ.split('\0').includes(marker)) continue
+      const handle = { pid: Number(entry) }
+      if (await this.isRunning(spec, handle)) return handle
+    }
+    return undefined
   }
 
   async isRunning(spec: RunSpec, handle: RunHandle): Promise<boolean> {

@@ -35,6 +35,11 @@ export interface RunHandle {
 export interface Runner {
   readonly kind: 'local' | 'container'
   start(spec: RunSpec): Promise<RunHandle>
+  /**
+   * The running instance started for this spec whose handle was never recorded (its starter died
+   * between the start and the record), if the runner can find it.
+   */
+  find?(spec: RunSpec): Promise<RunHandle | undefined>
   /** True when the handle still names this spec's instance and it is running. */
   isRunning(spec: RunSpec, handle: RunHandle): Promise<boolean>
   /** Stops and removes the instance (SIGTERM, then SIGKILL after `graceMs`). */

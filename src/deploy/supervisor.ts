@@ -69,14 +69,26 @@ export class Supervisor {
     }
   }
 
-  /** Adopts `existing` if it still runs (after a control-plane restart), else starts a new instance. */
+  /**
+   * Adopts `existing` if it still runs (after a control-plane restart), else the instance the runner
+   * finds started for this spec but never recorded (its starter died in between), else starts a new
+   * one. `existing` is the recorded handle, given (maybe empty) for an instance recorded before.
+   */
   async start(existing?: RunHandle): Promise<'adopted' | 'started'> {
     this.#isActive = true
     let outcome: 'adopted' | 'started' = 'started'
-    if (existing && (await this.#runner.isRunning(this.spec, existing))) {
-      this.#handle = existing
+    const isExistingRunning = existing !== undefined && (await this.#runner.isRunning(this.spec, existing))
+    // Only an instance recorded before (a restore) can have been started by someone else.
+    const adopted = isExistingRunning || existing === undefined ? existing : await this.#runner.find?.(this.spec)
+    if (adopted !== undefined) {
+      this.#handle = adopted
       outcome = 'adopted'
-      await appendLogLine(this.spec.logFile, `adopted running instance ${existing.pid ?? existing.containerName}`)
+      // Found by the runner, not recorded: written down now.
+      if (adopted !== existing) await this.#options.onHandle?.(adopted)
+      await appendLogLine(
+        this.spec.logFile,
+        `adopted running instance ${adopted.pid ?? adopted.containerName}${adopted === existing ? '' : ' (started, never recorded)'}`,
+      )
     } else {
       if (existing) await this.#runner.stop(this.spec, existing, 1000).catch(() => {})
       await this.#launch()

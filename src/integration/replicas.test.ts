@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -8,9 +8,9 @@ import { join } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
-import { fakeServeCommand } from '../deploy/fixtures/deploy-harness.js'
-import { isAlive, waitFor } from '../testing/fixtures.js'
+import { waitFor } from '../testing/fixtures.js'
 import { skipWithoutPostgres, testPostgres } from '../testing/postgres.js'
+import { type DeploymentReplicas, leaseHolder, replicaToken, startDeploymentReplicas } from './deployment-replicas.js'
 import { type RunningServer, startServer } from './server-process.js'
 
 const postgres = await testPostgres()
@@ -206,18 +206,7 @@ if (postgres) {
       await rm(dir, { recursive: true, force: true })
     })
 
-    const holderNow = async (): Promise<string | undefined> => {
-      const db = new pg.Client({ connectionString: url })
-      await db.connect()
-      try {
-        const { rows } = await db.query(
-          "SELECT holder FROM wharf_leases WHERE name = 'deployment-supervisor' AND expires_time >= (extract(epoch from clock_timestamp()) * 1000)::bigint",
-        )
-        return rows[0]?.holder
-      } finally {
-        await db.end()
-      }
-    }
+    const holderNow = () => leaseHolder(url)
 
     it('is held by one replica, and taken over by the other when the holder is killed', async () => {
       const first = await waitFor('a replica to take the deployment lease', holderNow, 20_000)
@@ -245,58 +234,22 @@ if (postgres) {
 
 if (postgres) {
   describe('deployment requests through either replica, the supervising one SIGKILLed mid-load', () => {
-    const token = 'replicas-deployment-token'
     let dir: string
-    let url: string
-    const servers: RunningServer[] = []
+    let replicas: DeploymentReplicas
+    let api: DeploymentReplicas['api']
+    let ok: DeploymentReplicas['ok']
 
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), 'wharf-forward-'))
-      url = await postgres.newDatabase()
-      await writeFile(join(dir, 'wharf.yaml'), 'environments:\n  staging: { target: local }\n  production: { target: local }\n')
-      const args = ['--backend-store-uri', url, '--artifacts-destination', join(dir, 'artifacts')]
-      // Each replica has a deployment folder of its own, as on two machines; they share the key secret and the token.
-      const env = (name: string) => ({
-        WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
-        WHARF_SERVE_COMMAND: JSON.stringify(fakeServeCommand),
-        WHARF_AUTH_TOKEN: token,
-        WHARF_ENDPOINT_KEY_SECRET: 'replicas-endpoint-key-secret',
-        WHARF_DEPLOY_DIR: join(dir, `deployments-${name}`),
-      })
-      servers.push(...(await Promise.all([startServer(args, env('a')), startServer(args, env('b'))])))
+      replicas = await startDeploymentReplicas(dir, await postgres.newDatabase())
+      ;({ api, ok } = replicas)
     })
 
     after(async () => {
-      await Promise.all(servers.map((s) => s.stop()))
-      for (const pid of await servingPids(dir)) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
+      await replicas?.stop()
       await rm(dir, { recursive: true, force: true })
     })
 
-    /**
-     * One API call as `user` (HTTP Basic with the token as password, as the MLflow client sends it);
-     * undefined when the replica could not answer (connection refused or reset).
-     */
-    const api = async (server: RunningServer, method: 'GET' | 'POST', path: string, fields: Record<string, unknown> = {}, user = 'alice', extra = {}) => {
-      const target = new URL(`${server.url}/api/2.0/${path}`)
-      const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`, ...extra }
-      const init: RequestInit = { method, headers }
-      if (method === 'GET') for (const [k, v] of Object.entries(fields)) target.searchParams.set(k, String(v))
-      else {
-        init.body = JSON.stringify(fields)
-        headers['content-type'] = 'application/json'
-      }
-      try {
-        const res = await fetch(target, init)
-        return { status: res.status, headers: res.headers, body: (await res.json()) as any }
-      } catch {
-        return undefined
-      }
-    }
-    const ok = async (server: RunningServer, method: 'GET' | 'POST', path: string, fields: Record<string, unknown> = {}) => {
-      const res = await api(server, method, path, fields)
-      assert.equal(res?.status, 200, `${path}: ${JSON.stringify(res?.body)}`)
-      return res!.body
-    }
     const invoke = async (endpointUrl: string) => {
       try {
         const res = await fetch(`${endpointUrl}/invocations`, {
@@ -309,23 +262,8 @@ if (postgres) {
         return undefined
       }
     }
-    const holderNow = async () => {
-      const db = new pg.Client({ connectionString: url })
-      await db.connect()
-      try {
-        const { rows } = await db.query(
-          "SELECT holder FROM wharf_leases WHERE name = 'deployment-supervisor' AND expires_time >= (extract(epoch from clock_timestamp()) * 1000)::bigint",
-        )
-        return rows[0]?.holder as string | undefined
-      } finally {
-        await db.end()
-      }
-    }
-    const roles = async () => {
-      const holder = await waitFor('a replica to take the deployment lease', holderNow, 20_000)
-      const supervising = servers.find((s) => holder.endsWith(` ${s.url}`))!
-      return { supervising, other: servers.find((s) => s !== supervising)! }
-    }
+    const holderNow = () => replicas.holderNow()
+    const roles = () => replicas.roles()
 
     it('answers deploy, promote, status and history at the replica that does not supervise, as the supervising one does', async () => {
       const { supervising, other } = await roles()
@@ -380,7 +318,7 @@ if (postgres) {
     /** A request with the path exactly as given and the body streamed chunk by chunk (node:http: fetch would normalise the path). */
     const raw = (server: RunningServer, method: string, path: string, chunks: Buffer[]) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+        const headers = { authorization: `Bearer ${replicaToken}`, 'content-type': 'application/json' }
         let answered = false
         const { hostname, port } = new URL(server.url)
         const req = request({ hostname, port, path, method, headers }, (res) => {
@@ -487,19 +425,4 @@ if (postgres) {
       assert.equal(history.at(-1).to_version, staging.live_version)
     })
   })
-}
-
-/**
- * The serving processes either replica started: their environment names a deployment folder under
- * `dir` (the runner passes the server's on). The logs would miss one the killed replica started
- * and had not yet written down.
- */
-async function servingPids(dir: string): Promise<number[]> {
-  const pids: number[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')
-    if (environ.split('\0').some((v) => v.startsWith(`WHARF_DEPLOY_DIR=${dir}/`))) pids.push(Number(entry))
-  }
-  return pids
 }
