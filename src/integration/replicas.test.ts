@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -9,7 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
 import { fakeServeCommand } from '../deploy/fixtures/deploy-harness.js'
-import { isAlive, waitFor } from '../testing/fixtures.js'
+import { isAlive, servingPids, waitFor } from '../testing/fixtures.js'
 import { skipWithoutPostgres, testPostgres } from '../testing/postgres.js'
 import { type RunningServer, startServer } from './server-process.js'
 
@@ -487,19 +487,4 @@ if (postgres) {
       assert.equal(history.at(-1).to_version, staging.live_version)
     })
   })
-}
-
-/**
- * The serving processes either replica started: their environment names a deployment folder under
- * `dir` (the runner passes the server's on). The logs would miss one the killed replica started
- * and had not yet written down.
- */
-async function servingPids(dir: string): Promise<number[]> {
-  const pids: number[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')
-    if (environ.split('\0').some((v) => v.startsWith(`WHARF_DEPLOY_DIR=${dir}/`))) pids.push(Number(entry))
-  }
-  return pids
 }

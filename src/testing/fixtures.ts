@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -60,6 +60,21 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * The serving processes a test's servers started, found by their environment: the runner passes the
+ * server's deployment folder on (WHARF_DEPLOY_DIR), so every process with one under `dir` is theirs,
+ * whether or not a server still lists it (a server stopped before its undeploy, a killed replica).
+ */
+export async function servingPids(dir: string): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')
+    if (environ.split('\0').some((v) => v.startsWith(`WHARF_DEPLOY_DIR=${dir}/`))) pids.push(Number(entry))
+  }
+  return pids
 }
 
 /**
