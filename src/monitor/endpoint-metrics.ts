@@ -44,10 +44,12 @@ export async function renderEndpointMetrics(endpoints: readonly EndpointSources[
   )
   const requests: string[] = []
   const errors: string[] = []
+  const clientErrors: string[] = []
   const buckets: string[] = []
   for (const { labels, counters } of byVersion.values()) {
     requests.push(`wharf_endpoint_requests_total{${labels}} ${counters.reduce((s, c) => s + c.requests, 0)}`)
     errors.push(`wharf_endpoint_errors_total{${labels}} ${counters.reduce((s, c) => s + c.errors, 0)}`)
+    clientErrors.push(`wharf_endpoint_client_errors_total{${labels}} ${counters.reduce((s, c) => s + c.clientErrors, 0)}`)
     const summed = new Map<number, number>()
     for (const c of counters) for (const [bound, n] of c.buckets) summed.set(bound, (summed.get(bound) ?? 0) + n)
     const sorted = [...summed].sort((a, b) => a[0] - b[0])
@@ -61,6 +63,10 @@ export async function renderEndpointMetrics(endpoints: readonly EndpointSources[
     '# HELP wharf_endpoint_errors_total Prediction requests answered with a 5xx status, summed over the instances.',
     '# TYPE wharf_endpoint_errors_total counter',
     ...errors,
+    // Refused requests (bad input, no key): what the monitor gate counts with count_4xx.
+    '# HELP wharf_endpoint_client_errors_total Prediction requests answered with a 4xx status, summed over the instances.',
+    '# TYPE wharf_endpoint_client_errors_total counter',
+    ...clientErrors,
     '# HELP wharf_endpoint_request_duration_seconds Time to answer a prediction request in the serving process, summed over the instances.',
     '# TYPE wharf_endpoint_request_duration_seconds histogram',
     ...buckets,
