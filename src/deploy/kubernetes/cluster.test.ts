@@ -497,6 +497,8 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
 
   // The `watched` endpoint (gRPC and monitoring on): what its routers were sent over HTTP, request by request.
   const watchedSent: { requestId: string; rows: number }[] = []
+  /** The gRPC ModelInfer call the router pods sample too (a bare tensor: logged, not in the drift window). */
+  const watchedGrpcId = `grpc-${tag}`
   const scoreWatched = async (url: string, key: string, data: number[][]) => {
     for (let i = 0; i < data.length; i += 25) {
       const chunk = data.slice(i, i + 25)
@@ -535,7 +537,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
       grpcCall(
         client,
         'ModelInfer',
-        { modelName: model, inputs: [{ name: 'x', datatype: 'FP64', shape: [2, 10], contents: { fp64Contents: rows.flat() } }] },
+        { modelName: model, id: watchedGrpcId, inputs: [{ name: 'x', datatype: 'FP64', shape: [2, 10], contents: { fp64Contents: rows.flat() } }] },
         metadata,
       )
     try {
@@ -606,13 +608,15 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
               .trim()
               .split('\n'))
               ids.push(JSON.parse(line).request_id)
-        return ids.length >= watchedSent.length && ids
+        return ids.length >= watchedSent.length + 1 && ids
       },
       60_000,
       1000,
     )
-    assert.equal(logged.length, watchedSent.length)
+    // ...and the gRPC ModelInfer call that succeeded, sampled by the router pod's gRPC port (the refused ones are not taken).
+    assert.equal(logged.length, watchedSent.length + 1)
     for (const s of watchedSent.filter((x) => x.requestId !== '')) assert.ok(logged.includes(s.requestId), s.requestId)
+    assert.ok(logged.includes(watchedGrpcId), `the gRPC call ${watchedGrpcId} in ${JSON.stringify(logged)}`)
   })
 
   it("counts a kubernetes endpoint's requests from every serving pod on the control plane's /metrics, and the monitor gate's error rate sees them", async (t) => {
@@ -634,26 +638,32 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
           if (!/^wharf_endpoint_scrape_errors 0$/m.test(page)) return false
           const value = (name: string) => Number(new RegExp(`^${name}\\{${series}\\} (\\d+)$`, 'm').exec(page)?.[1])
           const requests = value('wharf_endpoint_requests_total')
-          return Number.isFinite(requests) && { requests, errors: value('wharf_endpoint_errors_total') }
+          return Number.isFinite(requests) && { requests, errors: value('wharf_endpoint_errors_total'), refused: value('wharf_endpoint_client_errors_total') }
         },
         60_000,
         1000,
       )
     const before = await counters()
-    // 30 predictions and 10 requests without the bmi column (400), through the router to both pods.
+    // 30 requests, 10 of them without the bmi column (refused, 400), through the router to both pods: ten at a
+    // time, so that the router opens several connections to the version's Service and kube-proxy spreads them.
     const data = (await diabetesData(join(root, 'data/diabetes.csv'))).slice(0, 30)
     const statuses: number[] = []
-    for (const [i, row] of data.entries()) {
-      const isBad = i % 3 === 0
-      const cols = isBad ? columns.filter((c) => c !== 'bmi') : columns
-      const values = isBad ? row.filter((_, n) => columns[n] !== 'bmi') : row
-      const res = await fetch(`${url}/invocations`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ dataframe_split: { columns: cols, data: [values] } }),
-      })
-      await res.arrayBuffer()
-      statuses.push(res.status)
+    for (let wave = 0; wave < 3; wave++) {
+      const answers = await Promise.all(
+        data.slice(wave * 10, wave * 10 + 10).map(async (row, n) => {
+          const isBad = (wave * 10 + n) % 3 === 0
+          const cols = isBad ? columns.filter((c) => c !== 'bmi') : columns
+          const values = isBad ? row.filter((_, c) => columns[c] !== 'bmi') : row
+          const res = await fetch(`${url}/invocations`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+            body: JSON.stringify({ dataframe_split: { columns: cols, data: [values] } }),
+          })
+          await res.arrayBuffer()
+          return res.status
+        }),
+      )
+      statuses.push(...answers)
     }
     assert.deepEqual([statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 400).length], [20, 10], JSON.stringify(statuses))
     const afterRequests = await waitForValue(
@@ -665,6 +675,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
       60_000,
       1000,
     )
+    assert.equal(afterRequests.refused, before.refused + 10, 'the 10 refused requests in the 4xx counter')
     assert.equal(afterRequests.errors, before.errors, 'no 5xx: the refused requests are 4xx')
     // Each pod is its own instance in the live metrics, read through the pod proxy with the metrics key.
     const live = (await api('GET', 'live-metrics', { environment: 'watched', model_name: model })).endpoints[0].instances
@@ -681,7 +692,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     )
     assert.ok(
       live.every((i: any) => i.requests_total > 0),
-      'the Service spread the requests over both pods',
+      `each pod answered some: ${JSON.stringify(live.map((i: any) => i.requests_total))}`,
     )
     // The monitor gate reads the same pods: one request in 2 refused passes its 0.2 error rate.
     let isSending = true
