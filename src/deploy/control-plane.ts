@@ -343,6 +343,7 @@ export class ControlPlane {
     return createHash('sha256').update(this.#keys.metricsKey(environment, modelName)).digest('hex')
   }
 
+  /** The endpoint's keys (primary, secondary), for a client that may use them. */
   async endpointKeys(environment: string, modelName: string): Promise<RevealedKeys> {
     await this.#endpoint(this.#environment(environment).name, modelName)
     return this.#keys.reveal(environment, modelName)

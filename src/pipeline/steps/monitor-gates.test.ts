@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { deployApi } from '../../deploy/fixtures/registry-fixture.js'
 import { type RunningServer, startServer } from '../../integration/server-process.js'
-import { isAlive, tempDir, waitFor } from '../../testing/fixtures.js'
+import { assertErrorAnswer, isAlive, tempDir, waitFor } from '../../testing/fixtures.js'
 import { runTrain } from '../../train/index.js'
 import { runPipelineProcess } from '../fixtures/pipeline-process.js'
 
@@ -240,6 +240,10 @@ describe('the monitor step on error rate and shadow disagreement', () => {
       const query = { environment: 'production', model_name: 'iris', ...(windowSeconds ? { window_seconds: windowSeconds } : {}) }
       const { reports } = (await deployApi(server.url, 'GET', 'agreement', query)).body
       return reports.find((r: any) => r.shadow_version === '4' && r.live_version === '1')
+    }
+    for (const window_seconds of [0, -5, 86_401, 'soon']) {
+      const refused = await deployApi(server.url, 'GET', 'agreement', { environment: 'production', model_name: 'iris', window_seconds })
+      assertErrorAnswer(refused, 400, 'INVALID_PARAMETER_VALUE', `window_seconds ${window_seconds}`)
     }
     /** Until the 15 s window has no request of v4 left in it. */
     const windowEmpties = () => waitFor('the 15 s window to pass', async () => (await report(15))?.shadowed_requests === 0, 30_000, 500)
