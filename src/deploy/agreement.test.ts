@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { AgreementStats, comparePredictions } from './agreement.js'
+import { AgreementStats, comparePredictions, maxAgreementWindowMs } from './agreement.js'
 
 describe('agreement between live and shadow answers', () => {
   it('compares regression values by mean absolute difference', () => {
@@ -46,5 +46,37 @@ describe('agreement between live and shadow answers', () => {
       meanAbsoluteDifference: 0.5,
     })
     assert.equal(new AgreementStats().report().labelAgreement, null)
+  })
+
+  it('reports over a sliding window: only the requests that arrived since then, whatever came before', () => {
+    const stats = new AgreementStats('1', '2')
+    const at = (second: number) => Date.UTC(2026, 11, 7) + second * 1000
+    const disagree = comparePredictions({ predictions: [0, 1] }, { predictions: [1, 0] })
+    const agree = comparePredictions({ predictions: [0, 1] }, { predictions: [0, 1] })
+    for (let s = 0; s < 10; s++) stats.add(disagree, false, at(s))
+    for (let s = 100; s < 105; s++) stats.add(agree, s === 104, at(s) + 250)
+    // A record harvested late goes in its own second.
+    stats.add(disagree, false, at(50))
+    assert.equal(stats.report().labelAgreement, 10 / 32)
+    assert.deepEqual(stats.report(at(100)), {
+      liveVersion: '1',
+      shadowVersion: '2',
+      shadowedRequests: 5,
+      shadowErrors: 1,
+      comparedRows: 10,
+      labelAgreement: 1,
+      meanAbsoluteDifference: 0,
+    })
+    assert.equal(stats.report(at(50)).shadowedRequests, 6)
+    assert.equal(stats.report(at(200)).labelAgreement, null, 'nothing in the window')
+  })
+
+  it('keeps a day of per-second totals and no more', () => {
+    const stats = new AgreementStats('1', '2')
+    const disagree = comparePredictions({ predictions: [0] }, { predictions: [1] })
+    stats.add(disagree, false, 0)
+    stats.add(disagree, false, maxAgreementWindowMs + 2000)
+    assert.equal(stats.report().shadowedRequests, 2, 'the running totals keep everything')
+    assert.equal(stats.report(0).shadowedRequests, 1, 'the second older than a day is gone')
   })
 })

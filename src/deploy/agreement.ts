@@ -95,41 +95,83 @@ export function comparePredictions(live: unknown, shadow: unknown): Comparison |
   return { rows, labelRows, labelsEqual, valuePairs, absDiffSum }
 }
 
-/** Running totals of comparisons between one live and one shadow version. */
+/** How far back a windowed agreement report may look: per-second totals are kept this long. */
+export const maxAgreementWindowMs = 24 * 3600_000
+
+/** Totals of the comparisons in one second (or since the start, for the running totals). */
+interface Totals {
+  requests: number
+  errors: number
+  rows: number
+  labelRows: number
+  labelsEqual: number
+  valuePairs: number
+  absDiffSum: number
+}
+
+const zero = (): Totals => ({ requests: 0, errors: 0, rows: 0, labelRows: 0, labelsEqual: 0, valuePairs: 0, absDiffSum: 0 })
+
+function addInto(t: Totals, comparison: Comparison | undefined, isShadowError: boolean): void {
+  t.requests++
+  if (isShadowError) t.errors++
+  if (!comparison) return
+  t.rows += comparison.rows
+  t.labelRows += comparison.labelRows
+  t.labelsEqual += comparison.labelsEqual
+  t.valuePairs += comparison.valuePairs
+  t.absDiffSum += comparison.absDiffSum
+}
+
+/**
+ * Comparisons between one live and one shadow version: running totals since the shadow was
+ * deployed, and totals per second of the last day, so that a report can cover a sliding window
+ * (the `monitor` gate judges disagreement over its `window`, not since the start: a shadow that
+ * disagreed an hour ago and agrees now, or the reverse, is judged on now). Memory stays bounded:
+ * at most one entry per second of the last `maxAgreementWindowMs`.
+ */
 export class AgreementStats {
-  #requests = 0
-  #errors = 0
-  #rows = 0
-  #labelRows = 0
-  #labelsEqual = 0
-  #valuePairs = 0
-  #absDiffSum = 0
+  readonly #total = zero()
+  /** Per-second totals, oldest first, keyed by the second (Unix time / 1000, floored). */
+  readonly #seconds: { second: number; totals: Totals }[] = []
 
   constructor(
     readonly liveVersion?: string,
     readonly shadowVersion?: string,
   ) {}
 
-  add(comparison: Comparison | undefined, isShadowError: boolean): void {
-    this.#requests++
-    if (isShadowError) this.#errors++
-    if (!comparison) return
-    this.#rows += comparison.rows
-    this.#labelRows += comparison.labelRows
-    this.#labelsEqual += comparison.labelsEqual
-    this.#valuePairs += comparison.valuePairs
-    this.#absDiffSum += comparison.absDiffSum
+  /** `time` (Unix ms) is when the request arrived; records come roughly in order (a harvest may lag by seconds). */
+  add(comparison: Comparison | undefined, isShadowError: boolean, time = Date.now()): void {
+    addInto(this.#total, comparison, isShadowError)
+    const second = Math.floor(time / 1000)
+    const latest = this.#seconds.at(-1)
+    let bucket = latest?.second === second ? latest : this.#seconds.findLast((b) => b.second === second)
+    if (bucket === undefined) {
+      bucket = { second, totals: zero() }
+      // Usually appended; a record that arrives late goes in its place.
+      const at = this.#seconds.findLastIndex((b) => b.second < second) + 1
+      this.#seconds.splice(at, 0, bucket)
+    }
+    addInto(bucket.totals, comparison, isShadowError)
+    const oldest = (this.#seconds.at(-1)?.second ?? second) - maxAgreementWindowMs / 1000
+    while (this.#seconds.length > 0 && this.#seconds[0]!.second < oldest) this.#seconds.shift()
   }
 
-  report(): AgreementReport {
+  /** Since the shadow was deployed, or, with `sinceMs` (Unix ms), over the requests that arrived since then. */
+  report(sinceMs?: number): AgreementReport {
+    let t = this.#total
+    if (sinceMs !== undefined) {
+      t = zero()
+      const first = Math.floor(sinceMs / 1000)
+      for (const b of this.#seconds) if (b.second >= first) for (const k of Object.keys(t) as (keyof Totals)[]) t[k] += b.totals[k]
+    }
     return {
       liveVersion: this.liveVersion,
       shadowVersion: this.shadowVersion,
-      shadowedRequests: this.#requests,
-      shadowErrors: this.#errors,
-      comparedRows: this.#rows,
-      labelAgreement: this.#labelRows === 0 ? null : this.#labelsEqual / this.#labelRows,
-      meanAbsoluteDifference: this.#valuePairs === 0 ? null : this.#absDiffSum / this.#valuePairs,
+      shadowedRequests: t.requests,
+      shadowErrors: t.errors,
+      comparedRows: t.rows,
+      labelAgreement: t.labelRows === 0 ? null : t.labelsEqual / t.labelRows,
+      meanAbsoluteDifference: t.valuePairs === 0 ? null : t.absDiffSum / t.valuePairs,
     }
   }
 }

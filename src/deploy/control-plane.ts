@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import { invalidParameter, MlflowError, notFound } from '../errors.js'
 import type { RegistryService } from '../registry/index.js'
+import { maxAgreementWindowMs } from './agreement.js'
 import { rollbackTarget } from './deploy-history.js'
 import { EndpointPool, type EndpointPoolOptions } from './endpoint-pool.js'
 import { type DeployAction, type DeployChange, type Endpoint, liveVersionOf, type Traffic } from './entities.js'
@@ -10,6 +12,7 @@ import type { KubernetesDeployer } from './kubernetes/kubernetes-deployer.js'
 import { HarvestLoop } from './kubernetes/harvest-loop.js'
 import { captureRateOf } from './monitoring-settings.js'
 import { EndpointKeys, type RevealedKeys } from './endpoint-keys.js'
+import { httpMetricsSources, type MetricsSource } from './metrics-source.js'
 import type { KeySlot } from './entities.js'
 import { type NamedLocks, ProcessLocks } from '../store/named-locks.js'
 
@@ -141,8 +144,14 @@ export class ControlPlane {
         const before = endpoint?.traffic ?? { weights: {} }
         const live = liveVersionOf(before)
         const after = nextTraffic(before, version, live, request)
-        const keyDigests = env.authMode === 'key' ? await this.#keys.ensure(env.name, request.modelName, this.#now()) : []
-        const { applied } = await kubernetes.roll({ env, modelName: request.modelName, before, after, version, keyDigests })
+        const { applied } = await kubernetes.roll({
+          env,
+          modelName: request.modelName,
+          before,
+          after,
+          version,
+          ...(await this.#podKeys(env, request.modelName)),
+        })
         const saved = await this.#options.store.putEndpoint(
           { environment: env.name, modelName: request.modelName, target: 'kubernetes', routerPort: undefined, traffic: after },
           this.#now(),
@@ -223,8 +232,8 @@ export class ControlPlane {
       return this.#serializeKube(env.name, request.modelName, async () => {
         const current = (await this.#options.store.getEndpoint(env.name, request.modelName))!
         const traffic = nextWeights(current.traffic, request, new Set(await kubernetes.runningVersions(env, request.modelName)))
-        const keyDigests = env.authMode === 'key' ? await this.#keys.ensure(env.name, request.modelName, this.#now()) : []
-        const { applied } = await kubernetes.roll({ env, modelName: request.modelName, before: current.traffic, after: traffic, keyDigests })
+        const keys = await this.#podKeys(env, request.modelName)
+        const { applied } = await kubernetes.roll({ env, modelName: request.modelName, before: current.traffic, after: traffic, ...keys })
         await this.#options.store.setTraffic(env.name, request.modelName, traffic, this.#now())
         const change = await this.#record('traffic', request.actor, current, liveVersionOf(current.traffic), liveVersionOf(traffic), { traffic, applied })
         return { change, endpoint: await this.#status(env.name, request.modelName) }
@@ -273,11 +282,15 @@ export class ControlPlane {
     return this.#options.store.listChanges(query)
   }
 
-  async agreement(environment: string, modelName: string) {
+  /** Agreement of each live/shadow pair since it was deployed, or over the requests of the last `windowMs`. */
+  async agreement(environment: string, modelName: string, windowMs?: number) {
+    if (windowMs !== undefined && !(windowMs > 0 && windowMs <= maxAgreementWindowMs))
+      throw invalidParameter(`the agreement window must be more than 0 and at most ${maxAgreementWindowMs / 1000} seconds`)
     const endpoint = await this.#endpoint(environment, modelName)
-    if (endpoint.target === 'kubernetes') return this.#kubernetes().agreement(this.#environment(environment), modelName)
+    const since = windowMs === undefined ? undefined : this.#now() - windowMs
+    if (endpoint.target === 'kubernetes') return this.#kubernetes().agreement(this.#environment(environment), modelName, since)
     const runtime = this.#endpoints.peek(environment, modelName)
-    return runtime ? runtime.shadowLog.reports() : []
+    return runtime ? runtime.shadowLog.reports(since) : []
   }
 
   async logs(query: { environment: string; modelName: string; version: string; maxLines: number }): Promise<string> {
@@ -307,12 +320,30 @@ export class ControlPlane {
     return endpoint.target === 'kubernetes' && env && this.#options.kubernetes ? this.#options.kubernetes.describe(env, endpoint, base) : base
   }
 
-  /** The endpoint's keys (primary, secondary), for a client that may use them. */
-  /** The Authorization header this control plane's instances accept on /metrics (see EndpointPool.scrapeKey). */
-  async scrapeAuthorization(): Promise<string> {
-    return `Bearer ${await this.#endpoints.scrapeKey()}`
+  /**
+   * Where the endpoint's instances' /metrics pages are, each with the credential it takes: local and
+   * container instances over HTTP with the control plane's scrape key (EndpointPool.scrapeKey),
+   * Kubernetes pods through the API server's pod proxy with the endpoint's metrics key.
+   */
+  async metricsSources(endpoint: EndpointStatus): Promise<MetricsSource[]> {
+    const env = this.#options.environments.get(endpoint.environment)
+    if (endpoint.target !== 'kubernetes') return httpMetricsSources(endpoint, `Bearer ${await this.#endpoints.scrapeKey()}`)
+    if (!env || !this.#options.kubernetes) return []
+    const roles = new Map(endpoint.instances.map((i) => [i.version, i.role]))
+    return this.#options.kubernetes.metricsSources(env, endpoint.modelName, roles, this.#keys.metricsKey(env.name, endpoint.modelName))
   }
 
+  /** What a Kubernetes endpoint's keys Secret holds: the endpoint keys' digests and the metrics key's (authMode key only). */
+  async #podKeys(env: Environment, modelName: string): Promise<{ keyDigests: string[]; metricsDigest?: string | undefined }> {
+    if (env.authMode !== 'key') return { keyDigests: [] }
+    return { keyDigests: await this.#keys.ensure(env.name, modelName, this.#now()), metricsDigest: this.#metricsDigest(env.name, modelName) }
+  }
+
+  #metricsDigest(environment: string, modelName: string): string {
+    return createHash('sha256').update(this.#keys.metricsKey(environment, modelName)).digest('hex')
+  }
+
+  /** The endpoint's keys (primary, secondary), for a client that may use them. */
   async endpointKeys(environment: string, modelName: string): Promise<RevealedKeys> {
     await this.#endpoint(this.#environment(environment).name, modelName)
     return this.#keys.reveal(environment, modelName)
@@ -324,7 +355,7 @@ export class ControlPlane {
     const endpoint = await this.#endpoint(env.name, request.modelName)
     if (env.authMode !== 'key') throw invalidParameter(`environment '${env.name}' has authMode: none; its endpoints take no keys`)
     const digests = await this.#keys.regenerate(env.name, request.modelName, request.slot, this.#now())
-    if (endpoint.target === 'kubernetes') await this.#kubernetes().applyKeys(env, request.modelName, digests)
+    if (endpoint.target === 'kubernetes') await this.#kubernetes().applyKeys(env, request.modelName, digests, this.#metricsDigest(env.name, request.modelName))
     else await this.#endpoints.writeKeys(env.name, request.modelName, digests)
     this.#options.logger?.info({ environment: env.name, model: request.modelName, slot: request.slot, actor: request.actor }, 'endpoint key regenerated')
     return this.#keys.reveal(env.name, request.modelName)

@@ -141,23 +141,23 @@ export function deploymentRoutes(plane: ControlPlane, meter = new TrafficMeter()
     get('/deployments/history', z.object({ environment: name.optional(), model_name: name.optional(), max_results: int64.optional() }), async (q) => ({
       changes: (await plane.history({ environment: q.environment, modelName: q.model_name, limit: q.max_results })).map(toWireChange),
     })),
-    get('/deployments/agreement', z.object({ environment: name, model_name: name }), async (q) => ({
-      reports: (await plane.agreement(q.environment, q.model_name)).map(toWireReport),
+    // With window_seconds, over the requests shadowed in that much of the past (the monitor gate's window).
+    get('/deployments/agreement', z.object({ environment: name, model_name: name, window_seconds: double.optional() }), async (q) => ({
+      reports: (await plane.agreement(q.environment, q.model_name, q.window_seconds === undefined ? undefined : q.window_seconds * 1000)).map(toWireReport),
     })),
     get('/deployments/keys', z.object({ environment: name, model_name: name }), async (q) => toWireKeys(await plane.endpointKeys(q.environment, q.model_name))),
     post('/deployments/keys/regenerate', z.object({ environment: name, model_name: name, key: z.enum(['primary', 'secondary']) }), async (b, { actor }) =>
       toWireKeys(await plane.regenerateKey({ environment: b.environment, modelName: b.model_name, slot: b.key, actor })),
     ),
-    // Live request rate and p50/p99 latency per version, scraped from the serving processes.
+    // Live request rate and p50/p99 latency per instance, scraped from the serving processes and pods.
     get('/deployments/live-metrics', z.object({ environment: name.optional(), model_name: name.optional() }), async (q) => {
       const endpoints = (await plane.list(q.environment)).filter((e) => q.model_name === undefined || e.modelName === q.model_name)
-      const authorization = await plane.scrapeAuthorization()
       return {
         endpoints: await Promise.all(
           endpoints.map(async (e) => ({
             environment: e.environment,
             model_name: e.modelName,
-            instances: e.target === 'kubernetes' ? [] : (await meter.measure(e, authorization)).map(toWireTraffic),
+            instances: (await meter.measure(await plane.metricsSources(e))).map(toWireTraffic),
           })),
         ),
       }

@@ -100,6 +100,28 @@ describe('endpoint keys', () => {
     }
   })
 
+  it("derives each endpoint's pod metrics key from the key secret: the same on every replica, taken in X-Wharf-Metrics-Key on /metrics only", async () => {
+    const keys = new EndpointKeys(secret, store)
+    const metricsKey = keys.metricsKey('production', 'fraud')
+    assert.equal(new EndpointKeys(secret, store).metricsKey('production', 'fraud'), metricsKey, 'another replica with the same secret')
+    assert.notEqual(keys.metricsKey('staging', 'fraud'), metricsKey)
+    assert.notEqual(new EndpointKeys(Buffer.from('another-key-secret-of-enough-bytes'), store).metricsKey('production', 'fraud'), metricsKey)
+    const file = join(dir, 'keys-with-pod-metrics')
+    await writeFile(file, keysFileText(await keys.ensure('production', 'fraud', 0), sha256(metricsKey)))
+    const check = new ApiKeys([], file)
+    try {
+      // The API server's pod proxy drops Authorization: the key comes in its own header.
+      assert.equal(check.checkMetrics(undefined, metricsKey), true)
+      assert.equal(check.checkMetrics(undefined, 'not-the-key'), false)
+      assert.equal(check.checkMetrics(undefined, ''), false)
+      assert.equal(check.check(`Bearer ${metricsKey}`), false, 'the metrics key answers no prediction')
+      const { primary } = await keys.reveal('production', 'fraud')
+      assert.equal(check.checkMetrics(undefined, primary), false, 'an endpoint key goes in Authorization, not in the metrics header')
+    } finally {
+      check.close()
+    }
+  })
+
   it("forgets an endpoint's keys when it is undeployed", async () => {
     const keys = new EndpointKeys(secret, store)
     await keys.forget('staging', 'fraud')

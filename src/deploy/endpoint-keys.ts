@@ -79,6 +79,15 @@ export class EndpointKeys {
     return this.ensure(environment, modelName, now)
   }
 
+  /**
+   * The key the control plane reads the endpoint's pods' /metrics with (Kubernetes): derived from the
+   * key secret, so every replica of the server has it without storing it anywhere; the pods get its
+   * sha256 as the `metrics sha256:` line of the keys Secret, and it answers no prediction.
+   */
+  metricsKey(environment: string, modelName: string): string {
+    return createHmac('sha256', this.#secret).update(`wharf-metrics-key\u0000${environment}\u0000${modelName}`).digest('base64url')
+  }
+
   async forget(environment: string, modelName: string): Promise<void> {
     await this.#store.deleteEndpointKeys(environment, modelName)
   }

@@ -187,13 +187,15 @@ export class EndpointPool {
     const ports: GrpcPorts = await readGrpcPorts(file)
     const fixed = env.target === 'kubernetes' ? undefined : env.grpcPort
     const host = this.#options.routerHost ?? '127.0.0.1'
-    let passThrough = new GrpcPassThrough({ host, port: fixed ?? ports.endpointPort ?? 0 })
+    // Sampled ModelInfer calls go to monitoring as sampled REST requests do (grpc-pass-through.ts).
+    const tap = this.#options.predictionTapFor?.(env.name, modelName)
+    let passThrough = new GrpcPassThrough({ host, port: fixed ?? ports.endpointPort ?? 0, tap })
     let port: number
     try {
       port = await passThrough.listen()
     } catch (err) {
       if (fixed !== undefined || ports.endpointPort === undefined) throw err
-      passThrough = new GrpcPassThrough({ host, port: 0 })
+      passThrough = new GrpcPassThrough({ host, port: 0, tap })
       port = await passThrough.listen()
     }
     ports.endpointPort = port

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { rm, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -7,8 +7,9 @@ import * as grpc from '@grpc/grpc-js'
 import { type RunningServer, startServer } from '../integration/server-process.js'
 import { Predictor } from '../serving/predictor.js'
 import { inferenceServiceDefinition } from '../serving/grpc/grpc-server.js'
-import { dataDir, diabetesRows } from '../serving/test-fixtures.js'
-import { isAlive, tempDir } from '../testing/fixtures.js'
+import { gunzipSync } from 'node:zlib'
+import { dataDir, diabetesColumns, diabetesRows } from '../serving/test-fixtures.js'
+import { isAlive, tempDir, waitFor } from '../testing/fixtures.js'
 import { runTrain } from '../train/index.js'
 import { deployApi } from './fixtures/registry-fixture.js'
 
@@ -73,7 +74,19 @@ describe('deployments expose KServe V2 over gRPC (real wharf serve, local target
     dir = await tempDir('grpc-deploy')
     squatter = createServer()
     const busyPort = await new Promise<number>((resolve) => squatter.listen(0, '127.0.0.1', () => resolve((squatter.address() as { port: number }).port)))
-    await writeFile(join(dir, 'wharf.yaml'), `environments:\n  production: { target: local, grpc: true }\n  busy: { target: local, grpcPort: ${busyPort} }\n`)
+    await writeFile(
+      join(dir, 'wharf.yaml'),
+      [
+        'environments:',
+        '  production: { target: local, grpc: true }',
+        `  busy: { target: local, grpcPort: ${busyPort} }`,
+        '  watched:',
+        '    target: local',
+        '    grpc: true',
+        '    monitoring: { logPredictions: { sampleRate: 1 }, drift: { windowRows: 20, minRows: 4 } }',
+        '',
+      ].join('\n'),
+    )
     server = await start()
     // Two versions that predict differently, so an answer tells which one served it.
     for (const [version, alpha] of [
@@ -99,7 +112,8 @@ describe('deployments expose KServe V2 over gRPC (real wharf serve, local target
 
   after(async () => {
     client?.close()
-    await deployApi(server.url, 'POST', 'undeploy', { model_name: 'diabetes', environment: 'production' }).catch(() => {})
+    for (const environment of ['production', 'watched'])
+      await deployApi(server.url, 'POST', 'undeploy', { model_name: 'diabetes', environment }).catch(() => {})
     await server.stop()
     for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
     await rm(dir, { recursive: true, force: true })
@@ -168,5 +182,81 @@ describe('deployments expose KServe V2 over gRPC (real wharf serve, local target
     assert.equal(res.body.error_code, 'INVALID_PARAMETER_VALUE')
     assert.match(res.body.message, /environment 'busy': could not open the gRPC port of model 'diabetes'/)
     assert.deepEqual((await api('GET', 'list', { environment: 'busy' })).endpoints, [])
+  })
+
+  it('samples ModelInfer calls into the prediction log and drift, and counts them in the endpoint metrics, as REST requests', async () => {
+    const { endpoint: e } = await api('POST', 'deploy', { model_name: 'diabetes', version: '1', environment: 'watched' })
+    for (const i of e.instances) if (i.pid) pids.add(i.pid)
+    const watchedKey = (await api('GET', 'keys', { environment: 'watched', model_name: 'diabetes' })).primary_key
+    const watched = new Client(e.grpc_url, grpc.credentials.createInsecure())
+    const series = 'model="diabetes",environment="watched",version="1"'
+    const requestsCounted = async () => {
+      const page = await (await fetch(`${server.url}/metrics`)).text()
+      return Number(new RegExp(`^wharf_endpoint_requests_total\\{${series}\\} (\\d+)$`, 'm').exec(page)?.[1] ?? 0)
+    }
+    try {
+      // One named input per column (as KServe V2 clients send tables), and a bare tensor.
+      const columns = diabetesColumns.map((name, c) => ({ name, datatype: 'FP64', shape: [4], contents: { fp64Contents: rows.map((r) => r[c]) } }))
+      const byColumn = await call(watched, 'ModelInfer', { modelName: 'diabetes', id: 'by-column', inputs: columns }, withKey(watchedKey))
+      assert.deepEqual(predictionsOf(byColumn), expected.get('1'))
+      const tensor = await call(
+        watched,
+        'ModelInfer',
+        { modelName: 'diabetes', inputs: [{ name: 'x', datatype: 'FP64', shape: [4, 10], contents: { fp64Contents: rows.flat() } }] },
+        withKey(watchedKey),
+      )
+      assert.deepEqual(predictionsOf(tensor), expected.get('1'))
+      // And one REST request, for the same counters and log.
+      const rest = await fetch(`${e.url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${watchedKey}` },
+        body: JSON.stringify({ dataframe_split: { columns: diabetesColumns, data: rows } }),
+      })
+      assert.equal(rest.status, 200, await rest.text())
+    } finally {
+      watched.close()
+    }
+    // Every call counted by the serving process, summed on the control plane's /metrics.
+    assert.equal(await waitFor('3 requests on /metrics', async () => (await requestsCounted()) === 3 && 3), 3)
+    // The prediction log: both ModelInfer calls, with their inputs as rows (named columns) or as sent, and the predictions.
+    const folder = join(dir, 'artifacts/monitoring/predictions/watched/diabetes')
+    const records = await waitFor(
+      'three records in the prediction log',
+      async () => {
+        const found: Plain[] = []
+        for (const partition of await readdir(folder).catch(() => []))
+          for (const file of await readdir(join(folder, partition)))
+            for (const line of gunzipSync(await readFile(join(folder, partition, file)))
+              .toString('utf8')
+              .trim()
+              .split('\n'))
+              found.push(JSON.parse(line))
+        return found.length >= 3 && found
+      },
+      30_000,
+      200,
+    )
+    assert.equal(records.length, 3)
+    const grpcRecords = records.filter((r) => r.path === '/inference.GRPCInferenceService/ModelInfer')
+    assert.equal(grpcRecords.length, 2, JSON.stringify(records))
+    const named = grpcRecords.find((r) => r.request_id === 'by-column')
+    assert.ok(named, JSON.stringify(grpcRecords))
+    assert.equal(named.version, '1')
+    assert.equal(named.status, 200)
+    assert.deepEqual(
+      named.inputs,
+      rows.map((r) => Object.fromEntries(diabetesColumns.map((c, i) => [c, r[i]]))),
+    )
+    assert.deepEqual(named.outputs, expected.get('1'))
+    const bare = grpcRecords.find((r) => r.request_id !== 'by-column')
+    assert.ok(bare, JSON.stringify(grpcRecords))
+    assert.deepEqual(bare.outputs, expected.get('1'))
+    // Drift takes the named columns' rows (4 from gRPC, 4 from REST); the bare tensor has no column names.
+    const drift = await waitFor('8 rows in the drift window', async () => {
+      const res = await fetch(`${server.url}/api/2.0/wharf/monitoring/drift?environment=watched&model_name=diabetes`)
+      const body = (await res.json()) as Plain
+      return res.status === 200 && body.window.rows_seen === 8 && body
+    })
+    assert.equal(drift.version, '1')
   })
 })

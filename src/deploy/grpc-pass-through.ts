@@ -1,4 +1,7 @@
+import { type ClientHttp2Session, connect as connectHttp2, createServer as createHttp2Server, type Http2Server, type ServerHttp2Session } from 'node:http2'
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import { proxyGrpcStream, unavailable } from './grpc-stream-proxy.js'
+import type { PredictionTap } from './prediction-tap.js'
 
 /**
  * An endpoint's gRPC port: a TCP pass-through to the gRPC port of its live version. The HTTP
@@ -10,20 +13,40 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
  * connection for all its calls, so leaving them open would keep it on the old version for as
  * long as it lives. Its next call reconnects, to the new version; a call in flight at that
  * moment fails with UNAVAILABLE, which gRPC clients retry.
+ *
+ * With a monitoring tap (an environment that monitors predictions), connections are not piped as
+ * bytes but read as HTTP/2: each call is its own stream, passed to one HTTP/2 session with the live
+ * version (grpc-stream-proxy.ts), so that ModelInfer calls are sampled into prediction logging and
+ * drift as REST requests are. Without a tap the path stays a plain TCP pipe, the cheapest there is.
  */
 export class GrpcPassThrough {
-  readonly #server: Server
+  readonly #server: Server | Http2Server
   readonly #host: string
   readonly #port: number
+  readonly #tap: PredictionTap | undefined
   #target: number | undefined
   #targetHost = '127.0.0.1'
   /** Open client connections, each with the instance address it is piped to. */
   readonly #connections = new Map<Socket, { readonly upstream: Socket; readonly target: string }>()
+  /** With a tap: client sessions, each with the address its calls go to, and the session to the live version. */
+  readonly #sessions = new Map<ServerHttp2Session, string>()
+  #upstream: { readonly session: ClientHttp2Session; readonly target: string } | undefined
 
-  constructor(options: { readonly host: string; readonly port: number }) {
+  constructor(options: { readonly host: string; readonly port: number; readonly tap?: PredictionTap | undefined }) {
     this.#host = options.host
     this.#port = options.port
-    this.#server = createServer((socket) => this.#accept(socket))
+    this.#tap = options.tap
+    if (options.tap === undefined) this.#server = createServer((socket) => this.#accept(socket))
+    else {
+      const server = createHttp2Server()
+      server.on('session', (session) => this.#acceptSession(session))
+      server.on('stream', (stream, headers) => {
+        const upstream = this.#upstreamSession()
+        if (upstream === undefined) unavailable(stream, 'no version of this endpoint is live')
+        else proxyGrpcStream(stream, headers, upstream, this.#tap)
+      })
+      this.#server = server
+    }
   }
 
   /** Listens; resolves to the port (the chosen one when asked for 0). */
@@ -47,6 +70,11 @@ export class GrpcPassThrough {
     this.#targetHost = host
     const address = `${host}:${port}`
     for (const [socket, link] of this.#connections) if (link.target !== address) close(socket, link.upstream)
+    for (const [session, target] of this.#sessions) if (target !== address) session.close()
+    if (this.#upstream !== undefined && this.#upstream.target !== address) {
+      this.#upstream.session.close()
+      this.#upstream = undefined
+    }
   }
 
   get target(): number | undefined {
@@ -55,7 +83,32 @@ export class GrpcPassThrough {
 
   async close(): Promise<void> {
     for (const [socket, link] of this.#connections) close(socket, link.upstream)
+    for (const session of this.#sessions.keys()) session.destroy()
+    this.#upstream?.session.destroy()
+    this.#upstream = undefined
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  /** A client's HTTP/2 session (tap mode): closed when the live version changes, as piped connections are. */
+  #acceptSession(session: ServerHttp2Session): void {
+    this.#sessions.set(session, `${this.#targetHost}:${this.#target}`)
+    session.once('close', () => this.#sessions.delete(session))
+    session.on('error', () => session.destroy())
+  }
+
+  /** One HTTP/2 session to the live version, opened on first use and again after it ends. */
+  #upstreamSession(): ClientHttp2Session | undefined {
+    if (this.#target === undefined) return undefined
+    const target = `${this.#targetHost}:${this.#target}`
+    const current = this.#upstream
+    if (current !== undefined && current.target === target && !current.session.closed && !current.session.destroyed) return current.session
+    const session = connectHttp2(`http://${target}`)
+    session.on('error', () => session.destroy())
+    session.once('close', () => {
+      if (this.#upstream?.session === session) this.#upstream = undefined
+    })
+    this.#upstream = { session, target }
+    return session
   }
 
   #accept(socket: Socket): void {

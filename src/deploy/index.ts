@@ -9,3 +9,4 @@ export { DeployClient, formatChange, formatEndpoints, type DeployClientOptions, 
 export type { CapturedPrediction, PredictionTap, PredictionTapFor } from './prediction-tap.js'
 export type { MonitoringSettings } from './monitoring-settings.js'
 export { parseServingMetrics, type ServingCounters } from './traffic-meter.js'
+export { httpMetricsSources, type MetricsSource } from './metrics-source.js'

@@ -30,24 +30,25 @@ function logTap(capture: RouteConfig['capture']): PredictionTap | undefined {
 /**
  * `wharf route`: the traffic router as a process of its own, in front of an endpoint's versions in a
  * Kubernetes cluster. Configuration comes from WHARF_ROUTE_CONFIG (a change rolls the router's pods);
- * shadow comparisons and sampled predictions go to stdout for the control plane to collect; gRPC
- * connections pass through to the live version; /ready and /live on the health port. On SIGTERM it
+ * shadow comparisons and sampled predictions (REST and gRPC ModelInfer) go to stdout for the control
+ * plane to collect; gRPC calls pass through to the live version; /ready and /live on the health port. On SIGTERM it
  * drains: answers say `Connection: close` until its connections are gone.
  */
 export async function runRouteProcess(options: RouteProcessOptions): Promise<void> {
   const config = parseRouteConfig(options.config)
+  const tap = logTap(config.capture)
   const router = new TrafficRouter({
     host: options.host,
     port: options.port,
     keepAliveTimeoutMs: 10_000,
     shadowLog: { append: (record) => process.stdout.write(`${shadowLine(record)}\n`) },
-    predictionTap: logTap(config.capture),
+    predictionTap: tap,
   })
   router.setTraffic({ targets: config.targets, shadow: config.shadow })
   await router.listen()
   let grpc: GrpcPassThrough | undefined
   if (config.grpc) {
-    grpc = new GrpcPassThrough({ host: options.host, port: options.grpcPort })
+    grpc = new GrpcPassThrough({ host: options.host, port: options.grpcPort, tap })
     grpc.setTarget(config.grpc.port, config.grpc.host)
     await grpc.listen()
   }

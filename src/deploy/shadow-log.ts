@@ -21,8 +21,8 @@ const clip = (s: string) => (s.length > maxLoggedChars ? `${s.slice(0, maxLogged
 
 /**
  * Shadowed requests of one endpoint, one JSON line each (request, both answers, their comparison),
- * with running agreement totals per (live, shadow) pair that survive a restart: they are rebuilt
- * from the file when it is opened.
+ * with agreement totals per (live, shadow) pair, running and per second (for windowed reports), that
+ * survive a restart: they are rebuilt from the file when it is opened.
  */
 export class ShadowLog {
   readonly #path: string
@@ -55,9 +55,9 @@ export class ShadowLog {
     this.#out?.write(`${JSON.stringify({ ...record, request: clip(record.request), live: clip(record.live), shadow: record.shadow && clip(record.shadow) })}\n`)
   }
 
-  /** One report per (live, shadow) pair seen, newest pair last. */
-  reports(): AgreementReport[] {
-    return [...this.#stats.values()].map((s) => s.report())
+  /** One report per (live, shadow) pair seen, newest pair last: since each was deployed, or over the requests since `sinceMs`. */
+  reports(sinceMs?: number): AgreementReport[] {
+    return [...this.#stats.values()].map((s) => s.report(sinceMs))
   }
 
   async close(): Promise<void> {
@@ -74,6 +74,6 @@ export class ShadowLog {
       this.#stats.set(key, stats)
     }
     const isError = r.shadowError !== undefined || (r.shadowStatus !== undefined && (r.shadowStatus < 200 || r.shadowStatus > 299))
-    stats.add(r.comparison, isError)
+    stats.add(r.comparison, isError, r.time)
   }
 }

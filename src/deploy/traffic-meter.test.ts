@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { renderMetrics, ServingMetrics } from '../serving/metrics.js'
 import type { EndpointStatus, InstanceStatus } from './endpoint-status.js'
+import { httpMetricsSources } from './metrics-source.js'
 import { parseServingMetrics, quantileSeconds, TrafficMeter } from './traffic-meter.js'
 
 /** A serving process's /metrics as `wharf serve` renders it; each scrape first sees 20 more predictions. */
@@ -38,8 +39,10 @@ describe('live request rate and latency of deployed versions', () => {
   })
   after(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
-  it('counts prediction routes only, summing routes and versions', () => {
+  it('counts prediction routes only (gRPC ModelInfer among them), summing routes and versions', () => {
     const m = new ServingMetrics('m')
+    m.observe('/inference.GRPCInferenceService/ModelInfer', '2', 200, 0.001)
+    m.observe('/inference.GRPCInferenceService/ServerReady', '2', 200, 0.0001)
     m.observe('/invocations', '1', 200, 0.002)
     m.observe('/score', '2', 200, 0.002)
     m.observe('/v1/models/{name}:predict', '2', 503, 0.3)
@@ -47,10 +50,10 @@ describe('live request rate and latency of deployed versions', () => {
     m.observe('/v2/health/ready', '1', 200, 0.0001)
     m.observe('/metrics', '1', 200, 0.0001)
     const c = parseServingMetrics(renderMetrics([m.snapshot()]))
-    assert.equal(c.requests, 4)
+    assert.equal(c.requests, 5)
     assert.equal(c.errors, 1)
     assert.equal(c.clientErrors, 1)
-    assert.deepEqual(c.buckets.at(-1), [Infinity, 4])
+    assert.deepEqual(c.buckets.at(-1), [Infinity, 5])
   })
 
   it('interpolates quantiles inside the bucket, as histogram_quantile does', () => {
@@ -92,7 +95,7 @@ describe('live request rate and latency of deployed versions', () => {
       traffic: { weights: { '3': 100 } },
       instances: [instance(url, '3'), instance('http://127.0.0.1:1', '2')],
     }
-    const [first, gone] = await meter.measure(endpoint)
+    const [first, gone] = await meter.measure(httpMetricsSources(endpoint))
     assert.ok(first!.windowSeconds! > 0)
     // Between the two scrapes of a first measurement, 20 predictions were counted.
     assert.ok(Math.abs(first!.requestsPerSecond! * first!.windowSeconds! - 20) < 1e-6, JSON.stringify(first))
@@ -103,7 +106,7 @@ describe('live request rate and latency of deployed versions', () => {
     assert.match(gone!.error!, /did not answer/)
     assert.equal(gone!.requestsPerSecond, undefined)
 
-    const [second] = await meter.measure(endpoint)
+    const [second] = await meter.measure(httpMetricsSources(endpoint))
     assert.ok(Math.abs(second!.requestsPerSecond! * second!.windowSeconds! - 40) < 1e-6, 'the window reaches back to the first scrape')
     assert.equal(second!.requestsTotal, 60)
   })

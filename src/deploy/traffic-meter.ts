@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { EndpointStatus } from './endpoint-status.js'
+import type { MetricsSource } from './metrics-source.js'
 
-/** Routes that answer predictions; probes and /metrics itself are not traffic. */
-const predictionRoute = /^\/(invocations|score)$|:predict$|\/infer$/
+/** Routes that answer predictions (gRPC's ModelInfer among them); probes and /metrics itself are not traffic. */
+const predictionRoute = /^\/(invocations|score)$|:predict$|\/infer$|\/ModelInfer$/
 
 /** One scrape of a serving process: prediction requests so far and their latency histogram. */
 export interface ServingCounters {
@@ -122,23 +122,22 @@ export class TrafficMeter {
     this.#now = options.now ?? Date.now
   }
 
-  /** `authorization` is sent with each scrape: /metrics needs the endpoint's key when it has keys. */
-  async measure(endpoint: EndpointStatus, authorization?: string): Promise<InstanceTraffic[]> {
+  /** Measures each instance from its /metrics (see metrics-source.ts: local processes and pods alike). */
+  async measure(sources: readonly MetricsSource[]): Promise<InstanceTraffic[]> {
     this.#forgetGone()
-    // A restarted process starts its counters again: its samples are keyed by start time too.
-    const keyOf = (i: EndpointStatus['instances'][number]) => `${i.url}#${i.pid ?? i.containerName ?? ''}#${i.startTime}`
-    const scraped = await Promise.all(endpoint.instances.map((i) => this.#scrape(keyOf(i), i.url, authorization)))
-    if (scraped.some((s, n) => s.ok && this.#baseline(keyOf(endpoint.instances[n]!)) === undefined)) {
+    // A restarted process starts its counters again: its samples are keyed by its run (MetricsSource.key).
+    const scraped = await Promise.all(sources.map((s) => this.#scrape(s)))
+    if (scraped.some((s, n) => s.ok && this.#baseline(sources[n]!.key) === undefined)) {
       await sleep(this.#firstWindowMs)
-      await Promise.all(endpoint.instances.map((i) => this.#scrape(keyOf(i), i.url, authorization)))
+      await Promise.all(sources.map((s) => this.#scrape(s)))
     }
-    return endpoint.instances.map((i, n) => {
-      const base = { version: i.version, role: i.role, url: i.url }
+    return sources.map((source, n) => {
+      const base = { version: source.version, role: source.role, url: source.url }
       const failure = scraped[n]!
       if (!failure.ok) return { ...base, error: failure.error }
-      const samples = this.#samples.get(keyOf(i)) ?? []
+      const samples = this.#samples.get(source.key) ?? []
       const latest = samples.at(-1)!
-      const first = this.#baseline(keyOf(i))
+      const first = this.#baseline(source.key)
       if (first === undefined) return { ...base, requestsTotal: latest.counters.requests }
       const seconds = (latest.timeMs - first.timeMs) / 1000
       const toMs = (s: number | undefined) => (s === undefined ? undefined : s * 1000)
@@ -169,20 +168,17 @@ export class TrafficMeter {
     return samples.find((s) => latest.timeMs - s.timeMs >= this.#firstWindowMs / 2)
   }
 
-  async #scrape(key: string, url: string, authorization: string | undefined): Promise<{ ok: true } | { ok: false; error: string }> {
+  async #scrape(source: MetricsSource): Promise<{ ok: true } | { ok: false; error: string }> {
     let text: string
     try {
-      const headers: Record<string, string> = authorization === undefined ? {} : { authorization }
-      const res = await fetch(`${url}/metrics`, { headers, signal: AbortSignal.timeout(this.#timeoutMs) })
-      if (!res.ok) return { ok: false, error: `/metrics answered ${res.status}` }
-      text = await res.text()
-    } catch {
-      return { ok: false, error: 'the serving process did not answer /metrics' }
+      text = await source.read(this.#timeoutMs)
+    } catch (err) {
+      return { ok: false, error: (err as Error).message }
     }
     const now = this.#now()
-    const kept = (this.#samples.get(key) ?? []).filter((s) => now - s.timeMs <= this.#windowMs).slice(-maxSamples + 1)
+    const kept = (this.#samples.get(source.key) ?? []).filter((s) => now - s.timeMs <= this.#windowMs).slice(-maxSamples + 1)
     kept.push({ timeMs: now, counters: parseServingMetrics(text) })
-    this.#samples.set(key, kept)
+    this.#samples.set(source.key, kept)
     return { ok: true }
   }
 }

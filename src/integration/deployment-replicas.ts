@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import { fakeServeCommand } from '../deploy/fixtures/deploy-harness.js'
-import { instanceEnvironmentName } from '../deploy/local-runner.js'
-import { isAlive, waitFor } from '../testing/fixtures.js'
+import { isAlive, servingProcesses, waitFor } from '../testing/fixtures.js'
 import { type RunningServer, startServer } from './server-process.js'
 
 /**
@@ -100,23 +99,4 @@ export async function leaseHolder(url: string): Promise<string | undefined> {
   } finally {
     await db.end()
   }
-}
-
-/**
- * The serving processes either replica started, and the instance each says it is: `--model-uri`
- * processes whose environment names a deployment folder under `dir` (the runner passes the server's on). The
- * database would miss one a killed replica started and had not yet written down.
- */
-export async function servingProcesses(dir: string): Promise<{ pid: number; instanceId: string | undefined }[]> {
-  const found: { pid: number; instanceId: string | undefined }[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    const environ = (await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')).split('\0')
-    if (!environ.some((v) => v.startsWith(`WHARF_DEPLOY_DIR=${dir}/`))) continue
-    // The replicas themselves have that folder in their environment too.
-    if (!(await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').includes('--model-uri')) continue
-    const marker = environ.find((v) => v.startsWith(`${instanceEnvironmentName}=`))
-    found.push({ pid: Number(entry), instanceId: marker?.slice(instanceEnvironmentName.length + 1) })
-  }
-  return found
 }

@@ -6,9 +6,9 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
 import { invoke } from '../deploy/fixtures/deploy-harness.js'
-import { isAlive, waitFor } from '../testing/fixtures.js'
+import { isAlive, servingProcesses, waitFor } from '../testing/fixtures.js'
 import { skipWithoutPostgres, testPostgres } from '../testing/postgres.js'
-import { type DeploymentReplicas, servingProcesses, startDeploymentReplicas } from './deployment-replicas.js'
+import { type DeploymentReplicas, startDeploymentReplicas } from './deployment-replicas.js'
 import type { RunningServer } from './server-process.js'
 
 const postgres = await testPostgres()

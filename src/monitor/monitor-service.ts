@@ -1,4 +1,4 @@
-import type { CapturedPrediction, EndpointStatus, Environment, MonitoringSettings, PredictionTap } from '../deploy/index.js'
+import type { CapturedPrediction, EndpointStatus, Environment, MetricsSource, MonitoringSettings, PredictionTap } from '../deploy/index.js'
 import { invalidParameter, notFound } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { DirectDelivery, RegistryService } from '../registry/index.js'
@@ -20,8 +20,8 @@ export interface MonitorServiceOptions {
   readonly alerts?: AlertSender | undefined
   /** The deployed endpoints, whose instances' metrics /metrics sums. */
   readonly listEndpoints?: (() => Promise<EndpointStatus[]>) | undefined
-  /** The Authorization header instances accept on /metrics (their keys files hold its digest). */
-  readonly scrapeAuthorization?: (() => Promise<string>) | undefined
+  /** Where an endpoint's instances' /metrics pages are, with the credential they take (ControlPlane.metricsSources). */
+  readonly metricsSources?: ((endpoint: EndpointStatus) => Promise<MetricsSource[]>) | undefined
   /** Drift is judged (and alerts sent) at most this often per version, after rows arrive. */
   readonly checkDelayMs?: number
   readonly random?: () => number
@@ -214,8 +214,9 @@ export class MonitorService {
     // Versions no longer deployed keep their window in memory (a redeploy finds it) but leave the gauges.
     const deployed = new Set(endpoints.flatMap((e) => e.instances.map((i) => key(e.environment, e.modelName, i.version))))
     const reports = (await this.reports()).filter((r) => deployed.has(key(r.environment, r.model, r.version)))
-    const authorization = await this.#options.scrapeAuthorization?.()
-    return (await renderEndpointMetrics(endpoints, authorization)) + renderDriftMetrics(reports)
+    const sourcesOf = this.#options.metricsSources ?? (async () => [])
+    const sources = await Promise.all(endpoints.map(async (e) => ({ environment: e.environment, modelName: e.modelName, sources: await sourcesOf(e) })))
+    return (await renderEndpointMetrics(sources)) + renderDriftMetrics(reports)
   }
 
   async close(): Promise<void> {

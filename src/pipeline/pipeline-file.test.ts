@@ -133,9 +133,14 @@ stages: [{ name: s, steps: [{ command: "echo $DATABRICKS_HOST" }] }]
       interval: 5000,
       max_psi: 0.25,
       count_4xx: false,
+      window: 300_000,
       min_requests: 20,
       on_breach: 'rollback',
     })
+    assert.equal(
+      parseStepSpec('monitor', { model: 'm', environment: 'p', duration: '1h', max_shadow_disagreement: 0.1, window: '90s' }, 'watch').window,
+      90_000,
+    )
     const refused = (raw: unknown) => assert.throws(() => parseStepSpec('monitor', raw, 'watch'), MlflowError)
     refused({ model: 'm', environment: 'production', duration: '10m' })
     refused({ model: 'm', environment: 'production', max_psi: 0.25 })
@@ -143,6 +148,8 @@ stages: [{ name: s, steps: [{ command: "echo $DATABRICKS_HOST" }] }]
     refused({ model: 'm', environment: 'production', duration: '10m', max_psi: 0.25, on_breach: 'page' })
     refused({ model: 'm', environment: 'production', duration: '10m', max_error_rate: 0.1, min_requests: 0 })
     refused({ model: 'm', environment: 'production', duration: '10m', max_error_rate: 0.1, count_4xx: 'yes' })
+    refused({ model: 'm', environment: 'production', duration: '10m', max_shadow_disagreement: 0.1, window: '25h' })
+    refused({ model: 'm', environment: 'production', duration: '10m', max_shadow_disagreement: 0.1, window: 'soon' })
     assert.throws(
       () => parseStepSpec('monitor', { model: 'm', environment: 'p', duration: '1m' }, 'watch'),
       /name at least one of max_psi, max_error_rate and max_shadow_disagreement/,

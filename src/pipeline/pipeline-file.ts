@@ -127,8 +127,10 @@ const monitorStep = z
     max_error_rate: numeric(z.number().min(0).max(1)).optional(),
     /** Count requests answered 4xx as errors too: a version that refuses its callers' inputs fails them. */
     count_4xx: z.boolean().default(false),
-    /** Largest share of shadowed rows whose labels differ between live and shadow (since the shadow was deployed). */
+    /** Largest share of shadowed rows whose labels differ between live and shadow, over the requests shadowed in the last `window`. */
     max_shadow_disagreement: numeric(z.number().min(0).max(1)).optional(),
+    /** How far back shadow disagreement looks: a sliding window, not since the shadow was deployed (at most 24h, kept per second). */
+    window: duration.default(300_000).refine((ms) => ms <= 24 * 3600_000, 'window: at most 24h (the shadow comparisons kept per second)'),
     /** Error rate and disagreement are judged only over at least this many requests (a handful gives noise). */
     min_requests: numeric(z.number().int().min(1)).default(20),
     on_breach: z.enum(['rollback', 'fail']).default('rollback'),

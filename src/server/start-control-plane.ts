@@ -87,7 +87,7 @@ export async function startControlPlane(config: Config, backends: ControlPlaneBa
     alerts: new AlertSender({ queue: backends.alertQueue, wake: backends.wakeDeliveries, logger }),
     // Called on scrapes, once the plane below exists.
     listEndpoints: () => plane.list(),
-    scrapeAuthorization: () => plane.scrapeAuthorization(),
+    metricsSources: (endpoint) => plane.metricsSources(endpoint),
     logger,
   })
   const plane: ControlPlane = new ControlPlane({

@@ -42,10 +42,12 @@ export class ApiKeys {
 
   /**
    * /metrics also takes a metrics-only key (a `metrics sha256:` line of the keys file): the control
-   * plane scrapes its instances with it, and it answers no prediction.
+   * plane scrapes its instances with it, and it answers no prediction. It comes as a bearer token or
+   * in `X-Wharf-Metrics-Key`: the Kubernetes API server's pod proxy, through which the control plane
+   * scrapes pods, drops the Authorization header once it has authenticated the caller.
    */
-  checkMetrics(authorization: string | undefined): boolean {
-    return this.check(authorization) || matches(this.#metricsDigests, authorization)
+  checkMetrics(authorization: string | undefined, metricsKey?: string): boolean {
+    return this.check(authorization) || matches(this.#metricsDigests, authorization) || matchesKey(this.#metricsDigests, metricsKey)
   }
 
   close(): void {
@@ -70,9 +72,14 @@ const digestLine = /^sha256:([0-9a-f]{64})$/
 const metricsLine = /^metrics sha256:([0-9a-f]{64})$/
 
 function matches(digests: readonly Buffer[], authorization: string | undefined): boolean {
-  if (digests.length === 0) return false
   if (authorization === undefined || authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return false
-  const given = digest(authorization.slice(7).trim())
+  return matchesKey(digests, authorization.slice(7).trim())
+}
+
+/** Whether the key's digest is one of `digests`, compared in constant time against each. */
+function matchesKey(digests: readonly Buffer[], key: string | undefined): boolean {
+  if (digests.length === 0 || key === undefined || key === '') return false
+  const given = digest(key)
   let ok = false
   for (const d of digests) ok = timingSafeEqual(d, given) || ok
   return ok

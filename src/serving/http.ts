@@ -42,6 +42,11 @@ function toServingError(err: unknown, logger: Logger): MlflowError {
   return new MlflowError('INTERNAL_ERROR', 'internal error')
 }
 
+const metricsKeyOf = (req: IncomingMessage) => {
+  const value = req.headers['x-wharf-metrics-key']
+  return typeof value === 'string' ? value : undefined
+}
+
 const errorsForPath = (path: string): ErrorFormat =>
   path.startsWith('/v1/') || path.startsWith('/v2') ? kserveError : path === '/score' ? azureError : mlflowError
 
@@ -142,7 +147,7 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
     if (!guard.isAllowedHost(req.headers.host))
       return fail(new MlflowError('PERMISSION_DENIED', 'Invalid Host header - possible DNS rebinding attack detected'))
     if (!guard.isAllowedOrigin(req.headers.origin)) return fail(new MlflowError('PERMISSION_DENIED', 'Cross-origin request blocked'))
-    if (!route.isOpen && !(route === metricsRoute ? keys.checkMetrics(req.headers.authorization) : keys.check(req.headers.authorization)))
+    if (!route.isOpen && !(route === metricsRoute ? keys.checkMetrics(req.headers.authorization, metricsKeyOf(req)) : keys.check(req.headers.authorization)))
       return fail(new MlflowError('UNAUTHENTICATED', 'a valid API key is required: Authorization: Bearer <key>'))
     if (route.needsModel) {
       entry = slot.acquire()

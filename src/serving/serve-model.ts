@@ -95,7 +95,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServin
   try {
     if (options.grpcPort !== undefined) {
       const { startGrpcServing } = await import('./grpc/grpc-server.js')
-      grpc = await startGrpcServing({ slot, keys, logger, host: options.host, port: options.grpcPort, maxMessageBytes: options.maxBodyBytes })
+      grpc = await startGrpcServing({ slot, keys, logger, host: options.host, port: options.grpcPort, maxMessageBytes: options.maxBodyBytes, metrics })
     }
     await load(resolved.dir, resolved.version)
   } catch (err) {

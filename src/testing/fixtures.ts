@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { instanceEnvironmentName } from '../deploy/local-runner.js'
 
 /**
  * What every test file shares: a bounded wait on a condition (never a fixed sleep), a free port,
@@ -60,6 +61,30 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * The serving processes a test's servers started, and the instance each says it is: `--model-uri`
+ * processes whose environment names a deployment folder under `dir` (the runner passes the server's
+ * on), whether or not a server still lists them (a server stopped before its undeploy, a replica
+ * killed before it wrote the process down). The servers have that folder in their environment too.
+ */
+export async function servingProcesses(dir: string): Promise<{ pid: number; instanceId: string | undefined }[]> {
+  const found: { pid: number; instanceId: string | undefined }[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    const environ = (await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')).split('\0')
+    if (!environ.some((v) => v.startsWith(`WHARF_DEPLOY_DIR=${dir}/`))) continue
+    if (!(await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').includes('--model-uri')) continue
+    const marker = environ.find((v) => v.startsWith(`${instanceEnvironmentName}=`))
+    found.push({ pid: Number(entry), instanceId: marker?.slice(instanceEnvironmentName.length + 1) })
+  }
+  return found
+}
+
+/** The pids of `servingProcesses(dir)`. */
+export async function servingPids(dir: string): Promise<number[]> {
+  return (await servingProcesses(dir)).map((p) => p.pid)
 }
 
 /**

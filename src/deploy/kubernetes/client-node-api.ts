@@ -1,3 +1,6 @@
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest, type RequestOptions } from 'node:https'
+import type { KubeConfig } from '@kubernetes/client-node'
 import { MlflowError } from '../../errors.js'
 import type { KubeEvent, KubernetesApi, LiveObject, ObjectRef } from './kube-api.js'
 import { fieldManager } from './names.js'
@@ -111,6 +114,8 @@ export async function connectKubernetes(kubeconfig: string, context?: string): P
           }),
         )
       }),
+    proxyGet: (namespace, pod, port, path, headers, timeoutMs) =>
+      proxyGet(config, `${server}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}:${port}/proxy${path}`, headers, timeoutMs),
     podLog: (namespace, pod, options = {}) =>
       call(() =>
         core.readNamespacedPodLog({
@@ -123,4 +128,38 @@ export async function connectKubernetes(kubeconfig: string, context?: string): P
         }),
       ),
   }
+}
+
+/**
+ * A GET through the API server with the kubeconfig's credentials (client certificate, token, basic
+ * auth), as the generated client would send it, but with headers of our own and a timeout: the
+ * generated pod-proxy call takes neither. Errors name the status or the network failure only.
+ */
+async function proxyGet(config: KubeConfig, url: string, headers: Readonly<Record<string, string>>, timeoutMs: number): Promise<string> {
+  const options: RequestOptions = { method: 'GET', headers: { ...headers } }
+  await config.applyToHTTPSOptions(options)
+  const target = new URL(url)
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest
+  return new Promise<string>((resolve, reject) => {
+    const req = send(target, { ...options, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', (err) => reject(new Error(`the pod's answer broke off (${(err as NodeJS.ErrnoException).code ?? err.message})`)))
+      res.on('end', () => {
+        const status = res.statusCode ?? 0
+        if (status >= 200 && status < 300) resolve(Buffer.concat(chunks).toString('utf8'))
+        else reject(new Error(`the pod proxy answered ${status}`))
+      })
+    })
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.name === 'AbortError' || err.code === 'ABORT_ERR'
+            ? `no answer within ${timeoutMs} ms`
+            : `cannot reach the pod proxy (${err.code ?? err.message})`,
+        ),
+      ),
+    )
+    req.end()
+  })
 }

@@ -12,7 +12,8 @@ import { gunzipSync } from 'node:zlib'
 import * as grpc from '@grpc/grpc-js'
 import { stringify } from 'yaml'
 import { inferenceServiceDefinition } from '../../serving/grpc/grpc-server.js'
-import { waitFor as waitForValue } from '../../testing/fixtures.js'
+import { isAlive, servingPids, waitFor as waitForValue } from '../../testing/fixtures.js'
+import { runPipelineProcess } from '../../pipeline/fixtures/pipeline-process.js'
 import { postJson, type RunningServer, startServer } from '../../integration/server-process.js'
 import { runContainerCommand } from '../container/container-cli.js'
 import { defaultBaseTag } from '../container/base-image.js'
@@ -155,11 +156,48 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
         },
       }),
     )
-    server = await startServer(['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts')], {
-      WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
-      WHARF_DEPLOY_DIR: join(dir, 'deployments'),
-      KUBECONFIG: cluster.kubeconfig,
-    })
+    // The monitor gate on the kubernetes endpoint's error rate (requests refused with 400 count with count_4xx).
+    await writeFile(
+      join(dir, 'watch-errors.yaml'),
+      stringify({
+        pipeline: 'watch-errors',
+        stages: [
+          {
+            name: 'watch',
+            steps: [
+              {
+                name: 'watch',
+                monitor: {
+                  model,
+                  environment: 'watched',
+                  duration: '3m',
+                  interval: '1s',
+                  max_error_rate: 0.2,
+                  count_4xx: true,
+                  min_requests: 10,
+                  on_breach: 'fail',
+                },
+              },
+            ],
+          },
+        ],
+      }),
+    )
+    server = await startServer(
+      [
+        '--backend-store-uri',
+        `sqlite:///${join(dir, 'wharf.db')}`,
+        '--artifacts-destination',
+        join(dir, 'artifacts'),
+        '--pipelines',
+        join(dir, 'watch-errors.yaml'),
+      ],
+      {
+        WHARF_PROJECT_FILE: join(dir, 'wharf.yaml'),
+        WHARF_DEPLOY_DIR: join(dir, 'deployments'),
+        KUBECONFIG: cluster.kubeconfig,
+      },
+    )
     // v1 and v2: two real models (different regularisation); v3 and v4: v1's model again, for broken images.
     for (const alpha of ['1', '0.01'])
       await wharf([
@@ -213,13 +251,18 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     await pushImage('podman', `localhost/${model}:broken`, image('3'), { username: cluster.username, password: cluster.password })
   })
 
+  /** Undeploys what the tests may have left, then stops the server (which leaves serving processes running for its next start). */
+  const stopServer = async () => {
+    if (!server) return
+    for (const environment of ['staging', 'production', 'watched'])
+      await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment }).catch(() => {})
+    await server.stop()
+  }
+
   after(async () => {
-    if (server) {
-      await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment: 'staging' }).catch(() => {})
-      await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment: 'production' }).catch(() => {})
-      await deployApi(server.url, 'POST', 'undeploy', { model_name: model, environment: 'watched' }).catch(() => {})
-      await server.stop()
-    }
+    await stopServer()
+    // Whatever a failed test left behind: every serving process started for this suite's deployment folder.
+    if (dir) for (const pid of await servingPids(dir)) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
     await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace }).catch(() => {})
     for (const t of ['v1', 'v2', 'broken', 'unready']) await runContainerCommand('podman', ['rmi', '-f', `localhost/${model}:${t}`]).catch(() => {})
     if (cluster?.isStartedHere) await downCluster().catch(() => {})
@@ -454,6 +497,8 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
 
   // The `watched` endpoint (gRPC and monitoring on): what its routers were sent over HTTP, request by request.
   const watchedSent: { requestId: string; rows: number }[] = []
+  /** The gRPC ModelInfer call the router pods sample too (a bare tensor: logged, not in the drift window). */
+  const watchedGrpcId = `grpc-${tag}`
   const scoreWatched = async (url: string, key: string, data: number[][]) => {
     for (let i = 0; i < data.length; i += 25) {
       const chunk = data.slice(i, i + 25)
@@ -492,7 +537,7 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
       grpcCall(
         client,
         'ModelInfer',
-        { modelName: model, inputs: [{ name: 'x', datatype: 'FP64', shape: [2, 10], contents: { fp64Contents: rows.flat() } }] },
+        { modelName: model, id: watchedGrpcId, inputs: [{ name: 'x', datatype: 'FP64', shape: [2, 10], contents: { fp64Contents: rows.flat() } }] },
         metadata,
       )
     try {
@@ -563,13 +608,116 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
               .trim()
               .split('\n'))
               ids.push(JSON.parse(line).request_id)
-        return ids.length >= watchedSent.length && ids
+        return ids.length >= watchedSent.length + 1 && ids
       },
       60_000,
       1000,
     )
-    assert.equal(logged.length, watchedSent.length)
+    // ...and the gRPC ModelInfer call that succeeded, sampled by the router pod's gRPC port (the refused ones are not taken).
+    assert.equal(logged.length, watchedSent.length + 1)
     for (const s of watchedSent.filter((x) => x.requestId !== '')) assert.ok(logged.includes(s.requestId), s.requestId)
+    assert.ok(logged.includes(watchedGrpcId), `the gRPC call ${watchedGrpcId} in ${JSON.stringify(logged)}`)
+  })
+
+  it("counts a kubernetes endpoint's requests from every serving pod on the control plane's /metrics, and the monitor gate's error rate sees them", async (t) => {
+    const watched = new EndpointNames('watched', model)
+    await kube.scale(namespace, watched.version('1'), 2)
+    await waitFor(
+      async () => (await kube.read({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: watched.version('1') }))?.status?.readyReplicas === 2,
+      'watched v1 at 2 ready pods',
+    )
+    const { primary_key: key } = await keys('watched')
+    const { url } = await endpoint('watched')
+    const series = `model="${model}",environment="watched",version="1"`
+    /** The control plane's page once every instance answered its scrape: requests and 5xx of watched v1 summed over its pods. */
+    const counters = async () =>
+      waitForValue(
+        'a scrape of /metrics that reached every instance',
+        async () => {
+          const page = await (await fetch(`${server.url}/metrics`)).text()
+          if (!/^wharf_endpoint_scrape_errors 0$/m.test(page)) return false
+          const value = (name: string) => Number(new RegExp(`^${name}\\{${series}\\} (\\d+)$`, 'm').exec(page)?.[1])
+          const requests = value('wharf_endpoint_requests_total')
+          return Number.isFinite(requests) && { requests, errors: value('wharf_endpoint_errors_total'), refused: value('wharf_endpoint_client_errors_total') }
+        },
+        60_000,
+        1000,
+      )
+    const before = await counters()
+    // 30 requests, 10 of them without the bmi column (refused, 400), through the router to both pods: ten at a
+    // time, so that the router opens several connections to the version's Service and kube-proxy spreads them.
+    const data = (await diabetesData(join(root, 'data/diabetes.csv'))).slice(0, 30)
+    const statuses: number[] = []
+    for (let wave = 0; wave < 3; wave++) {
+      const answers = await Promise.all(
+        data.slice(wave * 10, wave * 10 + 10).map(async (row, n) => {
+          const isBad = (wave * 10 + n) % 3 === 0
+          const cols = isBad ? columns.filter((c) => c !== 'bmi') : columns
+          const values = isBad ? row.filter((_, c) => columns[c] !== 'bmi') : row
+          const res = await fetch(`${url}/invocations`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+            body: JSON.stringify({ dataframe_split: { columns: cols, data: [values] } }),
+          })
+          await res.arrayBuffer()
+          return res.status
+        }),
+      )
+      statuses.push(...answers)
+    }
+    assert.deepEqual([statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 400).length], [20, 10], JSON.stringify(statuses))
+    const afterRequests = await waitForValue(
+      `the 30 requests counted on /metrics (${before.requests} before)`,
+      async () => {
+        const now = await counters()
+        return now.requests === before.requests + 30 && now
+      },
+      60_000,
+      1000,
+    )
+    assert.equal(afterRequests.refused, before.refused + 10, 'the 10 refused requests in the 4xx counter')
+    assert.equal(afterRequests.errors, before.errors, 'no 5xx: the refused requests are 4xx')
+    // Each pod is its own instance in the live metrics, read through the pod proxy with the metrics key.
+    const live = (await api('GET', 'live-metrics', { environment: 'watched', model_name: model })).endpoints[0].instances
+    assert.equal(live.length, 2, JSON.stringify(live))
+    for (const i of live) {
+      assert.equal(i.error, null, JSON.stringify(i))
+      assert.equal(i.role, 'live')
+      assert.match(i.url, new RegExp(`/api/v1/namespaces/${namespace}/pods/${watched.version('1')}-[a-z0-9-]+:8080/proxy$`))
+    }
+    assert.equal(
+      live.reduce((n: number, i: any) => n + i.requests_total, 0),
+      afterRequests.requests,
+      'the page sums the pods the live metrics list',
+    )
+    assert.ok(
+      live.every((i: any) => i.requests_total > 0),
+      `each pod answered some: ${JSON.stringify(live.map((i: any) => i.requests_total))}`,
+    )
+    // The monitor gate reads the same pods: one request in 2 refused passes its 0.2 error rate.
+    let isSending = true
+    const sender = (async () => {
+      for (let i = 0; isSending; i++) {
+        const cols = i % 2 === 0 ? columns.filter((c) => c !== 'bmi') : columns
+        const values = i % 2 === 0 ? data[i % 30]!.filter((_, n) => columns[n] !== 'bmi') : data[i % 30]!
+        const res = await fetch(`${url}/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ dataframe_split: { columns: cols, data: [values] } }),
+        })
+        await res.arrayBuffer()
+      }
+    })()
+    try {
+      const watch = runPipelineProcess(dir, server.url, 'watch-errors.yaml')
+      const code = await watch.exited
+      for (const line of watch.output().split('\n')) if (/breach|last check/.test(line)) t.diagnostic(line.trim())
+      assert.notEqual(code, 0, watch.output())
+      assert.match(watch.output(), /breach: error rate 0\.\d+ > 0\.2 \(\d+ of \d+ requests answered 4xx\/5xx\)/)
+    } finally {
+      isSending = false
+      await sender
+    }
     await api('POST', 'undeploy', { model_name: model, environment: 'watched' })
   })
 
@@ -642,7 +790,9 @@ describe('the kubernetes target on a real cluster', { skip, concurrency: false }
     if (!cluster.isStartedHere) return t.skip('the cluster was up before these tests; it stays up')
     const running = clusterTraces()
     assert.ok(running.processes.length >= 8 && running.links.length === 1, `the cluster was running: ${JSON.stringify(running)}`)
-    await server.stop()
+    // The server is stopped here, before after(): what it served locally (staging) is undeployed first.
+    await stopServer()
+    assert.deepEqual(await servingPids(dir), [], 'no serving process of this suite is left')
     await downCluster()
     await downCluster()
     assert.deepEqual(clusterTraces(), { processes: [], mounts: [], links: [], iptables: [], nftables: [], cgroups: [], netns: [], files: [] })

@@ -23,11 +23,14 @@ export interface LiveObject extends Manifest {
 export interface ObjectStatus {
   readonly conditions?: readonly { readonly type: string; readonly reason?: string; readonly message?: string }[]
   readonly observedGeneration?: number
+  /** A Pod's phase: Pending, Running, Succeeded, Failed, Unknown. */
+  readonly phase?: string
   readonly replicas?: number
   readonly updatedReplicas?: number
   readonly readyReplicas?: number
   readonly availableReplicas?: number
   readonly containerStatuses?: readonly {
+    readonly restartCount?: number
     readonly state?: { readonly waiting?: { readonly reason?: string; readonly message?: string } }
     readonly lastState?: { readonly terminated?: { readonly exitCode?: number; readonly reason?: string } }
   }[]
@@ -66,6 +69,12 @@ export interface KubernetesApi {
   scale(namespace: string, deployment: string, replicas: number): Promise<void>
   events(namespace: string): Promise<KubeEvent[]>
   podLog(namespace: string, pod: string, options?: { sinceSeconds?: number; previous?: boolean; tailLines?: number; timestamps?: boolean }): Promise<string>
+  /**
+   * GET `path` on a pod's `port` through the API server's pod proxy (`pods/proxy`), with `headers`
+   * passed on to the pod; rejects on a non-2xx answer or after `timeoutMs`. The API server drops
+   * the Authorization header before proxying: a credential for the pod goes in another header.
+   */
+  proxyGet(namespace: string, pod: string, port: number, path: string, headers: Readonly<Record<string, string>>, timeoutMs: number): Promise<string>
   /** The API server's address, for messages. */
   readonly server: string
 }

@@ -28,6 +28,8 @@ import { EndpointNames } from './names.js'
 import { OwnedObjects } from './owned-objects.js'
 import type { RouteConfig } from './route-config.js'
 import { RouterLogHarvest } from './router-log-harvest.js'
+import { podMetricsSources } from './pod-metrics.js'
+import type { MetricsSource } from '../metrics-source.js'
 import type { PredictionTapFor } from '../prediction-tap.js'
 
 export interface KubernetesTargetOptions {
@@ -78,7 +80,7 @@ export class KubernetesTarget implements KubernetesDeployer {
     const host = `${names.version(version)}.${k.namespace}.svc`
     const route: RouteConfig = { targets: [{ version, host, port: servePort, weight: 100 }], ...routeExtras(k, { version, host }) }
     return [
-      ...this.#sharedObjects(input, ['<sha256 of the primary key>', '<sha256 of the secondary key>'], false),
+      ...this.#sharedObjects(input, ['<sha256 of the primary key>', '<sha256 of the secondary key>'], false, '<sha256 of the metrics key>'),
       buildVersionDeployment(input, version, template),
       buildVersionService(input, version),
       buildRouterDeployment(input, imageOf(template, names, version), route),
@@ -89,7 +91,7 @@ export class KubernetesTarget implements KubernetesDeployer {
   async roll(request: KubernetesRollRequest): Promise<{ applied: string[] }> {
     const scope = await this.#scope(request.env, request.modelName, request.version)
     const applied: string[] = []
-    for (const m of this.#sharedObjects(scope.input, request.keyDigests, true)) {
+    for (const m of this.#sharedObjects(scope.input, request.keyDigests, true, request.metricsDigest)) {
       await scope.objects.apply(m)
       applied.push(`${m.kind}/${m.metadata.name}`)
     }
@@ -140,9 +142,19 @@ export class KubernetesTarget implements KubernetesDeployer {
     }
   }
 
-  async applyKeys(env: Environment, modelName: string, keyDigests: readonly string[]): Promise<void> {
+  async applyKeys(env: Environment, modelName: string, keyDigests: readonly string[], metricsDigest?: string): Promise<void> {
     const scope = await this.#scope(env, modelName)
-    if (scope.env.authMode === 'key') await scope.objects.apply(buildKeysSecret(scope.input, keyDigests))
+    if (scope.env.authMode === 'key') await scope.objects.apply(buildKeysSecret(scope.input, keyDigests, metricsDigest))
+  }
+
+  async metricsSources(env: Environment, modelName: string, roles: ReadonlyMap<string, string>, metricsKey: string): Promise<MetricsSource[]> {
+    try {
+      return await podMetricsSources(await this.#scope(env, modelName), roles, metricsKey)
+    } catch (err) {
+      // The cluster did not answer: one source that fails says so, where the pods' numbers would be.
+      const reason = (err as Error).message
+      return [{ key: `unreachable:${env.name}`, version: '', role: '', url: '', read: () => Promise.reject(new Error(reason)) }]
+    }
   }
 
   /** Adds what the cluster says: replicas wanted and ready per version, rollout states, the URL, recent warnings. */
@@ -160,8 +172,8 @@ export class KubernetesTarget implements KubernetesDeployer {
     await this.#harvest.close()
   }
 
-  async agreement(env: Environment, modelName: string): Promise<AgreementReport[]> {
-    return this.#collect(await this.#scope(env, modelName))
+  async agreement(env: Environment, modelName: string, sinceMs?: number): Promise<AgreementReport[]> {
+    return this.#collect(await this.#scope(env, modelName), sinceMs)
   }
 
   async harvest(env: Environment, modelName: string): Promise<void> {
@@ -170,8 +182,8 @@ export class KubernetesTarget implements KubernetesDeployer {
 
   // ---------------------------------------------------------------------------------------------
 
-  #collect(scope: EndpointScope): Promise<AgreementReport[]> {
-    return this.#harvest.collect(scope.api, scope.env, scope.names, this.#o.predictionTapFor?.(scope.env.name, scope.names.modelName))
+  #collect(scope: EndpointScope, sinceMs?: number): Promise<AgreementReport[]> {
+    return this.#harvest.collect(scope.api, scope.env, scope.names, this.#o.predictionTapFor?.(scope.env.name, scope.names.modelName), sinceMs)
   }
 
   async #scope(rawEnv: Environment, modelName: string, version?: string): Promise<EndpointScope> {
@@ -222,14 +234,14 @@ export class KubernetesTarget implements KubernetesDeployer {
     return env.registry && this.#o.registryCredentials ? names.pullSecret : undefined
   }
 
-  #sharedObjects(input: EndpointInput, keyDigests: readonly string[], withPullSecret: boolean): Manifest[] {
+  #sharedObjects(input: EndpointInput, keyDigests: readonly string[], withPullSecret: boolean, metricsDigest?: string): Manifest[] {
     const { env } = input
     const pull =
       withPullSecret && env.registry && !env.imagePullSecret && this.#o.registryCredentials
         ? buildPullSecret(input, env.registry.split('/')[0]!, this.#o.registryCredentials.username, this.#o.registryCredentials.password)
         : undefined
     return [
-      env.authMode === 'key' ? buildKeysSecret(input, keyDigests) : undefined,
+      env.authMode === 'key' ? buildKeysSecret(input, keyDigests, metricsDigest) : undefined,
       buildConfigSecret(input),
       pull,
       buildDisruptionBudget(input, 'serve'),

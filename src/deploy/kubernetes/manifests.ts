@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { keysFileText } from '../endpoint-keys.js'
 import { type KubernetesEnvironment, servesGrpc } from '../environments.js'
 import { type EndpointNames, ownerAnnotation } from './names.js'
 import type { RouteConfig } from './route-config.js'
@@ -315,14 +316,17 @@ export function buildDisruptionBudget(input: EndpointInput, component: 'serve' |
   }
 }
 
-/** The endpoint keys as the pods see them: sha256 digests only, one per line (primary, secondary). */
-export function buildKeysSecret(input: EndpointInput, digests: readonly string[]): Manifest {
+/**
+ * The endpoint keys as the pods see them: sha256 digests only, one per line (primary, secondary),
+ * then the digest of the control plane's metrics-only key, with which it reads the pods' /metrics.
+ */
+export function buildKeysSecret(input: EndpointInput, digests: readonly string[], metricsDigest?: string): Manifest {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: metadata(input, input.names.keysSecret, 'serve'),
     type: 'Opaque',
-    stringData: { keys: `${digests.map((d) => `sha256:${d}`).join('\n')}\n` },
+    stringData: { keys: keysFileText(digests, metricsDigest) },
   }
 }
 

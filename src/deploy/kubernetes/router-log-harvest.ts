@@ -43,9 +43,10 @@ export class RouterLogHarvest {
     this.#dir = dir
   }
 
-  collect(api: KubernetesApi, env: KubernetesEnvironment, names: EndpointNames, tap?: PredictionTap): Promise<AgreementReport[]> {
+  /** Takes the new lines; answers the agreement reports (over the requests since `sinceMs`, when given). */
+  collect(api: KubernetesApi, env: KubernetesEnvironment, names: EndpointNames, tap?: PredictionTap, sinceMs?: number): Promise<AgreementReport[]> {
     const base = join(this.#dir, safeName(env.name), safeName(names.modelName))
-    const next = (this.#queues.get(base) ?? Promise.resolve()).then(() => this.#collect(base, api, env, names, tap))
+    const next = (this.#queues.get(base) ?? Promise.resolve()).then(() => this.#collect(base, api, env, names, tap, sinceMs))
     this.#queues.set(
       base,
       next.catch(() => {}),
@@ -53,7 +54,7 @@ export class RouterLogHarvest {
     return next
   }
 
-  async #collect(base: string, api: KubernetesApi, env: KubernetesEnvironment, names: EndpointNames, tap: PredictionTap | undefined) {
+  async #collect(base: string, api: KubernetesApi, env: KubernetesEnvironment, names: EndpointNames, tap: PredictionTap | undefined, sinceMs?: number) {
     const log = await this.#open(`${base}.jsonl`)
     const marksFile = `${base}.marks.json`
     const marks = JSON.parse(await readFile(marksFile, 'utf8').catch(() => '{}')) as Record<string, string>
@@ -78,7 +79,7 @@ export class RouterLogHarvest {
     // Pods that are gone will not log again; keep the file small.
     for (const name of Object.keys(marks)) if (!alive.has(name)) delete marks[name]
     await writeFile(marksFile, JSON.stringify(marks))
-    return log.reports()
+    return log.reports(sinceMs)
   }
 
   async close(): Promise<void> {

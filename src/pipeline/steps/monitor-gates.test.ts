@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { deployApi } from '../../deploy/fixtures/registry-fixture.js'
 import { type RunningServer, startServer } from '../../integration/server-process.js'
-import { isAlive, tempDir, waitFor } from '../../testing/fixtures.js'
+import { assertErrorAnswer, isAlive, tempDir, waitFor } from '../../testing/fixtures.js'
 import { runTrain } from '../../train/index.js'
 import { runPipelineProcess } from '../fixtures/pipeline-process.js'
 
@@ -91,7 +91,13 @@ describe('the monitor step on error rate and shadow disagreement', () => {
     const shadow = 'max_shadow_disagreement: 0.2, min_requests: 20, duration: 2s, interval: 1s'
     await writeFile(join(dir, 'shadow-quiet.yaml'), watchYaml('shadow-quiet', 'iris', shadow))
     await writeFile(join(dir, 'shadow.yaml'), watchYaml('shadow', 'iris', shadow))
-    const pipelines = ['errors.yaml', 'errors-5xx.yaml', 'shadow-quiet.yaml', 'shadow.yaml'].map((f) => join(dir, f)).join(',')
+    // Windowed disagreement: a 15 s window, judged once 10 requests are in it.
+    const windowed = 'max_shadow_disagreement: 0.2, min_requests: 10, window: 15s, interval: 1s'
+    await writeFile(join(dir, 'window-quiet.yaml'), watchYaml('window-quiet', 'iris', `${windowed}, duration: 2s`))
+    await writeFile(join(dir, 'window-breach.yaml'), watchYaml('window-breach', 'iris', `${windowed}, duration: 3m`))
+    const pipelines = ['errors.yaml', 'errors-5xx.yaml', 'shadow-quiet.yaml', 'shadow.yaml', 'window-quiet.yaml', 'window-breach.yaml']
+      .map((f) => join(dir, f))
+      .join(',')
     server = await startServer(
       ['--backend-store-uri', `sqlite:///${join(dir, 'wharf.db')}`, '--artifacts-destination', join(dir, 'artifacts'), '--pipelines', pipelines],
       { WHARF_PROJECT_FILE: join(dir, 'wharf.yaml') },
@@ -106,6 +112,10 @@ describe('the monitor step on error rate and shadow disagreement', () => {
     const [header, ...lines] = (await readFile(iris, 'utf8')).trim().split('\n')
     await writeFile(rotated, [header, ...lines.map((l) => l.replace(/(\d)$/, (d) => String((Number(d) + 1) % 3)))].join('\n'))
     await train(rotated, 'species', 'logistic', ['C=1'], 'iris')
+    // v4 never learned class 2 (relabelled 1): it agrees with v1 on classes 0 and 1 and disagrees on 2.
+    const merged = join(dir, 'iris-merged.csv')
+    await writeFile(merged, [header, ...lines.map((l) => l.replace(/2$/, '1'))].join('\n'))
+    await train(merged, 'species', 'logistic', ['C=1'], 'iris')
   })
 
   after(async () => {
@@ -196,11 +206,70 @@ describe('the monitor step on error rate and shadow disagreement', () => {
     const run = runPipelineProcess(dir, server.url, 'shadow.yaml')
     assert.notEqual(await run.exited, 0, run.output())
     diagnose(t, run.output())
-    assert.match(run.output(), /breach: shadow v3 disagrees with v1 on [01]\.\d+ of 150 rows > 0\.2/)
+    assert.match(run.output(), /breach: shadow v3 disagrees with v1 on [01]\.\d+ of 150 rows in the last 300 s > 0\.2/)
     assert.match(run.output(), /live traffic unchanged: only the shadow breached/)
     assert.doesNotMatch(run.output(), /rolled/)
     const after = await endpoint('iris')
     assert.equal(after.live_version, '1')
     assert.deepEqual(after.traffic.shadow, { version: '3', percent: 100 })
+  })
+
+  it('judges shadow disagreement over its window: high before the window and low inside passes, low before and high inside breaches', async (t) => {
+    const { columns, rows, labels } = await csv('iris.csv', 'species')
+    const live = await endpoint('iris')
+    assert.equal(live.live_version, '1')
+    await deploy('iris', '4', { shadow_percent: 100 })
+    const agreeing = rows.filter((_, i) => labels[i] !== 2)
+    const disagreeing = rows.filter((_, i) => labels[i] === 2)
+    let shadowed = 0
+    /** Sends `count` requests of 5 rows from `pool` and waits until the router compared them all. */
+    const send = async (pool: number[][], count: number) => {
+      for (let i = 0; i < count; i++) {
+        const data = Array.from({ length: 5 }, (_, n) => pool[(i * 5 + n) % pool.length]!)
+        const res = await fetch(`${live.url}/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ dataframe_split: { columns, data } }),
+        })
+        assert.equal(res.status, 200)
+      }
+      shadowed += count
+      await waitFor(`${shadowed} requests shadowed to v4`, async () => (await report())?.shadowed_requests === shadowed)
+    }
+    const report = async (windowSeconds?: number) => {
+      const query = { environment: 'production', model_name: 'iris', ...(windowSeconds ? { window_seconds: windowSeconds } : {}) }
+      const { reports } = (await deployApi(server.url, 'GET', 'agreement', query)).body
+      return reports.find((r: any) => r.shadow_version === '4' && r.live_version === '1')
+    }
+    for (const window_seconds of [0, -5, 86_401, 'soon']) {
+      const refused = await deployApi(server.url, 'GET', 'agreement', { environment: 'production', model_name: 'iris', window_seconds })
+      assertErrorAnswer(refused, 400, 'INVALID_PARAMETER_VALUE', `window_seconds ${window_seconds}`)
+    }
+    /** Until the 15 s window has no request of v4 left in it. */
+    const windowEmpties = () => waitFor('the 15 s window to pass', async () => (await report(15))?.shadowed_requests === 0, 30_000, 500)
+
+    // High earlier, low inside the window: since the shadow was deployed it disagrees on half the rows; the gate passes.
+    await send(disagreeing, 20)
+    await windowEmpties()
+    await send(agreeing, 20)
+    const sinceDeployed = await report()
+    assert.ok(1 - sinceDeployed.label_agreement > 0.4, JSON.stringify(sinceDeployed))
+    assert.ok(1 - (await report(15)).label_agreement <= 0.2, JSON.stringify(await report(15)))
+    const quiet = runPipelineProcess(dir, server.url, 'window-quiet.yaml')
+    assert.equal(await quiet.exited, 0, quiet.output())
+    diagnose(t, quiet.output())
+    assert.match(quiet.output(), /last check: shadow v4 disagrees with v1 on 0\.\d+ of 100 rows in the last 15 s/)
+
+    // Low earlier, high inside the window: since deployed it disagrees on under 0.2 of the rows; the gate breaches.
+    await send(agreeing, 300)
+    await windowEmpties()
+    await send(disagreeing, 20)
+    const overall = await report()
+    assert.ok(1 - overall.label_agreement < 0.2, JSON.stringify(overall))
+    const run = runPipelineProcess(dir, server.url, 'window-breach.yaml')
+    assert.notEqual(await run.exited, 0, run.output())
+    diagnose(t, run.output())
+    assert.match(run.output(), /breach: shadow v4 disagrees with v1 on [01]\.\d+ of 100 rows in the last 15 s > 0\.2/)
+    assert.equal((await endpoint('iris')).live_version, '1')
   })
 })

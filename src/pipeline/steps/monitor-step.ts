@@ -19,7 +19,7 @@ type Observed = string[]
  * `monitor`: watches a deployed model for `duration`, every `interval`: its drift (PSI of each
  * feature and of the predictions, from the server's monitoring API), its error rate (the share of
  * prediction requests answered 5xx, and 4xx with `count_4xx`, over the live metrics' window, from
- * live instances only) and its shadow's disagreement (since the shadow was deployed). On the first
+ * live instances only) and its shadow's disagreement (over the last `window`). On the first
  * breach it fails; with `on_breach: rollback` (the default) a breach of the live version first rolls
  * the environment back to the version live before. A shadow that disagrees fails the watch but
  * leaves live traffic alone: the live version is not what is wrong, and the shadow is not promoted.
@@ -81,13 +81,16 @@ async function errorRateBreach(spec: MonitorSpec, ctx: StepContext, maxRate: num
   return rate > maxRate ? `error rate ${rate.toFixed(3)} > ${maxRate} (${counts})` : undefined
 }
 
-/** The disagreement of the newest live/shadow pair, once it has seen `min_requests` shadowed requests. */
+/**
+ * The disagreement of the newest live/shadow pair over the requests shadowed in the last `window`,
+ * once that many are at least `min_requests`: what the shadow does now, not since it was deployed.
+ */
 async function shadowBreach(spec: MonitorSpec, ctx: StepContext, maxDisagreement: number, observed: Observed): Promise<string | undefined> {
-  const { reports } = await deployClientOf(ctx).get('agreement', { environment: spec.environment, model_name: spec.model })
+  const { reports } = await deployClientOf(ctx).get('agreement', { environment: spec.environment, model_name: spec.model, window_seconds: spec.window / 1000 })
   const latest = (reports as Json[]).at(-1)
   if (!latest || typeof latest.label_agreement !== 'number' || latest.shadowed_requests < spec.min_requests) return undefined
   const disagreement = 1 - latest.label_agreement
-  const pair = `shadow v${latest.shadow_version} disagrees with v${latest.live_version} on ${disagreement.toFixed(3)} of ${latest.compared_rows} rows`
+  const pair = `shadow v${latest.shadow_version} disagrees with v${latest.live_version} on ${disagreement.toFixed(3)} of ${latest.compared_rows} rows in the last ${spec.window / 1000} s`
   observed.push(pair)
   return disagreement > maxDisagreement ? `${pair} > ${maxDisagreement}` : undefined
 }

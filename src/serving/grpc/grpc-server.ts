@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.js'
 import { InputError } from '../../models/index.js'
 import { version } from '../../version.js'
 import type { ApiKeys } from '../api-keys.js'
+import type { ServingMetrics } from '../metrics.js'
 import { runRequest } from '../model-request.js'
 import type { ModelEntry, ModelSlot } from '../model-slot.js'
 import { datatypeOfData } from '../prediction-json.js'
@@ -21,6 +22,8 @@ export interface GrpcServingOptions {
   readonly host: string
   readonly port: number
   readonly maxMessageBytes: number
+  /** The HTTP routes' counters: each call counts under its method path, with the HTTP status its outcome has there. */
+  readonly metrics?: ServingMetrics | undefined
 }
 
 export interface GrpcServing {
@@ -89,11 +92,12 @@ export function inferenceServiceDefinition(): grpc.ServiceDefinition {
 export async function startGrpcServing(options: GrpcServingOptions): Promise<GrpcServing> {
   const { slot, keys, logger } = options
   const { Server, ServerCredentials } = await import('@grpc/grpc-js')
-  const toStatus = (err: unknown): Partial<grpc.StatusObject> => {
-    if (err instanceof MlflowError) return { code: codeByStatus[err.status] ?? code.INTERNAL, details: err.message }
-    if (err instanceof InputError) return { code: code.INVALID_ARGUMENT, details: err.message.slice(0, 300) }
+  /** The gRPC status of a failed call, and the HTTP status the same failure has on the HTTP routes (for /metrics). */
+  const toStatus = (err: unknown): { status: Partial<grpc.StatusObject>; httpStatus: number } => {
+    if (err instanceof MlflowError) return { status: { code: codeByStatus[err.status] ?? code.INTERNAL, details: err.message }, httpStatus: err.status }
+    if (err instanceof InputError) return { status: { code: code.INVALID_ARGUMENT, details: err.message.slice(0, 300) }, httpStatus: 400 }
     logger.error({ err }, 'gRPC call failed')
-    return { code: code.INTERNAL, details: 'internal error' }
+    return { status: { code: code.INTERNAL, details: 'internal error' }, httpStatus: 500 }
   }
   const checkKey = (call: grpc.ServerUnaryCall<unknown, unknown>) => {
     const given = call.metadata.get('authorization')[0]
@@ -156,17 +160,26 @@ export async function startGrpcServing(options: GrpcServingOptions): Promise<Grp
   const implementation: grpc.UntypedServiceImplementation = {}
   for (const rpc of Object.keys(inferenceRpcs)) {
     const handle = handlers[rpc as InferenceRpc]
+    // Counted as the HTTP routes are, so the control plane's endpoint metrics cover gRPC too (ModelInfer is a prediction route there).
+    const route = `${inferenceServicePath}/${rpc}`
     implementation[rpc] = (call: grpc.ServerUnaryCall<Plain, Plain>, callback: grpc.sendUnaryData<Plain>) => {
+      const started = performance.now()
+      const done = (httpStatus: number) => options.metrics?.observe(route, slot.current?.version, httpStatus, (performance.now() - started) / 1000)
+      const fail = (err: unknown) => {
+        const { status, httpStatus } = toStatus(err)
+        callback(status)
+        done(httpStatus)
+      }
       let result: Plain | Promise<Plain>
       try {
         result = handle(call.request, call)
       } catch (err) {
-        return callback(toStatus(err))
+        return fail(err)
       }
-      Promise.resolve(result).then(
-        (value) => callback(null, value),
-        (err: unknown) => callback(toStatus(err)),
-      )
+      Promise.resolve(result).then((value) => {
+        callback(null, value)
+        done(200)
+      }, fail)
     }
   }
 
