@@ -14,7 +14,18 @@ import type {
   Tag,
   ViewType,
 } from '../../tracking/entities.js'
-import type { LoggedModelQuery, NewExperiment, NewLoggedModel, NewRun, RunPatch, RunQuery, SearchQuery, TrackingStore } from '../tracking-store.js'
+import { metricHistoryHasPointSql, metricHistoryJsonSql } from '../metric-history-json.js'
+import type {
+  LoggedModelQuery,
+  MetricHistoryJson,
+  NewExperiment,
+  NewLoggedModel,
+  NewRun,
+  RunPatch,
+  RunQuery,
+  SearchQuery,
+  TrackingStore,
+} from '../tracking-store.js'
 import type { MetricSample, MetricSampleQuery, RunColumns, RunKeys, RunSummary, TrackingViews } from '../tracking-views.js'
 import { openSqlite, type SqliteOptions } from './database.js'
 import { SqliteLoggedModels } from './logged-models.js'
@@ -64,6 +75,8 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
            WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, seq LIMIT ? OFFSET ?`,
         )
         .raw(true),
+      historyJson: db.prepare(metricHistoryJsonSql('sqlite')),
+      historyHasPoint: db.prepare(metricHistoryHasPointSql),
     }
     this.#ensureDefaultExperiment()
   }
@@ -317,6 +330,14 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
       })),
       nextPageToken: hasMore ? encodePageToken(offset + limit) : undefined,
     }
+  }
+
+  async getMetricHistoryJson(runId: string, key: string, maxResults?: number, pageToken?: string): Promise<MetricHistoryJson> {
+    this.#runRow(runId)
+    const offset = decodePageToken(pageToken)
+    const page = this.#stmt.historyJson!.get(JSON.stringify(key), runId, key, maxResults ?? -1, offset) as { json: string | null; n: number }
+    const hasMore = maxResults !== undefined && this.#stmt.historyHasPoint!.get(runId, key, offset + maxResults) !== undefined
+    return { json: `[${page.json ?? ''}]`, count: page.n, nextPageToken: hasMore ? encodePageToken(offset + maxResults) : undefined }
   }
 
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
