@@ -141,7 +141,10 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
       const tricky = [0.1 + 0.2, 1 / 3, 5, -0, 1e-320, 5e-324, 1.7976931348623157e308, 1e21, 123456789.12345679, -1.5e-7, 2 ** 53 + 2, NaN, Infinity, -Infinity]
       // Random doubles over many exponents: the database's number text must read back the same double.
       let seed = 7
-      const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1
+      const random = () => {
+        seed = (seed * 48271) % 2147483647
+        return (seed / 2147483647) * 2 - 1
+      }
       const values = [...tricky, ...Array.from({ length: 300 }, (_, i) => random() * 10 ** ((i % 41) - 20))]
       const key = 'loss "q" \\ é'
       // Logged out of order, with ties on step and on step and timestamp (then logging order decides).
