@@ -32,6 +32,7 @@ import { SqliteLoggedModels } from './logged-models.js'
 import { SqliteMetricWriter } from './metric-writer.js'
 import { RunLoader } from './run-loader.js'
 import { type ExperimentRow, type KeyValueRow, type RunRow, groupByOwner, toExperiment, toRunInfo, toTag } from './rows.js'
+import { StatementCache } from './statement-cache.js'
 import { SqliteTrackingViews } from './tracking-views.js'
 import { type SearchPart, readParts, searchParts } from './search-pages.js'
 import { decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
@@ -51,6 +52,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
   readonly #views: SqliteTrackingViews
   readonly #metrics: SqliteMetricWriter
   readonly #stmt: Record<string, Statement>
+  readonly #searches: StatementCache
 
   /** A path opens (and later closes) its own database; an open Database is shared and left open. */
   constructor(pathOrDb: string | Database, options: SqliteOptions = { durability: 'full' }) {
@@ -60,6 +62,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     this.#models = new SqliteLoggedModels(this.#db)
     this.#views = new SqliteTrackingViews(this.#db)
     this.#metrics = new SqliteMetricWriter(this.#db)
+    this.#searches = new StatementCache(this.#db)
     const db = this.#db
     this.#stmt = {
       experiment: db.prepare('SELECT * FROM experiments WHERE experiment_id = ?'),
@@ -156,7 +159,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     const sql = `SELECT e.* FROM experiments e ${order.joins.sql}
       WHERE e.lifecycle_stage ${lifecycleFilter[query.viewType]} ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'e.creation_time DESC', 'e.experiment_id ASC'].join(', ')} LIMIT ? OFFSET ?`
-    const rows = this.#db.prepare(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as ExperimentRow[]
+    const rows = this.#searches.get(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as ExperimentRow[]
     const page = rows.slice(0, query.maxResults)
     const tags = groupByOwner(
       this.#db
@@ -376,11 +379,11 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
         const c = conditions(part)
         const sql = `SELECT r.* FROM ${part.from.sql} WHERE ${c.sql}
           ORDER BY ${[...part.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
-        return this.#db.prepare(sql).all(...c.params, limit, skip) as RunRow[]
+        return this.#searches.get(sql).all(...c.params, limit, skip) as RunRow[]
       },
       (part) => {
         const c = conditions(part)
-        return (this.#db.prepare(`SELECT count(*) AS n FROM ${part.from.sql} WHERE ${c.sql}`).get(...c.params) as { n: number }).n
+        return (this.#searches.get(`SELECT count(*) AS n FROM ${part.from.sql} WHERE ${c.sql}`).get(...c.params) as { n: number }).n
       },
     )
     return {
