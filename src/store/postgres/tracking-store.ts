@@ -344,13 +344,13 @@ export class PostgresTrackingStore implements TrackingStore {
   async getMetricHistoryJson(runId: string, key: string, maxResults?: number, pageToken?: string): Promise<MetricHistoryJson> {
     await this.#runRow(runId)
     const offset = decodePageToken(pageToken)
-    const page = (await this.#db.get<{ json: string | null; n: string }>(metricHistoryJsonSql('postgres'), [
-      JSON.stringify(key),
-      runId,
-      key,
-      maxResults ?? null,
-      offset,
-    ]))!
+    // Read in the history index's order (step, timestamp, seq), never scanned and sorted: when one
+    // run's history is most of the table (a benchmark's 100,000 points), the planner picks a scan
+    // whose sort spills to disk — 222 ms instead of 125 ms measured for those points.
+    const page = (await this.#db.tx(async (q) => {
+      await q.run('SET LOCAL enable_seqscan = off')
+      return q.get<{ json: string | null; n: string }>(metricHistoryJsonSql('postgres'), [JSON.stringify(key), runId, key, maxResults ?? null, offset])
+    }))!
     const hasMore = maxResults !== undefined && (await this.#db.get(metricHistoryHasPointSql, [runId, key, offset + maxResults])) !== undefined
     return { json: `[${page.json ?? ''}]`, count: Number(page.n), nextPageToken: hasMore ? encodePageToken(offset + maxResults) : undefined }
   }
