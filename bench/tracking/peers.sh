@@ -101,9 +101,9 @@ for r in $(seq "$rounds"); do
       seed="$work/$s.seed.json"
       # The server's CPU time over the measurement (with PostgreSQL's for the -pg servers): its work per
       # request, which the machine's load does not move as it moves throughput.
-      pg_flag=""
-      [[ $s == *-pg ]] && pg_flag=--postgres
-      cpu_before=$(python3 bench/tracking/proc_cpu.py "${server_pid[$s]}" $pg_flag)
+      measured=("${server_pid[$s]}")
+      [[ $s == *-pg ]] && measured+=("$(head -1 "$work/pg/data/postmaster.pid")")
+      cpu_before=$(python3 bench/tracking/proc_cpu.py "${measured[@]}")
       ROUND=$r WRK_DIR="$repo/bench/tracking/wrk" \
         RUN_IDS=$("$py" -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["run_ids"]))' "$seed") \
         SEARCH_EXPERIMENT=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["search_experiment"])' "$seed") \
@@ -111,7 +111,7 @@ for r in $(seq "$rounds"); do
         wrk -t1 -c8 -d"$(duration "$w" "$s")s" --timeout 60s -s "bench/tracking/wrk/$w.lua" "http://127.0.0.1:${port[$s]}" >"$work/wrk.out" ||
         { echo "peers.sh: wrk failed on $s $w round $r" >&2; cat "$work/wrk.out" >&2; tail -20 "$work/$s.log" >&2; exit 1; }
       # Each line also goes to stderr, so a run that stops later still shows what it measured.
-      cpu_ms=$(($(python3 bench/tracking/proc_cpu.py "${server_pid[$s]}" $pg_flag) - cpu_before))
+      cpu_ms=$(($(python3 bench/tracking/proc_cpu.py "${measured[@]}") - cpu_before))
       echo "{\"round\":$r,\"workload\":\"$w\",\"server\":\"$s\",\"cpu_ms\":$cpu_ms,\"wrk\":$(tail -1 "$work/wrk.out")}" | tee -a "$work/results.jsonl" >&2
     done
   done
