@@ -49,13 +49,14 @@ if [[ " ${servers[*]} " == *" mlflow "* ]]; then
   fi
   py="$venv/bin/python"
 fi
-declare -A port
+declare -A port server_pid
 start() { # name command...
   local name=$1
   shift
   [[ " ${servers[*]} " == *" $name "* ]] || return 0
   "$@" >"$work/$name.log" 2>&1 &
   pids+=($!)
+  server_pid[$name]=$!
 }
 for s in $all_servers; do port[$s]=$(free_port); done
 # FastTrackML's SQLite driver is compiled with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1 and sets no pragma, so its
@@ -98,6 +99,11 @@ for r in $(seq "$rounds"); do
   for w in "${workloads[@]}"; do
     for s in "${servers[@]}"; do
       seed="$work/$s.seed.json"
+      # The server's CPU time over the measurement (with PostgreSQL's for the -pg servers): its work per
+      # request, which the machine's load does not move as it moves throughput.
+      measured=("${server_pid[$s]}")
+      [[ $s == *-pg ]] && measured+=("$(head -1 "$work/pg/data/postmaster.pid")")
+      cpu_before=$(python3 bench/tracking/proc_cpu.py "${measured[@]}")
       ROUND=$r WRK_DIR="$repo/bench/tracking/wrk" \
         RUN_IDS=$("$py" -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["run_ids"]))' "$seed") \
         SEARCH_EXPERIMENT=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["search_experiment"])' "$seed") \
@@ -105,7 +111,8 @@ for r in $(seq "$rounds"); do
         wrk -t1 -c8 -d"$(duration "$w" "$s")s" --timeout 60s -s "bench/tracking/wrk/$w.lua" "http://127.0.0.1:${port[$s]}" >"$work/wrk.out" ||
         { echo "peers.sh: wrk failed on $s $w round $r" >&2; cat "$work/wrk.out" >&2; tail -20 "$work/$s.log" >&2; exit 1; }
       # Each line also goes to stderr, so a run that stops later still shows what it measured.
-      echo "{\"round\":$r,\"workload\":\"$w\",\"server\":\"$s\",\"wrk\":$(tail -1 "$work/wrk.out")}" | tee -a "$work/results.jsonl" >&2
+      cpu_ms=$(($(python3 bench/tracking/proc_cpu.py "${measured[@]}") - cpu_before))
+      echo "{\"round\":$r,\"workload\":\"$w\",\"server\":\"$s\",\"cpu_ms\":$cpu_ms,\"wrk\":$(tail -1 "$work/wrk.out")}" | tee -a "$work/results.jsonl" >&2
     done
   done
 done

@@ -14,6 +14,7 @@ from pathlib import Path
 
 results, work, command, fml_version, loads, search_runs, mlflow_search_runs, pg_version, out = sys.argv[1:10]
 rates = collections.defaultdict(list)
+cpu_per_request = collections.defaultdict(list)
 for line in open(results):
     r = json.loads(line)
     w = r["wrk"]
@@ -21,6 +22,8 @@ for line in open(results):
     if w["non2xx"] or w["socket_errors"] or (w["requests"] == 0 and r["server"] != "mlflow"):
         raise SystemExit(f"peers_report: {r['server']} {r['workload']} round {r['round']}: {w}")
     rates[(r["workload"], r["server"])].append(w["requests"] / (w["duration_us"] / 1e6))
+    if "cpu_ms" in r and w["requests"]:
+        cpu_per_request[(r["workload"], r["server"])].append(r["cpu_ms"] / w["requests"])
 
 seeds = {s: json.load(open(Path(work) / f"{s}.seed.json")) for s in ("wharf-sqlite", "fml-sqlite", "wharf-pg", "fml-pg", "mlflow")}
 node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
@@ -67,6 +70,19 @@ for w, unit in units.items():
     if mm == 0:
         mc = "0 (none finished in the window)"
     lines.append(f"| {w} | {unit} | {wsc} | {fsc} | **{ws / fs:.2f}×** | {wpc} | {fpc} | **{wp / fp:.2f}×** | {mc} |")
+lines += [
+    "\nThe servers' CPU time per completed request (ms, median of the rounds; a -pg server's includes PostgreSQL's",
+    "processes, which do its queries): the work each does for a request, which the machine's load moves far less",
+    "than throughput. FastTrackML spreads a request over both cores, wharf runs one Node process (and PostgreSQL).\n",
+    "| workload | wharf SQLite | FTML SQLite | FTML/wharf | wharf PG | FTML PG | FTML/wharf | mlflow (SQLite) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+]
+for w in units:
+    c = {s: statistics.median(cpu_per_request[(w, s)]) if cpu_per_request[(w, s)] else None for s in ("wharf-sqlite", "fml-sqlite", "wharf-pg", "fml-pg", "mlflow")}
+    f = lambda v: "–" if v is None else f"{v:.2f}"
+    ratio = lambda a, b: "–" if a is None or b is None or a == 0 else f"{b / a:.2f}×"
+    lines.append(f"| {w} | {f(c['wharf-sqlite'])} | {f(c['fml-sqlite'])} | {ratio(c['wharf-sqlite'], c['fml-sqlite'])} | "
+                 f"{f(c['wharf-pg'])} | {f(c['fml-pg'])} | {ratio(c['wharf-pg'], c['fml-pg'])} | {f(c['mlflow'])} |")
 if mlflow_search_runs != search_runs:
     lines.append(f"\nmlflow's search ran over {mlflow_search_runs} runs (seeding it through its REST API is slow).")
 lines.append("\nSeeding (1,000 + search runs + the 100,000-point metric, 8 threads, all servers at once), seconds: "

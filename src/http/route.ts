@@ -7,6 +7,14 @@ import { parseInput } from './wire-schema.js'
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
 /**
+ * A response body that is JSON text already, sent as is: for an answer the database wrote as JSON
+ * (a long metric history), which parsing into objects only to serialize again would slow down.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/**
  * One API endpoint: parse, call, return. Handlers never catch; `error-response.ts` answers errors.
  * `C` is what a handler may call besides its input (the services, or the registry and the actor).
  */
@@ -46,7 +54,8 @@ export function mountRoutes<C>(app: Hono<AppEnv>, prefixes: readonly string[], r
         const isBodyless = c.req.method === 'GET' || (c.req.method === 'DELETE' && c.req.header('content-type') === undefined)
         const fields = isBodyless ? queryFields(c) : await readJsonBody(c)
         const input = typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? (fields as Record<string, unknown>) : {}
-        return c.json(await route.handle({ ...input, ...c.req.param() }, contextOf(c)))
+        const body = await route.handle({ ...input, ...c.req.param() }, contextOf(c))
+        return body instanceof JsonText ? c.body(body.text, 200, { 'content-type': 'application/json' }) : c.json(body)
       })
     }
   }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { MlflowError } from '../errors.js'
 import type { Metric } from '../tracking/entities.js'
+import { toWireMetric } from '../tracking/wire.js'
 import type { SearchClause } from '../tracking/search/filter-ast.js'
 import type { RunQuery, TrackingStore } from './tracking-store.js'
 
@@ -133,6 +134,53 @@ export function describeTrackingStore(name: string, makeStore: () => Promise<Tra
         [2],
       )
       assert.equal(page2.nextPageToken, undefined)
+    })
+
+    it('writes a history page as JSON equal to its wire metrics, in order, with every value kept', async () => {
+      const run = await newRun(await newExperiment())
+      const tricky = [0.1 + 0.2, 1 / 3, 5, -0, 1e-320, 5e-324, 1.7976931348623157e308, 1e21, 123456789.12345679, -1.5e-7, 2 ** 53 + 2, NaN, Infinity, -Infinity]
+      // Random doubles over many exponents: the database's number text must read back the same double.
+      let seed = 7
+      const random = () => {
+        seed = (seed * 48271) % 2147483647
+        return (seed / 2147483647) * 2 - 1
+      }
+      const values = [...tricky, ...Array.from({ length: 300 }, (_, i) => random() * 10 ** ((i % 41) - 20))]
+      const key = 'loss "q" \\ é'
+      // Logged out of order, with ties on step and on step and timestamp (then logging order decides).
+      const metrics: Metric[] = values.map((value, i) => ({ key, value, step: (i * 37) % 50, timestamp: 1000 + (i % 3) }))
+      metrics.push(
+        { key, value: 1, step: 2 ** 40, timestamp: 2 ** 42, datasetName: 'train "set" \n\u0001', datasetDigest: 'd1', modelId: 'm-1' },
+        { key, value: 2, step: 3, timestamp: 1000, modelId: 'm-2' },
+        { key, value: 3, step: 3, timestamp: 1000, datasetName: 'ünïcode ✓', datasetDigest: 'd2' },
+      )
+      for (let i = 0; i < metrics.length; i += 100) await store.logBatch(run, { metrics: metrics.slice(i, i + 100), params: [], tags: [] })
+      await store.logBatch(run, { metrics: [{ key: 'other', value: 9, step: 3, timestamp: 1000 }], params: [], tags: [] })
+
+      const whole = await store.getMetricHistory(run, key)
+      const wire = whole.items.map((m) => toWireMetric(m))
+      const json = await store.getMetricHistoryJson(run, key)
+      assert.equal(json.count, metrics.length)
+      assert.equal(json.nextPageToken, undefined)
+      assert.deepEqual(JSON.parse(json.json), wire)
+      // Paged: the same pages, the same tokens, the last one without a token.
+      let token: string | undefined
+      const pages: unknown[] = []
+      do {
+        const rows = await store.getMetricHistory(run, key, 64, token)
+        const text = await store.getMetricHistoryJson(run, key, 64, token)
+        assert.deepEqual(
+          JSON.parse(text.json),
+          rows.items.map((m) => toWireMetric(m)),
+        )
+        assert.equal(text.count, rows.items.length)
+        assert.equal(text.nextPageToken, rows.nextPageToken)
+        pages.push(...(JSON.parse(text.json) as unknown[]))
+        token = text.nextPageToken
+      } while (token !== undefined)
+      assert.deepEqual(pages, wire)
+      assert.deepEqual(await store.getMetricHistoryJson(run, 'never-logged'), { json: '[]', count: 0, nextPageToken: undefined })
+      await rejectsWith(store.getMetricHistoryJson(runId(), key), 'RESOURCE_DOES_NOT_EXIST')
     })
 
     it('refuses a changed param value and writes nothing of that batch', async () => {

@@ -51,6 +51,16 @@ export interface RunQuery extends SearchQuery {
   readonly experimentIds: readonly string[]
 }
 
+/**
+ * A metric history page as JSON: `json` is the array of the page's wire metrics (the get-history
+ * response's `metrics`), written by the database so a long history never becomes one object a point.
+ */
+export interface MetricHistoryJson {
+  readonly json: string
+  readonly count: number
+  readonly nextPageToken?: string | undefined
+}
+
 export interface LoggedModelQuery extends SearchQuery {
   readonly experimentIds: readonly string[]
 }
@@ -93,6 +103,8 @@ export interface TrackingStore {
   logInputs(runId: string, datasets: readonly DatasetInput[], modelIds: readonly string[]): Promise<void>
   logOutputs(runId: string, models: readonly { modelId: string; step: number }[]): Promise<void>
   getMetricHistory(runId: string, key: string, maxResults?: number, pageToken?: string): Promise<Page<Metric>>
+  /** The same page as `getMetricHistory`, as the JSON text of its wire metrics (metric-history-json.ts). */
+  getMetricHistoryJson(runId: string, key: string, maxResults?: number, pageToken?: string): Promise<MetricHistoryJson>
   searchRuns(query: RunQuery): Promise<Page<Run>>
 
   createLoggedModel(input: NewLoggedModel): Promise<LoggedModel>

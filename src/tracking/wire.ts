@@ -6,13 +6,18 @@ import type { DatasetInput, Experiment, FileInfo, LoggedModel, Metric, Run, RunI
  */
 type Json = Record<string, unknown>
 
-/** Drops unset and empty fields, as MLflow's protobuf JSON leaves them out. */
+/**
+ * Drops unset and empty fields, as MLflow's protobuf JSON leaves them out. Copies the set ones into a
+ * new object rather than deleting: a `delete` turns a V8 object into a slow dictionary, which made
+ * building and serializing a 100-run search page take twice as long.
+ */
 export const compact = (o: Json): Json => {
-  for (const k of Object.keys(o)) {
+  const out: Json = {}
+  for (const k in o) {
     const v = o[k]
-    if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) delete o[k]
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) out[k] = v
   }
-  return o
+  return out
 }
 
 export const toWireDouble = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v)

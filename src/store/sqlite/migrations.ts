@@ -408,6 +408,14 @@ const migrations: readonly string[] = [
   CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, creation_time);
   CREATE INDEX webhook_deliveries_by_subject ON webhook_deliveries (subject, creation_time) WHERE subject IS NOT NULL;
   `,
+  // 8: the history index ends its order with seq, the last tie-breaker of a history's order
+  // (step, timestamp, seq): a history page is read in index order with no sort, which lets the
+  // database write it as JSON in order (metric-history-json.ts). Value and is_nan stay in it for
+  // the chart's thinned history.
+  `
+  DROP INDEX metrics_history;
+  CREATE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp, seq, value, is_nan);
+  `,
 ]
 
 /**

@@ -17,10 +17,12 @@ export class RunLoader {
 
   constructor(db: Database) {
     const ids = 'SELECT value FROM json_each(?)'
-    this.#params = db.prepare(`SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid IN (${ids}) ORDER BY key`)
-    this.#tags = db.prepare(`SELECT run_uuid AS owner, key, value FROM tags WHERE run_uuid IN (${ids}) ORDER BY key`)
+    // Ordered by run, then key: the (run_uuid, key) primary key's own order, so no sort; each run's
+    // group keeps its keys in order.
+    this.#params = db.prepare(`SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid IN (${ids}) ORDER BY run_uuid, key`)
+    this.#tags = db.prepare(`SELECT run_uuid AS owner, key, value FROM tags WHERE run_uuid IN (${ids}) ORDER BY run_uuid, key`)
     this.#metrics = db.prepare(
-      `SELECT run_uuid AS owner, run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN (${ids}) ORDER BY key`,
+      `SELECT run_uuid AS owner, run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN (${ids}) ORDER BY run_uuid, key`,
     )
     this.#inputs = db.prepare(
       `SELECT i.run_uuid AS owner, i.run_uuid, i.input_id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile

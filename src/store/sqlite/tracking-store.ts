@@ -14,13 +14,25 @@ import type {
   Tag,
   ViewType,
 } from '../../tracking/entities.js'
-import type { LoggedModelQuery, NewExperiment, NewLoggedModel, NewRun, RunPatch, RunQuery, SearchQuery, TrackingStore } from '../tracking-store.js'
+import { metricHistoryHasPointSql, metricHistoryJsonSql } from '../metric-history-json.js'
+import type {
+  LoggedModelQuery,
+  MetricHistoryJson,
+  NewExperiment,
+  NewLoggedModel,
+  NewRun,
+  RunPatch,
+  RunQuery,
+  SearchQuery,
+  TrackingStore,
+} from '../tracking-store.js'
 import type { MetricSample, MetricSampleQuery, RunColumns, RunKeys, RunSummary, TrackingViews } from '../tracking-views.js'
 import { openSqlite, type SqliteOptions } from './database.js'
 import { SqliteLoggedModels } from './logged-models.js'
 import { SqliteMetricWriter } from './metric-writer.js'
 import { RunLoader } from './run-loader.js'
 import { type ExperimentRow, type KeyValueRow, type RunRow, groupByOwner, toExperiment, toRunInfo, toTag } from './rows.js'
+import { StatementCache } from './statement-cache.js'
 import { SqliteTrackingViews } from './tracking-views.js'
 import { type SearchPart, readParts, searchParts } from './search-pages.js'
 import { decodePageToken, encodePageToken, orderSql, whereSql } from './search-sql.js'
@@ -40,6 +52,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
   readonly #views: SqliteTrackingViews
   readonly #metrics: SqliteMetricWriter
   readonly #stmt: Record<string, Statement>
+  readonly #searches: StatementCache
 
   /** A path opens (and later closes) its own database; an open Database is shared and left open. */
   constructor(pathOrDb: string | Database, options: SqliteOptions = { durability: 'full' }) {
@@ -49,6 +62,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     this.#models = new SqliteLoggedModels(this.#db)
     this.#views = new SqliteTrackingViews(this.#db)
     this.#metrics = new SqliteMetricWriter(this.#db)
+    this.#searches = new StatementCache(this.#db)
     const db = this.#db
     this.#stmt = {
       experiment: db.prepare('SELECT * FROM experiments WHERE experiment_id = ?'),
@@ -64,6 +78,8 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
            WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, seq LIMIT ? OFFSET ?`,
         )
         .raw(true),
+      historyJson: db.prepare(metricHistoryJsonSql('sqlite')),
+      historyHasPoint: db.prepare(metricHistoryHasPointSql),
     }
     this.#ensureDefaultExperiment()
   }
@@ -143,7 +159,7 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     const sql = `SELECT e.* FROM experiments e ${order.joins.sql}
       WHERE e.lifecycle_stage ${lifecycleFilter[query.viewType]} ${where.sql ? `AND ${where.sql}` : ''}
       ORDER BY ${[...order.orderBy, 'e.creation_time DESC', 'e.experiment_id ASC'].join(', ')} LIMIT ? OFFSET ?`
-    const rows = this.#db.prepare(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as ExperimentRow[]
+    const rows = this.#searches.get(sql).all(...order.joins.params, ...where.params, query.maxResults + 1, offset) as ExperimentRow[]
     const page = rows.slice(0, query.maxResults)
     const tags = groupByOwner(
       this.#db
@@ -319,6 +335,14 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
     }
   }
 
+  async getMetricHistoryJson(runId: string, key: string, maxResults?: number, pageToken?: string): Promise<MetricHistoryJson> {
+    this.#runRow(runId)
+    const offset = decodePageToken(pageToken)
+    const page = this.#stmt.historyJson!.get(JSON.stringify(key), runId, key, maxResults ?? -1, offset) as { json: string | null; n: number }
+    const hasMore = maxResults !== undefined && this.#stmt.historyHasPoint!.get(runId, key, offset + maxResults) !== undefined
+    return { json: `[${page.json ?? ''}]`, count: page.n, nextPageToken: hasMore ? encodePageToken(offset + maxResults) : undefined }
+  }
+
   async searchRuns(query: RunQuery): Promise<Page<Run>> {
     const page = await this.#searchRunRows(query)
     return { items: this.#runs.load(page.items), nextPageToken: page.nextPageToken }
@@ -355,11 +379,11 @@ export class SqliteTrackingStore implements TrackingStore, TrackingViews {
         const c = conditions(part)
         const sql = `SELECT r.* FROM ${part.from.sql} WHERE ${c.sql}
           ORDER BY ${[...part.orderBy, 'r.start_time DESC', 'r.run_uuid ASC'].join(', ')} LIMIT ? OFFSET ?`
-        return this.#db.prepare(sql).all(...c.params, limit, skip) as RunRow[]
+        return this.#searches.get(sql).all(...c.params, limit, skip) as RunRow[]
       },
       (part) => {
         const c = conditions(part)
-        return (this.#db.prepare(`SELECT count(*) AS n FROM ${part.from.sql} WHERE ${c.sql}`).get(...c.params) as { n: number }).n
+        return (this.#searches.get(`SELECT count(*) AS n FROM ${part.from.sql} WHERE ${c.sql}`).get(...c.params) as { n: number }).n
       },
     )
     return {
