@@ -2,8 +2,8 @@
 # Cost of sampling gRPC calls for monitoring (docs/monitoring.md, "Where requests are taken"), one
 # command, one run: one `wharf server` deploys the diabetes elastic net to two local environments with
 # `grpc: true` that differ only in monitoring: `off` (none: the endpoint's gRPC port is a TCP pipe to
-# the serving process) and `log10` (prediction logging at 10 %: the port proxies HTTP/2 streams and
-# samples ModelInfer calls). ghz sends single-row ModelInfer calls (typed fp64_contents, 32 concurrent
+# the serving process) and `log10` (prediction logging at 10 %: the same pipe, its HTTP/2 frames read
+# beside it to sample ModelInfer calls). ghz sends single-row ModelInfer calls (typed fp64_contents, 32 concurrent
 # calls on one connection) to each endpoint's gRPC port in turn, the order rotating every round. The
 # report gives each one's median throughput and p99, and log10's ratio to off: the median over
 # rounds of the ratio within each round.
@@ -108,8 +108,8 @@ for label in ("off", "log10"):
     rs = by.get(label, [])
     print(f"| {label} | {statistics.median(r['result']['rps'] for r in rs):.0f} | {statistics.median(r['result']['p99_ms'] for r in rs):.2f} | {sum(r['result']['errors'] for r in rs)} |")
 print(f"\nlog10 / off throughput, median of per-round ratios: **{statistics.median(ratios):.2f}** (rounds: {', '.join(f'{x:.2f}' for x in ratios)})")
-print("\n`off` pipes TCP to the serving process; `log10` proxies each call as an HTTP/2 stream and samples 10 % of")
-print("ModelInfer calls into the prediction log. Raw ghz summaries per round:\n")
+print("\nBoth pipe TCP to the serving process; `log10` also reads the connection's HTTP/2 frames beside the pipe")
+print("(grpc-call-sampler.ts) and samples 10 % of ModelInfer calls into the prediction log. Raw ghz summaries per round:\n")
 print("```")
 for r in rows: print(json.dumps(r))
 print("```")
