@@ -2,8 +2,8 @@
 # Cost of sampling gRPC calls for monitoring (docs/monitoring.md, "Where requests are taken"), one
 # command, one run: one `wharf server` deploys the diabetes elastic net to two local environments with
 # `grpc: true` that differ only in monitoring: `off` (none: the endpoint's gRPC port is a TCP pipe to
-# the serving process) and `log10` (prediction logging at 10 %: the port proxies HTTP/2 streams and
-# samples ModelInfer calls). ghz sends single-row ModelInfer calls (typed fp64_contents, 32 concurrent
+# the serving process) and `log10` (prediction logging at 10 %: the same pipe, its HTTP/2 frames read
+# beside it to sample ModelInfer calls). ghz sends single-row ModelInfer calls (typed fp64_contents, 32 concurrent
 # calls on one connection) to each endpoint's gRPC port in turn, the order rotating every round. The
 # report gives each one's median throughput and p99, and log10's ratio to off: the median over
 # rounds of the ratio within each round.
@@ -81,15 +81,22 @@ for round in $(seq "$rounds"); do
   [ $((round % 2)) -eq 0 ] && order=(log10 off)
   for env in "${order[@]}"; do
     "$ghz" --insecure --protoset "$work/dataplane.protoset" --call inference.GRPCInferenceService/ModelInfer -d "$body" -c 32 -z "$warmup" "${grpc_url[$env]}" >/dev/null 2>&1 || true
+    # CPU time of the server (its gRPC pass-through and monitoring) and its serving processes over the
+    # measurement: the cost per call, which other jobs' load moves far less than throughput.
+    cpu_before=$(python3 bench/tracking/proc_cpu.py "$server_pid")
     "$ghz" --insecure --protoset "$work/dataplane.protoset" --call inference.GRPCInferenceService/ModelInfer -d "$body" -c 32 -z "$duration" -O json "${grpc_url[$env]}" >"$work/ghz.json" 2>/dev/null || true
-    "$py" bench/serving/ghz_summary.py "$env" 32 "$work/ghz.json" | sed "s/^{/{\"round\": $round, /" >>"$work/results.jsonl"
+    cpu_ms=$(($(python3 bench/tracking/proc_cpu.py "$server_pid") - cpu_before))
+    "$py" bench/serving/ghz_summary.py "$env" 32 "$work/ghz.json" | sed "s/^{/{\"round\": $round, \"cpu_ms\": $cpu_ms, /" >>"$work/results.jsonl"
   done
 done
+# The sampler's own work per call, in process, on the bytes of real calls (grpc-sampler-cost.mjs).
+node bench/monitoring/grpc-sampler-cost.mjs 4000 >"$work/sampler.json"
 logged=$(find "$work/artifacts/monitoring/predictions" -name '*.jsonl.gz' -exec zcat {} + 2>/dev/null | wc -l)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-"$py" - "$work/results.jsonl" "$load_before" "$load_after" "$rounds" "$duration" "$logged" >bench/results/monitoring-grpc.md <<'PY'
+"$py" - "$work/results.jsonl" "$load_before" "$load_after" "$rounds" "$duration" "$logged" "$work/sampler.json" >bench/results/monitoring-grpc.md <<'PY'
 import datetime, json, statistics, sys
-path, load_before, load_after, rounds, duration, logged = sys.argv[1:]
+path, load_before, load_after, rounds, duration, logged, sampler_path = sys.argv[1:]
+sampler = json.load(open(sampler_path))
 rows = [json.loads(l) for l in open(path)]
 by = {}
 for r in rows: by.setdefault(r["label"], []).append(r)
@@ -108,8 +115,22 @@ for label in ("off", "log10"):
     rs = by.get(label, [])
     print(f"| {label} | {statistics.median(r['result']['rps'] for r in rs):.0f} | {statistics.median(r['result']['p99_ms'] for r in rs):.2f} | {sum(r['result']['errors'] for r in rs)} |")
 print(f"\nlog10 / off throughput, median of per-round ratios: **{statistics.median(ratios):.2f}** (rounds: {', '.join(f'{x:.2f}' for x in ratios)})")
-print("\n`off` pipes TCP to the serving process; `log10` proxies each call as an HTTP/2 stream and samples 10 % of")
-print("ModelInfer calls into the prediction log. Raw ghz summaries per round:\n")
+cpu = {label: statistics.median(r["cpu_ms"] * 1000 / r["result"]["requests"] for r in by.get(label, []) if r["result"]["requests"]) for label in ("off", "log10")}
+cpu_ratios = []
+for n in sorted({r["round"] for r in rows}):
+    got = {r["label"]: r["cpu_ms"] / r["result"]["requests"] for r in rows if r["round"] == n and r["result"]["requests"]}
+    if got.get("off"): cpu_ratios.append(got.get("log10", 0) / got["off"])
+print(f"\nCPU time per call (the server, whose pass-through reads and samples the calls, and the serving process; µs,")
+print(f"median of rounds): off {cpu['off']:.0f}, log10 {cpu['log10']:.0f}; log10 / off, median of per-round ratios:")
+print(f"**{statistics.median(cpu_ratios):.3f}** (rounds: {', '.join(f'{x:.3f}' for x in cpu_ratios)}). CPU per call moves far less")
+print("with other jobs' load than throughput does.")
+print(f"\nThe sampler's own CPU per call, in process on the bytes of {sampler['calls']} real calls (bench/monitoring/grpc-sampler-cost.mjs:")
+print(f"every header block decoded; the sampled calls' DATA kept and decoded into V2 JSON): {sampler['none']['us_per_call']:.1f} µs with")
+print(f"nothing sampled, {sampler['sample10']['us_per_call']:.1f} µs at 10 % ({sampler['sample10']['taken_per_replay']:.0f} calls taken a replay):")
+print(f"**{100 * sampler['sample10']['us_per_call'] / cpu['off']:.1f} %** of a call's CPU with monitoring off (above). Logging a taken call (parse, gzip,")
+print("write) is bench/monitoring/ingest-cost.mjs's figure in monitoring.md (14–21 µs a sampled request, ~2 µs a request at 10 %).")
+print("\nBoth pipe TCP to the serving process; `log10` also reads the connection's HTTP/2 frames beside the pipe")
+print("(grpc-call-sampler.ts) and samples 10 % of ModelInfer calls into the prediction log. Raw ghz summaries per round:\n")
 print("```")
 for r in rows: print(json.dumps(r))
 print("```")

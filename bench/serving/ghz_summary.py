@@ -23,6 +23,10 @@ try:
         "requests": ok,
         "errors": sum(n for c, n in codes.items() if c != "OK") - cut_off,
     }
+    # What the counted errors were, so a report can say (ghz's own message per kind).
+    kinds = {e: n for e, n in (report.get("errorDistribution") or {}).items() if "closed network connection" not in e and "context canceled" not in e}
+    if kinds:
+        result["error_kinds"] = kinds
 except (OSError, ValueError, KeyError):
     result = {"rps": 0, "p50_ms": 0, "p99_ms": 0, "requests": 0, "errors": -1}
 print(json.dumps({"label": label, "connections": int(concurrency), "result": result}))
