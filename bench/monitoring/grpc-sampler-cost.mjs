@@ -33,7 +33,11 @@ let next = 0
 const one = () =>
   new Promise((resolve, reject) => {
     const i = next++
-    const request = { modelName: 'diabetes', id: `c${i}`, inputs: [{ name: 'x', datatype: 'FP64', shape: [1, 10], contents: { fp64Contents: rows[i % rows.length] } }] }
+    const request = {
+      modelName: 'diabetes',
+      id: `c${i}`,
+      inputs: [{ name: 'x', datatype: 'FP64', shape: [1, 10], contents: { fp64Contents: rows[i % rows.length] } }],
+    }
     client.ModelInfer(request, new grpc.Metadata(), (err) => (err ? reject(err) : resolve()))
   })
 await Promise.all(
