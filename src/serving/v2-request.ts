@@ -58,11 +58,21 @@ function checkMediaType(headers: IncomingHttpHeaders): void {
     throw new MlflowError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies (Content-Encoding) are not accepted; send the body uncompressed')
 }
 
+/** 1 to 12 ASCII digits, as clients send the header: checked without a regular expression or trim (every binary request). */
+function isDigits(text: string): boolean {
+  if (text.length === 0 || text.length > 12) return false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return false
+  }
+  return true
+}
+
 /** Splits the body into its JSON header and the binary data after it (`Inference-Header-Content-Length`). */
 function splitBody(body: Buffer, header: string | string[] | undefined): { json: Buffer; binary: Buffer | undefined } {
   if (header === undefined) return { json: body, binary: undefined }
   const text = Array.isArray(header) ? header[0]! : header
-  const length = /^\d{1,12}$/.test(text.trim()) ? Number(text) : Number.NaN
+  const length = isDigits(text) ? Number(text) : /^\d{1,12}$/.test(text.trim()) ? Number(text) : Number.NaN
   if (!(length > 0 && length <= body.length))
     throw badRequest(`Inference-Header-Content-Length must be the size of the JSON header, between 1 and the body's ${body.length} bytes`)
   return { json: body.subarray(0, length), binary: body.subarray(length) }
