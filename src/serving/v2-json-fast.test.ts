@@ -150,7 +150,7 @@ describe('V2 JSON fast reader', () => {
       one('[7, 8, 9]'), // same bytes around it, a value too many: the shape's error
       one('[1, null]'), // null is no FP64 value
       one('[[5, 6]]'), // rows where the last body had a flat list: shape [2] takes its 2 values
-      one('[1, 2]') + ' ', // bytes after the last body's end
+      `${one('[1, 2]')} `, // bytes after the last body's end
       one('[1, 2]', 'y'),
       one('[1, 2]', 'y', '[1, 2]'),
       two('[1, 2]', '[3, 4]'),

@@ -130,7 +130,8 @@ function readInputs(plans: readonly InputPlan[], binary: Buffer | undefined, fas
   const inputs = plans.map(({ name, datatype, shape, count, binarySize, values }, i): V2Input => {
     if (binarySize !== undefined) {
       const end = at + binarySize
-      if (end > binary!.length) throw badRequest(`input '${clip(name)}' needs ${binarySize} bytes of binary data, but only ${binary!.length - at} are left in the body`)
+      if (end > binary!.length)
+        throw badRequest(`input '${clip(name)}' needs ${binarySize} bytes of binary data, but only ${binary!.length - at} are left in the body`)
       const read = readBinaryTensor(clip(name), datatype, binary!.subarray(at, end), count)
       at = end
       return { name, datatype, shape, values: read }

@@ -12,7 +12,16 @@ const prediction = (values: number[], dims = [values.length, 1]): Prediction => 
 })
 
 const request = (outputs?: unknown, id?: string) =>
-  readV2Request(Buffer.from(JSON.stringify({ ...(id === undefined ? {} : { id }), inputs: [{ name: 'x', shape: [1], datatype: 'FP64', data: [1] }], ...(outputs ? { outputs } : {}) })), {})
+  readV2Request(
+    Buffer.from(
+      JSON.stringify({
+        ...(id === undefined ? {} : { id }),
+        inputs: [{ name: 'x', shape: [1], datatype: 'FP64', data: [1] }],
+        ...(outputs ? { outputs } : {}),
+      }),
+    ),
+    {},
+  )
 
 /** The answer's bytes as a client reads them: the latin1 string body is one byte a character. */
 const bytesOf = (body: string | Buffer, encoding: 'latin1' | undefined) => (typeof body === 'string' ? Buffer.from(body, encoding ?? 'utf8') : body)
@@ -51,7 +60,9 @@ describe('V2 inference answers', () => {
         const header = JSON.parse(bytes.subarray(0, headerLength).toString('utf8'))
         assert.equal(header.model_name, modelName)
         assert.equal(header.id, id)
-        assert.deepEqual(header.outputs, [{ name: 'prediction', shape: [values.length, 1], datatype: 'FP64', parameters: { binary_data_size: 8 * values.length } }])
+        assert.deepEqual(header.outputs, [
+          { name: 'prediction', shape: [values.length, 1], datatype: 'FP64', parameters: { binary_data_size: 8 * values.length } },
+        ])
         const data = bytes.subarray(headerLength)
         assert.deepEqual(Array.from(new Float64Array(new Uint8Array(data).buffer)), values)
       }

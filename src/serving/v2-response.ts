@@ -86,7 +86,13 @@ function fits(layout: Layout, prefix: string, request: V2Request, p: Prediction)
 
 /** Undefined when a binary output's size depends on its values (BYTES): such answers are written whole each time. */
 function layOut(prefix: string, request: V2Request, p: Prediction): Layout | undefined {
-  const outputs = selectV2Outputs(request, p).map(({ name, tensor, isBinary }) => ({ name, shape: shapeOf(tensor), datatype: datatypeOfData(tensor.data), isBinary, tensor }))
+  const outputs = selectV2Outputs(request, p).map(({ name, tensor, isBinary }) => ({
+    name,
+    shape: shapeOf(tensor),
+    datatype: datatypeOfData(tensor.data),
+    isBinary,
+    tensor,
+  }))
   if (outputs.some((o) => o.isBinary && binaryByteLength(o.tensor.data) === undefined)) return undefined
   const pieces: string[] = []
   let text = `${prefix},"id":${request.id === undefined ? '""' : JSON.stringify(request.id)},"outputs":[`
@@ -118,18 +124,29 @@ export function v2InferReply(answer: V2Answer, request: V2Request, p: Prediction
   lastLayout = layout
   const { pieces, outputs } = layout
   let json = pieces[0]!
-  let binaries: string | Buffer[] | undefined
+  let isBinary = false
+  let latin1 = ''
+  const buffers: Buffer[] = []
   for (let i = 0, piece = 1; i < outputs.length; i++) {
     const data = p.outputs[outputs[i]!.name]!.data
     if (!outputs[i]!.isBinary) json += numbersJson(data as ArrayLike<number>) + pieces[piece++]!
-    else if (layout.isAscii) binaries = (binaries ?? '') + binaryLatin1(data)
-    else ((binaries ??= []) as Buffer[]).push(writeBinaryTensor(data))
+    else {
+      isBinary = true
+      if (layout.isAscii) latin1 += binaryLatin1(data)
+      else buffers.push(writeBinaryTensor(data))
+    }
   }
-  if (binaries === undefined) return { status: 200, contentType: 'application/json', body: json }
-  if (typeof binaries === 'string')
+  if (!isBinary) return { status: 200, contentType: 'application/json', body: json }
+  if (layout.isAscii)
     // One latin1 string, one character a byte: node writes it after the response head in one piece.
-    return { status: 200, contentType: 'application/octet-stream', body: json + binaries, encoding: 'latin1', headers: ['inference-header-content-length', String(json.length)] }
-  return binaryReply(json, binaries)
+    return {
+      status: 200,
+      contentType: 'application/octet-stream',
+      body: json + latin1,
+      encoding: 'latin1',
+      headers: ['inference-header-content-length', String(json.length)],
+    }
+  return binaryReply(json, buffers)
 }
 
 /** An answer written whole: each output's description and data, then the binary outputs' bytes. */
