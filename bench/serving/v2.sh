@@ -7,11 +7,19 @@
 # typed fp64_contents by ghz (bench/serving/ghz.sh builds it), 32 concurrent calls on one connection.
 # Usage: bash bench/serving/v2.sh   (ROUNDS=3 DURATION=10s WARMUP=2s; the MLServer venv is cached in
 # ~/.cache/wharf/bench-mlserver-<hash of requirements-mlserver.txt>). Writes bench/results/serving-v2.md.
+# ROWS=REGEX runs only the rows whose label matches (bash =~), still interleaved round by round, e.g.
+# ROWS='^wharf (/invocations|V2 JSON|V2 binary)$' OUT=bench/results/x.md compares the three in one run;
+# MLServer is started only when one of its rows is chosen.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${ROUNDS:-3}
 duration=${DURATION:-10s}
 warmup=${WARMUP:-2s}
+rows_re=${ROWS:-.}
+out_md=${OUT:-bench/results/serving-v2.md}
+wanted() { [[ $1 =~ $rows_re ]]; }
+with_mlserver=false
+for label in "MLServer V2 JSON" "MLServer gRPC" "MLServer V2 JSON, 1,000 rows"; do wanted "$label" && with_mlserver=true; done
 venv="$HOME/.cache/wharf/bench-mlserver-$(sha256sum bench/serving/requirements-mlserver.txt | cut -c1-16)"
 if [ ! -f "$venv/.complete" ]; then
   rm -rf "$venv" && python3 -m venv "$venv"
@@ -79,11 +87,12 @@ start() { # name port ready-path command
 }
 start limit "$p_limit" / "node bench/serving/limit-server.mjs $p_limit"
 start wharf "$p_wharf" /v2/health/ready "node bin/wharf.js serve --model-uri $work/wharf-model --model-name diabetes --port $p_wharf --grpc-port $p_wharf_grpc"
-start mlserver "$p_ml" /v2/health/ready "$venv/bin/mlserver start $work/mlserver"
+if $with_mlserver; then start mlserver "$p_ml" /v2/health/ready "$venv/bin/mlserver start $work/mlserver"; fi
 
 : >"$work/results.jsonl"
 bench() { # label url connections body [binary header length]
   local out
+  wanted "$1" || return 0
   WRK_BODY=$4 WRK_HEADER_LENGTH=${5:-} wrk -t1 -c"$3" -d"$warmup" --timeout 10s -s bench/serving/post.lua "$2" >/dev/null 2>&1 || true
   out=$(env WRK_BODY="$4" ${5:+WRK_HEADER_LENGTH=$5} wrk -t1 -c"$3" -d"$duration" --timeout 10s -s bench/serving/post.lua "$2" | grep '^WRK_JSON' | sed 's/^WRK_JSON //' || true)
   [ -n "$out" ] || out='{"rps": 0, "p50_ms": 0, "p99_ms": 0, "requests": 0, "errors": -1}'
@@ -92,6 +101,7 @@ bench() { # label url connections body [binary header length]
 # gRPC: ghz's summary as the same JSON line post.lua prints (latencies in ms). The calls ghz itself
 # cuts off when the duration ends are not the server's errors and are left out.
 grpc_bench() { # label host:port concurrency body
+  wanted "$1" || return 0
   "$ghz" --insecure --protoset "$work/dataplane.protoset" --call inference.GRPCInferenceService/ModelInfer -D "$4" -c "$3" -z "$warmup" "$2" >/dev/null 2>&1 || true
   "$ghz" --insecure --protoset "$work/dataplane.protoset" --call inference.GRPCInferenceService/ModelInfer -D "$4" -c "$3" -z "$duration" -O json "$2" >"$work/ghz.json" 2>/dev/null || true
   "$py" bench/serving/ghz_summary.py "$1" "$3" "$work/ghz.json" >>"$work/results.jsonl"
@@ -99,7 +109,7 @@ grpc_bench() { # label host:port concurrency body
 w=http://127.0.0.1:$p_wharf
 m=http://127.0.0.1:$p_ml/v2/models/diabetes/infer
 # Every server answers the first row the same (checked before measuring).
-curl -s --data-binary @"$work/single-v2.json" -H 'content-type: application/json' "$m" >"$work/answer-mlserver.json"
+if $with_mlserver; then curl -s --data-binary @"$work/single-v2.json" -H 'content-type: application/json' "$m" >"$work/answer-mlserver.json"; fi
 curl -s --data-binary @"$work/single-v2.json" -H 'content-type: application/json' "$w/v2/models/diabetes/infer" >"$work/answer-wharf.json"
 # Rounds: every row once per round, in the same order; the report gives each row's median (a shared
 # machine's load moves between rows of one round, less so between their medians).
@@ -122,5 +132,8 @@ done
 node bench/serving/handler-cost.mjs "$work/wharf-model" "$work" >"$work/handler-cost.json"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-"$py" bench/serving/v2_report.py "$work" "$duration" "$warmup" "$load_before" "$load_after" "$rounds" >bench/results/serving-v2.md
-cat bench/results/serving-v2.md
+command="bash bench/serving/v2.sh"
+[ -z "${ROWS:-}" ] || command="ROWS='$ROWS' $command"
+[ -z "${ROUNDS:-}" ] || command="ROUNDS=$ROUNDS $command"
+"$py" bench/serving/v2_report.py "$work" "$duration" "$warmup" "$load_before" "$load_after" "$rounds" "$command" >"$out_md"
+cat "$out_md"

@@ -2,10 +2,12 @@
 
 import datetime
 import json
+import os
 import statistics
 import sys
 
-work, duration, warmup, before, after, rounds = sys.argv[1:]
+work, duration, warmup, before, after, rounds, command = sys.argv[1:]
+
 measured = [json.loads(line) for line in open(f"{work}/results.jsonl")]
 # Each row's median over the rounds (errors: summed), in the order the rows ran.
 labels = list(dict.fromkeys(r["label"] for r in measured))
@@ -20,7 +22,9 @@ by_label = {r["label"]: r["result"] for r in results}
 
 
 def answer(name):
-    return json.load(open(f"{work}/answer-{name}.json"))["outputs"][0]["data"]
+    """The server's answer to the first row; MLServer's only when its rows ran (ROWS)."""
+    path = f"{work}/answer-{name}.json"
+    return json.load(open(path))["outputs"][0]["data"] if os.path.exists(path) else "(not started)"
 
 
 def reference(label):
@@ -31,7 +35,7 @@ def reference(label):
 
 
 print("# KServe V2 serving benchmark (bench/serving/v2.sh)\n")
-print(f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, one run of `bash bench/serving/v2.sh`, every server started by the script on the same 2-core machine.")
+print(f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, one run of `{command}`, every server started by the script on the same 2-core machine.")
 print(f"- {rounds} rounds of every row in the same order; each figure is the row's median over the rounds (requests/s range beside it).")
 print(f"- HTTP: wrk -t1, {duration} per row after {warmup} of the same load unrecorded. gRPC: ghz ModelInfer (typed fp64_contents), 32 concurrent calls on one connection, same durations.")
 print(f"- Load average before / after: {before} / {after} (a busy machine lowers every figure; compare within the table).")

@@ -100,7 +100,7 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
         'content-type',
         reply.contentType,
         'content-length',
-        String(Buffer.byteLength(reply.body)),
+        String(reply.encoding === 'latin1' ? reply.body.length : Buffer.byteLength(reply.body)),
         'x-request-id',
         id,
         'x-content-type-options',
@@ -111,7 +111,8 @@ export function createServingServer(options: ServingHttpOptions): ServingServer 
       if (reply.status === 401) headers.push('www-authenticate', 'Bearer')
       if (draining || reply.status === 413) headers.push('connection', 'close')
       res.writeHead(reply.status, headers)
-      res.end(reply.body)
+      if (reply.encoding === undefined) res.end(reply.body)
+      else res.end(reply.body, reply.encoding)
       metrics.inflight--
       const seconds = (performance.now() - started) / 1000
       metrics.observe(label, entry?.version ?? slot.current?.version, reply.status, seconds)

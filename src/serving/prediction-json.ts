@@ -5,7 +5,7 @@ import { datatypeOf } from './tensor-input.js'
  * Writes predictions as JSON text by hand: for the one-row hot path this is several times faster
  * than building arrays for JSON.stringify. Non-finite numbers become null, as pandas writes NaN.
  */
-function numbersJson(values: ArrayLike<number | bigint | string | boolean>, start = 0, end = values.length): string {
+export function numbersJson(values: ArrayLike<number | bigint | string | boolean>, start = 0, end = values.length): string {
   if (end - start === 1) return `[${scalarJson(values[start]!)}]`
   let s = '['
   for (let i = start; i < end; i++) s += (i === start ? '' : ',') + scalarJson(values[i]!)

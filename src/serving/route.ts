@@ -7,6 +7,8 @@ export interface Reply {
   readonly contentType: string
   /** Text, or bytes for the V2 binary tensor extension. */
   readonly body: string | Buffer
+  /** 'latin1': the string body holds bytes, one character each (a V2 binary answer sent with its head in one write). */
+  readonly encoding?: 'latin1'
   /** More response headers as name, value pairs (lower-case names). */
   readonly headers?: readonly string[]
 }

@@ -139,6 +139,30 @@ describe('V2 JSON fast reader', () => {
     assert.equal(read.inputs[1]!.name, 'c')
   })
 
+  it('reads bodies that repeat the last one around their data arrays to their own numbers, as JSON.parse does', () => {
+    const one = (data: string, name = 'x', shape = '[2]') => `{"inputs":[{"name":"${name}","shape":${shape},"datatype":"FP64","data":${data}}]}`
+    const two = (a: string, b: string) =>
+      `{"inputs":[{"name":"a","shape":[2],"datatype":"FP64","data":${a}},{"name":"b","shape":[2],"datatype":"FP64","data":${b}}]}`
+    const bodies = [
+      one('[1.5, 2]'),
+      one('[3, -4.25]'),
+      one('[3,-4.25e2]'),
+      one('[7, 8, 9]'), // same bytes around it, a value too many: the shape's error
+      one('[1, null]'), // null is no FP64 value
+      one('[[5, 6]]'), // rows where the last body had a flat list: shape [2] takes its 2 values
+      `${one('[1, 2]')} `, // bytes after the last body's end
+      one('[1, 2]', 'y'),
+      one('[1, 2]', 'y', '[1, 2]'),
+      two('[1, 2]', '[3, 4]'),
+      two('[5, 6]', '[7, 8.5]'), // both arrays read again: the first moved out of the reader's memory before the second
+      two('[1, 2]', '0'),
+      two('0', '[1, 2]'), // the same skeleton, the array now in the other input
+      two('[9, 10]', '0'),
+    ]
+    for (const body of bodies) sameBothWays(body)
+    assert.deepEqual(Array.from(readV2Request(Buffer.from(two('[5, 6]', '[7, 8.5]')), {}).inputs[0]!.values), [5, 6])
+  })
+
   it('reads binary requests with a repeated header to their own data, and a changed header anew', () => {
     const body = (name: string, values: number[]) => {
       const header = Buffer.from(
@@ -159,5 +183,9 @@ describe('V2 JSON fast reader', () => {
       assert.equal(read.inputs[0]!.name, name)
       assert.deepEqual(Array.from(read.inputs[0]!.values), values)
     }
+    // The repeated header's checked plan still holds its data to the header's binary_data_size.
+    const { bytes, headers } = body('y', [1, 2])
+    assert.throws(() => readV2Request(bytes.subarray(0, bytes.length - 8), headers), /needs 16 bytes of binary data, but only 8 are left/)
+    assert.throws(() => readV2Request(Buffer.concat([bytes, Buffer.alloc(8)]), headers), /8 bytes after the binary inputs/)
   })
 })

@@ -58,11 +58,21 @@ function checkMediaType(headers: IncomingHttpHeaders): void {
     throw new MlflowError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies (Content-Encoding) are not accepted; send the body uncompressed')
 }
 
+/** 1 to 12 ASCII digits, as clients send the header: checked without a regular expression or trim (every binary request). */
+function isDigits(text: string): boolean {
+  if (text.length === 0 || text.length > 12) return false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return false
+  }
+  return true
+}
+
 /** Splits the body into its JSON header and the binary data after it (`Inference-Header-Content-Length`). */
 function splitBody(body: Buffer, header: string | string[] | undefined): { json: Buffer; binary: Buffer | undefined } {
   if (header === undefined) return { json: body, binary: undefined }
   const text = Array.isArray(header) ? header[0]! : header
-  const length = /^\d{1,12}$/.test(text.trim()) ? Number(text) : Number.NaN
+  const length = isDigits(text) ? Number(text) : /^\d{1,12}$/.test(text.trim()) ? Number(text) : Number.NaN
   if (!(length > 0 && length <= body.length))
     throw badRequest(`Inference-Header-Content-Length must be the size of the JSON header, between 1 and the body's ${body.length} bytes`)
   return { json: body.subarray(0, length), binary: body.subarray(length) }
@@ -74,12 +84,21 @@ function readShape(name: string, shape: unknown): number[] {
   return shape as number[]
 }
 
-/** Reads each input; binary ones take their `binary_data_size` bytes from the data after the header, in order. */
-function readInputs(raw: unknown, binary: Buffer | undefined, fast: ReadonlyMap<number, Float64Array> | undefined): V2Input[] {
+/** What a request's JSON says about one input, checked once per document; `binarySize` for binary data, `values` for JSON data JSON.parse read. */
+interface InputPlan {
+  readonly name: string
+  readonly datatype: V2Datatype
+  readonly shape: readonly number[]
+  readonly count: number
+  readonly binarySize: number | undefined
+  readonly values: ArrayLike<unknown> | undefined
+}
+
+/** Checks each input's description; binary ones must come with the header that says where their bytes start. */
+function planInputs(raw: unknown, hasBinary: boolean, fast: ReadonlyMap<number, Float64Array> | undefined): InputPlan[] {
   if (!Array.isArray(raw) || raw.length === 0) throw badRequest("'inputs' must be a non-empty list of tensors")
   const seen = new Set<string>()
-  let at = 0
-  const inputs = raw.map((tensor, i): V2Input => {
+  return raw.map((tensor, i): InputPlan => {
     if (!isObject(tensor)) throw badRequest(`input ${i} must be an object with name, shape, datatype and data`)
     const name = tensor['name']
     if (typeof name !== 'string' || name === '') throw badRequest(`input ${i} needs a 'name'`)
@@ -93,24 +112,35 @@ function readInputs(raw: unknown, binary: Buffer | undefined, fast: ReadonlyMap<
     if (size !== undefined) {
       if (tensor['data'] !== undefined) throw badRequest(`input '${clip(name)}' has both 'data' and binary_data_size; send one`)
       if (!Number.isSafeInteger(size) || (size as number) < 0) throw badRequest(`input '${clip(name)}': binary_data_size must be a non-negative integer`)
-      if (binary === undefined) throw badRequest(`input '${clip(name)}' has binary_data_size, but the request has no Inference-Header-Content-Length header`)
-      const end = at + (size as number)
-      if (end > binary.length) throw badRequest(`input '${clip(name)}' needs ${size} bytes of binary data, but only ${binary.length - at} are left in the body`)
-      const values = readBinaryTensor(clip(name), datatype, binary.subarray(at, end), count)
-      at = end
-      return { name, datatype, shape, values }
+      if (!hasBinary) throw badRequest(`input '${clip(name)}' has binary_data_size, but the request has no Inference-Header-Content-Length header`)
+      return { name, datatype, shape, count, binarySize: size as number, values: undefined }
     }
     if (tensor['data'] === undefined) throw badRequest(`input '${clip(name)}' needs 'data' (or binary_data_size with binary data)`)
-    const numbers = fast?.get(i)
-    if (numbers !== undefined) {
-      // Read by v2-json-fast.ts: finite numbers only (no null, nothing past a double), which is all FP32/FP64 checks.
-      if (numbers.length !== count) throw badRequest(`input '${clip(name)}' has ${numbers.length} values, but shape [${shape}] needs ${count}`)
-      return { name, datatype, shape, values: numbers }
-    }
+    if (fast?.has(i)) return { name, datatype, shape, count, binarySize: undefined, values: undefined }
     const flat = flatten(clip(name), tensor['data']).data
     if (flat.length !== count) throw badRequest(`input '${clip(name)}' has ${flat.length} values, but shape [${shape}] needs ${count}`)
     checkJsonValues(clip(name), datatype, flat)
-    return { name, datatype, shape, values: flat }
+    return { name, datatype, shape, count, binarySize: undefined, values: flat }
+  })
+}
+
+/** Each input's values: binary ones take their `binary_data_size` bytes from the data after the header, in order. */
+function readInputs(plans: readonly InputPlan[], binary: Buffer | undefined, fast: ReadonlyMap<number, Float64Array> | undefined): V2Input[] {
+  let at = 0
+  const inputs = plans.map(({ name, datatype, shape, count, binarySize, values }, i): V2Input => {
+    if (binarySize !== undefined) {
+      const end = at + binarySize
+      if (end > binary!.length)
+        throw badRequest(`input '${clip(name)}' needs ${binarySize} bytes of binary data, but only ${binary!.length - at} are left in the body`)
+      const read = readBinaryTensor(clip(name), datatype, binary!.subarray(at, end), count)
+      at = end
+      return { name, datatype, shape, values: read }
+    }
+    if (values !== undefined) return { name, datatype, shape, values }
+    // Read by v2-json-fast.ts: finite numbers only (no null, nothing past a double), which is all FP32/FP64 checks.
+    const numbers = fast!.get(i)!
+    if (numbers.length !== count) throw badRequest(`input '${clip(name)}' has ${numbers.length} values, but shape [${shape}] needs ${count}`)
+    return { name, datatype, shape, values: numbers }
   })
   if (binary !== undefined && at !== binary.length)
     throw badRequest(`the body has ${binary.length - at} bytes after the binary inputs that no input's binary_data_size accounts for`)
@@ -177,6 +207,42 @@ export function readV2Request(body: Buffer, headers: IncomingHttpHeaders, isFast
   checkMediaType(headers)
   const { json, binary } = splitBody(body, headers['inference-header-content-length'])
   const { doc, fast } = readDocument(json, isFast && binary === undefined, isFast && binary !== undefined)
+  const plan = lastPlan !== undefined && isPlanOf(lastPlan, doc, fast) ? lastPlan : planRequest(doc, binary !== undefined, fast)
+  return { id: plan.id, inputs: readInputs(plan.inputs, binary, fast), outputs: plan.outputs, isBinaryByDefault: plan.isBinaryByDefault }
+}
+
+/** Everything a request's document says, checked; the values are read per request. */
+interface RequestPlan {
+  readonly doc: unknown
+  readonly id: string | undefined
+  readonly inputs: readonly InputPlan[]
+  readonly outputs: readonly V2Output[] | undefined
+  readonly isBinaryByDefault: boolean
+}
+
+/**
+ * The plan of the last request whose document the readers cached (the same header bytes, or the
+ * same JSON around the data arrays, give the same document object): the next request with that
+ * document skips checking it again, which cost a one-row request more than reading its numbers.
+ * A cached document comes from one mode only (binary header or JSON body), so `hasBinary` and
+ * which inputs were fast-read are the same for every request that finds it here.
+ */
+let lastPlan: RequestPlan | undefined
+
+/**
+ * Whether `plan` was made from `doc` with the same inputs fast-read: one JSON skeleton can come
+ * from bodies whose arrays sit in different inputs (a literal `0` where the other had an array).
+ */
+function isPlanOf(plan: RequestPlan, doc: unknown, fast: ReadonlyMap<number, Float64Array> | undefined): boolean {
+  if (plan.doc !== doc) return false
+  for (let i = 0; i < plan.inputs.length; i++) {
+    const p = plan.inputs[i]!
+    if ((p.binarySize === undefined && p.values === undefined) !== (fast?.has(i) ?? false)) return false
+  }
+  return true
+}
+
+function planRequest(doc: unknown, hasBinary: boolean, fast: ReadonlyMap<number, Float64Array> | undefined): RequestPlan {
   if (!isObject(doc)) throw badRequest('the inference request must be a JSON object with an inputs list')
   const id = doc['id']
   if (id !== undefined && typeof id !== 'string') throw badRequest("'id' must be a string")
@@ -184,6 +250,8 @@ export function readV2Request(body: Buffer, headers: IncomingHttpHeaders, isFast
   if (!isObject(parameters)) throw badRequest("'parameters' must be an object")
   const byDefault = parameters['binary_data_output']
   if (byDefault !== undefined && typeof byDefault !== 'boolean') throw badRequest('binary_data_output must be true or false')
-  const inputs = readInputs(doc['inputs'], binary, fast)
-  return { id, inputs, outputs: readOutputs(doc['outputs'], byDefault === true), isBinaryByDefault: byDefault === true }
+  const inputs = planInputs(doc['inputs'], hasBinary, fast)
+  const plan = { doc, id, inputs, outputs: readOutputs(doc['outputs'], byDefault === true), isBinaryByDefault: byDefault === true }
+  if (doc === lastHeader?.doc || fastReader?.holds(doc)) lastPlan = plan
+  return plan
 }
