@@ -284,6 +284,7 @@ describe('monitoring a deployed diabetes model', () => {
     const sample = (name: string) => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(metrics)?.[1])
     assert.equal(sample('wharf_endpoint_requests_total'), sent.length, metrics)
     assert.equal(sample('wharf_endpoint_errors_total'), 0)
+    assert.equal(sample('wharf_endpoint_client_errors_total'), 0)
     assert.equal(sample('wharf_endpoint_request_duration_seconds_count'), sent.length)
     assert.match(metrics, new RegExp(`^wharf_endpoint_request_duration_seconds_bucket\\{${labels},le="\\+Inf"\\} ${sent.length}$`, 'm'))
     assert.match(metrics, /^wharf_endpoint_scrape_errors 0$/m)
@@ -300,7 +301,13 @@ describe('monitoring a deployed diabetes model', () => {
     const used = new Set([...panelExprs, ...variableExprs, ...ruleExprs].flatMap((e) => [...e.matchAll(/\bwharf_\w+/g)].map((m) => m[0])))
     assert.ok(used.size >= 8, [...used].join(', '))
     for (const name of used) assert.ok(exported.has(name), `${name} is used by deploy/monitoring/ but not exported`)
-    for (const name of ['wharf_feature_drift_psi', 'wharf_feature_drift_ks', 'wharf_prediction_drift_psi', 'wharf_endpoint_request_duration_seconds_bucket'])
+    for (const name of [
+      'wharf_feature_drift_psi',
+      'wharf_feature_drift_ks',
+      'wharf_prediction_drift_psi',
+      'wharf_endpoint_request_duration_seconds_bucket',
+      'wharf_endpoint_client_errors_total',
+    ])
       assert.ok(used.has(name), `${name} is shown or alerted on`)
   })
 })
