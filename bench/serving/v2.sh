@@ -111,21 +111,32 @@ m=http://127.0.0.1:$p_ml/v2/models/diabetes/infer
 # Every server answers the first row the same (checked before measuring).
 if $with_mlserver; then curl -s --data-binary @"$work/single-v2.json" -H 'content-type: application/json' "$m" >"$work/answer-mlserver.json"; fi
 curl -s --data-binary @"$work/single-v2.json" -H 'content-type: application/json' "$w/v2/models/diabetes/infer" >"$work/answer-wharf.json"
-# Rounds: every row once per round, in the same order; the report gives each row's median (a shared
-# machine's load moves between rows of one round, less so between their medians).
+# Rounds (order below); the report gives each row's
+# median (a shared machine's load moves between rows of one round, less so between their medians).
+row() { # index
+  case $1 in
+    0) bench "limit" "http://127.0.0.1:$p_limit/" 32 "$work/single-v2.json" ;;
+    1) bench "wharf /invocations" "$w/invocations" 32 "$work/single-split.json" ;;
+    2) bench "wharf V2 JSON" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.json" ;;
+    3) bench "wharf V2 binary" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.bin" "$(cat "$work/single-v2.bin.len")" ;;
+    4) bench "wharf V1" "$w/v1/models/diabetes:predict" 32 "$work/single-v1.json" ;;
+    5) bench "wharf /score" "$w/score" 32 "$work/single-score.json" ;;
+    6) bench "MLServer V2 JSON" "$m" 32 "$work/single-v2.json" ;;
+    7) grpc_bench "wharf gRPC" "127.0.0.1:$p_wharf_grpc" 32 "$work/single-grpc.json" ;;
+    8) grpc_bench "MLServer gRPC" "127.0.0.1:$p_ml_grpc" 32 "$work/single-grpc.json" ;;
+    9) bench "wharf /invocations, 1,000 rows" "$w/invocations" 8 "$work/batch-split.json" ;;
+    10) bench "wharf V2 binary, 1,000 rows" "$w/v2/models/diabetes/infer" 8 "$work/batch-v2.bin" "$(cat "$work/batch-v2.bin.len")" ;;
+    11) bench "MLServer V2 JSON, 1,000 rows" "$m" 8 "$work/batch-v2.json" ;;
+  esac
+}
+rows_count=12
+# Every row once per round; odd rounds run the list forwards, even rounds backwards, and each round
+# starts one row further on: no row always runs first or always right after the same row (on a
+# shared host the row after a heavy one reads low).
 for round in $(seq "$rounds"); do
-  bench "limit" "http://127.0.0.1:$p_limit/" 32 "$work/single-v2.json"
-  bench "wharf /invocations" "$w/invocations" 32 "$work/single-split.json"
-  bench "wharf V2 JSON" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.json"
-  bench "wharf V2 binary" "$w/v2/models/diabetes/infer" 32 "$work/single-v2.bin" "$(cat "$work/single-v2.bin.len")"
-  bench "wharf V1" "$w/v1/models/diabetes:predict" 32 "$work/single-v1.json"
-  bench "wharf /score" "$w/score" 32 "$work/single-score.json"
-  bench "MLServer V2 JSON" "$m" 32 "$work/single-v2.json"
-  grpc_bench "wharf gRPC" "127.0.0.1:$p_wharf_grpc" 32 "$work/single-grpc.json"
-  grpc_bench "MLServer gRPC" "127.0.0.1:$p_ml_grpc" 32 "$work/single-grpc.json"
-  bench "wharf /invocations, 1,000 rows" "$w/invocations" 8 "$work/batch-split.json"
-  bench "wharf V2 binary, 1,000 rows" "$w/v2/models/diabetes/infer" 8 "$work/batch-v2.bin" "$(cat "$work/batch-v2.bin.len")"
-  bench "MLServer V2 JSON, 1,000 rows" "$m" 8 "$work/batch-v2.json"
+  for i in $(seq 0 $((rows_count - 1))); do
+    if ((round % 2)); then row $(((i + round - 1) % rows_count)); else row $(((rows_count - 1 - i + round - 1) % rows_count)); fi
+  done
 done
 
 # Each protocol's own cost per request, in process (no sockets): what separates the protocols.

@@ -36,7 +36,7 @@ def reference(label):
 
 print("# KServe V2 serving benchmark (bench/serving/v2.sh)\n")
 print(f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, one run of `{command}`, every server started by the script on the same 2-core machine.")
-print(f"- {rounds} rounds of every row in the same order; each figure is the row's median over the rounds (requests/s range beside it).")
+print(f"- {rounds} rounds of every row (odd rounds forwards, even rounds backwards, each starting one row further on); each figure is the row's median over the rounds (requests/s range beside it).")
 print(f"- HTTP: wrk -t1, {duration} per row after {warmup} of the same load unrecorded. gRPC: ghz ModelInfer (typed fp64_contents), 32 concurrent calls on one connection, same durations.")
 print(f"- Load average before / after: {before} / {after} (a busy machine lowers every figure; compare within the table).")
 print(f"- First-row answers: wharf {answer('wharf')}, MLServer {answer('mlserver')}.\n")
