@@ -1,0 +1,106 @@
+/** The client connection preface (RFC 9113 §3.4): 24 bytes before the client's first frame. */
+export const clientPrefaceLength = 24
+
+const frameHeaderLength = 9
+const type = { headers: 0x1, pushPromise: 0x5, goaway: 0x7, continuation: 0x9 } as const
+const endHeaders = 0x4
+/** The largest frame a peer may allow (SETTINGS_MAX_FRAME_SIZE's ceiling, RFC 9113 §4.2). */
+const maxFrameLength = 2 ** 24 - 1
+
+/**
+ * Follows where frames start and end in one direction of an HTTP/2 connection that is piped as
+ * bytes, so that a frame of the pipe's own (GOAWAY) can be put between two of the peer's. Only
+ * frame headers are read. A header block (HEADERS or PUSH_PROMISE, then CONTINUATION frames until
+ * END_HEADERS) may not be cut by another frame (RFC 9113 §6.10), so no boundary is offered inside
+ * one; nor before the first frame, since a server's first frame must be its SETTINGS (§3.4).
+ */
+export class FrameBoundaries {
+  #skip: number
+  readonly #header = Buffer.alloc(frameHeaderLength)
+  #headerHave = 0
+  /** Payload bytes of the current frame still to come. */
+  #remaining = 0
+  #inHeaderBlock = false
+  #frames = 0
+  #lastStreamId = 0
+  #isBroken = false
+
+  /** `skip`: bytes before the first frame (the client preface on the client's side). */
+  constructor(skip = 0) {
+    this.#skip = skip
+  }
+
+  /** The highest stream id a HEADERS frame opened so far: the streams the receiving side has been sent. */
+  get lastStreamId(): number {
+    return this.#lastStreamId
+  }
+
+  /** Whether the bytes so far were not HTTP/2 frames (a frame longer than any peer may send). */
+  get isBroken(): boolean {
+    return this.#isBroken
+  }
+
+  /** Whether a frame may be put here, after everything fed so far. */
+  get isAtBoundary(): boolean {
+    return !this.#isBroken && this.#skip === 0 && this.#headerHave === 0 && this.#remaining === 0 && !this.#inHeaderBlock && this.#frames > 0
+  }
+
+  /**
+   * Takes the next chunk of the direction. Returns the first offset in it (0 to its length) where a
+   * frame may be put, when `wantBoundary`; else, or when there is none in this chunk, -1.
+   */
+  feed(chunk: Buffer, wantBoundary = false): number {
+    let found = wantBoundary && this.isAtBoundary ? 0 : -1
+    let at = 0
+    while (at < chunk.length && !this.#isBroken) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, chunk.length - at)
+        this.#skip -= n
+        at += n
+      } else if (this.#remaining > 0) {
+        const n = Math.min(this.#remaining, chunk.length - at)
+        this.#remaining -= n
+        at += n
+      } else {
+        const n = Math.min(frameHeaderLength - this.#headerHave, chunk.length - at)
+        chunk.copy(this.#header, this.#headerHave, at, at + n)
+        this.#headerHave += n
+        at += n
+        if (this.#headerHave < frameHeaderLength) break
+        this.#headerHave = 0
+        this.#frame()
+      }
+      if (found === -1 && wantBoundary && this.isAtBoundary) found = at
+    }
+    return found
+  }
+
+  #frame(): void {
+    const h = this.#header
+    const length = h.readUIntBE(0, 3)
+    if (length > maxFrameLength) {
+      this.#isBroken = true
+      return
+    }
+    const frameType = h[3]!
+    const flags = h[4]!
+    const streamId = h.readUInt32BE(5) & 0x7fffffff
+    if (frameType === type.headers && streamId > this.#lastStreamId) this.#lastStreamId = streamId
+    if (frameType === type.headers || frameType === type.pushPromise || frameType === type.continuation) this.#inHeaderBlock = (flags & endHeaders) === 0
+    this.#remaining = length
+    this.#frames++
+  }
+}
+
+/**
+ * A GOAWAY frame with NO_ERROR (RFC 9113 §6.8): the peer opens no new streams on the connection;
+ * those up to `lastStreamId` finish, later ones are refused and a client retries them elsewhere.
+ */
+export function goawayFrame(lastStreamId: number): Buffer {
+  const frame = Buffer.alloc(frameHeaderLength + 8)
+  frame.writeUIntBE(8, 0, 3)
+  frame[3] = type.goaway
+  frame.writeUInt32BE(lastStreamId & 0x7fffffff, frameHeaderLength)
+  // Error code 0 (NO_ERROR): already zero.
+  return frame
+}
