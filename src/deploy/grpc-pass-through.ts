@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { sampleGrpcCalls } from './grpc-call-sampler.js'
-import { clientPrefaceLength, FrameBoundaries, goawayFrame } from './http2-frames.js'
+import { FrameBoundaries, goawayFrame } from './http2-frames.js'
 import type { PredictionTap } from './prediction-tap.js'
 
 /**
@@ -85,7 +85,7 @@ export class GrpcPassThrough {
     const link: Link = {
       upstream,
       target: `${host}:${target}`,
-      fromClient: new FrameBoundaries(clientPrefaceLength),
+      fromClient: new FrameBoundaries(true),
       fromUpstream: new FrameBoundaries(),
       drain: undefined,
     }
@@ -125,8 +125,8 @@ export class GrpcPassThrough {
   /** Moves a connection's client off the old version: a GOAWAY now or after the frame under way; closed after `drainMs` at the latest. */
   #drain(socket: Socket, link: Link): void {
     if (link.drain !== undefined) return
-    // Bytes that are not HTTP/2 frames have no boundary to put a GOAWAY at.
-    if (link.fromUpstream.isBroken || link.fromClient.isBroken) {
+    // A client that does not speak HTTP/2 cannot read a GOAWAY.
+    if (link.fromClient.isBroken) {
       close(socket, link.upstream)
       return
     }

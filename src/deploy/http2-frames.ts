@@ -1,11 +1,9 @@
-/** The client connection preface (RFC 9113 §3.4): 24 bytes before the client's first frame. */
-export const clientPrefaceLength = 24
+/** The client connection preface (RFC 9113 §3.4), before the client's first frame. */
+const clientPreface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
 
 const frameHeaderLength = 9
 const type = { headers: 0x1, pushPromise: 0x5, goaway: 0x7, continuation: 0x9 } as const
 const endHeaders = 0x4
-/** The largest frame a peer may allow (SETTINGS_MAX_FRAME_SIZE's ceiling, RFC 9113 §4.2). */
-const maxFrameLength = 2 ** 24 - 1
 
 /**
  * Follows where frames start and end in one direction of an HTTP/2 connection that is piped as
@@ -15,7 +13,8 @@ const maxFrameLength = 2 ** 24 - 1
  * one; nor before the first frame, since a server's first frame must be its SETTINGS (§3.4).
  */
 export class FrameBoundaries {
-  #skip: number
+  /** Preface bytes still to come (the client's side only). */
+  #preface: number
   readonly #header = Buffer.alloc(frameHeaderLength)
   #headerHave = 0
   /** Payload bytes of the current frame still to come. */
@@ -25,9 +24,9 @@ export class FrameBoundaries {
   #lastStreamId = 0
   #isBroken = false
 
-  /** `skip`: bytes before the first frame (the client preface on the client's side). */
-  constructor(skip = 0) {
-    this.#skip = skip
+  /** `isClient`: the client's side, which starts with the connection preface. */
+  constructor(isClient = false) {
+    this.#preface = isClient ? clientPreface.length : 0
   }
 
   /** The highest stream id a HEADERS frame opened so far: the streams the receiving side has been sent. */
@@ -35,14 +34,14 @@ export class FrameBoundaries {
     return this.#lastStreamId
   }
 
-  /** Whether the bytes so far were not HTTP/2 frames (a frame longer than any peer may send). */
+  /** Whether the client's bytes did not start with the HTTP/2 preface: not HTTP/2, no frames to follow. */
   get isBroken(): boolean {
     return this.#isBroken
   }
 
   /** Whether a frame may be put here, after everything fed so far. */
   get isAtBoundary(): boolean {
-    return !this.#isBroken && this.#skip === 0 && this.#headerHave === 0 && this.#remaining === 0 && !this.#inHeaderBlock && this.#frames > 0
+    return !this.#isBroken && this.#preface === 0 && this.#headerHave === 0 && this.#remaining === 0 && !this.#inHeaderBlock && this.#frames > 0
   }
 
   /**
@@ -53,9 +52,11 @@ export class FrameBoundaries {
     let found = wantBoundary && this.isAtBoundary ? 0 : -1
     let at = 0
     while (at < chunk.length && !this.#isBroken) {
-      if (this.#skip > 0) {
-        const n = Math.min(this.#skip, chunk.length - at)
-        this.#skip -= n
+      if (this.#preface > 0) {
+        const n = Math.min(this.#preface, chunk.length - at)
+        const from = clientPreface.length - this.#preface
+        if (chunk.compare(clientPreface, from, from + n, at, at + n) !== 0) this.#isBroken = true
+        this.#preface -= n
         at += n
       } else if (this.#remaining > 0) {
         const n = Math.min(this.#remaining, chunk.length - at)
@@ -78,10 +79,6 @@ export class FrameBoundaries {
   #frame(): void {
     const h = this.#header
     const length = h.readUIntBE(0, 3)
-    if (length > maxFrameLength) {
-      this.#isBroken = true
-      return
-    }
     const frameType = h[3]!
     const flags = h[4]!
     const streamId = h.readUInt32BE(5) & 0x7fffffff
