@@ -27,6 +27,9 @@ await build({
     'pg',
     '@aws-sdk/*',
     '@azure/*',
+    // hpack@1 calls the deprecated Buffer() as it loads; Node stays quiet about that (DEP0005) only
+    // for code inside node_modules, so bundled it warned on every wharf command.
+    'hpack',
   ],
   // CommonJS dependencies call require() for Node built-ins; an ES module has no require of its own.
   banner: { js: "import { createRequire as wharfCreateRequire } from 'node:module'; const require = wharfCreateRequire(import.meta.url);" },
