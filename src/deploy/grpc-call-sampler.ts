@@ -3,13 +3,10 @@ import type { Socket } from 'node:net'
 import HPACK from 'hpack'
 import { inferCallAsJson } from '../serving/grpc/infer-json.js'
 import { inferenceServicePath } from '../serving/grpc/inference-proto.js'
+import { clientPreface, frameFlag, frameHeaderLength, frameType } from './http2-frames.js'
 import type { PredictionTap } from './prediction-tap.js'
 
 const inferPath = `${inferenceServicePath}/ModelInfer`
-const clientPreface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
-const frameHeaderLength = 9
-const frame = { data: 0x0, headers: 0x1, rstStream: 0x3, pushPromise: 0x5, continuation: 0x9 } as const
-const flag = { endStream: 0x1, endHeaders: 0x4, padded: 0x8, priority: 0x20 } as const
 /** A sampled call whose request or answer grows past this is dropped from monitoring (it is still served). */
 const maxSampledBody = 16 * 1024 * 1024
 
@@ -49,7 +46,7 @@ export function sampleGrpcCalls(client: Socket, upstream: Socket, tap: Predictio
   const answers = new HPACK()
   const fromClient = new FrameReader(clientPreface.length, stop, (type, flags, streamId, payload, block) => {
     if (block !== undefined) {
-      if (type === frame.pushPromise) return
+      if (type === frameType.pushPromise) return
       const headers = headerMap(requests.decode(block))
       if (!calls.has(streamId)) {
         const path = headers.get(':path')
@@ -59,21 +56,21 @@ export function sampleGrpcCalls(client: Socket, upstream: Socket, tap: Predictio
       return
     }
     const call = calls.get(streamId)
-    if (type === frame.rstStream) calls.delete(streamId)
-    else if (type === frame.data && call?.sampled === true) keep(calls, streamId, call, call.sent, payload, flags)
+    if (type === frameType.rstStream) calls.delete(streamId)
+    else if (type === frameType.data && call?.sampled === true) keep(calls, streamId, call, call.sent, payload, flags)
   })
   const fromUpstream = new FrameReader(0, stop, (type, flags, streamId, payload, block) => {
     const call = calls.get(streamId)
     if (block !== undefined) {
       const headers = headerMap(answers.decode(block))
       // The trailers (or a trailers-only answer) end the call.
-      if (call === undefined || (flags & flag.endStream) === 0) return
+      if (call === undefined || (flags & frameFlag.endStream) === 0) return
       calls.delete(streamId)
       if (call.sampled) finish(tap, call, headers.get('grpc-status'))
       return
     }
-    if (type === frame.rstStream) calls.delete(streamId)
-    else if (type === frame.data && call?.sampled === true) keep(calls, streamId, call, call.answered, payload, flags)
+    if (type === frameType.rstStream) calls.delete(streamId)
+    else if (type === frameType.data && call?.sampled === true) keep(calls, streamId, call, call.answered, payload, flags)
   })
   client.on('data', fromClient.push)
   upstream.on('data', fromUpstream.push)
@@ -112,7 +109,7 @@ function headerMap(fields: readonly (readonly [string, string])[]): Map<string, 
 }
 
 function withoutPadding(payload: Buffer, flags: number): Buffer {
-  if ((flags & flag.padded) === 0) return payload
+  if ((flags & frameFlag.padded) === 0) return payload
   const padding = payload[0] ?? 0
   return payload.subarray(1, payload.length - padding)
 }
@@ -121,12 +118,12 @@ function withoutPadding(payload: Buffer, flags: number): Buffer {
 function headerBlockOf(type: number, flags: number, payload: Buffer): Buffer {
   let start = 0
   let end = payload.length
-  if ((flags & flag.padded) !== 0) {
+  if ((flags & frameFlag.padded) !== 0) {
     start = 1
     end -= payload[0] ?? 0
   }
-  if (type === frame.headers && (flags & flag.priority) !== 0) start += 5
-  if (type === frame.pushPromise) start += 4
+  if (type === frameType.headers && (flags & frameFlag.priority) !== 0) start += 5
+  if (type === frameType.pushPromise) start += 4
   if (start > end) throw new Error('a header frame shorter than its own fields')
   return payload.subarray(start, end)
 }
@@ -186,22 +183,22 @@ class FrameReader {
   #frame(type: number, flags: number, streamId: number, payload: Buffer): void {
     if (this.#block !== undefined) {
       // A header block's CONTINUATION frames follow it with nothing in between (RFC 9113 §6.10).
-      if (type !== frame.continuation || streamId !== this.#block.streamId) throw new Error('a header block cut by another frame')
+      if (type !== frameType.continuation || streamId !== this.#block.streamId) throw new Error('a header block cut by another frame')
       this.#block.parts.push(payload)
-      if ((flags & flag.endHeaders) !== 0) {
+      if ((flags & frameFlag.endHeaders) !== 0) {
         const { type: first, flags: firstFlags, parts } = this.#block
         this.#block = undefined
         this.handle(first, firstFlags, streamId, Buffer.alloc(0), Buffer.concat(parts))
       }
       return
     }
-    if (type === frame.headers || type === frame.pushPromise) {
+    if (type === frameType.headers || type === frameType.pushPromise) {
       const block = headerBlockOf(type, flags, payload)
-      if ((flags & flag.endHeaders) !== 0) this.handle(type, flags, streamId, payload, block)
+      if ((flags & frameFlag.endHeaders) !== 0) this.handle(type, flags, streamId, payload, block)
       else this.#block = { type, flags, streamId, parts: [block] }
       return
     }
-    if (type === frame.continuation) throw new Error('a CONTINUATION frame without a header block')
+    if (type === frameType.continuation) throw new Error('a CONTINUATION frame without a header block')
     this.handle(type, flags, streamId, payload, undefined)
   }
 }

@@ -1,9 +1,10 @@
 /** The client connection preface (RFC 9113 §3.4), before the client's first frame. */
-const clientPreface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
+export const clientPreface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
 
-const frameHeaderLength = 9
-const type = { headers: 0x1, pushPromise: 0x5, goaway: 0x7, continuation: 0x9 } as const
-const endHeaders = 0x4
+/** The frame header (RFC 9113 §4.1), frame types (§6) and the flags this module and grpc-call-sampler.ts read. */
+export const frameHeaderLength = 9
+export const frameType = { data: 0x0, headers: 0x1, rstStream: 0x3, pushPromise: 0x5, goaway: 0x7, continuation: 0x9 } as const
+export const frameFlag = { endStream: 0x1, endHeaders: 0x4, padded: 0x8, priority: 0x20 } as const
 
 /**
  * Follows where frames start and end in one direction of an HTTP/2 connection that is piped as
@@ -20,7 +21,7 @@ export class FrameBoundaries {
   /** Payload bytes of the current frame still to come. */
   #remaining = 0
   #inHeaderBlock = false
-  #frames = 0
+  #sawFrame = false
   #lastStreamId = 0
   #isBroken = false
 
@@ -41,7 +42,7 @@ export class FrameBoundaries {
 
   /** Whether a frame may be put here, after everything fed so far. */
   get isAtBoundary(): boolean {
-    return !this.#isBroken && this.#preface === 0 && this.#headerHave === 0 && this.#remaining === 0 && !this.#inHeaderBlock && this.#frames > 0
+    return !this.#isBroken && this.#preface === 0 && this.#headerHave === 0 && this.#remaining === 0 && !this.#inHeaderBlock && this.#sawFrame
   }
 
   /**
@@ -79,13 +80,14 @@ export class FrameBoundaries {
   #frame(): void {
     const h = this.#header
     const length = h.readUIntBE(0, 3)
-    const frameType = h[3]!
+    const type = h[3]!
     const flags = h[4]!
     const streamId = h.readUInt32BE(5) & 0x7fffffff
-    if (frameType === type.headers && streamId > this.#lastStreamId) this.#lastStreamId = streamId
-    if (frameType === type.headers || frameType === type.pushPromise || frameType === type.continuation) this.#inHeaderBlock = (flags & endHeaders) === 0
+    if (type === frameType.headers && streamId > this.#lastStreamId) this.#lastStreamId = streamId
+    if (type === frameType.headers || type === frameType.pushPromise || type === frameType.continuation)
+      this.#inHeaderBlock = (flags & frameFlag.endHeaders) === 0
     this.#remaining = length
-    this.#frames++
+    this.#sawFrame = true
   }
 }
 
@@ -96,7 +98,7 @@ export class FrameBoundaries {
 export function goawayFrame(lastStreamId: number): Buffer {
   const frame = Buffer.alloc(frameHeaderLength + 8)
   frame.writeUIntBE(8, 0, 3)
-  frame[3] = type.goaway
+  frame[3] = frameType.goaway
   frame.writeUInt32BE(lastStreamId & 0x7fffffff, frameHeaderLength)
   // Error code 0 (NO_ERROR): already zero.
   return frame
