@@ -20,6 +20,9 @@ export function selectV2Outputs(request: V2Request, p: Prediction): { name: stri
   })
 }
 
+/** The request's id echoed, `""` when it sent none: every answer carries an id. */
+const idJson = (request: V2Request): string => (request.id === undefined ? '""' : JSON.stringify(request.id))
+
 let lastPrefix: { readonly name: string; readonly version: string | undefined; readonly json: string } | undefined
 
 /** `{"model_name":...,"model_version":...`, the same for every answer of a model version: written once. */
@@ -95,7 +98,7 @@ function layOut(prefix: string, request: V2Request, p: Prediction): Layout | und
   }))
   if (outputs.some((o) => o.isBinary && binaryByteLength(o.tensor.data) === undefined)) return undefined
   const pieces: string[] = []
-  let text = `${prefix},"id":${request.id === undefined ? '""' : JSON.stringify(request.id)},"outputs":[`
+  let text = `${prefix},"id":${idJson(request)},"outputs":[`
   outputs.forEach(({ name, tensor, isBinary }, i) => {
     if (i > 0) text += ','
     if (isBinary) text += v2OutputJson(name, tensor, binaryByteLength(tensor.data)!)
@@ -158,8 +161,7 @@ function wholeReply(prefix: string, request: V2Request, p: Prediction): Reply {
     binaries.push(bytes)
     return v2OutputJson(name, t, bytes.length)
   })
-  const id = request.id === undefined ? '""' : JSON.stringify(request.id)
-  const json = `${prefix},"id":${id},"outputs":[${parts.join(',')}]}`
+  const json = `${prefix},"id":${idJson(request)},"outputs":[${parts.join(',')}]}`
   if (binaries.length === 0) return { status: 200, contentType: 'application/json', body: json }
   return binaryReply(json, binaries)
 }
