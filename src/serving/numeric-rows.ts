@@ -27,6 +27,7 @@ export interface Rows {
 interface Exports {
   heap_base(): number
   read_rows(input: number, length: number, pos: number, out: number, capacity: number): number
+  read_row(input: number, length: number, pos: number, out: number, capacity: number): number
   rows(): number
   width(): number
 }
@@ -90,6 +91,7 @@ export class RowsReader {
    * and nulls, all as long as the first, or when the body is larger than this reader takes.
    */
   read(body: Buffer, pos: number): Rows | undefined {
+    this.#loaded = -1
     if (body.length > this.#maxBytes) return undefined
     const out = RESERVED + valuesAt(body.length)
     this.#bytes.set(body, RESERVED)
@@ -98,26 +100,49 @@ export class RowsReader {
     return { end, rowCount: this.#wasm.rows(), width: this.#wasm.width(), values: this.#numbers, offset: out / 8 }
   }
 
+  /** Length of the body `load` copied in; -1 when none is loaded. */
+  #loaded = -1
+  /** Where the next value read from the loaded body goes (a byte address), and the room left there. */
+  #next = 0
+  #room = 0
+
   /**
-   * Reads the flat list `body[start, end)` (`[n, ...]`, no nested lists) as one row: it is copied
-   * into the module's memory between a `[` and a `]` of its own, rather than wrapped in a new
-   * Buffer first (V2 JSON's flat `data`, on every request). `end` of the result is relative to that copy.
+   * Copies `body` into the module's memory for reads at positions in it (`rowsAt`, `rowAt`): one
+   * copy for every array a body holds (V2 JSON: one `data` per input), each read's values placed
+   * after the last's, so all of them stay valid until the next `load` or `read`. False when the
+   * body is larger than this reader takes.
    */
-  readFlat(body: Buffer, start: number, end: number): Rows | undefined {
-    const length = end - start + 2
-    if (length > this.#maxBytes) return undefined
-    const bytes = this.#bytes
-    bytes[RESERVED] = OPEN_BRACKET
-    bytes.set(body.subarray(start, end), RESERVED + 1)
-    bytes[RESERVED + length - 1] = CLOSE_BRACKET
-    const out = RESERVED + valuesAt(length)
-    if (this.#wasm.read_rows(RESERVED, length, 0, out, capacityFor(length)) < 0) return undefined
-    return { end: length, rowCount: this.#wasm.rows(), width: this.#wasm.width(), values: this.#numbers, offset: out / 8 }
+  load(body: Buffer): boolean {
+    if (body.length > this.#maxBytes) return false
+    this.#bytes.set(body, RESERVED)
+    this.#loaded = body.length
+    this.#next = RESERVED + valuesAt(body.length)
+    this.#room = capacityFor(body.length)
+    return true
+  }
+
+  /** The rows `[[n, ...], ...]` at `pos` of the loaded body, as `read` reads them. */
+  rowsAt(pos: number): Rows | undefined {
+    return this.#readLoaded(pos, false)
+  }
+
+  /** The flat list `[n, ...]` at `pos` of the loaded body, as one row. */
+  rowAt(pos: number): Rows | undefined {
+    return this.#readLoaded(pos, true)
+  }
+
+  #readLoaded(pos: number, isFlat: boolean): Rows | undefined {
+    if (this.#loaded < 0) throw new Error('RowsReader: nothing loaded')
+    const out = this.#next
+    const end = isFlat ? this.#wasm.read_row(RESERVED, this.#loaded, pos, out, this.#room) : this.#wasm.read_rows(RESERVED, this.#loaded, pos, out, this.#room)
+    if (end < 0) return undefined
+    const rowCount = this.#wasm.rows()
+    const width = this.#wasm.width()
+    this.#next += rowCount * width * 8
+    this.#room -= rowCount * width
+    return { end, rowCount, width, values: this.#numbers, offset: out / 8 }
   }
 }
-
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACKET = 0x5d
 
 /** Where the values of a body of `length` bytes go, from the start of the reader's region: after the body. */
 const valuesAt = (length: number) => (length + 7) & ~7

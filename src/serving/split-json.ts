@@ -1,5 +1,5 @@
 import { RowsReader, type Rows } from './numeric-rows.js'
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isSpace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.js'
+import { BACKSLASH, bytesAt, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isSpace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.js'
 
 /**
  * A direct reader for the hot request shape — `{"dataframe_split": {"columns": [...], "data": [[...]]}}`
@@ -23,16 +23,6 @@ export interface NumericSplit {
   /** rowCount × width values, row by row from `offset` on; null is NaN. */
   readonly values: Float64Array
   readonly offset: number
-}
-
-/**
- * Whether `bytes` holds `expected` at `start` (the caller checked it fits). A loop, not
- * Buffer.compare: for the few dozen bytes of a key or a column list the native call's argument
- * checks cost more than the comparison.
- */
-function bytesAt(bytes: Buffer, start: number, expected: Buffer): boolean {
-  for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false
-  return true
 }
 
 /** Marks "not in the subset": callers fall back to the general parser. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MlflowError } from '../errors.js'
-import { readBinaryTensor, writeBinaryTensor } from './v2-binary.js'
+import { DoubleScratch, readBinaryTensor, writeBinaryTensor } from './v2-binary.js'
 import { checkJsonValues, v2Datatypes, v2DatatypeOf } from './v2-datatype.js'
 
 const refusal = (f: () => unknown, message: RegExp) =>
@@ -33,7 +33,7 @@ describe('V2 datatypes and the binary tensor extension', () => {
       ['BF16', Buffer.from(new Uint16Array([0x3f80, 0xbf00]).buffer), [1, -0.5]],
       ['BOOL', Buffer.from([1, 0, 1]), [true, false, true]],
     ]
-    // FP64 read in place at an 8-byte boundary, value by value when short and unaligned, copied when long and unaligned.
+    // FP64 read in place at an 8-byte boundary, else copied (without a scratch).
     const long = Array.from({ length: 100 }, (_, i) => i / 7 - 3)
     for (const [offset, values] of [
       [8, [0.25, -3]],
@@ -48,6 +48,33 @@ describe('V2 datatypes and the binary tensor extension', () => {
       const body = Buffer.concat([Buffer.from([9]), bytes]).subarray(1)
       assert.deepEqual(Array.from(readBinaryTensor('x', v2DatatypeOf(datatype, 'x'), body, expected.length) as ArrayLike<unknown>), expected, datatype)
     }
+  })
+
+  it("reads a request's unaligned FP64 inputs into the scratch, each to its own values, until the scratch is reset", () => {
+    const scratch = new DoubleScratch()
+    const unalignedBody = (values: readonly number[]) => Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(new Float64Array(values).buffer)]).subarray(3)
+    const first = [0.5, -1, 3]
+    const second = Array.from({ length: 1000 }, (_, i) => i * 0.25)
+    const third = [7, 8]
+    const reads = [first, second, third].map((v) => readBinaryTensor('x', 'FP64', unalignedBody(v), v.length, scratch) as Float64Array)
+    // The first two fill 1,003 of the scratch's 1,024 doubles, the third still fits; all three read right.
+    assert.deepEqual(
+      reads.map((r) => Array.from(r)),
+      [first, second, third],
+    )
+    assert.equal(reads[0]!.buffer, reads[1]!.buffer)
+    // Past its room, a fresh copy: the scratch's earlier values stay as they were.
+    const big = Array.from({ length: 100 }, (_, i) => -i)
+    const copied = readBinaryTensor('x', 'FP64', unalignedBody(big), big.length, scratch) as Float64Array
+    assert.deepEqual(Array.from(copied), big)
+    assert.notEqual(copied.buffer, reads[0]!.buffer)
+    assert.deepEqual(Array.from(reads[2]!), third)
+    // The next request starts at the beginning again.
+    scratch.reset()
+    const again = readBinaryTensor('x', 'FP64', unalignedBody([42]), 1, scratch) as Float64Array
+    assert.deepEqual(Array.from(again), [42])
+    assert.equal(again.buffer, reads[0]!.buffer)
+    assert.equal(again.byteOffset, 0)
   })
 
   it('reads BYTES as 4-byte lengths and UTF-8, and refuses cut-off or miscounted elements', () => {

@@ -63,21 +63,36 @@ function halfToDouble(h: number): number {
 }
 
 /**
- * FP64 data as doubles without copying through a new ArrayBuffer when it can: a view of the body
- * when it sits at an 8-byte boundary, else a short tensor read value by value (a fresh
- * ArrayBuffer per request, as `aligned` makes, cost more than the rest of a one-row request).
+ * Aligned room for the short FP64 inputs of one request whose bytes do not sit at an 8-byte
+ * boundary of the body (where the JSON header ends decides that): each is copied into the next
+ * free part and read as a view of it, valid until `reset` — the next request — as the JSON
+ * reader's values are. Why: a fresh Float64Array of more than 64 bytes is a new ArrayBuffer, which
+ * cost more than the rest of a one-row binary read. The caller copies the values out before the
+ * next request is read (modelRequestFromV2 does, into the model's columns).
  */
-const alignedDoubles = new Float64Array(64)
-const unaligned = new Uint8Array(alignedDoubles.buffer)
+export class DoubleScratch {
+  readonly #doubles = new Float64Array(1024)
+  readonly #bytes = new Uint8Array(this.#doubles.buffer)
+  #used = 0
 
-function readDoubles(bytes: Buffer, count: number): Float64Array {
+  reset(): void {
+    this.#used = 0
+  }
+
+  /** `bytes` (count doubles) as a view of this scratch; undefined when there is no room left. */
+  take(bytes: Buffer, count: number): Float64Array | undefined {
+    const at = this.#used
+    if (at + count > this.#doubles.length) return undefined
+    this.#bytes.set(bytes, at * 8)
+    this.#used = at + count
+    return this.#doubles.subarray(at, at + count)
+  }
+}
+
+/** FP64 data as doubles: a view of the body when it sits at an 8-byte boundary, else a copy (in `scratch` when given and it fits). */
+function readDoubles(bytes: Buffer, count: number, scratch: DoubleScratch | undefined): Float64Array {
   if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, count)
-  if (count > 64) return new Float64Array(aligned(bytes), 0, count)
-  // Copied to an aligned scratch, then value by value: no DataView or ArrayBuffer made per request.
-  unaligned.set(bytes)
-  const out = new Float64Array(count)
-  for (let i = 0; i < count; i++) out[i] = alignedDoubles[i]!
-  return out
+  return scratch?.take(bytes, count) ?? new Float64Array(aligned(bytes), 0, count)
 }
 
 function readFloats(datatype: V2Datatype, buffer: ArrayBuffer, count: number): Float64Array {
@@ -110,8 +125,11 @@ function readStrings(input: string, bytes: Buffer, count: number): string[] {
   return out
 }
 
-/** Reads one input's binary data: exactly `count` elements of `datatype`, else a 400 that says why. */
-export function readBinaryTensor(input: string, datatype: V2Datatype, bytes: Buffer, count: number): BinaryValues {
+/**
+ * Reads one input's binary data: exactly `count` elements of `datatype`, else a 400 that says why.
+ * FP64 values may be a view of `bytes` or of `scratch`: valid while those are.
+ */
+export function readBinaryTensor(input: string, datatype: V2Datatype, bytes: Buffer, count: number, scratch?: DoubleScratch): BinaryValues {
   if (datatype === 'BYTES') return readStrings(input, bytes, count)
   const size = elementBytes(datatype)
   if (bytes.length !== count * size)
@@ -121,7 +139,7 @@ export function readBinaryTensor(input: string, datatype: V2Datatype, bytes: Buf
     for (let i = 0; i < count; i++) out[i] = bytes[i] !== 0
     return out
   }
-  if (datatype === 'FP64') return readDoubles(bytes, count)
+  if (datatype === 'FP64') return readDoubles(bytes, count, scratch)
   const buffer = aligned(bytes)
   return datatype.startsWith('FP') || datatype === 'BF16' ? readFloats(datatype, buffer, count) : readIntegers(input, datatype, buffer, count)
 }
@@ -172,8 +190,16 @@ export function binaryLatin1(data: OutputTensor['data']): string {
     let text = ''
     for (let i = 0; i < data.length; i++) {
       scratch[0] = data[i]!
-      const b = scratchBytes
-      text += String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!)
+      text += String.fromCharCode(
+        scratchBytes[0]!,
+        scratchBytes[1]!,
+        scratchBytes[2]!,
+        scratchBytes[3]!,
+        scratchBytes[4]!,
+        scratchBytes[5]!,
+        scratchBytes[6]!,
+        scratchBytes[7]!,
+      )
     }
     return text
   }

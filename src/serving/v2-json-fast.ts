@@ -1,5 +1,5 @@
 import { RowsReader } from './numeric-rows.js'
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isSpace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.js'
+import { BACKSLASH, bytesAt, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isSpace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.js'
 
 /**
  * The fast reader of V2 JSON inference bodies: the `data` arrays of the inputs — numbers, flat
@@ -22,8 +22,8 @@ export interface FastV2Json {
   /** The body parsed with each fast-read input's `data` replaced by 0. */
   readonly doc: unknown
   /**
-   * Values of the inputs whose `data` was read here, by their index in `inputs`. The last one is a
-   * view of the reader's memory, valid until its next read: callers copy the values out at once
+   * Values of the inputs whose `data` was read here, by their index in `inputs`: views of the
+   * reader's memory, valid until its next read, so callers copy the values out at once
    * (readV2Request's callers do, into the model's columns, before anything else is read).
    */
   readonly data: ReadonlyMap<number, Float64Array>
@@ -77,18 +77,11 @@ function skipValue(b: Buffer, p: number): number {
   return p
 }
 
-/** A loop, not Buffer.compare: for a key of a few bytes the native call's argument checks cost more than the comparison. */
-function keyIs(b: Buffer, p: number, key: Buffer): boolean {
-  if (b.length < p + key.length) return false
-  for (let i = 0; i < key.length; i++) if (b[p + i] !== key[i]) return false
-  return true
-}
-
 interface Span {
   readonly start: number
   readonly end: number
   readonly index: number
-  values: Float64Array
+  readonly values: Float64Array
 }
 
 /** Whether `skeleton` is `b` with each span replaced by `0`, compared byte by byte (a few dozen bytes: no native call). */
@@ -133,7 +126,7 @@ export class V2JsonReader {
   }
 
   /**
-   * A body that is the last one's template with other numbers in its data arrays: read with native
+   * A body that is the last one's template with other numbers in its data arrays: read with
    * compares of the bytes between the arrays and the number reader for the arrays, giving the
    * cached document again. Why: a client sends every request of a shape with the same names,
    * shapes and datatypes, and walking those bytes in JavaScript (keys, shape lists, the skeleton
@@ -144,20 +137,17 @@ export class V2JsonReader {
     const template = this.#template
     if (template === undefined) return undefined
     const { segments, indices } = template
+    if (!this.#rows.load(b)) return undefined
     const data = new Map<number, Float64Array>()
     let at = 0
-    let previous: Float64Array | undefined
     for (let i = 0; ; i++) {
       const segment = segments[i]!
       const end = at + segment.length
-      if (end > b.length || b.compare(segment, 0, segment.length, at, end) !== 0) return undefined
+      if (!bytesAt(b, at, segment)) return undefined
       if (i === indices.length) return end === b.length ? { doc: this.#lastDoc, data } : undefined
-      // The reader's memory is about to hold this array's values: the previous array's move out.
-      if (previous !== undefined && previous.buffer === this.#rows.buffer) data.set(indices[i - 1]!, previous.slice())
       const read = this.#data(b, end)
       if (read === undefined) return undefined
       data.set(indices[i]!, read.values)
-      previous = read.values
       at = read.end
     }
   }
@@ -165,13 +155,14 @@ export class V2JsonReader {
   #read(b: Buffer): FastV2Json | undefined {
     /** [start, end) spans of data arrays, with the input index each belongs to. */
     const spans: Span[] = []
+    if (!this.#rows.load(b)) return undefined
     let p = skipSpace(b, 0)
     if (b[p] !== OPEN_BRACE) return undefined
     p = skipSpace(b, p + 1)
     let sawInputs = false
     while (b[p] !== CLOSE_BRACE) {
       if (b[p] !== QUOTE) return undefined
-      const isInputs = keyIs(b, p, keyInputs)
+      const isInputs = bytesAt(b, p, keyInputs)
       p = skipSpace(b, skipString(b, p))
       if (b[p] !== COLON) return undefined
       p = skipSpace(b, p + 1)
@@ -240,16 +231,13 @@ export class V2JsonReader {
         let sawData = false
         while (b[p] !== CLOSE_BRACE) {
           if (b[p] !== QUOTE) throw outside
-          const isData = keyIs(b, p, keyData)
+          const isData = bytesAt(b, p, keyData)
           p = skipSpace(b, skipString(b, p))
           if (b[p] !== COLON) throw outside
           p = skipSpace(b, p + 1)
           if (isData) {
             if (sawData) throw outside
             sawData = true
-            // The reader's memory is about to hold this input's values: the previous one's move out.
-            const previous = spans[spans.length - 1]
-            if (previous !== undefined && previous.values.buffer === this.#rows.buffer) previous.values = previous.values.slice()
             const read = this.#data(b, p)
             if (read === undefined) p = skipValue(b, p)
             else {
@@ -271,30 +259,19 @@ export class V2JsonReader {
     return p + 1
   }
 
-  /** A data array of numbers, flat or rows of equal length, as a view of the reader's memory; undefined otherwise (or with a null). */
+  /**
+   * A data array of numbers at `p` of the loaded body, flat (as one row) or rows of equal length, as
+   * a view of the reader's memory; undefined otherwise (or with a null).
+   */
   #data(b: Buffer, p: number): { end: number; values: Float64Array } | undefined {
     if (b[p] !== OPEN_BRACKET) return undefined
-    const first = b[skipSpace(b, p + 1)]
-    let rows: ReturnType<RowsReader['read']>
-    let end: number
-    if (first === OPEN_BRACKET) {
-      rows = this.#rows.read(b, p)
-      if (rows === undefined) return undefined
-      end = rows.end
-    } else {
-      // Flat: read as one row. A flat array of numbers holds no brackets, so the first `]` closes it
-      // (found natively: a 1,000-row body's array is 200 KB).
-      const close = b.indexOf(CLOSE_BRACKET, p)
-      if (close === -1) return undefined
-      rows = this.#rows.readFlat(b, p, close + 1)
-      if (rows === undefined) return undefined
-      end = close + 1
-    }
+    const rows = b[skipSpace(b, p + 1)] === OPEN_BRACKET ? this.#rows.rowsAt(p) : this.#rows.rowAt(p)
+    if (rows === undefined) return undefined
     // A view, not a copy: a copy of more than 64 bytes is a new ArrayBuffer, which cost more than the rest of a one-row read.
     const values = rows.values.subarray(rows.offset, rows.offset + rows.rowCount * rows.width)
     // null reads as NaN; the general path names it in its error.
     for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) return undefined
-    return { end, values }
+    return { end: rows.end, values }
   }
 }
 

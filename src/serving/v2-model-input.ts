@@ -21,9 +21,10 @@ const datatypesByColumnKind: Readonly<Record<ValueKind, readonly DatatypeKind[]>
 const kindOfDtype = (dtype: string): ValueKind =>
   dtype === 'bool' ? 'boolean' : dtype === 'object' || dtype === 'str' ? 'string' : dtype.includes('int') ? 'integer' : 'number'
 
-function checkKind(input: V2Input, kind: ValueKind, target: string, type: string): void {
+/** `target` is 'column' or 'tensor', named in the message (written only when it is thrown: this runs every request). */
+function checkKind(input: V2Input, kind: ValueKind, target: string, targetName: string, type: string): void {
   if (!datatypesByColumnKind[kind].includes(kindOfDatatype(input.datatype)))
-    throw badRequest(`input '${clip(input.name)}' is ${input.datatype}, but ${target} takes ${type}`)
+    throw badRequest(`input '${clip(input.name)}' is ${input.datatype}, but ${target} '${targetName}' takes ${type}`)
 }
 
 /** An [N, K] numeric matrix straight into the K columns of an all-numeric schema (values already checked as numbers). */
@@ -62,8 +63,8 @@ function fromColumns(schema: InputSchema, inputs: readonly V2Input[]): ModelRequ
   const isMatrix = inputs.length === 1 && only.shape.length === 2 && only.shape[1] === width && !schema.columnNames.includes(only.name)
   if (isMatrix) {
     // Every column of an all-numeric schema takes the same datatypes: one check says what the loop would.
-    const checked = schema.isAllNumeric ? schema.columns.slice(0, 1) : schema.columns
-    for (const c of checked) checkKind(only, c.kind, `column '${c.name}'`, c.type)
+    if (schema.isAllNumeric) checkKind(only, schema.columns[0]!.kind, 'column', schema.columns[0]!.name, schema.columns[0]!.type)
+    else for (const c of schema.columns) checkKind(only, c.kind, 'column', c.name, c.type)
     const n = only.shape[0]!
     if (n === 0) throw badRequest('the input has no rows (empty batch)')
     if (schema.isAllNumeric && only.values instanceof Float64Array) return { split: numericSplit(schema, only.values, n, width) }
@@ -78,7 +79,7 @@ function fromColumns(schema: InputSchema, inputs: readonly V2Input[]): ModelRequ
     if (shape.length === 0 || shape.length > 2 || (shape.length === 2 && shape[1] !== 1))
       throw badRequest(`input '${clip(input.name)}' must have shape [N] or [N, 1] (one column) or [N, ${width}] (every column), got [${shape}]`)
     const column = schema.columns.find((c) => c.name === input.name)
-    if (column !== undefined) checkKind(input, column.kind, `column '${column.name}'`, column.type)
+    if (column !== undefined) checkKind(input, column.kind, 'column', column.name, column.type)
     columns[input.name] = Array.from(input.values)
   }
   return { batch: schema.fromColumnMap(columns) }
@@ -89,7 +90,7 @@ function fromTensors(infos: readonly TensorInfo[], inputs: readonly V2Input[]): 
   for (const input of inputs) {
     const info = infos.find((i) => i.name === input.name)
     if (info === undefined) throw badRequest(`unexpected input tensor '${clip(input.name)}'; the model takes ${infos.map((i) => i.name).join(', ')}`)
-    checkKind(input, kindOfDtype(info.dtype), `tensor '${info.name}'`, info.dtype)
+    checkKind(input, kindOfDtype(info.dtype), 'tensor', info.name, info.dtype)
     out[info.name] = checkTensor(info, { data: Array.from(input.values), dims: [...input.shape] })
   }
   for (const info of infos) if (out[info.name] === undefined) throw badRequest(`missing input tensor '${info.name}'`)

@@ -2,8 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { badRequest, MlflowError } from '../errors.js'
 import { parseJsonBody } from './model-request.js'
 import { flatten } from './tensor-input.js'
-import { readBinaryTensor } from './v2-binary.js'
+import { DoubleScratch, readBinaryTensor } from './v2-binary.js'
 import { checkJsonValues, v2DatatypeOf, type V2Datatype } from './v2-datatype.js'
+import { bytesAt } from './json-bytes.js'
 import { V2JsonReader } from './v2-json-fast.js'
 
 /** One input tensor of an inference request, its values read (from JSON or binary) and checked against its datatype and shape. */
@@ -13,8 +14,9 @@ export interface V2Input {
   readonly shape: readonly number[]
   /**
    * Row-major, `product(shape)` values: numbers for numeric datatypes, booleans for BOOL, strings
-   * for BYTES. FP64 values may be a view of the request body or of the fast reader's memory, valid
-   * until the next request is read: modelRequestFromV2 copies them out before anything else runs.
+   * for BYTES. FP64 values may be a view of the request body, of the fast reader's memory or of the
+   * binary reader's scratch, valid until the next request is read: modelRequestFromV2 copies them
+   * out before anything else runs.
    */
   readonly values: ArrayLike<unknown>
 }
@@ -58,7 +60,7 @@ function checkMediaType(headers: IncomingHttpHeaders): void {
     throw new MlflowError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies (Content-Encoding) are not accepted; send the body uncompressed')
 }
 
-/** 1 to 12 ASCII digits, as clients send the header: checked without a regular expression or trim (every binary request). */
+/** 1 to 12 ASCII digits, as clients send the header: checked without a regular expression (every binary request). */
 function isDigits(text: string): boolean {
   if (text.length === 0 || text.length > 12) return false
   for (let i = 0; i < text.length; i++) {
@@ -68,14 +70,20 @@ function isDigits(text: string): boolean {
   return true
 }
 
-/** Splits the body into its JSON header and the binary data after it (`Inference-Header-Content-Length`). */
-function splitBody(body: Buffer, header: string | string[] | undefined): { json: Buffer; binary: Buffer | undefined } {
-  if (header === undefined) return { json: body, binary: undefined }
+/**
+ * Where the binary data starts: after the JSON header of `Inference-Header-Content-Length` bytes;
+ * -1 for a request without that header (all JSON). Positions, not subarrays: a Buffer view costs
+ * more to make than a one-row request's binary read.
+ */
+function binaryStart(body: Buffer, header: string | string[] | undefined): number {
+  if (header === undefined) return -1
   const text = Array.isArray(header) ? header[0]! : header
-  const length = isDigits(text) ? Number(text) : /^\d{1,12}$/.test(text.trim()) ? Number(text) : Number.NaN
+  // Clients send bare digits; optional whitespace around a header value is not part of it (RFC 9110 §5.5).
+  const digits = isDigits(text) ? text : text.trim()
+  const length = isDigits(digits) ? Number(digits) : Number.NaN
   if (!(length > 0 && length <= body.length))
     throw badRequest(`Inference-Header-Content-Length must be the size of the JSON header, between 1 and the body's ${body.length} bytes`)
-  return { json: body.subarray(0, length), binary: body.subarray(length) }
+  return length
 }
 
 function readShape(name: string, shape: unknown): number[] {
@@ -124,28 +132,36 @@ function planInputs(raw: unknown, hasBinary: boolean, fast: ReadonlyMap<number, 
   })
 }
 
-/** Each input's values: binary ones take their `binary_data_size` bytes from the data after the header, in order. */
-function readInputs(plans: readonly InputPlan[], binary: Buffer | undefined, fast: ReadonlyMap<number, Float64Array> | undefined): V2Input[] {
-  let at = 0
-  const inputs = plans.map(({ name, datatype, shape, count, binarySize, values }, i): V2Input => {
+/** Each input's values: binary ones take their `binary_data_size` bytes from the data after the header (from `binaryAt`), in order. */
+function readInputs(plans: readonly InputPlan[], body: Buffer, binaryAt: number, fast: ReadonlyMap<number, Float64Array> | undefined): V2Input[] {
+  let at = binaryAt
+  if (binaryAt >= 0) doubleScratch.reset()
+  // A loop, not map: no closure made per request.
+  const inputs = new Array<V2Input>(plans.length)
+  for (let i = 0; i < plans.length; i++) {
+    const { name, datatype, shape, count, binarySize, values } = plans[i]!
     if (binarySize !== undefined) {
       const end = at + binarySize
-      if (end > binary!.length)
-        throw badRequest(`input '${clip(name)}' needs ${binarySize} bytes of binary data, but only ${binary!.length - at} are left in the body`)
-      const read = readBinaryTensor(clip(name), datatype, binary!.subarray(at, end), count)
+      if (end > body.length)
+        throw badRequest(`input '${clip(name)}' needs ${binarySize} bytes of binary data, but only ${body.length - at} are left in the body`)
+      const read = readBinaryTensor(clip(name), datatype, body.subarray(at, end), count, doubleScratch)
       at = end
-      return { name, datatype, shape, values: read }
+      inputs[i] = { name, datatype, shape, values: read }
+    } else if (values !== undefined) inputs[i] = { name, datatype, shape, values }
+    else {
+      // Read by v2-json-fast.ts: finite numbers only (no null, nothing past a double), which is all FP32/FP64 checks.
+      const numbers = fast!.get(i)!
+      if (numbers.length !== count) throw badRequest(`input '${clip(name)}' has ${numbers.length} values, but shape [${shape}] needs ${count}`)
+      inputs[i] = { name, datatype, shape, values: numbers }
     }
-    if (values !== undefined) return { name, datatype, shape, values }
-    // Read by v2-json-fast.ts: finite numbers only (no null, nothing past a double), which is all FP32/FP64 checks.
-    const numbers = fast!.get(i)!
-    if (numbers.length !== count) throw badRequest(`input '${clip(name)}' has ${numbers.length} values, but shape [${shape}] needs ${count}`)
-    return { name, datatype, shape, values: numbers }
-  })
-  if (binary !== undefined && at !== binary.length)
-    throw badRequest(`the body has ${binary.length - at} bytes after the binary inputs that no input's binary_data_size accounts for`)
+  }
+  if (binaryAt >= 0 && at !== body.length)
+    throw badRequest(`the body has ${body.length - at} bytes after the binary inputs that no input's binary_data_size accounts for`)
   return inputs
 }
+
+/** Short unaligned FP64 inputs are copied here, one request at a time (see DoubleScratch). */
+const doubleScratch = new DoubleScratch()
 
 function readOutputs(raw: unknown, isBinaryByDefault: boolean): V2Output[] | undefined {
   if (raw === undefined) return undefined
@@ -172,10 +188,11 @@ let fastReader: V2JsonReader | undefined
 const MAX_CACHED_HEADER = 4096
 let lastHeader: { readonly bytes: Buffer; readonly doc: unknown } | undefined
 
-function parseHeader(json: Buffer): unknown {
-  if (lastHeader?.bytes.equals(json)) return lastHeader.doc
-  const doc = parseJsonBody(json.toString('utf8'))
-  if (json.length <= MAX_CACHED_HEADER) lastHeader = { bytes: Buffer.from(json), doc }
+/** The JSON header, the body's first `length` bytes. */
+function parseHeader(body: Buffer, length: number): unknown {
+  if (lastHeader !== undefined && lastHeader.bytes.length === length && bytesAt(body, 0, lastHeader.bytes)) return lastHeader.doc
+  const doc = parseJsonBody(body.toString('utf8', 0, length))
+  if (length <= MAX_CACHED_HEADER) lastHeader = { bytes: Buffer.from(body.subarray(0, length)), doc }
   return doc
 }
 
@@ -185,18 +202,24 @@ const isFloatTensor = (doc: unknown, index: number) => {
   return datatype === 'FP64' || datatype === 'FP32'
 }
 
+function fastInputsAreFloat(doc: unknown, data: ReadonlyMap<number, Float64Array>): boolean {
+  for (const i of data.keys()) if (!isFloatTensor(doc, i)) return false
+  return true
+}
+
 /**
- * The JSON document and the inputs' numeric data read by the fast reader when `isFast` (a JSON
- * body within its subset whose fast-read inputs are all FP32/FP64), else by JSON.parse alone.
+ * The JSON document — the whole body, or its first `binaryAt` bytes when binary data follows — and
+ * the inputs' numeric data read by the fast reader when `isFast` (a JSON body within its subset
+ * whose fast-read inputs are all FP32/FP64), else by JSON.parse alone.
  */
-function readDocument(json: Buffer, isFast: boolean, isBinary: boolean): { doc: unknown; fast: ReadonlyMap<number, Float64Array> | undefined } {
-  if (isBinary) return { doc: parseHeader(json), fast: undefined }
+function readDocument(body: Buffer, binaryAt: number, isFast: boolean): { doc: unknown; fast: ReadonlyMap<number, Float64Array> | undefined } {
+  if (binaryAt >= 0) return { doc: isFast ? parseHeader(body, binaryAt) : parseJsonBody(body.toString('utf8', 0, binaryAt)), fast: undefined }
   if (isFast) {
     fastReader ??= new V2JsonReader()
-    const read = fastReader.read(json)
-    if (read && [...read.data.keys()].every((i) => isFloatTensor(read.doc, i))) return { doc: read.doc, fast: read.data }
+    const read = fastReader.read(body)
+    if (read && fastInputsAreFloat(read.doc, read.data)) return { doc: read.doc, fast: read.data }
   }
-  return { doc: parseJsonBody(json.toString('utf8')), fast: undefined }
+  return { doc: parseJsonBody(body.toString('utf8')), fast: undefined }
 }
 
 /**
@@ -205,10 +228,10 @@ function readDocument(json: Buffer, isFast: boolean, isBinary: boolean): { doc: 
  */
 export function readV2Request(body: Buffer, headers: IncomingHttpHeaders, isFast = true): V2Request {
   checkMediaType(headers)
-  const { json, binary } = splitBody(body, headers['inference-header-content-length'])
-  const { doc, fast } = readDocument(json, isFast && binary === undefined, isFast && binary !== undefined)
-  const plan = lastPlan !== undefined && isPlanOf(lastPlan, doc, fast) ? lastPlan : planRequest(doc, binary !== undefined, fast)
-  return { id: plan.id, inputs: readInputs(plan.inputs, binary, fast), outputs: plan.outputs, isBinaryByDefault: plan.isBinaryByDefault }
+  const binaryAt = binaryStart(body, headers['inference-header-content-length'])
+  const { doc, fast } = readDocument(body, binaryAt, isFast)
+  const plan = lastPlan !== undefined && isPlanOf(lastPlan, doc, fast) ? lastPlan : planRequest(doc, binaryAt >= 0, fast)
+  return { id: plan.id, inputs: readInputs(plan.inputs, body, binaryAt, fast), outputs: plan.outputs, isBinaryByDefault: plan.isBinaryByDefault }
 }
 
 /** Everything a request's document says, checked; the values are read per request. */

@@ -75,6 +75,27 @@ pub extern "C" fn read_rows(input: *const u8, len: usize, pos: usize, out: *mut 
     }
 }
 
+/// Reads one flat list `[n, ...]` starting at `input[pos]` into `out` (V2 JSON's `data`, as
+/// tritonclient sends it). Returns the position just past its `]`, or OUTSIDE / FULL; `rows()` is
+/// then 1 and `width()` the list's length.
+#[no_mangle]
+pub extern "C" fn read_row(input: *const u8, len: usize, pos: usize, out: *mut f64, capacity: usize) -> i32 {
+    // Safety: as read_rows.
+    let bytes = unsafe { slice::from_raw_parts(input, len) };
+    let out = unsafe { slice::from_raw_parts_mut(out, capacity) };
+    let mut reader = Reader { bytes, pos, out, count: 0 };
+    match reader.row() {
+        Ok(width) => {
+            unsafe {
+                ROWS = 1;
+                WIDTH = width;
+            }
+            reader.pos as i32
+        }
+        Err(code) => code,
+    }
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -277,6 +298,25 @@ mod tests {
     fn read(text: &str) -> Result<(usize, u32, u32), i32> {
         let mut out = [0f64; 16];
         Reader { bytes: text.as_bytes(), pos: 0, out: &mut out, count: 0 }.rows()
+    }
+
+    fn read_flat(text: &str) -> Result<(usize, u32), i32> {
+        let mut out = [0f64; 16];
+        let mut reader = Reader { bytes: text.as_bytes(), pos: 0, out: &mut out, count: 0 };
+        let width = reader.row()?;
+        let end = reader.pos;
+        assert_eq!(&out[..width as usize], &[1.5, -2.0, 3e-3][..width as usize], "{text}");
+        Ok((end, width))
+    }
+
+    #[test]
+    fn a_flat_list_ends_after_its_bracket() {
+        assert_eq!(read_flat("[1.5, -2, 3e-3], \"shape\""), Ok((15, 3)));
+        assert_eq!(read_flat(" [ 1.5 ] "), Ok((8, 1)));
+        assert_eq!(read_flat("[]"), Ok((2, 0)));
+        for text in ["[1.5,]", "[1.5 -2]", "[[1.5]]", "[1.5", "1.5]", "[\"1\"]"] {
+            assert_eq!(read_flat(text), Err(OUTSIDE), "{text}");
+        }
     }
 
     #[test]
