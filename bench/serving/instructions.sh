@@ -7,7 +7,7 @@
 # (callgrind_control -z / --dump). The main thread's instructions divided by the requests answered is
 # the cost of a request in the event loop, which is what bounds a saturated server's throughput;
 # all threads' (ONNX Runtime's, libuv's) are reported beside it.
-# Usage: bash bench/serving/instructions.sh   (ROUNDS=3 DURATION=20s); writes
+# Usage: bash bench/serving/instructions.sh   (ROUNDS=3 DURATION=20s PROTOCOLS=all OUT=...); writes
 # bench/results/serving-instructions.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -69,6 +69,8 @@ load() { # protocol seconds
 }
 total_of() { grep -m1 -E '^(summary|totals):' "$1" | awk '{print $2}'; }
 protocols=("/invocations" "V2 JSON" "V2 binary" "V1" "/score")
+# PROTOCOLS='/invocations,V2 JSON' counts only those (the first must be /invocations, the baseline).
+[ -z "${PROTOCOLS:-}" ] || IFS=, read -r -a protocols <<<"$PROTOCOLS"
 # Warm-up: every protocol for the rounds' duration, twice, so the JIT has compiled each path before
 # anything is counted (under callgrind its compiler threads run slowly; a 10 s warm-up left the
 # first counted round 10-20 % above the next ones).
