@@ -1,6 +1,7 @@
 """ghz's JSON report (-O json) as the summary line bench/serving/post.lua prints for wrk.
 
-Usage: ghz_summary.py LABEL CONCURRENCY REPORT.json  ->  {"label", "connections", "result": {rps, p50_ms, p99_ms, requests, errors}}
+Usage: ghz_summary.py LABEL CONCURRENCY REPORT.json [ROUND WHARF_CPU_S]
+  ->  {"label", "connections", "round", "wharf_cpu_s", "result": {rps, p50_ms, p99_ms, requests, errors}}
 Throughput counts the calls answered OK over the run's time. The calls ghz cancels itself when the
 duration ends (one per concurrent worker, reported as Unavailable / canceled) are not counted as
 the server's errors.
@@ -9,7 +10,8 @@ the server's errors.
 import json
 import sys
 
-label, concurrency, path = sys.argv[1:]
+label, concurrency, path = sys.argv[1:4]
+round_, wharf_cpu_s = (int(sys.argv[4]), float(sys.argv[5])) if len(sys.argv) > 5 else (None, None)
 try:
     report = json.load(open(path))
     percentiles = {p["percentage"]: p["latency"] / 1e6 for p in report.get("latencyDistribution") or []}
@@ -29,4 +31,4 @@ try:
         result["error_kinds"] = kinds
 except (OSError, ValueError, KeyError):
     result = {"rps": 0, "p50_ms": 0, "p99_ms": 0, "requests": 0, "errors": -1}
-print(json.dumps({"label": label, "connections": int(concurrency), "result": result}))
+print(json.dumps({"label": label, "round": round_, "connections": int(concurrency), "wharf_cpu_s": wharf_cpu_s, "result": result}))

@@ -5,8 +5,11 @@
 # bare node:http limit.
 # Load: wrk -t1 -c32 one-row requests; -c8 with 1,000-row requests (rows/s); gRPC ModelInfer with
 # typed fp64_contents by ghz (bench/serving/ghz.sh builds it), 32 concurrent calls on one connection.
+# Each row's requests/s is compared with /invocations' run of the same round (the median of those
+# ratios), and the wharf server's CPU time per request is read from /proc around each run.
 # Usage: bash bench/serving/v2.sh   (ROUNDS=3 DURATION=10s WARMUP=2s; the MLServer venv is cached in
-# ~/.cache/wharf/bench-mlserver-<hash of requirements-mlserver.txt>). Writes bench/results/serving-v2.md.
+# ~/.cache/wharf/bench-mlserver-<hash of requirements-mlserver.txt>). Writes bench/results/serving-v2.md
+# and every run's figures to bench/results/serving-v2.jsonl.
 # ROWS=REGEX runs only the rows whose label matches (bash =~), still interleaved round by round, e.g.
 # ROWS='^wharf (/invocations|V2 JSON|V2 binary)$' OUT=bench/results/x.md compares the three in one run;
 # MLServer is started only when one of its rows is chosen.
@@ -87,6 +90,11 @@ start() { # name port ready-path command
 }
 start limit "$p_limit" / "node bench/serving/limit-server.mjs $p_limit"
 start wharf "$p_wharf" /v2/health/ready "node bin/wharf.js serve --model-uri $work/wharf-model --model-name diabetes --port $p_wharf --grpc-port $p_wharf_grpc"
+wharf_pid=${pids[-1]} # bash exec'd node: this is the server itself
+# The server's CPU time (user + system, clock ticks) so far: per row, its CPU per request, a figure
+# that moves less with the host's load than requests/s (wrk's own CPU is not in it).
+wharf_ticks() { awk '{print $14 + $15}' "/proc/$wharf_pid/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
 if $with_mlserver; then start mlserver "$p_ml" /v2/health/ready "$venv/bin/mlserver start $work/mlserver"; fi
 
 : >"$work/results.jsonl"
@@ -94,17 +102,23 @@ bench() { # label url connections body [binary header length]
   local out
   wanted "$1" || return 0
   WRK_BODY=$4 WRK_HEADER_LENGTH=${5:-} wrk -t1 -c"$3" -d"$warmup" --timeout 10s -s bench/serving/post.lua "$2" >/dev/null 2>&1 || true
+  local before after
+  before=$(wharf_ticks)
   out=$(env WRK_BODY="$4" ${5:+WRK_HEADER_LENGTH=$5} wrk -t1 -c"$3" -d"$duration" --timeout 10s -s bench/serving/post.lua "$2" | grep '^WRK_JSON' | sed 's/^WRK_JSON //' || true)
+  after=$(wharf_ticks)
   [ -n "$out" ] || out='{"rps": 0, "p50_ms": 0, "p99_ms": 0, "requests": 0, "errors": -1}'
-  echo "{\"label\": \"$1\", \"connections\": $3, \"result\": $out}" >>"$work/results.jsonl"
+  echo "{\"label\": \"$1\", \"round\": $round, \"connections\": $3, \"wharf_cpu_s\": $(((after - before) * 1000 / ticks_per_second))e-3, \"result\": $out}" >>"$work/results.jsonl"
 }
 # gRPC: ghz's summary as the same JSON line post.lua prints (latencies in ms). The calls ghz itself
 # cuts off when the duration ends are not the server's errors and are left out.
 grpc_bench() { # label host:port concurrency body
   wanted "$1" || return 0
   "$ghz" --insecure --protoset "$work/dataplane.protoset" --call inference.GRPCInferenceService/ModelInfer -D "$4" -c "$3" -z "$warmup" "$2" >/dev/null 2>&1 || true
+  local before after
+  before=$(wharf_ticks)
   "$ghz" --insecure --protoset "$work/dataplane.protoset" --call inference.GRPCInferenceService/ModelInfer -D "$4" -c "$3" -z "$duration" -O json "$2" >"$work/ghz.json" 2>/dev/null || true
-  "$py" bench/serving/ghz_summary.py "$1" "$3" "$work/ghz.json" >>"$work/results.jsonl"
+  after=$(wharf_ticks)
+  "$py" bench/serving/ghz_summary.py "$1" "$3" "$work/ghz.json" "$round" "$(((after - before) * 1000 / ticks_per_second))e-3" >>"$work/results.jsonl"
 }
 w=http://127.0.0.1:$p_wharf
 m=http://127.0.0.1:$p_ml/v2/models/diabetes/infer
@@ -147,4 +161,6 @@ command="bash bench/serving/v2.sh"
 [ -z "${ROWS:-}" ] || command="ROWS='$ROWS' $command"
 [ -z "${ROUNDS:-}" ] || command="ROUNDS=$ROUNDS $command"
 "$py" bench/serving/v2_report.py "$work" "$duration" "$warmup" "$load_before" "$load_after" "$rounds" "$command" >"$out_md"
+# Every run of every round beside the report, for other summaries than the medians.
+cp "$work/results.jsonl" "${out_md%.md}.jsonl"
 cat "$out_md"
