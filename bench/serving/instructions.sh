@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Instructions per request of each `wharf serve` protocol, counted by valgrind (callgrind): a figure the
-# host's load does not move, where requests/s on a shared 2-core machine swing by more than the 10 %
-# that separates protocols. `wharf serve` runs under callgrind (--separate-threads=yes), wrk loads one
+# Instructions per request of each `wharf serve` protocol, counted by valgrind (callgrind): a figure that
+# moves far less with the host's load than requests/s, which on a shared 2-core machine swing by more
+# than the 10 % that separates protocols. Compare protocols within one run: the absolute counts of runs
+# hours apart differed by up to 30 % for the same code (/invocations 82.5k, then 107k).
+# `wharf serve` runs under callgrind (--separate-threads=yes), wrk loads one
 # protocol at a time with one-row requests at 32 connections (the slowed server is saturated, as in
 # bench/serving/v2.sh), and the counters are zeroed before and dumped after each run
 # (callgrind_control -z / --dump). The main thread's instructions divided by the requests answered is
@@ -108,8 +110,8 @@ print("# Serving: instructions per request (callgrind)\n")
 print(f"`bash bench/serving/instructions.sh` at {commit}: {rounds} rounds of {duration} per protocol, one-row requests of the")
 print("diabetes elastic net at 32 connections (wrk -t1) against `wharf serve` under `valgrind --tool=callgrind")
 print("--separate-threads=yes`; medians over the rounds. The main thread runs node's HTTP code and every")
-print("handler: its instructions per request bound a saturated server's throughput, and the host's load")
-print("does not move them.\n")
+print("handler: its instructions per request bound a saturated server's throughput; compare them within")
+print("the run (rounds agree within a few %, runs hours apart differed by up to 30 % for the same code).\n")
 print("| protocol | main thread, instructions/request | vs /invocations | all threads | rounds (main) |")
 print("|---|---:|---:|---:|---|")
 for p in protocols:
