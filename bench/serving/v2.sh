@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # KServe V2 benchmark, all servers started here in one run: `wharf serve` (V2 JSON, V2 binary tensors,
 # V1, /score, /invocations for reference; KServe V2 gRPC with --grpc-port) and MLServer from PyPI
-# (mlserver + mlserver-sklearn, V2 JSON and V2 gRPC) on the same diabetes elastic net, beside the
-# bare node:http limit.
+# (mlserver + mlserver-sklearn, V2 JSON and V2 gRPC) and `mlflow models serve` (/invocations, the
+# model logged with the sklearn flavor) on the same diabetes elastic net, beside the bare node:http limit.
 # Load: wrk -t1 -c32 one-row requests; -c8 with 1,000-row requests (rows/s); gRPC ModelInfer with
 # typed fp64_contents by ghz (bench/serving/ghz.sh builds it), 32 concurrent calls on one connection.
 # Each row's requests/s is compared with /invocations' run of the same round (the median of those
@@ -12,7 +12,8 @@
 # and every run's figures to bench/results/serving-v2.jsonl.
 # ROWS=REGEX runs only the rows whose label matches (bash =~), still interleaved round by round, e.g.
 # ROWS='^wharf (/invocations|V2 JSON|V2 binary)$' OUT=bench/results/x.md compares the three in one run;
-# MLServer is started only when one of its rows is chosen.
+# MLServer and `mlflow models serve` are started only when one of their rows is chosen; the latter
+# runs from WHARF_BENCH_VENV (default bench/.venv, made as bench/serving/run.sh makes it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${ROUNDS:-3}
@@ -23,6 +24,13 @@ out_md=${OUT:-bench/results/serving-v2.md}
 wanted() { [[ $1 =~ $rows_re ]]; }
 with_mlserver=false
 for label in "MLServer V2 JSON" "MLServer gRPC" "MLServer V2 JSON, 1,000 rows"; do wanted "$label" && with_mlserver=true; done
+with_mlflow=false
+wanted "mlflow models serve /invocations" && with_mlflow=true
+mlflow_venv=${WHARF_BENCH_VENV:-bench/.venv}
+if $with_mlflow && [ ! -x "$mlflow_venv/bin/mlflow" ]; then
+  python3 -m venv "$mlflow_venv"
+  "$mlflow_venv/bin/pip" install -q 'mlflow>=3,<4' scikit-learn flask gunicorn pandas
+fi
 venv="$HOME/.cache/wharf/bench-mlserver-$(sha256sum bench/serving/requirements-mlserver.txt | cut -c1-16)"
 if [ ! -f "$venv/.complete" ]; then
   rm -rf "$venv" && python3 -m venv "$venv"
@@ -42,9 +50,9 @@ node bin/wharf.js train --data data/diabetes.csv --target progression --model el
 mkdir -p "$work/mlserver/diabetes"
 "$py" bench/serving/make_joblib_model.py "$work/wharf-model" "$work/mlserver/diabetes/model.joblib" >/dev/null
 # Free loopback ports, so the run does not collide with anything else on the machine.
-read -r p_limit p_wharf p_wharf_grpc p_ml p_ml_grpc p_ml_metrics < <("$py" -c '
+read -r p_limit p_wharf p_wharf_grpc p_ml p_ml_grpc p_ml_metrics p_mlflow < <("$py" -c '
 import socket
-socks = [socket.socket() for _ in range(6)]
+socks = [socket.socket() for _ in range(7)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 echo "{\"http_port\": $p_ml, \"grpc_port\": $p_ml_grpc, \"metrics_port\": $p_ml_metrics, \"host\": \"127.0.0.1\"}" >"$work/mlserver/settings.json"
@@ -80,10 +88,10 @@ for name, n in (("single", 1), ("batch", 1000)):
               open(f"{work}/{name}-grpc.json", "w"))
 PY
 
-start() { # name port ready-path command
-  local name=$1 port=$2 ready=$3
+start() { # name port ready-path command [venv whose bin goes first on PATH; default MLServer's]
+  local name=$1 port=$2 ready=$3 bin=${5:-$venv}/bin
   # Own process group (setsid), so stopping it also stops what it spawned (MLServer's workers).
-  PATH="$venv/bin:$PATH" setsid bash -c "exec $4" >"$work/$name.log" 2>&1 &
+  PATH="$bin:$PATH" setsid bash -c "exec $4" >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1200); do curl -sf -o /dev/null "http://127.0.0.1:$port$ready" && return 0; sleep 0.05; done
   echo "$name did not become ready:" >&2; tail -20 "$work/$name.log" >&2; exit 1
@@ -96,6 +104,12 @@ wharf_pid=${pids[-1]} # bash exec'd node: this is the server itself
 wharf_ticks() { awk '{print $14 + $15}' "/proc/$wharf_pid/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 if $with_mlserver; then start mlserver "$p_ml" /v2/health/ready "$venv/bin/mlserver start $work/mlserver"; fi
+if $with_mlflow; then
+  mlflow_venv=$(cd "$mlflow_venv" && pwd)
+  "$mlflow_venv/bin/python" bench/serving/make_sklearn_model.py "$work/wharf-model" "$work/sk-model" >/dev/null 2>"$work/sk.log"
+  # Its venv's bin first on PATH: `mlflow models serve` runs `uvicorn` from there.
+  start mlflow "$p_mlflow" /ping "$mlflow_venv/bin/mlflow models serve -m $work/sk-model -p $p_mlflow -h 127.0.0.1 --env-manager local" "$mlflow_venv"
+fi
 
 : >"$work/results.jsonl"
 bench() { # label url connections body [binary header length]
@@ -141,9 +155,10 @@ row() { # index
     9) bench "wharf /invocations, 1,000 rows" "$w/invocations" 8 "$work/batch-split.json" ;;
     10) bench "wharf V2 binary, 1,000 rows" "$w/v2/models/diabetes/infer" 8 "$work/batch-v2.bin" "$(cat "$work/batch-v2.bin.len")" ;;
     11) bench "MLServer V2 JSON, 1,000 rows" "$m" 8 "$work/batch-v2.json" ;;
+    12) bench "mlflow models serve /invocations" "http://127.0.0.1:$p_mlflow/invocations" 32 "$work/single-split.json" ;;
   esac
 }
-rows_count=12
+rows_count=13
 # Every row once per round; odd rounds run the list forwards, even rounds backwards, and each round
 # starts one row further on: no row always runs first or always right after the same row (on a
 # shared host the row after a heavy one reads low).
@@ -160,6 +175,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 command="bash bench/serving/v2.sh"
 [ -z "${ROWS:-}" ] || command="ROWS='$ROWS' $command"
 [ -z "${ROUNDS:-}" ] || command="ROUNDS=$ROUNDS $command"
+[ -z "${DURATION:-}" ] || command="${command/bash/DURATION=$DURATION WARMUP=$warmup bash}"
 "$py" bench/serving/v2_report.py "$work" "$duration" "$warmup" "$load_before" "$load_after" "$rounds" "$command" >"$out_md"
 # Every run of every round beside the report, for other summaries than the medians.
 cp "$work/results.jsonl" "${out_md%.md}.jsonl"

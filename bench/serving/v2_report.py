@@ -75,6 +75,12 @@ for r in results:
         f"| {vs_invocations} | {cpu} | {vs_mlserver} | {p99_ratio} |"
     )
 
+mlflow = by_label.get("mlflow models serve /invocations")
+if mlflow and mlflow["rps"] and by_label.get(invocations_label):
+    wharf = by_label[invocations_label]
+    print(f"\n`wharf serve` /invocations against `mlflow models serve` (the same model, sklearn flavor, same requests): "
+          f"{wharf['rps'] / mlflow['rps']:,.0f}× its requests/s, p99 {mlflow['p99_ms'] / wharf['p99_ms']:,.0f}× lower.")
+
 kinds = [(r["label"], r["round"], kind, n) for r in measured for kind, n in (r["result"].get("error_kinds") or {}).items()]
 if kinds:
     print("\nErrors counted above, by kind (ghz's message):\n")
