@@ -68,6 +68,11 @@ export class RowsReader {
   readonly #maxBytes: number
   readonly #bytes: Uint8Array
   readonly #numbers: Float64Array
+  /** Length of the body `load` copied in; -1 when none is loaded. */
+  #loaded = -1
+  /** Where the next value read from the loaded body goes (a byte address), and the room left there. */
+  #next = 0
+  #room = 0
 
   constructor(maxBytes = DEFAULT_MAX_BYTES) {
     // Synchronous compile: 23 KB, under a millisecond, once per process.
@@ -99,12 +104,6 @@ export class RowsReader {
     if (end < 0) return undefined
     return { end, rowCount: this.#wasm.rows(), width: this.#wasm.width(), values: this.#numbers, offset: out / 8 }
   }
-
-  /** Length of the body `load` copied in; -1 when none is loaded. */
-  #loaded = -1
-  /** Where the next value read from the loaded body goes (a byte address), and the room left there. */
-  #next = 0
-  #room = 0
 
   /**
    * Copies `body` into the module's memory for reads at positions in it (`rowsAt`, `rowAt`): one
