@@ -137,7 +137,6 @@ export class V2JsonReader {
     const template = this.#template
     if (template === undefined) return undefined
     const { segments, indices } = template
-    if (!this.#rows.load(b)) return undefined
     const data = new Map<number, Float64Array>()
     let at = 0
     for (let i = 0; ; i++) {
@@ -145,6 +144,9 @@ export class V2JsonReader {
       const end = at + segment.length
       if (!bytesAt(b, at, segment)) return undefined
       if (i === indices.length) return end === b.length ? { doc: this.#lastDoc, data } : undefined
+      // Copied into the number reader once the body's start matches: a body that misses at once is
+      // read by #read, which copies it itself.
+      if (i === 0 && !this.#rows.load(b)) return undefined
       const read = this.#data(b, end)
       if (read === undefined) return undefined
       data.set(indices[i]!, read.values)

@@ -59,20 +59,7 @@ pub extern "C" fn heap_base() -> usize {
 /// just past the closing `]`, or OUTSIDE / FULL; `rows()` and `width()` tell the shape.
 #[no_mangle]
 pub extern "C" fn read_rows(input: *const u8, len: usize, pos: usize, out: *mut f64, capacity: usize) -> i32 {
-    // Safety: the caller passes regions of this module's memory that it has sized.
-    let bytes = unsafe { slice::from_raw_parts(input, len) };
-    let out = unsafe { slice::from_raw_parts_mut(out, capacity) };
-    let mut reader = Reader { bytes, pos, out, count: 0 };
-    match reader.rows() {
-        Ok((end, rows, width)) => {
-            unsafe {
-                ROWS = rows;
-                WIDTH = width;
-            }
-            end as i32
-        }
-        Err(code) => code,
-    }
+    read_with(input, len, pos, out, capacity, |reader| reader.rows())
 }
 
 /// Reads one flat list `[n, ...]` starting at `input[pos]` into `out` (V2 JSON's `data`, as
@@ -80,17 +67,22 @@ pub extern "C" fn read_rows(input: *const u8, len: usize, pos: usize, out: *mut 
 /// then 1 and `width()` the list's length.
 #[no_mangle]
 pub extern "C" fn read_row(input: *const u8, len: usize, pos: usize, out: *mut f64, capacity: usize) -> i32 {
-    // Safety: as read_rows.
+    read_with(input, len, pos, out, capacity, |reader| reader.row().map(|width| (reader.pos, 1, width)))
+}
+
+/// Runs `read` over the caller's regions; on success records the shape for `rows()` / `width()`
+/// and returns the end position, else the error code.
+fn read_with(input: *const u8, len: usize, pos: usize, out: *mut f64, capacity: usize, read: impl FnOnce(&mut Reader) -> Result<(usize, u32, u32), i32>) -> i32 {
+    // Safety: the caller passes regions of this module's memory that it has sized.
     let bytes = unsafe { slice::from_raw_parts(input, len) };
     let out = unsafe { slice::from_raw_parts_mut(out, capacity) };
-    let mut reader = Reader { bytes, pos, out, count: 0 };
-    match reader.row() {
-        Ok(width) => {
+    match read(&mut Reader { bytes, pos, out, count: 0 }) {
+        Ok((end, rows, width)) => {
             unsafe {
-                ROWS = 1;
+                ROWS = rows;
                 WIDTH = width;
             }
-            reader.pos as i32
+            end as i32
         }
         Err(code) => code,
     }
